@@ -1,0 +1,33 @@
+// MAC addresses travel through RADIUS as "AA-BB-CC-DD-EE-FF", through hostapd as
+// "aa:bb:cc:dd:ee:ff" and through key derivations as 6 raw octets. The KMS keeps one
+// canonical text form (lower-case, colons) so a station is the same key everywhere.
+
+const MAC_RE = /^([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})$/;
+
+/** Canonical form of a MAC written with ':' or '-' separators or none; null if it is not one. */
+export function normalizeMac(text: string): string | null {
+  const m = MAC_RE.exec(text.trim());
+  if (!m) return null;
+  // Mixed separators ("aa:bb-cc...") are accepted by the regex; insist on one style.
+  const seps = text.trim().replace(/[0-9a-fA-F]/g, '');
+  if (seps.length !== 0 && seps.length !== 5) return null;
+  if (seps.length === 5 && new Set(seps).size !== 1) return null;
+  return m.slice(1).join(':').toLowerCase();
+}
+
+/** Canonical form, or an Error naming what was given. */
+export function parseMac(text: string, what = 'MAC address'): string {
+  const mac = normalizeMac(text);
+  if (mac === null) throw new Error(`${what} "${text}" is not a MAC address (expected aa:bb:cc:dd:ee:ff)`);
+  return mac;
+}
+
+export function macToBytes(mac: string): Buffer {
+  const canonical = parseMac(mac);
+  return Buffer.from(canonical.replace(/:/g, ''), 'hex');
+}
+
+export function bytesToMac(bytes: Uint8Array): string {
+  if (bytes.length !== 6) throw new Error(`a MAC address is 6 octets, got ${bytes.length}`);
+  return Buffer.from(bytes).toString('hex').replace(/(..)(?!$)/g, '$1:');
+}
