@@ -1,0 +1,314 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+import type { StationLearner } from '../../daemon/records/facts.js';
+import { Attr, Code, codeName } from './codes.js';
+import { decodePacket, RadiusDecodeError, type RadiusAttribute, type RadiusPacket } from './packet.js';
+import { finishAccessRequest, finishAccountingRequest, finishResponse, verifyRequest, verifyResponse } from './authenticators.js';
+import { ClientTable, type RadiusClient } from './clients.js';
+import { DuplicateCache, requestKey } from './duplicate-cache.js';
+import { UpstreamPool, type RequestKind, type UpstreamServer, type UpstreamServerConfig } from './upstream-pool.js';
+import { rewriteRequestAttributes, rewriteResponseAttributes } from './rewrite.js';
+import { acceptFacts, accountingFacts, requestStation } from './station-facts.js';
+
+// The KMS's RADIUS face: APs use it as their auth and accounting server; it forwards to the
+// real AAA servers, relays the answers, and on every Access-Accept hands the station's facts and
+// MSK to the core *before* relaying, so no AP ever holds a session the KMS forgot.
+// Message-Authenticator is required from APs and from upstream, and placed first on everything
+// the KMS sends (BlastRADIUS, CVE-2024-3596).
+
+export interface ProxyLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Counters the daemon turns into metrics. Every dropped packet goes through `dropped`. */
+export interface ProxyObserver {
+  dropped(reason: string): void;
+  forwarded(kind: RequestKind, server: string): void;
+  answered(kind: RequestKind, code: string, server: string, seconds: number): void;
+  upstreamState(server: string, alive: boolean): void;
+}
+
+export interface RadiusProxyOptions {
+  authListen: { address: string; port: number };
+  acctListen: { address: string; port: number };
+  clients: RadiusClient[];
+  upstreams: UpstreamServerConfig[];
+  learner: StationLearner;
+  deadProbeIntervalMs: number;
+  duplicateWindowMs: number;
+  maxInFlight: number;
+  logger: ProxyLogger;
+  observer?: ProxyObserver;
+}
+
+interface Transaction {
+  kind: RequestKind;
+  client: RadiusClient;
+  from: RemoteInfo;
+  request: RadiusPacket;
+  dupKey: string;
+  startedAt: number;
+  servers: UpstreamServer[];
+  serverIndex: number;
+  triesOnServer: number;
+  proxyState: Buffer;
+  release: (() => void) | null;
+  timer: NodeJS.Timeout | null;
+}
+
+const ACCEPTED: Record<RequestKind, ReadonlySet<number>> = {
+  auth: new Set([Code.AccessAccept, Code.AccessReject, Code.AccessChallenge]),
+  acct: new Set([Code.AccountingResponse]),
+};
+
+export class RadiusProxy {
+  private readonly clients: ClientTable;
+  private readonly pool: UpstreamPool;
+  private readonly duplicates: DuplicateCache;
+  private readonly sockets: Partial<Record<RequestKind, Socket>> = {};
+  private inFlight = 0;
+  private readonly dropLog = new LogThrottle(10, 10_000);
+
+  constructor(private readonly opts: RadiusProxyOptions) {
+    this.clients = new ClientTable(opts.clients);
+    this.duplicates = new DuplicateCache(opts.duplicateWindowMs, opts.maxInFlight * 8);
+    this.pool = new UpstreamPool(opts.upstreams, opts.maxInFlight, {
+      stateChanged: (server, alive, why) => {
+        const log = { upstream: server.config.name, address: server.config.address, why };
+        if (alive) opts.logger.info(log, 'upstream AAA server is answering again');
+        else opts.logger.error(log, 'upstream AAA server marked dead; probing it with Status-Server');
+        opts.observer?.upstreamState(server.config.name, alive);
+      },
+      stray: (reason) => this.drop(reason, {}),
+    });
+  }
+
+  async start(): Promise<{ authPort: number; acctPort: number }> {
+    const authPort = await this.listen('auth', this.opts.authListen);
+    const acctPort = await this.listen('acct', this.opts.acctListen);
+    return { authPort, acctPort };
+  }
+
+  async stop(): Promise<void> {
+    this.pool.close();
+    await Promise.all(Object.values(this.sockets).map((s) => new Promise<void>((r) => s!.close(() => r()))));
+  }
+
+  status(): { inFlight: number; upstreams: { name: string; alive: boolean }[] } {
+    return { inFlight: this.inFlight, upstreams: this.pool.servers.map((s) => ({ name: s.config.name, alive: s.alive })) };
+  }
+
+  private listen(kind: RequestKind, where: { address: string; port: number }): Promise<number> {
+    const socket = createSocket({ type: isIPv6(where.address) ? 'udp6' : 'udp4', reuseAddr: false });
+    this.sockets[kind] = socket;
+    socket.on('message', (msg, rinfo) => {
+      try {
+        this.onRequest(kind, msg, rinfo);
+      } catch (e) {
+        // A bug in handling one packet must not take the daemon down for every other AP.
+        this.opts.logger.error({ err: (e as Error).message, from: rinfo.address }, 'internal error handling a RADIUS request');
+        this.drop('internal-error', {});
+      }
+    });
+    socket.on('error', (e) => this.opts.logger.error({ err: e.message, kind }, 'RADIUS listening socket error'));
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(where.port, where.address, () => {
+        socket.off('error', reject);
+        resolve(socket.address().port);
+      });
+    });
+  }
+
+  private onRequest(kind: RequestKind, msg: Buffer, from: RemoteInfo): void {
+    const client = this.clients.lookup(from.address);
+    if (!client) return this.drop('unknown-client', { from: from.address });
+    let request: RadiusPacket;
+    try {
+      request = decodePacket(msg);
+    } catch (e) {
+      if (e instanceof RadiusDecodeError) return this.drop(`malformed-${e.reason}`, { client: client.name });
+      throw e;
+    }
+    const expected = kind === 'auth' ? Code.AccessRequest : Code.AccountingRequest;
+    if (request.code !== expected && request.code !== Code.StatusServer) {
+      return this.drop('unexpected-code', { client: client.name, code: codeName(request.code) });
+    }
+    const verdict = verifyRequest(msg, client.secret, { requireMessageAuthenticator: request.code === Code.AccessRequest });
+    if (!verdict.ok) return this.drop(verdict.reason, { client: client.name, code: codeName(request.code) });
+
+    if (request.code === Code.StatusServer) return this.answerStatusServer(kind, client, request, from);
+
+    const dupKey = requestKey(from.address, from.port, request.identifier, request.authenticator, request.code);
+    const dup = this.duplicates.check(dupKey);
+    if (dup.kind === 'in-flight') return this.drop('duplicate-in-flight', {});
+    if (dup.kind === 'answered') {
+      this.opts.observer?.dropped('duplicate-answered-from-cache');
+      this.sockets[kind]!.send(dup.reply, from.port, from.address);
+      return;
+    }
+    if (this.inFlight >= this.opts.maxInFlight) {
+      this.duplicates.forget(dupKey);
+      return this.drop('in-flight-limit', { client: client.name });
+    }
+    if (kind === 'acct') this.learnAccounting(request, client);
+
+    this.inFlight++;
+    this.forward({
+      kind, client, from, request, dupKey, startedAt: performance.now(), servers: this.pool.order(),
+      serverIndex: 0, triesOnServer: 0, proxyState: randomBytes(8), release: null, timer: null,
+    });
+  }
+
+  private forward(tx: Transaction): void {
+    const server = tx.servers[tx.serverIndex];
+    if (!server) return this.fail(tx, 'no-upstream-answer');
+    const secret = server.config.secret;
+    const release = server.sockets(tx.kind).send((identifier) => {
+      // Access-Request authenticators are random; an Accounting-Request's is computed over the packet.
+      const authenticator = tx.kind === 'auth' ? randomBytes(16) : Buffer.alloc(16);
+      const attributes = rewriteRequestAttributes(tx.request.attributes,
+        { secret: tx.client.secret, authenticator: tx.request.authenticator }, { secret, authenticator });
+      attributes.push({ type: Attr.ProxyState, value: tx.proxyState });
+      const packet = { code: tx.request.code, identifier, authenticator, attributes };
+      const bytes = tx.kind === 'auth' ? finishAccessRequest(packet, secret) : finishAccountingRequest(packet, secret);
+      const sent = Buffer.from(bytes.subarray(4, 20));
+      return { bytes, pending: { authenticator: sent, onAnswer: (reply) => this.onAnswer(tx, server, reply, sent) } };
+    });
+    if (!release) return this.fail(tx, 'upstream-identifiers-exhausted');
+    tx.release = release;
+    this.opts.observer?.forwarded(tx.kind, server.config.name);
+    tx.timer = setTimeout(() => this.onTimeout(tx, server), server.config.timeoutMs);
+  }
+
+  private onTimeout(tx: Transaction, server: UpstreamServer): void {
+    tx.release?.();
+    tx.triesOnServer++;
+    if (tx.triesOnServer >= server.config.tries) {
+      server.markDead(`no answer to ${tx.triesOnServer} tries`, this.opts.deadProbeIntervalMs);
+      tx.serverIndex++;
+      tx.triesOnServer = 0;
+    }
+    this.forward(tx);
+  }
+
+  private onAnswer(tx: Transaction, server: UpstreamServer, reply: Buffer, ourAuthenticator: Buffer): void {
+    const secret = server.config.secret;
+    const verdict = verifyResponse(reply, ourAuthenticator, secret, { requireMessageAuthenticator: tx.kind === 'auth' });
+    // A forged or corrupted answer is dropped and the real one is still awaited.
+    if (!verdict.ok) return this.drop(`upstream-${verdict.reason}`, { upstream: server.config.name });
+    let answer: RadiusPacket;
+    try {
+      answer = decodePacket(reply);
+    } catch (e) {
+      if (e instanceof RadiusDecodeError) return this.drop(`upstream-malformed-${e.reason}`, { upstream: server.config.name });
+      throw e;
+    }
+    if (!ACCEPTED[tx.kind].has(answer.code)) return this.drop('upstream-unexpected-code', { upstream: server.config.name });
+
+    this.settle(tx);
+    server.markAnswered();
+    const attrs = withoutOurProxyState(answer.attributes, tx.proxyState);
+    let rewritten;
+    try {
+      rewritten = rewriteResponseAttributes(attrs, { secret, authenticator: ourAuthenticator },
+        { secret: tx.client.secret, authenticator: tx.request.authenticator });
+    } catch (e) {
+      if (!(e instanceof RadiusDecodeError)) throw e;
+      this.duplicates.forget(tx.dupKey);
+      return this.drop(`upstream-${e.reason}`, { upstream: server.config.name });
+    }
+    if (answer.code === Code.AccessAccept) this.learnAccept(tx, answer, rewritten.msk);
+
+    const bytes = finishResponse(
+      { code: answer.code, identifier: tx.request.identifier, authenticator: tx.request.authenticator, attributes: rewritten.attributes },
+      tx.request.authenticator, tx.client.secret,
+    );
+    this.duplicates.answered(tx.dupKey, bytes);
+    this.sockets[tx.kind]!.send(bytes, tx.from.port, tx.from.address);
+    this.opts.observer?.answered(tx.kind, codeName(answer.code), server.config.name, (performance.now() - tx.startedAt) / 1000);
+  }
+
+  private learnAccept(tx: Transaction, accept: RadiusPacket, msk: Buffer | null): void {
+    const staMac = requestStation(tx.request);
+    if (!staMac) {
+      this.opts.logger.warn({ client: tx.client.name }, 'Access-Accept for a request without a valid Calling-Station-Id: no station record');
+      return;
+    }
+    const { facts, problems } = acceptFacts(tx.request, accept, tx.from.address, staMac, msk);
+    for (const p of problems) this.opts.logger.warn({ sta: staMac, client: tx.client.name }, p);
+    try {
+      this.opts.learner.onAccessAccept(facts);
+    } catch (e) {
+      // The station still gets its network; the operator gets an error and a counter.
+      this.opts.logger.error({ sta: staMac, err: (e as Error).message }, 'station record NOT saved; relaying the Accept anyway');
+      this.opts.observer?.dropped('record-not-saved');
+    }
+  }
+
+  private learnAccounting(request: RadiusPacket, client: RadiusClient): void {
+    const facts = accountingFacts(request, client.address);
+    if (!facts) return;
+    try {
+      this.opts.learner.onAccounting(facts);
+    } catch (e) {
+      this.opts.logger.error({ client: client.name, err: (e as Error).message }, 'accounting update not applied');
+    }
+  }
+
+  private answerStatusServer(kind: RequestKind, client: RadiusClient, request: RadiusPacket, from: RemoteInfo): void {
+    const code = kind === 'auth' ? Code.AccessAccept : Code.AccountingResponse;
+    const bytes = finishResponse({ code, identifier: request.identifier, authenticator: request.authenticator, attributes: [] },
+      request.authenticator, client.secret);
+    this.sockets[kind]!.send(bytes, from.port, from.address);
+  }
+
+  private settle(tx: Transaction): void {
+    if (tx.timer) clearTimeout(tx.timer);
+    tx.release?.();
+    tx.timer = null;
+    this.inFlight--;
+  }
+
+  private fail(tx: Transaction, reason: string): void {
+    if (tx.timer) clearTimeout(tx.timer);
+    this.inFlight--;
+    this.duplicates.forget(tx.dupKey);
+    this.drop(reason, { client: tx.client.name, code: codeName(tx.request.code) });
+  }
+
+  private drop(reason: string, context: Record<string, string>): void {
+    this.opts.observer?.dropped(reason);
+    // Retransmissions are normal; everything else is worth a line, but a flood must not fill the disk.
+    if (reason.startsWith('duplicate')) return;
+    if (this.dropLog.allow(reason)) this.opts.logger.warn({ reason, ...context }, 'RADIUS packet dropped');
+  }
+}
+
+/** The upstream echoes our Proxy-State last (RFC 2865 §5.33); the AP must not see it. */
+function withoutOurProxyState(attrs: RadiusAttribute[], ours: Buffer): RadiusAttribute[] {
+  for (let i = attrs.length - 1; i >= 0; i--) {
+    const a = attrs[i]!;
+    if (a.type === Attr.ProxyState && a.value.equals(ours)) return [...attrs.slice(0, i), ...attrs.slice(i + 1)];
+  }
+  return attrs;
+}
+
+/** At most `limit` log lines per key per period; the counters still see everything. */
+class LogThrottle {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  constructor(private readonly limit: number, private readonly periodMs: number) {}
+  allow(key: string): boolean {
+    const now = Date.now();
+    const w = this.windows.get(key);
+    if (!w || now - w.start >= this.periodMs) {
+      this.windows.set(key, { start: now, count: 1 });
+      return true;
+    }
+    return ++w.count <= this.limit;
+  }
+}

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { Code, Attr } from './codes.js';
+import { finishStatusServer, verifyResponse } from './authenticators.js';
+import { UpstreamSockets } from './upstream-socket.js';
+
+// The ordered list of upstream AAA servers. Requests go to the first server believed alive;
+// a server that lets a request time out on every try is marked dead and probed with
+// Status-Server (RFC 5997) until it answers, so a recovered primary is used again.
+
+export interface UpstreamServerConfig {
+  name: string;
+  address: string;
+  authPort: number;
+  acctPort: number;
+  secret: Buffer;
+  timeoutMs: number;
+  tries: number;
+}
+
+export type RequestKind = 'auth' | 'acct';
+
+export interface UpstreamEvents {
+  stateChanged(server: UpstreamServer, alive: boolean, why: string): void;
+  stray(reason: string): void;
+}
+
+export class UpstreamServer {
+  alive = true;
+  readonly auth: UpstreamSockets;
+  readonly acct: UpstreamSockets;
+  private probeTimer: NodeJS.Timeout | null = null;
+
+  constructor(readonly config: UpstreamServerConfig, maxSockets: number, private readonly events: UpstreamEvents) {
+    this.auth = new UpstreamSockets(config.address, config.authPort, maxSockets, events.stray);
+    this.acct = new UpstreamSockets(config.address, config.acctPort, maxSockets, events.stray);
+  }
+
+  sockets(kind: RequestKind): UpstreamSockets {
+    return kind === 'auth' ? this.auth : this.acct;
+  }
+
+  markAnswered(): void {
+    if (this.alive) return;
+    this.alive = true;
+    this.stopProbing();
+    this.events.stateChanged(this, true, 'answered');
+  }
+
+  markDead(why: string, probeIntervalMs: number): void {
+    if (!this.alive) return;
+    this.alive = false;
+    this.events.stateChanged(this, false, why);
+    this.probeTimer = setInterval(() => this.probe(), probeIntervalMs);
+    this.probeTimer.unref();
+  }
+
+  /** One Status-Server; any correctly signed answer brings the server back. */
+  probe(): void {
+    this.auth.send((identifier) => {
+      const authenticator = randomBytes(16);
+      const bytes = finishStatusServer(
+        { code: Code.StatusServer, identifier, authenticator, attributes: [{ type: Attr.NasIdentifier, value: Buffer.from('hostapd-kms') }] },
+        this.config.secret,
+      );
+      return {
+        bytes,
+        pending: {
+          authenticator,
+          onAnswer: (reply) => {
+            const v = verifyResponse(reply, authenticator, this.config.secret, { requireMessageAuthenticator: true });
+            if (v.ok) this.markAnswered();
+            else this.events.stray(`status-server-${v.reason}`);
+          },
+        },
+      };
+    });
+  }
+
+  close(): void {
+    this.stopProbing();
+    this.auth.close();
+    this.acct.close();
+  }
+
+  private stopProbing(): void {
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+  }
+}
+
+export class UpstreamPool {
+  readonly servers: UpstreamServer[];
+
+  constructor(configs: UpstreamServerConfig[], maxInFlight: number, events: UpstreamEvents) {
+    const maxSockets = Math.max(1, Math.ceil(maxInFlight / 256));
+    this.servers = configs.map((c) => new UpstreamServer(c, maxSockets, events));
+  }
+
+  /**
+   * The order to try servers for one request: live ones in configured order, then dead ones
+   * (a dead server may have recovered before its probe says so; trying it beats dropping).
+   */
+  order(): UpstreamServer[] {
+    return [...this.servers.filter((s) => s.alive), ...this.servers.filter((s) => !s.alive)];
+  }
+
+  close(): void {
+    for (const s of this.servers) s.close();
+  }
+}
+

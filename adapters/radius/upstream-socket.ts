@@ -1,0 +1,80 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+
+// Outgoing requests to one upstream port. RADIUS identifiers are 8 bits, so one socket can have
+// at most 256 requests outstanding; more in flight means more sockets (more source ports),
+// which is what RFC 5080 suggests and what FreeRADIUS itself does.
+
+export interface PendingRequest {
+  /** The Request Authenticator the KMS put on this request: needed to check the answer. */
+  authenticator: Buffer;
+  onAnswer(reply: Buffer): void;
+}
+
+interface Slot {
+  socket: Socket;
+  pending: Map<number, PendingRequest>;
+  nextId: number;
+}
+
+export class UpstreamSockets {
+  private readonly slots: Slot[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly address: string,
+    private readonly port: number,
+    private readonly maxSockets: number,
+    private readonly onStray: (reason: string) => void,
+  ) {}
+
+  /** Sends `build(id)` on a socket with a free identifier; returns a release function, or null when full. */
+  send(build: (identifier: number) => { bytes: Buffer; pending: PendingRequest }): (() => void) | null {
+    const slot = this.freeSlot();
+    if (!slot) return null;
+    let id = slot.nextId;
+    while (slot.pending.has(id)) id = (id + 1) & 0xff;
+    slot.nextId = (id + 1) & 0xff;
+    const { bytes, pending } = build(id);
+    slot.pending.set(id, pending);
+    slot.socket.send(bytes, this.port, this.address);
+    return () => {
+      if (slot.pending.get(id) === pending) slot.pending.delete(id);
+    };
+  }
+
+  get inFlight(): number {
+    return this.slots.reduce((n, s) => n + s.pending.size, 0);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const s of this.slots) s.socket.close();
+    this.slots.length = 0;
+  }
+
+  private freeSlot(): Slot | null {
+    if (this.closed) return null;
+    const free = this.slots.find((s) => s.pending.size < 256);
+    if (free) return free;
+    if (this.slots.length >= this.maxSockets) return null;
+    const socket = createSocket(isIPv6(this.address) ? 'udp6' : 'udp4');
+    const slot: Slot = { socket, pending: new Map(), nextId: Math.floor(Math.random() * 256) };
+    socket.on('message', (msg, rinfo) => {
+      if (rinfo.port !== this.port || !sameAddress(rinfo.address, this.address)) return this.onStray('upstream-wrong-source');
+      if (msg.length < 20) return this.onStray('upstream-short-packet');
+      const pending = slot.pending.get(msg[1]!);
+      if (!pending) return this.onStray('upstream-unknown-identifier');
+      pending.onAnswer(msg);
+    });
+    socket.on('error', () => this.onStray('upstream-socket-error'));
+    socket.unref();
+    this.slots.push(slot);
+    return slot;
+  }
+}
+
+function sameAddress(a: string, b: string): boolean {
+  const strip = (x: string) => (x.startsWith('::ffff:') ? x.slice(7) : x).toLowerCase();
+  return strip(a) === strip(b);
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { isIP } from 'node:net';
+
+// The YAML configuration, validated at start. Every field has a default a small site can live
+// with; examples/kms.yaml documents each one. Secrets can be given inline (tests, labs), from a
+// file, or from a systemd credential (production: LoadCredential=).
+
+const ipAddress = z.string().refine((s) => isIP(s) !== 0, { message: 'expected an IPv4 or IPv6 address' });
+const port = z.number().int().min(1).max(65535);
+
+export const secretRef = z.union([
+  z.string().min(1),
+  z.object({ file: z.string().min(1) }).strict(),
+  z.object({ credential: z.string().min(1) }).strict(),
+], { message: 'expected a secret: a string, {file: PATH} or {credential: NAME}' });
+export type SecretRef = z.infer<typeof secretRef>;
+
+const listener = z.object({ address: ipAddress, port }).strict();
+
+const radiusClient = z.object({
+  name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only'),
+  address: ipAddress,
+  secret: secretRef,
+}).strict();
+
+const upstream = z.object({
+  name: z.string().min(1),
+  address: ipAddress,
+  authPort: port.default(1812),
+  acctPort: port.default(1813),
+  secret: secretRef,
+  /** How long to wait for an answer before trying again or failing over. */
+  timeoutMs: z.number().int().min(100).max(60_000).default(3000),
+  /** Sends to one server before moving to the next. */
+  tries: z.number().int().min(1).max(10).default(2),
+}).strict();
+
+export const configSchema = z.object({
+  stateDir: z.string().min(1).default('/var/lib/hostapd-kms'),
+  masterKey: z.object({
+    file: z.string().min(1).optional(),
+    credential: z.string().min(1).optional(),
+  }).strict().default({ credential: 'master-key', file: '/etc/hostapd-kms/master-key' }),
+  log: z.object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  }).strict().default({ level: 'info' }),
+  radius: z.object({
+    authListen: listener.default({ address: '0.0.0.0', port: 1812 }),
+    acctListen: listener.default({ address: '0.0.0.0', port: 1813 }),
+    clients: z.array(radiusClient).min(1, 'at least one AP must be listed as a RADIUS client'),
+    upstreams: z.array(upstream).min(1, 'at least one upstream AAA server is needed'),
+    /** A server that timed out is probed with Status-Server this often until it answers. */
+    deadProbeIntervalS: z.number().int().min(1).max(3600).default(30),
+    /** Retransmissions of a request within this time get the cached answer. */
+    duplicateWindowS: z.number().int().min(1).max(300).default(30),
+    /** Requests waiting for an upstream answer; beyond this new requests are dropped and counted. */
+    maxInFlight: z.number().int().min(16).max(1_000_000).default(8192),
+  }).strict(),
+  stations: z.object({
+    defaultLifetimeS: z.number().int().min(60).default(12 * 3600),
+    machineAuthWindowS: z.number().int().min(0).default(8 * 3600),
+    purgeIntervalS: z.number().int().min(1).default(300),
+  }).strict().default({ defaultLifetimeS: 12 * 3600, machineAuthWindowS: 8 * 3600, purgeIntervalS: 300 }),
+  api: z.object({
+    address: ipAddress.default('127.0.0.1'),
+    port: port.default(8900),
+    token: secretRef,
+  }).strict(),
+}).strict().superRefine((cfg, ctx) => {
+  const seen = new Map<string, number>();
+  cfg.radius.clients.forEach((c, i) => {
+    if (seen.has(c.address)) {
+      ctx.addIssue({ code: 'custom', path: ['radius', 'clients', i, 'address'], message: `address ${c.address} is already used by clients[${seen.get(c.address)}]` });
+    }
+    seen.set(c.address, i);
+  });
+  if (!cfg.masterKey.file && !cfg.masterKey.credential) {
+    ctx.addIssue({ code: 'custom', path: ['masterKey'], message: 'give a file or a systemd credential name' });
+  }
+});
+
+export type KmsConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,44 @@
+import type { VlanAssignment } from './station.js';
+
+// What the RADIUS side tells the core. The adapter turns packets into these plain facts so the
+// core never sees RADIUS encoding, and tests can drive the core without packets.
+
+export interface AccessAcceptFacts {
+  staMac: string;
+  clientAddress: string;
+  nasIdentifier: string | null;
+  bssid: string | null;
+  ssid: string | null;
+  /** 4 hex digits. */
+  mdid: string | null;
+  akm: number | null;
+  pairwiseCipher: number | null;
+  userName: string | null;
+  cui: string | null;
+  classes: Buffer[];
+  vlan: VlanAssignment | null;
+  filterId: string | null;
+  arubaUserRole: string | null;
+  sessionTimeout: number | null;
+  acctSessionId: string | null;
+  /** Recv-Key || Send-Key; null when the Accept carried no MS-MPPE keys. */
+  msk: Buffer | null;
+}
+
+export type AcctStatus = 'start' | 'interim' | 'stop' | 'accounting-on' | 'accounting-off';
+
+export interface AccountingFacts {
+  status: AcctStatus;
+  /** Null for Accounting-On/Off, which speak for the whole NAS. */
+  staMac: string | null;
+  clientAddress: string;
+  nasIdentifier: string | null;
+  bssid: string | null;
+  acctSessionId: string | null;
+}
+
+/** The hook the RADIUS proxy calls. It must have persisted what it learnt when it returns. */
+export interface StationLearner {
+  onAccessAccept(facts: AccessAcceptFacts): void;
+  onAccounting(facts: AccountingFacts): void;
+}
