@@ -1,0 +1,99 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { Registry } from 'prom-client';
+import { normalizeMac } from '../common/mac.js';
+import type { StationTable } from '../records/station-table.js';
+import { pmkidFor, stationView } from './views.js';
+
+// The local control API (loopback by default). Every route needs the bearer token, /metrics
+// included: station lists are personal data. Read-only for now.
+
+export interface ApiDeps {
+  token: string;
+  stations: StationTable;
+  metrics: Registry;
+  health(): object;
+  logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+export class ApiServer {
+  private server: Server | null = null;
+  private readonly tokenDigest: Buffer;
+
+  constructor(private readonly deps: ApiDeps) {
+    this.tokenDigest = digest(deps.token);
+  }
+
+  listen(address: string, port: number): Promise<number> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((e) => {
+        this.deps.logger.error({ err: (e as Error).message, url: req.url }, 'API request failed');
+        send(res, 500, { error: 'internal error' });
+      });
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, address, () => {
+        server.off('error', reject);
+        const a = server.address();
+        resolve(typeof a === 'object' && a ? a.port : port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.authorized(req)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return send(res, 401, { error: 'missing or wrong bearer token' });
+    }
+    if (req.method !== 'GET') return send(res, 405, { error: 'only GET is supported' });
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+
+    if (path === '/metrics') {
+      res.writeHead(200, { 'Content-Type': this.deps.metrics.contentType });
+      res.end(await this.deps.metrics.metrics());
+      return;
+    }
+    if (path === '/v1/health') return send(res, 200, this.deps.health());
+    if (path === '/v1/stations') {
+      return send(res, 200, { stations: this.deps.stations.list().map((r) => stationView(r)) });
+    }
+    const m = /^\/v1\/stations\/([^/]+)$/.exec(path);
+    if (m) {
+      const mac = normalizeMac(decodeURIComponent(m[1]!));
+      if (!mac) return send(res, 400, { error: `"${m[1]}" is not a MAC address` });
+      const record = this.deps.stations.get(mac);
+      if (!record) return send(res, 404, { error: `no record for station ${mac}` });
+      const bssidParam = url.searchParams.get('bssid');
+      if (bssidParam === null) return send(res, 200, stationView(record));
+      const bssid = normalizeMac(bssidParam);
+      if (!bssid) return send(res, 400, { error: `bssid "${bssidParam}" is not a MAC address` });
+      const keys = this.deps.stations.keysFor(mac);
+      return send(res, 200, stationView(record, { bssid, value: keys ? pmkidFor(record, keys, bssid) : null }));
+    }
+    return send(res, 404, { error: `no such route: ${path}` });
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const h = req.headers.authorization ?? '';
+    const m = /^Bearer (.+)$/.exec(h);
+    return m !== null && timingSafeEqual(digest(m[1]!), this.tokenDigest);
+  }
+}
+
+/** Comparing digests keeps the comparison constant-time whatever the token lengths. */
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,33 @@
+import { akmName, derivePmkid, AKM } from '../keys/index.js';
+import { macToBytes } from '../common/mac.js';
+import type { StationKeys, StationRecord } from '../records/station.js';
+
+// What the API shows about a station: the record (which never holds keys) plus the non-secret
+// names a network engineer compares with hostapd's logs: PMKR0Name and the PMKID per BSSID.
+
+export interface StationView extends StationRecord {
+  akmName: string | null;
+  /** Present when a BSSID was asked for and the station has a PMK. */
+  pmkid?: string;
+  pmkidBssid?: string;
+}
+
+/**
+ * The PMKID a station presents at `bssid` for PMKSA caching/OKC. hostapd caches MSK[32..63]
+ * for FT-EAP and the ordinary PMK otherwise (notes §1.2), and so do we.
+ */
+export function pmkidFor(record: StationRecord, keys: StationKeys, bssid: string): string | null {
+  const akm = record.akm ?? AKM.IEEE8021X;
+  const pmk = akm === AKM.FT_IEEE8021X ? keys.mpmk : keys.pmk;
+  if (!pmk) return null;
+  return derivePmkid(pmk, macToBytes(bssid), macToBytes(record.staMac), akm).toString('hex');
+}
+
+export function stationView(record: StationRecord, pmkid?: { bssid: string; value: string | null }): StationView {
+  const view: StationView = { ...record, akmName: record.akm === null ? null : akmName(record.akm) };
+  if (pmkid?.value) {
+    view.pmkid = pmkid.value;
+    view.pmkidBssid = pmkid.bssid;
+  }
+  return view;
+}

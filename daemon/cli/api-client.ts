@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { loadConfig, resolveSecret } from '../config/load.js';
+
+// How kmsctl finds the daemon: explicit flags, then environment, then the daemon's own config.
+
+export interface ApiTarget {
+  baseUrl: string;
+  token: string;
+}
+
+export interface TargetOptions {
+  api?: string;
+  token?: string;
+  config?: string;
+}
+
+const DEFAULT_CONFIG = '/etc/hostapd-kms/kms.yaml';
+
+export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = process.env): ApiTarget {
+  let baseUrl = opts.api ?? env.KMS_API;
+  let token = opts.token ?? env.KMS_TOKEN;
+  const configFile = opts.config ?? env.KMS_CONFIG ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+  if ((!baseUrl || !token) && configFile) {
+    const cfg = loadConfig(configFile);
+    const host = cfg.api.address.includes(':') ? `[${cfg.api.address}]` : cfg.api.address;
+    baseUrl ??= `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${cfg.api.port}`;
+    token ??= resolveSecret(cfg.api.token, 'api.token', env);
+  }
+  if (!baseUrl || !token) {
+    throw new Error('cannot find the KMS API: give --config FILE, or --api URL and --token TOKEN (or KMS_API/KMS_TOKEN)');
+  }
+  return { baseUrl: baseUrl.replace(/\/$/, ''), token };
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export async function apiGet<T>(target: ApiTarget, path: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${target.baseUrl}${path}`, {
+      headers: { Authorization: `Bearer ${target.token}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    throw new ApiError(0, `cannot reach the KMS at ${target.baseUrl}: ${cause} (is kmsd running?)`);
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ApiError(res.status, `unexpected reply from ${target.baseUrl}${path}: ${text.slice(0, 200)}`);
+  }
+  if (!res.ok) throw new ApiError(res.status, (body as { error?: string }).error ?? `HTTP ${res.status}`);
+  return body as T;
+}

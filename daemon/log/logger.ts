@@ -1,0 +1,20 @@
+import { pino, type Logger } from 'pino';
+
+// One JSON line per event on stdout (journald keeps it). Keys and secrets are never passed to
+// the logger in the first place; the redaction list is the second line of defence, so that a
+// careless `log.info({ keys })` prints "[redacted]" instead of key bytes.
+
+const SECRET_FIELDS = ['secret', 'token', 'msk', 'pmk', 'pmkR0', 'pmkR1', 'mpmk', 'keys', 'masterKey', 'password', 'psk'];
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  const paths = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`]);
+  const options = {
+    level,
+    base: { svc: 'kmsd' },
+    redact: { paths, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
+}
+
+export type { Logger };

@@ -1,0 +1,127 @@
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { KmsConfig } from '../config/schema.js';
+import { resolveSecret } from '../config/load.js';
+import { createLogger } from '../log/logger.js';
+import { KmsMetrics } from '../metrics/metrics.js';
+import { StationTable } from '../records/station-table.js';
+import { ApiServer } from '../api/server.js';
+import { akmName } from '../keys/akm.js';
+import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
+import { loadMasterKey } from '../../adapters/store/master-key.js';
+import { RadiusProxy } from '../../adapters/radius/proxy.js';
+import { SdNotifier } from './sd-notify.js';
+
+const VERSION = '0.1.0';
+
+export interface RunningKms {
+  stop(): Promise<void>;
+  ports: { auth: number; acct: number; api: number };
+}
+
+/** Builds and starts everything; installs signal handlers that stop it cleanly. */
+export async function startKms(config: KmsConfig, configFile: string): Promise<RunningKms> {
+  const log = createLogger(config.log.level);
+  const metrics = new KmsMetrics();
+  const notify = new SdNotifier((msg) => log.warn({ err: msg }, 'sd_notify failed'));
+  const startedAt = Date.now();
+
+  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  const masterKey = loadMasterKey({ file: config.masterKey.file, credentialName: config.masterKey.credential });
+  const store = new SqliteRecordStore(join(config.stateDir, 'kms.sqlite'), masterKey, { logger: log });
+  masterKey.fill(0);
+
+  const stations = new StationTable(store, config.stations, {
+    stationLearned: (r) => {
+      metrics.stationsLearned.inc({ keys: r.pmkR0Name ? 'pmk-r0' : r.hasPmk ? 'pmk' : 'none' });
+      metrics.stations.set(stations.size);
+      log.info({
+        sta: r.staMac, ap: r.ap.nasIdentifier ?? r.ap.clientAddress, bssid: r.ap.bssid, ssid: r.ssid,
+        akm: r.akm === null ? null : akmName(r.akm), vlan: r.vlan, identity: r.identity, pmkR0Name: r.pmkR0Name,
+        machineAuth: r.machineAuth.authenticated,
+      }, 'station learned');
+    },
+    stationMoved: (r, from) => log.info({ sta: r.staMac, from: from?.bssid ?? from?.clientAddress ?? null, to: r.currentAp?.bssid ?? r.currentAp?.clientAddress }, 'station seen at AP'),
+    stationEnded: (r) => log.info({ sta: r.staMac, ap: r.currentAp?.bssid ?? null }, 'station session ended'),
+    warning: (sta, message) => log.warn({ sta }, message),
+  });
+  const loaded = stations.load();
+  metrics.stations.set(loaded);
+  log.info({ stations: loaded, config: configFile, version: VERSION }, 'station records loaded');
+
+  const proxy = new RadiusProxy({
+    authListen: config.radius.authListen,
+    acctListen: config.radius.acctListen,
+    clients: config.radius.clients.map((c) => ({
+      name: c.name, address: c.address, secret: Buffer.from(resolveSecret(c.secret, `radius.clients[${c.name}].secret`)),
+    })),
+    upstreams: config.radius.upstreams.map((u) => ({
+      name: u.name, address: u.address, authPort: u.authPort, acctPort: u.acctPort, timeoutMs: u.timeoutMs, tries: u.tries,
+      secret: Buffer.from(resolveSecret(u.secret, `radius.upstreams[${u.name}].secret`)),
+    })),
+    learner: stations,
+    deadProbeIntervalMs: config.radius.deadProbeIntervalS * 1000,
+    duplicateWindowMs: config.radius.duplicateWindowS * 1000,
+    maxInFlight: config.radius.maxInFlight,
+    logger: log,
+    observer: {
+      dropped: (reason) => metrics.radiusDropped.inc({ reason }),
+      forwarded: (kind, upstream) => metrics.radiusForwarded.inc({ kind, upstream }),
+      answered: (kind, code, upstream, seconds) => {
+        metrics.radiusAnswered.inc({ kind, code, upstream });
+        metrics.radiusLatency.observe({ kind }, seconds);
+      },
+      upstreamState: (upstream, alive) => metrics.upstreamUp.set({ upstream }, alive ? 1 : 0),
+    },
+  });
+  for (const u of config.radius.upstreams) metrics.upstreamUp.set({ upstream: u.name }, 1);
+  const ports = await proxy.start();
+
+  const api = new ApiServer({
+    token: resolveSecret(config.api.token, 'api.token'),
+    stations,
+    metrics: metrics.registry,
+    logger: log,
+    health: () => ({
+      status: 'ok', version: VERSION, uptimeS: Math.round((Date.now() - startedAt) / 1000),
+      stations: stations.size, radius: proxy.status(),
+    }),
+  });
+  const apiPort = await api.listen(config.api.address, config.api.port);
+
+  const purge = setInterval(() => {
+    try {
+      const n = stations.purgeExpired();
+      if (n > 0) {
+        metrics.stationsPurged.inc(n);
+        metrics.stations.set(stations.size);
+        log.info({ purged: n }, 'expired station records purged');
+      }
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'purge failed');
+    }
+  }, config.stations.purgeIntervalS * 1000);
+  purge.unref();
+
+  log.info({ auth: ports.authPort, acct: ports.acctPort, api: apiPort }, 'kmsd ready');
+  notify.ready(`serving ${stations.size} stations`);
+  notify.startWatchdog();
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => (stopping ??= (async () => {
+    notify.stopping();
+    log.info({}, 'kmsd stopping');
+    clearInterval(purge);
+    await proxy.stop();
+    await api.close();
+    store.close();
+  })());
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => void stop().then(() => process.exit(0)));
+  }
+  process.on('uncaughtException', (e) => {
+    log.fatal({ err: e.message, stack: e.stack }, 'uncaught exception; exiting so systemd restarts kmsd');
+    process.exit(1);
+  });
+  return { stop, ports: { auth: ports.authPort, acct: ports.acctPort, api: apiPort } };
+}
