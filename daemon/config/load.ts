@@ -14,6 +14,13 @@ function pathText(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '') || '(top level)';
 }
 
+/** zod's wording, made to read like an operator's checklist. */
+function issueText(i: { code: string; message: string; keys?: string[] }): string {
+  if (i.code === 'unrecognized_keys') return `unknown setting${i.keys!.length > 1 ? 's' : ''} ${i.keys!.map((k) => `"${k}"`).join(', ')}`;
+  if (i.code === 'invalid_type' && /received undefined/.test(i.message)) return 'is required but missing';
+  return i.message;
+}
+
 export function parseConfig(text: string, file = '<config>'): KmsConfig {
   let raw: unknown;
   try {
@@ -24,10 +31,7 @@ export function parseConfig(text: string, file = '<config>'): KmsConfig {
   }
   const result = configSchema.safeParse(raw ?? {});
   if (!result.success) {
-    throw new ConfigError(file, result.error.issues.map((i) => {
-      const unknown = i.code === 'unrecognized_keys' ? ` (${(i as { keys: string[] }).keys.join(', ')})` : '';
-      return `${pathText(i.path)}: ${i.message}${unknown}`;
-    }));
+    throw new ConfigError(file, result.error.issues.map((i) => `${pathText(i.path)}: ${issueText(i)}`));
   }
   return result.data;
 }

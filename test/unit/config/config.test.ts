@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig, resolveSecret, ConfigError } from '../../../daemon/config/load.js';
+
+const minimal = `
+radius:
+  clients: [{ name: ap1, address: 10.0.0.1, secret: s3cret }]
+  upstreams: [{ name: aaa, address: 127.0.0.1, secret: up }]
+api:
+  token: tok
+`;
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, 'test.yaml');
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error('config was accepted');
+}
+
+describe('configuration', () => {
+  it('fills sane defaults around a minimal file', () => {
+    const c = parseConfig(minimal);
+    expect(c.radius.authListen).toEqual({ address: '0.0.0.0', port: 1812 });
+    expect(c.radius.upstreams[0]!.timeoutMs).toBe(3000);
+    expect(c.api.address).toBe('127.0.0.1');
+    expect(c.stations.defaultLifetimeS).toBe(43200);
+  });
+
+  it('accepts the shipped example', () => {
+    const c = parseConfig(readFileSync(new URL('../../../examples/kms.yaml', import.meta.url), 'utf8'));
+    expect(c.radius.clients.map((x) => x.name)).toEqual(['ap1', 'ap2']);
+  });
+
+  it('names the field and the problem', () => {
+    expect(problems(minimal.replace('10.0.0.1', '10.0.0.300'))).toEqual(['radius.clients[0].address: expected an IPv4 or IPv6 address']);
+    expect(problems(minimal.replace('secret: up', 'secret: up, timeoutMs: 5'))[0]).toMatch(/^radius\.upstreams\[0\]\.timeoutMs: .*100/);
+    expect(problems(minimal.replace('api:', 'apii:'))).toEqual(['api: is required but missing', '(top level): unknown setting "apii"']);
+    expect(problems(`${minimal}\nbogus: 1\n`)).toEqual(['(top level): unknown setting "bogus"']);
+  });
+
+  it('rejects two clients with one address', () => {
+    const twice = minimal.replace('clients: [', 'clients: [{ name: ap0, address: 10.0.0.1, secret: x }, ');
+    expect(problems(twice)).toEqual(['radius.clients[1].address: address 10.0.0.1 is already used by clients[0]']);
+  });
+
+  it('says where YAML is broken', () => {
+    expect(problems('radius: [\n')[0]).toMatch(/not valid YAML/);
+  });
+
+  it('reads secrets from 0600 files and refuses readable ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kms-cfg-'));
+    const f = join(dir, 's');
+    writeFileSync(f, 'hunter2\n');
+    chmodSync(f, 0o600);
+    expect(resolveSecret({ file: f }, 'x')).toBe('hunter2');
+    chmodSync(f, 0o644);
+    expect(() => resolveSecret({ file: f }, 'radius.clients[ap1].secret')).toThrow(/ap1.*mode 644/);
+  });
+
+  it('reads systemd credentials', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kms-cred-'));
+    writeFileSync(join(dir, 'radius-ap2'), 'abc');
+    expect(resolveSecret({ credential: 'radius-ap2' }, 'x', { CREDENTIALS_DIRECTORY: dir })).toBe('abc');
+    expect(() => resolveSecret({ credential: 'radius-ap2' }, 'x', {})).toThrow(/CREDENTIALS_DIRECTORY/);
+  });
+});
