@@ -7,6 +7,8 @@ import { isIP } from 'node:net';
 
 const ipAddress = z.string().refine((s) => isIP(s) !== 0, { message: 'expected an IPv4 or IPv6 address' });
 const port = z.number().int().min(1).max(65535);
+/** Listeners also take 0 ("any free port", logged at start): tests and labs use it. */
+const listenPort = z.number().int().min(0).max(65535);
 
 export const secretRef = z.union([
   z.string().min(1),
@@ -15,7 +17,7 @@ export const secretRef = z.union([
 ], { message: 'expected a secret: a string, {file: PATH} or {credential: NAME}' });
 export type SecretRef = z.infer<typeof secretRef>;
 
-const listener = z.object({ address: ipAddress, port }).strict();
+const listener = z.object({ address: ipAddress, port: listenPort }).strict();
 
 const radiusClient = z.object({
   name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only'),
@@ -63,7 +65,7 @@ export const configSchema = z.object({
   }).strict().default({ defaultLifetimeS: 12 * 3600, machineAuthWindowS: 8 * 3600, purgeIntervalS: 300 }),
   api: z.object({
     address: ipAddress.default('127.0.0.1'),
-    port: port.default(8900),
+    port: listenPort.default(8900),
     token: secretRef,
   }).strict(),
 }).strict().superRefine((cfg, ctx) => {

@@ -1,0 +1,143 @@
+/**
+ * Runs the real daemon (dist/daemon/main/kmsd.js, built by `npm test`) as a child process with
+ * a generated config, master key and API token, and kmsctl against it. Everything lives in a
+ * temp dir; the database survives restart() so tests can check persistence.
+ */
+import { mkdtempSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { spawnManaged, runCommand, registerTempDir, type ManagedProcess, type CommandResult } from './netns.js';
+
+const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+export const KMSD = join(ROOT, 'dist/daemon/main/kmsd.js');
+export const KMSCTL = join(ROOT, 'dist/daemon/cli/kmsctl.js');
+
+export interface KmsClientSpec { name: string; address: string; secret: string }
+export interface KmsUpstreamSpec {
+  name: string; address: string; authPort: number; acctPort: number; secret: string; timeoutMs?: number; tries?: number;
+}
+
+export interface KmsOptions {
+  clients: KmsClientSpec[];
+  upstreams: KmsUpstreamSpec[];
+  /** Default 127.0.0.1; ports default to 0 (any free). */
+  listenAddress?: string;
+  authPort?: number;
+  acctPort?: number;
+  logLevel?: string;
+  stations?: { defaultLifetimeS?: number; machineAuthWindowS?: number; purgeIntervalS?: number };
+  radius?: { deadProbeIntervalS?: number; duplicateWindowS?: number; maxInFlight?: number };
+}
+
+export interface KmsHandle {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly token: string;
+  authPort: number;
+  acctPort: number;
+  apiPort: number;
+  process: ManagedProcess;
+  /** Logs of every run of the daemon so far (restarts included). */
+  logs(): string;
+  kmsctl(args: string[]): Promise<CommandResult>;
+  kmsctlJson<T>(args: string[]): Promise<T>;
+  api<T>(path: string): Promise<{ status: number; body: T }>;
+  metrics(): Promise<string>;
+  restart(): Promise<void>;
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
+  if (!existsSync(KMSD)) throw new Error(`${KMSD} is missing: run \`npm run build\` first (npm test does)`);
+  const dir = mkdtempSync(join(tmpdir(), 'kms-daemon-'));
+  registerTempDir(dir);
+  const token = randomBytes(16).toString('hex');
+  const keyFile = join(dir, 'master-key');
+  writeFileSync(keyFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+  chmodSync(keyFile, 0o600);
+  const address = opts.listenAddress ?? '127.0.0.1';
+  const config = {
+    stateDir: join(dir, 'state'),
+    masterKey: { file: keyFile },
+    log: { level: opts.logLevel ?? 'debug' },
+    radius: {
+      authListen: { address, port: opts.authPort ?? 0 },
+      acctListen: { address, port: opts.acctPort ?? 0 },
+      clients: opts.clients,
+      upstreams: opts.upstreams.map((u) => ({ timeoutMs: 1000, tries: 2, ...u })),
+      deadProbeIntervalS: opts.radius?.deadProbeIntervalS ?? 2,
+      duplicateWindowS: opts.radius?.duplicateWindowS ?? 30,
+      maxInFlight: opts.radius?.maxInFlight ?? 8192,
+    },
+    stations: { defaultLifetimeS: 3600, machineAuthWindowS: 3600, purgeIntervalS: 60, ...opts.stations },
+    api: { address: '127.0.0.1', port: 0, token },
+  };
+  const configPath = join(dir, 'kms.yaml');
+  writeFileSync(configPath, stringify(config), { mode: 0o600 });
+
+  let previousLogs = '';
+  const handle = {} as KmsHandle;
+  const launch = async () => {
+    // A restart reuses the ports the first run got, as a real restart would.
+    if (handle.authPort) {
+      config.radius.authListen.port = handle.authPort;
+      config.radius.acctListen.port = handle.acctPort;
+      config.api.port = handle.apiPort;
+      writeFileSync(configPath, stringify(config), { mode: 0o600 });
+    }
+    const proc = spawnManaged(process.execPath, [KMSD, '--config', configPath]);
+    const m = await proc.waitForLine(/"auth":(\d+),"acct":(\d+),"api":(\d+).*kmsd ready/, { timeoutMs: 20_000 }).catch((e) => {
+      throw new Error(`kmsd did not start: ${(e as Error).message}\n${proc.output()}`);
+    });
+    Object.assign(handle, { process: proc, authPort: Number(m[1]), acctPort: Number(m[2]), apiPort: Number(m[3]) });
+  };
+  const api = async <T>(path: string) => {
+    const res = await fetch(`http://127.0.0.1:${handle.apiPort}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  Object.assign(handle, {
+    dir, configPath, token,
+    logs: () => previousLogs + (handle.process?.output() ?? ''),
+    kmsctl: (args: string[]) => runCommand(process.execPath, [KMSCTL, '--config', configPath, ...args]),
+    kmsctlJson: async <T>(args: string[]) => {
+      const r = await runCommand(process.execPath, [KMSCTL, '--config', configPath, ...args, '--json']);
+      if (r.code !== 0) throw new Error(`kmsctl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+      return JSON.parse(r.stdout) as T;
+    },
+    api,
+    metrics: async () => {
+      const res = await fetch(`http://127.0.0.1:${handle.apiPort}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
+      return res.text();
+    },
+    restart: async () => {
+      await handle.process.stop();
+      previousLogs += handle.process.output();
+      await launch();
+    },
+    kill9: async () => {
+      process.kill(handle.process.pid, 'SIGKILL');
+      await handle.process.exited;
+      previousLogs += handle.process.output();
+    },
+    stop: async () => {
+      if (handle.process.isRunning()) await handle.process.stop();
+    },
+  } satisfies Partial<KmsHandle>);
+  await launch();
+  return handle;
+}
+
+/** The value of one Prometheus sample, e.g. metric('kms_radius_dropped_total', { reason: 'unknown-client' }). */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return 0;
+}
