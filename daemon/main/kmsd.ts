@@ -4,21 +4,36 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { startKms } from './wire.js';
+import { generateMasterKeyFile } from '../../adapters/store/master-key.js';
 
-const USAGE = `usage: kmsd [--config FILE] [--check]
-  --config FILE  configuration (default /etc/hostapd-kms/kms.yaml)
-  --check        validate the configuration and exit`;
+const USAGE = `usage: kmsd [--config FILE] [--check] [--init-master-key FILE]
+  --config FILE           configuration (default /etc/hostapd-kms/kms.yaml)
+  --check                 validate the configuration and exit
+  --init-master-key FILE  create a new 256-bit master key (mode 0600; refuses to overwrite)`;
 
 async function main(): Promise<number> {
   let args;
   try {
-    args = parseArgs({ options: { config: { type: 'string' }, check: { type: 'boolean' }, help: { type: 'boolean' } } });
+    args = parseArgs({ options: {
+      config: { type: 'string' }, check: { type: 'boolean' }, help: { type: 'boolean' }, 'init-master-key': { type: 'string' },
+    } });
   } catch (e) {
     process.stderr.write(`kmsd: ${(e as Error).message}\n${USAGE}\n`);
     return 64;
   }
   if (args.values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const keyFile = args.values['init-master-key'];
+  if (keyFile) {
+    try {
+      generateMasterKeyFile(keyFile).fill(0);
+    } catch (e) {
+      process.stderr.write(`kmsd: ${(e as Error).message}\n`);
+      return 1;
+    }
+    process.stdout.write(`${keyFile}: new master key written (mode 0600). Back it up: without it the stored keys cannot be read.\n`);
     return 0;
   }
   const file = args.values.config ?? '/etc/hostapd-kms/kms.yaml';

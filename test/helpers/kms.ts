@@ -81,18 +81,17 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
   let previousLogs = '';
   const handle = {} as KmsHandle;
   const launch = async () => {
-    // A restart reuses the ports the first run got, as a real restart would.
-    if (handle.authPort) {
-      config.radius.authListen.port = handle.authPort;
-      config.radius.acctListen.port = handle.acctPort;
-      config.api.port = handle.apiPort;
-      writeFileSync(configPath, stringify(config), { mode: 0o600 });
-    }
     const proc = spawnManaged(process.execPath, [KMSD, '--config', configPath]);
     const m = await proc.waitForLine(/"auth":(\d+),"acct":(\d+),"api":(\d+).*kmsd ready/, { timeoutMs: 20_000 }).catch((e) => {
       throw new Error(`kmsd did not start: ${(e as Error).message}\n${proc.output()}`);
     });
     Object.assign(handle, { process: proc, authPort: Number(m[1]), acctPort: Number(m[2]), apiPort: Number(m[3]) });
+    // Pin the ports this run got: kmsctl reads the API port from the config, and a restart
+    // must come back where the APs expect it.
+    config.radius.authListen.port = handle.authPort;
+    config.radius.acctListen.port = handle.acctPort;
+    config.api.port = handle.apiPort;
+    writeFileSync(configPath, stringify(config), { mode: 0o600 });
   };
   const api = async <T>(path: string) => {
     const res = await fetch(`http://127.0.0.1:${handle.apiPort}${path}`, { headers: { Authorization: `Bearer ${token}` } });
