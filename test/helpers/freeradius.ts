@@ -413,8 +413,10 @@ ${renderListen(p)}
 \t}
 \tpost-auth {
 ${copyBlock(fromState)}
+${ALWAYS_SIGN}
 \t\tPost-Auth-Type REJECT {
 \t\t\teap
+${ALWAYS_SIGN}
 \t\t}
 \t}
 }
@@ -446,6 +448,13 @@ ${copyBlock(toOuter)}
 }
 `;
 }
+
+/**
+ * FreeRADIUS 3.2.1 (Debian 12) signs EAP answers with Message-Authenticator but not PAP ones;
+ * 3.2.5+ signs everything (BlastRADIUS). The KMS requires MA on every answer, so the test AAA
+ * server asks for it explicitly, as BlastRADIUS guidance tells operators of older servers to do.
+ */
+const ALWAYS_SIGN = '\t\tupdate reply {\n\t\t\t&Message-Authenticator := 0x00\n\t\t}';
 
 /** Proxy mode: every request goes to the realm `upstream`, whose home servers are `proxyTo`. */
 function renderProxyServers(p: RaddbParams, target: ProxyTarget): string {

@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { spawnManaged, runCommand, registerTempDir, type ManagedProcess, type CommandResult } from './netns.js';
+import { createServer } from 'node:net';
+import { spawnManaged, runCommand, registerTempDir, tail, type ManagedProcess, type CommandResult } from './netns.js';
+import { freeUdpPort } from './freeradius.js';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 export const KMSD = join(ROOT, 'dist/daemon/main/kmsd.js');
@@ -59,13 +61,17 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
   writeFileSync(keyFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
   chmodSync(keyFile, 0o600);
   const address = opts.listenAddress ?? '127.0.0.1';
+  // Ports are chosen here rather than with 0 so the test knows them whatever the log level.
+  const authPort = opts.authPort ?? (await freeUdpPort());
+  const acctPort = opts.acctPort ?? (await freeUdpPort([authPort]));
+  const apiPort = await freeTcpPort();
   const config = {
     stateDir: join(dir, 'state'),
     masterKey: { file: keyFile },
     log: { level: opts.logLevel ?? 'debug' },
     radius: {
-      authListen: { address, port: opts.authPort ?? 0 },
-      acctListen: { address, port: opts.acctPort ?? 0 },
+      authListen: { address, port: authPort },
+      acctListen: { address, port: acctPort },
       clients: opts.clients,
       upstreams: opts.upstreams.map((u) => ({ timeoutMs: 1000, tries: 2, ...u })),
       deadProbeIntervalS: opts.radius?.deadProbeIntervalS ?? 2,
@@ -73,7 +79,7 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
       maxInFlight: opts.radius?.maxInFlight ?? 8192,
     },
     stations: { defaultLifetimeS: 3600, machineAuthWindowS: 3600, purgeIntervalS: 60, ...opts.stations },
-    api: { address: '127.0.0.1', port: 0, token },
+    api: { address: '127.0.0.1', port: apiPort, token },
   };
   const configPath = join(dir, 'kms.yaml');
   writeFileSync(configPath, stringify(config), { mode: 0o600 });
@@ -82,23 +88,24 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
   const handle = {} as KmsHandle;
   const launch = async () => {
     const proc = spawnManaged(process.execPath, [KMSD, '--config', configPath]);
-    const m = await proc.waitForLine(/"auth":(\d+),"acct":(\d+),"api":(\d+).*kmsd ready/, { timeoutMs: 20_000 }).catch((e) => {
-      throw new Error(`kmsd did not start: ${(e as Error).message}\n${proc.output()}`);
-    });
-    Object.assign(handle, { process: proc, authPort: Number(m[1]), acctPort: Number(m[2]), apiPort: Number(m[3]) });
-    // Pin the ports this run got: kmsctl reads the API port from the config, and a restart
-    // must come back where the APs expect it.
-    config.radius.authListen.port = handle.authPort;
-    config.radius.acctListen.port = handle.acctPort;
-    config.api.port = handle.apiPort;
-    writeFileSync(configPath, stringify(config), { mode: 0o600 });
+    handle.process = proc;
+    // Ready = the API answers (it starts after the RADIUS sockets are bound).
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (!proc.isRunning()) throw new Error(`kmsd exited during start-up:\n${tail(proc.output())}`);
+      const ok = await fetch(`http://127.0.0.1:${apiPort}/v1/health`, { headers: { Authorization: `Bearer ${token}` } })
+        .then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`kmsd did not become ready in 20 s:\n${tail(proc.output())}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   };
   const api = async <T>(path: string) => {
     const res = await fetch(`http://127.0.0.1:${handle.apiPort}${path}`, { headers: { Authorization: `Bearer ${token}` } });
     return { status: res.status, body: (await res.json()) as T };
   };
   Object.assign(handle, {
-    dir, configPath, token,
+    dir, configPath, token, authPort, acctPort, apiPort,
     logs: () => previousLogs + (handle.process?.output() ?? ''),
     kmsctl: (args: string[]) => runCommand(process.execPath, [KMSCTL, '--config', configPath, ...args]),
     kmsctlJson: async <T>(args: string[]) => {
@@ -139,4 +146,15 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
   }
   return 0;
+}
+
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -41,6 +41,23 @@ export function exchange(target: Target, bytes: Buffer, opts: { source?: string;
   });
 }
 
+/**
+ * Sends the same datagram `times` times from one socket (as an AP retransmits), waiting
+ * `gapMs` between sends, and collects every reply.
+ */
+export async function retransmit(target: Target, bytes: Buffer, times: number, gapMs: number): Promise<Buffer[]> {
+  const socket = createSocket('udp4');
+  const replies: Buffer[] = [];
+  socket.on('message', (m) => replies.push(m));
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  for (let i = 0; i < times; i++) {
+    socket.send(bytes, target.port, target.address);
+    await new Promise((r) => setTimeout(r, gapMs));
+  }
+  socket.close();
+  return replies;
+}
+
 export interface PapRequest {
   secret: string;
   user: string;
