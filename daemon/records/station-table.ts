@@ -12,6 +12,8 @@ export interface StationTableEvents {
   warning?(staMac: string, message: string): void;
 }
 
+const NO_KEYS: StationKeys = { pmk: null, mpmk: null, pmkR0: null, pmkR0Name: null };
+
 /** How long an ended session's record stays (for late roams and for the operator to look at). */
 const ENDED_RETENTION_MS = 5 * 60 * 1000;
 
@@ -48,7 +50,8 @@ export class StationTable implements StationLearner {
     const built = buildStation(facts, this.machineAuths.get(facts.staMac), this.policy, now);
     for (const w of built.warnings) this.events.warning?.(facts.staMac, w);
     // Persist before anything else sees it: the proxy relays the Accept only after we return.
-    this.store.saveStation(built.record, built.keys);
+    // A new authentication without keys must not inherit the previous session's keys.
+    this.store.saveStation(built.record, built.keys ?? NO_KEYS);
     this.stations.set(built.record.staMac, built.record);
     this.events.stationLearned?.(built.record);
   }

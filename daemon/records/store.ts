@@ -1,12 +1,15 @@
 import type { MachineAuthRecord, StationKeys, StationRecord } from './station.js';
 
 /**
- * Persistence the core needs. Implemented by adapters/store (SQLite). Every write is
- * durable when the call returns: the proxy relays an Access-Accept only after
- * saveStation() has returned, so a crash never loses a station the AP was told about.
+ * Persistence the core needs. Implemented by adapters/store (SQLite). Every write has reached
+ * the database when the call returns: the proxy relays an Access-Accept only after
+ * saveStation() has returned, so a crash of the KMS process (kill -9, OOM, a bug) never loses
+ * a station the AP was told about. (Surviving power loss as well is the store's
+ * `synchronous` setting: FULL, at about 6x the cost per write.) Times are milliseconds since
+ * the Unix epoch.
  */
 export interface RecordStore {
-  /** Insert or replace; `keys` null keeps the keys already stored for this station. */
+  /** Insert or replace; `keys` null keeps the keys already stored (an all-null StationKeys clears them). */
   saveStation(record: StationRecord, keys: StationKeys | null): void;
   /** Records whose expiresAt is in the future, without keys (fast: used at start-up). */
   loadStations(now: number): StationRecord[];

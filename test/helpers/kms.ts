@@ -12,7 +12,9 @@ import { createServer } from 'node:net';
 import { spawnManaged, runCommand, registerTempDir, tail, type ManagedProcess, type CommandResult } from './netns.js';
 import { freeUdpPort } from './freeradius.js';
 
-const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+// From test/helpers (vitest) or dist/test/helpers (compiled, used by bench and demo).
+const HERE_ROOT = resolve(new URL('../..', import.meta.url).pathname);
+const ROOT = HERE_ROOT.endsWith('/dist') ? resolve(HERE_ROOT, '..') : HERE_ROOT;
 export const KMSD = join(ROOT, 'dist/daemon/main/kmsd.js');
 export const KMSCTL = join(ROOT, 'dist/daemon/cli/kmsctl.js');
 

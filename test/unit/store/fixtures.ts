@@ -1,0 +1,59 @@
+// Records, keys and temp directories shared by the store tests.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StationKeys, StationRecord } from '../../../daemon/records/station.js';
+import type { StoreLogger } from '../../../adapters/store/sqlite-store.js';
+
+export const HOUR = 3_600_000;
+
+export function tempDir(prefix = 'kms-store-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function macOf(i: number): string {
+  return (0x020000000000 + i).toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+}
+
+export function makeRecord(staMac: string, now: number, overrides: Partial<StationRecord> = {}): StationRecord {
+  return {
+    staMac,
+    ap: { bssid: '0a:00:00:00:00:01', nasIdentifier: 'ap1.example.net', clientAddress: '10.0.0.1' },
+    currentAp: null,
+    ssid: 'corp',
+    mdid: 'a1b2',
+    akm: 0x000fac03,
+    pairwiseCipher: 0x000fac04,
+    identity: `identity-of-${staMac}@example.org`,
+    cui: null,
+    classes: ['c1a55e'],
+    vlan: { untagged: 42, tagged: [7, 8] },
+    role: { filterId: 'staff', arubaUserRole: null },
+    machineAuth: { authenticated: false, identity: null, at: null },
+    sessionTimeout: 3600,
+    acctSessionId: null,
+    session: 'authenticated',
+    pmkR0Name: null,
+    hasPmk: true,
+    authenticatedAt: now,
+    updatedAt: now,
+    expiresAt: now + HOUR,
+    ...overrides,
+  };
+}
+
+export function makeKeys(): StationKeys {
+  return { pmk: randomBytes(32), mpmk: randomBytes(32), pmkR0: randomBytes(48), pmkR0Name: randomBytes(16) };
+}
+
+/** Records every call, so tests can look at what was logged (and what was not). */
+export function captureLogger(): StoreLogger & { lines: { level: string; fields: Record<string, unknown>; msg: string }[] } {
+  const lines: { level: string; fields: Record<string, unknown>; msg: string }[] = [];
+  return {
+    lines,
+    warn: (fields, msg) => lines.push({ level: 'warn', fields, msg }),
+    error: (fields, msg) => lines.push({ level: 'error', fields, msg }),
+  };
+}

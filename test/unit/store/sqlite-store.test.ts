@@ -1,0 +1,249 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MasterKeyMismatchError, SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
+import type { StationKeys } from '../../../daemon/records/station.js';
+import { HOUR, captureLogger, macOf, makeKeys, makeRecord, tempDir } from './fixtures.js';
+
+const NOW = 1_760_000_000_000;
+
+describe('SqliteRecordStore', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let path: string;
+  let key: Buffer;
+  const open: SqliteRecordStore[] = [];
+  const openStore = (k = key, logger = captureLogger()) => {
+    const s = new SqliteRecordStore(path, k, { logger });
+    open.push(s);
+    return { store: s, logger };
+  };
+  /** A second, raw connection: what an attacker with the file (or a bug) could do to it. */
+  const raw = (fn: (db: Database.Database) => void) => {
+    const db = new Database(path);
+    try {
+      fn(db);
+    } finally {
+      db.close();
+    }
+  };
+
+  beforeEach(() => {
+    tmp = tempDir();
+    path = join(tmp.dir, 'kms.sqlite');
+    key = randomBytes(32);
+  });
+  afterEach(() => {
+    for (const s of open.splice(0)) s.close();
+    tmp.cleanup();
+  });
+
+  it('round-trips records and keys, and keeps them across close and reopen', () => {
+    const { store } = openStore();
+    const r1 = makeRecord(macOf(1), NOW, { currentAp: { bssid: null, nasIdentifier: 'ap2', clientAddress: '10.0.0.2', since: NOW } });
+    const r2 = makeRecord(macOf(2), NOW, { vlan: null, classes: [], pmkR0Name: 'ab'.repeat(16) });
+    const k1 = makeKeys();
+    const k2: StationKeys = { pmk: randomBytes(48), mpmk: null, pmkR0: null, pmkR0Name: null };
+    store.saveStation(r1, k1);
+    store.saveStation(r2, k2);
+    store.saveMachineAuth({ staMac: macOf(1), identity: 'host/pc1.example.org', at: NOW }, NOW + HOUR);
+    expect(sortByMac(store.loadStations(NOW))).toEqual([r1, r2]);
+    expect(store.loadKeys(macOf(1))).toEqual(k1);
+    expect(store.loadKeys(macOf(2))).toEqual(k2);
+    store.close();
+
+    const { store: again } = openStore();
+    expect(sortByMac(again.loadStations(NOW))).toEqual([r1, r2]);
+    expect(again.loadKeys(macOf(1))).toEqual(k1);
+    expect(again.loadKeys(macOf(2))).toEqual(k2);
+    expect(again.loadMachineAuths(NOW)).toEqual([{ staMac: macOf(1), identity: 'host/pc1.example.org', at: NOW }]);
+    expect(again.loadKeys(macOf(3))).toBeNull();
+  });
+
+  it('accepts any MAC spelling for a station and finds it by the canonical one', () => {
+    const { store } = openStore();
+    const keys = makeKeys();
+    store.saveStation(makeRecord('02-00-00-00-00-0A', NOW), keys);
+    expect(store.loadKeys('02:00:00:00:00:0a')).toEqual(keys);
+    expect(store.loadKeys('not a mac')).toBeNull();
+    expect(() => store.saveStation(makeRecord('nope', NOW), keys)).toThrow(/station MAC "nope"/);
+  });
+
+  it('saveStation(record, null) keeps the stored keys; new keys replace them', () => {
+    const { store } = openStore();
+    const first = makeKeys();
+    store.saveStation(makeRecord(macOf(1), NOW), first);
+    const updated = makeRecord(macOf(1), NOW, { session: 'active', updatedAt: NOW + 5 });
+    store.saveStation(updated, null);
+    expect(store.loadStations(NOW)).toEqual([updated]);
+    expect(store.loadKeys(macOf(1))).toEqual(first);
+    const second = makeKeys();
+    store.saveStation(updated, second);
+    expect(store.loadKeys(macOf(1))).toEqual(second);
+    // A station first saved without keys has none.
+    store.saveStation(makeRecord(macOf(2), NOW), null);
+    expect(store.loadKeys(macOf(2))).toBeNull();
+  });
+
+  it('never writes key bytes in the clear: not in the database, its WAL or its shared memory', () => {
+    const { store } = openStore();
+    const all: Buffer[] = [];
+    for (let i = 0; i < 50; i++) {
+      const keys = makeKeys();
+      all.push(keys.pmk!, keys.mpmk!, keys.pmkR0!, keys.pmkR0Name!);
+      store.saveStation(makeRecord(macOf(i), NOW), keys);
+    }
+    const files = () => ['', '-wal', '-shm'].map((s) => path + s).filter(existsSync).map((f) => readFileSync(f));
+    const check = (bytes: Buffer[]) => {
+      // Control: the (non-secret) record text is there, so the search does look at the data.
+      expect(bytes.some((b) => b.includes(`identity-of-${macOf(7)}@example.org`))).toBe(true);
+      for (const k of all) {
+        for (const b of bytes) {
+          expect(b.includes(k)).toBe(false);
+          expect(b.includes(k.toString('hex'))).toBe(false);
+        }
+      }
+    };
+    expect(existsSync(path + '-wal')).toBe(true);
+    check(files()); // while open: the commits live in the WAL
+    store.close();
+    check(files()); // after close: checkpointed into the main file
+  });
+
+  it('creates the database file 0600 whatever the umask', () => {
+    const old = process.umask(0o022);
+    try {
+      openStore();
+    } finally {
+      process.umask(old);
+    }
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(path + '-wal').mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses at open a database written under another master key, and leaves it intact', () => {
+    const { store } = openStore();
+    const keys = makeKeys();
+    store.saveStation(makeRecord(macOf(1), NOW), keys);
+    store.close();
+    expect(() => openStore(randomBytes(32))).toThrow(MasterKeyMismatchError);
+    expect(() => openStore(randomBytes(32))).toThrow(/master key does not match.*kms\.sqlite/);
+    const { store: right } = openStore();
+    expect(right.loadKeys(macOf(1))).toEqual(keys);
+  });
+
+  it('rejects a master key that is not 32 octets, and a file that is not a database', () => {
+    expect(() => openStore(randomBytes(16))).toThrow(/32 octets/);
+    writeFileSync(path, randomBytes(8192));
+    expect(() => openStore()).toThrow(/cannot open store .*kms\.sqlite/);
+  });
+
+  it('refuses a schema newer than it knows', () => {
+    openStore().store.close();
+    raw((db) => db.prepare('UPDATE schema_version SET version = 99').run());
+    expect(() => openStore()).toThrow(/schema version 99, newer than this kms understands/);
+  });
+
+  it('returns null and warns, without key bytes, when a keys blob was tampered with', () => {
+    const { store, logger } = openStore();
+    const keys = makeKeys();
+    store.saveStation(makeRecord(macOf(1), NOW), keys);
+    let blob: Buffer = Buffer.alloc(0);
+    raw((db) => {
+      blob = db.prepare('SELECT keys FROM stations WHERE sta_mac = ?').pluck().get(macOf(1)) as Buffer;
+      const bad = Buffer.from(blob);
+      bad[20] ^= 0x01; // a ciphertext bit
+      db.prepare('UPDATE stations SET keys = ? WHERE sta_mac = ?').run(bad, macOf(1));
+    });
+    expect(store.loadKeys(macOf(1))).toBeNull();
+    expect(logger.lines).toHaveLength(1);
+    expect(logger.lines[0]).toMatchObject({ level: 'warn', fields: { staMac: macOf(1) } });
+    expect(logger.lines[0].fields.reason).toMatch(/authentication failed/);
+    const logged = JSON.stringify(logger.lines);
+    for (const secret of [keys.pmk!, keys.mpmk!, keys.pmkR0!, keys.pmkR0Name!, blob]) {
+      expect(logged).not.toContain(secret.toString('hex'));
+      expect(logged).not.toContain(secret.toString('base64'));
+    }
+    // The record itself is still there: only the keys are unusable.
+    expect(store.loadStations(NOW)).toHaveLength(1);
+
+    for (const bad of [blob.subarray(0, 10), Buffer.concat([Buffer.of(2), blob.subarray(1)])]) {
+      raw((db) => db.prepare('UPDATE stations SET keys = ? WHERE sta_mac = ?').run(bad, macOf(1)));
+      expect(store.loadKeys(macOf(1))).toBeNull();
+    }
+    expect(logger.lines.map((l) => l.fields.reason)).toEqual([
+      expect.stringMatching(/authentication failed/),
+      expect.stringMatching(/too short/),
+      expect.stringMatching(/unknown sealed format version 2/),
+    ]);
+  });
+
+  it('does not decrypt a keys blob moved to another station', () => {
+    const { store, logger } = openStore();
+    const ka = makeKeys();
+    store.saveStation(makeRecord(macOf(1), NOW), ka);
+    store.saveStation(makeRecord(macOf(2), NOW), makeKeys());
+    raw((db) => db.prepare('UPDATE stations SET keys = (SELECT keys FROM stations WHERE sta_mac = ?) WHERE sta_mac = ?').run(macOf(1), macOf(2)));
+    expect(store.loadKeys(macOf(2))).toBeNull();
+    expect(logger.lines[0].fields).toMatchObject({ staMac: macOf(2) });
+    expect(store.loadKeys(macOf(1))).toEqual(ka);
+  });
+
+  it('purges expired stations and machine authentications, and loads only live ones', () => {
+    const { store } = openStore();
+    store.saveStation(makeRecord(macOf(1), NOW, { expiresAt: NOW - 1 }), makeKeys());
+    store.saveStation(makeRecord(macOf(2), NOW, { expiresAt: NOW }), makeKeys());
+    const live = makeRecord(macOf(3), NOW, { expiresAt: NOW + 1 });
+    const liveKeys = makeKeys();
+    store.saveStation(live, liveKeys);
+    store.saveMachineAuth({ staMac: macOf(1), identity: 'host/old', at: NOW - HOUR }, NOW - 1);
+    store.saveMachineAuth({ staMac: macOf(3), identity: 'host/new', at: NOW }, NOW + HOUR);
+
+    expect(store.loadStations(NOW)).toEqual([live]);
+    expect(store.loadMachineAuths(NOW).map((m) => m.identity)).toEqual(['host/new']);
+    expect(store.purgeExpired(NOW)).toBe(3);
+    expect(store.purgeExpired(NOW)).toBe(0);
+    expect(store.loadKeys(macOf(1))).toBeNull();
+    expect(store.loadKeys(macOf(3))).toEqual(liveKeys);
+    raw((db) => expect(db.prepare('SELECT count(*) FROM stations').pluck().get()).toBe(1));
+  });
+
+  it('deletes a station with its keys; a newer machine auth replaces the older', () => {
+    const { store } = openStore();
+    store.saveStation(makeRecord(macOf(1), NOW), makeKeys());
+    store.deleteStation(macOf(1));
+    expect(store.loadStations(NOW)).toEqual([]);
+    expect(store.loadKeys(macOf(1))).toBeNull();
+    store.saveMachineAuth({ staMac: macOf(1), identity: 'host/a', at: NOW }, NOW + HOUR);
+    store.saveMachineAuth({ staMac: macOf(1), identity: 'host/b', at: NOW + 1 }, NOW + HOUR);
+    expect(store.loadMachineAuths(NOW)).toEqual([{ staMac: macOf(1), identity: 'host/b', at: NOW + 1 }]);
+  });
+
+  it('imports in bulk all or nothing, and loadStations never touches keys', () => {
+    const { store, logger } = openStore();
+    const items = Array.from({ length: 1000 }, (_, i) => ({ record: makeRecord(macOf(i), NOW), keys: makeKeys() }));
+    expect(store.importStations(items)).toBe(1000);
+    expect(store.loadStations(NOW)).toHaveLength(1000);
+    expect(() => store.importStations([{ record: makeRecord(macOf(5000), NOW), keys: null }, { record: makeRecord('bad', NOW), keys: null }]))
+      .toThrow(/station MAC "bad"/);
+    expect(store.loadStations(NOW)).toHaveLength(1000);
+
+    raw((db) => db.prepare('UPDATE stations SET keys = zeroblob(40)').run());
+    expect(store.loadStations(NOW)).toHaveLength(1000);
+    expect(logger.lines).toEqual([]);
+  });
+
+  it('records its WAL journal and schema version in the file', () => {
+    openStore().store.close();
+    raw((db) => {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([1]);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    });
+  });
+});
+
+function sortByMac<T extends { staMac: string }>(list: T[]): T[] {
+  return [...list].sort((a, b) => a.staMac.localeCompare(b.staMac));
+}
