@@ -1,0 +1,184 @@
+// The step engine: runs a scenario's steps in order against a Target, which is either the virtual
+// lab's world (guest/topology.ts, commands in network namespaces) or real APs and a station reached
+// over SSH (hw/hil). Each step has a timeout sized for a slow, shared machine; the first failing step
+// stops the run and records the log lines that explain it.
+import type { Scenario, Step } from '../scenario.js';
+import { describeStep } from '../scenario.js';
+import type { RoamRecord, StepRecord } from '../job.js';
+import type { Logs } from './logs.js';
+import type { RunResult } from './exec.js';
+import { until, sleep } from './exec.js';
+
+/** What the steps need from a lab: names → addresses, command channels and time-stamped logs. */
+export interface Target {
+  /** Logs by node name: AP names (hostapd), station names (wpa_supplicant), 'radius', '<ap>-ssh'. */
+  logs: Logs;
+  bssidOf(ap: string): string;
+  macOf(station: string): string;
+  /** wpa_cli on the station, returning stdout; throws when the command cannot run. */
+  wpaCli(station: string, args: string[]): Promise<string>;
+  hostapdCli(ap: string, args: string[]): Promise<string>;
+  /** Runs a shell command on the AP through its SSH server (pinned host key). */
+  sshAp(ap: string, command: string, timeoutMs: number): Promise<RunResult>;
+  /** Values for {ctrlDir}, {ifname} and {bssid} in ssh commands. */
+  apPlaceholders(ap: string): Record<string, string>;
+}
+
+/** Default timeouts: four times the slowest quiet timing measured for each kind of step, or more. */
+export const DEFAULT_TIMEOUT_MS = { join: 40_000, roam: 25_000, wait: 20_000, ssh: 60_000 } as const;
+
+export class StepFailure extends Error {
+  constructor(message: string, readonly logNames: string[]) { super(message); }
+}
+
+export class StepRunner {
+  /** Which AP each station is associated with, as far as the steps know. */
+  private readonly current = new Map<string, string>();
+  readonly roams: RoamRecord[] = [];
+  readonly records: StepRecord[] = [];
+  /** Log marks taken at the start of the previous step: `wait` looks from there on. */
+  private previousMarks: Record<string, number> = {};
+
+  constructor(private readonly s: Scenario, private readonly w: Target, private readonly timeScale: number) {}
+
+  private t(ms: number | undefined, fallback: number): number { return Math.round((ms ?? fallback) * this.timeScale); }
+  private ap(name: string) { return { name, bssid: this.w.bssidOf(name), index: this.s.aps.findIndex((a) => a.name === name) }; }
+  private sta(name: string) { return { name, mac: this.w.macOf(name) }; }
+  private wpaCli(station: string, ...args: string[]): Promise<string> { return this.w.wpaCli(station, args); }
+  private hostapdCli(apName: string, ...args: string[]): Promise<string> { return this.w.hostapdCli(apName, args); }
+
+  /** Runs every step; returns false at the first failure (recorded with evidence). */
+  async runAll(): Promise<boolean> {
+    for (const [index, step] of this.s.steps.entries()) {
+      const description = describeStep(step, index);
+      const marks = this.w.logs.marks();
+      const startedAt = Date.now();
+      console.log(`vlab: ${description} …`);
+      try {
+        await this.runStep(step, marks);
+        this.records.push({ index, description, ok: true, startedAt, endedAt: Date.now() });
+        console.log(`vlab: ${description} ok in ${Date.now() - startedAt} ms`);
+      } catch (e) {
+        const names = e instanceof StepFailure ? e.logNames : this.w.logs.names();
+        const evidence: Record<string, string[]> = {};
+        for (const n of names) evidence[n] = this.w.logs.evidence(n, marks[n] ?? 0);
+        this.records.push({ index, description, ok: false, startedAt, endedAt: Date.now(), error: (e as Error).message, evidence });
+        console.log(`vlab: ${description} FAILED: ${(e as Error).message}`);
+        return false;
+      }
+      this.previousMarks = marks;
+    }
+    return true;
+  }
+
+  private async runStep(step: Step, marks: Record<string, number>): Promise<void> {
+    if ('join' in step) return this.join(step.join.station, step.join.ap, this.t(step.join.timeoutMs, DEFAULT_TIMEOUT_MS.join), marks);
+    if ('roam' in step) return this.roam(step.roam.station, step.roam.to, step.roam.via, this.t(step.roam.timeoutMs, DEFAULT_TIMEOUT_MS.roam), marks);
+    if ('wait' in step) {
+      const { node, event } = step.wait;
+      const from = this.previousMarks[node] ?? 0;
+      await this.expectLine(node, from, event, (l) => l.includes(event), this.t(step.wait.timeoutMs, DEFAULT_TIMEOUT_MS.wait), [node]);
+      return;
+    }
+    if ('assert' in step) {
+      const { node, logContains, logLacks } = step.assert;
+      const lines = this.w.logs.linesSince(node, 0);
+      if (logContains !== undefined && !lines.some((l) => l.text.includes(logContains))) throw new StepFailure(`the ${node} log does not contain '${logContains}'`, [node]);
+      if (logLacks !== undefined) {
+        const hit = lines.find((l) => l.text.includes(logLacks));
+        if (hit) throw new StepFailure(`the ${node} log contains '${logLacks}': ${hit.text}`, [node]);
+      }
+      return;
+    }
+    if ('cli' in step) {
+      const { node, args, expect } = step.cli;
+      const argv = args.split(/\s+/);
+      const isAp = this.s.aps.some((a) => a.name === node);
+      const out = isAp ? await this.hostapdCli(node, ...argv) : await this.wpaCli(node, ...argv);
+      console.log(`vlab: ${node}> ${args}\n${out.trimEnd().split('\n').map((l) => `vlab:   ${l}`).join('\n')}`);
+      if (expect !== undefined && !out.includes(expect)) throw new StepFailure(`'${args}' on ${node} printed no '${expect}'`, [node]);
+      return;
+    }
+    if ('ssh' in step) return this.ssh(step.ssh.ap, step.ssh.run, step.ssh.expect, this.t(step.ssh.timeoutMs, DEFAULT_TIMEOUT_MS.ssh));
+    await sleep(step.sleep.ms);
+  }
+
+  private async expectLine(log: string, from: number, what: string, match: (l: string) => boolean, timeoutMs: number, explain: string[]) {
+    try {
+      return await this.w.logs.waitFor(log, from, what, match, timeoutMs);
+    } catch (e) {
+      throw new StepFailure((e as Error).message, explain);
+    }
+  }
+
+  private async join(station: string, apName: string, timeoutMs: number, marks: Record<string, number>): Promise<void> {
+    const sta = this.sta(station);
+    const ap = this.ap(apName);
+    const explain = [station, apName, 'radius'];
+    // Pin the network to this AP for the join (bssid_hint is ignored when wpa_supplicant does its own
+    // SME, as with mac80211), and unpin it afterwards so later roams and BSS TM steering can choose.
+    await this.wpaCli(station, 'set_network', '0', 'bssid', ap.bssid);
+    await this.wpaCli(station, 'select_network', '0');
+    const deadline = Date.now() + timeoutMs;
+    // An EAP failure ends the step at once instead of waiting out the timeout.
+    const connected = await this.expectLine(station, marks[station]!, `CTRL-EVENT-CONNECTED to ${ap.bssid}`, (l) => l.includes('CTRL-EVENT-CONNECTED') || l.includes('CTRL-EVENT-EAP-FAILURE'), timeoutMs, explain);
+    if (connected.text.includes('CTRL-EVENT-EAP-FAILURE')) throw new StepFailure(`EAP failed for ${station} at ${apName}: ${connected.text}`, explain);
+    if (!connected.text.includes(ap.bssid)) throw new StepFailure(`${station} connected to the wrong AP: ${connected.text}`, explain);
+    await this.expectLine(apName, marks[apName]!, `AP-STA-CONNECTED ${sta.mac}`, (l) => l.includes(`AP-STA-CONNECTED ${sta.mac}`), Math.max(1000, deadline - Date.now()), explain);
+    await this.wpaCli(station, 'set_network', '0', 'bssid', 'any');
+    this.current.set(station, apName);
+  }
+
+  /** Makes sure the station has the target in its scan results (roam refuses unknown BSSes). */
+  private async ensureInScan(station: string, bssid: string, timeoutMs: number): Promise<void> {
+    const known = async () => (await this.wpaCli(station, 'bss', bssid)).includes(`bssid=${bssid}`);
+    if (await known()) return;
+    await until(`${bssid} in ${station}'s scan results`, timeoutMs, async () => {
+      if (await known()) return true;
+      await this.wpaCli(station, 'scan').catch(() => undefined);
+      await sleep(1500);
+      return (await known()) ? true : undefined;
+    });
+  }
+
+  private async roam(station: string, toName: string, via: 'wpa_cli' | 'bss-tm', timeoutMs: number, marks: Record<string, number>): Promise<void> {
+    const sta = this.sta(station);
+    const to = this.ap(toName);
+    const fromName = this.current.get(station);
+    if (!fromName) throw new StepFailure(`${station} is not associated: a roam needs an earlier join`, [station]);
+    const from = this.ap(fromName);
+    const explain = [station, toName, fromName, 'radius'];
+    await this.ensureInScan(station, to.bssid, timeoutMs);
+
+    const mark = this.w.logs.mark(station);
+    const requestedAt = Date.now();
+    if (via === 'wpa_cli') {
+      const reply = await this.wpaCli(station, 'roam', to.bssid);
+      if (!reply.includes('OK')) throw new StepFailure(`wpa_cli roam ${to.bssid} answered: ${reply.trim()}`, explain);
+    } else {
+      // A BSS Transition Management request from the current AP naming the target as the only candidate.
+      const channel = this.s.aps[to.index]!.channel;
+      const reply = await this.hostapdCli(fromName, 'bss_tm_req', sta.mac, 'pref=1', 'abridged=1', `neighbor=${to.bssid},0x0000000f,81,${channel},7`);
+      if (!reply.includes('OK')) throw new StepFailure(`bss_tm_req on ${fromName} answered: ${reply.trim()}`, explain);
+    }
+    const connected = await this.expectLine(station, mark, `CTRL-EVENT-CONNECTED to ${to.bssid}`, (l) => (l.includes('CTRL-EVENT-CONNECTED') && l.includes(to.bssid)) || l.includes('CTRL-EVENT-EAP-FAILURE'), timeoutMs, explain);
+    if (connected.text.includes('CTRL-EVENT-EAP-FAILURE')) throw new StepFailure(`EAP failed for ${station} at ${toName}: ${connected.text}`, explain);
+    await this.expectLine(toName, marks[toName]!, `AP-STA-CONNECTED ${sta.mac}`, (l) => l.includes(`AP-STA-CONNECTED ${sta.mac}`), Math.max(2000, requestedAt + timeoutMs - Date.now()), explain);
+    const authStart = this.w.logs.find(station, mark, (l) => /Trying to authenticate with/.test(l) && l.includes(to.bssid));
+    this.roams.push({
+      station, stationMac: sta.mac, from: fromName, fromBssid: from.bssid, to: toName, toBssid: to.bssid, via,
+      requestedAt, authStartAt: authStart?.at, connectedAt: connected.at,
+    });
+    this.current.set(station, toName);
+  }
+
+  private async ssh(apName: string, command: string, expect: string | undefined, timeoutMs: number): Promise<void> {
+    // Placeholders let one scenario name AP-specific paths that differ between the lab and real APs.
+    for (const [key, value] of Object.entries(this.w.apPlaceholders(apName))) command = command.replaceAll(`{${key}}`, value);
+    const r = await this.w.sshAp(apName, command, timeoutMs);
+    const out = `${r.stdout}${r.stderr}`.trim();
+    console.log(`vlab: ssh ${apName}: ${out.split('\n').slice(0, 6).join(' | ')}`);
+    if (r.code !== 0) throw new StepFailure(`ssh to ${apName} exited ${r.code}: ${out}`, [`${apName}-ssh`]);
+    if (expect !== undefined && !out.includes(expect)) throw new StepFailure(`ssh ${apName} '${command}' printed no '${expect}':\n${out}`, [`${apName}-ssh`, apName]);
+  }
+}

@@ -1,0 +1,52 @@
+// What the host hands the guest (job.json) and what the guest hands back (guest-result.json), both
+// through the writable 9p share. Timestamps are the guest's wall clock in ms, the same clock that
+// stamps the pcap and the daemons' logs, so they can be compared with each other.
+import type { Scenario } from './scenario.js';
+
+export interface Job {
+  scenario: Scenario;
+  /** Host path of the built image folder (certs/ and ssh/ are read from there). */
+  imageDir: string;
+  /** Multiplies every timeout; 1 is already sized for a machine 4x slower than a quiet one. */
+  timeScale: number;
+}
+
+export interface StepRecord {
+  index: number;
+  description: string;
+  ok: boolean;
+  startedAt: number;
+  endedAt: number;
+  error?: string;
+  /** Guest log lines that explain a failure, grouped by log name. */
+  evidence?: Record<string, string[]>;
+}
+
+/** A roam the runner asked for, with what wpa_supplicant said about it. */
+export interface RoamRecord {
+  station: string;
+  stationMac: string;
+  from: string;
+  fromBssid: string;
+  to: string;
+  toBssid: string;
+  via: 'wpa_cli' | 'bss-tm';
+  requestedAt: number;
+  /** Timestamps from wpa_supplicant's log: first "Trying to authenticate" and CTRL-EVENT-CONNECTED. */
+  authStartAt?: number;
+  connectedAt?: number;
+}
+
+export interface GuestResult {
+  ok: boolean;
+  startedAt: number;
+  endedAt: number;
+  topologyMs?: number;
+  steps: StepRecord[];
+  roams: RoamRecord[];
+  /** node name → MAC (BSSID for APs, station address for stations). */
+  macs: Record<string, string>;
+  /** Log files written to the results folder, by node name. */
+  logs: Record<string, string>;
+  capture?: string;
+}

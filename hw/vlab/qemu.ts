@@ -1,0 +1,59 @@
+// Boots the lab guest: QEMU under TCG (KVM is unusable on these machines), no network card, the host
+// root shared read-only over 9p and the results folder shared writable. The serial console is the
+// guest's stdout; it is kept in console.log and streamed to the caller line by line.
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { Image } from './image.js';
+
+export interface BootOptions {
+  image: Image;
+  /** Host path of the script the guest runs after switch_root. */
+  script: string;
+  /** Writable share, seen as /vlab-out in the guest. */
+  outDir: string;
+  timeoutMs: number;
+  memoryMb?: number;
+  onLine?: (line: string) => void;
+}
+
+export interface BootResult { exitCode: number | null; timedOut: boolean; wallMs: number; console: string }
+
+export function bootGuest(o: BootOptions): Promise<BootResult> {
+  const args = [
+    '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', String(o.memoryMb ?? 1024), '-M', 'q35',
+    '-no-reboot', '-nodefaults', '-display', 'none', '-nic', 'none', '-serial', 'stdio', '-monitor', 'none',
+    '-kernel', o.image.kernel, '-initrd', o.image.initrd,
+    '-append', `console=ttyS0 quiet panic=-1 vlab_image=${o.image.dir} vlab_script=${o.script}`,
+    '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+    '-virtfs', `local,path=${o.outDir},mount_tag=out,security_model=none`,
+  ];
+  const consolePath = join(o.outDir, 'console.log');
+  const consoleFile = createWriteStream(consolePath);
+  const started = Date.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let timedOut = false;
+    let pending = '';
+    // One decoder for both streams: a UTF-8 character may be split between two chunks.
+    const decoder = new StringDecoder('utf8');
+    const onData = (d: Buffer) => {
+      consoleFile.write(d);
+      pending += decoder.write(d).replace(/\r/g, '');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const l of lines) o.onLine?.(l);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, o.timeoutMs);
+    child.on('error', (e) => { clearTimeout(timer); reject(new Error(`cannot start qemu-system-x86_64: ${e.message}`)); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (pending) o.onLine?.(pending);
+      consoleFile.end();
+      resolvePromise({ exitCode: code, timedOut, wallMs: Date.now() - started, console: consolePath });
+    });
+  });
+}
