@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SqliteRecordStore, type StationImport } from '../adapters/store/sqlite-store.js';
+import { SqliteRecordStore } from '../adapters/store/sqlite-store.js';
+import type { StationWrite } from '../daemon/records/store.js';
 import type { StationRecord } from '../daemon/records/station.js';
 
 export interface StoreReloadResult {
@@ -32,7 +33,7 @@ export async function benchStoreReload(n: number, opts: StoreReloadOptions = {})
   try {
     const store = new SqliteRecordStore(path, masterKey);
     const t0 = performance.now();
-    const written = store.importStations(sampleStations(n, now));
+    const written = store.saveStations(sampleStations(n, now));
     const writeSeconds = (performance.now() - t0) / 1000;
     store.close();
     if (written !== n) throw new Error(`imported ${written} of ${n} records`);
@@ -53,7 +54,7 @@ export async function benchStoreReload(n: number, opts: StoreReloadOptions = {})
 }
 
 /** Records shaped like an FT-EAP station after accounting started, about 750 octets of JSON each. */
-export function* sampleStations(n: number, now: number): Generator<StationImport> {
+export function* sampleStations(n: number, now: number): Generator<StationWrite> {
   // Random octets come from one pool: randomBytes() per field would cost more than the store.
   const pool = randomBytes(1 << 20);
   const octets = (i: number, len: number): Buffer => {

@@ -6,7 +6,8 @@
 // - Tunnel-Password (RFC 2868 §3.5): value = Tag(1) || Salt(2) || E(DataLength(1) || Password || zero pad).
 // The Request Authenticator is that of the Access-Request being answered, so a proxy must decrypt
 // and re-encrypt these (with fresh salts) whenever it forwards a packet under a new authenticator.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomOctets } from '../../daemon/common/random-pool.js';
 import { AUTHENTICATOR_LENGTH } from './codes.js';
 import { RadiusDecodeError, RadiusEncodeError } from './packet.js';
 import type { Secret } from './authenticators.js';
@@ -81,7 +82,7 @@ export function decryptMppeKey(value: Buffer, secret: Secret, requestAuthenticat
 /** Two distinct random salts with the MSB set, for the Send and Recv keys of one response. */
 export function freshSalts(): [number, number] {
   for (;;) {
-    const r = randomBytes(4);
+    const r = randomOctets(4);
     const a = r.readUInt16BE(0) | 0x8000;
     const b = r.readUInt16BE(2) | 0x8000;
     if (a !== b) return [a, b];

@@ -1,5 +1,5 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { randomBytes } from 'node:crypto';
+import { randomOctets } from '../../daemon/common/random-pool.js';
 import { isIPv6 } from 'node:net';
 import type { StationLearner } from '../../daemon/records/facts.js';
 import { Attr, Code, codeName } from './codes.js';
@@ -160,7 +160,7 @@ export class RadiusProxy {
     this.inFlight++;
     this.forward({
       kind, client, from, request, dupKey, startedAt: performance.now(), servers: this.pool.order(),
-      serverIndex: 0, triesOnServer: 0, proxyState: randomBytes(8), release: null, timer: null,
+      serverIndex: 0, triesOnServer: 0, proxyState: randomOctets(8), release: null, timer: null,
     });
   }
 
@@ -170,7 +170,7 @@ export class RadiusProxy {
     const secret = server.config.secret;
     const release = server.sockets(tx.kind).send((identifier) => {
       // Access-Request authenticators are random; an Accounting-Request's is computed over the packet.
-      const authenticator = tx.kind === 'auth' ? randomBytes(16) : Buffer.alloc(16);
+      const authenticator = tx.kind === 'auth' ? randomOctets(16) : Buffer.alloc(16);
       const attributes = rewriteRequestAttributes(tx.request.attributes,
         { secret: tx.client.secret, authenticator: tx.request.authenticator }, { secret, authenticator });
       attributes.push({ type: Attr.ProxyState, value: tx.proxyState });
@@ -222,18 +222,21 @@ export class RadiusProxy {
       this.duplicates.forget(tx.dupKey);
       return this.drop(`upstream-${e.reason}`, { upstream: server.config.name });
     }
-    if (answer.code === Code.AccessAccept) this.learnAccept(tx, answer, rewritten.msk);
-
     const bytes = finishResponse(
       { code: answer.code, identifier: tx.request.identifier, authenticator: tx.request.authenticator, attributes: rewritten.attributes },
       tx.request.authenticator, tx.client.secret,
     );
-    this.duplicates.answered(tx.dupKey, bytes);
-    this.sockets[tx.kind]!.send(bytes, tx.from.port, tx.from.address);
-    this.opts.observer?.answered(tx.kind, codeName(answer.code), server.config.name, (performance.now() - tx.startedAt) / 1000);
+    const relay = () => {
+      this.duplicates.answered(tx.dupKey, bytes);
+      this.sockets[tx.kind]!.send(bytes, tx.from.port, tx.from.address);
+      this.opts.observer?.answered(tx.kind, codeName(answer.code), server.config.name, (performance.now() - tx.startedAt) / 1000);
+    };
+    if (answer.code === Code.AccessAccept) void this.learnAccept(tx, answer, rewritten.msk).then(relay);
+    else relay();
   }
 
-  private learnAccept(tx: Transaction, accept: RadiusPacket, msk: Buffer | null): void {
+  /** Never rejects: a record that cannot be saved is logged and counted, and the Accept still goes out. */
+  private async learnAccept(tx: Transaction, accept: RadiusPacket, msk: Buffer | null): Promise<void> {
     const staMac = requestStation(tx.request);
     if (!staMac) {
       this.opts.logger.warn({ client: tx.client.name }, 'Access-Accept for a request without a valid Calling-Station-Id: no station record');
@@ -242,7 +245,7 @@ export class RadiusProxy {
     const { facts, problems } = acceptFacts(tx.request, accept, tx.from.address, staMac, msk);
     for (const p of problems) this.opts.logger.warn({ sta: staMac, client: tx.client.name }, p);
     try {
-      this.opts.learner.onAccessAccept(facts);
+      await this.opts.learner.onAccessAccept(facts);
     } catch (e) {
       // The station still gets its network; the operator gets an error and a counter.
       this.opts.logger.error({ sta: staMac, err: (e as Error).message }, 'station record NOT saved; relaying the Accept anyway');

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomOctets } from '../../daemon/common/random-pool.js';
 import { Code, Attr } from './codes.js';
 import { finishStatusServer, verifyResponse } from './authenticators.js';
 import { UpstreamSockets } from './upstream-socket.js';
@@ -57,7 +57,7 @@ export class UpstreamServer {
   /** One Status-Server; any correctly signed answer brings the server back. */
   probe(): void {
     this.auth.send((identifier) => {
-      const authenticator = randomBytes(16);
+      const authenticator = randomOctets(16);
       const bytes = finishStatusServer(
         { code: Code.StatusServer, identifier, authenticator, attributes: [{ type: Attr.NasIdentifier, value: Buffer.from('hostapd-kms') }] },
         this.config.secret,

@@ -10,7 +10,8 @@
 // the master key itself never encrypts anything and can later key other purposes too.
 // Random 96-bit IVs are safe up to about 2^32 seals per key (NIST SP 800-38D 8.3): far
 // beyond the number of station authentications a store sees between master key rotations.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { randomOctets } from '../../daemon/common/random-pool.js';
 import type { StationKeys } from '../../daemon/records/station.js';
 
 export const SEALED_FORMAT_V1 = 0x01;
@@ -29,7 +30,7 @@ export class SealedBox {
   }
 
   seal(plaintext: Buffer, context: Buffer): Buffer {
-    const iv = randomBytes(IV_LEN);
+    const iv = randomOctets(IV_LEN);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_LEN });
     cipher.setAAD(aad(SEALED_FORMAT_V1, context));
     const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);

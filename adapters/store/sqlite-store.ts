@@ -16,7 +16,7 @@ import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { normalizeMac, parseMac } from '../../daemon/common/mac.js';
 import type { MachineAuthRecord, StationKeys, StationRecord } from '../../daemon/records/station.js';
-import type { RecordStore } from '../../daemon/records/store.js';
+import type { RecordStore, StationWrite } from '../../daemon/records/store.js';
 import { decodeStationKeys, encodeStationKeys, SealedBox } from './sealed-box.js';
 import { migrate } from './schema.js';
 
@@ -34,10 +34,6 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-export interface StationImport {
-  record: StationRecord;
-  keys: StationKeys | null;
-}
 
 export class MasterKeyMismatchError extends Error {
   constructor(readonly path: string) {
@@ -69,7 +65,7 @@ export class SqliteRecordStore implements RecordStore {
     | 'purgeStations' | 'purgeMachineAuths' | 'saveMachineAuth' | 'loadMachineAuths',
     Stmt
   >;
-  private readonly importTx: (items: Iterable<StationImport>) => number;
+  private readonly importTx: (items: Iterable<StationWrite>) => number;
   private closed = false;
 
   constructor(readonly path: string, masterKey: Buffer, opts: SqliteStoreOptions = {}) {
@@ -121,7 +117,7 @@ export class SqliteRecordStore implements RecordStore {
       ),
       loadMachineAuths: db.prepare('SELECT sta_mac, identity, at FROM machine_auth WHERE expires_at > ?'),
     };
-    this.importTx = db.transaction((items: Iterable<StationImport>): number => {
+    this.importTx = db.transaction((items: Iterable<StationWrite>): number => {
       let n = 0;
       for (const { record, keys } of items) {
         this.saveStation(record, keys);
@@ -141,8 +137,8 @@ export class SqliteRecordStore implements RecordStore {
     }
   }
 
-  /** Bulk import (migration from another store, benchmarks): all or nothing, one commit. */
-  importStations(items: Iterable<StationImport>): number {
+  /** Group commit of the proxy's saves, bulk imports, benchmarks: all or nothing, one commit. */
+  saveStations(items: Iterable<StationWrite>): number {
     return this.importTx(items);
   }
 

@@ -114,6 +114,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     clearInterval(purge);
     await proxy.stop();
     await api.close();
+    stations.flush();
     store.close();
   })());
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {

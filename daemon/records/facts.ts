@@ -37,8 +37,9 @@ export interface AccountingFacts {
   acctSessionId: string | null;
 }
 
-/** The hook the RADIUS proxy calls. It must have persisted what it learnt when it returns. */
+/** The hook the RADIUS proxy calls. */
 export interface StationLearner {
-  onAccessAccept(facts: AccessAcceptFacts): void;
+  /** Resolves once the station is persisted: only then may the Accept be relayed. */
+  onAccessAccept(facts: AccessAcceptFacts): Promise<void>;
   onAccounting(facts: AccountingFacts): void;
 }

@@ -2,6 +2,7 @@ import { buildStation, isMachineIdentity, type RecordPolicy } from './build.js';
 import type { AccessAcceptFacts, AccountingFacts, StationLearner } from './facts.js';
 import type { MachineAuthRecord, StationKeys, StationRecord } from './station.js';
 import type { RecordStore } from './store.js';
+import { WriteBatcher } from './write-batcher.js';
 
 export interface StationTableEvents {
   /** A station record was created or replaced by a new authentication. */
@@ -24,13 +25,16 @@ const ENDED_RETENTION_MS = 5 * 60 * 1000;
 export class StationTable implements StationLearner {
   private readonly stations = new Map<string, StationRecord>();
   private readonly machineAuths = new Map<string, MachineAuthRecord>();
+  private readonly writer: WriteBatcher;
 
   constructor(
     private readonly store: RecordStore,
     private readonly policy: RecordPolicy,
     private readonly events: StationTableEvents = {},
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.writer = new WriteBatcher(store);
+  }
 
   /** Loads every unexpired record from the store (keys stay in the store until needed). */
   load(): number {
@@ -40,7 +44,8 @@ export class StationTable implements StationLearner {
     return this.stations.size;
   }
 
-  onAccessAccept(facts: AccessAcceptFacts): void {
+  /** Resolves once the record is committed; the proxy relays the Accept only then. */
+  async onAccessAccept(facts: AccessAcceptFacts): Promise<void> {
     const now = this.now();
     if (isMachineIdentity(facts.userName)) {
       const auth: MachineAuthRecord = { staMac: facts.staMac, identity: facts.userName!, at: now };
@@ -49,9 +54,8 @@ export class StationTable implements StationLearner {
     }
     const built = buildStation(facts, this.machineAuths.get(facts.staMac), this.policy, now);
     for (const w of built.warnings) this.events.warning?.(facts.staMac, w);
-    // Persist before anything else sees it: the proxy relays the Accept only after we return.
     // A new authentication without keys must not inherit the previous session's keys.
-    this.store.saveStation(built.record, built.keys ?? NO_KEYS);
+    await this.writer.save({ record: built.record, keys: built.keys ?? NO_KEYS });
     this.stations.set(built.record.staMac, built.record);
     this.events.stationLearned?.(built.record);
   }
@@ -118,7 +122,16 @@ export class StationTable implements StationLearner {
   }
 
   private persist(record: StationRecord): void {
-    this.store.saveStation(record, null);
     this.stations.set(record.staMac, record);
+    this.writer.save({ record, keys: null }).catch((e: Error) => this.events.warning?.(record.staMac, `record update not saved: ${e.message}`));
+  }
+
+  /** Commits queued writes now (shutdown). */
+  flush(): void {
+    this.writer.flush();
+  }
+
+  get writeStats(): { queued: number; largestBatch: number } {
+    return this.writer.stats;
   }
 }

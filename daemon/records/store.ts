@@ -8,9 +8,16 @@ import type { MachineAuthRecord, StationKeys, StationRecord } from './station.js
  * `synchronous` setting: FULL, at about 6x the cost per write.) Times are milliseconds since
  * the Unix epoch.
  */
+export interface StationWrite {
+  record: StationRecord;
+  keys: StationKeys | null;
+}
+
 export interface RecordStore {
   /** Insert or replace; `keys` null keeps the keys already stored (an all-null StationKeys clears them). */
   saveStation(record: StationRecord, keys: StationKeys | null): void;
+  /** Several saves in one transaction (one commit): all or nothing. Returns how many. */
+  saveStations(items: Iterable<StationWrite>): number;
   /** Records whose expiresAt is in the future, without keys (fast: used at start-up). */
   loadStations(now: number): StationRecord[];
   /** Decrypts this station's keys; null if there are none or they cannot be decrypted. */

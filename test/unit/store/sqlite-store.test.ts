@@ -223,9 +223,9 @@ describe('SqliteRecordStore', () => {
   it('imports in bulk all or nothing, and loadStations never touches keys', () => {
     const { store, logger } = openStore();
     const items = Array.from({ length: 1000 }, (_, i) => ({ record: makeRecord(macOf(i), NOW), keys: makeKeys() }));
-    expect(store.importStations(items)).toBe(1000);
+    expect(store.saveStations(items)).toBe(1000);
     expect(store.loadStations(NOW)).toHaveLength(1000);
-    expect(() => store.importStations([{ record: makeRecord(macOf(5000), NOW), keys: null }, { record: makeRecord('bad', NOW), keys: null }]))
+    expect(() => store.saveStations([{ record: makeRecord(macOf(5000), NOW), keys: null }, { record: makeRecord('bad', NOW), keys: null }]))
       .toThrow(/station MAC "bad"/);
     expect(store.loadStations(NOW)).toHaveLength(1000);
 
