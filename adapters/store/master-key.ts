@@ -79,7 +79,7 @@ export function parseMasterKey(content: Buffer, where: string): Buffer {
   if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
   throw new Error(
     `${where} holds ${content.length} octets: expected 32 raw octets or 64 hex digits ` +
-      '(create one with `kmsctl init`)',
+      '(create one with `kmsd --init-master-key FILE`)',
   );
 }
 
