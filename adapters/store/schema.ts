@@ -40,6 +40,31 @@ const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'key placements on APs',
+    up(db) {
+      db.exec(`
+        -- One row per key placed (or queued) on one BSS. No key material: key_name is the
+        -- PMKR1Name or PMKID. Purged with the stations, by expiry.
+        CREATE TABLE placements (
+          sta_mac    TEXT NOT NULL,
+          bssid      TEXT NOT NULL,
+          kind       TEXT NOT NULL,
+          key_name   TEXT NOT NULL,
+          ap         TEXT NOT NULL,
+          state      TEXT NOT NULL,
+          via        TEXT NOT NULL,
+          placed_at  INTEGER,
+          expires_at INTEGER NOT NULL,
+          attempts   INTEGER NOT NULL,
+          last_error TEXT,
+          PRIMARY KEY (sta_mac, bssid, kind, key_name)
+        );
+        CREATE INDEX placements_expires_at ON placements (expires_at);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

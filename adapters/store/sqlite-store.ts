@@ -19,6 +19,7 @@ import type { MachineAuthRecord, StationKeys, StationRecord } from '../../daemon
 import type { RecordStore, StationWrite } from '../../daemon/records/store.js';
 import { decodeStationKeys, encodeStationKeys, SealedBox } from './sealed-box.js';
 import { migrate } from './schema.js';
+import { SqlitePlacementTable } from './placement-table.js';
 
 /** What the store logs through: a pino logger fits, so does a console shim. */
 export interface StoreLogger {
@@ -67,6 +68,8 @@ export class SqliteRecordStore implements RecordStore {
   >;
   private readonly importTx: (items: Iterable<StationWrite>) => number;
   private closed = false;
+  /** Key placements (distribution's ledger), on the same database. */
+  readonly placements: SqlitePlacementTable;
 
   constructor(readonly path: string, masterKey: Buffer, opts: SqliteStoreOptions = {}) {
     this.logger = opts.logger ?? consoleLogger;
@@ -117,6 +120,7 @@ export class SqliteRecordStore implements RecordStore {
       ),
       loadMachineAuths: db.prepare('SELECT sta_mac, identity, at FROM machine_auth WHERE expires_at > ?'),
     };
+    this.placements = new SqlitePlacementTable(db);
     this.importTx = db.transaction((items: Iterable<StationWrite>): number => {
       let n = 0;
       for (const { record, keys } of items) {
@@ -180,7 +184,8 @@ export class SqliteRecordStore implements RecordStore {
   purgeExpired(now: number): number {
     // "Expired before now" is expires_at <= now: the complement of loadStations' filter.
     return this.db.transaction(() =>
-      this.stmt.purgeStations.run(now).changes + this.stmt.purgeMachineAuths.run(now).changes,
+      this.stmt.purgeStations.run(now).changes + this.stmt.purgeMachineAuths.run(now).changes
+        + this.placements.purgeExpired(now),
     )();
   }
 

@@ -1,26 +1,17 @@
 import { z } from 'zod';
-import { isIP } from 'node:net';
+import { distributionSchema } from './distribution-schema.js';
+import { ipAddress, listenPort, name, port, secretRef, type SecretRef } from './primitives.js';
+
+export { secretRef, type SecretRef };
 
 // The YAML configuration, validated at start. Every field has a default a small site can live
 // with; examples/kms.yaml documents each one. Secrets can be given inline (tests, labs), from a
 // file, or from a systemd credential (production: LoadCredential=).
 
-const ipAddress = z.string().refine((s) => isIP(s) !== 0, { message: 'expected an IPv4 or IPv6 address' });
-const port = z.number().int().min(1).max(65535);
-/** Listeners also take 0 ("any free port", logged at start): tests and labs use it. */
-const listenPort = z.number().int().min(0).max(65535);
-
-export const secretRef = z.union([
-  z.string().min(1),
-  z.object({ file: z.string().min(1) }).strict(),
-  z.object({ credential: z.string().min(1) }).strict(),
-], { message: 'expected a secret: a string, {file: PATH} or {credential: NAME}' });
-export type SecretRef = z.infer<typeof secretRef>;
-
 const listener = z.object({ address: ipAddress, port: listenPort }).strict();
 
 const radiusClient = z.object({
-  name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only'),
+  name,
   address: ipAddress,
   secret: secretRef,
 }).strict();
@@ -68,6 +59,8 @@ export const configSchema = z.object({
     port: listenPort.default(8900),
     token: secretRef,
   }).strict(),
+  /** Key placement on neighbour APs; without it the KMS only proxies and keeps records. */
+  distribution: distributionSchema.optional(),
 }).strict().superRefine((cfg, ctx) => {
   const seen = new Map<string, number>();
   cfg.radius.clients.forEach((c, i) => {
@@ -75,6 +68,12 @@ export const configSchema = z.object({
       ctx.addIssue({ code: 'custom', path: ['radius', 'clients', i, 'address'], message: `address ${c.address} is already used by clients[${seen.get(c.address)}]` });
     }
     seen.set(c.address, i);
+  });
+  const clientNames = new Set(cfg.radius.clients.map((c) => c.name));
+  cfg.distribution?.aps.forEach((a, i) => {
+    if (!clientNames.has(a.radiusClient)) {
+      ctx.addIssue({ code: 'custom', path: ['distribution', 'aps', i, 'radiusClient'], message: `no radius.clients entry named ${a.radiusClient}` });
+    }
   });
   if (!cfg.masterKey.file && !cfg.masterKey.credential) {
     ctx.addIssue({ code: 'custom', path: ['masterKey'], message: 'give a file or a systemd credential name' });

@@ -7,7 +7,10 @@ here=$(dirname "$0")
 repo=$(cd "$here/../../.." && pwd)
 
 mount -t tmpfs -o mode=755 tmpfs /run
+# A checkout under /tmp (CI clones wherever it likes) must stay visible through the fresh /tmp.
+case "$repo/" in /tmp/*) mkdir -p /mnt/vlab-repo && mount --bind "$repo" /mnt/vlab-repo ;; esac
 mount -t tmpfs tmpfs /tmp
+case "$repo/" in /tmp/*) mkdir -p "$repo" && mount --bind /mnt/vlab-repo "$repo" ;; esac
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm

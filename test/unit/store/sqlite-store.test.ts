@@ -238,9 +238,31 @@ describe('SqliteRecordStore', () => {
     openStore().store.close();
     raw((db) => {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([1]);
+      expect(db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([2]);
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     });
+  });
+});
+
+describe('placements', () => {
+  it('keeps one row per station, BSSID, kind and key name, and purges by expiry', () => {
+    const t = tempDir();
+    const store = new SqliteRecordStore(join(t.dir, 'p.sqlite'), randomBytes(32));
+    try {
+      const base = { staMac: macOf(1), ap: 'ap2', bssid: '02:00:00:00:04:00', kind: 'ft' as const, keyName: 'aa', state: 'placed' as const,
+        via: 'push' as const, placedAt: NOW, expiresAt: NOW + HOUR, attempts: 1, lastError: null };
+      store.placements.savePlacements([base, { ...base, bssid: '02:00:00:00:05:00', state: 'queued', placedAt: null, lastError: 'ssh down' }]);
+      store.placements.savePlacements([{ ...base, expiresAt: NOW + 2 * HOUR, attempts: 2 }]);
+      const rows = store.placements.loadPlacements(NOW);
+      expect(rows).toHaveLength(2);
+      expect(rows.find((r) => r.bssid === '02:00:00:00:04:00')).toMatchObject({ attempts: 2, expiresAt: NOW + 2 * HOUR });
+      expect(rows.find((r) => r.bssid === '02:00:00:00:05:00')).toMatchObject({ state: 'queued', lastError: 'ssh down', placedAt: null });
+      expect(store.purgeExpired(NOW + HOUR + 1)).toBe(1);
+      expect(store.placements.loadPlacements(NOW)).toHaveLength(1);
+    } finally {
+      store.close();
+      t.cleanup();
+    }
   });
 });
 

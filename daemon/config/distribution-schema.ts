@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { ipAddress, mac, name, secretRef } from './primitives.js';
+
+// The `distribution:` section: the mobility domain, the APs the KMS places keys on, how it
+// reaches each of them, and (until RF-neighbour discovery lands) each AP's neighbours.
+
+const host = z.string().min(1);
+
+const sshControl = {
+  host,
+  port: z.number().int().min(1).max(65535).default(22),
+  user: z.string().min(1).default('root'),
+  /** The AP's host key fingerprint as `ssh-keygen -lf` prints it: SHA256:… (pinned; anything else is refused). */
+  hostKey: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'expected a SHA256:… host key fingerprint'),
+  privateKey: secretRef,
+  ctrlDir: z.string().min(1).default('/var/run/hostapd'),
+};
+
+const control = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('ssh'), ...sshControl }).strict(),
+  z.object({ kind: z.literal('ubus'), ...sshControl }).strict(),
+  z.object({ kind: z.literal('ctrl-socket'), ctrlDir: z.string().min(1).default('/var/run/hostapd') }).strict(),
+  z.object({ kind: z.literal('none') }).strict(),
+]);
+
+const bss = z.object({
+  ifname: z.string().min(1).max(15),
+  bssid: mac,
+  /** hostapd r1_key_holder, if set on that BSS; default the BSSID. */
+  r1khId: mac.optional(),
+}).strict();
+
+const ap = z.object({
+  name,
+  /** hostapd nas_identifier: the R0KH-ID of stations that authenticate here. 1..48 octets. */
+  nasIdentifier: z.string().min(1).max(48),
+  /** The radius.clients entry this AP sends RADIUS as. */
+  radiusClient: name,
+  /** 256-bit key of this AP's r0kh line for the KMS: 64 hex digits. */
+  rrbKey: secretRef,
+  /** The AP's ft_iface (OpenWrt: its bridge, e.g. br-lan). */
+  bridge: z.string().min(1).default('br-lan'),
+  control: control.default({ kind: 'none' }),
+  bsses: z.array(bss).min(1),
+  /** Static neighbour list (AP names). */
+  neighbors: z.array(name).default([]),
+}).strict();
+
+export const distributionSchema = z.object({
+  ssid: z.string().min(1).max(32),
+  /** 4 hex digits, as hostapd's mobility_domain. */
+  mobilityDomain: z.string().regex(/^[0-9a-fA-F]{4}$/, 'expected 4 hex digits').transform((s) => s.toLowerCase()),
+  /** The address APs send RADIUS to (for generated AP configs). */
+  kmsRadiusAddress: ipAddress,
+  rrb: z.object({
+    /** The L2 segment shared with the APs' ft_iface. */
+    interface: z.string().min(1).max(15),
+    /** Source MAC of our frames (the `r0kh` MAC in AP configs); default the interface's. */
+    mac: mac.optional(),
+  }).strict(),
+  /** EXPIRES_IN of pushed PMK-R1s and PMKSA_ADD lifetimes; the KMS re-places before it runs out. */
+  keyLifetimeS: z.number().int().min(60).max(65535).default(3600),
+  repushMarginS: z.number().int().min(10).default(300),
+  retry: z.object({
+    maxQueuedPerAp: z.number().int().min(1).default(10_000),
+    baseDelayMs: z.number().int().min(10).default(1000),
+    maxDelayMs: z.number().int().min(100).default(60_000),
+  }).strict().default({ maxQueuedPerAp: 10_000, baseDelayMs: 1000, maxDelayMs: 60_000 }),
+  aps: z.array(ap).min(1),
+}).strict().superRefine((d, ctx) => {
+  const names = new Set(d.aps.map((a) => a.name));
+  const seenNames = new Set<string>();
+  const bssids = new Map<string, string>();
+  d.aps.forEach((a, i) => {
+    if (seenNames.has(a.name)) ctx.addIssue({ code: 'custom', path: ['aps', i, 'name'], message: `AP name ${a.name} is used twice` });
+    seenNames.add(a.name);
+    a.neighbors.forEach((n, j) => {
+      if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['aps', i, 'neighbors', j], message: `no AP named ${n}` });
+      if (n === a.name) ctx.addIssue({ code: 'custom', path: ['aps', i, 'neighbors', j], message: 'an AP is not its own neighbour' });
+    });
+    a.bsses.forEach((b, j) => {
+      const other = bssids.get(b.bssid);
+      if (other) ctx.addIssue({ code: 'custom', path: ['aps', i, 'bsses', j, 'bssid'], message: `BSSID ${b.bssid} is also on ${other}` });
+      bssids.set(b.bssid, a.name);
+    });
+  });
+});
+
+export type DistributionConfig = z.infer<typeof distributionSchema>;
+export type ApConfig = DistributionConfig['aps'][number];

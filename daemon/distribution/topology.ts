@@ -1,0 +1,78 @@
+import { normalizeMac } from '../common/mac.js';
+
+// Which APs exist, which BSSes they serve, and who neighbours whom. Built from the config;
+// the RF-neighbour graph will become another NeighborSource, with the static lists as override.
+
+export interface BssInfo {
+  ap: string;
+  ifname: string;
+  bssid: string;
+  /** R1KH-ID: r1_key_holder if configured, else the BSSID. */
+  r1khId: string;
+}
+
+export interface ApInfo {
+  name: string;
+  nasIdentifier: string;
+  /** RADIUS source address of the AP (from its radius.clients entry). */
+  radiusAddress: string;
+  bsses: BssInfo[];
+}
+
+export interface NeighborSource {
+  /** AP names to prime when a station is at `ap`, best first. */
+  neighborsOf(ap: string): string[];
+}
+
+export class Topology {
+  private readonly byName = new Map<string, ApInfo>();
+  private readonly byNasId = new Map<string, ApInfo>();
+  private readonly byAddress = new Map<string, ApInfo>();
+  private readonly byBssid = new Map<string, BssInfo>();
+
+  constructor(aps: ApInfo[]) {
+    for (const ap of aps) {
+      this.byName.set(ap.name, ap);
+      this.byNasId.set(ap.nasIdentifier, ap);
+      this.byAddress.set(ap.radiusAddress, ap);
+      for (const b of ap.bsses) this.byBssid.set(b.bssid, b);
+    }
+  }
+
+  get aps(): ApInfo[] {
+    return [...this.byName.values()];
+  }
+
+  ap(name: string): ApInfo | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The AP a RADIUS packet came from: by NAS-Identifier, then BSSID, then source address. */
+  locate(where: { nasIdentifier: string | null; bssid: string | null; clientAddress: string }): ApInfo | undefined {
+    if (where.nasIdentifier) {
+      const ap = this.byNasId.get(where.nasIdentifier);
+      if (ap) return ap;
+    }
+    if (where.bssid) {
+      const b = this.byBssid.get(normalizeMac(where.bssid) ?? '');
+      if (b) return this.byName.get(b.ap);
+    }
+    return this.byAddress.get(where.clientAddress);
+  }
+
+  bss(bssid: string): BssInfo | undefined {
+    return this.byBssid.get(bssid);
+  }
+
+  bssByR1khId(r1khId: string): BssInfo | undefined {
+    for (const b of this.byBssid.values()) if (b.r1khId === r1khId) return b;
+    return undefined;
+  }
+}
+
+export class StaticNeighbors implements NeighborSource {
+  constructor(private readonly lists: Map<string, string[]>) {}
+  neighborsOf(ap: string): string[] {
+    return this.lists.get(ap) ?? [];
+  }
+}
