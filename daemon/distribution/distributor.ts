@@ -1,0 +1,252 @@
+import type { StationKeys, StationRecord } from '../records/station.js';
+import { placementKey, type Placement, type PlacementStore } from './placement.js';
+import { planPlacements, type Intent, type PlanPolicy } from './planner.js';
+import type { ApControl, ApEvent, PmkR1Entry, PmkR1Pusher, PullRequest, RrbPeer } from './ports.js';
+import { RetryQueue, type Queued, type RetryPolicy } from './retry-queue.js';
+import type { ApInfo, BssInfo, NeighborSource, Topology } from './topology.js';
+
+// Places each station's keys on the neighbours of the AP it is at, before it roams: a PMK-R1
+// per BSS over R0KH-R1KH PUSH (FT) or its PMK through PMKSA_ADD (OKC). Remembers every
+// placement (never the same key twice), re-places before keys expire while the session lives,
+// queues placements for unreachable APs, and answers PULLs as the mobility domain's R0KH.
+
+export interface DistributionObserver {
+  placed(kind: 'ft' | 'okc', via: Placement['via']): void;
+  failed(kind: 'ft' | 'okc', reason: string): void;
+  /** All planned placements for one priming are done (placed, failed or queued). */
+  primed(seconds: number, placements: number): void;
+  dropped(reason: string): void;
+}
+
+export interface DistributorDeps {
+  topology: Topology;
+  neighbors: NeighborSource;
+  pusher: PmkR1Pusher | null;
+  rrbPeerFor(bss: BssInfo): RrbPeer | null;
+  controlFor(ap: string): ApControl | null;
+  stations: { get(staMac: string): StationRecord | undefined; keysFor(staMac: string): StationKeys | null };
+  ledger: PlacementStore;
+  policy: PlanPolicy & { repushMarginS: number; retry: RetryPolicy };
+  logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void };
+  observer?: DistributionObserver;
+  now?: () => number;
+}
+
+interface QueuedIntent {
+  staMac: string;
+  intent: Intent;
+}
+
+export class KeyDistributor {
+  private readonly placements = new Map<string, Placement>();
+  private readonly repush = new Map<string, NodeJS.Timeout>();
+  private readonly queues = new Map<string, RetryQueue<QueuedIntent>>();
+  private readonly now: () => number;
+
+  constructor(private readonly d: DistributorDeps) {
+    this.now = d.now ?? Date.now;
+  }
+
+  /** Loads the ledger (so a restart neither re-places nor forgets) and resumes re-placement. */
+  start(): void {
+    for (const p of this.d.ledger.loadPlacements(this.now())) this.placements.set(placementKey(p), p);
+    const stations = new Set([...this.placements.values()].map((p) => p.staMac));
+    for (const sta of stations) this.scheduleRepush(sta);
+  }
+
+  stop(): void {
+    for (const t of this.repush.values()) clearTimeout(t);
+    this.repush.clear();
+    for (const q of this.queues.values()) q.stop();
+  }
+
+  onStationLearned(record: StationRecord): Promise<void> {
+    return this.primeAt(record, this.d.topology.locate(record.ap), record.ap.bssid);
+  }
+
+  onStationMoved(record: StationRecord): Promise<void> {
+    const at = record.currentAp;
+    return at ? this.primeAt(record, this.d.topology.locate(at), at.bssid) : Promise.resolve();
+  }
+
+  onStationEnded(record: StationRecord): void {
+    clearTimeout(this.repush.get(record.staMac));
+    this.repush.delete(record.staMac);
+    for (const q of this.queues.values()) q.filter((i) => i.staMac !== record.staMac);
+    // hostapd 2.10 can remove neither a pushed PMK-R1 nor one PMKSA entry: the placed keys
+    // simply run out (keyLifetimeS). Mark them so the ledger tells the truth.
+    const withdrawn: Placement[] = [];
+    for (const p of this.placements.values()) {
+      if (p.staMac === record.staMac && p.state !== 'withdrawn') withdrawn.push({ ...p, state: 'withdrawn' });
+    }
+    this.record(withdrawn);
+  }
+
+  onApEvent(apName: string, ev: ApEvent): void {
+    if (ev.type === 'transport' && ev.up) this.queues.get(apName)?.kick();
+    if (ev.type !== 'sta-connected') return;
+    const ap = this.d.topology.ap(apName);
+    const record = this.d.stations.get(ev.staMac);
+    const bss = ap?.bsses.find((b) => b.ifname === ev.ifname);
+    if (!ap || !record || !bss) return;
+    void this.primeAt(record, ap, bss.bssid);
+  }
+
+  placementsFor(staMac: string): Placement[] {
+    return [...this.placements.values()].filter((p) => p.staMac === staMac);
+  }
+
+  queued(): Record<string, number> {
+    return Object.fromEntries([...this.queues].map(([ap, q]) => [ap, q.size]));
+  }
+
+  /** PULL from an AP whose station roamed somewhere its key was not pushed. */
+  handlePull = (req: PullRequest): PmkR1Entry | null => {
+    const record = this.d.stations.get(req.staMac);
+    const keys = record ? this.d.stations.keysFor(req.staMac) : null;
+    if (!record || !keys?.pmkR0 || !keys.pmkR0Name) return this.nak(req, 'no PMK-R0 for this station');
+    if (!keys.pmkR0Name.equals(req.pmkR0Name)) return this.nak(req, 'PMKR0Name does not match the current key');
+    if (record.ap.nasIdentifier !== req.r0khId) return this.nak(req, 'R0KH-ID is not where the station authenticated');
+    const bss = this.d.topology.bssByR1khId(req.r1khId);
+    if (!bss) return this.nak(req, 'unknown R1KH-ID');
+    const plan = planPlacements(record, keys, [bss], this.d.policy, this.now());
+    const intent = plan.intents[0];
+    if (intent?.kind !== 'ft') return this.nak(req, plan.skipped[0] ?? 'not an FT station');
+    this.record([this.placement(record.staMac, bss.ap, bss.bssid, 'ft', intent.keyName, 'pull', 'placed', intent.expiresAt, null)]);
+    this.d.observer?.placed('ft', 'pull');
+    this.d.logger.info({ sta: record.staMac, r1kh: req.r1khId, ap: bss.ap }, 'answered PULL with a PMK-R1');
+    return intent.entry;
+  };
+
+  private nak(req: PullRequest, why: string): null {
+    this.d.observer?.failed('ft', 'pull-nak');
+    this.d.logger.warn({ sta: req.staMac, r1kh: req.r1khId, from: req.fromMac, why }, 'PULL answered with NAK');
+    return null;
+  }
+
+  private async primeAt(record: StationRecord, ap: ApInfo | undefined, hereBssid: string | null): Promise<void> {
+    if (!ap) {
+      this.d.logger.debug({ sta: record.staMac, at: record.ap.nasIdentifier }, 'station at an AP the distribution config does not list');
+      return;
+    }
+    const started = performance.now();
+    const targets = [
+      ...ap.bsses.filter((b) => b.bssid !== hereBssid),
+      ...this.d.neighbors.neighborsOf(ap.name).flatMap((n) => this.d.topology.ap(n)?.bsses ?? []),
+    ];
+    const keys = this.d.stations.keysFor(record.staMac);
+    if (!keys || targets.length === 0) return;
+    const now = this.now();
+    const plan = planPlacements(record, keys, targets, this.d.policy, now);
+    for (const s of plan.skipped) this.d.logger.info({ sta: record.staMac }, `distribution: ${s}`);
+    // Same key already on that BSS and not about to expire: placing it again would only add a duplicate.
+    const marginMs = this.d.policy.repushMarginS * 1000;
+    const todo = plan.intents.filter((i) => {
+      const p = this.placements.get(placementKey({ staMac: record.staMac, bssid: i.bss.bssid, kind: i.kind, keyName: i.keyName }));
+      return !(p && (p.state === 'placed' || p.state === 'queued') && p.expiresAt - marginMs > now);
+    });
+    const results = await Promise.all(todo.map(async (i) => {
+      const p = await this.attempt(record.staMac, i, 1);
+      if (p.state === 'queued') this.enqueue(record.staMac, i, p);
+      return p;
+    }));
+    this.record(results);
+    this.d.observer?.primed((performance.now() - started) / 1000, todo.length);
+    if (todo.length > 0) this.scheduleRepush(record.staMac);
+  }
+
+  /** One placement attempt. 'queued' means a transport failure worth retrying; the caller queues it. */
+  private async attempt(staMac: string, intent: Intent, attempts: number): Promise<Placement> {
+    const { bss } = intent;
+    const base = (state: Placement['state'], err: string | null, via: Placement['via']) =>
+      this.placement(staMac, bss.ap, bss.bssid, intent.kind, intent.keyName, via, state, intent.expiresAt, err, attempts);
+    if (intent.kind === 'ft') {
+      const peer = this.d.rrbPeerFor(bss);
+      if (!this.d.pusher || !peer) return this.fail(base('failed', 'no R0KH-R1KH path to this BSS', 'push'));
+      const out = await this.d.pusher.push(peer, intent.entry);
+      return out.ok ? this.ok(base('placed', null, 'push')) : base('queued', out.reason, 'push');
+    }
+    const control = this.d.controlFor(bss.ap);
+    if (!control) return this.fail(base('failed', 'no control channel to this AP', 'pmksa-add'));
+    if (!control.connected) return base('queued', 'AP control not connected', 'pmksa-add');
+    try {
+      await control.pmksaAdd(bss.ifname, intent.pmksa);
+      return this.ok(base('placed', null, 'pmksa-add'));
+    } catch (e) {
+      const msg = (e as Error).message;
+      // The AP answered FAIL (e.g. PMKSA caching disabled): retrying will not help.
+      if (/\bFAIL\b/.test(msg)) return this.fail(base('failed', msg, 'pmksa-add'));
+      return base('queued', msg, 'pmksa-add');
+    }
+  }
+
+  private ok(p: Placement): Placement {
+    this.d.observer?.placed(p.kind, p.via);
+    return p;
+  }
+
+  private fail(p: Placement): Placement {
+    this.d.observer?.failed(p.kind, p.lastError ?? 'failed');
+    this.d.logger.warn({ sta: p.staMac, ap: p.ap, bssid: p.bssid, kind: p.kind, err: p.lastError }, 'key placement failed');
+    return p;
+  }
+
+  private enqueue(staMac: string, intent: Intent, p: Placement): void {
+    let q = this.queues.get(intent.bss.ap);
+    if (!q) {
+      q = new RetryQueue<QueuedIntent>(this.d.policy.retry, (batch) => this.retry(batch), (dropped) => {
+        this.d.observer?.dropped('retry-queue-full');
+        this.d.logger.warn({ sta: dropped.staMac, ap: dropped.intent.bss.ap }, 'retry queue full: oldest placement dropped');
+      });
+      this.queues.set(intent.bss.ap, q);
+    }
+    q.add({ staMac, intent }, p.attempts);
+    this.d.observer?.failed(p.kind, 'queued');
+    this.d.logger.info({ sta: staMac, ap: p.ap, bssid: p.bssid, kind: p.kind, err: p.lastError, queued: q.size }, 'key placement queued for retry');
+  }
+
+  private async retry(batch: Queued<QueuedIntent>[]): Promise<Queued<QueuedIntent>[]> {
+    const again: Queued<QueuedIntent>[] = [];
+    const done: Placement[] = [];
+    for (const q of batch) {
+      const record = this.d.stations.get(q.item.staMac);
+      if (!record || record.session === 'ended' || q.item.intent.expiresAt <= this.now()) continue;
+      const p = await this.attempt(q.item.staMac, q.item.intent, q.attempts + 1);
+      if (p.state === 'queued') again.push(q);
+      else done.push(p);
+    }
+    this.record(done);
+    return again;
+  }
+
+  private scheduleRepush(staMac: string): void {
+    clearTimeout(this.repush.get(staMac));
+    const mine = [...this.placements.values()].filter((p) => p.staMac === staMac && p.state === 'placed');
+    if (mine.length === 0) return;
+    const soonest = Math.min(...mine.map((p) => p.expiresAt));
+    const delay = Math.max(1000, soonest - this.d.policy.repushMarginS * 1000 - this.now());
+    const t = setTimeout(() => {
+      this.repush.delete(staMac);
+      const record = this.d.stations.get(staMac);
+      if (!record || record.session === 'ended') return;
+      void (record.currentAp ? this.onStationMoved(record) : this.onStationLearned(record));
+    }, Math.min(delay, 2 ** 31 - 1));
+    t.unref();
+    this.repush.set(staMac, t);
+  }
+
+  private placement(staMac: string, ap: string, bssid: string, kind: Placement['kind'], keyName: string, via: Placement['via'],
+    state: Placement['state'], expiresAt: number, lastError: string | null, attempts = 1): Placement {
+    return { staMac, ap, bssid, kind, keyName, via, state, expiresAt, lastError, attempts, placedAt: state === 'placed' ? this.now() : null };
+  }
+
+  private record(ps: Placement[]): void {
+    if (ps.length === 0) return;
+    for (const p of ps) this.placements.set(placementKey(p), p);
+    try {
+      this.d.ledger.savePlacements(ps);
+    } catch (e) {
+      this.d.logger.warn({ err: (e as Error).message }, 'placement ledger not saved');
+    }
+  }
+}

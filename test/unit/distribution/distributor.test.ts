@@ -1,0 +1,160 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
+import { StationTable } from '../../../daemon/records/station-table.js';
+import { KeyDistributor } from '../../../daemon/distribution/distributor.js';
+import { Topology, StaticNeighbors, type ApInfo } from '../../../daemon/distribution/topology.js';
+import type { ApControl, PmkR1Entry, PmkR1Pusher, RrbPeer } from '../../../daemon/distribution/ports.js';
+import type { AccessAcceptFacts } from '../../../daemon/records/facts.js';
+import { AKM, derivePmkR0, derivePmkR1, derivePmkid } from '../../../daemon/keys/index.js';
+import { macToBytes } from '../../../daemon/common/mac.js';
+import { tempDir } from '../store/fixtures.js';
+
+// The distributor's decisions over the real store and station table. The two ports (R0KH-R1KH
+// pusher, AP control) are recording stand-ins here: these tests are about what is placed where
+// and when; the real transports are proven in their own tests and in the lab.
+
+const MSK = Buffer.from(Array.from({ length: 64 }, (_, i) => i));
+const STA = '02:00:00:00:01:00';
+
+function ap(n: number, neighbours: string[] = []): ApInfo & { neighbours: string[] } {
+  const mac = (x: number) => `02:00:00:00:0${n}:0${x}`;
+  return { name: `ap${n}`, nasIdentifier: `ap${n}.example.com`, radiusAddress: `10.0.0.${n}`, bsses: [{ ap: `ap${n}`, ifname: 'wlan0', bssid: mac(0), r1khId: mac(0) }], neighbours };
+}
+
+class RecordingPusher implements PmkR1Pusher {
+  pushes: { peer: RrbPeer; entry: PmkR1Entry }[] = [];
+  async push(peer: RrbPeer, entry: PmkR1Entry) {
+    this.pushes.push({ peer, entry });
+    return { ok: true as const };
+  }
+}
+
+class SwitchableControl implements ApControl {
+  connected = true;
+  added: { ifname: string; staMac: string; pmkid: string }[] = [];
+  async pmksaAdd(ifname: string, req: { staMac: string; pmkid: Buffer }) {
+    if (!this.connected) throw new Error('ssh: connection refused');
+    this.added.push({ ifname, staMac: req.staMac, pmkid: req.pmkid.toString('hex') });
+  }
+  async command() { return 'OK'; }
+  async close() {}
+}
+
+describe('KeyDistributor', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let store: SqliteRecordStore;
+  let table: StationTable;
+  let pusher: RecordingPusher;
+  let controls: Map<string, SwitchableControl>;
+  const aps = [ap(1, ['ap2', 'ap3']), ap(2, ['ap1']), ap(3, ['ap1']), ap(4)];
+  const topology = new Topology(aps);
+  const key = randomBytes(32);
+
+  const quiet = { debug() {}, info() {}, warn() {} };
+  const make = (logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void } = quiet) => new KeyDistributor({
+    topology, neighbors: new StaticNeighbors(new Map(aps.map((a) => [a.name, a.neighbours]))), pusher,
+    rrbPeerFor: (bss) => ({ mac: bss.bssid, r1khId: bss.r1khId, key: Buffer.alloc(32, 1) }),
+    controlFor: (name) => controls.get(name) ?? null,
+    stations: table, ledger: store.placements,
+    policy: { keyLifetimeS: 3600, repushMarginS: 300, ssid: 'hostapd-kms', mobilityDomain: 'a1b2', retry: { maxQueuedPerAp: 10, baseDelayMs: 10_000, maxDelayMs: 60_000 } },
+    logger,
+  });
+  const facts = (over: Partial<AccessAcceptFacts> = {}): AccessAcceptFacts => ({
+    staMac: STA, clientAddress: '10.0.0.1', nasIdentifier: 'ap1.example.com', bssid: '02:00:00:00:01:00', ssid: 'hostapd-kms',
+    mdid: 'a1b2', akm: AKM.FT_IEEE8021X, pairwiseCipher: 0x000fac04, userName: 'alice', cui: 'cui-1', classes: [],
+    vlan: { untagged: 100, tagged: [] }, filterId: null, arubaUserRole: null, sessionTimeout: 7200, acctSessionId: null, msk: MSK, ...over,
+  });
+
+  beforeEach(() => {
+    tmp = tempDir();
+    store = new SqliteRecordStore(join(tmp.dir, 'kms.sqlite'), key);
+    table = new StationTable(store, { defaultLifetimeS: 3600, machineAuthWindowS: 0 });
+    pusher = new RecordingPusher();
+    controls = new Map(aps.map((a) => [a.name, new SwitchableControl()]));
+  });
+  afterEach(() => {
+    store.close();
+    tmp.cleanup();
+  });
+
+  it('pushes one PMK-R1 per neighbour BSS, with VLAN, identity, CUI and a chosen lifetime', async () => {
+    await table.onAccessAccept(facts());
+    const d = make();
+    await d.onStationLearned(table.get(STA)!);
+    expect(pusher.pushes.map((p) => p.peer.mac).sort()).toEqual(['02:00:00:00:02:00', '02:00:00:00:03:00']);
+    const r0 = derivePmkR0({ xxKey: MSK.subarray(32), ssid: Buffer.from('hostapd-kms'), mdid: Buffer.from('a1b2', 'hex'), r0khId: Buffer.from('ap1.example.com'), s0khId: macToBytes(STA) });
+    for (const { peer, entry } of pusher.pushes) {
+      expect(entry.pmkR1.equals(derivePmkR1(r0.pmkR0, macToBytes(peer.r1khId), macToBytes(STA)))).toBe(true);
+      expect(entry).toMatchObject({ r0khId: 'ap1.example.com', pairwise: 0x10, expiresInS: 3600, vlan: { untagged: 100 }, identity: 'alice', cui: 'cui-1', sessionTimeoutS: 7200 });
+    }
+    expect(d.placementsFor(STA).every((p) => p.state === 'placed' && p.via === 'push')).toBe(true);
+  });
+
+  it('never places the same key on the same BSS twice, also across a restart', async () => {
+    await table.onAccessAccept(facts());
+    await make().onStationLearned(table.get(STA)!);
+    const again = make();
+    again.start();
+    await again.onStationLearned(table.get(STA)!);
+    expect(pusher.pushes).toHaveLength(2);
+  });
+
+  it('a roam primes the new AP\'s neighbours', async () => {
+    await table.onAccessAccept(facts());
+    const d = make();
+    await d.onStationLearned(table.get(STA)!);
+    table.onAccounting({ status: 'start', staMac: STA, clientAddress: '10.0.0.2', nasIdentifier: 'ap2.example.com', bssid: '02:00:00:00:02:00', acctSessionId: 's' });
+    await d.onStationMoved(table.get(STA)!);
+    // ap2's only neighbour is ap1: the station's own R0KH AP gets a PMK-R1 now too.
+    expect(pusher.pushes.map((p) => p.peer.mac)).toContain('02:00:00:00:01:00');
+  });
+
+  it('OKC: PMKSA_ADD with the target BSSID\'s PMKID; an unreachable AP catches up when it returns', async () => {
+    await table.onAccessAccept(facts({ akm: AKM.IEEE8021X, vlan: null }));
+    const d = make();
+    controls.get('ap3')!.connected = false;
+    await d.onStationLearned(table.get(STA)!);
+    const pmk = MSK.subarray(0, 32);
+    expect(controls.get('ap2')!.added).toEqual([{ ifname: 'wlan0', staMac: STA, pmkid: derivePmkid(pmk, macToBytes('02:00:00:00:02:00'), macToBytes(STA), AKM.IEEE8021X).toString('hex') }]);
+    expect(d.queued()).toEqual({ ap3: 1 });
+    expect(d.placementsFor(STA).find((p) => p.ap === 'ap3')).toMatchObject({ state: 'queued', lastError: 'AP control not connected' });
+    controls.get('ap3')!.connected = true;
+    d.onApEvent('ap3', { type: 'transport', up: true });
+    await expect.poll(() => controls.get('ap3')!.added.length).toBe(1);
+    await expect.poll(() => d.placementsFor(STA).find((p) => p.ap === 'ap3')?.state).toBe('placed');
+    expect(d.queued()).toEqual({ ap3: 0 });
+  });
+
+  it('answers a PULL for a known station and NAKs what it cannot vouch for', async () => {
+    await table.onAccessAccept(facts());
+    const d = make();
+    const rec = table.get(STA)!;
+    const req = { fromMac: '02:00:00:00:04:00', r0khId: 'ap1.example.com', r1khId: '02:00:00:00:04:00', staMac: STA, pmkR0Name: Buffer.from(rec.pmkR0Name!, 'hex') };
+    const entry = d.handlePull(req);
+    expect(entry?.r1khId).toBe('02:00:00:00:04:00');
+    expect(d.placementsFor(STA)).toMatchObject([{ ap: 'ap4', via: 'pull', state: 'placed' }]);
+    expect(d.handlePull({ ...req, pmkR0Name: Buffer.alloc(16) })).toBeNull();
+    expect(d.handlePull({ ...req, r1khId: '02:00:00:00:09:09' })).toBeNull();
+    expect(d.handlePull({ ...req, r0khId: 'ap2.example.com' })).toBeNull();
+  });
+
+  it('a session end stops re-placement and marks the placed keys withdrawn', async () => {
+    await table.onAccessAccept(facts());
+    const d = make();
+    await d.onStationLearned(table.get(STA)!);
+    d.onStationEnded(table.get(STA)!);
+    expect(d.placementsFor(STA).map((p) => p.state)).toEqual(['withdrawn', 'withdrawn']);
+    expect(store.placements.loadPlacements(Date.now()).map((p) => p.state)).toEqual(['withdrawn', 'withdrawn']);
+  });
+
+  it('skips stations of another SSID and says why', async () => {
+    const lines: string[] = [];
+    await table.onAccessAccept(facts({ ssid: 'guest' }));
+    const d = make({ ...quiet, info: (_o: object, m: string) => void lines.push(m) });
+    await d.onStationLearned(table.get(STA)!);
+    expect(pusher.pushes).toHaveLength(0);
+    expect(lines.join('\n')).toMatch(/SSID guest is not the mobility domain's/);
+  });
+});
