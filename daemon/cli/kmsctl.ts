@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import type { StationView } from '../api/views.js';
 import { apiGet, resolveTarget, type TargetOptions } from './api-client.js';
 import { stationDetail, stationsTable } from './format.js';
+import { registerApConfigCommand } from './ap-config-command.js';
 
 // kmsctl: the operator's view of a running kmsd, over its local HTTP API.
 
@@ -45,6 +46,8 @@ program.command('health').description('daemon and upstream AAA status')
     print(`status ${h.status}, version ${h.version}, up ${h.uptimeS} s, ${h.stations} stations, ${h.radius.inFlight} RADIUS requests in flight`);
     for (const u of h.radius.upstreams) print(`upstream ${u.name}: ${u.alive ? 'alive' : 'DEAD'}`);
   });
+
+registerApConfigCommand(program, () => program.opts<TargetOptions>().config ?? process.env.KMS_CONFIG);
 
 program.parseAsync().catch((e: Error) => {
   process.stderr.write(`kmsctl: ${e.message}\n`);

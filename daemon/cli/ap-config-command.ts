@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig, resolveSecret } from '../config/load.js';
+import { normalizeMac } from '../common/mac.js';
+import { renderHostapd, renderUci } from '../distribution/ap-config.js';
+
+// kmsctl ap-config: the lines an AP needs, from the KMS's own config (no daemon needed).
+
+export function registerApConfigCommand(program: Command, configFile: () => string | undefined): void {
+  program.command('ap-config').description('print an AP\'s configuration for use with the KMS (hostapd.conf lines or an OpenWrt UCI snippet)')
+    .argument('<ap>', 'AP name from distribution.aps')
+    .option('--format <format>', 'hostapd | uci', 'hostapd')
+    .action((apName: string, o: { format: string }) => {
+      const file = configFile() ?? '/etc/hostapd-kms/kms.yaml';
+      const cfg = loadConfig(file);
+      const d = cfg.distribution;
+      if (!d) throw new Error(`${file} has no distribution section: there are no APs to configure`);
+      const ap = d.aps.find((a) => a.name === apName);
+      if (!ap) throw new Error(`no AP named "${apName}" in ${file} (have: ${d.aps.map((a) => a.name).join(', ')})`);
+      const client = cfg.radius.clients.find((c) => c.name === ap.radiusClient)!;
+      const rrbKeyHex = resolveSecret(ap.rrbKey, `distribution.aps[${ap.name}].rrbKey`).trim().toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(rrbKeyHex)) throw new Error(`distribution.aps[${ap.name}].rrbKey must be 64 hex digits (a 256-bit key)`);
+      const kmsMac = d.rrb.mac ?? interfaceMac(d.rrb.interface);
+      const inputs = {
+        distribution: d, ap, rrbKeyHex, kmsMac,
+        radiusSecret: resolveSecret(client.secret, `radius.clients[${client.name}].secret`),
+        authPort: cfg.radius.authListen.port || 1812, acctPort: cfg.radius.acctListen.port || 1813,
+      };
+      if (o.format === 'hostapd') process.stdout.write(renderHostapd(inputs));
+      else if (o.format === 'uci') process.stdout.write(renderUci(inputs));
+      else throw new Error(`--format must be hostapd or uci, not "${o.format}"`);
+    });
+}
+
+function interfaceMac(ifname: string): string {
+  let text: string;
+  try {
+    text = readFileSync(`/sys/class/net/${ifname}/address`, 'utf8');
+  } catch {
+    throw new Error(`cannot read the MAC of ${ifname} (distribution.rrb.interface): set distribution.rrb.mac`);
+  }
+  const mac = normalizeMac(text.trim());
+  if (!mac) throw new Error(`${ifname} has no Ethernet MAC: set distribution.rrb.mac`);
+  return mac;
+}
