@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { normalizeMac } from '../common/mac.js';
 import type { StationTable } from '../records/station-table.js';
 import { pmkidFor, stationView } from './views.js';
+import type { Placement } from '../distribution/placement.js';
 
 // The local control API (loopback by default). Every route needs the bearer token, /metrics
 // included: station lists are personal data. Read-only for now.
@@ -13,6 +14,8 @@ export interface ApiDeps {
   stations: StationTable;
   metrics: Registry;
   health(): object;
+  /** Key placements of one station (absent when distribution is not configured). */
+  placementsFor?(staMac: string): Placement[];
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -63,6 +66,13 @@ export class ApiServer {
     if (path === '/v1/health') return send(res, 200, this.deps.health());
     if (path === '/v1/stations') {
       return send(res, 200, { stations: this.deps.stations.list().map((r) => stationView(r)) });
+    }
+    const pm = /^\/v1\/stations\/([^/]+)\/placements$/.exec(path);
+    if (pm) {
+      const mac = normalizeMac(decodeURIComponent(pm[1]!));
+      if (!mac) return send(res, 400, { error: `"${pm[1]}" is not a MAC address` });
+      if (!this.deps.placementsFor) return send(res, 404, { error: 'key distribution is not configured (no distribution section)' });
+      return send(res, 200, { staMac: mac, placements: this.deps.placementsFor(mac) });
     }
     const m = /^\/v1\/stations\/([^/]+)$/.exec(path);
     if (m) {

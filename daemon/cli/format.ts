@@ -1,4 +1,5 @@
 import type { StationView } from '../api/views.js';
+import type { Placement } from '../distribution/placement.js';
 
 // Plain-text tables for people; --json gives the API's objects unchanged for scripts.
 
@@ -51,4 +52,12 @@ export function stationDetail(s: StationView, now = Date.now()): string {
   if (s.pmkid) rows.push([`PMKID @ ${s.pmkidBssid}`, s.pmkid]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+export function placementsTable(placements: Placement[], now = Date.now()): string {
+  if (placements.length === 0) return 'no placements';
+  return table(
+    ['AP', 'BSSID', 'KIND', 'VIA', 'STATE', 'KEY NAME', 'EXPIRES', 'ATTEMPTS', 'LAST ERROR'],
+    placements.map((p) => [p.ap, p.bssid, p.kind, p.via, p.state, p.keyName, age(p.expiresAt, now), String(p.attempts), p.lastError ?? '-']),
+  );
 }

@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import type { StationView } from '../api/views.js';
 import { apiGet, resolveTarget, type TargetOptions } from './api-client.js';
-import { stationDetail, stationsTable } from './format.js';
+import { placementsTable, stationDetail, stationsTable } from './format.js';
+import type { Placement } from '../distribution/placement.js';
 import { registerApConfigCommand } from './ap-config-command.js';
 
 // kmsctl: the operator's view of a running kmsd, over its local HTTP API.
@@ -33,6 +34,14 @@ program.command('station').description('one station record (never its keys)')
     const q = o.bssid ? `?bssid=${encodeURIComponent(o.bssid)}` : '';
     const s = await apiGet<StationView>(target(), `/v1/stations/${encodeURIComponent(mac)}${q}`);
     o.json ? json(s) : print(stationDetail(s));
+  });
+
+program.command('placements').description('where a station\'s keys were placed (FT PMK-R1s, OKC PMKSA entries)')
+  .argument('<sta-mac>', 'station MAC address')
+  .option('--json', 'machine-readable output')
+  .action(async (mac: string, o: { json?: boolean }) => {
+    const r = await apiGet<{ staMac: string; placements: Placement[] }>(target(), `/v1/stations/${encodeURIComponent(mac)}/placements`);
+    o.json ? json(r.placements) : print(placementsTable(r.placements));
   });
 
 program.command('health').description('daemon and upstream AAA status')

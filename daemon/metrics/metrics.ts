@@ -31,6 +31,24 @@ export class KmsMetrics {
     registers: [this.registry],
   });
   readonly stationsPurged = new Counter({ name: 'kms_stations_purged_total', help: 'Expired records removed', registers: [this.registry] });
+  readonly keysPlaced = new Counter({
+    name: 'kms_keys_placed_total', help: 'Keys placed on APs: FT PMK-R1 (pushed or pulled) and OKC PMKSA entries',
+    labelNames: ['kind', 'via'], registers: [this.registry],
+  });
+  readonly keysMissed = new Counter({
+    name: 'kms_keys_missed_total', help: 'Placements that failed or had to be queued, and PULLs answered with NAK',
+    labelNames: ['kind', 'reason'], registers: [this.registry],
+  });
+  readonly primeSeconds = new Histogram({
+    name: 'kms_distribution_prime_seconds', help: 'From a station event to the last key placed on its neighbours',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [this.registry],
+  });
+  readonly retryQueue = new Gauge({ name: 'kms_distribution_queued', help: 'Placements waiting for an unreachable AP', labelNames: ['ap'], registers: [this.registry] });
+  readonly rrbFrames = new Counter({
+    name: 'kms_rrb_frames_total', help: 'R0KH-R1KH frames by event (sent/received/dropped) and reason',
+    labelNames: ['event', 'reason'], registers: [this.registry],
+  });
+  readonly apTransportUp = new Gauge({ name: 'kms_ap_control_up', help: '1 while the control channel to the AP is connected', labelNames: ['ap'], registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'kms_process_' });
