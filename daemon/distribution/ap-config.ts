@@ -15,21 +15,17 @@ export interface ApConfigInputs {
   acctPort: number;
 }
 
-/** The r0kh/r1kh lines: every R0KH-ID (any AP where a station may have authenticated) maps to the KMS. */
-function keyHolders(i: ApConfigInputs): { r0kh: string[]; r1kh: string[] } {
-  return {
-    // A wildcard R0KH-ID means: whatever AP a station came from, its PMK-R1 is PULLed from the
-    // KMS MAC, and PUSHes from the KMS are decrypted with this key.
-    r0kh: [`${i.kmsMac} * ${i.rrbKeyHex}`],
-    // The KMS answers this AP's PULLs and sends it SEQ_REQs; hostapd accepts those only from a
-    // known R1KH entry, so the KMS is listed as one too (R1KH-ID = its MAC).
-    r1kh: [`${i.kmsMac} ${i.kmsMac} ${i.rrbKeyHex}`],
-  };
+/**
+ * The one r0kh line: a wildcard R0KH-ID means that whatever AP a station authenticated at, the
+ * AP PULLs its PMK-R1 from the KMS MAC, and accepts PUSHes decrypted with this AP's own key
+ * (hostapd learns the KMS as that R0KH after a SEQ_REQ/SEQ_RESP). No r1kh lines: APs never push.
+ */
+function r0khLine(i: ApConfigInputs): string {
+  return `${i.kmsMac} * ${i.rrbKeyHex}`;
 }
 
 export function renderHostapd(i: ApConfigInputs): string {
   const d = i.distribution;
-  const holders = keyHolders(i);
   const blocks = i.ap.bsses.map((b) => [
     `# --- hostapd-kms: BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name}; merge into that BSS's section ---`,
     `ssid=${d.ssid}`,
@@ -48,11 +44,11 @@ export function renderHostapd(i: ApConfigInputs): string {
     '# 802.11r: the KMS is the R0KH of the mobility domain; APs never push',
     `mobility_domain=${d.mobilityDomain}`,
     'ft_over_ds=0',
-    `ft_iface=${i.ap.bridge}`,
+    // Upstream hostapd opens its R0KH-R1KH socket on bridge= (ft_iface= exists only in OpenWrt's build).
+    `bridge=${i.ap.bridge}`,
     ...(b.r1khId ? [`r1_key_holder=${b.r1khId.replace(/:/g, '')}`] : []),
     'pmk_r1_push=0',
-    ...holders.r0kh.map((l) => `r0kh=${l}`),
-    ...holders.r1kh.map((l) => `r1kh=${l}`),
+    `r0kh=${r0khLine(i)}`,
     '# OKC for stations without 802.11r (keys placed by PMKSA_ADD; note: no VLAN travels with them)',
     'okc=1',
     'disable_pmksa_caching=0',
@@ -68,7 +64,6 @@ export function renderHostapd(i: ApConfigInputs): string {
 
 export function renderUci(i: ApConfigInputs): string {
   const d = i.distribution;
-  const holders = keyHolders(i);
   const q = (v: string | number) => `'${String(v).replace(/'/g, `'\\''`)}'`;
   const blocks = i.ap.bsses.map((b) => [
     `# hostapd-kms: wifi-iface for BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name}; set 'device' to its radio`,
@@ -92,8 +87,7 @@ export function renderUci(i: ApConfigInputs): string {
     `\toption ft_psk_generate_local ${q(0)}`,
     `\toption pmk_r1_push ${q(0)}`,
     ...(b.r1khId ? [`\toption r1_key_holder ${q(b.r1khId.replace(/:/g, ''))}`] : []),
-    ...holders.r0kh.map((l) => `\tlist r0kh ${q(l.replace(/ /g, ','))}`),
-    ...holders.r1kh.map((l) => `\tlist r1kh ${q(l.replace(/ /g, ','))}`),
+    `\tlist r0kh ${q(r0khLine(i).replace(/ /g, ','))}`,
     `\toption auth_cache ${q(1)}`,
     `\toption ieee80211k ${q(1)}`,
     `\toption bss_transition ${q(1)}`,

@@ -142,6 +142,9 @@ export class KeyDistributor {
     // Same key already on that BSS and not about to expire: placing it again would only add a duplicate.
     const marginMs = this.d.policy.repushMarginS * 1000;
     const todo = plan.intents.filter((i) => {
+      // hostapd refuses a PUSH whose R0KH-ID is its own nas_identifier: the AP where the station
+      // authenticated still holds the PMK-R0 and derives PMK-R1s for its BSSes itself.
+      if (i.kind === 'ft' && this.d.topology.ap(i.bss.ap)?.nasIdentifier === record.ap.nasIdentifier) return false;
       const p = this.placements.get(placementKey({ staMac: record.staMac, bssid: i.bss.bssid, kind: i.kind, keyName: i.keyName }));
       return !(p && (p.state === 'placed' || p.state === 'queued') && p.expiresAt - marginMs > now);
     });

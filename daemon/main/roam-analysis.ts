@@ -1,0 +1,46 @@
+// Offline roam analysis: a capture file through the pcap reader, the 802.11 decoders and the roam
+// tracker. It lives in the composition root because it joins an adapter (adapters/pcap) to the core
+// (daemon/roams); kmsctl roams and the benchmark call it.
+import { createReadStream } from 'node:fs';
+import { CaptureReader, FrameEventDecoder, type DecodeStats, type ReaderStats } from '../../adapters/pcap/index.js';
+import { RoamTracker, type RoamEvent, type RoamTrackerOptions } from '../roams/roam-tracker.js';
+
+export interface RoamAnalysis {
+  roams: RoamEvent[];
+  capture: ReaderStats;
+  decode: DecodeStats;
+  /** Retransmissions (Retry bit, same sequence control) the tracker ignored. */
+  duplicates: number;
+  firstTs?: number;
+  lastTs?: number;
+}
+
+export type RoamAnalysisOptions = Omit<RoamTrackerOptions, 'onRoam'> & {
+  /** Decode every management body, beacons and probes included (what the live RF graph will need). */
+  decodeAllManagement?: boolean;
+};
+
+/** Streams `path` (pcap or pcapng) and returns every roam in it, in the order they ended. */
+export async function analyseCaptureFile(path: string, opts: RoamAnalysisOptions = {}): Promise<RoamAnalysis> {
+  const roams: RoamEvent[] = [];
+  const tracker = new RoamTracker({ ...opts, onRoam: (e) => roams.push(e) });
+  let firstTs: number | undefined;
+  let lastTs: number | undefined;
+  const decoder = new FrameEventDecoder({
+    onEvent: (e) => tracker.push(e),
+    ...(opts.decodeAllManagement ? { onManagement: () => undefined } : {}),
+  });
+  const reader = new CaptureReader((p) => {
+    firstTs ??= p.ts;
+    lastTs = p.ts;
+    decoder.packet(p);
+  });
+  // 1 MiB reads: fewer chunk joins, and the reader never holds more than one record across chunks.
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) reader.push(chunk as Buffer);
+  const capture = reader.end();
+  tracker.flush();
+  return {
+    roams, capture, decode: decoder.stats, duplicates: tracker.stats.duplicates,
+    ...(firstTs !== undefined ? { firstTs } : {}), ...(lastTs !== undefined ? { lastTs } : {}),
+  };
+}

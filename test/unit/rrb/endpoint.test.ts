@@ -1,0 +1,197 @@
+// RrbEndpoint over an in-memory segment, against the independent hostapd-like R1KH.
+import { describe, expect, it } from 'vitest';
+import { RrbEndpoint } from '../../../adapters/rrb/endpoint.js';
+import { PacketType, decodeFrame, encodeFrame } from '../../../adapters/rrb/frame.js';
+import { MemorySegment } from '../../../adapters/rrb/l2-socket.js';
+import { buildMessage } from '../../../adapters/rrb/messages.js';
+import { macToBytes } from '../../../daemon/common/mac.js';
+import type { PmkR1Entry, PullRequest } from '../../../daemon/distribution/ports.js';
+import { derivePmkR1, derivePmkR1Name } from '../../../daemon/keys/index.js';
+import { HostapdR1kh } from './hostapd-r1kh.js';
+import * as V from './vectors.js';
+
+const KMS = V.KMS_MAC;
+const AP = '02:00:00:00:04:00';
+const settle = async () => { for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r)); };
+
+function entryFor(r1khId: string, staMac = V.STA, r0khId = 'ap1.example.com'): PmkR1Entry {
+  return {
+    staMac, r0khId, r1khId, pmkR0Name: V.PMK_R0_NAME,
+    pmkR1: derivePmkR1(V.PMK_R0, macToBytes(r1khId), macToBytes(staMac)),
+    pmkR1Name: derivePmkR1Name(V.PMK_R0_NAME, macToBytes(r1khId), macToBytes(staMac)),
+    pairwise: 0x10, expiresInS: 3600, vlan: { untagged: 100, tagged: [] }, identity: 'alice@example.com', cui: null, sessionTimeoutS: 0,
+  };
+}
+
+function setup(opts: { apKey?: Buffer; kmsKnows?: boolean; clock?: { nowS(): number } } = {}) {
+  const seg = new MemorySegment();
+  const events: string[] = [];
+  const pulls: PullRequest[] = [];
+  const kms = new RrbEndpoint(seg.attach(KMS), {
+    keyFor: (src, r1khId) => (opts.kmsKnows === false ? null : src === AP && r1khId === AP ? V.KEY : null),
+    pullHandler: (req) => { pulls.push(req); return req.pmkR0Name.equals(V.PMK_R0_NAME) ? entryFor(req.r1khId, req.staMac, req.r0khId) : null; },
+    observer: (e, r) => events.push(r ? `${e}:${r}` : e),
+    clock: opts.clock,
+  });
+  const ap = new HostapdR1kh(seg.attach(AP), AP, { addr: KMS, key: opts.apKey ?? V.KEY });
+  const types = () => seg.sent.map((f) => `${decodeFrame(f).src === KMS ? 'kms' : 'ap'}:${decodeFrame(f).packetType}`);
+  return { seg, kms, ap, events, pulls, types };
+}
+
+describe('RrbEndpoint PUSH', () => {
+  it('first PUSH: the AP asks SEQ_REQ, we answer SEQ_RESP, the AP accepts the queued PUSH', async () => {
+    const { kms, ap, events, types } = setup();
+    expect(await kms.push({ mac: AP, r1khId: AP, key: V.KEY }, entryFor(AP))).toEqual({ ok: true });
+    await settle();
+    expect(types()).toEqual(['kms:3', 'ap:4', 'kms:5']);
+    expect(ap.stored).toHaveLength(1);
+    expect(ap.stored[0]!.session.pmkR1).toEqual(V.PMK_R1);
+    expect(ap.stored[0]!.session.pmkR1Name).toEqual(V.PMK_R1_NAME);
+    expect(ap.stored[0]!.session.vlan).toEqual({ untagged: 100, tagged: [] });
+    expect(events).toEqual(['tx:PUSH', 'rx:SEQ_REQ', 'tx:SEQ_RESP']);
+    // Later PUSHes for that R0KH-ID go straight in.
+    await kms.push({ mac: AP, r1khId: AP, key: V.KEY }, entryFor(AP, '02:00:00:00:01:01'));
+    await settle();
+    expect(types().slice(3)).toEqual(['kms:3']);
+    expect(ap.stored).toHaveLength(2);
+    kms.close();
+  });
+
+  it('a burst across R0KH-IDs before any SEQ exchange is all accepted (state per R0KH-ID)', async () => {
+    const { kms, ap } = setup();
+    const ids = ['ap1', 'ap2', 'ap3'];
+    // All 60 frames leave before the AP sees the first one (as when priming after a burst of logins).
+    const outcomes = await Promise.all(Array.from({ length: 60 }, (_, i) =>
+      kms.push({ mac: AP, r1khId: AP, key: V.KEY }, entryFor(AP, `02:00:00:01:00:${i.toString(16).padStart(2, '0')}`, ids[i % 3]))));
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    await settle();
+    expect(ap.stored).toHaveLength(60);
+    expect(new Set(ap.stored.map((s) => s.r0khId))).toEqual(new Set(ids));
+    kms.close();
+  });
+
+  it('refuses entries it cannot send, and reports transport failures', async () => {
+    const { kms, seg } = setup();
+    const peer = { mac: AP, r1khId: AP, key: V.KEY };
+    expect(await kms.push(peer, entryFor('02:00:00:00:03:00'))).toEqual({ ok: false, reason: 'r1kh-mismatch' });
+    expect((await kms.push(peer, { ...entryFor(AP), expiresInS: 1209600 })).ok).toBe(false);
+    expect((await kms.push(peer, { ...entryFor(AP), r0khId: '' })).ok).toBe(false);
+    expect(await kms.push({ ...peer, key: Buffer.alloc(16) }, entryFor(AP))).toEqual({ ok: false, reason: 'bad-key' });
+    seg.tamper = () => { throw new Error('ENETDOWN'); };
+    expect(await kms.push(peer, entryFor(AP))).toEqual({ ok: false, reason: 'send-failed' });
+    kms.close();
+  });
+});
+
+describe('RrbEndpoint PULL', () => {
+  it('PULL from an AP we have no state for: defer, our SEQ_REQ, its SEQ_RESP, then RESP with the PMK-R1', async () => {
+    const { kms, ap, events, pulls, types } = setup();
+    const r = await ap.pull(V.STA, 'ap1.example.com', V.PMK_R0_NAME);
+    expect(r.ok && r.session.pmkR1).toEqual(V.PMK_R1);
+    expect(pulls).toEqual([{ fromMac: AP, r0khId: 'ap1.example.com', r1khId: AP, staMac: V.STA, pmkR0Name: V.PMK_R0_NAME }]);
+    // AP: SEQ_REQ + PULL; KMS: SEQ_RESP, (PULL deferred) SEQ_REQ; AP: SEQ_RESP; KMS: RESP.
+    expect(types()).toEqual(['ap:4', 'ap:1', 'kms:5', 'kms:4', 'ap:5', 'kms:2']);
+    expect(events).toContain('defer:seq-unknown-peer');
+    expect(events).toContain('seq-synced');
+    expect(events).toContain('pull-answered');
+    // A second PULL needs no sequence exchange at all.
+    const before = types().length;
+    expect((await ap.pull('02:00:00:00:01:02', 'ap1.example.com', V.PMK_R0_NAME)).ok).toBe(true);
+    expect(types().slice(before)).toEqual(['ap:1', 'kms:2']);
+    kms.close();
+  });
+
+  it('unknown PMKR0Name → NAK (S1KH_ID only)', async () => {
+    const { kms, ap, events } = setup();
+    expect(await ap.pull(V.STA, 'ap1.example.com', Buffer.alloc(16, 0xaa))).toEqual({ ok: false, nak: true });
+    expect(events).toContain('pull-nak');
+    kms.close();
+  });
+
+  it('a throwing or wrong PULL handler answers NAK', async () => {
+    const seg = new MemorySegment();
+    const events: string[] = [];
+    let mode = 'throw';
+    const kms = new RrbEndpoint(seg.attach(KMS), {
+      keyFor: () => V.KEY,
+      pullHandler: () => { if (mode === 'throw') throw new Error('db down'); return entryFor('02:00:00:00:03:00'); },
+      observer: (e, r) => events.push(r ? `${e}:${r}` : e),
+    });
+    const ap = new HostapdR1kh(seg.attach(AP), AP, { addr: KMS, key: V.KEY });
+    expect(await ap.pull(V.STA, 'x', V.PMK_R0_NAME)).toEqual({ ok: false, nak: true });
+    mode = 'mismatch';
+    expect(await ap.pull(V.STA, 'x', V.PMK_R0_NAME)).toEqual({ ok: false, nak: true });
+    expect(events).toContain('pull-handler-error');
+    expect(events).toContain('pull-handler-error:mismatch');
+    kms.close();
+  });
+});
+
+describe('RrbEndpoint rejects bad frames with a reason and never throws', () => {
+  it('replayed PULL, wrong key, unknown R1KH, garbage, misaddressed and unexpected frames', async () => {
+    const { kms, ap, seg, events } = setup();
+    await ap.pull(V.STA, 'ap1.example.com', V.PMK_R0_NAME);
+    const pull = seg.sent.find((f) => decodeFrame(f).packetType === PacketType.PULL)!;
+    const nResp = () => seg.sent.filter((f) => decodeFrame(f).packetType === PacketType.RESP).length;
+    const resps = nResp();
+    kms.receive(pull);
+    expect(events.at(-1)).toBe('drop:seq-duplicate');
+    expect(nResp()).toBe(resps);
+
+    const forged = (key: Buffer, r1khId = AP, src = AP, dst = KMS) => encodeFrame({ dst, src, packetType: PacketType.SEQ_REQ,
+      payload: buildMessage({ type: PacketType.SEQ_REQ, nonce: Buffer.alloc(16), r0khId: Buffer.from('x'), r1khId }, key, src) });
+    kms.receive(forged(Buffer.alloc(32, 9)));
+    expect(events.at(-1)).toBe('drop:decrypt-failed');
+    kms.receive(forged(V.KEY, '02:00:00:00:07:00'));
+    expect(events.at(-1)).toBe('drop:unknown-r1kh');
+    kms.receive(forged(V.KEY, AP, AP, '02:00:00:00:0a:00'));
+    expect(events.at(-1)).toBe('drop:not-for-us');
+    kms.receive(forged(V.KEY, AP, '03:00:00:00:04:00'));
+    expect(events.at(-1)).toBe('drop:multicast-src');
+    kms.receive(forged(V.KEY, AP, KMS));
+    expect(events.at(-1)).toBe('drop:own-frame');
+    kms.receive(Buffer.alloc(10));
+    expect(events.at(-1)).toBe('drop:frame-truncated');
+    const truncated = forged(V.KEY); truncated.writeUInt16LE(9, 20);
+    kms.receive(truncated);
+    expect(events.at(-1)).toBe('drop:tlv-overrun');
+    const push = Buffer.from(forged(V.KEY)); push[19] = PacketType.PUSH;
+    kms.receive(push);
+    expect(events.at(-1)).toBe('drop:unexpected-type');
+    kms.close();
+  });
+
+  it('a PULL whose SEQ_REQ goes unanswered is dropped after 10 s; a multicast PULL without state is dropped', async () => {
+    const clock = { t: 100, nowS() { return this.t; } };
+    const { kms, seg, events } = setup({ clock });
+    seg.tamper = (f) => (decodeFrame(f).src === KMS ? null : f); // the KMS's frames are lost
+    const pull = (dst: string, seq: number) => encodeFrame({ dst, src: AP, packetType: PacketType.PULL, payload: buildMessage(
+      { type: PacketType.PULL, nonce: Buffer.alloc(16, 1), seq: { dom: 3, seq, ts: 1 }, r0khId: Buffer.from('a'), r1khId: AP, staMac: V.STA, pmkR0Name: V.PMK_R0_NAME }, V.KEY, AP) });
+    kms.receive(pull(KMS, 1));
+    expect(events.slice(-2)).toEqual(['defer:seq-unknown-peer', 'tx:SEQ_REQ']);
+    clock.t += 11;
+    kms.sweep();
+    expect(events.at(-1)).toBe('drop:seq-req-timeout');
+    kms.receive(pull('ff:ff:ff:ff:ff:ff', 2));
+    expect(events.at(-1)).toBe('drop:seq-unknown-no-defer');
+    expect(kms.counts.get('drop:seq-req-timeout')).toBe(1);
+    kms.close();
+  });
+
+  it('an AP with the wrong key gets nothing: its SEQ_REQ is dropped and the PUSH is never accepted', async () => {
+    const { kms, ap, events } = setup({ apKey: Buffer.alloc(32, 5) });
+    await kms.push({ mac: AP, r1khId: AP, key: V.KEY }, entryFor(AP));
+    await settle();
+    expect(ap.stored).toHaveLength(0);
+    expect(ap.log.some((l) => l.includes('decrypt-failed'))).toBe(true);
+    expect(events.filter((e) => e.startsWith('drop'))).toEqual([]);
+    kms.close();
+  });
+
+  it('an observer that throws does not break frame handling', async () => {
+    const seg = new MemorySegment();
+    const kms = new RrbEndpoint(seg.attach(KMS), { keyFor: () => V.KEY, pullHandler: () => null, observer: () => { throw new Error('x'); } });
+    expect(() => kms.receive(Buffer.alloc(3))).not.toThrow();
+    kms.close();
+  });
+});
