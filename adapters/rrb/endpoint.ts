@@ -1,0 +1,228 @@
+import type { PmkR1Entry, PmkR1Pusher, PullHandler, PushOutcome, RrbPeer } from '../../daemon/distribution/ports.js';
+import { parseMac } from '../../daemon/common/mac.js';
+import { PacketType, decodeFrame, encodeFrame, isMulticastMac, type PacketTypeNumber } from './frame.js';
+import { openL2Socket, type L2Transport } from './l2-socket.js';
+import { buildMessage, decryptEnvelope, parseEnvelope, parsePlaintext, type RrbMessage, type RrbSession } from './messages.js';
+import { SeqReceiver, SeqSender, monotonicClock, peerKey, type Clock } from './sequence.js';
+import { RrbDecodeError } from './tlv.js';
+
+// The KMS's side of hostapd's R0KH-R1KH protocol on one L2 segment. The KMS is the R0KH of the
+// whole mobility domain: it PUSHes PMK-R1s to APs, answers their PULLs and the SEQ_REQs both
+// need, and asks APs for their sequence state (SEQ_REQ) when a PULL comes from one it does not
+// know yet. It never PULLs, so RESP and PUSH frames addressed to it are dropped.
+//
+// Every received frame ends in exactly one outcome reported to the observer: an answer
+// ('tx', type), a deferral ('defer', reason) or a drop ('drop', reason). Frame handling never
+// throws: a hostile frame must not take the daemon down.
+
+export type RrbObserver = (event: string, reason?: string) => void;
+export interface RrbLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+/** The per-AP key (its r0kh line for the KMS) for frames from `srcMac` claiming R1KH-ID `r1khId`; null = unknown AP. */
+export type RrbKeyLookup = (srcMac: string, r1khId: string) => Buffer | null | undefined;
+
+export interface RrbEndpointOptions {
+  /** Interface on the APs' ft_iface segment (for open()). */
+  ifname?: string;
+  /** Source MAC of our frames; default the interface's (another one only receives if the NIC is promiscuous). */
+  mac?: string;
+  keyFor: RrbKeyLookup;
+  pullHandler: PullHandler;
+  observer?: RrbObserver;
+  logger?: RrbLogger;
+  /** Monotonic clock (tests inject a fake one). */
+  clock?: Clock;
+}
+
+const TYPE_NAME: Record<PacketTypeNumber, string> = { 1: 'PULL', 2: 'RESP', 3: 'PUSH', 4: 'SEQ_REQ', 5: 'SEQ_RESP' };
+const noLog: RrbLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The session TLVs of a PMK-R1 entry; throws RangeError on values the wire cannot carry. */
+export function sessionOf(e: PmkR1Entry): RrbSession {
+  if (!Number.isInteger(e.expiresInS) || e.expiresInS < 1 || e.expiresInS > 0xffff) {
+    // EXPIRES_IN is le16 and hostapd truncates silently: refuse instead of sending a wrong lifetime.
+    throw new RangeError(`expiresInS must be 1..65535, got ${e.expiresInS}`);
+  }
+  return {
+    pmkR1: e.pmkR1, pmkR1Name: e.pmkR1Name, pairwise: e.pairwise, expiresIn: e.expiresInS,
+    identity: Buffer.from(e.identity ?? '', 'utf8'), cui: Buffer.from(e.cui ?? '', 'utf8'),
+    sessionTimeout: e.sessionTimeoutS, vlan: e.vlan,
+  };
+}
+
+export class RrbEndpoint implements PmkR1Pusher {
+  readonly mac: string;
+  private readonly tx: SeqSender;
+  /** Deferred PULLs, kept as whole frames so a replay goes through the same checks. */
+  private readonly rx: SeqReceiver<Buffer>;
+  private readonly observer: RrbObserver;
+  private readonly log: RrbLogger;
+  private readonly sweeper: NodeJS.Timeout;
+  /** Counts by "event" or "event:reason", for tests and metrics. */
+  readonly counts = new Map<string, number>();
+
+  /** Open the AF_PACKET socket on opts.ifname and serve on it. */
+  static open(opts: RrbEndpointOptions & { ifname: string }): RrbEndpoint {
+    return new RrbEndpoint(openL2Socket(opts.ifname), opts);
+  }
+
+  constructor(private readonly transport: L2Transport, private readonly opts: RrbEndpointOptions) {
+    this.mac = parseMac(opts.mac ?? transport.mac, 'RRB endpoint MAC');
+    const clock = opts.clock ?? monotonicClock;
+    this.tx = new SeqSender(clock);
+    this.rx = new SeqReceiver<Buffer>(clock);
+    this.log = opts.logger ?? noLog;
+    this.observer = opts.observer ?? (() => {});
+    transport.onFrame((frame) => this.receive(frame));
+    this.sweeper = setInterval(() => this.sweep(), 1000);
+    this.sweeper.unref();
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    this.transport.close();
+  }
+
+  /** Drop deferred PULLs whose SEQ_REQ went unanswered for 10 s. */
+  sweep(): void {
+    for (const _ of this.rx.sweep()) this.emit('drop', 'seq-req-timeout');
+  }
+
+  async push(peer: RrbPeer, entry: PmkR1Entry): Promise<PushOutcome> {
+    try {
+      if (peer.key.length !== 32) return this.pushFailed('bad-key');
+      const r1khId = parseMac(peer.r1khId, 'R1KH-ID');
+      if (parseMac(entry.r1khId, 'entry R1KH-ID') !== r1khId) return this.pushFailed('r1kh-mismatch');
+      const r0khId = Buffer.from(entry.r0khId, 'utf8');
+      const msg: RrbMessage = {
+        type: PacketType.PUSH, seq: this.tx.next(peerKey(parseMac(peer.mac), r1khId, r0khId)),
+        r0khId, r1khId, staMac: parseMac(entry.staMac, 'STA MAC'), pmkR0Name: entry.pmkR0Name, session: sessionOf(entry),
+      };
+      return this.send(parseMac(peer.mac), msg, peer.key) ? { ok: true } : this.pushFailed('send-failed');
+    } catch (err) {
+      return this.pushFailed(`bad-entry: ${(err as Error).message}`);
+    }
+  }
+
+  private pushFailed(reason: string): PushOutcome {
+    this.emit('push-failed', reason);
+    return { ok: false, reason };
+  }
+
+  private emit(event: string, reason?: string): void {
+    const k = reason ? `${event}:${reason}` : event;
+    this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+    try {
+      this.observer(event, reason);
+    } catch {
+      // An observer bug must not turn into a frame-handling exception.
+    }
+  }
+
+  private send(dst: string, msg: RrbMessage, key: Buffer): boolean {
+    try {
+      const payload = buildMessage(msg, key, this.mac);
+      this.transport.send(encodeFrame({ dst, src: this.mac, packetType: msg.type, payload }));
+      this.emit('tx', TYPE_NAME[msg.type]);
+      return true;
+    } catch (err) {
+      this.log.warn({ dst, type: TYPE_NAME[msg.type], err: (err as Error).message }, 'RRB send failed');
+      this.emit('drop', 'send-failed');
+      return false;
+    }
+  }
+
+  /** Entry point for every received frame (also for replays of deferred ones). Never throws. */
+  receive(frame: Buffer, noDefer = false): void {
+    try {
+      this.handle(frame, noDefer);
+    } catch (err) {
+      const reason = err instanceof RrbDecodeError ? err.reason : 'internal-error';
+      if (reason === 'internal-error') this.log.error({ err: (err as Error).message }, 'RRB frame handling failed');
+      this.emit('drop', reason);
+    }
+  }
+
+  private drop(reason: string, detail: object = {}): void {
+    this.log.debug({ reason, ...detail }, 'RRB frame dropped');
+    this.emit('drop', reason);
+  }
+
+  private handle(buf: Buffer, replay: boolean): void {
+    const f = decodeFrame(buf);
+    if (f.src === this.mac) return this.drop('own-frame');
+    if (isMulticastMac(f.src)) return this.drop('multicast-src');
+    const multicast = isMulticastMac(f.dst);
+    if (!multicast && f.dst !== this.mac) return this.drop('not-for-us');
+    this.emit('rx', TYPE_NAME[f.packetType]);
+    if (f.packetType === PacketType.RESP || f.packetType === PacketType.PUSH) return this.drop('unexpected-type');
+    const env = parseEnvelope(f.packetType, f.payload);
+    const key = this.opts.keyFor(f.src, env.r1khId);
+    if (!key) return this.drop('unknown-r1kh', { src: f.src, r1khId: env.r1khId });
+    const peer = peerKey(f.src, env.r1khId, env.r0khId);
+    // hostapd checks the sequence number before decrypting (cheap drop of old or repeated frames)
+    // but decrypts before deferring, so an unauthenticated frame never triggers a SEQ_REQ.
+    // (SEQ_RESP carries a SEQ too, but it is the answer that *sets* the state: not checked here.)
+    const seq = env.type === PacketType.PULL && env.seq ? this.rx.check(peer, env.seq, replay || multicast) : null;
+    if (seq?.verdict === 'drop') return this.drop(seq.reason, { src: f.src });
+    const msg = parsePlaintext(env, decryptEnvelope(env, key, f.src));
+
+    switch (msg.type) {
+      case PacketType.SEQ_REQ:
+        // Our sequence state towards this AP (for this R0KH-ID), echoing its nonce and IDs.
+        this.send(f.src, { type: PacketType.SEQ_RESP, nonce: msg.nonce, seq: this.tx.next(peer), r0khId: msg.r0khId, r1khId: msg.r1khId }, key);
+        return;
+      case PacketType.SEQ_RESP: {
+        const r = this.rx.onSeqResp(peer, msg.nonce, msg.seq);
+        if (!r.ok) return this.drop(r.reason, { src: f.src });
+        this.emit('seq-synced');
+        for (const queued of r.replay) this.receive(queued, true);
+        return;
+      }
+      case PacketType.PULL: {
+        if (seq?.verdict === 'defer') {
+          const nonce = this.rx.defer(peer, Buffer.from(buf));
+          if (!nonce) return this.drop('queue-full', { src: f.src });
+          this.emit('defer', seq.reason);
+          this.send(f.src, { type: PacketType.SEQ_REQ, nonce, r0khId: msg.r0khId, r1khId: msg.r1khId }, key);
+          return;
+        }
+        this.rx.accept(peer, msg.seq);
+        return this.answerPull(f.src, msg, key, peer);
+      }
+    }
+  }
+
+  private answerPull(src: string, pull: Extract<RrbMessage, { type: 1 }>, key: Buffer, peer: string): void {
+    let entry: PmkR1Entry | null = null;
+    try {
+      entry = this.opts.pullHandler({
+        fromMac: src, r0khId: pull.r0khId.toString('utf8'), r1khId: pull.r1khId, staMac: pull.staMac, pmkR0Name: pull.pmkR0Name,
+      });
+    } catch (err) {
+      this.log.error({ src, err: (err as Error).message }, 'PULL handler failed; answering NAK');
+      this.emit('pull-handler-error');
+    }
+    let session: RrbSession | null = null;
+    if (entry) {
+      if (parseMac(entry.r1khId) !== pull.r1khId || parseMac(entry.staMac) !== pull.staMac) {
+        this.log.error({ src, r1khId: pull.r1khId }, 'PULL handler returned a key for another R1KH/STA; answering NAK');
+        this.emit('pull-handler-error', 'mismatch');
+      } else {
+        try {
+          session = sessionOf(entry);
+        } catch (err) {
+          this.log.error({ src, err: (err as Error).message }, 'PULL handler entry not sendable; answering NAK');
+          this.emit('pull-handler-error', 'bad-entry');
+        }
+      }
+    }
+    this.emit(session ? 'pull-answered' : 'pull-nak');
+    // RESP echoes the PULL's nonce and IDs (wpa_ft_rrb_rx_pull); a NAK carries the S1KH-ID only.
+    this.send(src, { type: PacketType.RESP, nonce: pull.nonce, seq: this.tx.next(peer), r0khId: pull.r0khId, r1khId: pull.r1khId, staMac: pull.staMac, session }, key);
+  }
+}
