@@ -11,6 +11,7 @@ import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { loadMasterKey } from '../../adapters/store/master-key.js';
 import { RadiusProxy } from '../../adapters/radius/proxy.js';
 import { SdNotifier } from './sd-notify.js';
+import { startDistribution, type RunningDistribution } from './wire-distribution.js';
 
 const VERSION = '0.1.0';
 
@@ -31,8 +32,13 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   const store = new SqliteRecordStore(join(config.stateDir, 'kms.sqlite'), masterKey, { logger: log });
   masterKey.fill(0);
 
+  let distribution: RunningDistribution | null = null;
+  // Distribution failures are logged by the distributor; they never affect the RADIUS path.
+  const distribute = (what: string, p: Promise<void> | undefined) =>
+    p?.catch((e: Error) => log.error({ err: e.message, what }, 'key distribution failed'));
   const stations = new StationTable(store, config.stations, {
     stationLearned: (r) => {
+      distribute('learned', distribution?.distributor.onStationLearned(r));
       metrics.stationsLearned.inc({ keys: r.pmkR0Name ? 'pmk-r0' : r.hasPmk ? 'pmk' : 'none' });
       metrics.stations.set(stations.size);
       log.info({
@@ -41,11 +47,20 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
         machineAuth: r.machineAuth.authenticated,
       }, 'station learned');
     },
-    stationMoved: (r, from) => log.info({ sta: r.staMac, from: from?.bssid ?? from?.clientAddress ?? null, to: r.currentAp?.bssid ?? r.currentAp?.clientAddress }, 'station seen at AP'),
-    stationEnded: (r) => log.info({ sta: r.staMac, ap: r.currentAp?.bssid ?? null }, 'station session ended'),
+    stationMoved: (r, from) => {
+      distribute('moved', distribution?.distributor.onStationMoved(r));
+      log.info({ sta: r.staMac, from: from?.bssid ?? from?.clientAddress ?? null, to: r.currentAp?.bssid ?? r.currentAp?.clientAddress }, 'station seen at AP');
+    },
+    stationEnded: (r) => {
+      distribution?.distributor.onStationEnded(r);
+      log.info({ sta: r.staMac, ap: r.currentAp?.bssid ?? null }, 'station session ended');
+    },
     warning: (sta, message) => log.warn({ sta }, message),
   });
   const loaded = stations.load();
+  if (config.distribution) {
+    distribution = startDistribution(config, { stations, ledger: store.placements, log, metrics });
+  }
   metrics.stations.set(loaded);
   log.info({ stations: loaded, config: configFile, version: VERSION }, 'station records loaded');
 
@@ -82,9 +97,11 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     stations,
     metrics: metrics.registry,
     logger: log,
+    placementsFor: distribution ? (mac) => distribution!.distributor.placementsFor(mac) : undefined,
     health: () => ({
       status: 'ok', version: VERSION, uptimeS: Math.round((Date.now() - startedAt) / 1000),
       stations: stations.size, radius: proxy.status(),
+      distribution: distribution ? { queued: distribution.distributor.queued() } : null,
     }),
   });
   const apiPort = await api.listen(config.api.address, config.api.port);
@@ -113,6 +130,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     log.info({}, 'kmsd stopping');
     clearInterval(purge);
     await proxy.stop();
+    await distribution?.stop();
     await api.close();
     stations.flush();
     store.close();

@@ -33,6 +33,8 @@ export interface KmsOptions {
   logLevel?: string;
   stations?: { defaultLifetimeS?: number; machineAuthWindowS?: number; purgeIntervalS?: number };
   radius?: { deadProbeIntervalS?: number; duplicateWindowS?: number; maxInFlight?: number };
+  /** The `distribution:` section, as YAML would give it. */
+  distribution?: Record<string, unknown>;
 }
 
 export interface KmsHandle {
@@ -82,6 +84,7 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
     },
     stations: { defaultLifetimeS: 3600, machineAuthWindowS: 3600, purgeIntervalS: 60, ...opts.stations },
     api: { address: '127.0.0.1', port: apiPort, token },
+    ...(opts.distribution ? { distribution: opts.distribution } : {}),
   };
   const configPath = join(dir, 'kms.yaml');
   writeFileSync(configPath, stringify(config), { mode: 0o600 });
