@@ -2,6 +2,8 @@
 import { benchKeys } from './keys.js';
 import { benchRadius } from './radius.js';
 import { benchStoreReload } from './store-reload.js';
+import { benchDistribution } from './distribution.js';
+import { benchRrb } from './rrb.js';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -24,6 +26,13 @@ async function main(): Promise<void> {
     console.log('\n## Store (SQLite WAL, keys sealed with AES-256-GCM)');
     console.log(`write ${fmt(s.n)} records (one transaction)   ${fmt(s.writeSeconds, 2)} s`);
     console.log(`reload ${fmt(s.n)} records at start-up         ${fmt(s.reloadSeconds, 2)} s   (goal < 3 s)`);
+  }
+
+  if (want('distribution')) {
+    console.log('\n## Key distribution (FT PUSH to neighbours; SQLite ledger; local L2 sink)');
+    const r = benchRrb();
+    console.log(`R0KH-R1KH PUSH frames built ${fmt(r.pushBuildsPerS)} /s, AES-SIV seals ${fmt(r.sivSealsPerS)} /s (peer: the raw AES-SIV rate)`);
+    for (const line of await benchDistribution()) console.log(line);
   }
 
   if (want('radius')) {

@@ -4,8 +4,12 @@
 
 const MAC_RE = /^([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})$/;
 
+const CANONICAL_RE = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+
 /** Canonical form of a MAC written with ':' or '-' separators or none; null if it is not one. */
 export function normalizeMac(text: string): string | null {
+  // Nearly every MAC inside the KMS is already canonical: answer those without rebuilding them.
+  if (text.length === 17 && CANONICAL_RE.test(text)) return text;
   const m = MAC_RE.exec(text.trim());
   if (!m) return null;
   // Mixed separators ("aa:bb-cc...") are accepted by the regex; insist on one style.
@@ -23,8 +27,10 @@ export function parseMac(text: string, what = 'MAC address'): string {
 }
 
 export function macToBytes(mac: string): Buffer {
-  const canonical = parseMac(mac);
-  return Buffer.from(canonical.replace(/:/g, ''), 'hex');
+  const c = parseMac(mac);
+  const out = Buffer.allocUnsafe(6);
+  for (let i = 0; i < 6; i++) out[i] = parseInt(c.slice(i * 3, i * 3 + 2), 16);
+  return out;
 }
 
 export function bytesToMac(bytes: Uint8Array): string {

@@ -38,7 +38,8 @@ interface QueuedIntent {
 }
 
 export class KeyDistributor {
-  private readonly placements = new Map<string, Placement>();
+  /** Per station, its placements by placementKey: every lookup is about one station. */
+  private readonly placements = new Map<string, Map<string, Placement>>();
   private readonly repush = new Map<string, NodeJS.Timeout>();
   private readonly queues = new Map<string, RetryQueue<QueuedIntent>>();
   private readonly now: () => number;
@@ -49,9 +50,8 @@ export class KeyDistributor {
 
   /** Loads the ledger (so a restart neither re-places nor forgets) and resumes re-placement. */
   start(): void {
-    for (const p of this.d.ledger.loadPlacements(this.now())) this.placements.set(placementKey(p), p);
-    const stations = new Set([...this.placements.values()].map((p) => p.staMac));
-    for (const sta of stations) this.scheduleRepush(sta);
+    this.remember(this.d.ledger.loadPlacements(this.now()));
+    for (const sta of this.placements.keys()) this.scheduleRepush(sta);
   }
 
   stop(): void {
@@ -76,8 +76,8 @@ export class KeyDistributor {
     // hostapd 2.10 can remove neither a pushed PMK-R1 nor one PMKSA entry: the placed keys
     // simply run out (keyLifetimeS). Mark them so the ledger tells the truth.
     const withdrawn: Placement[] = [];
-    for (const p of this.placements.values()) {
-      if (p.staMac === record.staMac && p.state !== 'withdrawn') withdrawn.push({ ...p, state: 'withdrawn' });
+    for (const p of this.placementsFor(record.staMac)) {
+      if (p.state !== 'withdrawn') withdrawn.push({ ...p, state: 'withdrawn' });
     }
     this.record(withdrawn);
   }
@@ -93,7 +93,7 @@ export class KeyDistributor {
   }
 
   placementsFor(staMac: string): Placement[] {
-    return [...this.placements.values()].filter((p) => p.staMac === staMac);
+    return [...(this.placements.get(staMac)?.values() ?? [])];
   }
 
   queued(): Record<string, number> {
@@ -145,7 +145,7 @@ export class KeyDistributor {
       // hostapd refuses a PUSH whose R0KH-ID is its own nas_identifier: the AP where the station
       // authenticated still holds the PMK-R0 and derives PMK-R1s for its BSSes itself.
       if (i.kind === 'ft' && this.d.topology.ap(i.bss.ap)?.nasIdentifier === record.ap.nasIdentifier) return false;
-      const p = this.placements.get(placementKey({ staMac: record.staMac, bssid: i.bss.bssid, kind: i.kind, keyName: i.keyName }));
+      const p = this.placements.get(record.staMac)?.get(placementKey({ staMac: record.staMac, bssid: i.bss.bssid, kind: i.kind, keyName: i.keyName }));
       return !(p && (p.state === 'placed' || p.state === 'queued') && p.expiresAt - marginMs > now);
     });
     const results = await Promise.all(todo.map(async (i) => {
@@ -224,7 +224,7 @@ export class KeyDistributor {
 
   private scheduleRepush(staMac: string): void {
     clearTimeout(this.repush.get(staMac));
-    const mine = [...this.placements.values()].filter((p) => p.staMac === staMac && p.state === 'placed');
+    const mine = this.placementsFor(staMac).filter((p) => p.state === 'placed');
     if (mine.length === 0) return;
     const soonest = Math.min(...mine.map((p) => p.expiresAt));
     const delay = Math.max(1000, soonest - this.d.policy.repushMarginS * 1000 - this.now());
@@ -243,9 +243,17 @@ export class KeyDistributor {
     return { staMac, ap, bssid, kind, keyName, via, state, expiresAt, lastError, attempts, placedAt: state === 'placed' ? this.now() : null };
   }
 
+  private remember(ps: Placement[]): void {
+    for (const p of ps) {
+      let mine = this.placements.get(p.staMac);
+      if (!mine) this.placements.set(p.staMac, (mine = new Map()));
+      mine.set(placementKey(p), p);
+    }
+  }
+
   private record(ps: Placement[]): void {
     if (ps.length === 0) return;
-    for (const p of ps) this.placements.set(placementKey(p), p);
+    this.remember(ps);
     try {
       this.d.ledger.savePlacements(ps);
     } catch (e) {
