@@ -92,6 +92,17 @@ export class KeyDistributor {
     void this.primeAt(record, ap, bss.bssid);
   }
 
+  /** Forgets expired placements (the store purges its rows on the same schedule). */
+  purgeExpired(): number {
+    const now = this.now();
+    let n = 0;
+    for (const [sta, mine] of this.placements) {
+      for (const [k, p] of mine) if (p.expiresAt <= now) (mine.delete(k), n++);
+      if (mine.size === 0) this.placements.delete(sta);
+    }
+    return n;
+  }
+
   placementsFor(staMac: string): Placement[] {
     return [...(this.placements.get(staMac)?.values() ?? [])];
   }

@@ -1,8 +1,8 @@
 // Offline roam analysis: a capture file through the pcap reader, the 802.11 decoders and the roam
 // tracker. It lives in the composition root because it joins an adapter (adapters/pcap) to the core
-// (daemon/roams); kmsctl roams and the benchmark call it.
+// (daemon/roams); kmsctl roams and the benchmark call it, and kmsd will call watchCaptureSource.
 import { createReadStream } from 'node:fs';
-import { CaptureReader, FrameEventDecoder, type DecodeStats, type ReaderStats } from '../../adapters/pcap/index.js';
+import { CaptureReader, FrameEventDecoder, type CaptureSource, type DecodeStats, type FrameEventDecoderOptions, type ReaderStats } from '../../adapters/pcap/index.js';
 import { RoamTracker, type RoamEvent, type RoamTrackerOptions } from '../roams/roam-tracker.js';
 
 export interface RoamAnalysis {
@@ -43,4 +43,33 @@ export async function analyseCaptureFile(path: string, opts: RoamAnalysisOptions
     roams, capture, decode: decoder.stats, duplicates: tracker.stats.duplicates,
     ...(firstTs !== undefined ? { firstTs } : {}), ...(lastTs !== undefined ? { lastTs } : {}),
   };
+}
+
+export interface CaptureWatch {
+  /** Settles when the source ends (or fails); stop() makes it end. */
+  done: Promise<ReaderStats>;
+  decode: DecodeStats;
+  stop(): void;
+}
+
+/**
+ * Live: a capture source (local tcpdump, tcpdump over SSH) into a tracker the daemon owns (with its
+ * RoamLog, metrics and RF-graph listeners on onRoam). Frames carry the capture's clock, which may be
+ * an AP's; so silence is turned into tracker time from the last frame's timestamp plus the wall time
+ * since it arrived, once a second, and a stalled attempt still times out when the air goes quiet.
+ */
+export function watchCaptureSource(source: CaptureSource, tracker: RoamTracker, onManagement?: FrameEventDecoderOptions['onManagement']): CaptureWatch {
+  let lastTs: number | undefined;
+  let lastArrival = 0;
+  const decoder = new FrameEventDecoder({ onEvent: (e) => tracker.push(e), ...(onManagement ? { onManagement } : {}) });
+  const timer = setInterval(() => {
+    if (lastTs !== undefined) tracker.tick(lastTs + (Date.now() - lastArrival));
+  }, 1000);
+  timer.unref();
+  const done = source.run((p) => {
+    lastTs = p.ts;
+    lastArrival = Date.now();
+    decoder.packet(p);
+  }).finally(() => clearInterval(timer));
+  return { done, decode: decoder.stats, stop: () => source.stop() };
 }

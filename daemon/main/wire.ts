@@ -109,6 +109,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   const purge = setInterval(() => {
     try {
       const n = stations.purgeExpired();
+      distribution?.distributor.purgeExpired();
       if (n > 0) {
         metrics.stationsPurged.inc(n);
         metrics.stations.set(stations.size);

@@ -18,7 +18,10 @@ export interface AttemptFacts {
   akms: number[];
   /** The (Re)Association Request carried a Fast BSS Transition element. */
   ftElements: boolean;
+  /** The (Re)Association Request listed a PMKID: the station hoped the AP had its PMKSA cached. */
+  pmkidOffered: boolean;
   eapFrames: number;
+  eapolKeyFrames: number;
 }
 
 const PSK_AKMS = new Set<number>([AKM.PSK, AKM.PSK_SHA256]);
@@ -32,7 +35,9 @@ const PSK_AKMS = new Set<number>([AKM.PSK, AKM.PSK_SHA256]);
  * - open when the association had no RSN element (no keys at all);
  * - PSK when the AKM is a PSK one (a 4-way handshake without EAP is then the normal case);
  * - full EAP when any EAP packet passed between station and target;
- * - otherwise PMKSA caching / OKC: an 802.1X AKM, 4-way handshake, no EAP.
+ * - PMKSA caching / OKC when the 4-way handshake started without EAP (an 802.1X AKM);
+ * - an attempt that failed before any EAPOL frame: PMKSA if the station offered a PMKID (that is
+ *   what it was trying), otherwise full EAP (a station without a cached key must run EAP).
  */
 export function classifyAttempt(a: AttemptFacts): AuthKind {
   if (a.start === 'ft-auth') return 'ft-over-air';
@@ -42,7 +47,8 @@ export function classifyAttempt(a: AttemptFacts): AuthKind {
   if (a.assocReqSeen && !a.rsn) return 'open';
   if (a.eapFrames > 0) return 'full-eap';
   if (a.akms.some((k) => PSK_AKMS.has(k))) return 'psk';
-  return 'pmksa';
+  if (a.eapolKeyFrames > 0 || a.pmkidOffered) return 'pmksa';
+  return 'full-eap';
 }
 
 /** FT attempts end with the (Re)Association Response; so do open ones. The others need EAPOL-Key message 4. */

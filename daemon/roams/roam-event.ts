@@ -44,7 +44,6 @@ export interface Attempt extends AttemptFacts {
   lastTs: number;
   authAnswered: boolean;
   assocOk: boolean;
-  eapolKeyFrames: number;
   lastKeyMessage?: string;
   dataBefore?: number;
   notes: string[];
@@ -79,8 +78,8 @@ export function buildRoamEvent(sta: Mac, a: Attempt, endTs: number, endFrame: st
     startFrame: START_FRAME[a.start], endFrame, eapFrames: a.eapFrames, eapolKeyFrames: a.eapolKeyFrames,
     slow: !failed && a.from !== null && durationMs > slowMs[auth],
   };
-  if (a.from === a.target && !failed) a.notes.push('reassociated with the BSS it was already on');
-  if (a.notes.length) e.reason = a.notes.join('; ');
+  const notes = a.from === a.target && !failed ? [...a.notes, 'reassociated with the BSS it was already on'] : a.notes;
+  if (notes.length) e.reason = notes.join('; ');
   if (a.trigger) e.trigger = a.trigger;
   return e;
 }

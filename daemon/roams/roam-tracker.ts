@@ -89,6 +89,7 @@ export class RoamTracker {
         a.rsn = ev.rsn;
         a.akms = ev.akms;
         a.ftElements = ev.ft;
+        a.pmkidOffered = ev.pmkids.length > 0;
         if (a.from === null && ev.currentAp) a.from = ev.currentAp;
         return;
       }
@@ -164,6 +165,9 @@ export class RoamTracker {
       this.lastSeq.delete(mac);
       this.lastSeq.delete(`${mac}d`);
     }
+    // Transmitters that never became stations (stray EAPOL) would otherwise stay forever; losing the
+    // last sequence numbers only risks counting one retransmission twice.
+    if (this.lastSeq.size > 100_000) this.lastSeq.clear();
   }
 
   /** Stations with state (for tests and the API). */
@@ -190,7 +194,7 @@ export class RoamTracker {
     if (sta.attempt) this.fail(sta.mac, sta.attempt.lastTs, 'superseded', `${stalledPhase(sta.attempt)}; the station started a new attempt with ${target}`);
     this.release(sta);
     const a: Attempt = {
-      target, from: sta.bssid ?? from, startTs: ts, lastTs: ts, start, assocReqSeen: false, rsn: true, akms: [], ftElements: false,
+      target, from: sta.bssid ?? from, startTs: ts, lastTs: ts, start, assocReqSeen: false, rsn: true, akms: [], ftElements: false, pmkidOffered: false,
       eapFrames: 0, eapolKeyFrames: 0, authAnswered: false, assocOk: false, notes: [],
     };
     if (a.from === null && sta.left && ts - sta.left.ts <= RELATED_MS) {
