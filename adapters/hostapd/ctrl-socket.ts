@@ -99,6 +99,7 @@ export class CtrlSocketClient extends EventEmitter {
     return this.up && !this.closed;
   }
 
+  /** attach() was called (and detach() not): the client keeps (re-)attaching while hostapd lives. */
   get isAttached(): boolean {
     return this.attached;
   }
@@ -108,11 +109,14 @@ export class CtrlSocketClient extends EventEmitter {
     return this.enqueue(cmd, timeoutMs, false);
   }
 
-  /** ATTACH (→ OK): events start arriving as `event`; re-attached automatically after restarts. */
+  /**
+   * ATTACH (→ OK): events start arriving as `event`. The wish outlives failures: if hostapd is
+   * not there yet (the promise rejects), or restarts later, the heartbeat attaches when it is.
+   */
   async attach(): Promise<void> {
+    this.attached = true;
     const reply = await this.request('ATTACH');
     if (reply.trim() !== 'OK') throw new CtrlSocketError('send', `ATTACH to ${this.path}: hostapd answered ${JSON.stringify(reply.trim())}`);
-    this.attached = true;
   }
 
   async detach(): Promise<void> {

@@ -1,17 +1,18 @@
 // ApControl for plain hostapd, reached either
 // - over SSH: every command is `hostapd_cli -p <ctrlDir> -i <ifname> raw <CMD>` in the AP's
-//   persistent shell, and events come from one long-lived `hostapd_cli -p <dir> -i <ifname>` per
-//   BSS in interactive mode, or
+//   persistent shell, and events come from one long-lived `hostapd_cli -a /bin/echo` per BSS, or
 // - locally: one CtrlSocketClient per BSS (the KMS runs on the AP or next to hostapd).
 //
 // Event streaming over SSH without a tty, as tried with hostapd_cli 2.10:
-// - interactive mode with stdin a pipe that stays open works: it prints a banner, a "> " prompt
-//   glued to the first event, then `<3>EVENT …` lines; it exits on stdin EOF, and when hostapd
-//   restarts it says "Connection to hostapd lost - trying to reconnect", reconnects and
-//   re-attaches by itself. Used here.
-// - action mode (`-a /bin/echo`) also works and prints clean `<ifname> <EVENT> …` lines, but it
-//   exits when hostapd goes away (the stream would have to be restarted), forks once per event
-//   and ignores stdin EOF (it would outlive the SSH channel without the transport's watchdog).
+// - interactive mode with stdin kept open does print `<3>EVENT …` lines (after a banner and a
+//   "> " prompt) and even reconnects to a restarted hostapd, BUT its stdout is block-buffered
+//   when it is a pipe: events arrived only when the process exited. Unusable.
+// - action mode, `-a /bin/echo`: hostapd_cli runs the "script" once per event with the
+//   arguments `<ifname> <EVENT> <args…>` (split on spaces, no shell), and echo's output is
+//   flushed when it exits, so each event arrives at once as `<ifname> EVENT args`. hostapd_cli
+//   exits when hostapd stops answering PING (every -G seconds, default 5) or cannot be reached
+//   at start; the transport then restarts the stream with backoff. It ignores stdin EOF, so it
+//   relies on the transport's watchdog to die with the SSH channel. Used here.
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { ApControl, ApEvent } from '../../daemon/distribution/ports.js';
@@ -60,17 +61,17 @@ export function formatPmksaAdd(req: PmksaAddRequest): string {
   return `PMKSA_ADD ${sta} ${req.pmkid.toString('hex')} ${req.pmk.toString('hex')} ${req.expirationS} ${req.akmp}`;
 }
 
-/** One line of `hostapd_cli` interactive output → event line, or null for banner/prompt/status text. */
-export function cliEventLine(line: string): string | null {
-  const l = line.replace(/^(?:> )+/, '');
-  return /^<\d>/.test(l) ? l : null;
+/** One line of `hostapd_cli -a /bin/echo` output → the event text, or null for hostapd_cli's own messages. */
+export function cliEventLine(line: string, ifname: string): string | null {
+  return line.startsWith(`${ifname} `) ? line.slice(ifname.length + 1) : null;
 }
 
 interface Backend {
   readonly apName: string;
   readonly connected: boolean;
   command(ifname: string, cmd: string, timeoutMs?: number): Promise<string>;
-  startEvents(ifnames: readonly string[], onLine: (ifname: string, line: string) => void): Promise<void>;
+  /** `onEvent` gets event text (with or without `<n>`), `onOther` any other output line. */
+  startEvents(ifnames: readonly string[], onEvent: (ifname: string, text: string) => void, onOther: (ifname: string, line: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,6 +84,8 @@ export interface HostapdSshOptions {
   timeoutMs?: number;
   /** hostapd_cli's PING interval (-G), i.e. how soon the event stream notices a restarted hostapd (default 5 s). */
   cliPingIntervalS?: number;
+  /** close() leaves the transport open (it is shared with another control). Default: close() closes it. */
+  keepTransportOpen?: boolean;
 }
 
 export interface HostapdLocalOptions {
@@ -97,7 +100,9 @@ export interface HostapdLocalOptions {
 
 class SshBackend implements Backend {
   private readonly streams: StreamHandle[] = [];
-  constructor(private readonly o: HostapdSshOptions) {}
+  constructor(private readonly o: HostapdSshOptions, private readonly forward: (ev: ApEvent) => void) {
+    o.transport.on('transport', forward);
+  }
   get apName(): string {
     return this.o.transport.apName;
   }
@@ -117,14 +122,20 @@ class SshBackend implements Backend {
     }
     return r.stdout;
   }
-  async startEvents(ifnames: readonly string[], onLine: (ifname: string, line: string) => void): Promise<void> {
+  async startEvents(ifnames: readonly string[], onEvent: (ifname: string, text: string) => void, onOther: (ifname: string, line: string) => void): Promise<void> {
     for (const ifname of ifnames) {
       const g = this.o.cliPingIntervalS === undefined ? '' : ` -G ${Math.max(1, Math.floor(this.o.cliPingIntervalS))}`;
-      this.streams.push(this.o.transport.stream(`${this.cli(ifname)}${g}`, (line) => onLine(ifname, line)));
+      this.streams.push(this.o.transport.stream(`${this.cli(ifname)} -a /bin/echo${g}`, (line, stderr) => {
+        const text = stderr ? null : cliEventLine(line, ifname);
+        if (text !== null) onEvent(ifname, text);
+        else if (line.trim() !== '') onOther(ifname, line);
+      }));
     }
   }
   async close(): Promise<void> {
     for (const s of this.streams.splice(0)) s.stop();
+    this.o.transport.off('transport', this.forward);
+    if (!this.o.keepTransportOpen) await this.o.transport.close();
   }
 }
 
@@ -149,12 +160,15 @@ class LocalBackend implements Backend {
   command(ifname: string, cmd: string, timeoutMs?: number): Promise<string> {
     return this.client(ifname).request(cmd, timeoutMs);
   }
-  async startEvents(ifnames: readonly string[], onLine: (ifname: string, line: string) => void): Promise<void> {
+  async startEvents(ifnames: readonly string[], onEvent: (ifname: string, text: string) => void): Promise<void> {
+    // Every BSS gets its ATTACH even if one fails; the failed ones are retried by their heartbeat.
+    const failed: string[] = [];
     for (const ifname of ifnames) {
       const c = this.client(ifname);
-      c.on('raw-event', (level: number, text: string) => onLine(ifname, `<${level}>${text}`));
-      await c.attach();
+      c.on('raw-event', (level: number, text: string) => onEvent(ifname, `<${level}>${text}`));
+      await c.attach().catch((e: Error) => failed.push(`${ifname}: ${e.message}`));
     }
+    if (failed.length) throw new Error(`not attached yet (retried by the heartbeat): ${failed.join('; ')}`);
   }
   async close(): Promise<void> {
     await Promise.all([...this.clients.values()].map((c) => c.close()));
@@ -163,20 +177,23 @@ class LocalBackend implements Backend {
 
 /**
  * Events: `event` (ApEvent: station/beacon events from startEvents(), and `transport`),
- * `parse-error` (HostapdParseError, ifname, line), `status` (ifname, line): hostapd_cli's own
- * messages such as "Connection to hostapd lost - trying to reconnect".
+ * `raw-event` (ifname, text) for every hostapd event line, `parse-error` (HostapdParseError,
+ * ifname, text), `status` (ifname, line): hostapd_cli's own messages, e.g. "hostapd did not
+ * reply to PING command - exiting".
  */
 export class HostapdControl extends EventEmitter implements ApControl {
   private constructor(private readonly backend: Backend) {
     super();
   }
 
+  /** Over an SshTransport; close() also closes the transport unless `keepTransportOpen`. */
   static overSsh(o: HostapdSshOptions): HostapdControl {
-    const hc = new HostapdControl(new SshBackend(o));
-    o.transport.on('transport', (ev: ApEvent) => hc.emitEvent(ev));
+    let hc: HostapdControl | null = null;
+    hc = new HostapdControl(new SshBackend(o, (ev) => hc?.emitEvent(ev)));
     return hc;
   }
 
+  /** One CtrlSocketClient per BSS; close() closes them. */
   static local(o: HostapdLocalOptions): HostapdControl {
     let hc: HostapdControl | null = null;
     hc = new HostapdControl(new LocalBackend(o, (ev) => hc?.emitEvent(ev)));
@@ -187,7 +204,11 @@ export class HostapdControl extends EventEmitter implements ApControl {
     return this.backend.connected;
   }
 
-  /** PMKSA_ADD (OKC / PMK caching). Rejects with ApCommandError carrying hostapd's reply unless it is OK. */
+  /**
+   * PMKSA_ADD (OKC / PMK caching). Rejects with ApCommandError carrying hostapd's reply unless it
+   * is OK (a wired or `disable_pmksa_caching=1` BSS answers FAIL). Over SSH the PMK is encrypted
+   * in transit but, for the few ms hostapd_cli runs, readable in its argv on the AP (/proc).
+   */
   async pmksaAdd(ifname: string, req: PmksaAddRequest): Promise<void> {
     const reply = await this.backend.command(ifname, formatPmksaAdd(req));
     if (reply.trim() !== 'OK') {
@@ -203,16 +224,16 @@ export class HostapdControl extends EventEmitter implements ApControl {
   /** Start delivering hostapd events of these BSSes as `event`. */
   startEvents(ifnames: readonly string[]): Promise<void> {
     for (const i of ifnames) checkIfname(i);
-    return this.backend.startEvents(ifnames, (ifname, line) => {
-      const text = cliEventLine(line);
-      if (text === null) return void (line.trim() !== '' && this.safeEmit('status', ifname, line));
+    const onEvent = (ifname: string, text: string): void => {
+      this.safeEmit('raw-event', ifname, text);
       try {
         const ev = parseEvent(text, ifname);
         if (ev) this.emitEvent(ev);
       } catch (err) {
-        if (err instanceof HostapdParseError) this.safeEmit('parse-error', err, ifname, line);
+        if (err instanceof HostapdParseError) this.safeEmit('parse-error', err, ifname, text);
       }
-    });
+    };
+    return this.backend.startEvents(ifnames, onEvent, (ifname, line) => this.safeEmit('status', ifname, line));
   }
 
   close(): Promise<void> {

@@ -33,26 +33,17 @@ export interface SshTransportOptions {
   runTimeoutMs?: number;
 }
 
-export interface RunResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
+export interface RunResult { stdout: string; stderr: string; exitCode: number }
 
 export type SshErrorCode = 'host-key' | 'timeout' | 'connection-lost' | 'closed' | 'bad-command' | 'too-large';
 export class SshTransportError extends Error {
-  constructor(
-    readonly code: SshErrorCode,
-    message: string,
-  ) {
+  constructor(readonly code: SshErrorCode, message: string) {
     super(message);
     this.name = 'SshTransportError';
   }
 }
 
-export interface StreamHandle {
-  stop(): void;
-}
+export interface StreamHandle { stop(): void }
 
 /** `SHA256:…` fingerprint of a host key blob, the form ssh-keygen and dropbearkey print. */
 export function sshFingerprint(keyBlob: Buffer): string {
@@ -74,8 +65,8 @@ export function frameCommand(cmd: string, delim: string): string {
 
 /**
  * Long-lived command under a watchdog: `cat` sees EOF when the channel or the connection goes
- * and then kills the command. The command gets the channel's stdin too (hostapd_cli's
- * interactive mode needs it open). It must be one simple command: it is exec'd so that $p is it.
+ * and then kills the command. The command gets the channel's stdin too, so one that exits on
+ * EOF by itself also works. It must be one simple command: it is exec'd so that $p is it.
  */
 export function streamWrapper(cmd: string): string {
   return `exec 3<&0; ( eval exec ${shellQuote(cmd)} ) <&3 & p=$!; { cat <&3 >/dev/null 2>&1; kill $p 2>/dev/null; } >/dev/null 2>&1 & w=$!; exec 3<&-; wait $p; s=$?; kill $w 2>/dev/null; exit $s`;
@@ -85,24 +76,22 @@ const MAX_OUTPUT = 16 * 1024 * 1024;
 const SHA256_FP = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 interface Job {
-  cmd: string;
-  delim: string;
-  out: Buffer;
-  err: Buffer;
-  exitCode: number | null;
-  errDone: boolean;
-  timer: NodeJS.Timeout;
-  resolve: (r: RunResult) => void;
-  reject: (e: Error) => void;
+  cmd: string; delim: string; out: Buffer; err: Buffer; exitCode: number | null; errDone: boolean;
+  timer: NodeJS.Timeout; resolve: (r: RunResult) => void; reject: (e: Error) => void;
 }
+type LineSink = (line: string, stderr: boolean) => void;
+interface Stream { cmd: string; onLine: LineSink; ch: ClientChannel | null; stopped: boolean; failures: number; timer: NodeJS.Timeout | null }
 
-interface Stream {
-  cmd: string;
-  onLine: (line: string) => void;
-  ch: ClientChannel | null;
-  stopped: boolean;
-  failures: number;
-  timer: NodeJS.Timeout | null;
+/** Split a channel's bytes into lines (UTF-8 safe across chunks); a runaway line is dropped. */
+function lines(onLine: (line: string) => void): (d: Buffer) => void {
+  const dec = new StringDecoder('utf8');
+  let partial = '';
+  return (d) => {
+    const parts = (partial + dec.write(d)).split('\n');
+    partial = parts.pop() ?? '';
+    if (partial.length > 65536) partial = '';
+    for (const line of parts) try { onLine(line.replace(/\r$/, '')); } catch { /* the consumer's bug */ }
+  };
 }
 
 /** Events: `transport` (ApEvent of type transport) on every up/down transition. */
@@ -133,13 +122,8 @@ export class SshTransport extends EventEmitter {
     };
   }
 
-  get apName(): string {
-    return this.o.apName;
-  }
-
-  get connected(): boolean {
-    return this.state === 'up';
-  }
+  get apName(): string { return this.o.apName; }
+  get connected(): boolean { return this.state === 'up'; }
 
   /** Start (if needed) and resolve once connected; rejects with the first failed attempt's error, while retrying goes on. */
   connect(): Promise<void> {
@@ -163,8 +147,11 @@ export class SshTransport extends EventEmitter {
     });
   }
 
-  /** A long-lived command on its own channel; `onLine` gets each stdout line. Restarted (with backoff) after it ends and after reconnects. */
-  stream(cmd: string, onLine: (line: string) => void): StreamHandle {
+  /**
+   * A long-lived command on its own channel; `onLine` gets each line (stderr flagged). It is
+   * restarted, with backoff, whenever it ends, and after reconnects.
+   */
+  stream(cmd: string, onLine: LineSink): StreamHandle {
     const s: Stream = { cmd, onLine, ch: null, stopped: false, failures: 0, timer: null };
     this.streams.add(s);
     if (this.state === 'up') this.startStream(s);
@@ -315,20 +302,13 @@ export class SshTransport extends EventEmitter {
     if (!client || s.stopped || s.ch) return;
     client.exec(streamWrapper(s.cmd), (err, ch) => {
       if (err || s.stopped || this.client !== client) {
-        ch?.end();
-        return void (err && !s.stopped && this.restartStream(s, client));
+        try { ch?.end(); ch?.close(); } catch { /* gone */ }
+        return void (err && this.restartStream(s, client));
       }
       s.ch = ch;
       const started = Date.now();
-      const dec = new StringDecoder('utf8');
-      let partial = '';
-      ch.on('data', (d: Buffer) => {
-        const lines = (partial + dec.write(d)).split('\n');
-        partial = lines.pop() ?? '';
-        if (partial.length > 65536) partial = ''; // a runaway line is dropped, not buffered forever
-        for (const line of lines) try { s.onLine(line.replace(/\r$/, '')); } catch { /* consumer's bug */ }
-      });
-      ch.stderr.resume();
+      ch.on('data', lines((l) => s.onLine(l, false)));
+      ch.stderr.on('data', lines((l) => s.onLine(l, true)));
       ch.on('close', () => {
         s.ch = null;
         if (Date.now() - started > 30_000) s.failures = 0;
@@ -339,7 +319,7 @@ export class SshTransport extends EventEmitter {
 
   private restartStream(s: Stream, client: Client): void {
     if (s.stopped || this.client !== client || this.state !== 'up') return; // a reconnect restarts it
-    const delay = Math.min(30_000, 1000 * 2 ** s.failures);
+    const delay = Math.min(10_000, 1000 * 2 ** s.failures); // bounded low: a missed event costs more than a retry
     s.failures = Math.min(s.failures + 1, 10);
     s.timer = setTimeout(() => this.startStream(s), delay / 2 + (Math.random() * delay) / 2);
   }

@@ -29,6 +29,8 @@ export interface UbusControlOptions {
   hostapdCli?: string;
   ubus?: string;
   timeoutMs?: number;
+  /** close() leaves the transport open (it is shared with another control). Default: close() closes it. */
+  keepTransportOpen?: boolean;
 }
 
 /** `ubus` exited non-zero: `status` is the UBUS_STATUS_* code when it can be told. */
@@ -149,15 +151,17 @@ export function parseUbusEvent(line: string, ifname: string): ApEvent | null {
   }
 }
 
-/** Events: `event` (ApEvent), `parse-error` (HostapdParseError, ifname, line). */
+/** Events: `event` (ApEvent), `parse-error` (HostapdParseError, ifname, line), `status` (ifname, ubus's stderr line). */
 export class UbusControl extends EventEmitter implements ApControl {
   private readonly cli: HostapdControl;
   private readonly streams: StreamHandle[] = [];
+  private readonly forward = (ev: ApEvent): void => this.safeEmit('event', ev);
 
+  /** close() also closes the transport unless `keepTransportOpen`. */
   constructor(private readonly o: UbusControlOptions) {
     super();
-    this.cli = HostapdControl.overSsh({ transport: o.transport, ctrlDir: o.ctrlDir, hostapdCli: o.hostapdCli, timeoutMs: o.timeoutMs });
-    o.transport.on('transport', (ev: ApEvent) => this.safeEmit('event', ev));
+    this.cli = HostapdControl.overSsh({ transport: o.transport, ctrlDir: o.ctrlDir, hostapdCli: o.hostapdCli, timeoutMs: o.timeoutMs, keepTransportOpen: true });
+    o.transport.on('transport', this.forward);
   }
 
   get connected(): boolean {
@@ -219,7 +223,8 @@ export class UbusControl extends EventEmitter implements ApControl {
   startEvents(ifnames: readonly string[]): void {
     for (const ifname of ifnames) {
       const obj = `hostapd.${checkIfname(ifname)}`;
-      this.streams.push(this.o.transport.stream(`${this.o.ubus ?? 'ubus'} subscribe ${obj}`, (line) => {
+      this.streams.push(this.o.transport.stream(`${this.o.ubus ?? 'ubus'} subscribe ${obj}`, (line, stderr) => {
+        if (stderr) return void this.safeEmit('status', ifname, line);
         if (line.trim() === '') return;
         try {
           const ev = parseUbusEvent(line, ifname);
@@ -233,7 +238,9 @@ export class UbusControl extends EventEmitter implements ApControl {
 
   async close(): Promise<void> {
     for (const s of this.streams.splice(0)) s.stop();
+    this.o.transport.off('transport', this.forward);
     await this.cli.close();
+    if (!this.o.keepTransportOpen) await this.o.transport.close();
   }
 
   private async ubusCall(ifname: string, method: string, args: unknown): Promise<string> {

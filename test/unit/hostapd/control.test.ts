@@ -34,14 +34,10 @@ describe('PMKSA_ADD formatting', () => {
   });
 });
 
-describe('hostapd_cli interactive output', () => {
-  it('keeps event lines, drops banner, prompts and status text', () => {
-    const out = [
-      'hostapd_cli v2.10', 'Copyright (c) 2004-2022, Jouni Malinen <j@w1.fi> and contributors', '', 'Interactive mode', '',
-      `> <3>AP-STA-CONNECTED ${STA}`, '<3>AP-DISABLED ', "'PING' command failed.", 'Connection to hostapd lost - trying to reconnect',
-      'Connection to hostapd re-established', `> > <3>EAPOL-4WAY-HS-COMPLETED ${STA}`,
-    ];
-    expect(out.map(cliEventLine).filter((l) => l !== null)).toEqual([`<3>AP-STA-CONNECTED ${STA}`, '<3>AP-DISABLED ', `<3>EAPOL-4WAY-HS-COMPLETED ${STA}`]);
+describe('hostapd_cli action-mode output (-a /bin/echo)', () => {
+  it('keeps `<ifname> EVENT …` lines, drops hostapd_cli messages and other interfaces', () => {
+    const out = [`wlan0 AP-STA-CONNECTED ${STA} keyid=x`, 'wlan0 AP-DISABLED', 'hostapd did not reply to PING command - exiting', `wlan01 AP-STA-CONNECTED ${STA}`, ''];
+    expect(out.map((l) => cliEventLine(l, 'wlan0'))).toEqual([`AP-STA-CONNECTED ${STA} keyid=x`, 'AP-DISABLED', null, null, null]);
   });
 });
 

@@ -123,6 +123,18 @@ describe('CtrlSocketClient (against a scripted socket)', () => {
     ]);
   });
 
+  it('an ATTACH that failed because hostapd was not there yet is retried until it works', async () => {
+    hostapd.stop();
+    rmSync(hostapd.path);
+    const c = open(30);
+    await expect(c.attach()).rejects.toMatchObject({ code: 'unreachable' });
+    expect(c.isAttached).toBe(true);
+    hostapd.start();
+    await expect.poll(() => hostapd.monitors.size, { timeout: 2000 }).toBe(1);
+    hostapd.event(`AP-STA-CONNECTED ${STA}`);
+    await expect.poll(() => events.at(-1), { timeout: 2000 }).toEqual({ type: 'sta-connected', ifname: 'wlan0', staMac: STA });
+  });
+
   it('re-attaches after a fast restart it never saw (heartbeat ATTACH is idempotent)', async () => {
     const c = open(30);
     await c.attach();
