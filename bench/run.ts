@@ -4,6 +4,7 @@ import { benchRadius } from './radius.js';
 import { benchStoreReload } from './store-reload.js';
 import { benchDistribution } from './distribution.js';
 import { benchRrb } from './rrb.js';
+import { benchRoams } from './roams.js';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -33,6 +34,11 @@ async function main(): Promise<void> {
     const r = benchRrb();
     console.log(`R0KH-R1KH PUSH frames built ${fmt(r.pushBuildsPerS)} /s, AES-SIV seals ${fmt(r.sivSealsPerS)} /s (peer: the raw AES-SIV rate)`);
     for (const line of await benchDistribution()) console.log(line);
+  }
+
+  if (want('roams')) {
+    console.log('\n## Roam analysis from captures (one core), next to tshark on the same file');
+    for (const line of await benchRoams()) console.log(line);
   }
 
   if (want('radius')) {

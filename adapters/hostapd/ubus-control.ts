@@ -142,7 +142,7 @@ export function parseUbusEvent(line: string, ifname: string): ApEvent | null {
     case 'beacon-report':
       return {
         type: 'beacon-report', ifname, staMac: macField(o.address, 'address'),
-        token: o.token === undefined ? -1 : intField(o, 'token', 255),
+        token: o.token === undefined ? null : intField(o, 'token', 255),
         reportMode: o['rep-mode'] === undefined ? 0 : intField(o, 'rep-mode', 255),
         body: beaconBody(o),
       };

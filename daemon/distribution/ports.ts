@@ -74,5 +74,6 @@ export type ApEvent =
   | { type: 'sta-connected'; ifname: string; staMac: string; vlanId?: number; authAlg?: string }
   | { type: 'sta-disconnected'; ifname: string; staMac: string }
   | { type: '4way-completed'; ifname: string; staMac: string }
-  | { type: 'beacon-report'; ifname: string; staMac: string; token: number; reportMode: number; body: Buffer }
+  /** token is null from OpenWrt's ubus beacon-report, which carries no dialog token. */
+  | { type: 'beacon-report'; ifname: string; staMac: string; token: number | null; reportMode: number; body: Buffer }
   | { type: 'transport'; up: boolean; reason?: string };

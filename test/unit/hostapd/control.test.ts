@@ -55,7 +55,7 @@ describe('ubus notifications (format of OpenWrt ubus.c; not verified on OpenWrt)
   it('beacon-report: no token, body rebuilt from the fields (§5.2 layout)', () => {
     const line = `{ "beacon-report": {"address":"${STA}","op-class":115,"channel":36,"start-time":123456789012,"duration":100,"report-info":2,"rcpi":150,"rsni":255,"bssid":"02:00:00:00:07:00","antenna-id":0,"parent-tsf":4660} }`;
     const ev = parseUbusEvent(line, 'w');
-    expect(ev).toMatchObject({ type: 'beacon-report', token: -1, reportMode: 0 });
+    expect(ev).toMatchObject({ type: 'beacon-report', token: null, reportMode: 0 });
     const body = (ev as { body: Buffer }).body;
     expect(body.length).toBe(26);
     expect(body.subarray(0, 2)).toEqual(Buffer.from([115, 36]));
@@ -64,7 +64,7 @@ describe('ubus notifications (format of OpenWrt ubus.c; not verified on OpenWrt)
     expect(body.subarray(13, 21).toString('hex')).toBe('96ff020000000700');
     expect(body.readUInt32LE(22)).toBe(4660);
     // 2019 spelling, and a newer hostapd that sends token, rep-mode and the report itself.
-    expect(parseUbusEvent(line.replace('antenna-id', 'atenna-id'), 'w')).toMatchObject({ token: -1 });
+    expect(parseUbusEvent(line.replace('antenna-id', 'atenna-id'), 'w')).toMatchObject({ token: null });
     const newer = `{ "beacon-report": {"address":"${STA}","token":9,"rep-mode":0,"report":"${body.toString('base64')}"} }`;
     expect(parseUbusEvent(newer, 'w')).toEqual({ type: 'beacon-report', ifname: 'w', staMac: STA, token: 9, reportMode: 0, body });
   });

@@ -106,7 +106,7 @@ function checkEvent(ev: ApEvent | null): void {
   if (!ev || ev.type === 'transport') return;
   assert(MAC.test(ev.staMac), 'canonical staMac');
   if (ev.type === 'beacon-report') {
-    assert(Number.isInteger(ev.token) && ev.token >= -1 && ev.token <= 255 && ev.reportMode >= 0 && ev.reportMode <= 255, 'token/mode range');
+    assert((ev.token === null || (Number.isInteger(ev.token) && ev.token >= 0 && ev.token <= 255)) && ev.reportMode >= 0 && ev.reportMode <= 255, 'token/mode range');
     assert(ev.body.length <= 300, 'body length');
   }
   if (ev.type === 'sta-connected' && ev.vlanId !== undefined) assert(Number.isInteger(ev.vlanId) && ev.vlanId <= 4095, 'vlan range');
