@@ -5,6 +5,8 @@ import { normalizeMac } from '../common/mac.js';
 import type { StationTable } from '../records/station-table.js';
 import { pmkidFor, stationView } from './views.js';
 import type { Placement } from '../distribution/placement.js';
+import type { RoamLog } from '../roams/roam-log.js';
+import type { RoamMethod } from '../roams/classify.js';
 
 // The local control API (loopback by default). Every route needs the bearer token, /metrics
 // included: station lists are personal data. Read-only for now.
@@ -16,6 +18,7 @@ export interface ApiDeps {
   health(): object;
   /** Key placements of one station (absent when distribution is not configured). */
   placementsFor?(staMac: string): Placement[];
+  roams?: RoamLog;
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -64,6 +67,19 @@ export class ApiServer {
       return;
     }
     if (path === '/v1/health') return send(res, 200, this.deps.health());
+    if (path === '/v1/roams') {
+      if (!this.deps.roams) return send(res, 404, { error: 'roam observation is not configured' });
+      const q = url.searchParams;
+      const sta = q.get('sta') === null ? undefined : normalizeMac(q.get('sta')!);
+      if (sta === null) return send(res, 400, { error: `sta "${q.get('sta')}" is not a MAC address` });
+      const limit = q.get('limit') === null ? undefined : Number(q.get('limit'));
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) return send(res, 400, { error: 'limit must be a positive integer' });
+      const since = q.get('since') === null ? undefined : Number(q.get('since'));
+      return send(res, 200, {
+        roams: this.deps.roams.list({ sta, limit, since, method: (q.get('method') ?? undefined) as RoamMethod | undefined }),
+        stats: this.deps.roams.stats(),
+      });
+    }
     if (path === '/v1/stations') {
       return send(res, 200, { stations: this.deps.stations.list().map((r) => stationView(r)) });
     }

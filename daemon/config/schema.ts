@@ -59,6 +59,19 @@ export const configSchema = z.object({
     port: listenPort.default(8900),
     token: secretRef,
   }).strict(),
+  /** Roam observation from captures (monitor interfaces); GET /v1/roams serves what it sees. */
+  roams: z.object({
+    slowFtMs: z.number().int().min(1).default(400),
+    slowOtherMs: z.number().int().min(1).default(2000),
+    logSize: z.number().int().min(1).max(1_000_000).default(10_000),
+    sources: z.array(z.object({
+      kind: z.literal('monitor'),
+      /** A local monitor interface (radiotap), read with tcpdump. */
+      interface: z.string().min(1).max(15),
+      /** Optional extra tcpdump filter. */
+      filter: z.string().optional(),
+    }).strict()).default([]),
+  }).strict().default({ slowFtMs: 400, slowOtherMs: 2000, logSize: 10_000, sources: [] }),
   /** Key placement on neighbour APs; without it the KMS only proxies and keeps records. */
   distribution: distributionSchema.optional(),
 }).strict().superRefine((cfg, ctx) => {

@@ -69,6 +69,14 @@ export class KeyDistributor {
     return at ? this.primeAt(record, this.d.topology.locate(at), at.bssid) : Promise.resolve();
   }
 
+  /** A roam seen on the air (captures): the station is now at `toBssid`; prime that AP's neighbours. */
+  onRoamObserved(staMac: string, toBssid: string): Promise<void> {
+    const bss = this.d.topology.bss(toBssid);
+    const record = this.d.stations.get(staMac);
+    if (!bss || !record) return Promise.resolve();
+    return this.primeAt(record, this.d.topology.ap(bss.ap), toBssid);
+  }
+
   onStationEnded(record: StationRecord): void {
     clearTimeout(this.repush.get(record.staMac));
     this.repush.delete(record.staMac);

@@ -12,6 +12,7 @@ import { loadMasterKey } from '../../adapters/store/master-key.js';
 import { RadiusProxy } from '../../adapters/radius/proxy.js';
 import { SdNotifier } from './sd-notify.js';
 import { startDistribution, type RunningDistribution } from './wire-distribution.js';
+import { startRoams } from './wire-roams.js';
 
 const VERSION = '0.1.0';
 
@@ -64,6 +65,13 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   metrics.stations.set(loaded);
   log.info({ stations: loaded, config: configFile, version: VERSION }, 'station records loaded');
 
+  const roams = startRoams(config, {
+    log, metrics,
+    onRoam: (e) => {
+      if (e.method !== 'failed' && e.method !== 'initial') distribute('roam', distribution?.distributor.onRoamObserved(e.sta, e.toBssid));
+    },
+  });
+
   const proxy = new RadiusProxy({
     authListen: config.radius.authListen,
     acctListen: config.radius.acctListen,
@@ -98,6 +106,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     metrics: metrics.registry,
     logger: log,
     placementsFor: distribution ? (mac) => distribution!.distributor.placementsFor(mac) : undefined,
+    roams: roams.log,
     health: () => ({
       status: 'ok', version: VERSION, uptimeS: Math.round((Date.now() - startedAt) / 1000),
       stations: stations.size, radius: proxy.status(),
@@ -131,6 +140,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     log.info({}, 'kmsd stopping');
     clearInterval(purge);
     await proxy.stop();
+    roams.stop();
     await distribution?.stop();
     await api.close();
     stations.flush();

@@ -50,6 +50,13 @@ export class KmsMetrics {
   });
   readonly apTransportUp = new Gauge({ name: 'kms_ap_control_up', help: '1 while the control channel to the AP is connected', labelNames: ['ap'], registers: [this.registry] });
 
+  readonly roams = new Counter({ name: 'kms_roams_total', help: 'Roams seen in captures, by method', labelNames: ['method'], registers: [this.registry] });
+  readonly roamsSlow = new Counter({ name: 'kms_roams_slow_total', help: 'Roams over the slow threshold, by method', labelNames: ['method'], registers: [this.registry] });
+  readonly roamSeconds = new Histogram({
+    name: 'kms_roam_duration_seconds', help: 'Roam time measured from frames, by method', labelNames: ['method'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2], registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'kms_process_' });
   }

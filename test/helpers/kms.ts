@@ -35,6 +35,10 @@ export interface KmsOptions {
   radius?: { deadProbeIntervalS?: number; duplicateWindowS?: number; maxInFlight?: number };
   /** The `distribution:` section, as YAML would give it. */
   distribution?: Record<string, unknown>;
+  /** The `roams:` section. */
+  roams?: Record<string, unknown>;
+  /** Extra environment for kmsd (e.g. PATH with stand-in tools). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface KmsHandle {
@@ -85,6 +89,7 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
     stations: { defaultLifetimeS: 3600, machineAuthWindowS: 3600, purgeIntervalS: 60, ...opts.stations },
     api: { address: '127.0.0.1', port: apiPort, token },
     ...(opts.distribution ? { distribution: opts.distribution } : {}),
+    ...(opts.roams ? { roams: opts.roams } : {}),
   };
   const configPath = join(dir, 'kms.yaml');
   writeFileSync(configPath, stringify(config), { mode: 0o600 });
@@ -92,7 +97,7 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
   let previousLogs = '';
   const handle = {} as KmsHandle;
   const launch = async () => {
-    const proc = spawnManaged(process.execPath, [KMSD, '--config', configPath]);
+    const proc = spawnManaged(process.execPath, [KMSD, '--config', configPath], opts.env ? { env: { ...process.env, ...opts.env } } : {});
     handle.process = proc;
     // Ready = the API answers (it starts after the RADIUS sockets are bound).
     const deadline = Date.now() + 20_000;

@@ -1,0 +1,66 @@
+import type { Logger } from 'pino';
+import type { KmsConfig } from '../config/schema.js';
+import type { KmsMetrics } from '../metrics/metrics.js';
+import { RoamTracker } from '../roams/roam-tracker.js';
+import { RoamLog } from '../roams/roam-log.js';
+import type { RoamEvent } from '../roams/roam-event.js';
+import { slowThresholds } from '../roams/classify.js';
+import { tcpdumpSource } from '../../adapters/pcap/index.js';
+import { watchCaptureSource, type CaptureWatch } from './roam-analysis.js';
+
+// Live roam observation: each configured monitor interface is read with tcpdump into one
+// tracker; every roam goes to the log (GET /v1/roams), the metrics, and whoever listens (key
+// distribution primes the new AP's neighbours). A source that dies is restarted with backoff.
+
+export interface RunningRoams {
+  log: RoamLog;
+  stop(): void;
+}
+
+export function startRoams(config: KmsConfig, deps: { log: Logger; metrics: KmsMetrics; onRoam(e: RoamEvent): void }): RunningRoams {
+  const r = config.roams;
+  const log = deps.log.child({ part: 'roams' });
+  const roamLog = new RoamLog(r.logSize);
+  const tracker = new RoamTracker({
+    slowMs: slowThresholds(r.slowFtMs, r.slowOtherMs),
+    onRoam: (e) => {
+      roamLog.add(e);
+      deps.metrics.roams.inc({ method: e.method });
+      if (e.slow) deps.metrics.roamsSlow.inc({ method: e.method });
+      deps.metrics.roamSeconds.observe({ method: e.method }, e.durationMs / 1000);
+      log[e.slow || e.method === 'failed' ? 'warn' : 'info']({
+        sta: e.sta, from: e.fromBssid, to: e.toBssid, method: e.method, ms: Math.round(e.durationMs * 10) / 10,
+        eapFrames: e.eapFrames, slow: e.slow, reason: e.reason,
+      }, 'roam');
+      deps.onRoam(e);
+    },
+  });
+  let stopped = false;
+  const watches: CaptureWatch[] = [];
+  for (const s of r.sources) {
+    let backoffMs = 1000;
+    const run = () => {
+      if (stopped) return;
+      const source = tcpdumpSource({ iface: s.interface, ...(s.filter ? { filter: s.filter } : {}) });
+      const w = watchCaptureSource(source, tracker);
+      watches.push(w);
+      log.info({ source: source.description }, 'roam capture started');
+      w.done.then(() => (backoffMs = 1000), (e: Error) => log.warn({ iface: s.interface, err: e.message }, 'roam capture failed'))
+        .finally(() => {
+          watches.splice(watches.indexOf(w), 1);
+          if (stopped) return;
+          setTimeout(run, backoffMs).unref();
+          backoffMs = Math.min(backoffMs * 2, 60_000);
+        });
+    };
+    run();
+  }
+  return {
+    log: roamLog,
+    stop: () => {
+      stopped = true;
+      for (const w of watches) w.stop();
+      tracker.flush();
+    },
+  };
+}
