@@ -303,7 +303,7 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     ].join('\n') + '\n');
     await expect.poll(() => events.filter((e) => e.type !== 'transport').map((e) => e.type), { timeout: 5000 }).toEqual(['sta-connected', 'beacon-report', 'sta-disconnected']);
     expect(events.find((e) => e.type === 'sta-connected')).toEqual({ type: 'sta-connected', ifname, staMac: STA, vlanId: 100, authAlg: 'ft' });
-    expect(events.find((e) => e.type === 'beacon-report')).toMatchObject({ token: -1, reportMode: 0 });
+    expect(events.find((e) => e.type === 'beacon-report')).toMatchObject({ token: null, reportMode: 0 });
     expect(bad).toEqual(['{ "disassoc": {"address":"not-a-mac"} }']);
   });
 
