@@ -17,11 +17,9 @@
 //   caller that wants hostapd's outcome should treat that reason as a reject.
 import { Attr, EgressTag, TunnelMediumType, TunnelType } from './codes.js';
 import type { RadiusPacket } from './packet.js';
+import type { VlanAssignment } from '../../daemon/records/station.js';
 
-export interface VlanAssignment {
-  untagged: number | null;
-  tagged: number[];
-}
+export type { VlanAssignment };
 
 export type VlanIgnoredReason =
   | 'tunnel-type-bad-length'
