@@ -5,6 +5,7 @@ import { benchStoreReload } from './store-reload.js';
 import { benchDistribution } from './distribution.js';
 import { benchRrb } from './rrb.js';
 import { benchRoams } from './roams.js';
+import { benchNeighbors } from './neighbors.js';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -39,6 +40,11 @@ async function main(): Promise<void> {
   if (want('roams')) {
     console.log('\n## Roam analysis from captures (one core), next to tshark on the same file');
     for (const line of await benchRoams()) console.log(line);
+  }
+
+  if (want('neighbors')) {
+    console.log('\n## RF neighbours (6,000-AP synthetic campus, one core)');
+    for (const line of benchNeighbors()) console.log(line);
   }
 
   if (want('radius')) {

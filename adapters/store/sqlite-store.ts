@@ -20,6 +20,7 @@ import type { RecordStore, StationWrite } from '../../daemon/records/store.js';
 import { decodeStationKeys, encodeStationKeys, SealedBox } from './sealed-box.js';
 import { migrate } from './schema.js';
 import { SqlitePlacementTable } from './placement-table.js';
+import { SqliteNeighborTable } from './neighbor-table.js';
 
 /** What the store logs through: a pino logger fits, so does a console shim. */
 export interface StoreLogger {
@@ -70,6 +71,8 @@ export class SqliteRecordStore implements RecordStore {
   private closed = false;
   /** Key placements (distribution's ledger), on the same database. */
   readonly placements: SqlitePlacementTable;
+  /** RF-neighbour graph edges, on the same database. */
+  readonly neighbors: SqliteNeighborTable;
 
   constructor(readonly path: string, masterKey: Buffer, opts: SqliteStoreOptions = {}) {
     this.logger = opts.logger ?? consoleLogger;
@@ -121,6 +124,7 @@ export class SqliteRecordStore implements RecordStore {
       loadMachineAuths: db.prepare('SELECT sta_mac, identity, at FROM machine_auth WHERE expires_at > ?'),
     };
     this.placements = new SqlitePlacementTable(db);
+    this.neighbors = new SqliteNeighborTable(db);
     this.importTx = db.transaction((items: Iterable<StationWrite>): number => {
       let n = 0;
       for (const { record, keys } of items) {

@@ -7,6 +7,9 @@ import { pmkidFor, stationView } from './views.js';
 import type { Placement } from '../distribution/placement.js';
 import type { RoamLog } from '../roams/roam-log.js';
 import type { RoamMethod } from '../roams/classify.js';
+import type { RfGraph } from '../neighbors/rf-graph.js';
+import type { Topology } from '../distribution/topology.js';
+import { neighborsRoute } from '../neighbors/api.js';
 
 // The local control API (loopback by default). Every route needs the bearer token, /metrics
 // included: station lists are personal data. Read-only for now.
@@ -19,6 +22,7 @@ export interface ApiDeps {
   /** Key placements of one station (absent when distribution is not configured). */
   placementsFor?(staMac: string): Placement[];
   roams?: RoamLog;
+  neighbors?: { graph: RfGraph; topology: Topology };
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -67,6 +71,15 @@ export class ApiServer {
       return;
     }
     if (path === '/v1/health') return send(res, 200, this.deps.health());
+    if (path.startsWith('/v1/neighbors')) {
+      if (!this.deps.neighbors) return send(res, 404, { error: 'RF-neighbour discovery is not configured (distribution.neighbors)' });
+      const r = neighborsRoute(this.deps.neighbors.graph, this.deps.neighbors.topology, path, url.searchParams);
+      if (r) {
+        res.writeHead(r.status, { 'Content-Type': r.contentType, 'Content-Length': Buffer.byteLength(r.body) });
+        res.end(r.body);
+        return;
+      }
+    }
     if (path === '/v1/roams') {
       if (!this.deps.roams) return send(res, 404, { error: 'roam observation is not configured' });
       const q = url.searchParams;

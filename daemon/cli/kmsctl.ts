@@ -6,6 +6,7 @@ import { placementsTable, stationDetail, stationsTable } from './format.js';
 import type { Placement } from '../distribution/placement.js';
 import { registerApConfigCommand } from './ap-config-command.js';
 import { registerRoamsCommand } from './roams-command.js';
+import { registerNeighborsCommand } from './neighbors-command.js';
 
 // kmsctl: the operator's view of a running kmsd, over its local HTTP API.
 
@@ -59,6 +60,7 @@ program.command('health').description('daemon and upstream AAA status')
 
 registerApConfigCommand(program, () => program.opts<TargetOptions>().config ?? process.env.KMS_CONFIG);
 registerRoamsCommand(program);
+registerNeighborsCommand(program, target);
 
 program.parseAsync().catch((e: Error) => {
   process.stderr.write(`kmsctl: ${e.message}\n`);

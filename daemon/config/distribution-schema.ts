@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ipAddress, mac, name, secretRef } from './primitives.js';
+import { neighborsConfigIssues, neighborsSchema } from './neighbors-schema.js';
 
 // The `distribution:` section: the mobility domain, the APs the KMS places keys on, how it
 // reaches each of them, and (until RF-neighbour discovery lands) each AP's neighbours.
@@ -67,7 +68,12 @@ export const distributionSchema = z.object({
     maxDelayMs: z.number().int().min(100).default(60_000),
   }).strict().default({ maxQueuedPerAp: 10_000, baseDelayMs: 1000, maxDelayMs: 60_000 }),
   aps: z.array(ap).min(1),
+  /** RF-neighbour discovery; without it the static `neighbors:` lists are used as they are. */
+  neighbors: neighborsSchema.optional(),
 }).strict().superRefine((d, ctx) => {
+  if (d.neighbors) {
+    for (const i of neighborsConfigIssues(d.neighbors, d.aps)) ctx.addIssue({ code: 'custom', path: ['neighbors', ...i.path], message: i.message });
+  }
   const names = new Set(d.aps.map((a) => a.name));
   const seenNames = new Set<string>();
   const bssids = new Map<string, string>();

@@ -12,6 +12,8 @@ import { StaticNeighbors, Topology, type ApInfo } from '../distribution/topology
 import type { ApControl, ApEvent } from '../distribution/ports.js';
 import { RrbEndpoint } from '../../adapters/rrb/endpoint.js';
 import { HostapdControl, SshTransport, UbusControl } from '../../adapters/hostapd/index.js';
+import type { NeighborStore } from '../neighbors/persistence.js';
+import { startNeighbors, type RunningNeighbors } from './wire-neighbors.js';
 
 // Builds key distribution from the `distribution:` section: the topology, the R0KH-R1KH
 // endpoint on the APs' L2 segment, one control channel per AP, and the distributor that ties
@@ -19,6 +21,9 @@ import { HostapdControl, SshTransport, UbusControl } from '../../adapters/hostap
 
 export interface RunningDistribution {
   distributor: KeyDistributor;
+  topology: Topology;
+  /** RF-neighbour discovery, when configured. */
+  neighbors: RunningNeighbors | null;
   stop(): Promise<void>;
 }
 
@@ -28,7 +33,7 @@ interface EventSource {
 }
 
 export function startDistribution(config: KmsConfig, deps: {
-  stations: StationTable; ledger: PlacementStore; log: Logger; metrics: KmsMetrics;
+  stations: StationTable; ledger: PlacementStore; neighborStore: NeighborStore; log: Logger; metrics: KmsMetrics;
 }): RunningDistribution {
   const d = config.distribution!;
   const log = deps.log.child({ part: 'distribution' });
@@ -58,6 +63,7 @@ export function startDistribution(config: KmsConfig, deps: {
   log.info({ interface: d.rrb.interface, mac: endpoint.mac }, 'R0KH-R1KH endpoint open');
 
   const controls = new Map<string, ApControl>();
+  let neighbors: RunningNeighbors | null = null;
   for (const a of d.aps) {
     const control = openControl(a, config.stateDir, log);
     if (!control) continue;
@@ -70,13 +76,19 @@ export function startDistribution(config: KmsConfig, deps: {
         log[ev.up ? 'info' : 'warn']({ ap: a.name, reason: ev.reason }, ev.up ? 'AP control channel up' : 'AP control channel down');
       }
       distributor?.onApEvent(a.name, ev);
+      neighbors?.onApEvent(a.name, ev);
     });
     events.startEvents?.(a.bsses.map((b) => b.ifname)).catch((e: Error) => log.warn({ ap: a.name, err: e.message }, 'cannot stream hostapd events yet (retried on reconnect)'));
   }
 
+  const pinned = new Map(d.aps.map((a) => [a.name, a.neighbors]));
+  if (d.neighbors?.enabled) {
+    neighbors = startNeighbors({ config: d.neighbors, pinned, ssid: d.ssid }, { topology, controls, store: deps.neighborStore, log });
+  }
   distributor = new KeyDistributor({
     topology,
-    neighbors: new StaticNeighbors(new Map(d.aps.map((a) => [a.name, a.neighbors]))),
+    // The RF graph when discovery is on (static lists become pinned entries), else the static lists.
+    neighbors: neighbors?.graph ?? new StaticNeighbors(pinned),
     pusher: endpoint,
     rrbPeerFor: (bss) => ({ mac: bss.bssid, r1khId: bss.r1khId, key: rrbKeys.get(bss.ap)! }),
     controlFor: (name) => controls.get(name) ?? null,
@@ -94,7 +106,10 @@ export function startDistribution(config: KmsConfig, deps: {
   distributor.start();
   return {
     distributor,
+    topology,
+    neighbors,
     stop: async () => {
+      neighbors?.stop();
       distributor!.stop();
       endpoint.close();
       await Promise.all([...controls.values()].map((c) => c.close().catch(() => undefined)));

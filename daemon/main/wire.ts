@@ -60,7 +60,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   });
   const loaded = stations.load();
   if (config.distribution) {
-    distribution = startDistribution(config, { stations, ledger: store.placements, log, metrics });
+    distribution = startDistribution(config, { stations, ledger: store.placements, neighborStore: store.neighbors, log, metrics });
   }
   metrics.stations.set(loaded);
   log.info({ stations: loaded, config: configFile, version: VERSION }, 'station records loaded');
@@ -68,6 +68,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   const roams = startRoams(config, {
     log, metrics,
     onRoam: (e) => {
+      distribution?.neighbors?.onRoam(e);
       if (e.method !== 'failed' && e.method !== 'initial') distribute('roam', distribution?.distributor.onRoamObserved(e.sta, e.toBssid));
     },
   });
@@ -107,6 +108,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     logger: log,
     placementsFor: distribution ? (mac) => distribution!.distributor.placementsFor(mac) : undefined,
     roams: roams.log,
+    neighbors: distribution?.neighbors ? { graph: distribution.neighbors.graph, topology: distribution.topology } : undefined,
     health: () => ({
       status: 'ok', version: VERSION, uptimeS: Math.round((Date.now() - startedAt) / 1000),
       stations: stations.size, radius: proxy.status(),

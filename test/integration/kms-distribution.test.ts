@@ -52,6 +52,8 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
       distribution: {
         ssid: SSID, mobilityDomain: 'a1b2', kmsRadiusAddress: '127.0.0.1', rrb: { interface: links[0]!.b.ifname },
         keyLifetimeS: 1800,
+        // RF discovery on: with no reports yet, the static lists act as pinned neighbours.
+        neighbors: { enabled: true },
         aps: [ap(1, ['ap2', 'ap3'], '02:00:00:00:03:00', 'a1'.repeat(32)), ap(2, ['ap1'], MACS.ap2, KEYS.ap2), ap(3, ['ap1'], MACS.ap3, KEYS.ap3), ap(4, [], MACS.ap4, KEYS.ap4)],
       },
     });
@@ -95,6 +97,18 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
     expect(metricValue(m, 'kms_keys_placed_total', { kind: 'ft', via: 'push' })).toBe(2);
     expect(metricValue(m, 'kms_keys_placed_total', { kind: 'ft', via: 'pull' })).toBe(1);
     expect(kms.logs()).toMatch(/PULL answered with NAK/);
+  });
+
+  it('kmsctl neighbors shows the graph, as a table and as an SVG picture', async () => {
+    const table = await kms.kmsctl(['neighbors', 'ap1']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/ap2/);
+    expect(table.stdout).toMatch(/ap3/);
+    const svg = await kms.kmsctl(['neighbors', '--svg', '-']);
+    expect(svg.stdout).toMatch(/^<\?xml|^<svg/);
+    expect((svg.stdout.match(/<circle/g) ?? []).length).toBeGreaterThanOrEqual(4);
+    const api = await kms.api<{ aps: { name: string; neighbors: { ap: string; pinned: boolean }[] }[] }>('/v1/neighbors');
+    expect(api.body.aps.find((a) => a.name === 'ap1')!.neighbors.map((n) => [n.ap, n.pinned]).sort()).toEqual([['ap2', true], ['ap3', true]]);
   });
 
   it('a restarted kmsd does not push the same keys again', async () => {

@@ -1,0 +1,223 @@
+// The RF-neighbour service: turns what the network observes into graph updates, asks stations for
+// beacon reports, keeps the APs' 802.11k neighbour databases in step and persists the graph. It
+// holds no sockets or timers; daemon/main/wire-neighbors.ts gives it ports and calls tick().
+import type { ApEvent } from '../distribution/ports.js';
+import type { Topology } from '../distribution/topology.js';
+import type { RoamEvent } from '../roams/roam-event.js';
+import { bandChannels, type BeaconMode, type BeaconRequestParams } from './beacon-request.js';
+import { BeaconReportError, parseBeaconReportEvent, reportedPhyType } from './beacon-report.js';
+import { opClassForFreq } from './neighbor-report.js';
+import { NeighborReportSync, type NeighborPort, type NrSyncOptions } from './nr-sync.js';
+import type { EdgeRecord, NeighborStore } from './persistence.js';
+import type { RfGraph } from './rf-graph.js';
+import { BeaconScheduler, type SchedulerOptions } from './scheduler.js';
+
+export interface NeighborServiceOptions {
+  beaconRequest: SchedulerOptions & { enabled: boolean; mode: BeaconMode; durationTu: number };
+  neighborReports: NrSyncOptions;
+  /** Two sightings of a station at different APs this close together are a roam. */
+  roamWindowS: number;
+  /** Weight of a beacon heard by an AP radio or monitor, relative to a station's report (1). */
+  radioWeight: number;
+  /** At most one radio sighting per (AP, BSSID) per this many seconds: a monitor hears ten beacons a second. */
+  radioSampleS: number;
+  persistIntervalS: number;
+  ageIntervalS: number;
+}
+
+type Log = { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void };
+
+export interface NeighborServiceDeps {
+  graph: RfGraph;
+  topology: Topology;
+  portFor(ap: string): NeighborPort | null;
+  store: NeighborStore | null;
+  log: Log;
+  now?: () => number;
+}
+
+export class NeighborService {
+  readonly scheduler: BeaconScheduler;
+  readonly nr: NeighborReportSync;
+  readonly stats = {
+    reports: 0, rejected: {} as Record<string, number>, foreign: 0, self: 0, noSignal: 0, roams: 0, beacons: 0,
+    requests: { sent: 0, rejected: 0, gone: 0, errors: 0 },
+  };
+  private readonly now: () => number;
+  private readonly where = new Map<string, { ap: string; connected: boolean; at: number }>();
+  private readonly recentRoams = new Map<string, number>();
+  private readonly radioSeen = new Map<string, number>();
+  private lastPersist = 0;
+  private lastAge = 0;
+  private persistBacklog = false;
+
+  constructor(private readonly o: NeighborServiceOptions, private readonly d: NeighborServiceDeps) {
+    this.now = d.now ?? Date.now;
+    this.scheduler = new BeaconScheduler(o.beaconRequest);
+    this.nr = new NeighborReportSync(o.neighborReports, { topology: d.topology, portFor: d.portFor, neighborsOf: (ap) => d.graph.neighborsOf(ap), log: d.log });
+    d.graph.on('listChanged', (ap: string) => this.nr.markDirty(ap));
+  }
+
+  /** Loads the persisted graph (edges of APs no longer configured are dropped) and queues every AP's 802.11k list. */
+  start(): void {
+    const now = this.now();
+    this.lastPersist = this.lastAge = now;
+    if (this.d.store) {
+      const known: EdgeRecord[] = [];
+      const gone: EdgeRecord[] = [];
+      for (const r of this.d.store.loadEdges()) (this.d.topology.ap(r.from) && this.d.topology.ap(r.to) ? known : gone).push(r);
+      this.d.graph.load(known);
+      if (gone.length) this.d.store.saveEdges([], gone);
+      this.d.log.info({ edges: known.length, dropped: gone.length }, 'RF graph loaded');
+    }
+    for (const ap of this.d.topology.aps) {
+      this.d.graph.neighborsOf(ap.name); // every configured AP is a node, pinned lists included
+      this.nr.markDirty(ap.name); // ticks read its database, then push its list
+    }
+  }
+
+  onApEvent(ap: string, ev: ApEvent): void {
+    const now = this.now();
+    switch (ev.type) {
+      case 'transport':
+        if (ev.up) this.nr.invalidate(ap);
+        return;
+      case 'sta-connected': {
+        this.scheduler.connected(ev.staMac, ap, ev.ifname, now);
+        const prev = this.where.get(ev.staMac);
+        if (prev && prev.ap !== ap && (prev.connected || now - prev.at <= this.o.roamWindowS * 1000)) this.roam(ev.staMac, prev.ap, ap, now);
+        this.where.set(ev.staMac, { ap, connected: true, at: now });
+        return;
+      }
+      case 'sta-disconnected': {
+        this.scheduler.disconnected(ev.staMac, ap);
+        const prev = this.where.get(ev.staMac);
+        if (prev?.ap === ap) this.where.set(ev.staMac, { ap, connected: false, at: now });
+        return;
+      }
+      case 'beacon-report':
+        return this.onBeaconReport(ap, ev.reportMode, ev.body, now);
+      default:
+    }
+  }
+
+  /** A roam classified from a capture (daemon/roams). Failed attempts and first joins are not roams. */
+  onRoam(e: RoamEvent): void {
+    if (!e.fromBssid || e.method === 'failed' || e.method === 'initial') return;
+    const from = this.d.topology.bss(e.fromBssid)?.ap;
+    const to = this.d.topology.bss(e.toBssid)?.ap;
+    if (from && to && from !== to) this.roam(e.sta, from, to, this.now());
+  }
+
+  /** A beacon heard by `ap`'s radio or a monitor placed at `ap` (radiotap signal). */
+  onBeacon(ap: string, bssid: string, signalDbm: number | null, freqMhz?: number): void {
+    const now = this.now();
+    const heard = this.d.topology.bss(bssid);
+    if (!heard) return void this.stats.foreign++;
+    const key = `${ap}/${bssid}`;
+    if (now - (this.radioSeen.get(key) ?? -Infinity) < this.o.radioSampleS * 1000) return;
+    this.radioSeen.set(key, now);
+    const opClass = freqMhz === undefined ? null : opClassForFreq(freqMhz);
+    if (opClass !== null && freqMhz !== undefined) this.nr.learn(bssid, { opClass, channel: channelOf(freqMhz), phyType: 0 });
+    if (heard.ap === ap) return;
+    this.stats.beacons++;
+    this.d.graph.observe(ap, heard.ap, signalDbm, this.o.radioWeight, now);
+  }
+
+  /**
+   * Periodic work; daemon/main calls it every few seconds without waiting. The returned promise
+   * settles when this tick's beacon requests are answered (tests wait for it); requests in flight
+   * are never asked twice, so ticks do not pile up behind a slow AP.
+   */
+  async tick(): Promise<void> {
+    const now = this.now();
+    const sends: Promise<void>[] = [];
+    if (this.o.beaconRequest.enabled) for (const job of this.scheduler.due(now)) sends.push(this.ask(job, now));
+    this.d.graph.flush(now);
+    this.nr.tick(now);
+    if (now - this.lastAge >= this.o.ageIntervalS * 1000) {
+      this.lastAge = now;
+      this.d.graph.age(now);
+      this.scheduler.prune(now);
+      this.prune(now);
+    }
+    if (this.persistBacklog || now - this.lastPersist >= this.o.persistIntervalS * 1000) this.persist();
+    await Promise.all(sends);
+  }
+
+  /**
+   * Writes changed edges: at most 20,000 rows per call (~50 ms of SQLite), the rest on the next
+   * tick; `all` (at stop) writes everything.
+   */
+  persist(all = false): void {
+    this.lastPersist = this.now();
+    if (!this.d.store) return;
+    for (;;) {
+      const { upserts, deletes, more } = this.d.graph.drainChanges(all ? 50_000 : 20_000);
+      if (upserts.length || deletes.length) this.d.store.saveEdges(upserts, deletes);
+      this.persistBacklog = more;
+      if (!more || !all) return;
+    }
+  }
+
+  private onBeaconReport(ap: string, mode: number, body: Buffer, now: number): void {
+    let r;
+    try {
+      r = parseBeaconReportEvent(mode, body);
+    } catch (e) {
+      if (!(e instanceof BeaconReportError)) throw e;
+      this.stats.rejected[e.reason] = (this.stats.rejected[e.reason] ?? 0) + 1;
+      return;
+    }
+    this.stats.reports++;
+    const heard = this.d.topology.bss(r.bssid);
+    if (!heard) return void this.stats.foreign++;
+    this.nr.learn(r.bssid, { opClass: r.opClass, channel: r.channel, phyType: reportedPhyType(r.frameInfo) });
+    if (heard.ap === ap) return void this.stats.self++;
+    if (r.signalDbm === null) this.stats.noSignal++;
+    this.d.graph.observe(ap, heard.ap, r.signalDbm, 1, now);
+  }
+
+  private roam(sta: string, from: string, to: string, now: number): void {
+    // The same roam may arrive from hostapd events and from a capture: count it once.
+    const key = `${sta}/${from}/${to}`;
+    if (now - (this.recentRoams.get(key) ?? -Infinity) < this.o.roamWindowS * 1000) return;
+    this.recentRoams.set(key, now);
+    this.stats.roams++;
+    this.d.graph.roam(from, to, now);
+  }
+
+  private async ask(job: { sta: string; ap: string; ifname: string }, now: number): Promise<void> {
+    const port = this.d.portFor(job.ap);
+    const bss = this.d.topology.ap(job.ap)?.bsses.find((b) => b.ifname === job.ifname);
+    if (!port?.connected || !bss) return void (this.stats.requests.errors++, this.scheduler.result(job, 'error', now));
+    const br = this.o.beaconRequest;
+    const served = this.nr.servingClass(bss.bssid);
+    const where = br.mode === 'table' ? { opClass: served ?? 81, channel: 0 } : bandChannels(served ?? 81);
+    const req: BeaconRequestParams = { ...where, mode: br.mode, durationTu: br.mode === 'table' ? 0 : br.durationTu, reportingDetail: 0 };
+    try {
+      const outcome = await port.requestBeaconReport(job.ifname, job.sta, req);
+      this.stats.requests[outcome]++;
+      this.scheduler.result(job, outcome, this.now());
+    } catch (e) {
+      this.stats.requests.errors++;
+      this.scheduler.result(job, 'error', this.now());
+      this.d.log.debug({ ap: job.ap, sta: job.sta, err: (e as Error).message }, 'beacon request not sent');
+    }
+  }
+
+  private prune(now: number): void {
+    const window = this.o.roamWindowS * 1000;
+    // A connected entry untouched for a day lost its disconnect event; roam detection then falls back to the window.
+    for (const [sta, w] of this.where) if (now - w.at > (w.connected ? 86_400_000 : window)) this.where.delete(sta);
+    for (const [k, t] of this.recentRoams) if (now - t > window) this.recentRoams.delete(k);
+    for (const [k, t] of this.radioSeen) if (now - t > this.o.radioSampleS * 1000) this.radioSeen.delete(k);
+  }
+}
+
+function channelOf(freqMhz: number): number {
+  if (freqMhz === 2484) return 14;
+  if (freqMhz < 3000) return (freqMhz - 2407) / 5;
+  if (freqMhz >= 5955) return (freqMhz - 5950) / 5;
+  return (freqMhz - 5000) / 5;
+}
