@@ -3,6 +3,7 @@
 // copied from any example file. Shared with hw/hil, which pushes the same hostapd BSS to real APs.
 import type { Scenario } from './scenario.js';
 import type { ApPlan, Plan } from './plan.js';
+import { stringify as toYaml } from 'yaml';
 
 /** Key for hostapd's own R0KH-R1KH protocol between lab APs (test only). */
 export const LAB_FT_KEY = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
@@ -14,6 +15,12 @@ export interface HostapdOptions {
   ownIp: string;
   radiusIp: string;
   logLevelDebug?: boolean;
+  /** hostapd vlan_file for network.dynamicVlan (written by the caller with hostapdVlanFile). */
+  vlanFile?: string;
+  /** Default: the scenario's radius.secret (FreeRADIUS). The KMS gives each AP its own. */
+  radiusSecret?: string;
+  /** Also send accounting to radiusIp (the KMS learns roams and session ends from it). */
+  accounting?: boolean;
 }
 
 export function hostapdConf(s: Scenario, plan: Plan, ap: ApPlan, o: HostapdOptions): string {
@@ -38,13 +45,18 @@ export function hostapdConf(s: Scenario, plan: Plan, ap: ApPlan, o: HostapdOptio
     `nas_identifier=${ap.nasId}`,
     `auth_server_addr=${o.radiusIp}`,
     'auth_server_port=1812',
-    `auth_server_shared_secret=${s.radius.secret}`,
+    `auth_server_shared_secret=${o.radiusSecret ?? s.radius.secret}`,
+    ...(o.accounting ? [`acct_server_addr=${o.radiusIp}`, 'acct_server_port=1813', `acct_server_shared_secret=${o.radiusSecret ?? s.radius.secret}`] : []),
     `okc=${s.network.okc ? 1 : 0}`,
     // 802.11k/v, so later issues can steer stations and ask for beacon reports.
     'bss_transition=1',
     'rrm_neighbor_report=1',
     'rrm_beacon_report=1',
   ];
+  if (s.network.dynamicVlan) {
+    // FULL_DYNAMIC_VLAN (Debian's build): hostapd creates <ifname>.<vid> and bridge brvlan<vid> itself.
+    lines.push('dynamic_vlan=1', `vlan_file=${o.vlanFile ?? '/dev/null'}`, 'vlan_bridge=brvlan');
+  }
   const ft = s.network.ft;
   if (ft && s.network.keyMgmt.includes('FT')) {
     lines.push(
@@ -81,7 +93,7 @@ export function wpaSupplicantConf(s: Scenario, stationIndex: number, ctrlDir: st
     '  phase2="auth=MSCHAPV2"',
     `  ca_cert="${caCert}"`,
     `  scan_freq=${freqs}`,
-    `  proactive_key_caching=0`,
+    `  proactive_key_caching=${sta.okc ? 1 : 0}`,
     '  disabled=1',
     '}',
     '',
@@ -93,13 +105,28 @@ export function radiusClientsConf(subnet: string, secret: string): string {
   return `client vlab-ds {\n  ipaddr = ${subnet}.0/24\n  secret = ${secret}\n  require_message_authenticator = no\n}\n`;
 }
 
-/** FreeRADIUS `files` module: the lab's test users. */
-export function radiusUsers(users: { identity: string; password: string }[]): string {
-  return users.map((u) => `"${u.identity}" Cleartext-Password := "${u.password}"\n`).join('');
+/**
+ * hostapd vlan_file: any VLAN RADIUS assigns gets the interface <ifname>.<vid>. The VLANs the scenario's
+ * users get are listed explicitly so hostapd creates their AP_VLAN interfaces at start: created on
+ * demand during an FT authentication, the interface costs >100 ms under TCG, the station's mac80211
+ * retransmits its Authentication frame meanwhile, hostapd answers that one with a fresh ANonce, and the
+ * Reassociation fails with "FT: ANonce mismatch in FTIE" (status 55).
+ */
+export function hostapdVlanFile(ifname: string, vlans: number[] = []): string {
+  return [...new Set(vlans)].map((v) => `${v}\t${ifname}.${v}\n`).join('') + `*\t${ifname}.#\n`;
+}
+
+/** FreeRADIUS `files` module: the lab's test users (with a VLAN: the RFC 3580 tunnel attributes). */
+export function radiusUsers(users: { identity: string; password: string; vlan?: number }[]): string {
+  return users.map((u) => {
+    const head = `"${u.identity}" Cleartext-Password := "${u.password}"`;
+    if (u.vlan === undefined) return `${head}\n`;
+    return `${head}\n\tTunnel-Type = VLAN,\n\tTunnel-Medium-Type = IEEE-802,\n\tTunnel-Private-Group-Id = "${u.vlan}"\n`;
+  }).join('');
 }
 
 /** FreeRADIUS EAP module: PEAP with MSCHAPv2 inside, using the lab's test certificates. */
-export function radiusEapModule(certDir: string): string {
+export function radiusEapModule(certDir: string, tunneledReply = false): string {
   return `eap {
   default_eap_type = peap
   timer_expire = 60
@@ -120,10 +147,107 @@ export function radiusEapModule(certDir: string): string {
   peap {
     tls = tls-lab
     default_eap_type = mschapv2
-    virtual_server = "inner-tunnel"
+    virtual_server = "inner-tunnel"${tunneledReply ? '\n    # the inner reply (VLAN attributes from the users file) goes into the outer Access-Accept\n    use_tunneled_reply = yes' : ''}
   }
   mschapv2 {
   }
 }
 `;
+}
+
+/** Everything about the lab that goes into kmsd's config. Secrets are test-only and inline. */
+export interface KmsConfigInputs {
+  stateDir: string;
+  masterKeyFile: string;
+  apiToken: string;
+  /** Per AP: RADIUS secret and 64-hex rrbKey. */
+  apSecrets: Record<string, { radius: string; rrbKey: string }>;
+  /** Per AP: the pinned SSH host key fingerprint (SHA256:…). */
+  hostKeys: Record<string, string>;
+  clientKeyPath: string;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Objects merge key by key; arrays and plain values from `over` replace. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
+
+/** kmsd's config for the lab: the APs as RADIUS clients, FreeRADIUS upstream, distribution over the DS. */
+export function kmsdConfig(s: Scenario, plan: Plan, i: KmsConfigInputs, radiusIp: string): Record<string, unknown> {
+  const kms = s.kms!;
+  const config: Record<string, unknown> = {
+    stateDir: i.stateDir,
+    masterKey: { file: i.masterKeyFile },
+    log: { level: kms.logLevel },
+    radius: {
+      authListen: { address: plan.kms.ip, port: 1812 },
+      acctListen: { address: plan.kms.ip, port: 1813 },
+      clients: plan.aps.map((ap) => ({ name: ap.name, address: ap.ip, secret: i.apSecrets[ap.name]!.radius })),
+      upstreams: [{ name: 'freeradius', address: radiusIp, secret: s.radius.secret, timeoutMs: 3000, tries: 2 }],
+      duplicateWindowS: 30,
+    },
+    api: { address: '127.0.0.1', port: plan.kms.apiPort, token: i.apiToken },
+  };
+  if (kms.distribution) {
+    config.distribution = {
+      ssid: s.network.ssid,
+      mobilityDomain: s.network.ft?.mobilityDomain ?? 'a1b2',
+      kmsRadiusAddress: plan.kms.ip,
+      rrb: { interface: plan.kms.ifname },
+      keyLifetimeS: kms.keyLifetimeS,
+      // A lab run lasts minutes: retry unreachable APs within seconds, not a minute.
+      retry: { maxQueuedPerAp: 1000, baseDelayMs: 500, maxDelayMs: 4000 },
+      aps: plan.aps.map((ap) => ({
+        name: ap.name,
+        nasIdentifier: ap.nasId,
+        radiusClient: ap.name,
+        rrbKey: i.apSecrets[ap.name]!.rrbKey,
+        bridge: 'br-lan',
+        control: kms.control === 'ssh'
+          ? { kind: 'ssh', host: ap.ip, port: 22, user: 'root', hostKey: i.hostKeys[ap.name]!, privateKey: { file: i.clientKeyPath }, ctrlDir: ap.ctrlDir }
+          : { kind: 'none' },
+        bsses: [{ ifname: ap.ifname, bssid: ap.bssid }],
+        neighbors: kms.neighbors[ap.name] ?? [],
+      })),
+    };
+  }
+  return deepMerge(config, kms.overrides);
+}
+
+export function kmsdConfigYaml(s: Scenario, plan: Plan, i: KmsConfigInputs, radiusIp: string): string {
+  return `# generated by hw/vlab for scenario ${s.name} (test-only secrets)\n${toYaml(kmsdConfig(s, plan, i, radiusIp))}`;
+}
+
+/**
+ * Options of `kmsctl ap-config --format hostapd` that the lab's hostapd (Debian 2.10) does not know,
+ * with what stands in for them here. A hostapd that meets an unknown option refuses the whole file.
+ */
+export const HOSTAPD_UNSUPPORTED: Record<string, string> = {
+  ft_iface: 'OpenWrt patch (730-ft_iface.patch), not in upstream/Debian hostapd 2.10; here bridge=br-lan is the FT interface',
+};
+
+/**
+ * The lab's own AP config with `kmsctl ap-config` merged in: every option the KMS prints replaces
+ * the lab's lines for that option (r0kh/r1kh lists included); the lab keeps what only it knows
+ * (interface, bridge, driver, channel, ctrl_interface, own_ip_addr, VLAN files).
+ */
+export function mergeHostapdConf(base: string, kms: string, header: string): string {
+  const kmsLines = kms.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const keyOf = (l: string) => l.slice(0, l.indexOf('=')).trim();
+  const kept: string[] = [];
+  const dropped: string[] = [];
+  for (const l of kmsLines) {
+    if (!l.includes('=')) throw new Error(`kmsctl ap-config printed a line that is not key=value: ${l}`);
+    if (keyOf(l) in HOSTAPD_UNSUPPORTED) dropped.push(`# ${l}: dropped, ${HOSTAPD_UNSUPPORTED[keyOf(l)]}`);
+    else kept.push(l);
+  }
+  const replaced = new Set(kept.map(keyOf));
+  const baseLines = base.split('\n').filter((l) => l !== '' && (l.startsWith('#') || !replaced.has(keyOf(l))));
+  return [...baseLines, `# --- ${header} ---`, ...kept, ...dropped, ''].join('\n');
 }

@@ -9,6 +9,8 @@ export interface Job {
   imageDir: string;
   /** Multiplies every timeout; 1 is already sized for a machine 4x slower than a quiet one. */
   timeScale: number;
+  /** Log `top` every few seconds in the guest (env LAB_TOP=1): where the emulated CPU went. */
+  top?: boolean;
 }
 
 export interface StepRecord {
@@ -49,4 +51,6 @@ export interface GuestResult {
   /** Log files written to the results folder, by node name. */
   logs: Record<string, string>;
   capture?: string;
+  /** R0KH-R1KH frames on the DS bridge (Ethernet pcap), when the KMS ran. */
+  dsCapture?: string;
 }

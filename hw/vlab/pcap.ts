@@ -95,3 +95,45 @@ export function readPcap(buf: Buffer): WifiFrame[] {
   }
   return frames;
 }
+
+/** One record of a pcap file, undecoded: capture time (ms since the epoch), link type, bytes. */
+export interface PcapRecord { at: number; linkType: number; data: Buffer }
+
+/** Every record of a classic pcap file, whatever its link type (the DS capture is Ethernet). */
+export function readPcapRecords(buf: Buffer): PcapRecord[] {
+  if (buf.length < 24) return [];
+  const magic = buf.readUInt32LE(0);
+  let le: boolean;
+  let nanos: boolean;
+  if (magic === 0xa1b2c3d4 || magic === 0xa1b23c4d) { le = true; nanos = magic === 0xa1b23c4d; }
+  else if (magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1) { le = false; nanos = magic === 0x4d3cb2a1; }
+  else throw new Error(`not a pcap file (magic 0x${magic.toString(16)})`);
+  const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+  const linkType = u32(20) & 0x0fffffff;
+  const out: PcapRecord[] = [];
+  let off = 24;
+  while (off + 16 <= buf.length) {
+    const at = u32(off) * 1000 + (nanos ? u32(off + 4) / 1e6 : u32(off + 4) / 1e3);
+    const capLen = u32(off + 8);
+    const start = off + 16;
+    off = start + capLen;
+    if (off > buf.length) break;
+    out.push({ at, linkType, data: buf.subarray(start, off) });
+  }
+  return out;
+}
+
+/** An R0KH-R1KH frame (ethertype 0x88B7, hostapd's OUI 00:13:74 / 00 01) seen on the DS. */
+export interface RrbWireFrame { at: number; src: string; dst: string; type: 'PULL' | 'RESP' | 'PUSH' | 'SEQ_REQ' | 'SEQ_RESP' | 'other'; frame: Buffer }
+
+const RRB_TYPES = ['other', 'PULL', 'RESP', 'PUSH', 'SEQ_REQ', 'SEQ_RESP'] as const;
+
+/** The R0KH-R1KH frames of an Ethernet capture (LINKTYPE_ETHERNET = 1), in order. */
+export function rrbFrames(buf: Buffer): RrbWireFrame[] {
+  return readPcapRecords(buf)
+    .filter((r) => r.linkType === 1 && r.data.length >= 20 && r.data.readUInt16BE(12) === 0x88b7)
+    .map((r) => ({
+      at: r.at, dst: mac(r.data, 0), src: mac(r.data, 6),
+      type: RRB_TYPES[r.data[19]!] ?? 'other', frame: Buffer.from(r.data),
+    }));
+}

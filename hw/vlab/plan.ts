@@ -6,8 +6,12 @@ import type { Scenario } from './scenario.js';
 /** The L2 segment joining the APs' bridges; RADIUS and (later) the KMS sit on it too. */
 export const DS_SUBNET = '10.77.0';
 export const RADIUS_IP = `${DS_SUBNET}.2`;
-/** Reserved for the KMS namespace; the lab's own SSH manager uses it until the KMS exists. */
+/** The KMS namespace's address on the DS; the lab's own SSH manager (ssh steps) runs from there too. */
 export const MANAGER_IP = `${DS_SUBNET}.3`;
+export const KMS_IP = MANAGER_IP;
+/** The KMS namespace's interface on the DS segment (kmsd's distribution.rrb.interface) and its fixed MAC (the APs' r0kh). */
+export const KMS_IFNAME = 'eth0';
+export const KMS_MAC = '02:00:00:77:00:03';
 export const RUN_DIR = '/run/vlab';
 
 export interface ApPlan {
@@ -33,8 +37,20 @@ export interface StationPlan {
   dir: string;
 }
 
+export interface KmsPlan {
+  ns: string;
+  ip: string;
+  ifname: string;
+  mac: string;
+  dir: string;
+  configPath: string;
+  logPath: string;
+  apiPort: number;
+}
+
 export interface Plan {
   radios: number;
+  kms: KmsPlan;
   aps: ApPlan[];
   stations: StationPlan[];
   radiusNs: string;
@@ -72,9 +88,20 @@ export function makePlan(s: Scenario): Plan {
       dir: `${RUN_DIR}/${sta.name}`,
     };
   });
-  return { radios: aps.length + stations.length, aps, stations, radiusNs: 'vlab-radius', managerNs: 'vlab-kms', dsNs: 'vlab-ds' };
+  const kmsDir = `${RUN_DIR}/kms`;
+  const kms: KmsPlan = {
+    ns: 'vlab-kms', ip: KMS_IP, ifname: KMS_IFNAME, mac: KMS_MAC, dir: kmsDir,
+    configPath: `${kmsDir}/kms.yaml`, logPath: `${kmsDir}/kmsd.log`, apiPort: 8900,
+  };
+  return { radios: aps.length + stations.length, kms, aps, stations, radiusNs: 'vlab-radius', managerNs: 'vlab-kms', dsNs: 'vlab-ds' };
 }
 
 export function macsOf(plan: Plan): Record<string, string> {
   return Object.fromEntries([...plan.aps.map((a) => [a.name, a.bssid]), ...plan.stations.map((s) => [s.name, s.mac])]);
+}
+
+/** Replaces {<ap>} (BSSID), {<station>} (MAC) and {kms} (the KMS's MAC on the DS) in a pattern or command. */
+export function fillNames(text: string, plan: Plan): string {
+  const names: Record<string, string> = { ...macsOf(plan), kms: plan.kms.mac };
+  return text.replace(/\{([a-z][a-z0-9]*)\}/g, (whole, n: string) => names[n] ?? whole);
 }

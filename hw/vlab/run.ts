@@ -13,6 +13,7 @@ import { bootGuest } from './qemu.js';
 import { readPcap } from './pcap.js';
 import { analyseRoams, formatRoamTable, type RoamRow } from './roams.js';
 import { checkExpectations } from './expect.js';
+import { kmsTimings, type KmsTimings } from './kms-timings.js';
 import { DEFAULT_TIMEOUT_MS } from './guest/steps.js';
 
 export interface LabRun {
@@ -25,6 +26,8 @@ export interface LabRun {
   failures: string[];
   timings: { imageMs: number; bootToEndMs: number; topologyMs?: number };
   guest?: GuestResult;
+  /** Key distribution timings (scenarios with a kms: section). */
+  kms?: KmsTimings;
 }
 
 export interface RunOptions {
@@ -34,18 +37,22 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
-/** Compiles the project if the guest runner in dist/ is missing or older than its sources. */
+/**
+ * Compiles the project if the guest runner in dist/ is missing or older than its sources. The guest
+ * also runs kmsd and kmsctl from dist/ (KMS scenarios), so daemon/ and adapters/ count as sources too.
+ */
 export function ensureGuestBuild(log: (l: string) => void): void {
   const root = repoRoot();
-  const entry = join(root, 'dist', 'hw', 'vlab', 'guest', 'main.js');
-  const newest = newestMtime(join(root, 'hw', 'vlab'));
-  if (existsSync(entry) && statSync(entry).mtimeMs >= newest) return;
-  log('vlab: compiling (dist/ is older than hw/vlab)');
+  const entries = [join(root, 'dist', 'hw', 'vlab', 'guest', 'main.js'), join(root, 'dist', 'daemon', 'main', 'kmsd.js')];
+  const newest = Math.max(...['hw/vlab', 'daemon', 'adapters'].map((d) => (existsSync(join(root, d)) ? newestMtime(join(root, d)) : 0)));
+  const stale = () => entries.some((e) => !existsSync(e) || statSync(e).mtimeMs < newest);
+  if (!stale()) return;
+  log('vlab: compiling (dist/ is older than hw/vlab, daemon/ or adapters/)');
   const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8' });
-  if (!existsSync(entry) || statSync(entry).mtimeMs < newest) {
-    throw new Error(`tsc did not produce ${entry}:\n${(r.stdout + r.stderr).slice(-3000)}`);
+  if (stale()) {
+    throw new Error(`tsc did not produce ${entries.join(' and ')}:\n${(r.stdout + r.stderr).slice(-3000)}`);
   }
-  if (r.status !== 0) log(`vlab: tsc reported errors outside the lab; the lab's own files compiled:\n${r.stdout.slice(-1500)}`);
+  if (r.status !== 0) log(`vlab: tsc reported errors; it emitted anyway, the lab runs what it produced:\n${r.stdout.slice(-1500)}`);
 }
 
 function newestMtime(dir: string): number {
@@ -66,10 +73,16 @@ function vmTimeoutMs(s: Scenario, scale: number): number {
     if ('wait' in st) return sum + (st.wait.timeoutMs ?? DEFAULT_TIMEOUT_MS.wait);
     if ('ssh' in st) return sum + (st.ssh.timeoutMs ?? DEFAULT_TIMEOUT_MS.ssh);
     if ('sleep' in st) return sum + st.sleep.ms;
-    if ('cli' in st) return sum + 10_000;
+    if ('cli' in st) return sum + 10_000 + (st.cli.timeoutMs ?? 0);
+    if ('kms-start' in st) return sum + (st['kms-start'].timeoutMs ?? 60_000);
+    if ('assert-hostapd-log' in st) return sum + (st['assert-hostapd-log'].timeoutMs ?? DEFAULT_TIMEOUT_MS.wait);
+    if ('assert-kms' in st) return sum + (st['assert-kms'].timeoutMs ?? DEFAULT_TIMEOUT_MS.kms) * 2 + (st['assert-kms'].kmsctl ? 90_000 : 0);
+    if ('inject-rrb' in st) return sum + 30_000;
+    if ('ap-ssh-down' in st || 'ap-ssh-up' in st) return sum + 20_000;
     return sum + 1000;
   }, 0);
-  return Math.round((180_000 + steps) * scale);
+  // kmsd adds kmsctl ap-config per AP and its own start to the topology.
+  return Math.round((180_000 + (s.kms?.enabled ? 120_000 : 0) + steps) * scale);
 }
 
 function stamp(): string {
@@ -89,9 +102,6 @@ export function formatStepFailure(step: StepRecord): string {
 export async function runScenario(nameOrPath: string | Scenario, o: RunOptions = {}): Promise<LabRun> {
   const log = o.log ?? ((l: string) => console.log(l));
   const scenario = typeof nameOrPath === 'string' ? loadScenario(nameOrPath) : nameOrPath;
-  if (scenario.kms?.enabled) {
-    throw new Error(`scenario ${scenario.name}: the kms: section needs the KMS, which the lab cannot start yet; remove it or set enabled: false`);
-  }
   const timeScale = o.timeScale ?? Number(process.env.LAB_TIME_SCALE ?? 1);
   const resultsDir = join(o.resultsRoot ?? join(repoRoot(), 'results', 'vlab'), `${scenario.name}-${stamp()}`);
   mkdirSync(resultsDir, { recursive: true });
@@ -101,13 +111,15 @@ export async function runScenario(nameOrPath: string | Scenario, o: RunOptions =
   ensureGuestBuild(log);
   const imageMs = Date.now() - imageStarted;
 
-  const job: Job = { scenario, imageDir: image.dir, timeScale };
+  const job: Job = { scenario, imageDir: image.dir, timeScale, top: process.env.LAB_TOP === '1' };
   writeFileSync(join(resultsDir, 'job.json'), JSON.stringify(job, null, 2));
   const boot = await bootGuest({
     image,
     script: join(repoRoot(), 'hw', 'vlab', 'guest', 'boot.sh'),
     outDir: resultsDir,
     timeoutMs: vmTimeoutMs(scenario, timeScale),
+    // kmsd and the kmsctl runs add a few hundred MB of node heaps to the guest.
+    memoryMb: scenario.kms?.enabled ? 1536 : 1024,
     onLine: (l) => { if (l.startsWith('vlab')) log(`  ${l}`); },
   });
 
@@ -132,7 +144,17 @@ export async function runScenario(nameOrPath: string | Scenario, o: RunOptions =
     rows = analyseRoams(guest.roams, frames);
     if (guest.ok) failures.push(...checkExpectations(scenario.expect.roams, rows));
   }
-  const table = formatRoamTable(`${scenario.name} (RADIUS delay ${scenario.radius.delayMs} ms each way)`, rows);
+  let table = formatRoamTable(`${scenario.name} (RADIUS delay ${scenario.radius.delayMs} ms each way)`, rows);
+  let kms: KmsTimings | undefined;
+  if (guest && scenario.kms?.enabled) {
+    try {
+      kms = kmsTimings(resultsDir, guest, scenario.aps.map((a) => a.name), scenario.kms.distribution);
+      writeFileSync(join(resultsDir, 'kms-timings.txt'), `${kms.lines.join('\n')}\n`);
+      if (kms.lines.length > 0) table += `\nkey distribution:\n${kms.lines.map((l) => `  ${l}`).join('\n')}`;
+    } catch (e) {
+      log(`vlab: cannot compute KMS timings: ${(e as Error).message}`);
+    }
+  }
   writeFileSync(join(resultsDir, 'roams.txt'), table + '\n');
   writeFileSync(join(resultsDir, 'roams.json'), JSON.stringify(rows, null, 2));
   const ok = failures.length === 0;
@@ -142,5 +164,6 @@ export async function runScenario(nameOrPath: string | Scenario, o: RunOptions =
     ok, scenario, resultsDir, rows, table, failures,
     timings: { imageMs, bootToEndMs: boot.wallMs, topologyMs: guest?.topologyMs },
     guest,
+    kms,
   };
 }

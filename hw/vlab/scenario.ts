@@ -34,6 +34,8 @@ const stationSchema = z.strictObject({
   password: z.string().default('vlab-alice-pw'),
   /** wpa_supplicant key_mgmt; FT-EAP first makes the station use FT when the AP offers it. */
   keyMgmt: z.enum(['WPA-EAP', 'FT-EAP WPA-EAP']).default('WPA-EAP'),
+  /** wpa_supplicant proactive_key_caching (OKC): the station presents a PMKID derived for each new BSSID. */
+  okc: z.boolean().default(false),
 });
 
 const radiusSchema = z.strictObject({
@@ -41,7 +43,12 @@ const radiusSchema = z.strictObject({
   delayMs: z.number().int().min(0).max(500).default(0),
   secret: z.string().default('vlab-radius-secret'),
   users: z
-    .array(z.strictObject({ identity: z.string(), password: z.string() }))
+    .array(z.strictObject({
+      identity: z.string(),
+      password: z.string(),
+      /** RADIUS-assigned VLAN (Tunnel-Type/Medium-Type/Private-Group-Id in the Access-Accept). */
+      vlan: z.number().int().min(1).max(4094).optional(),
+    }))
     .default([{ identity: 'alice', password: 'vlab-alice-pw' }]),
 });
 
@@ -52,6 +59,27 @@ const networkSchema = z.strictObject({
   ft: ftSchema.optional(),
   /** hostapd okc=1 (only effective inside one hostapd process, kept for later KMS scenarios). */
   okc: z.boolean().default(false),
+  /** hostapd dynamic_vlan with a wildcard vlan_file: RADIUS-assigned VLANs get their own AP_VLAN interface and bridge. */
+  dynamicVlan: z.boolean().default(false),
+});
+
+/**
+ * The KMS in the lab: kmsd runs in the vlab-kms namespace on the DS segment. The runner writes its
+ * config (RADIUS clients = the APs, upstream = the lab's FreeRADIUS, distribution: with one entry per
+ * AP) and builds each AP's hostapd config from `kmsctl ap-config <ap> --format hostapd`.
+ */
+const kmsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** false: no distribution: section, the KMS only proxies RADIUS and keeps records. */
+  distribution: z.boolean().default(true),
+  /** Static neighbour lists by AP name (distribution.aps[].neighbors). */
+  neighbors: z.record(z.string(), z.array(name)).default({}),
+  /** How kmsd reaches each AP's hostapd: SSH to its dropbear (pinned host key), or not at all. */
+  control: z.enum(['ssh', 'none']).default('ssh'),
+  keyLifetimeS: z.number().int().min(60).max(65535).default(3600),
+  logLevel: z.enum(['info', 'debug', 'trace']).default('debug'),
+  /** Extra kmsd settings deep-merged over the generated config (objects merge, arrays and values replace). */
+  overrides: z.record(z.string(), z.unknown()).default({}),
 });
 
 const timeoutMs = z.number().int().positive().optional();
@@ -82,9 +110,70 @@ const stepSchema = z.union([
   }),
   z.strictObject({
     /** wpa_cli on a station or hostapd_cli on an AP, e.g. "scan_results" or "raw PMKSA"; output goes to the log. */
-    cli: z.strictObject({ node: name, args: z.string().min(1), expect: z.string().optional() }),
+    cli: z.strictObject({
+      node: name,
+      args: z.string().min(1),
+      expect: z.string().optional(),
+      /** The output must not contain this. */
+      lacks: z.string().optional(),
+      /** Repeat the command (every second) until `expect` shows up, for up to this long. */
+      timeoutMs,
+    }),
   }),
   z.strictObject({ sleep: z.strictObject({ ms: z.number().int().min(0).max(60_000) }) }),
+  // KMS steps (need a kms: section). Patterns and commands may name {<ap>} (BSSID), {<station>} (MAC) and {kms} (the KMS's MAC).
+  /** Kill kmsd (SIGKILL by default: no clean shutdown). */
+  z.strictObject({ 'kms-kill': z.strictObject({ signal: z.enum(['KILL', 'TERM']).default('KILL') }) }),
+  /** Start kmsd again (same config and state) and wait for 'kmsd ready'. */
+  z.strictObject({ 'kms-start': z.strictObject({ timeoutMs }) }),
+  /** Stop an AP's SSH server and every session it serves (the KMS's connection breaks). */
+  z.strictObject({ 'ap-ssh-down': z.strictObject({ ap: name }) }),
+  z.strictObject({ 'ap-ssh-up': z.strictObject({ ap: name }) }),
+  z.strictObject({
+    /** A regex on an AP's hostapd -d log; waits up to timeoutMs for it (or, with absent, checks it is not there). */
+    'assert-hostapd-log': z.strictObject({
+      ap: name,
+      pattern: z.string().min(1),
+      /** start: the whole log; previous: since the previous step began (as wait); step: since this step. */
+      since: z.enum(['start', 'previous', 'step']).default('previous'),
+      absent: z.boolean().default(false),
+      /** At least this many matching lines. */
+      count: z.number().int().min(1).default(1),
+      timeoutMs,
+    }),
+  }),
+  z.strictObject({
+    /** What the KMS knows, through its API (kmsd's own log for `log`). Polled until true or timeoutMs. */
+    'assert-kms': z.strictObject({
+      station: name.optional(),
+      /** Fields of `kmsctl station <mac> --json` that must equal these values (dotted paths allowed). */
+      record: z.record(z.string(), z.unknown()).optional(),
+      /** Placements (GET /v1/stations/<mac>/placements) that must exist. */
+      placements: z.array(z.strictObject({
+        ap: name,
+        kind: z.enum(['ft', 'okc']).optional(),
+        state: z.enum(['placed', 'queued', 'failed', 'withdrawn']).optional(),
+        via: z.enum(['push', 'pull', 'pmksa-add']).optional(),
+      })).optional(),
+      /** A regex on kmsd's log (JSON lines). */
+      log: z.string().optional(),
+      /** A regex on a line of kmsd's /metrics (Prometheus text), e.g. a drop counter with its reason. */
+      metric: z.string().optional(),
+      /** Run `kmsctl --config <lab config> <these args>` once; it must exit 0 (and print `expect`). */
+      kmsctl: z.string().optional(),
+      expect: z.string().optional(),
+      since: z.enum(['start', 'previous', 'step']).default('previous'),
+      absent: z.boolean().default(false),
+      timeoutMs,
+    }),
+  }),
+  z.strictObject({
+    /** Send a bad R0KH-R1KH frame to the KMS from an AP's bridge (the AP's BSSID as source). */
+    'inject-rrb': z.strictObject({
+      from: name,
+      frame: z.enum(['replay-pull', 'wrong-key', 'truncated', 'unknown-r1kh']),
+    }),
+  }),
 ]);
 
 const expectRoamSchema = z.strictObject({
@@ -104,11 +193,8 @@ export const scenarioSchema = z
     radius: radiusSchema.default(radiusSchema.parse({})),
     aps: z.array(apSchema).min(1).max(8),
     stations: z.array(stationSchema).min(1).max(8),
-    /**
-     * Hook for the KMS (a later issue): its own namespace on the DS segment running kmsd. Accepted by the
-     * schema so scenario files can be written now, refused by the runners until the KMS exists.
-     */
-    kms: z.strictObject({ config: z.string(), enabled: z.boolean().default(true) }).optional(),
+    /** kmsd in the lab (see kmsSchema); without it the APs talk to FreeRADIUS directly. */
+    kms: kmsSchema.optional(),
     steps: z.array(stepSchema).min(1),
     expect: z.strictObject({ roams: z.array(expectRoamSchema).default([]) }).default({ roams: [] }),
   })
@@ -126,7 +212,35 @@ export const scenarioSchema = z
       if ('assert' in step && !nodes.has(step.assert.node)) bad(`unknown node ${step.assert.node}`);
       if ('ssh' in step && !aps.has(step.ssh.ap)) bad(`unknown AP ${step.ssh.ap}`);
       if ('cli' in step && !aps.has(step.cli.node) && !stas.has(step.cli.node)) bad(`unknown AP or station ${step.cli.node}`);
+      const kmsStep = kmsStepName(step);
+      if (kmsStep && !s.kms?.enabled) bad(`${kmsStep} needs an enabled kms: section`);
+      if ('ap-ssh-down' in step && !aps.has(step['ap-ssh-down'].ap)) bad(`unknown AP ${step['ap-ssh-down'].ap}`);
+      if ('ap-ssh-up' in step && !aps.has(step['ap-ssh-up'].ap)) bad(`unknown AP ${step['ap-ssh-up'].ap}`);
+      if ('assert-hostapd-log' in step) {
+        if (!aps.has(step['assert-hostapd-log'].ap)) bad(`unknown AP ${step['assert-hostapd-log'].ap}`);
+        try { new RegExp(step['assert-hostapd-log'].pattern); } catch (e) { bad(`bad pattern: ${(e as Error).message}`); }
+      }
+      if ('assert-kms' in step) {
+        const a = step['assert-kms'];
+        if (a.station !== undefined && !stas.has(a.station)) bad(`unknown station ${a.station}`);
+        if ((a.record || a.placements) && a.station === undefined) bad('record and placements need a station');
+        if (!a.record && !a.placements && a.log === undefined && a.kmsctl === undefined && a.metric === undefined) bad('assert-kms needs record, placements, log, metric or kmsctl');
+        if (a.metric !== undefined) { try { new RegExp(a.metric); } catch (e) { bad(`bad metric pattern: ${(e as Error).message}`); } }
+        if (a.expect !== undefined && a.kmsctl === undefined) bad('expect goes with kmsctl');
+        for (const p of a.placements ?? []) if (!aps.has(p.ap)) bad(`unknown AP ${p.ap}`);
+        if (a.log !== undefined) { try { new RegExp(a.log); } catch (e) { bad(`bad log pattern: ${(e as Error).message}`); } }
+      }
+      if ('inject-rrb' in step && !aps.has(step['inject-rrb'].from)) bad(`unknown AP ${step['inject-rrb'].from}`);
     });
+    if (s.kms?.enabled) {
+      for (const [ap, list] of Object.entries(s.kms.neighbors)) {
+        if (!aps.has(ap)) ctx.addIssue({ code: 'custom', path: ['kms', 'neighbors', ap], message: `unknown AP ${ap}` });
+        for (const n of list) {
+          if (!aps.has(n)) ctx.addIssue({ code: 'custom', path: ['kms', 'neighbors', ap], message: `unknown AP ${n}` });
+          if (n === ap) ctx.addIssue({ code: 'custom', path: ['kms', 'neighbors', ap], message: 'an AP is not its own neighbour' });
+        }
+      }
+    }
     if (s.network.keyMgmt.includes('FT') && !s.network.ft) ctx.addIssue({ code: 'custom', path: ['network', 'ft'], message: 'FT-EAP needs an ft: section' });
   });
 
@@ -143,8 +257,31 @@ export function describeStep(step: Step, index: number): string {
     'assert' in step ? `assert log of ${step.assert.node}` :
     'ssh' in step ? `ssh ${step.ssh.ap}: ${step.ssh.run}` :
     'cli' in step ? `${step.cli.node}: cli ${step.cli.args}` :
+    'kms-kill' in step ? `kill kmsd (SIG${step['kms-kill'].signal})` :
+    'kms-start' in step ? 'start kmsd' :
+    'ap-ssh-down' in step ? `SSH of ${step['ap-ssh-down'].ap} down` :
+    'ap-ssh-up' in step ? `SSH of ${step['ap-ssh-up'].ap} up` :
+    'assert-hostapd-log' in step ? `${step['assert-hostapd-log'].ap} log ${step['assert-hostapd-log'].absent ? 'lacks' : 'has'} /${step['assert-hostapd-log'].pattern}/` :
+    'assert-kms' in step ? `KMS knows ${describeKmsAssert(step['assert-kms'])}` :
+    'inject-rrb' in step ? `inject ${step['inject-rrb'].frame} RRB frame from ${step['inject-rrb'].from}` :
     `sleep ${step.sleep.ms} ms`;
   return `step ${index + 1} (${what})`;
+}
+
+/** The name of a step that needs the KMS, or null. */
+export function kmsStepName(step: Step): string | null {
+  for (const k of ['kms-kill', 'kms-start', 'ap-ssh-down', 'ap-ssh-up', 'assert-kms', 'inject-rrb'] as const) if (k in step) return k;
+  return null;
+}
+
+function describeKmsAssert(a: Extract<Step, { 'assert-kms': unknown }>['assert-kms']): string {
+  const parts: string[] = [];
+  if (a.record) parts.push(`record of ${a.station} (${Object.keys(a.record).join(', ')})`);
+  if (a.placements) parts.push(`placements of ${a.station} on ${a.placements.map((p) => p.ap).join(', ')}`);
+  if (a.log !== undefined) parts.push(`${a.absent ? 'no ' : ''}log /${a.log}/`);
+  if (a.kmsctl !== undefined) parts.push(`kmsctl ${a.kmsctl}`);
+  if (a.metric !== undefined) parts.push(`metric /${a.metric}/`);
+  return parts.join('; ');
 }
 
 /** The folder of shipped scenarios, found from this module whether it runs from source or from dist/. */

@@ -1,8 +1,13 @@
 // Scenario files are checked before any VM boots: shipped ones must load, mistakes must be named.
 import { describe, it, expect } from 'vitest';
 import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { loadScenario, parseScenario, scenariosDir } from '../../hw/vlab/scenario.js';
-import { runScenario } from '../../hw/vlab/run.js';
+import { fillNames, makePlan, RADIUS_IP } from '../../hw/vlab/plan.js';
+import { hostapdConf, hostapdVlanFile, kmsdConfigYaml, mergeHostapdConf, radiusUsers } from '../../hw/vlab/configs.js';
+import { sshFingerprint } from '../../hw/vlab/guest/kms.js';
+import { parseConfig } from '../../daemon/config/load.js';
+import { renderHostapd } from '../../daemon/distribution/ap-config.js';
 
 describe('lab scenario files', () => {
   it('every shipped scenario is valid', () => {
@@ -21,8 +26,80 @@ describe('lab scenario files', () => {
     expect(() => parseScenario(bad)).toThrow(/network\.ft: FT-EAP needs an ft: section/);
   });
 
-  it('a kms: section is accepted by the schema but refused by the runner until the KMS exists', async () => {
-    const s = parseScenario('name: x\naps: [{name: ap1}]\nstations: [{name: sta1}]\nkms: {config: kms.yaml}\nsteps: [{sleep: {ms: 1}}]\n');
-    await expect(runScenario(s)).rejects.toThrow(/kms: section needs the KMS/);
+  it('KMS steps need a kms: section, and kms.neighbors must name APs', () => {
+    const noKms = 'name: x\naps: [{name: ap1}]\nstations: [{name: sta1}]\nsteps: [{kms-kill: {}}]\n';
+    expect(() => parseScenario(noKms)).toThrow(/steps\.0: kms-kill needs an enabled kms: section/);
+    const badNeighbour = 'name: x\naps: [{name: ap1}]\nstations: [{name: sta1}]\nkms: {neighbors: {ap1: [ap9]}}\nsteps: [{sleep: {ms: 1}}]\n';
+    expect(() => parseScenario(badNeighbour)).toThrow(/kms\.neighbors\.ap1: unknown AP ap9/);
+    const badPattern = 'name: x\naps: [{name: ap1}]\nstations: [{name: sta1}]\nkms: {}\nsteps: [{assert-hostapd-log: {ap: ap1, pattern: "(("}}]\n';
+    expect(() => parseScenario(badPattern)).toThrow(/steps\.0: bad pattern/);
+  });
+
+  it('names in patterns become MAC addresses: {ap}, {station} and {kms}', () => {
+    const s = parseScenario('name: x\naps: [{name: ap1}, {name: ap2}]\nstations: [{name: sta1}]\nkms: {}\nsteps: [{sleep: {ms: 1}}]\n');
+    const plan = makePlan(s);
+    expect(fillNames('from {ap2} to {kms} for {sta1}, not {ctrlDir}', plan))
+      .toBe('from 02:00:00:00:01:00 to 02:00:00:77:00:03 for 02:00:00:00:02:00, not {ctrlDir}');
+  });
+});
+
+describe('the KMS in the lab: generated configs', () => {
+  const s = loadScenario('kms-ft');
+  const plan = makePlan(s);
+  const inputs = {
+    stateDir: '/run/vlab/kms/state', masterKeyFile: '/run/vlab/kms/master-key', apiToken: 't'.repeat(32),
+    apSecrets: Object.fromEntries(plan.aps.map((a) => [a.name, { radius: `vlab-${a.name}-secret`, rrbKey: 'ab'.repeat(32) }])),
+    hostKeys: Object.fromEntries(plan.aps.map((a) => [a.name, `SHA256:${'A'.repeat(43)}`])),
+    clientKeyPath: '/x/ssh/client',
+  };
+
+  it('kmsd accepts the config the lab writes for it (its own schema)', () => {
+    const cfg = parseConfig(kmsdConfigYaml(s, plan, inputs, RADIUS_IP), 'lab kms.yaml');
+    expect(cfg.radius.clients.map((c) => [c.name, c.address])).toEqual([['ap1', '10.77.0.11'], ['ap2', '10.77.0.12'], ['ap3', '10.77.0.13'], ['ap4', '10.77.0.14']]);
+    expect(cfg.radius.upstreams[0]).toMatchObject({ address: RADIUS_IP, secret: s.radius.secret });
+    const d = cfg.distribution!;
+    expect(d).toMatchObject({ ssid: 'vlab-enterprise', mobilityDomain: 'a1b2', kmsRadiusAddress: '10.77.0.3', rrb: { interface: 'eth0' } });
+    expect(d.aps.find((a) => a.name === 'ap1')).toMatchObject({
+      nasIdentifier: 'ap1.vlab', neighbors: ['ap2', 'ap3'], bsses: [{ ifname: 'wlan0', bssid: '02:00:00:00:00:00' }],
+      control: { kind: 'ssh', host: '10.77.0.11', ctrlDir: '/run/vlab/ap1/hostapd' },
+    });
+    expect(d.aps.find((a) => a.name === 'ap4')!.neighbors).toEqual([]);
+  });
+
+  it('each AP\'s hostapd.conf is the lab\'s with `kmsctl ap-config` merged over it', () => {
+    const ap = plan.aps[1]!;
+    const base = hostapdConf(s, plan, ap, { ifname: ap.ifname, bridge: 'br-lan', ctrlDir: ap.ctrlDir, ownIp: ap.ip, radiusIp: plan.kms.ip, radiusSecret: 'lab', vlanFile: '/v' });
+    const kms = renderHostapd({
+      distribution: parseConfig(kmsdConfigYaml(s, plan, inputs, RADIUS_IP)).distribution!,
+      ap: parseConfig(kmsdConfigYaml(s, plan, inputs, RADIUS_IP)).distribution!.aps[1]!,
+      radiusSecret: 'vlab-ap2-secret', rrbKeyHex: 'ab'.repeat(32), kmsMac: plan.kms.mac, authPort: 1812, acctPort: 1813,
+    });
+    const conf = mergeHostapdConf(base, `${kms}ft_iface=br-lan\n`, 'kms');
+    const values = (key: string) => conf.split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1));
+    expect(values('interface')).toEqual(['wlan1']);
+    expect(values('ctrl_interface')).toEqual(['/run/vlab/ap2/hostapd']);
+    expect(values('auth_server_addr')).toEqual(['10.77.0.3']);
+    expect(values('auth_server_shared_secret')).toEqual(['vlab-ap2-secret']);
+    expect(values('pmk_r1_push')).toEqual(['0']);
+    expect(values('r0kh')).toEqual([`02:00:00:77:00:03 * ${'ab'.repeat(32)}`]);
+    expect(values('r1kh')).toEqual([]);
+    expect(values('vlan_file')).toEqual(['/v']);
+    expect(values('ft_iface')).toEqual([]);
+    expect(conf).toMatch(/# ft_iface=br-lan: dropped/);
+  });
+
+  it('pins host keys by the fingerprint ssh-keygen -lf prints', () => {
+    // Compared with ssh-keygen itself where it is installed (the lab's build needs it anyway).
+    const pub = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOjXr9nb9V9XN1kh7rJtUb3o0M1z5XojEKpqWtqYsUvp lab';
+    expect(sshFingerprint(pub)).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    const keygen = spawnSync('ssh-keygen', ['-lf', '/dev/stdin'], { input: pub, encoding: 'utf8' });
+    if (keygen.status === 0) expect(keygen.stdout.split(' ')[1]).toBe(sshFingerprint(pub));
+  });
+
+  it('the RADIUS users file carries a VLAN as RFC 3580 tunnel attributes', () => {
+    expect(radiusUsers([{ identity: 'alice', password: 'pw', vlan: 100 }])).toBe(
+      '"alice" Cleartext-Password := "pw"\n\tTunnel-Type = VLAN,\n\tTunnel-Medium-Type = IEEE-802,\n\tTunnel-Private-Group-Id = "100"\n',
+    );
+    expect(hostapdVlanFile('wlan0', [100, 100])).toBe('100\twlan0.100\n*\twlan0.#\n');
   });
 });

@@ -1,7 +1,7 @@
 // Running programs inside the guest: short commands whose output we need, and daemons we keep until
 // the end of the run. Every daemon is remembered by PID so teardown stops exactly what we started.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
 
 export interface RunResult { code: number | null; stdout: string; stderr: string }
 
@@ -51,9 +51,39 @@ export class Daemons {
     return child;
   }
 
+  /** The latest process started under this name. */
+  private latest(name: string): ChildProcess | undefined {
+    for (let i = this.children.length - 1; i >= 0; i--) if (this.children[i]!.name === name) return this.children[i]!.child;
+    return undefined;
+  }
+
   exited(name: string): boolean {
-    const entry = this.children.find((c) => c.name === name);
-    return entry ? entry.child.exitCode !== null || entry.child.signalCode !== null : true;
+    const child = this.latest(name);
+    return child ? child.exitCode !== null || child.signalCode !== null : true;
+  }
+
+  pid(name: string): number | undefined {
+    const child = this.latest(name);
+    return child && !this.exited(name) ? child.pid : undefined;
+  }
+
+  /**
+   * Stops the latest process of that name and, first, every process below it (found by parent PID in
+   * /proc: only what it started, e.g. dropbear's per-connection children and their shells).
+   */
+  async stop(name: string, signal: NodeJS.Signals = 'SIGTERM', graceMs = 3000): Promise<void> {
+    const child = this.latest(name);
+    if (!child || child.pid === undefined || this.exited(name)) return;
+    for (const pid of descendants(child.pid).reverse()) {
+      try { process.kill(pid, signal === 'SIGTERM' ? 'SIGKILL' : signal); } catch { /* already gone */ }
+    }
+    const done = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    await Promise.race([done, sleep(graceMs)]);
+    if (!this.exited(name)) {
+      child.kill('SIGKILL');
+      await Promise.race([done, sleep(graceMs)]);
+    }
   }
 
   /** SIGTERM in reverse start order, then SIGKILL whatever is left after graceMs. */
@@ -65,6 +95,28 @@ export class Daemons {
     await Promise.race([Promise.all(done), timeout]);
     for (const c of alive) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
   }
+}
+
+/** PIDs of every process below `pid`, nearest first (parent links read from /proc/<pid>/stat). */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch { /* exited meanwhile */ }
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const kids = children.get(queue.shift()!) ?? [];
+    out.push(...kids);
+    queue.push(...kids);
+  }
+  return out;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,11 +1,11 @@
 // The daemons' log files are the lab's event source: hostapd and wpa_supplicant run with -t, so each
 // line carries the guest wall-clock time it was written, the same clock as the pcap. Waiting for an
 // event means reading the new part of a log until a line matches.
-import { readFileSync, statSync, existsSync } from 'node:fs';
+import { statSync, existsSync, openSync, fstatSync, readSync, closeSync } from 'node:fs';
 import { until } from './exec.js';
 
 /** Lines that tell the story of a connection in hostapd, wpa_supplicant and FreeRADIUS logs. */
-const EVENT = /CTRL-EVENT-|AP-STA-|EAPOL-4WAY|WPA: Key negotiation|Trying to (authenticate|associate)|Associated with|FT: (Found|Did not find|Send|Received PMK)|Login (OK|incorrect)|Auth: |RADIUS: No response|AP-ENABLED|AP-DISABLED/;
+const EVENT = /CTRL-EVENT-|AP-STA-|EAPOL-4WAY|WPA: Key negotiation|Trying to (authenticate|associate)|Associated with|FT: (Found|Did not find|Send|Received PMK|PMK-R1 (push|pull))|Login (OK|incorrect)|Auth: |RADIUS: No response|AP-ENABLED|AP-DISABLED|"level":(40|50|60)|"msg":"(station learned|kmsd ready|answered PULL|PULL answered|key placement)/;
 /** Words of trouble, and debug chatter that contains them without meaning it. */
 const TROUBLE = /fail|error|reject|denied|timed out|invalid|mismatch|could not|unable|refus/i;
 const NOISE = /decision=FAIL|not support|Ignored event|SSL_connect:error in|fail=0|errors=0/;
@@ -15,7 +15,14 @@ export interface LogLine { text: string; at?: number }
 /** "1764110000.123456: wlan0: CTRL-EVENT-CONNECTED ..." → ms since the epoch. */
 export function lineTime(line: string): number | undefined {
   const m = /^(\d{9,11})\.(\d{6}): /.exec(line);
-  return m ? Number(m[1]) * 1000 + Number(m[2]) / 1000 : undefined;
+  if (m) return Number(m[1]) * 1000 + Number(m[2]) / 1000;
+  // kmsd (pino) writes JSON lines with "time":"<ISO 8601>".
+  const j = /"time":"(\d{4}-\d\d-\d\dT[^"]+)"/.exec(line);
+  if (j) {
+    const t = Date.parse(j[1]!);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
 }
 
 export class Logs {
@@ -42,8 +49,25 @@ export class Logs {
   linesSince(name: string, offset = 0): LogLine[] {
     const p = this.path(name);
     if (!existsSync(p)) return [];
-    const text = readFileSync(p).subarray(offset).toString('utf8');
-    return text.split('\n').filter((t) => t.length > 0).map((t) => ({ text: t, at: lineTime(t) }));
+    // Read only from the offset: waits poll these logs several times a second, and a hostapd -d log
+    // grows to megabytes; re-reading it whole each time costs the (emulated) CPU the daemons need.
+    const fd = openSync(p, 'r');
+    let buf: Buffer;
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= offset) return [];
+      buf = Buffer.alloc(size - offset);
+      let got = 0;
+      while (got < buf.length) {
+        const n = readSync(fd, buf, got, buf.length - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      buf = buf.subarray(0, got);
+    } finally {
+      closeSync(fd);
+    }
+    return buf.toString('utf8').split('\n').filter((t) => t.length > 0).map((t) => ({ text: t, at: lineTime(t) }));
   }
 
   find(name: string, offset: number, match: (line: string) => boolean): LogLine | undefined {

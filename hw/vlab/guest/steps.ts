@@ -22,10 +22,33 @@ export interface Target {
   sshAp(ap: string, command: string, timeoutMs: number): Promise<RunResult>;
   /** Values for {ctrlDir}, {ifname} and {bssid} in ssh commands. */
   apPlaceholders(ap: string): Record<string, string>;
+  /** Replaces {<ap>}, {<station>} and {kms} by MAC addresses (labs that know them). */
+  fillNames?(text: string): string;
+  /** The KMS, in labs that run one (the virtual lab with a kms: section). */
+  kms?: KmsTarget;
+  /** Stopping and starting an AP's SSH server (the virtual lab). */
+  apSsh?: { down(ap: string): Promise<void>; up(ap: string): Promise<void> };
+}
+
+export interface KmsTarget {
+  /** Log name of kmsd's log in `logs`. */
+  logName: string;
+  kill(signal: 'KILL' | 'TERM'): Promise<void>;
+  start(timeoutMs: number): Promise<void>;
+  /** GET /v1/stations/<mac> (what `kmsctl station <mac> --json` prints); null when the KMS has no record. */
+  station(mac: string): Promise<Record<string, unknown> | null>;
+  /** kmsd's Prometheus text (GET /metrics). */
+  metrics(): Promise<string>;
+  /** kmsctl with the lab's kmsd config; exit code and output. */
+  kmsctl(args: string[]): Promise<{ code: number | null; output: string }>;
+  /** GET /v1/stations/<mac>/placements (or null when the KMS does not serve it). */
+  placements(mac: string): Promise<Record<string, unknown>[] | null>;
+  /** Sends one bad R0KH-R1KH frame to the KMS from the AP's bridge; returns what was sent. */
+  injectRrb(fromAp: string, frame: string): Promise<string>;
 }
 
 /** Default timeouts: four times the slowest quiet timing measured for each kind of step, or more. */
-export const DEFAULT_TIMEOUT_MS = { join: 40_000, roam: 25_000, wait: 20_000, ssh: 60_000 } as const;
+export const DEFAULT_TIMEOUT_MS = { join: 40_000, roam: 25_000, wait: 20_000, ssh: 60_000, kms: 60_000 } as const;
 
 export class StepFailure extends Error {
   constructor(message: string, readonly logNames: string[]) { super(message); }
@@ -91,16 +114,141 @@ export class StepRunner {
       return;
     }
     if ('cli' in step) {
-      const { node, args, expect } = step.cli;
+      const { node } = step.cli;
+      const args = this.fill(step.cli.args);
+      const expect = step.cli.expect === undefined ? undefined : this.fill(step.cli.expect);
+      const lacks = step.cli.lacks === undefined ? undefined : this.fill(step.cli.lacks);
       const argv = args.split(/\s+/);
       const isAp = this.s.aps.some((a) => a.name === node);
-      const out = isAp ? await this.hostapdCli(node, ...argv) : await this.wpaCli(node, ...argv);
-      console.log(`vlab: ${node}> ${args}\n${out.trimEnd().split('\n').map((l) => `vlab:   ${l}`).join('\n')}`);
+      const once = async () => {
+        const out = isAp ? await this.hostapdCli(node, ...argv) : await this.wpaCli(node, ...argv);
+        console.log(`vlab: ${node}> ${args}\n${out.trimEnd().split('\n').map((l) => `vlab:   ${l}`).join('\n')}`);
+        return out;
+      };
+      let out = await once();
+      if (expect !== undefined && !out.includes(expect) && step.cli.timeoutMs !== undefined) {
+        const deadline = Date.now() + this.t(step.cli.timeoutMs, 0);
+        while (!out.includes(expect) && Date.now() < deadline) {
+          await sleep(1000);
+          out = await once();
+        }
+      }
       if (expect !== undefined && !out.includes(expect)) throw new StepFailure(`'${args}' on ${node} printed no '${expect}'`, [node]);
+      if (lacks !== undefined && out.includes(lacks)) throw new StepFailure(`'${args}' on ${node} printed '${lacks}'`, [node]);
+      return;
+    }
+    if ('kms-kill' in step) return this.kms().kill(step['kms-kill'].signal);
+    if ('kms-start' in step) return this.kms().start(this.t(step['kms-start'].timeoutMs, 60_000));
+    if ('ap-ssh-down' in step) return this.apSsh().down(step['ap-ssh-down'].ap);
+    if ('ap-ssh-up' in step) return this.apSsh().up(step['ap-ssh-up'].ap);
+    if ('assert-hostapd-log' in step) {
+      const a = step['assert-hostapd-log'];
+      return this.assertLog(a.ap, this.fill(a.pattern), this.from(a.since, a.ap, marks), a.absent, a.count, this.t(a.timeoutMs, DEFAULT_TIMEOUT_MS.wait));
+    }
+    if ('assert-kms' in step) return this.assertKms(step['assert-kms'], marks);
+    if ('inject-rrb' in step) {
+      const out = await this.kms().injectRrb(step['inject-rrb'].from, step['inject-rrb'].frame);
+      console.log(`vlab: inject-rrb: ${out.trim()}`);
       return;
     }
     if ('ssh' in step) return this.ssh(step.ssh.ap, step.ssh.run, step.ssh.expect, this.t(step.ssh.timeoutMs, DEFAULT_TIMEOUT_MS.ssh));
     await sleep(step.sleep.ms);
+  }
+
+  private fill(text: string): string {
+    return this.w.fillNames ? this.w.fillNames(text) : text;
+  }
+
+  private kms(): KmsTarget {
+    if (!this.w.kms) throw new StepFailure('this lab runs no KMS (the scenario needs an enabled kms: section, and the virtual lab)', []);
+    return this.w.kms;
+  }
+
+  private apSsh(): NonNullable<Target['apSsh']> {
+    if (!this.w.apSsh) throw new StepFailure('this lab cannot stop and start AP SSH servers', []);
+    return this.w.apSsh;
+  }
+
+  private from(since: 'start' | 'previous' | 'step', log: string, marks: Record<string, number>): number {
+    return since === 'start' ? 0 : since === 'previous' ? this.previousMarks[log] ?? 0 : marks[log] ?? 0;
+  }
+
+  /** Waits for `count` lines matching `pattern` in a log (or checks there is none, with absent). */
+  private async assertLog(log: string, pattern: string, from: number, absent: boolean, count: number, timeoutMs: number): Promise<void> {
+    const re = new RegExp(pattern);
+    const matching = () => this.w.logs.linesSince(log, from).filter((l) => re.test(l.text));
+    if (absent) {
+      const hit = matching()[0];
+      if (hit) throw new StepFailure(`the ${log} log has /${pattern}/: ${hit.text}`, [log]);
+      return;
+    }
+    let hits: ReturnType<typeof matching> = [];
+    try {
+      await until(`${count} line(s) matching /${pattern}/ in the ${log} log`, timeoutMs, async () => {
+        hits = matching();
+        return hits.length >= count ? true : undefined;
+      }, 200);
+    } catch (e) {
+      throw new StepFailure(`${(e as Error).message}${hits.length > 0 ? ` (found ${hits.length})` : ''}`, [log]);
+    }
+    for (const h of hits.slice(0, 3)) console.log(`vlab: ${log}: ${h.text.slice(0, 300)}`);
+  }
+
+  private async assertKms(a: Extract<Step, { 'assert-kms': unknown }>['assert-kms'], marks: Record<string, number>): Promise<void> {
+    const kms = this.kms();
+    const timeoutMs = this.t(a.timeoutMs, DEFAULT_TIMEOUT_MS.kms);
+    if (a.kmsctl !== undefined) {
+      const args = this.fill(a.kmsctl);
+      const r = await kms.kmsctl(args.split(/\s+/));
+      console.log(`vlab: kmsctl ${args} (exit ${r.code})\n${r.output.trimEnd().split('\n').slice(0, 40).map((l) => `vlab:   ${l}`).join('\n')}`);
+      if (r.code !== 0) throw new StepFailure(`kmsctl ${args} exited ${r.code}: ${r.output.trim()}`, [kms.logName]);
+      const expect = a.expect === undefined ? undefined : this.fill(a.expect);
+      if (expect !== undefined && !r.output.includes(expect)) throw new StepFailure(`kmsctl ${args} printed no '${expect}'`, [kms.logName]);
+    }
+    if (a.log !== undefined) {
+      await this.assertLog(kms.logName, this.fill(a.log), this.from(a.since, kms.logName, marks), a.absent, 1, timeoutMs);
+    }
+    if (!a.record && !a.placements && a.metric === undefined) return;
+    const mac = a.station === undefined ? '' : this.sta(a.station).mac;
+    let last: string[] = [];
+    const check = async (): Promise<true | undefined> => {
+      const problems: string[] = [];
+      if (a.metric !== undefined) {
+        const re = new RegExp(this.fill(a.metric), 'm');
+        const text = await kms.metrics();
+        const hit = text.split('\n').find((l) => re.test(l));
+        if (!hit) problems.push(`no /metrics line matches /${a.metric}/ (${text.split('\n').filter((l) => l.startsWith('kms_rrb_frames_total')).join('; ').slice(0, 600)})`);
+        else console.log(`vlab: metric: ${hit}`);
+      }
+      if (a.record) {
+        const record = await kms.station(mac);
+        if (!record) problems.push(`the KMS has no record of ${a.station} (${mac})`);
+        else {
+          for (const [path, want] of Object.entries(a.record)) {
+            const got = path.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), record);
+            if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`record.${path} is ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+          }
+        }
+      }
+      if (a.placements) {
+        const ps = await kms.placements(mac);
+        if (!ps) problems.push('the KMS serves no placements');
+        else {
+          for (const e of a.placements) {
+            const found = ps.some((p) => p.ap === e.ap && (e.kind === undefined || p.kind === e.kind) && (e.state === undefined || p.state === e.state) && (e.via === undefined || p.via === e.via));
+            if (!found) problems.push(`no placement ${JSON.stringify(e)} (has: ${ps.map((p) => `${p.ap}/${p.kind}/${p.state}/${p.via}`).join(', ') || 'none'})`);
+          }
+          console.log(`vlab: placements of ${a.station}: ${ps.map((p) => `${p.ap}/${p.kind}/${p.state}/${p.via}`).join(', ') || 'none'}`);
+        }
+      }
+      last = problems;
+      return problems.length === 0 ? true : undefined;
+    };
+    try {
+      await until(`the KMS's view${a.station ? ` of ${a.station}` : ''}`, timeoutMs, check, 1000);
+    } catch (e) {
+      throw new StepFailure(`${(e as Error).message}: ${last.join('; ')}`, [kms.logName]);
+    }
   }
 
   private async expectLine(log: string, from: number, what: string, match: (l: string) => boolean, timeoutMs: number, explain: string[]) {
@@ -175,6 +323,7 @@ export class StepRunner {
   private async ssh(apName: string, command: string, expect: string | undefined, timeoutMs: number): Promise<void> {
     // Placeholders let one scenario name AP-specific paths that differ between the lab and real APs.
     for (const [key, value] of Object.entries(this.w.apPlaceholders(apName))) command = command.replaceAll(`{${key}}`, value);
+    command = this.fill(command);
     const r = await this.w.sshAp(apName, command, timeoutMs);
     const out = `${r.stdout}${r.stderr}`.trim();
     console.log(`vlab: ssh ${apName}: ${out.split('\n').slice(0, 6).join(' | ')}`);

@@ -10,9 +10,10 @@ import { mkdirSync, writeFileSync, readFileSync, cpSync, rmSync, chmodSync, chow
 import { join } from 'node:path';
 import type { Scenario } from '../scenario.js';
 import { DS_SUBNET, MANAGER_IP, RADIUS_IP, RUN_DIR, type Plan } from '../plan.js';
-import { hostapdConf, wpaSupplicantConf, radiusClientsConf, radiusUsers, radiusEapModule } from '../configs.js';
+import { hostapdConf, wpaSupplicantConf, radiusClientsConf, radiusUsers, radiusEapModule, hostapdVlanFile, mergeHostapdConf } from '../configs.js';
 import { Daemons, must, run, sh, inNs, until } from './exec.js';
 import { Logs } from './logs.js';
+import { apConfigs, prepareKms, type KmsHandle } from './kms.js';
 
 export interface World {
   plan: Plan;
@@ -21,11 +22,22 @@ export interface World {
   capturePath: string;
   knownHostsPath: string;
   clientKeyPath: string;
+  /** kmsd, when the scenario has an enabled kms: section. */
+  kms?: KmsHandle;
+  /** (Re)starts an AP's dropbear with its pinned host key. */
+  startSsh(ap: string): void;
+  /** R0KH-R1KH frames on the DS bridge (ethertype 0x88B7), when the KMS runs. */
+  dsCapturePath?: string;
 }
 
 export interface TopologyOptions {
   imageDir: string;
   timeScale: number;
+  /** Log `top -b` every 3 s to top.log. */
+  top?: boolean;
+  /** The caller's, so that it can stop and collect them even when building fails half-way. */
+  daemons?: Daemons;
+  logs?: Logs;
 }
 
 const T = (ms: number, o: TopologyOptions) => Math.round(ms * o.timeScale);
@@ -47,8 +59,13 @@ async function joinDs(plan: Plan, ns: string, localName: string, dsName: string)
 export async function buildWorld(s: Scenario, plan: Plan, o: TopologyOptions): Promise<World> {
   const started = Date.now();
   const phase = (what: string) => console.log(`vlab: topology: ${what} at +${Date.now() - started} ms`);
-  const daemons = new Daemons();
-  const logs = new Logs();
+  const daemons = o.daemons ?? new Daemons();
+  const logs = o.logs ?? new Logs();
+  const startSsh = (name: string) => {
+    const ap = plan.aps.find((a) => a.name === name);
+    if (!ap) throw new Error(`no AP named ${name}`);
+    daemons.start(`${ap.name}-ssh`, inNs(ap.ns, ['dropbear', '-F', '-E', '-s', '-r', join(o.imageDir, 'ssh', `ap${ap.index + 1}.hostkey`), '-p', `${ap.ip}:22`, '-P', join(ap.dir, 'dropbear.pid')]), join(ap.dir, 'dropbear.log'));
+  };
   mkdirSync(RUN_DIR, { recursive: true });
 
   await must(['modprobe', 'mac80211_hwsim', `radios=${plan.radios}`]);
@@ -65,6 +82,10 @@ export async function buildWorld(s: Scenario, plan: Plan, o: TopologyOptions): P
   daemons.start('tcpdump', ['tcpdump', '-i', 'hwsim0', '-n', '-U', '--immediate-mode', '-Z', 'root', '-w', capturePath], tcpdumpLog);
   logs.add('tcpdump', tcpdumpLog);
 
+  if (o.top) {
+    daemons.start('top', ['top', '-b', '-d', '3', '-w', '200'], join(RUN_DIR, 'top.log'));
+    logs.add('top', join(RUN_DIR, 'top.log'));
+  }
   phase('radios and capture');
   // Distribution system: one bridge all APs, RADIUS and the KMS seat join.
   await must(['ip', 'netns', 'add', plan.dsNs]);
@@ -87,13 +108,35 @@ ip -n ${plan.radiusNs} link set eth0 up`);
   logs.add('radius', radiusLog);
 
   phase('RADIUS started');
-  // The KMS seat on the DS; until the KMS exists it is where the lab's SSH manager runs from.
+  // The KMS's namespace on the DS (kmsd when the scenario has one; the lab's SSH manager in any case).
+  // Its MAC is fixed so that the APs' r0kh lines and the captures name it the same way every run.
   await must(['ip', 'netns', 'add', plan.managerNs]);
-  await joinDs(plan, plan.managerNs, 'eth0', 'kms');
+  await joinDs(plan, plan.managerNs, plan.kms.ifname, 'kms');
   await sh(`ip -n ${plan.managerNs} link set lo up
-ip -n ${plan.managerNs} addr add ${MANAGER_IP}/24 dev eth0
-ip -n ${plan.managerNs} link set eth0 up`);
+ip -n ${plan.managerNs} link set ${plan.kms.ifname} address ${plan.kms.mac}
+ip -n ${plan.managerNs} addr add ${MANAGER_IP}/24 dev ${plan.kms.ifname}
+ip -n ${plan.managerNs} link set ${plan.kms.ifname} up`);
   const ssh = setUpSshTrust(plan, o.imageDir);
+
+  let kms: KmsHandle | undefined;
+  let kmsApConfigs: Promise<Map<string, string>> = Promise.resolve(new Map());
+  let kmsReady: Promise<void> | undefined;
+  let dsCapturePath: string | undefined;
+  if (s.kms?.enabled) {
+    kms = prepareKms(s, plan, o.imageDir, daemons, logs);
+    // Node starts slowly under TCG (seconds, mostly reading modules over 9p): kmsctl ap-config for every
+    // AP and kmsd itself start now and overlap with building the namespaces. kmsd's SSH transports retry
+    // until the APs' dropbear (started below, before hostapd) listens.
+    if (s.kms.distribution) kmsApConfigs = apConfigs(kms, plan, T(90_000, o));
+    kmsApConfigs.catch(() => undefined);
+    kmsReady = kms.start(T(90_000, o));
+    kmsReady.catch(() => undefined);
+    // Every R0KH-R1KH frame on the DS, for the record and for inject-rrb's replays.
+    dsCapturePath = join(RUN_DIR, 'ds-rrb.pcap');
+    const dsLog = join(RUN_DIR, 'tcpdump-ds.log');
+    daemons.start('tcpdump-ds', inNs(plan.dsNs, ['tcpdump', '-i', 'ds', '-n', '-U', '--immediate-mode', '-Z', 'root', '-w', dsCapturePath, 'ether', 'proto', '0x88b7']), dsLog);
+    logs.add('tcpdump-ds', dsLog);
+  }
 
   // Radios move into their namespaces before anything uses them.
   for (const node of [...plan.aps, ...plan.stations]) {
@@ -109,20 +152,33 @@ ip -n ${plan.managerNs} link set eth0 up`);
 ip -n ${ap.ns} link set ds0 master br-lan up
 ip -n ${ap.ns} addr add ${ap.ip}/24 dev br-lan
 ip -n ${ap.ns} link set br-lan up`);
+    logs.add(`${ap.name}-ssh`, join(ap.dir, 'dropbear.log'));
+    startSsh(ap.name);
+  }
+  phase('AP bridges and SSH servers up');
+  const kmsApConfig = await kmsApConfigs;
+  if (kmsApConfig.size > 0) phase('kmsctl ap-config done for every AP');
+
+  for (const ap of plan.aps) {
     const spec = s.aps[ap.index]!;
     if (spec.txPowerDbm !== undefined) {
       await must(inNs(ap.ns, ['iw', 'dev', ap.ifname, 'set', 'txpower', 'fixed', String(spec.txPowerDbm * 100)]));
     }
     const conf = join(ap.dir, 'hostapd.conf');
-    writeFileSync(conf, hostapdConf(s, plan, ap, { ifname: ap.ifname, bridge: 'br-lan', ctrlDir: ap.ctrlDir, ownIp: ap.ip, radiusIp: RADIUS_IP }));
+    let vlanFile: string | undefined;
+    if (s.network.dynamicVlan) {
+      vlanFile = join(ap.dir, 'hostapd.vlan');
+      writeFileSync(vlanFile, hostapdVlanFile(ap.ifname, s.radius.users.flatMap((u) => (u.vlan === undefined ? [] : [u.vlan]))));
+    }
+    // With a KMS but no distribution: section (no `kmsctl ap-config`), the lab points the AP at the KMS itself.
+    const viaKms = s.kms?.enabled ? { radiusIp: plan.kms.ip, radiusSecret: kms!.apRadiusSecret(ap.name), accounting: true } : { radiusIp: RADIUS_IP };
+    const base = hostapdConf(s, plan, ap, { ifname: ap.ifname, bridge: 'br-lan', ctrlDir: ap.ctrlDir, ownIp: ap.ip, vlanFile, ...viaKms });
+    const fromKms = kmsApConfig.get(ap.name);
+    writeFileSync(conf, fromKms ? mergeHostapdConf(base, fromKms, `from kmsctl ap-config ${ap.name} --format hostapd (replaces the lab's lines for the same options)`) : base);
     const log = join(ap.dir, 'hostapd.log');
     daemons.start(ap.name, inNs(ap.ns, ['hostapd', '-d', '-t', '-f', log, conf]), join(ap.dir, 'hostapd.out'));
     logs.add(ap.name, log);
     logs.add(`${ap.name}-out`, join(ap.dir, 'hostapd.out'));
-
-    const sshLog = join(ap.dir, 'dropbear.log');
-    daemons.start(`${ap.name}-ssh`, inNs(ap.ns, ['dropbear', '-F', '-E', '-s', '-r', join(o.imageDir, 'ssh', `ap${ap.index + 1}.hostkey`), '-p', `${ap.ip}:22`, '-P', join(ap.dir, 'dropbear.pid')]), sshLog);
-    logs.add(`${ap.name}-ssh`, sshLog);
   }
   phase('APs started');
   for (const ap of plan.aps) {
@@ -156,9 +212,24 @@ ip -n ${ap.ns} link set br-lan up`);
     return logs.find('radius', 0, (l) => l.includes('Ready to process requests')) ? true : undefined;
   });
   await until('tcpdump to listen on hwsim0', T(10_000, o), async () => (logs.find('tcpdump', 0, (l) => l.includes('listening on')) ? true : undefined));
-
+  if (dsCapturePath) await until('tcpdump to listen on the DS', T(10_000, o), async () => (logs.find('tcpdump-ds', 0, (l) => l.includes('listening on')) ? true : undefined));
   phase('RADIUS and capture ready');
-  return { plan, daemons, logs, capturePath, ...ssh };
+  if (kmsReady) {
+    await kmsReady;
+    phase('kmsd ready');
+    if (s.kms?.distribution && s.kms.control === 'ssh') {
+      // Placements over SSH (PMKSA_ADD) and hostapd events need kmsd's control channel to every AP.
+      for (const ap of plan.aps) {
+        const re = new RegExp(`"ap":"${ap.name}".*"msg":"AP control channel up"`);
+        await until(`kmsd's SSH control channel to ${ap.name}`, T(60_000, o), async () => {
+          if (daemons.exited('kms')) throw new Error(`kmsd exited: ${logs.evidence('kms', 0, 8).join(' | ')}`);
+          return logs.find('kms', 0, (l) => re.test(l)) ? true : undefined;
+        }, 250);
+      }
+      phase('kmsd has an SSH control channel to every AP');
+    }
+  }
+  return { plan, daemons, logs, capturePath, ...ssh, kms, startSsh, dsCapturePath };
 }
 
 /** A private raddb in the guest's tmpfs: Debian's tree plus our clients, users, EAP module and certs. */
@@ -176,7 +247,7 @@ async function startRadius(s: Scenario, plan: Plan, o: TopologyOptions, daemons:
   rmSync(join(raddb, 'mods-config', 'files', 'authorize'), { force: true });
   writeFileSync(join(raddb, 'mods-config', 'files', 'authorize'), radiusUsers(s.radius.users));
   rmSync(join(raddb, 'mods-enabled', 'eap'), { force: true });
-  writeFileSync(join(raddb, 'mods-enabled', 'eap'), radiusEapModule(certDir));
+  writeFileSync(join(raddb, 'mods-enabled', 'eap'), radiusEapModule(certDir, s.radius.users.some((u) => u.vlan !== undefined)));
   // FreeRADIUS drops to user freerad: it must be able to read its tree, and write its run dir.
   const freerad = await must(['id', '-u', 'freerad']).then((x) => Number(x.trim()));
   const freeradGroup = await must(['id', '-g', 'freerad']).then((x) => Number(x.trim()));
@@ -193,6 +264,12 @@ async function startRadius(s: Scenario, plan: Plan, o: TopologyOptions, daemons:
 
 /** The manager's key is authorised on every AP; each AP's host key is pinned in known_hosts. */
 function setUpSshTrust(plan: Plan, imageDir: string): { knownHostsPath: string; clientKeyPath: string } {
+  // The guest runs on the host's root (read-only 9p under a tmpfs overlay): root's login shell there is
+  // bash with the host's ~/.bashrc (pyenv init…), which bash reads for every SSH command and which costs
+  // seconds of emulated CPU each time. OpenWrt APs give root ash; the lab's APs get /bin/sh (dash).
+  // Only the guest's copy of /etc/passwd changes.
+  const passwd = readFileSync('/etc/passwd', 'utf8');
+  writeFileSync('/etc/passwd', passwd.replace(/^(root:[^:]*:0:0:[^:]*:[^:]*:).*$/m, '$1/bin/sh'));
   mkdirSync('/root/.ssh', { recursive: true, mode: 0o700 });
   chmodSync('/root/.ssh', 0o700);
   writeFileSync('/root/.ssh/authorized_keys', readFileSync(join(imageDir, 'ssh', 'client.pub')), { mode: 0o600 });

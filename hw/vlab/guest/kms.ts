@@ -1,0 +1,108 @@
+// The KMS in the lab guest: kmsd in the vlab-kms namespace on the DS segment, exactly as an operator
+// would run it next to real APs. The runner writes its config (the APs as RADIUS clients with their own
+// secrets, the lab's FreeRADIUS as upstream, a distribution: section with one entry per AP: BSSID,
+// 256-bit rrbKey, SSH control with the AP's pinned host key, static neighbours), asks
+// `kmsctl ap-config <ap> --format hostapd` for each AP's lines, and starts, kills and restarts kmsd.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Scenario } from '../scenario.js';
+import type { Plan } from '../plan.js';
+import { RADIUS_IP } from '../plan.js';
+import { kmsdConfigYaml } from '../configs.js';
+import { repoRoot } from '../image.js';
+import type { Daemons, RunResult } from './exec.js';
+import { inNs, run } from './exec.js';
+import type { Logs } from './logs.js';
+
+/** `SHA256:<base64 without padding>` of an OpenSSH public key line, as `ssh-keygen -lf` prints it. */
+export function sshFingerprint(pubLine: string): string {
+  const blob = pubLine.trim().split(/\s+/)[1];
+  if (!blob) throw new Error(`not an OpenSSH public key line: ${pubLine}`);
+  return `SHA256:${createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64').replace(/=+$/, '')}`;
+}
+
+export interface KmsHandle {
+  /** The kmsd config file (for kmsctl --config). */
+  configPath: string;
+  /** The RADIUS secret this AP shares with the KMS. */
+  apRadiusSecret(ap: string): string;
+  /** Starts kmsd and waits for its 'kmsd ready' line (or its exit). */
+  start(timeoutMs: number): Promise<void>;
+  kill(signal: 'KILL' | 'TERM'): Promise<void>;
+  running(): boolean;
+  /** `kmsctl --config … <args>` in the KMS namespace. */
+  kmsctl(args: string[], timeoutMs?: number): Promise<RunResult>;
+  /** GET on kmsd's API from the KMS namespace; resolves with the HTTP status and the body text. */
+  api(path: string, timeoutMs?: number): Promise<{ status: number; text: string }>;
+  /** Runs a node script of the lab (dist/hw/vlab/guest/<script>.js) in a namespace. */
+  node(ns: string, script: string, args: string[], timeoutMs?: number): Promise<RunResult>;
+}
+
+const READY = '"msg":"kmsd ready"';
+
+export function kmsdArgv(configPath: string): string[] {
+  return [process.execPath, join(repoRoot(), 'dist', 'daemon', 'main', 'kmsd.js'), '--config', configPath];
+}
+
+/** Writes kmsd's config and secrets under plan.kms.dir; returns the handle (kmsd is not started yet). */
+export function prepareKms(s: Scenario, plan: Plan, imageDir: string, daemons: Daemons, logs: Logs): KmsHandle {
+  const k = plan.kms;
+  mkdirSync(k.dir, { recursive: true, mode: 0o700 });
+  const masterKeyFile = join(k.dir, 'master-key');
+  writeFileSync(masterKeyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  const apiToken = randomBytes(16).toString('hex');
+  const apSecrets = Object.fromEntries(plan.aps.map((ap) => [ap.name, { radius: `vlab-${ap.name}-secret`, rrbKey: randomBytes(32).toString('hex') }]));
+  const hostKeys = Object.fromEntries(plan.aps.map((ap) => [ap.name, sshFingerprint(readFileSync(join(imageDir, 'ssh', `ap${ap.index + 1}.hostkey.pub`), 'utf8'))]));
+  writeFileSync(k.configPath, kmsdConfigYaml(s, plan, {
+    stateDir: join(k.dir, 'state'), masterKeyFile, apiToken, apSecrets, hostKeys, clientKeyPath: join(imageDir, 'ssh', 'client'),
+  }, RADIUS_IP), { mode: 0o600 });
+  writeFileSync(k.logPath, '');
+  logs.add('kms', k.logPath);
+  const distScript = (name: string) => join(repoRoot(), 'dist', 'hw', 'vlab', 'guest', `${name}.js`);
+  const kmsctlPath = join(repoRoot(), 'dist', 'daemon', 'cli', 'kmsctl.js');
+
+  const handle: KmsHandle = {
+    configPath: k.configPath,
+    apRadiusSecret: (ap) => apSecrets[ap]!.radius,
+    async start(timeoutMs) {
+      if (handle.running()) throw new Error('kmsd is already running');
+      const from = logs.mark('kms');
+      daemons.start('kms', inNs(k.ns, kmsdArgv(k.configPath)), k.logPath);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (logs.find('kms', from, (l) => l.includes(READY))) return;
+        if (daemons.exited('kms')) throw new Error(`kmsd exited before it was ready: ${logs.evidence('kms', from, 8).join(' | ')}`);
+        if (Date.now() > deadline) throw new Error(`kmsd was not ready within ${timeoutMs} ms: ${logs.evidence('kms', from, 8).join(' | ')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async kill(signal) {
+      if (!handle.running()) throw new Error('kmsd is not running');
+      await daemons.stop('kms', `SIG${signal}`);
+    },
+    running: () => !daemons.exited('kms'),
+    kmsctl: (args, timeoutMs = 30_000) => run(inNs(k.ns, [process.execPath, kmsctlPath, '--config', k.configPath, ...args]), timeoutMs),
+    async api(path, timeoutMs = 30_000) {
+      const r = await run(inNs(k.ns, ['env', `KMS_TOKEN=${apiToken}`, process.execPath, distScript('kms-api'), `http://127.0.0.1:${k.apiPort}${path}`]), timeoutMs);
+      if (r.code !== 0) throw new Error(`GET ${path}: ${(r.stderr || r.stdout).trim()}`);
+      const nl = r.stdout.indexOf('\n');
+      return { status: Number(r.stdout.slice(0, nl)), text: r.stdout.slice(nl + 1) };
+    },
+    node: (ns, script, args, timeoutMs = 30_000) => run(inNs(ns, [process.execPath, distScript(script), ...args]), timeoutMs),
+  };
+  return handle;
+}
+
+/** `kmsctl ap-config <ap> --format hostapd` for every AP, in parallel (each is a node start under TCG). */
+export async function apConfigs(kms: KmsHandle, plan: Plan, timeoutMs: number): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  await Promise.all(plan.aps.map(async (ap) => {
+    const r = await kms.kmsctl(['ap-config', ap.name, '--format', 'hostapd'], timeoutMs);
+    if (r.code !== 0 || !r.stdout.includes('auth_server_addr=')) {
+      throw new Error(`kmsctl ap-config ${ap.name} --format hostapd failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+    }
+    out.set(ap.name, r.stdout);
+  }));
+  return out;
+}

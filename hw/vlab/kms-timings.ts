@@ -1,0 +1,113 @@
+// What the KMS's key distribution cost in time, read from one run's logs and its DS capture (all stamped
+// by the guest's one clock): for each station the KMS learned (its Access-Accept went through kmsd),
+// how long until each neighbour AP had stored the pushed PMK-R1 (hostapd -d "FT: PMK-R1 push -
+// expires_in=…", i.e. after hostapd's SEQ_REQ/SEQ_RESP exchange with the KMS), and for each PULL how
+// long the AP waited for the KMS's answer. Plus the R0KH-R1KH frames on the DS by type.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GuestResult } from './job.js';
+import { lineTime } from './guest/logs.js';
+import { rrbFrames } from './pcap.js';
+
+interface Stamped { at: number; text: string }
+
+function lines(resultsDir: string, rel: string | undefined): Stamped[] {
+  if (!rel) return [];
+  const p = join(resultsDir, rel);
+  if (!existsSync(p)) return [];
+  // Continuation lines (hexdumps) carry no stamp: they get their first line's.
+  let last: number | undefined;
+  return readFileSync(p, 'utf8').split('\n').flatMap((text) => {
+    last = lineTime(text) ?? last;
+    return last === undefined ? [] : [{ at: last, text }];
+  });
+}
+
+export interface KmsTimings {
+  /** One line per fact, for the report. */
+  lines: string[];
+  /** ms from kmsd's 'station learned' to each AP storing the pushed PMK-R1, by station then AP. */
+  pushStoredMs: Record<string, Record<string, number>>;
+  /** ms from an AP's PULL request to its storing the answer, by AP. */
+  pullMs: Record<string, number>;
+  rrbFrames: Record<string, number>;
+}
+
+export function kmsTimings(resultsDir: string, guest: GuestResult, apNames: string[], distribution = true): KmsTimings {
+  const out: KmsTimings = { lines: [], pushStoredMs: {}, pullMs: {}, rrbFrames: {} };
+  const kms = lines(resultsDir, guest.logs.kms);
+  const macToName = new Map(Object.entries(guest.macs).map(([n, m]) => [m, n]));
+  const apLogs = new Map(apNames.map((n) => [n, lines(resultsDir, guest.logs[n])]));
+
+  const ready = kms.filter((l) => l.text.includes('"msg":"kmsd ready"'));
+  if (ready.length > 0) out.lines.push(`kmsd ready ${ready.length}x (starts: ${ready.map((r) => new Date(r.at).toISOString().slice(11, 23)).join(', ')})`);
+
+  const learned = kms.filter((l) => l.text.includes('"msg":"station learned"'));
+  for (const [i, l] of learned.entries()) {
+    const sta = /"sta":"([0-9a-f:]{17})"/.exec(l.text)?.[1];
+    if (!sta) continue;
+    const staName = macToName.get(sta) ?? sta;
+    const until = learned[i + 1]?.at ?? Number.POSITIVE_INFINITY;
+    const stored: Record<string, number> = {};
+    for (const [ap, log] of apLogs) {
+      // The S1KH-ID line precedes the stored line of the same PUSH.
+      for (let k = 0; k < log.length; k++) {
+        const line = log[k]!;
+        if (line.at < l.at || line.at >= until || !line.text.includes(`FT: S1KH-ID=${sta}`)) continue;
+        const storedLine = log.slice(k, k + 40).find((x) => x.text.includes('FT: PMK-R1 push - expires_in='));
+        if (storedLine && stored[ap] === undefined) stored[ap] = storedLine.at - l.at;
+      }
+    }
+    const key = `${staName}#${i + 1}`;
+    out.pushStoredMs[key] = stored;
+    // OKC: a PMKSA_ADD arriving on the control interface, then hostapd's "RSN: added PMKSA cache entry".
+    const okc: Record<string, number[]> = {};
+    for (const [ap, log] of apLogs) {
+      for (let k = 0; k < log.length; k++) {
+        const line = log[k]!;
+        if (line.at < l.at || line.at >= until || !line.text.includes('RX ctrl_iface')) continue;
+        const next = log.slice(k + 1, k + 12);
+        if (!next.some((x) => x.text.includes('PMKSA_ADD'))) continue;
+        const added = next.find((x) => x.text.includes(`RSN: added PMKSA cache entry for ${sta}`));
+        if (added) (okc[ap] ??= []).push(added.at - l.at);
+      }
+    }
+    const parts = [
+      ...Object.entries(stored).map(([ap, ms]) => `${ap} +${ms.toFixed(1)} ms`),
+    ];
+    if (!distribution) {
+      out.lines.push(`${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)} (no distribution: section)`);
+      continue;
+    }
+    const okcParts = Object.entries(okc).map(([ap, ms]) => `${ap} ${ms.map((m) => `+${m.toFixed(1)} ms`).join(' and ')}${ms.length > 1 ? ` (${ms.length} PMKSA_ADDs of the same key)` : ''}`);
+    if (parts.length > 0 || (okcParts.length === 0 && distribution)) out.lines.push(`${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)}: pushed PMK-R1 stored by ${parts.length > 0 ? parts.join(', ') : 'no AP'}`);
+    if (okcParts.length > 0) out.lines.push(`${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)}: PMKSA_ADD stored by ${okcParts.join(', ')}`);
+  }
+  for (const up of kms.filter((x) => x.text.includes('"msg":"AP control channel up"'))) {
+    const ap = /"ap":"([^"]+)"/.exec(up.text)?.[1];
+    const wasDown = ap !== undefined && kms.some((x) => x.at < up.at && x.text.includes(`"ap":"${ap}"`) && x.text.includes('"msg":"AP control channel down"'));
+    if (!ap || !wasDown) continue;
+    const log = apLogs.get(ap) ?? [];
+    const caught = log.find((x) => x.at >= up.at && x.text.includes('RSN: added PMKSA cache entry for'));
+    out.lines.push(`${ap}: control channel back at ${new Date(up.at).toISOString().slice(11, 23)}${caught ? `, queued PMKSA_ADD stored +${(caught.at - up.at).toFixed(1)} ms later` : ', nothing stored after it'}`);
+  }
+
+  for (const [ap, log] of apLogs) {
+    const req = log.find((x) => x.text.includes('FT: Send PMK-R1 pull request'));
+    if (!req) continue;
+    const resp = log.find((x) => x.at >= req.at && x.text.includes('FT: PMK-R1 pull response - expires_in='));
+    if (!resp) {
+      out.lines.push(`${ap} PULLed at ${new Date(req.at).toISOString().slice(11, 23)}: no answer stored`);
+      continue;
+    }
+    out.pullMs[ap] = resp.at - req.at;
+    const pulls = log.filter((x) => x.at <= resp.at && x.at >= req.at && x.text.includes('FT: Send PMK-R1 pull request')).length;
+    out.lines.push(`${ap} PULLed: answer stored after ${(resp.at - req.at).toFixed(1)} ms (${pulls} PULL frame(s) sent, SEQ exchanges included)`);
+  }
+
+  if (guest.dsCapture && existsSync(join(resultsDir, guest.dsCapture))) {
+    for (const f of rrbFrames(readFileSync(join(resultsDir, guest.dsCapture)))) out.rrbFrames[f.type] = (out.rrbFrames[f.type] ?? 0) + 1;
+    out.lines.push(`R0KH-R1KH frames on the DS: ${Object.entries(out.rrbFrames).map(([t, n]) => `${t} ${n}`).join(', ') || 'none'}`);
+  }
+  return out;
+}
