@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { randomOctets } from '../../daemon/common/random-pool.js';
+import { Throttle } from '../../daemon/common/throttle.js';
 import { isIPv6 } from 'node:net';
 import type { StationLearner } from '../../daemon/records/facts.js';
 import { Attr, Code, codeName } from './codes.js';
@@ -71,7 +72,7 @@ export class RadiusProxy {
   private readonly duplicates: DuplicateCache;
   private readonly sockets: Partial<Record<RequestKind, Socket>> = {};
   private inFlight = 0;
-  private readonly dropLog = new LogThrottle(10, 10_000);
+  private readonly dropLog = new Throttle(10, 10_000);
 
   constructor(private readonly opts: RadiusProxyOptions) {
     this.clients = new ClientTable(opts.clients);
@@ -299,19 +300,4 @@ function withoutOurProxyState(attrs: RadiusAttribute[], ours: Buffer): RadiusAtt
     if (a.type === Attr.ProxyState && a.value.equals(ours)) return [...attrs.slice(0, i), ...attrs.slice(i + 1)];
   }
   return attrs;
-}
-
-/** At most `limit` log lines per key per period; the counters still see everything. */
-class LogThrottle {
-  private readonly windows = new Map<string, { start: number; count: number }>();
-  constructor(private readonly limit: number, private readonly periodMs: number) {}
-  allow(key: string): boolean {
-    const now = Date.now();
-    const w = this.windows.get(key);
-    if (!w || now - w.start >= this.periodMs) {
-      this.windows.set(key, { start: now, count: 1 });
-      return true;
-    }
-    return ++w.count <= this.limit;
-  }
 }

@@ -1,5 +1,6 @@
 import type { PmkR1Entry, PmkR1Pusher, PullHandler, PushOutcome, RrbPeer } from '../../daemon/distribution/ports.js';
-import { parseMac } from '../../daemon/common/mac.js';
+import { bytesToMac, parseMac } from '../../daemon/common/mac.js';
+import { Throttle } from '../../daemon/common/throttle.js';
 import { PacketType, decodeFrame, encodeFrame, isMulticastMac, type PacketTypeNumber } from './frame.js';
 import { openL2Socket, type L2Transport } from './l2-socket.js';
 import { buildMessage, decryptEnvelope, parseEnvelope, parsePlaintext, type RrbMessage, type RrbSession } from './messages.js';
@@ -40,6 +41,8 @@ export interface RrbEndpointOptions {
 
 const TYPE_NAME: Record<PacketTypeNumber, string> = { 1: 'PULL', 2: 'RESP', 3: 'PUSH', 4: 'SEQ_REQ', 5: 'SEQ_RESP' };
 const noLog: RrbLogger = { debug() {}, info() {}, warn() {}, error() {} };
+const QUIET_DROPS = new Set(['own-frame', 'not-for-us', 'multicast-src', 'seq-resp-bad-nonce', 'seq-req-timeout']);
+
 
 /** The session TLVs of a PMK-R1 entry; throws RangeError on values the wire cannot carry. */
 export function sessionOf(e: PmkR1Entry): RrbSession {
@@ -57,6 +60,7 @@ export function sessionOf(e: PmkR1Entry): RrbSession {
 export class RrbEndpoint implements PmkR1Pusher {
   readonly mac: string;
   private readonly tx: SeqSender;
+  private readonly dropLog = new Throttle(10, 10_000);
   /** Deferred PULLs, kept as whole frames so a replay goes through the same checks. */
   private readonly rx: SeqReceiver<Buffer>;
   private readonly observer: RrbObserver;
@@ -141,14 +145,23 @@ export class RrbEndpoint implements PmkR1Pusher {
     try {
       this.handle(frame, noDefer);
     } catch (err) {
-      const reason = err instanceof RrbDecodeError ? err.reason : 'internal-error';
-      if (reason === 'internal-error') this.log.error({ err: (err as Error).message }, 'RRB frame handling failed');
-      this.emit('drop', reason);
+      if (!(err instanceof RrbDecodeError)) {
+        this.log.error({ err: (err as Error).message }, 'RRB frame handling failed');
+        this.emit('drop', 'internal-error');
+        return;
+      }
+      this.drop(err.reason, { src: frame.length >= 12 ? bytesToMac(frame.subarray(6, 12)) : null });
     }
   }
 
+  /**
+   * Every drop is counted; the ones that point at a misconfigured or hostile sender (wrong key,
+   * replay, unknown R1KH, malformed) are also logged at warn, at most 10 per reason per 10 s.
+   * Frames simply not meant for us, or stale SEQ answers, stay at debug.
+   */
   private drop(reason: string, detail: object = {}): void {
-    this.log.debug({ reason, ...detail }, 'RRB frame dropped');
+    const quiet = QUIET_DROPS.has(reason) || !this.dropLog.allow(reason);
+    this.log[quiet ? 'debug' : 'warn']({ reason, ...detail }, 'RRB frame dropped');
     this.emit('drop', reason);
   }
 

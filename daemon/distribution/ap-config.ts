@@ -56,7 +56,9 @@ export function renderHostapd(i: ApConfigInputs): string {
     'rrm_neighbor_report=1',
     'rrm_beacon_report=1',
     'bss_transition=1',
-    '# RADIUS-assigned VLANs (also carried in pushed PMK-R1s)',
+    '# RADIUS-assigned VLANs (also carried in pushed PMK-R1s). hostapd applies a pushed VLAN only if it',
+    '# knows it: list every VLAN in a vlan_file (e.g. "100 wlan0.100") with vlan_bridge=, so the',
+    '# interfaces exist from the start; creating one during an FT authentication can miss the roam.',
     'dynamic_vlan=1',
   ].join('\n'));
   return `${blocks.join('\n\n')}\n`;

@@ -41,6 +41,9 @@ export class KeyDistributor {
   /** Per station, its placements by placementKey: every lookup is about one station. */
   private readonly placements = new Map<string, Map<string, Placement>>();
   private readonly repush = new Map<string, NodeJS.Timeout>();
+  /** Placements being attempted right now: two primings of one station (Accept, then accounting or
+   *  AP-STA-CONNECTED) overlap, and the second must not place the same key again. */
+  private readonly inFlight = new Set<string>();
   private readonly queues = new Map<string, RetryQueue<QueuedIntent>>();
   private readonly now: () => number;
 
@@ -164,15 +167,23 @@ export class KeyDistributor {
       // hostapd refuses a PUSH whose R0KH-ID is its own nas_identifier: the AP where the station
       // authenticated still holds the PMK-R0 and derives PMK-R1s for its BSSes itself.
       if (i.kind === 'ft' && this.d.topology.ap(i.bss.ap)?.nasIdentifier === record.ap.nasIdentifier) return false;
-      const p = this.placements.get(record.staMac)?.get(placementKey({ staMac: record.staMac, bssid: i.bss.bssid, kind: i.kind, keyName: i.keyName }));
+      const key = placementKey({ staMac: record.staMac, bssid: i.bss.bssid, kind: i.kind, keyName: i.keyName });
+      if (this.inFlight.has(key)) return false;
+      const p = this.placements.get(record.staMac)?.get(key);
       return !(p && (p.state === 'placed' || p.state === 'queued') && p.expiresAt - marginMs > now);
     });
-    const results = await Promise.all(todo.map(async (i) => {
-      const p = await this.attempt(record.staMac, i, 1);
-      if (p.state === 'queued') this.enqueue(record.staMac, i, p);
-      return p;
-    }));
-    this.record(results);
+    const reserved = todo.map((i) => placementKey({ staMac: record.staMac, bssid: i.bss.bssid, kind: i.kind, keyName: i.keyName }));
+    for (const k of reserved) this.inFlight.add(k);
+    try {
+      const results = await Promise.all(todo.map(async (i) => {
+        const p = await this.attempt(record.staMac, i, 1);
+        if (p.state === 'queued') this.enqueue(record.staMac, i, p);
+        return p;
+      }));
+      this.record(results);
+    } finally {
+      for (const k of reserved) this.inFlight.delete(k);
+    }
     this.d.observer?.primed((performance.now() - started) / 1000, todo.length);
     if (todo.length > 0) this.scheduleRepush(record.staMac);
   }
@@ -204,6 +215,7 @@ export class KeyDistributor {
 
   private ok(p: Placement): Placement {
     this.d.observer?.placed(p.kind, p.via);
+    this.d.logger.info({ sta: p.staMac, ap: p.ap, bssid: p.bssid, kind: p.kind, via: p.via, keyName: p.keyName, attempt: p.attempts }, 'key placed');
     return p;
   }
 

@@ -101,6 +101,14 @@ describe('KeyDistributor', () => {
     expect(pusher.pushes).toHaveLength(2);
   });
 
+  it('overlapping primings of one station (Accept, then AP-STA-CONNECTED) place each key once', async () => {
+    await table.onAccessAccept(facts());
+    const d = make();
+    const rec = table.get(STA)!;
+    await Promise.all([d.onStationLearned(rec), d.onStationLearned(rec), d.onStationMoved({ ...rec, currentAp: { ...rec.ap, since: 0 } })]);
+    expect(pusher.pushes).toHaveLength(2);
+  });
+
   it('a roam primes the new AP\'s neighbours', async () => {
     await table.onAccessAccept(facts());
     const d = make();
