@@ -7,6 +7,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { expectAnalyzerAgrees } from './roam-crosscheck.js';
 import { runScenario, type LabRun } from '../../hw/vlab/run.js';
 import { loadScenario } from '../../hw/vlab/scenario.js';
 import { repoRoot } from '../../hw/vlab/image.js';
@@ -48,6 +49,7 @@ describe('the KMS in the virtual lab', () => {
   it('1-3, 7: FT keys pushed to neighbours before the roam, PULL for a non-neighbour, VLAN kept, bad frames dropped', async () => {
     const r = await run('kms-ft');
     expectPass(r);
+    await expectAnalyzerAgrees(r);
     expect(r.rows).toHaveLength(2);
     expect(r.rows[0]).toMatchObject({ from: 'ap1', to: 'ap2', method: 'ft', eapFrames: 0, eapolKeyFrames: 0 });
     expect(r.rows[1]).toMatchObject({ from: 'ap2', to: 'ap4', method: 'ft', eapFrames: 0, eapolKeyFrames: 0 });
@@ -57,12 +59,14 @@ describe('the KMS in the virtual lab', () => {
   it('4, 6: OKC keys by PMKSA_ADD over SSH; an AP whose SSH was down catches up', async () => {
     const r = await run('kms-okc');
     expectPass(r);
+    await expectAnalyzerAgrees(r);
     expect(r.rows.map((x) => [x.to, x.method, x.eapFrames])).toEqual([['ap2', 'pmksa', 0], ['ap3', 'pmksa', 0]]);
   }, 10 * MINUTE);
 
   it('5: placed keys survive a KMS crash; after a restart the next join is distributed again', async () => {
     const r = await run('kms-restart');
     expectPass(r);
+    await expectAnalyzerAgrees(r);
     expect(r.rows.map((x) => [x.station, x.to, x.method, x.eapFrames])).toEqual([
       ['sta1', 'ap2', 'ft', 0], ['sta1', 'ap3', 'ft', 0], ['sta2', 'ap2', 'ft', 0],
     ]);

@@ -3,6 +3,7 @@
 // Nothing here involves the KMS: these are the numbers a KMS must beat.
 import { describe, it, expect, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { expectAnalyzerAgrees } from './roam-crosscheck.js';
 import { runScenario, type LabRun } from '../../hw/vlab/run.js';
 import { loadScenario } from '../../hw/vlab/scenario.js';
 
@@ -43,6 +44,7 @@ describe('virtual lab baselines (no KMS)', () => {
   it('2: roam AP1→AP2 without key sharing runs full EAP', async () => {
     const r = await run('roam-full-eap');
     expectPass(r);
+    await expectAnalyzerAgrees(r);
     expect(r.rows).toHaveLength(1);
     expect(r.rows[0]).toMatchObject({ from: 'ap1', to: 'ap2', method: 'full-eap' });
     expect(r.rows[0]!.eapFrames).toBeGreaterThanOrEqual(8);
@@ -53,6 +55,7 @@ describe('virtual lab baselines (no KMS)', () => {
   it('3: hostapd FT (r0kh/r1kh, pmk_r1_push=1) roams with 0 EAP frames', async () => {
     const r = await run('roam-ft');
     expectPass(r);
+    await expectAnalyzerAgrees(r);
     expect(r.rows).toHaveLength(1);
     expect(r.rows[0]).toMatchObject({ from: 'ap1', to: 'ap2', method: 'ft', eapFrames: 0 });
     expect(r.rows[0]!.captureMs).toBeGreaterThan(0);
