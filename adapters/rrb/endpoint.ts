@@ -187,7 +187,15 @@ export class RrbEndpoint implements PmkR1Pusher {
     switch (msg.type) {
       case PacketType.SEQ_REQ:
         // Our sequence state towards this AP (for this R0KH-ID), echoing its nonce and IDs.
+        const answeringOurPush = this.tx.knows(peer);
         this.send(f.src, { type: PacketType.SEQ_RESP, nonce: msg.nonce, seq: this.tx.next(peer), r0khId: msg.r0khId, r1khId: msg.r1khId }, key);
+        // An AP that asks without having had a PUSH from us is about to PULL. Asking back now,
+        // instead of when the PULL arrives, saves one round trip of a roam-time PULL (the station
+        // waits in its FT authentication meanwhile).
+        if (!answeringOurPush && this.rx.unknown(peer)) {
+          const nonce = this.rx.prime(peer);
+          if (nonce) this.send(f.src, { type: PacketType.SEQ_REQ, nonce, r0khId: msg.r0khId, r1khId: msg.r1khId }, key);
+        }
         return;
       case PacketType.SEQ_RESP: {
         const r = this.rx.onSeqResp(peer, msg.nonce, msg.seq);
@@ -198,10 +206,10 @@ export class RrbEndpoint implements PmkR1Pusher {
       }
       case PacketType.PULL: {
         if (seq?.verdict === 'defer') {
-          const nonce = this.rx.defer(peer, Buffer.from(buf));
-          if (!nonce) return this.drop('queue-full', { src: f.src });
+          const deferred = this.rx.defer(peer, Buffer.from(buf));
+          if (!deferred) return this.drop('queue-full', { src: f.src });
           this.emit('defer', seq.reason);
-          this.send(f.src, { type: PacketType.SEQ_REQ, nonce, r0khId: msg.r0khId, r1khId: msg.r1khId }, key);
+          if (deferred.ask) this.send(f.src, { type: PacketType.SEQ_REQ, nonce: deferred.nonce, r0khId: msg.r0khId, r1khId: msg.r1khId }, key);
           return;
         }
         this.rx.accept(peer, msg.seq);

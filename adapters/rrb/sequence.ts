@@ -41,6 +41,11 @@ export class SeqSender {
   private readonly state = new Map<string, { dom: number; seq: number }>();
   constructor(private readonly clock: Clock = monotonicClock, private readonly random32: () => number = randomU32) {}
 
+  /** We have sent this peer something (a PUSH, a SEQ_RESP) before. */
+  knows(peer: string): boolean {
+    return this.state.has(peer);
+  }
+
   next(peer: string): RrbSeq {
     let s = this.state.get(peer);
     if (!s) {
@@ -58,7 +63,8 @@ export type SeqCheck =
   | { verdict: 'drop'; reason: 'seq-too-old' | 'seq-duplicate' | 'seq-unknown-no-defer' }
   | { verdict: 'defer'; reason: 'seq-unknown-peer' | 'seq-dom-changed' | 'seq-ts-skew' | 'seq-out-of-window' };
 
-interface Pending<T> { nonce: Buffer; at: number; item: T }
+/** A SEQ_REQ we sent, with the frame it holds back (null when we asked ahead of any frame). */
+interface Pending<T> { nonce: Buffer; at: number; item: T | null }
 interface RxState<T> {
   /** 0 = no state yet (dom always has its low bit set). */
   dom: number;
@@ -116,15 +122,42 @@ export class SeqReceiver<T> {
   }
 
   /**
-   * Queue an authenticated frame that check() deferred; the caller sends a SEQ_REQ with the
-   * returned nonce. null when the peer's queue is full (the frame is dropped).
+   * Queue an authenticated frame that check() deferred; when `ask`, the caller sends a SEQ_REQ
+   * with the returned nonce. null when the peer's queue is full (the frame is dropped).
    */
-  defer(peer: string, item: T): Buffer | null {
+  defer(peer: string, item: T): { nonce: Buffer; ask: boolean } | null {
     const s = this.get(peer);
     this.expire(s);
     if (s.queue.length >= MAX_QUEUE) return null;
+    const now = this.clock.nowS();
+    // A SEQ_REQ sent less than a second ago is still on its way: wait for its answer instead of
+    // asking again (an AP retransmitting its PULL would otherwise draw a SEQ_REQ per copy).
+    const recent = s.queue.find((p) => now - p.at < 1);
+    if (recent) {
+      s.queue.push({ nonce: recent.nonce, at: recent.at, item });
+      return { nonce: recent.nonce, ask: false };
+    }
     const nonce = this.nonce();
-    s.queue.push({ nonce, at: this.clock.nowS(), item });
+    s.queue.push({ nonce, at: now, item });
+    return { nonce, ask: true };
+  }
+
+  /** Nothing is known of the peer's sequence yet: a frame from it would be deferred. */
+  unknown(peer: string): boolean {
+    const s = this.state.get(peer);
+    return !s || s.last.length === 0;
+  }
+
+  /**
+   * Ask ahead: a nonce for a SEQ_REQ sent before any frame of the peer needs deferring (when the
+   * peer has just asked us, a PULL is about to follow). null if a request is already outstanding.
+   */
+  prime(peer: string): Buffer | null {
+    const s = this.get(peer);
+    this.expire(s);
+    if (s.queue.length > 0) return null;
+    const nonce = this.nonce();
+    s.queue.push({ nonce, at: this.clock.nowS(), item: null });
     return nonce;
   }
 
@@ -146,7 +179,7 @@ export class SeqReceiver<T> {
       s.last = [diff(seq.seq, BACKLOG + s.queue.length), seq.seq];
       s.offset = this.clock.nowS() - seq.ts;
     }
-    const replay = s.queue.map((p) => p.item);
+    const replay = s.queue.flatMap((p) => (p.item === null ? [] : [p.item]));
     s.queue = [];
     return { ok: true, replay };
   }
@@ -162,7 +195,7 @@ export class SeqReceiver<T> {
     const now = this.clock.nowS();
     const old = s.queue.filter((p) => now - p.at > SEQ_TIMEOUT_S);
     if (old.length > 0) s.queue = s.queue.filter((p) => now - p.at <= SEQ_TIMEOUT_S);
-    return old.map((p) => p.item);
+    return old.flatMap((p) => (p.item === null ? [] : [p.item]));
   }
 
   /** Queued frames for a peer (for tests and metrics). */

@@ -31,18 +31,42 @@ describe('SeqReceiver', () => {
   function synced(seq = 1000, dom = 7, ts = 100) {
     const clock = new FakeClock();
     const rx = new SeqReceiver<string>(clock, nonces);
-    const nonce = rx.defer(P, 'first')!;
+    const nonce = rx.defer(P, 'first')!.nonce;
     const r = rx.onSeqResp(P, nonce, { dom, seq, ts });
     expect(r).toEqual({ ok: true, replay: ['first'] });
     return { clock, rx };
   }
+
+  it('frames deferred within a second share one SEQ_REQ; later ones ask again', () => {
+    const clock = new FakeClock();
+    const rx = new SeqReceiver<string>(clock, nonces);
+    const first = rx.defer(P, 'a')!;
+    expect(first.ask).toBe(true);
+    const second = rx.defer(P, 'b')!;
+    expect(second).toEqual({ nonce: first.nonce, ask: false });
+    clock.t += 1.5;
+    const third = rx.defer(P, 'c')!;
+    expect(third.ask).toBe(true);
+    expect(third.nonce.equals(first.nonce)).toBe(false);
+  });
+
+  it('asking ahead (prime) syncs a peer before its first frame needs deferring', () => {
+    const clock = new FakeClock();
+    const rx = new SeqReceiver<string>(clock, nonces);
+    expect(rx.unknown(P)).toBe(true);
+    const nonce = rx.prime(P)!;
+    expect(rx.prime(P)).toBeNull(); // one outstanding request at a time
+    expect(rx.onSeqResp(P, nonce, { dom: 7, seq: 1000, ts: 100 })).toEqual({ ok: true, replay: [] });
+    expect(rx.unknown(P)).toBe(false);
+    expect(rx.check(P, { dom: 7, seq: 1001, ts: 100 })).toEqual({ verdict: 'ok' });
+  });
 
   it('an unknown peer is deferred, a SEQ_RESP with the nonce sets the state and replays the queue', () => {
     const clock = new FakeClock();
     const rx = new SeqReceiver<string>(clock, nonces);
     expect(rx.check(P, { dom: 7, seq: 990, ts: 100 })).toEqual({ verdict: 'defer', reason: 'seq-unknown-peer' });
     expect(rx.check(P, { dom: 7, seq: 990, ts: 100 }, true)).toEqual({ verdict: 'drop', reason: 'seq-unknown-no-defer' });
-    const n1 = rx.defer(P, 'a')!;
+    const n1 = rx.defer(P, 'a')!.nonce;
     rx.defer(P, 'b');
     expect(rx.queued(P)).toBe(2);
     expect(rx.onSeqResp(P, Buffer.alloc(16, 0xee), { dom: 7, seq: 1000, ts: 100 })).toEqual({ ok: false, reason: 'seq-resp-bad-nonce' });
@@ -84,7 +108,7 @@ describe('SeqReceiver', () => {
 
   it('a re-sync after a reboot adopts the new dom and numbers', () => {
     const { rx } = synced(1000, 7);
-    const nonce = rx.defer(P, 'after-reboot')!;
+    const nonce = rx.defer(P, 'after-reboot')!.nonce;
     expect(rx.onSeqResp(P, nonce, { dom: 11, seq: 5, ts: 100 })).toEqual({ ok: true, replay: ['after-reboot'] });
     expect(rx.check(P, { dom: 11, seq: 6, ts: 100 }).verdict).toBe('ok');
     expect(rx.check(P, { dom: 7, seq: 1001, ts: 100 }).verdict).toBe('defer');
@@ -92,7 +116,7 @@ describe('SeqReceiver', () => {
 
   it('a SEQ_RESP that fits the current state just advances it', () => {
     const { rx } = synced(1000, 7);
-    const nonce = rx.defer(P, 'x')!;
+    const nonce = rx.defer(P, 'x')!.nonce;
     expect(rx.onSeqResp(P, nonce, { dom: 7, seq: 1003, ts: 100 }).ok).toBe(true);
     expect(rx.check(P, { dom: 7, seq: 1003, ts: 100 }).verdict).toBe('drop');
     expect(rx.check(P, { dom: 7, seq: 1001, ts: 100 }).verdict).toBe('ok');
@@ -101,7 +125,7 @@ describe('SeqReceiver', () => {
   it('the queue holds at most 100; unanswered requests expire after 10 s', () => {
     const clock = new FakeClock();
     const rx = new SeqReceiver<number>(clock, nonces);
-    const first = rx.defer(P, 0)!;
+    const first = rx.defer(P, 0)!.nonce;
     for (let i = 1; i < MAX_QUEUE; i++) expect(rx.defer(P, i)).not.toBeNull();
     expect(rx.defer(P, 100)).toBeNull();
     clock.t += 10;
