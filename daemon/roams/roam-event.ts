@@ -71,12 +71,16 @@ export const START_FRAME: Record<AttemptStart, string> = {
 /** The event for a finished (or failed) attempt. Slow is judged for roams only, not first joins or failures. */
 export function buildRoamEvent(sta: Mac, a: Attempt, endTs: number, endFrame: string, failed: boolean, slowMs: SlowThresholds): RoamEvent {
   const auth = classifyAttempt(a);
-  const method: RoamMethod = failed ? 'failed' : a.from === null ? 'initial' : auth;
+  // A fresh authentication with the BSS the station was already on (a reconnect after a drop or a
+  // re-join) is no roam: it is reported like a first join, so roam counts, slow flags and priming
+  // ignore it. An FT re-association back to the same BSS (after a failed try elsewhere) stays a roam.
+  const rejoin = a.from !== null && a.from === a.target && auth !== 'ft-over-air' && auth !== 'ft-over-ds';
+  const method: RoamMethod = failed ? 'failed' : a.from === null || rejoin ? 'initial' : auth;
   const durationMs = endTs - a.startTs;
   const e: RoamEvent = {
     sta, fromBssid: a.from, toBssid: a.target, method, auth, startTs: a.startTs, endTs, durationMs,
     startFrame: START_FRAME[a.start], endFrame, eapFrames: a.eapFrames, eapolKeyFrames: a.eapolKeyFrames,
-    slow: !failed && a.from !== null && durationMs > slowMs[auth],
+    slow: !failed && method !== 'initial' && durationMs > slowMs[auth],
   };
   const notes = a.from === a.target && !failed ? [...a.notes, 'reassociated with the BSS it was already on'] : a.notes;
   if (notes.length) e.reason = notes.join('; ');

@@ -7,6 +7,7 @@ import { resolve, dirname, join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { neighborsConfigIssues, neighborsSchema } from '../../daemon/config/neighbors-schema.js';
 
 const name = z.string().regex(/^[a-z][a-z0-9]{0,11}$/, 'lower-case letters and digits, starting with a letter, at most 12');
 const hex4 = z.string().regex(/^[0-9a-f]{4}$/, '4 lower-case hex digits');
@@ -78,6 +79,11 @@ const kmsSchema = z.strictObject({
   control: z.enum(['ssh', 'none']).default('ssh'),
   keyLifetimeS: z.number().int().min(60).max(65535).default(3600),
   logLevel: z.enum(['info', 'debug', 'trace']).default('debug'),
+  /**
+   * RF-neighbour discovery: kmsd's `distribution.neighbors` block as it is (daemon/config/neighbors-schema.ts,
+   * checked with kmsd's own schema at load time). The static `neighbors` lists become pinned entries.
+   */
+  discovery: z.record(z.string(), z.unknown()).optional(),
   /** Extra kmsd settings deep-merged over the generated config (objects merge, arrays and values replace). */
   overrides: z.record(z.string(), z.unknown()).default({}),
 });
@@ -159,11 +165,39 @@ const stepSchema = z.union([
       log: z.string().optional(),
       /** A regex on a line of kmsd's /metrics (Prometheus text), e.g. a drop counter with its reason. */
       metric: z.string().optional(),
+      /** An AP's RF-neighbour list as `kmsctl neighbors <ap> --json` (GET /v1/neighbors?ap=) shows it. */
+      neighbors: z.strictObject({
+        ap: name,
+        /** These APs are in its list (in any order). */
+        includes: z.array(name).default([]),
+        /** These are not. */
+        excludes: z.array(name).default([]),
+        /** Exactly these entries are pinned (the static neighbours). */
+        pinned: z.array(name).optional(),
+        /** Each discovered (non-pinned) entry of `includes` has at least this many beacon-report observations. */
+        minObservations: z.number().int().min(0).default(0),
+      }).optional(),
       /** Run `kmsctl --config <lab config> <these args>` once; it must exit 0 (and print `expect`). */
       kmsctl: z.string().optional(),
       expect: z.string().optional(),
       since: z.enum(['start', 'previous', 'step']).default('previous'),
       absent: z.boolean().default(false),
+      timeoutMs,
+    }),
+  }),
+  z.strictObject({
+    /**
+     * The station asks its AP for an 802.11k neighbour report (`wpa_cli neighbor_rep_request`); the
+     * answer (wpa_supplicant's `RRM: New Neighbor Report` hexdump) must list these APs' BSSIDs.
+     */
+    'neighbor-report': z.strictObject({
+      station: name,
+      expect: z.array(name).min(1),
+      /** These APs' BSSIDs must not be in the answer. */
+      lacks: z.array(name).default([]),
+      /** Every expected entry has the Mobility Domain bit (BSSID Information b10) set. */
+      mobilityDomain: z.boolean().default(false),
+      /** Ask again (every 2 s) until the answer is complete, for up to this long. */
       timeoutMs,
     }),
   }),
@@ -224,13 +258,19 @@ export const scenarioSchema = z
         const a = step['assert-kms'];
         if (a.station !== undefined && !stas.has(a.station)) bad(`unknown station ${a.station}`);
         if ((a.record || a.placements) && a.station === undefined) bad('record and placements need a station');
-        if (!a.record && !a.placements && a.log === undefined && a.kmsctl === undefined && a.metric === undefined) bad('assert-kms needs record, placements, log, metric or kmsctl');
+        if (!a.record && !a.placements && a.log === undefined && a.kmsctl === undefined && a.metric === undefined && !a.neighbors) bad('assert-kms needs record, placements, log, metric, neighbors or kmsctl');
+        if (a.neighbors) for (const n of [a.neighbors.ap, ...a.neighbors.includes, ...a.neighbors.excludes, ...a.neighbors.pinned ?? []]) if (!aps.has(n)) bad(`unknown AP ${n}`);
         if (a.metric !== undefined) { try { new RegExp(a.metric); } catch (e) { bad(`bad metric pattern: ${(e as Error).message}`); } }
         if (a.expect !== undefined && a.kmsctl === undefined) bad('expect goes with kmsctl');
         for (const p of a.placements ?? []) if (!aps.has(p.ap)) bad(`unknown AP ${p.ap}`);
         if (a.log !== undefined) { try { new RegExp(a.log); } catch (e) { bad(`bad log pattern: ${(e as Error).message}`); } }
       }
       if ('inject-rrb' in step && !aps.has(step['inject-rrb'].from)) bad(`unknown AP ${step['inject-rrb'].from}`);
+      if ('neighbor-report' in step) {
+        const n = step['neighbor-report'];
+        if (!stas.has(n.station)) bad(`unknown station ${n.station}`);
+        for (const ap of [...n.expect, ...n.lacks]) if (!aps.has(ap)) bad(`unknown AP ${ap}`);
+      }
     });
     if (s.kms?.enabled) {
       for (const [ap, list] of Object.entries(s.kms.neighbors)) {
@@ -239,6 +279,16 @@ export const scenarioSchema = z
           if (!aps.has(n)) ctx.addIssue({ code: 'custom', path: ['kms', 'neighbors', ap], message: `unknown AP ${n}` });
           if (n === ap) ctx.addIssue({ code: 'custom', path: ['kms', 'neighbors', ap], message: 'an AP is not its own neighbour' });
         }
+      }
+    }
+    if (s.kms?.discovery !== undefined) {
+      const path = ['kms', 'discovery'];
+      if (!s.kms.distribution) ctx.addIssue({ code: 'custom', path, message: 'discovery needs kms.distribution: true' });
+      const parsed = neighborsSchema.safeParse(s.kms.discovery);
+      if (!parsed.success) for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', path: [...path, ...i.path.map(String)], message: i.message });
+      else {
+        const apsWithPins = s.aps.map((a) => ({ name: a.name, neighbors: s.kms!.neighbors[a.name] ?? [] }));
+        for (const i of neighborsConfigIssues(parsed.data, apsWithPins)) ctx.addIssue({ code: 'custom', path: [...path, ...i.path.map(String)], message: i.message });
       }
     }
     if (s.network.keyMgmt.includes('FT') && !s.network.ft) ctx.addIssue({ code: 'custom', path: ['network', 'ft'], message: 'FT-EAP needs an ft: section' });
@@ -264,6 +314,7 @@ export function describeStep(step: Step, index: number): string {
     'assert-hostapd-log' in step ? `${step['assert-hostapd-log'].ap} log ${step['assert-hostapd-log'].absent ? 'lacks' : 'has'} /${step['assert-hostapd-log'].pattern}/` :
     'assert-kms' in step ? `KMS knows ${describeKmsAssert(step['assert-kms'])}` :
     'inject-rrb' in step ? `inject ${step['inject-rrb'].frame} RRB frame from ${step['inject-rrb'].from}` :
+    'neighbor-report' in step ? `${step['neighbor-report'].station}: neighbour report lists ${step['neighbor-report'].expect.join(', ')}` :
     `sleep ${step.sleep.ms} ms`;
   return `step ${index + 1} (${what})`;
 }
@@ -281,6 +332,7 @@ function describeKmsAssert(a: Extract<Step, { 'assert-kms': unknown }>['assert-k
   if (a.log !== undefined) parts.push(`${a.absent ? 'no ' : ''}log /${a.log}/`);
   if (a.kmsctl !== undefined) parts.push(`kmsctl ${a.kmsctl}`);
   if (a.metric !== undefined) parts.push(`metric /${a.metric}/`);
+  if (a.neighbors) parts.push(`neighbours of ${a.neighbors.ap}${a.neighbors.includes.length ? ` ⊇ [${a.neighbors.includes.join(', ')}]` : ''}${a.neighbors.excludes.length ? `, not [${a.neighbors.excludes.join(', ')}]` : ''}`);
   return parts.join('; ');
 }
 

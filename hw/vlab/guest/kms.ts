@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Scenario } from '../scenario.js';
 import type { Plan } from '../plan.js';
 import { RADIUS_IP } from '../plan.js';
-import { kmsdConfigYaml } from '../configs.js';
+import { deepMerge, kmsdConfigYaml } from '../configs.js';
 import { repoRoot } from '../image.js';
 import type { Daemons, RunResult } from './exec.js';
 import { inNs, run } from './exec.js';
@@ -41,6 +41,15 @@ export interface KmsHandle {
 
 const READY = '"msg":"kmsd ready"';
 
+/**
+ * The scenario as kmsd's config sees it: `kms.discovery` becomes `distribution.neighbors` (under the
+ * scenario's own overrides, which still win). The static `kms.neighbors` lists stay per AP (pinned).
+ */
+export function withDiscovery(s: Scenario): Scenario {
+  if (!s.kms?.discovery) return s;
+  return { ...s, kms: { ...s.kms, overrides: deepMerge({ distribution: { neighbors: s.kms.discovery } }, s.kms.overrides) } };
+}
+
 export function kmsdArgv(configPath: string): string[] {
   return [process.execPath, join(repoRoot(), 'dist', 'daemon', 'main', 'kmsd.js'), '--config', configPath];
 }
@@ -54,7 +63,7 @@ export function prepareKms(s: Scenario, plan: Plan, imageDir: string, daemons: D
   const apiToken = randomBytes(16).toString('hex');
   const apSecrets = Object.fromEntries(plan.aps.map((ap) => [ap.name, { radius: `vlab-${ap.name}-secret`, rrbKey: randomBytes(32).toString('hex') }]));
   const hostKeys = Object.fromEntries(plan.aps.map((ap) => [ap.name, sshFingerprint(readFileSync(join(imageDir, 'ssh', `ap${ap.index + 1}.hostkey.pub`), 'utf8'))]));
-  writeFileSync(k.configPath, kmsdConfigYaml(s, plan, {
+  writeFileSync(k.configPath, kmsdConfigYaml(withDiscovery(s), plan, {
     stateDir: join(k.dir, 'state'), masterKeyFile, apiToken, apSecrets, hostKeys, clientKeyPath: join(imageDir, 'ssh', 'client'),
   }, RADIUS_IP), { mode: 0o600 });
   writeFileSync(k.logPath, '');

@@ -8,6 +8,34 @@ import type { RoamRecord, StepRecord } from '../job.js';
 import type { Logs } from './logs.js';
 import type { RunResult } from './exec.js';
 import { until, sleep } from './exec.js';
+import { BSSID_INFO, parseNeighborReport, type NeighborReport } from '../../../daemon/neighbors/neighbor-report.js';
+import type { NeighborsResponse } from '../../../daemon/neighbors/api-types.js';
+
+/** wpa_supplicant -d: `RRM: New Neighbor Report - hexdump(len=N): <token> <elements…>` (rrm.c). */
+const NR_HEXDUMP = /RRM: New Neighbor Report - hexdump\(len=(\d+)\):((?: [0-9a-f]{2})*)/;
+
+/**
+ * The Neighbor Report elements (EID 52) of a station's `RRM: New Neighbor Report` hexdump line
+ * (dialog token first), or null when the line is not one. wpa_supplicant sends the decoded entries
+ * only to control-interface monitors (RRM-NEIGHBOR-REP-RECEIVED), not to its log; the log has the bytes.
+ */
+export function neighborReportFromLog(line: string): NeighborReport[] | null {
+  const m = NR_HEXDUMP.exec(line);
+  if (!m) return null;
+  const b = Buffer.from(m[2]!.replace(/ /g, ''), 'hex');
+  const out: NeighborReport[] = [];
+  for (let p = 1; p + 2 <= b.length; p += 2 + b[p + 1]!) {
+    if (b[p] !== 52) continue;
+    const nr = parseNeighborReport(b.subarray(p + 2, p + 2 + b[p + 1]!));
+    if (nr) out.push(nr);
+  }
+  return out;
+}
+
+/** One entry as wpa_supplicant's RRM-NEIGHBOR-REP-RECEIVED event prints it. */
+export function neighborReportEventText(nr: NeighborReport): string {
+  return `RRM-NEIGHBOR-REP-RECEIVED bssid=${nr.bssid} info=0x${nr.info.toString(16)} op_class=${nr.opClass} chan=${nr.channel} phy_type=${nr.phyType}`;
+}
 
 /** What the steps need from a lab: names → addresses, command channels and time-stamped logs. */
 export interface Target {
@@ -151,6 +179,7 @@ export class StepRunner {
       console.log(`vlab: inject-rrb: ${out.trim()}`);
       return;
     }
+    if ('neighbor-report' in step) return this.neighborReport(step['neighbor-report']);
     if ('ssh' in step) return this.ssh(step.ssh.ap, step.ssh.run, step.ssh.expect, this.t(step.ssh.timeoutMs, DEFAULT_TIMEOUT_MS.ssh));
     await sleep(step.sleep.ms);
   }
@@ -208,7 +237,7 @@ export class StepRunner {
     if (a.log !== undefined) {
       await this.assertLog(kms.logName, this.fill(a.log), this.from(a.since, kms.logName, marks), a.absent, 1, timeoutMs);
     }
-    if (!a.record && !a.placements && a.metric === undefined) return;
+    if (!a.record && !a.placements && a.metric === undefined && !a.neighbors) return;
     const mac = a.station === undefined ? '' : this.sta(a.station).mac;
     let last: string[] = [];
     const check = async (): Promise<true | undefined> => {
@@ -241,6 +270,7 @@ export class StepRunner {
           console.log(`vlab: placements of ${a.station}: ${ps.map((p) => `${p.ap}/${p.kind}/${p.state}/${p.via}`).join(', ') || 'none'}`);
         }
       }
+      if (a.neighbors) problems.push(...await this.checkNeighbors(kms, a.neighbors));
       last = problems;
       return problems.length === 0 ? true : undefined;
     };
@@ -248,6 +278,63 @@ export class StepRunner {
       await until(`the KMS's view${a.station ? ` of ${a.station}` : ''}`, timeoutMs, check, 1000);
     } catch (e) {
       throw new StepFailure(`${(e as Error).message}: ${last.join('; ')}`, [kms.logName]);
+    }
+  }
+
+  /** `kmsctl neighbors <ap> --json` (GET /v1/neighbors?ap=) against what the step expects; returns the problems. */
+  private async checkNeighbors(kms: KmsTarget, n: NonNullable<Extract<Step, { 'assert-kms': unknown }>['assert-kms']['neighbors']>): Promise<string[]> {
+    const r = await kms.kmsctl(['neighbors', n.ap, '--json']);
+    if (r.code !== 0) return [`kmsctl neighbors ${n.ap} --json exited ${r.code}: ${r.output.trim().slice(0, 300)}`];
+    let snap: NeighborsResponse;
+    try {
+      snap = JSON.parse(r.output.slice(r.output.indexOf('{'), r.output.lastIndexOf('}') + 1)) as NeighborsResponse;
+    } catch (e) {
+      return [`kmsctl neighbors ${n.ap} --json printed no JSON (${(e as Error).message}): ${r.output.slice(0, 200)}`];
+    }
+    const list = snap.aps.find((x) => x.name === n.ap)?.neighbors ?? [];
+    const text = list.map((x) => `${x.ap}${x.pinned ? ' (pinned)' : ''} score=${x.score} signal=${x.signalDbm ?? '-'} reports=${x.observations} roams=${x.roams}`).join(', ');
+    console.log(`vlab: neighbours of ${n.ap} (GET /v1/neighbors): ${text || 'none'}`);
+    const problems: string[] = [];
+    const names = list.map((x) => x.ap);
+    for (const ap of n.includes) {
+      const e = list.find((x) => x.ap === ap);
+      if (!e) problems.push(`${ap} is not in ${n.ap}'s list [${names.join(', ')}]`);
+      else if (!e.pinned && e.observations < n.minObservations) problems.push(`${ap} has ${e.observations} observations, expected ≥ ${n.minObservations}`);
+    }
+    for (const ap of n.excludes) if (names.includes(ap)) problems.push(`${ap} is in ${n.ap}'s list [${names.join(', ')}]`);
+    if (n.pinned) {
+      const pinned = list.filter((x) => x.pinned).map((x) => x.ap).sort();
+      if (JSON.stringify(pinned) !== JSON.stringify([...n.pinned].sort())) problems.push(`pinned entries of ${n.ap} are [${pinned.join(', ')}], expected [${n.pinned.join(', ')}]`);
+    }
+    if (problems.length === 0) console.log(`vlab: GET /v1/neighbors?ap=${n.ap}: ${JSON.stringify(snap)}`);
+    return problems;
+  }
+
+  /** wpa_cli neighbor_rep_request, then the answer from the station's debug log (repeated until complete or timeoutMs). */
+  private async neighborReport(n: Extract<Step, { 'neighbor-report': unknown }>['neighbor-report']): Promise<void> {
+    const station = n.station;
+    const deadline = Date.now() + this.t(n.timeoutMs, 0);
+    let problems: string[] = [];
+    for (;;) {
+      const mark = this.w.logs.mark(station);
+      const reply = await this.wpaCli(station, 'neighbor_rep_request');
+      if (!reply.includes('OK')) throw new StepFailure(`wpa_cli neighbor_rep_request on ${station} answered: ${reply.trim()}`, [station]);
+      const line = await this.expectLine(station, mark, 'RRM: New Neighbor Report', (l) => NR_HEXDUMP.test(l) || l.includes('RRM: Neighbor report request timed out'), this.t(undefined, 10_000), [station]);
+      const entries = neighborReportFromLog(line.text);
+      if (entries === null) throw new StepFailure(`no neighbour report for ${station}: ${line.text}`, [station]);
+      console.log(`vlab: ${station}: neighbour report with ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
+      for (const e of entries) console.log(`vlab:   ${neighborReportEventText(e)}`);
+      problems = [];
+      for (const ap of n.expect) {
+        const bssid = this.w.bssidOf(ap);
+        const e = entries.find((x) => x.bssid === bssid);
+        if (!e) problems.push(`${ap} (${bssid}) is not in the report`);
+        else if (n.mobilityDomain && (e.info & BSSID_INFO.MOBILITY_DOMAIN) === 0) problems.push(`${ap}'s entry has no Mobility Domain bit (info=0x${e.info.toString(16)})`);
+      }
+      for (const ap of n.lacks) if (entries.some((x) => x.bssid === this.w.bssidOf(ap))) problems.push(`${ap} (${this.w.bssidOf(ap)}) is in the report`);
+      if (problems.length === 0) return;
+      if (Date.now() > deadline) throw new StepFailure(`${station}'s neighbour report: ${problems.join('; ')}`, [station]);
+      await sleep(2000);
     }
   }
 

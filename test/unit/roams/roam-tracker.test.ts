@@ -45,6 +45,13 @@ describe('roam tracker: successful roams', () => {
     })]);
   });
 
+  it('a fresh join to the BSS the station was already on is a re-join, not a roam; FT back to it stays a roam', () => {
+    const { roams } = track([...onAp1(900), deauth(950, AP1, false), ...fourWayConnect(1000, AP1, { eapCount: 8, reassoc: false }), ...onAp1(1100), ...ftAir(1200, AP1, AP1)]);
+    expect(roams[0]).toMatchObject({ method: 'initial', auth: 'full-eap', fromBssid: AP1, toBssid: AP1, slow: false });
+    expect(roams[0]!.reason).toMatch(/already on/);
+    expect(roams[1]).toMatchObject({ method: 'ft-over-air', fromBssid: AP1, toBssid: AP1 });
+  });
+
   it('PMKSA/OKC: 4-way handshake without EAP', () => {
     const { roams } = track([...onAp1(900), ...fourWayConnect(1000, AP2)]);
     expect(roams[0]).toMatchObject({ method: 'pmksa', eapFrames: 0, eapolKeyFrames: 4, durationMs: 14 });
