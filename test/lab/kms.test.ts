@@ -4,50 +4,20 @@
 // Each scenario file (hw/vlab/scenarios/kms-*.yaml) says step by step what it asserts; here we check
 // the verdict and the roam table.
 import { describe, it, expect, afterAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { expectAnalyzerAgrees } from './roam-crosscheck.js';
-import { runScenario, type LabRun } from '../../hw/vlab/run.js';
-import { loadScenario } from '../../hw/vlab/scenario.js';
-import { repoRoot } from '../../hw/vlab/image.js';
+import { MINUTE, expectPass, printTables, runLab } from './lab-run.js';
 
-const MINUTE = 60_000;
-const tables: string[] = [];
-
-function requireTools(): void {
-  const missing = ['qemu-system-x86_64', 'hostapd', 'wpa_supplicant', 'freeradius', 'tcpdump', 'iw', 'busybox', 'dropbear', 'ss']
-    .filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-  if (missing.length > 0) throw new Error(`the lab needs ${missing.join(', ')}: install the packages in .ci/debian-packages.txt`);
-  // kmsd's R0KH-R1KH endpoint needs the AF_PACKET addon (npm ci builds it with node-gyp).
-  if (!existsSync(join(repoRoot(), 'build', 'Release', 'af_packet.node'))) throw new Error('build/Release/af_packet.node is missing: run npm ci (or npm rebuild)');
-}
-
-async function run(name: string): Promise<LabRun> {
-  requireTools();
-  const result = await runScenario(loadScenario(name), { log: () => undefined });
-  tables.push(`${result.table}\n(${(result.timings.bootToEndMs / 1000).toFixed(1)} s boot to power-off, topology ${((result.timings.topologyMs ?? 0) / 1000).toFixed(1)} s)`);
-  return result;
-}
-
-/** Fails with the runner's own explanation (step, error, guest log lines) rather than a bare boolean. */
-function expectPass(r: LabRun): void {
-  if (!r.ok) throw new Error(`lab scenario ${r.scenario.name} failed (results in ${r.resultsDir}):\n${r.failures.join('\n\n')}`);
-}
-
-afterAll(() => {
-  if (tables.length > 0) console.log(`\n${tables.join('\n\n')}\n`);
-});
+afterAll(printTables);
 
 describe('the KMS in the virtual lab', () => {
   it('0: a PEAP join through the KMS (RADIUS proxy to FreeRADIUS) leaves a station record', async () => {
-    const r = await run('kms-proxy');
+    const r = await runLab('kms-proxy', { kms: true });
     expectPass(r);
     expect(r.guest?.steps.every((s) => s.ok)).toBe(true);
   }, 10 * MINUTE);
 
   it('1-3, 7: FT keys pushed to neighbours before the roam, PULL for a non-neighbour, VLAN kept, bad frames dropped', async () => {
-    const r = await run('kms-ft');
+    const r = await runLab('kms-ft', { kms: true });
     expectPass(r);
     await expectAnalyzerAgrees(r);
     expect(r.rows).toHaveLength(2);
@@ -57,14 +27,14 @@ describe('the KMS in the virtual lab', () => {
   }, 10 * MINUTE);
 
   it('4, 6: OKC keys by PMKSA_ADD over SSH; an AP whose SSH was down catches up', async () => {
-    const r = await run('kms-okc');
+    const r = await runLab('kms-okc', { kms: true });
     expectPass(r);
     await expectAnalyzerAgrees(r);
     expect(r.rows.map((x) => [x.to, x.method, x.eapFrames])).toEqual([['ap2', 'pmksa', 0], ['ap3', 'pmksa', 0]]);
   }, 10 * MINUTE);
 
   it('5: placed keys survive a KMS crash; after a restart the next join is distributed again', async () => {
-    const r = await run('kms-restart');
+    const r = await runLab('kms-restart', { kms: true });
     expectPass(r);
     await expectAnalyzerAgrees(r);
     expect(r.rows.map((x) => [x.station, x.to, x.method, x.eapFrames])).toEqual([

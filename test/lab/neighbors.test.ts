@@ -6,28 +6,19 @@
 // says step by step what it asserts. mac80211_hwsim gives one signal per sender (no per-pair signal),
 // so ranking among candidates is tested with synthetic and recorded reports in test/unit/neighbors.
 import { describe, it, expect, afterAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyseCaptureFile } from '../../daemon/main/roam-analysis.js';
 import { expectAnalyzerAgrees } from './roam-crosscheck.js';
-import { runScenario, type LabRun } from '../../hw/vlab/run.js';
+import { MINUTE, expectPass, printTables, runLab } from './lab-run.js';
 import { loadScenario, parseScenario } from '../../hw/vlab/scenario.js';
 import { makePlan, RADIUS_IP } from '../../hw/vlab/plan.js';
 import { kmsdConfigYaml } from '../../hw/vlab/configs.js';
 import { withDiscovery } from '../../hw/vlab/guest/kms.js';
 import { neighborReportEventText, neighborReportFromLog } from '../../hw/vlab/guest/steps.js';
-import { repoRoot } from '../../hw/vlab/image.js';
 import { parseConfig } from '../../daemon/config/load.js';
 import { BSSID_INFO } from '../../daemon/neighbors/neighbor-report.js';
 
-const MINUTE = 60_000;
-
-const tables: string[] = [];
-
-afterAll(() => {
-  if (tables.length > 0) console.log(`\n${tables.join('\n\n')}\n`);
-});
+afterAll(printTables);
 
 describe('kms-neighbors: what the runner writes and reads (no VM)', () => {
   const s = loadScenario('kms-neighbors');
@@ -70,13 +61,8 @@ describe('kms-neighbors: what the runner writes and reads (no VM)', () => {
 
 describe('kms-neighbors in the virtual lab', () => {
   it('5: beacon reports → graph edge → 802.11k list with the MD bit → PMK-R1 pushed to a discovered-only AP → FT roam, 0 EAP', async () => {
-    const missing = ['qemu-system-x86_64', 'hostapd', 'wpa_supplicant', 'freeradius', 'tcpdump', 'iw', 'busybox', 'dropbear', 'ss']
-      .filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-    if (missing.length > 0) throw new Error(`the lab needs ${missing.join(', ')}: install the packages in .ci/debian-packages.txt`);
-    if (!existsSync(join(repoRoot(), 'build', 'Release', 'af_packet.node'))) throw new Error('build/Release/af_packet.node is missing: run npm ci (or npm rebuild)');
-    const r: LabRun = await runScenario(loadScenario('kms-neighbors'), { log: () => undefined });
-    tables.push(`${r.table}\n(${(r.timings.bootToEndMs / 1000).toFixed(1)} s boot to power-off, topology ${((r.timings.topologyMs ?? 0) / 1000).toFixed(1)} s)`);
-    if (!r.ok) throw new Error(`lab scenario ${r.scenario.name} failed (results in ${r.resultsDir}):\n${r.failures.join('\n\n')}`);
+    const r = await runLab('kms-neighbors', { kms: true });
+    expectPass(r);
     expect(r.guest?.steps.every((x) => x.ok)).toBe(true);
     await expectAnalyzerAgrees(r);
     // sta1's two re-joins of AP1 (disconnect, then full EAP to the same BSSID) are no roams to the analyzer either.

@@ -2,47 +2,20 @@
 // hostapd, wpa_supplicant and FreeRADIUS run inside, and the roams are judged from the capture.
 // Nothing here involves the KMS: these are the numbers a KMS must beat.
 import { describe, it, expect, afterAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { expectAnalyzerAgrees } from './roam-crosscheck.js';
-import { runScenario, type LabRun } from '../../hw/vlab/run.js';
-import { loadScenario } from '../../hw/vlab/scenario.js';
+import { MINUTE, expectPass, printTables, runLab } from './lab-run.js';
 
-const MINUTE = 60_000;
-const tables: string[] = [];
-
-function requireTools(): void {
-  const missing = ['qemu-system-x86_64', 'hostapd', 'wpa_supplicant', 'freeradius', 'tcpdump', 'iw', 'busybox', 'dropbear']
-    .filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-  if (missing.length > 0) throw new Error(`the lab needs ${missing.join(', ')}: install the packages in .ci/debian-packages.txt`);
-}
-
-async function run(name: string, change?: (s: ReturnType<typeof loadScenario>) => void): Promise<LabRun> {
-  requireTools();
-  const scenario = loadScenario(name);
-  change?.(scenario);
-  const result = await runScenario(scenario, { log: () => undefined });
-  tables.push(result.table);
-  return result;
-}
-
-/** Fails with the runner's own explanation (step, error, guest log lines) rather than a bare boolean. */
-function expectPass(r: LabRun): void {
-  if (!r.ok) throw new Error(`lab scenario ${r.scenario.name} failed (results in ${r.resultsDir}):\n${r.failures.join('\n\n')}`);
-}
-
-afterAll(() => {
-  if (tables.length > 0) console.log(`\n${tables.join('\n\n')}\n`);
-});
+afterAll(printTables);
 
 describe('virtual lab baselines (no KMS)', () => {
   it('1: PEAP join at AP1, AP managed over SSH with a pinned host key', async () => {
-    const r = await run('peap-join');
+    const r = await runLab('peap-join');
     expectPass(r);
     expect(r.guest?.steps.find((s) => s.description.includes('join'))?.ok).toBe(true);
   }, 10 * MINUTE);
 
   it('2: roam AP1→AP2 without key sharing runs full EAP', async () => {
-    const r = await run('roam-full-eap');
+    const r = await runLab('roam-full-eap');
     expectPass(r);
     await expectAnalyzerAgrees(r);
     expect(r.rows).toHaveLength(1);
@@ -53,7 +26,7 @@ describe('virtual lab baselines (no KMS)', () => {
   }, 10 * MINUTE);
 
   it('3: hostapd FT (r0kh/r1kh, pmk_r1_push=1) roams with 0 EAP frames', async () => {
-    const r = await run('roam-ft');
+    const r = await runLab('roam-ft');
     expectPass(r);
     await expectAnalyzerAgrees(r);
     expect(r.rows).toHaveLength(1);
@@ -63,11 +36,11 @@ describe('virtual lab baselines (no KMS)', () => {
   }, 10 * MINUTE);
 
   it('a failing step names itself and shows the guest log lines that explain it', async () => {
-    const r = await run('peap-join', (s) => {
+    const r = await runLab('peap-join', { change: (s) => {
       s.name = 'peap-join-wrong-password';
       s.stations[0]!.password = 'not-the-password';
       s.steps = [s.steps[0]!];
-    });
+    } });
     expect(r.ok).toBe(false);
     const message = r.failures.join('\n');
     expect(message).toContain('step 1 (join sta1 → ap1) failed');
