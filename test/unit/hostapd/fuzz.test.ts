@@ -4,6 +4,7 @@
 // 2. whatever parses is well-formed (canonical MACs, bounded numbers and buffers);
 // 3. freshly generated valid inputs parse to exactly what was generated.
 // Reproduce with HOSTAPD_FUZZ_SEED=<seed>; HOSTAPD_FUZZ_ITERATIONS changes the count.
+import { Prng } from '../../helpers/prng.js';
 import { describe, expect, it } from 'vitest';
 import type { ApEvent } from '../../../daemon/distribution/ports.js';
 import {
@@ -20,20 +21,8 @@ import {
 const SEED = Number(process.env.HOSTAPD_FUZZ_SEED ?? 0xa9c7);
 const ITERATIONS = Number(process.env.HOSTAPD_FUZZ_ITERATIONS ?? 100_000);
 
-/** mulberry32: small, seeded, reproducible. */
-function prng(seed: number): { int: (n: number) => number; pick: <T>(xs: readonly T[]) => T } {
-  let s = seed >>> 0;
-  const u32 = (): number => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  const int = (n: number): number => Math.floor((u32() / 2 ** 32) * n);
-  return { int, pick: (xs) => xs[int(xs.length)]! };
-}
 
-const r = prng(SEED);
+const r = new Prng(SEED);
 const hexOf = (n: number): string => Array.from({ length: n }, () => r.int(256).toString(16).padStart(2, '0')).join('');
 const macOf = (): string => Array.from({ length: 6 }, () => r.int(256).toString(16).padStart(2, '0')).join(':');
 

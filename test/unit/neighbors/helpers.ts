@@ -1,5 +1,6 @@
 // Shared test builders for the RF-neighbour tests: Beacon report bodies laid out as in notes §5.2,
 // a seeded PRNG, and a fake clock.
+import { Prng } from '../../helpers/prng.js';
 
 export interface ReportFields {
   opClass?: number;
@@ -33,22 +34,16 @@ export function reportBody(f: ReportFields = {}): Buffer {
 
 export const sub = (id: number, data: number[] | Buffer) => Buffer.concat([Buffer.from([id, data.length]), Buffer.from(data)]);
 
-/** mulberry32: small, seeded, reproducible. */
+/** The shared seeded generator, with the draws these tests were written against (int by modulo, a Gaussian). */
 export function prng(seed: number) {
-  let s = seed >>> 0;
-  const u32 = (): number => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  const float = () => u32() / 4294967296;
+  const p = new Prng(seed);
+  const float = () => p.float();
   return {
-    u32, float,
-    int: (n: number) => u32() % n,
+    u32: () => p.u32(), float,
+    int: (n: number) => p.u32() % n,
     /** Standard normal (Box–Muller). */
     gauss: () => Math.sqrt(-2 * Math.log(1 - float())) * Math.cos(2 * Math.PI * float()),
-    bytes: (n: number) => Buffer.from(Array.from({ length: n }, () => u32() & 0xff)),
+    bytes: (n: number) => p.bytes(n),
   };
 }
 

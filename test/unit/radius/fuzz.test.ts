@@ -33,7 +33,7 @@ import {
   verifyResponse,
   type RadiusPacket,
 } from '../../../adapters/radius/index.js';
-import { Prng } from './prng.js';
+import { Prng } from '../../helpers/prng.js';
 import { ACCESS_ACCEPT, ACCESS_REQUEST, RECV_VSA, REQUEST_AUTH, SECRET, SEND_VSA } from './vectors.js';
 
 const SEED = Number(process.env.RADIUS_FUZZ_SEED ?? 0x5eed5);

@@ -20,7 +20,7 @@ import {
   type RadiusAttribute,
   type RadiusPacket,
 } from '../../../adapters/radius/index.js';
-import { Prng } from './prng.js';
+import { Prng } from '../../helpers/prng.js';
 import { ACCESS_REQUEST, REQUEST_AUTH, SECRET } from './vectors.js';
 
 interface Decoded {

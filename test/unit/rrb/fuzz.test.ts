@@ -11,7 +11,7 @@ import { PacketType, decodeFrame, encodeFrame } from '../../../adapters/rrb/fram
 import { MemorySegment } from '../../../adapters/rrb/l2-socket.js';
 import { buildMessage, decryptEnvelope, parseEnvelope, parsePlaintext, type RrbMessage } from '../../../adapters/rrb/messages.js';
 import { RrbDecodeError, Tlv, decodeTlvs, encodeTlvs, type TlvItem } from '../../../adapters/rrb/tlv.js';
-import { Prng } from '../radius/prng.js';
+import { Prng } from '../../helpers/prng.js';
 import * as V from './vectors.js';
 
 const SEED = Number(process.env.RRB_FUZZ_SEED ?? 0x88b7);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { aessiv } from '@noble/ciphers/aes.js';
 import { sivOpen, sivSeal } from '../../../adapters/rrb/siv.js';
-import { Prng } from '../radius/prng.js';
+import { Prng } from '../../helpers/prng.js';
 
 // Our AES-SIV (node:crypto AES) against @noble/ciphers' independent implementation, on random
 // keys, AD vectors shaped like RRB's and plaintext lengths around the 16-octet boundaries.

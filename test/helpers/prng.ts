@@ -11,6 +11,10 @@ export class Prng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
   }
+  /** Uniform in [0, 1). */
+  float(): number {
+    return this.u32() / 2 ** 32;
+  }
   /** Integer in [0, n). */
   int(n: number): number {
     return Math.floor((this.u32() / 2 ** 32) * n);
