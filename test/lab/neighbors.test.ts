@@ -16,6 +16,7 @@ import { kmsdConfigYaml } from '../../hw/vlab/configs.js';
 import { withDiscovery } from '../../hw/vlab/guest/kms.js';
 import { neighborReportEventText, neighborReportFromLog } from '../../hw/vlab/guest/steps.js';
 import { parseConfig } from '../../daemon/config/load.js';
+import { fixtureKmsInputs } from './kms-inputs.js';
 import { BSSID_INFO } from '../../daemon/neighbors/neighbor-report.js';
 
 afterAll(printTables);
@@ -23,12 +24,7 @@ afterAll(printTables);
 describe('kms-neighbors: what the runner writes and reads (no VM)', () => {
   const s = loadScenario('kms-neighbors');
   const plan = makePlan(s);
-  const inputs = {
-    stateDir: '/run/vlab/kms/state', masterKeyFile: '/run/vlab/kms/master-key', apiToken: 't'.repeat(32),
-    apSecrets: Object.fromEntries(plan.aps.map((a) => [a.name, { radius: `vlab-${a.name}-secret`, rrbKey: 'ab'.repeat(32) }])),
-    hostKeys: Object.fromEntries(plan.aps.map((a) => [a.name, `SHA256:${'A'.repeat(43)}`])),
-    clientKeyPath: '/x/ssh/client',
-  };
+  const inputs = fixtureKmsInputs(plan);
 
   it('kms.discovery becomes kmsd\'s distribution.neighbors; only AP1 has a static (pinned) neighbour', () => {
     const d = parseConfig(kmsdConfigYaml(withDiscovery(s), plan, inputs, RADIUS_IP), 'lab kms.yaml').distribution!;

@@ -7,6 +7,7 @@ import { fillNames, makePlan, RADIUS_IP } from '../../hw/vlab/plan.js';
 import { hostapdConf, hostapdVlanFile, kmsdConfigYaml, mergeHostapdConf, radiusUsers } from '../../hw/vlab/configs.js';
 import { sshFingerprint } from '../../hw/vlab/guest/kms.js';
 import { parseConfig } from '../../daemon/config/load.js';
+import { fixtureKmsInputs } from './kms-inputs.js';
 import { renderHostapd } from '../../daemon/distribution/ap-config.js';
 
 describe('lab scenario files', () => {
@@ -46,12 +47,7 @@ describe('lab scenario files', () => {
 describe('the KMS in the lab: generated configs', () => {
   const s = loadScenario('kms-ft');
   const plan = makePlan(s);
-  const inputs = {
-    stateDir: '/run/vlab/kms/state', masterKeyFile: '/run/vlab/kms/master-key', apiToken: 't'.repeat(32),
-    apSecrets: Object.fromEntries(plan.aps.map((a) => [a.name, { radius: `vlab-${a.name}-secret`, rrbKey: 'ab'.repeat(32) }])),
-    hostKeys: Object.fromEntries(plan.aps.map((a) => [a.name, `SHA256:${'A'.repeat(43)}`])),
-    clientKeyPath: '/x/ssh/client',
-  };
+  const inputs = fixtureKmsInputs(plan);
 
   it('kmsd accepts the config the lab writes for it (its own schema)', () => {
     const cfg = parseConfig(kmsdConfigYaml(s, plan, inputs, RADIUS_IP), 'lab kms.yaml');
@@ -69,9 +65,10 @@ describe('the KMS in the lab: generated configs', () => {
   it('each AP\'s hostapd.conf is the lab\'s with `kmsctl ap-config` merged over it', () => {
     const ap = plan.aps[1]!;
     const base = hostapdConf(s, plan, ap, { ifname: ap.ifname, bridge: 'br-lan', ctrlDir: ap.ctrlDir, ownIp: ap.ip, radiusIp: plan.kms.ip, radiusSecret: 'lab', vlanFile: '/v' });
+    const distribution = parseConfig(kmsdConfigYaml(s, plan, inputs, RADIUS_IP)).distribution!;
     const kms = renderHostapd({
-      distribution: parseConfig(kmsdConfigYaml(s, plan, inputs, RADIUS_IP)).distribution!,
-      ap: parseConfig(kmsdConfigYaml(s, plan, inputs, RADIUS_IP)).distribution!.aps[1]!,
+      distribution,
+      ap: distribution.aps[1]!,
       radiusSecret: 'vlab-ap2-secret', rrbKeyHex: 'ab'.repeat(32), kmsMac: plan.kms.mac, authPort: 1812, acctPort: 1813,
     });
     const conf = mergeHostapdConf(base, `${kms}ft_iface=br-lan\n`, 'kms');
