@@ -4,7 +4,8 @@
 //
 // Message-Authenticator (MA) is always written FIRST (BlastRADIUS / CVE-2024-3596 hardening);
 // received packets may carry it anywhere (hostapd 2.10 puts it last).
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { hmacMd5 as hmac, md5 } from './md5.js';
 import {
   AUTHENTICATOR_LENGTH,
   Attr,
@@ -50,13 +51,8 @@ const ZERO16 = Buffer.alloc(AUTHENTICATOR_LENGTH);
 const FIRST_MA_VALUE = HEADER_LENGTH + 2;
 
 const key = (secret: Secret): Buffer => (typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret);
-const hmacMd5 = (secret: Secret, data: Buffer): Buffer => createHmac('md5', key(secret)).update(data).digest();
+const hmacMd5 = (secret: Secret, data: Buffer): Buffer => hmac(key(secret), data);
 
-function md5(...parts: Buffer[]): Buffer {
-  const h = createHash('md5');
-  for (const p of parts) h.update(p);
-  return h.digest();
-}
 
 function checkCode(p: RadiusPacket, allowed: ReadonlySet<number>, fn: string): void {
   if (!allowed.has(p.code)) throw new RadiusEncodeError('wrong-code', `${fn} cannot finish code ${p.code}`);

@@ -6,7 +6,7 @@
 // - Tunnel-Password (RFC 2868 §3.5): value = Tag(1) || Salt(2) || E(DataLength(1) || Password || zero pad).
 // The Request Authenticator is that of the Access-Request being answered, so a proxy must decrypt
 // and re-encrypt these (with fresh salts) whenever it forwards a packet under a new authenticator.
-import { createHash } from 'node:crypto';
+import { md5 } from './md5.js';
 import { randomOctets } from '../../daemon/common/random-pool.js';
 import { AUTHENTICATOR_LENGTH } from './codes.js';
 import { RadiusDecodeError, RadiusEncodeError } from './packet.js';
@@ -24,9 +24,7 @@ function stream(input: Buffer, secret: Secret, first: Buffer[], decrypt: boolean
   const out = Buffer.allocUnsafe(input.length);
   let prevCipher: Buffer | null = null;
   for (let i = 0; i < input.length; i += 16) {
-    const h = createHash('md5').update(k);
-    for (const part of prevCipher ? [prevCipher] : first) h.update(part);
-    const b = h.digest();
+    const b = prevCipher ? md5(k, prevCipher) : md5(k, ...first);
     for (let j = 0; j < 16; j++) out[i + j] = input[i + j]! ^ b[j]!;
     prevCipher = (decrypt ? input : out).subarray(i, i + 16);
   }

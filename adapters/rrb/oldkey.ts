@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { hmac } from '../../daemon/common/digest.js';
 
 // hostapd still accepts a 128-bit (32 hex digit) r0kh/r1kh key from configs written before the
 // protocol moved to AES-SIV with 256-bit keys. It expands it in hostapd/config_file.c
@@ -8,11 +8,12 @@ import { createHmac } from 'node:crypto';
 // such an AP must do the same expansion or every frame fails authentication.
 
 const LABEL = Buffer.from('FT OLDKEY\0', 'latin1');
+const ONE = Buffer.from([1]);
 
 /** Expand a legacy 16-octet r0kh/r1kh key to the 32-octet AES-SIV key hostapd actually uses. */
 export function expandOldKey(oldKey: Uint8Array): Buffer {
   if (oldKey.length !== 16) throw new RangeError(`a legacy R0KH/R1KH key is 16 octets, got ${oldKey.length}`);
-  return createHmac('sha256', oldKey).update(LABEL).update(Buffer.from([1])).digest();
+  return hmac('sha256', oldKey, LABEL, ONE);
 }
 
 /** A config key as hostapd reads it: 64 hex digits as is, 32 hex digits expanded. */

@@ -9,7 +9,11 @@ const CANONICAL_RE = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 /** Canonical form of a MAC written with ':' or '-' separators or none; null if it is not one. */
 export function normalizeMac(text: string): string | null {
   // Nearly every MAC inside the KMS is already canonical: answer those without rebuilding them.
-  if (text.length === 17 && CANONICAL_RE.test(text)) return text;
+  if (text.length === 17) {
+    if (CANONICAL_RE.test(text)) return text;
+    const fast = separated17(text);
+    if (fast !== null) return fast;
+  }
   const m = MAC_RE.exec(text.trim());
   if (!m) return null;
   // Mixed separators ("aa:bb-cc...") are accepted by the regex; insist on one style.
@@ -17,6 +21,21 @@ export function normalizeMac(text: string): string | null {
   if (seps.length !== 0 && seps.length !== 5) return null;
   if (seps.length === 5 && new Set(seps).size !== 1) return null;
   return m.slice(1).join(':').toLowerCase();
+}
+
+/** "AA-BB-CC-DD-EE-FF" (RADIUS's form, on every request) without regular expressions; null if not that shape. */
+function separated17(text: string): string | null {
+  const sep = text.charCodeAt(2);
+  if (sep !== 0x2d && sep !== 0x3a) return null;
+  for (let i = 0; i < 17; i++) {
+    const c = text.charCodeAt(i);
+    if (i % 3 === 2) {
+      if (c !== sep) return null;
+    } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66))) {
+      return null;
+    }
+  }
+  return (sep === 0x3a ? text : text.replaceAll('-', ':')).toLowerCase();
 }
 
 /** Canonical form, or an Error naming what was given. */

@@ -1,5 +1,9 @@
-import { createHash } from 'node:crypto';
+import { digest } from '../common/digest.js';
 import { kdf, type KdfHash } from './kdf.js';
+
+const FT_R0N = Buffer.from('FT-R0N', 'ascii');
+const FT_R1N = Buffer.from('FT-R1N', 'ascii');
+const FT_PTKN = Buffer.from('FT-PTKN', 'ascii');
 
 // The 802.11r key hierarchy as hostapd 2.10 implements it (wpa_common.c: wpa_derive_pmk_r0,
 // wpa_derive_pmk_r1, wpa_derive_pmk_r1_name, wpa_pmk_r1_to_ptk). Pure functions, raw octets.
@@ -47,7 +51,7 @@ export function derivePmkR0(input: PmkR0Inputs): PmkR0 {
   const r0KeyData = kdf(hash, input.xxKey, 'FT-R0', context, (q + 16) * 8);
   const pmkR0 = r0KeyData.subarray(0, q);
   const salt = r0KeyData.subarray(q);
-  const pmkR0Name = createHash(hash).update('FT-R0N').update(salt).digest().subarray(0, 16);
+  const pmkR0Name = digest(hash, FT_R0N, salt).subarray(0, 16);
   return { pmkR0: Buffer.from(pmkR0), pmkR0Name: Buffer.from(pmkR0Name) };
 }
 
@@ -61,7 +65,7 @@ export function derivePmkR1(pmkR0: Uint8Array, r1khId: Uint8Array, s1khId: Uint8
 
 export function derivePmkR1Name(pmkR0Name: Uint8Array, r1khId: Uint8Array, s1khId: Uint8Array, hash: KdfHash = 'sha256'): Buffer {
   requireLength('PMKR0Name', pmkR0Name, 16);
-  return createHash(hash).update('FT-R1N').update(pmkR0Name).update(r1khId).update(s1khId).digest().subarray(0, 16);
+  return digest(hash, FT_R1N, pmkR0Name, r1khId, s1khId).subarray(0, 16);
 }
 
 export interface FtPtk {
@@ -81,7 +85,7 @@ export function deriveFtPtk(
   const total = lengths.kck + lengths.kek + lengths.tk;
   const ptk = kdf(hash, pmkR1, 'FT-PTK', context, total * 8);
   // hostapd 2.10 always names the PTK with SHA-256, whatever the AKM.
-  const ptkName = createHash('sha256').update(pmkR1Name).update('FT-PTKN').update(context).digest().subarray(0, 16);
+  const ptkName = digest('sha256', pmkR1Name, FT_PTKN, context).subarray(0, 16);
   return {
     kck: ptk.subarray(0, lengths.kck),
     kek: ptk.subarray(lengths.kck, lengths.kck + lengths.kek),

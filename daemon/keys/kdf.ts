@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { hmac } from '../common/digest.js';
 
 // IEEE 802.11 KDF-Hash-Length (hostapd sha256_prf_bits / sha384_prf):
 // block_i = HMAC(K, LE16(i) || label || context || LE16(bits)); label has no NUL.
@@ -15,7 +15,7 @@ export function kdf(hash: KdfHash, key: Uint8Array, label: string, context: Uint
   let produced = 0;
   for (let i = 1; produced < octets; i++) {
     counter.writeUInt16LE(i);
-    const block = createHmac(hash, key).update(counter).update(labelBytes).update(context).update(length).digest();
+    const block = hmac(hash, key, counter, labelBytes, context, length);
     blocks.push(block);
     produced += block.length;
   }

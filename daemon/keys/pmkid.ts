@@ -1,5 +1,7 @@
-import { createHmac } from 'node:crypto';
+import { hmac } from '../common/digest.js';
 import { pmkidHashFor } from './akm.js';
+
+const PMK_NAME = Buffer.from('PMK Name', 'ascii');
 
 /**
  * PMKID = Truncate-128(HMAC-H(PMK, "PMK Name" || AA || SPA)) (hostapd rsn_pmkid).
@@ -7,5 +9,5 @@ import { pmkidHashFor } from './akm.js';
  */
 export function derivePmkid(pmk: Uint8Array, aa: Uint8Array, spa: Uint8Array, akm: number): Buffer {
   if (aa.length !== 6 || spa.length !== 6) throw new Error('PMKID needs 6-octet AA and SPA');
-  return createHmac(pmkidHashFor(akm), pmk).update('PMK Name').update(aa).update(spa).digest().subarray(0, 16);
+  return hmac(pmkidHashFor(akm), pmk, PMK_NAME, aa, spa).subarray(0, 16);
 }

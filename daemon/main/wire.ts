@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { KmsConfig } from '../config/schema.js';
 import { resolveSecret } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
-import { KmsMetrics } from '../metrics/metrics.js';
+import { KmsMetrics, perLabels } from '../metrics/metrics.js';
 import { StationTable } from '../records/station-table.js';
 import { ApiServer } from '../api/server.js';
 import { akmName } from '../keys/akm.js';
@@ -41,7 +41,8 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     stationLearned: (r) => {
       metrics.stationsLearned.inc({ keys: r.pmkR0Name ? 'pmk-r0' : r.hasPmk ? 'pmk' : 'none' });
       metrics.stations.set(stations.size);
-      log.info({
+      // Building this line costs more than the rest of the callback; skip it when nobody reads it.
+      if (log.isLevelEnabled('info')) log.info({
         sta: r.staMac, ap: r.ap.nasIdentifier ?? r.ap.clientAddress, bssid: r.ap.bssid, ssid: r.ssid,
         akm: r.akm === null ? null : akmName(r.akm), vlan: r.vlan, identity: r.identity, pmkR0Name: r.pmkR0Name,
         machineAuth: r.machineAuth.authenticated,
@@ -75,6 +76,9 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     },
   });
 
+  const forwarded = perLabels((kind, upstream) => metrics.radiusForwarded.labels(kind!, upstream!));
+  const answered = perLabels((kind, code, upstream) => metrics.radiusAnswered.labels(kind!, code!, upstream!));
+  const latency = perLabels((kind) => metrics.radiusLatency.labels(kind!));
   const proxy = new RadiusProxy({
     authListen: config.radius.authListen,
     acctListen: config.radius.acctListen,
@@ -92,10 +96,10 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     logger: log,
     observer: {
       dropped: (reason) => metrics.radiusDropped.inc({ reason }),
-      forwarded: (kind, upstream) => metrics.radiusForwarded.inc({ kind, upstream }),
+      forwarded: (kind, upstream) => forwarded(kind, upstream).inc(),
       answered: (kind, code, upstream, seconds) => {
-        metrics.radiusAnswered.inc({ kind, code, upstream });
-        metrics.radiusLatency.observe({ kind }, seconds);
+        answered(kind, code, upstream).inc();
+        latency(kind).observe(seconds);
       },
       upstreamState: (upstream, alive) => metrics.upstreamUp.set({ upstream }, alive ? 1 : 0),
     },

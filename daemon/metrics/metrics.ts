@@ -61,3 +61,18 @@ export class KmsMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'kms_process_' });
   }
 }
+
+/**
+ * Memoises `make(...labelValues)`: prom-client hashes the label object on every inc()/observe(),
+ * and the RADIUS path counts every packet. Label values come from small fixed sets (kinds,
+ * codes, upstream names, drop reasons), so the cache stays small.
+ */
+export function perLabels<T>(make: (...values: string[]) => T): (...values: string[]) => T {
+  const children = new Map<string, T>();
+  return (...values) => {
+    const key = values.join('\u0000');
+    let child = children.get(key);
+    if (child === undefined) children.set(key, (child = make(...values)));
+    return child;
+  };
+}
