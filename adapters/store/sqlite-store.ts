@@ -21,6 +21,7 @@ import { decodeStationKeys, encodeStationKeys, SealedBox } from './sealed-box.js
 import { migrate } from './schema.js';
 import { SqlitePlacementTable } from './placement-table.js';
 import { SqliteNeighborTable } from './neighbor-table.js';
+import { BackgroundCheckpointer } from './background-checkpoint.js';
 
 /** What the store logs through: a pino logger fits, so does a console shim. */
 export interface StoreLogger {
@@ -34,6 +35,11 @@ export interface SqliteStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a write waits for another connection's lock before SQLITE_BUSY. */
   busyTimeoutMs?: number;
+  /**
+   * Run WAL checkpoints on a background thread this often instead of inside commits (see
+   * background-checkpoint.ts). Off (SQLite's automatic checkpoints) when absent or 0.
+   */
+  backgroundCheckpointMs?: number;
 }
 
 
@@ -69,6 +75,7 @@ export class SqliteRecordStore implements RecordStore {
   >;
   private readonly importTx: (items: Iterable<StationWrite>) => number;
   private closed = false;
+  private checkpointer: BackgroundCheckpointer | null = null;
   /** Key placements (distribution's ledger), on the same database. */
   readonly placements: SqlitePlacementTable;
   /** RF-neighbour graph edges, on the same database. */
@@ -123,6 +130,7 @@ export class SqliteRecordStore implements RecordStore {
       ),
       loadMachineAuths: db.prepare('SELECT sta_mac, identity, at FROM machine_auth WHERE expires_at > ?'),
     };
+    if (opts.backgroundCheckpointMs) this.startCheckpointer(opts.backgroundCheckpointMs);
     this.placements = new SqlitePlacementTable(db);
     this.neighbors = new SqliteNeighborTable(db);
     this.importTx = db.transaction((items: Iterable<StationWrite>): number => {
@@ -202,11 +210,30 @@ export class SqliteRecordStore implements RecordStore {
     return rows.map((r) => ({ staMac: r.sta_mac, identity: r.identity, at: r.at }));
   }
 
+  /** Checkpoints run by the background thread; null when SQLite checkpoints by itself. */
+  get checkpointStats(): BackgroundCheckpointer['stats'] | null {
+    return this.checkpointer?.stats ?? null;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    void this.checkpointer?.stop();
     this.db.close();
     this.box.destroy();
+  }
+
+  private startCheckpointer(intervalMs: number): void {
+    this.db.pragma('wal_autocheckpoint = 0');
+    this.checkpointer = new BackgroundCheckpointer(this.path, intervalMs, {
+      failed: (reason) => {
+        this.checkpointer = null;
+        if (this.closed) return;
+        // Without checkpoints the WAL would grow without bound: SQLite takes them over again.
+        this.db.pragma('wal_autocheckpoint = 1000');
+        this.logger.error({ reason }, 'background WAL checkpoint thread stopped; commits checkpoint again (latency spikes possible)');
+      },
+    });
   }
 
   private configure(opts: SqliteStoreOptions): void {

@@ -30,7 +30,8 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
 
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
   const masterKey = loadMasterKey({ file: config.masterKey.file, credentialName: config.masterKey.credential });
-  const store = new SqliteRecordStore(join(config.stateDir, 'kms.sqlite'), masterKey, { logger: log });
+  // Checkpoints off the RADIUS thread: in-commit checkpoints were most of the proxy's p99.
+  const store = new SqliteRecordStore(join(config.stateDir, 'kms.sqlite'), masterKey, { logger: log, backgroundCheckpointMs: 200 });
   masterKey.fill(0);
 
   let distribution: RunningDistribution | null = null;

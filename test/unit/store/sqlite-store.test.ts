@@ -244,6 +244,61 @@ describe('SqliteRecordStore', () => {
   });
 });
 
+describe('background WAL checkpoints', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    tmp = tempDir();
+  });
+  afterEach(() => tmp.cleanup());
+
+  const writeBatch = (store: SqliteRecordStore, from: number, n: number) =>
+    store.saveStations(Array.from({ length: n }, (_, i) => ({ record: makeRecord(macOf(from + i), NOW), keys: makeKeys() })));
+  const until = async (what: string, ok: () => boolean) => {
+    for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+    if (!ok()) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  const autoCheckpointPages = (store: SqliteRecordStore) =>
+    (store as unknown as { db: Database.Database }).db.pragma('wal_autocheckpoint', { simple: true });
+
+  it('copies commits into the database file from another thread, not inside the commit', async () => {
+    const path = join(tmp.dir, 'kms.sqlite');
+    const store = new SqliteRecordStore(path, randomBytes(32), { logger: captureLogger(), backgroundCheckpointMs: 10 });
+    try {
+      // The main connection no longer checkpoints in its commits...
+      expect(autoCheckpointPages(store)).toBe(0);
+      const before = statSync(path).size;
+      writeBatch(store, 0, 8000);
+      // ...and the thread copies them into the file anyway.
+      await until('a background checkpoint', () => (store.checkpointStats?.framesCopied ?? 0) > 1000);
+      expect(statSync(path).size).toBeGreaterThan(before + 1000 * 4096);
+      expect(store.checkpointStats!.errors).toBe(0);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('goes back to checkpointing in commits, and says so, when the thread dies', async () => {
+    const path = join(tmp.dir, 'kms.sqlite');
+    const logger = captureLogger();
+    const store = new SqliteRecordStore(path, randomBytes(32), { logger, backgroundCheckpointMs: 60_000 });
+    try {
+      // The only way to make the thread die on cue: end it from outside, as a crash would.
+      const internals = store as unknown as { checkpointer: { worker: { terminate(): Promise<number> } } };
+      await internals.checkpointer.worker.terminate();
+      await until('the failure to be logged', () => logger.lines.some((l) => l.level === 'error'));
+      expect(logger.lines.find((l) => l.level === 'error')!.msg).toMatch(/checkpoint thread stopped/);
+      expect(store.checkpointStats).toBeNull();
+      expect(autoCheckpointPages(store)).toBe(1000);
+      const before = statSync(path).size;
+      writeBatch(store, 0, 8000); // well over SQLite's 1,000-page automatic threshold
+      expect(statSync(path).size).toBeGreaterThan(before + 1000 * 4096);
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe('placements', () => {
   it('keeps one row per station, BSSID, kind and key name, and purges by expiry', () => {
     const t = tempDir();

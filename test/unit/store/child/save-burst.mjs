@@ -1,13 +1,13 @@
 // Child for crash.test.ts: saves stations one by one (autocommit, as the RADIUS proxy does)
 // and prints each MAC only after saveStation() has returned. The parent kills it with
 // SIGKILL mid-burst and checks every printed MAC is in the file.
-// usage: node --import ./register-ts.mjs save-burst.mjs DB MASTER_KEY_HEX COUNT
+// usage: node --import ./register-ts.mjs save-burst.mjs DB MASTER_KEY_HEX COUNT [BACKGROUND_CHECKPOINT_MS]
 import { writeSync } from 'node:fs';
 import { SqliteRecordStore } from '../../../../adapters/store/sqlite-store.js';
 import { burstKeys, burstMac } from './burst-keys.mjs';
 
-const [path, keyHex, countText] = process.argv.slice(2);
-const store = new SqliteRecordStore(path, Buffer.from(keyHex, 'hex'));
+const [path, keyHex, countText, checkpointMs] = process.argv.slice(2);
+const store = new SqliteRecordStore(path, Buffer.from(keyHex, 'hex'), { backgroundCheckpointMs: Number(checkpointMs ?? 0) });
 const now = Date.now();
 
 /**
