@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { startFreeRadius, type FreeRadiusHandle } from '../test/helpers/freeradius.js';
 import { startKms, type KmsHandle } from '../test/helpers/kms.js';
 import { closedLoop, openLoop, percentile, type LoadResult, type LoadTarget } from './radius-load.js';
@@ -6,6 +7,14 @@ import { closedLoop, openLoop, percentile, type LoadResult, type LoadTarget } fr
 // carries MS-MPPE keys): direct, through the KMS, through a FreeRADIUS proxy. Added latency is
 // each proxy's latency minus the direct path's, at a fixed 1,000 requests/s; throughput is
 // what each path sustains with 64 requests outstanding.
+//
+// Method, because single runs on a 2-core machine swing by a factor of two:
+// - every path is warmed up at the measured rate first (the KMS is JIT-compiled; FreeRADIUS
+//   fills its caches), then measured in ROUNDS interleaved rounds, and the median is printed
+//   with the range;
+// - the load generator, the upstream and the proxy share the machine's cores, so throughput
+//   is also a matter of CPU left over: each proxy's own CPU time per request (all its
+//   threads, from /proc) is printed, which the scheduler does not blur.
 
 const SECRET = 'bench-secret';
 const USER = { name: 'bench', password: 'bench-password' };
@@ -13,17 +22,39 @@ const MSK_HALF = (b: number) => `0x${Buffer.alloc(32, b).toString('hex')}`;
 
 const RATE = Number(process.env.KMS_BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.KMS_BENCH_SECONDS ?? 5);
+const WARMUP_SECONDS = Number(process.env.KMS_BENCH_WARMUP_SECONDS ?? 3);
 const CONCURRENCY = Number(process.env.KMS_BENCH_CONCURRENCY ?? 64);
+const ROUNDS = Number(process.env.KMS_BENCH_ROUNDS ?? 3);
 
-function summary(name: string, open: LoadResult, closed: LoadResult, base?: LoadResult): string {
-  const p50 = percentile(open.latenciesMs, 50);
-  const p99 = percentile(open.latenciesMs, 99);
-  const rps = closed.answered / closed.seconds;
-  const lost = open.sent - open.answered;
-  const added = base
-    ? `added p50 ${(p50 - percentile(base.latenciesMs, 50)).toFixed(3)} ms, added p99 ${(p99 - percentile(base.latenciesMs, 99)).toFixed(3)} ms`
-    : 'baseline';
-  return `${name.padEnd(26)} ${rps.toFixed(0).padStart(7)} req/s   p50 ${p50.toFixed(3)} ms  p99 ${p99.toFixed(3)} ms  (${added}; ${lost} lost, ${open.badAnswers + closed.badAnswers} bad, ${closed.accepts + open.accepts} accepts)`;
+interface Round {
+  p50: number;
+  p99: number;
+  rps: number;
+  /** Proxy CPU (all threads) per request in the closed loop, µs; null for the direct path. */
+  cpuUs: number | null;
+  lost: number;
+  bad: number;
+}
+
+/** utime + stime of a process and all its threads, in ms (clock ticks are 10 ms on Linux). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const range = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+
+async function measure(target: LoadTarget, pid: number | null): Promise<Round> {
+  const open: LoadResult = await openLoop(target, USER, RATE, SECONDS * 1000);
+  const before = pid === null ? 0 : cpuMs(pid);
+  const closed = await closedLoop(target, USER, CONCURRENCY, SECONDS * 1000);
+  const cpuUs = pid === null ? null : ((cpuMs(pid) - before) * 1000) / closed.answered;
+  return {
+    p50: percentile(open.latenciesMs, 50), p99: percentile(open.latenciesMs, 99),
+    rps: closed.answered / closed.seconds, cpuUs,
+    lost: open.sent - open.answered + closed.sent - closed.answered, bad: open.badAnswers + closed.badAnswers,
+  };
 }
 
 export async function benchRadius(): Promise<string[]> {
@@ -32,13 +63,13 @@ export async function benchRadius(): Promise<string[]> {
   let kms: KmsHandle | undefined;
   try {
     upstream = await startFreeRadius({
-      debug: false, secret: SECRET,
+      debug: false, authLog: false, secret: SECRET,
       users: [{ name: USER.name, password: USER.password, reply: [
         { name: 'MS-MPPE-Recv-Key', value: MSK_HALF(0x11) }, { name: 'MS-MPPE-Send-Key', value: MSK_HALF(0x22) },
       ] }],
     });
     frProxy = await startFreeRadius({
-      debug: false, secret: SECRET,
+      debug: false, authLog: false, secret: SECRET,
       proxyTo: { address: '127.0.0.1', authPort: upstream.authPort, acctPort: upstream.acctPort, secret: SECRET },
     });
     kms = await startKms({
@@ -46,28 +77,42 @@ export async function benchRadius(): Promise<string[]> {
       clients: [{ name: 'bench', address: '127.0.0.1', secret: SECRET }],
       upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: upstream.authPort, acctPort: upstream.acctPort, secret: SECRET, timeoutMs: 3000 }],
     });
-    const targets: [string, LoadTarget][] = [
-      ['direct to FreeRADIUS', { address: '127.0.0.1', port: upstream.authPort, secret: SECRET }],
-      ['via FreeRADIUS proxy', { address: '127.0.0.1', port: frProxy.authPort, secret: SECRET }],
-      ['via KMS', { address: '127.0.0.1', port: kms.authPort, secret: SECRET }],
+    const paths: { name: string; target: LoadTarget; pid: number | null; rounds: Round[] }[] = [
+      { name: 'direct to FreeRADIUS', target: { address: '127.0.0.1', port: upstream.authPort, secret: SECRET }, pid: null, rounds: [] },
+      { name: 'via FreeRADIUS proxy', target: { address: '127.0.0.1', port: frProxy.authPort, secret: SECRET }, pid: frProxy.pid, rounds: [] },
+      { name: 'via KMS', target: { address: '127.0.0.1', port: kms.authPort, secret: SECRET }, pid: kms.process.pid, rounds: [] },
     ];
-    const results: { name: string; open: LoadResult; closed: LoadResult }[] = [];
-    for (const [name, target] of targets) {
-      await openLoop(target, USER, 200, 500); // warm-up: JIT, TLS-free caches, SQLite pages
-      const open = await openLoop(target, USER, RATE, SECONDS * 1000);
-      const closed = await closedLoop(target, USER, CONCURRENCY, SECONDS * 1000);
-      results.push({ name, open, closed });
+    for (const p of paths) await openLoop(p.target, USER, RATE, WARMUP_SECONDS * 1000);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const p of paths) {
+        p.rounds.push(await measure(p.target, p.pid));
+        if (process.env.KMS_BENCH_VERBOSE) console.log(`  round ${r + 1} ${p.name}: ${JSON.stringify(p.rounds.at(-1))}`);
+      }
     }
-    const base = results[0]!.open;
+
+    const [direct, fr, viaKms] = paths as [typeof paths[0], typeof paths[0], typeof paths[0]];
+    // Added latency per round (against that round's direct run), then the median of those.
+    const added = (p: typeof paths[0], q: 'p50' | 'p99') => p.rounds.map((r, i) => r[q] - direct.rounds[i]![q]);
+    const line = (p: typeof paths[0]) => {
+      const rps = p.rounds.map((r) => r.rps);
+      const p99 = p.rounds.map((r) => r.p99);
+      const cpu = p.rounds.map((r) => r.cpuUs).filter((x): x is number => x !== null);
+      const lost = p.rounds.reduce((n, r) => n + r.lost, 0);
+      const bad = p.rounds.reduce((n, r) => n + r.bad, 0);
+      const base = p === direct ? 'baseline' :
+        `added p50 ${median(added(p, 'p50')).toFixed(3)} ms, added p99 ${median(added(p, 'p99')).toFixed(3)} ms (${range(added(p, 'p99'), 3)})`;
+      const cpuText = cpu.length ? `; proxy CPU ${median(cpu).toFixed(1)} µs/req` : '';
+      return `${p.name.padEnd(22)} ${median(rps).toFixed(0).padStart(6)} req/s (${range(rps, 0)})   p50 ${median(p.rounds.map((r) => r.p50)).toFixed(3)} ms  p99 ${median(p99).toFixed(3)} ms   ${base}${cpuText}; ${lost} lost, ${bad} bad`;
+    };
+    const ratios = viaKms.rounds.map((r, i) => r.rps / fr.rounds[i]!.rps);
+    const kmsAdded = added(viaKms, 'p99');
     const lines = [
       `load: Access-Request (PAP, FT-EAP attributes, a new station each) -> Access-Accept with MS-MPPE keys`,
-      `latency at ${RATE} req/s for ${SECONDS} s (open loop); throughput with ${CONCURRENCY} outstanding for ${SECONDS} s`,
-      ...results.map((r, i) => summary(r.name, r.open, r.closed, i === 0 ? undefined : base)),
+      `each path warmed up ${WARMUP_SECONDS} s at ${RATE} req/s; then ${ROUNDS} interleaved rounds of: latency at ${RATE} req/s for ${SECONDS} s (open loop), throughput with ${CONCURRENCY} outstanding for ${SECONDS} s; medians (range)`,
+      ...paths.map(line),
+      `KMS throughput / FreeRADIUS-proxy throughput = ${median(ratios).toFixed(2)} (${range(ratios, 2)}) (goal >= 1.00); ` +
+        `KMS added p99 at ${RATE}/s = ${median(kmsAdded).toFixed(3)} ms (${range(kmsAdded, 3)}) (goal < 1 ms)`,
     ];
-    const kmsR = results[2]!;
-    const frR = results[1]!;
-    const ratio = (kmsR.closed.answered / kmsR.closed.seconds) / (frR.closed.answered / frR.closed.seconds);
-    lines.push(`KMS throughput / FreeRADIUS-proxy throughput = ${ratio.toFixed(2)} (goal >= 1.00); KMS added p99 at ${RATE}/s = ${(percentile(kmsR.open.latenciesMs, 99) - percentile(base.latenciesMs, 99)).toFixed(3)} ms (goal < 1 ms)`);
     const stations = await kms.api<{ stations: unknown[] }>('/v1/stations');
     lines.push(`KMS holds ${stations.body.stations.length} station records after the run (one per distinct station MAC, persisted before each relay)`);
     return lines;

@@ -142,10 +142,10 @@ interface Received {
 const fail = (reason: VerifyReason): VerifyResult => ({ ok: false, reason });
 const OK: VerifyResult = { ok: true };
 
-function receive(input: Uint8Array): Received | VerifyResult {
+function receive(input: Uint8Array, decoded?: RadiusPacket): Received | VerifyResult {
   let packet: RadiusPacket;
   try {
-    packet = decodePacket(input);
+    packet = decoded ?? decodePacket(input);
   } catch (e) {
     if (e instanceof RadiusDecodeError) return fail(e.reason);
     throw e;
@@ -164,13 +164,12 @@ function receive(input: Uint8Array): Received | VerifyResult {
   return { packet, bytes, maOffset, hasEap };
 }
 
-/** MA check on a copy of the packet with MA zeroed and, if given, the Authenticator replaced. */
+/** MA check over the packet as if MA were zero and, if given, the Authenticator replaced (no copy made). */
 function checkMa(r: Received, secret: Secret, vector: Buffer | null, required: boolean): VerifyResult {
   if (r.maOffset === null) return required || r.hasEap ? fail('message-authenticator-missing') : OK;
-  const work = Buffer.from(r.bytes);
-  work.fill(0, r.maOffset, r.maOffset + 16);
-  if (vector) vector.copy(work, 4);
-  const expected = hmacMd5(secret, work);
+  const b = r.bytes;
+  const expected = hmac(key(secret), b.subarray(0, 4), vector ?? b.subarray(4, HEADER_LENGTH),
+    b.subarray(HEADER_LENGTH, r.maOffset), ZERO16, b.subarray(r.maOffset + 16));
   return timingSafeEqual(expected, r.bytes.subarray(r.maOffset, r.maOffset + 16))
     ? OK
     : fail('message-authenticator-invalid');
@@ -185,8 +184,10 @@ export function verifyRequest(
   buf: Uint8Array,
   secret: Secret,
   opts: { requireMessageAuthenticator: boolean },
+  /** `decodePacket(buf)` when the caller has it already. */
+  decoded?: RadiusPacket,
 ): VerifyResult {
-  const r = receive(buf);
+  const r = receive(buf, decoded);
   if (!('packet' in r)) return r;
   const code = r.packet.code;
   if (RANDOM_REQUEST_CODES.has(code)) {
@@ -208,11 +209,13 @@ export function verifyResponse(
   requestAuthenticator: Buffer,
   secret: Secret,
   opts: { requireMessageAuthenticator: boolean; maVector?: MaVector },
+  /** `decodePacket(buf)` when the caller has it already. */
+  decoded?: RadiusPacket,
 ): VerifyResult {
   if (requestAuthenticator.length !== AUTHENTICATOR_LENGTH) {
     throw new RadiusEncodeError('authenticator-bad-length', 'requestAuthenticator');
   }
-  const r = receive(buf);
+  const r = receive(buf, decoded);
   if (!('packet' in r)) return r;
   if (!RESPONSE_CODES.has(r.packet.code)) return fail('not-a-response');
   const expected = md5(r.bytes.subarray(0, 4), requestAuthenticator, r.bytes.subarray(HEADER_LENGTH), key(secret));

@@ -88,6 +88,11 @@ export function md5(...parts: Uint8Array[]): Buffer {
   return finish(INITIAL, 0, parts, Buffer.allocUnsafe(16));
 }
 
+/** MD5 written into `out` (16 octets), for loops that would otherwise allocate a digest per block. */
+export function md5Into(out: Buffer, ...parts: Uint8Array[]): Buffer {
+  return finish(INITIAL, 0, parts, out);
+}
+
 /** An HMAC-MD5 key with its inner and outer pads already absorbed. */
 export class HmacMd5Key {
   private readonly inner = new Int32Array(INITIAL);

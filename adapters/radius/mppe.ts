@@ -6,7 +6,7 @@
 // - Tunnel-Password (RFC 2868 §3.5): value = Tag(1) || Salt(2) || E(DataLength(1) || Password || zero pad).
 // The Request Authenticator is that of the Access-Request being answered, so a proxy must decrypt
 // and re-encrypt these (with fresh salts) whenever it forwards a packet under a new authenticator.
-import { md5 } from './md5.js';
+import { md5Into } from './md5.js';
 import { randomOctets } from '../../daemon/common/random-pool.js';
 import { AUTHENTICATOR_LENGTH } from './codes.js';
 import { RadiusDecodeError, RadiusEncodeError } from './packet.js';
@@ -23,11 +23,14 @@ function stream(input: Buffer, secret: Secret, first: Buffer[], decrypt: boolean
   const k = key(secret);
   const out = Buffer.allocUnsafe(input.length);
   let prevCipher: Buffer | null = null;
+  const b = Buffer.allocUnsafe(16);
   for (let i = 0; i < input.length; i += 16) {
-    const b = prevCipher ? md5(k, prevCipher) : md5(k, ...first);
+    if (prevCipher) md5Into(b, k, prevCipher);
+    else md5Into(b, k, ...first);
     for (let j = 0; j < 16; j++) out[i + j] = input[i + j]! ^ b[j]!;
     prevCipher = (decrypt ? input : out).subarray(i, i + 16);
   }
+  b.fill(0); // keystream: XOR with the output gives the key back
   return out;
 }
 

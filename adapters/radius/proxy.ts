@@ -139,7 +139,7 @@ export class RadiusProxy {
     if (request.code !== expected && request.code !== Code.StatusServer) {
       return this.drop('unexpected-code', { client: client.name, code: codeName(request.code) });
     }
-    const verdict = verifyRequest(msg, client.secret, { requireMessageAuthenticator: request.code === Code.AccessRequest });
+    const verdict = verifyRequest(msg, client.secret, { requireMessageAuthenticator: request.code === Code.AccessRequest }, request);
     if (!verdict.ok) return this.drop(verdict.reason, { client: client.name, code: codeName(request.code) });
 
     if (request.code === Code.StatusServer) return this.answerStatusServer(kind, client, request, from);
@@ -199,16 +199,17 @@ export class RadiusProxy {
 
   private onAnswer(tx: Transaction, server: UpstreamServer, reply: Buffer, ourAuthenticator: Buffer): void {
     const secret = server.config.secret;
-    const verdict = verifyResponse(reply, ourAuthenticator, secret, { requireMessageAuthenticator: tx.kind === 'auth' });
-    // A forged or corrupted answer is dropped and the real one is still awaited.
-    if (!verdict.ok) return this.drop(`upstream-${verdict.reason}`, { upstream: server.config.name });
     let answer: RadiusPacket;
     try {
       answer = decodePacket(reply);
     } catch (e) {
-      if (e instanceof RadiusDecodeError) return this.drop(`upstream-malformed-${e.reason}`, { upstream: server.config.name });
+      // Same reason labels as verifyResponse gives for a packet it cannot decode.
+      if (e instanceof RadiusDecodeError) return this.drop(`upstream-${e.reason}`, { upstream: server.config.name });
       throw e;
     }
+    const verdict = verifyResponse(reply, ourAuthenticator, secret, { requireMessageAuthenticator: tx.kind === 'auth' }, answer);
+    // A forged or corrupted answer is dropped and the real one is still awaited.
+    if (!verdict.ok) return this.drop(`upstream-${verdict.reason}`, { upstream: server.config.name });
     if (!ACCEPTED[tx.kind].has(answer.code)) return this.drop('upstream-unexpected-code', { upstream: server.config.name });
 
     this.settle(tx);

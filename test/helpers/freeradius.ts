@@ -86,6 +86,11 @@ export interface FreeRadiusOptions {
    * `false`: `-f -l stdout` — threaded, only Info lines; use for benchmarks.
    */
   debug?: boolean;
+  /**
+   * Log a line per authentication ("Login OK", log.auth). Default true: tests wait for these
+   * lines. Benchmarks turn it off, as FreeRADIUS ships it, so no server pays for logging.
+   */
+  authLog?: boolean;
   /** Default 20 s (a busy CI machine can be slow to load OpenSSL and the dictionaries). */
   readyTimeoutMs?: number;
 }
@@ -164,7 +169,7 @@ export async function startFreeRadius(options: FreeRadiusOptions = {}): Promise<
 
   let proc: ManagedProcess | undefined;
   try {
-    await writeRaddb(dir, { address, authPort, acctPort, clients, users, proxyTo: options.proxyTo });
+    await writeRaddb(dir, { address, authPort, acctPort, clients, users, proxyTo: options.proxyTo, authLog: options.authLog ?? true });
     const args = debug ? ['-X', '-n', 'radiusd', '-d', dir] : ['-f', '-l', 'stdout', '-n', 'radiusd', '-d', dir];
     const started = performance.now();
     proc = spawnManaged('freeradius', args, { netns: options.netns });
@@ -234,6 +239,7 @@ interface RaddbParams {
   clients: readonly RadiusClientSpec[];
   users: readonly RadiusUser[];
   proxyTo?: ProxyTarget;
+  authLog: boolean;
 }
 
 async function writeRaddb(dir: string, params: RaddbParams): Promise<void> {
@@ -530,7 +536,7 @@ hostname_lookups = no
 log {
 \tdestination = stdout
 \tcolourise = no
-\tauth = yes
+\tauth = ${p.authLog ? 'yes' : 'no'}
 \tauth_badpass = no
 \tauth_goodpass = no
 }

@@ -242,10 +242,15 @@ class LineLog {
   private addLine(line: string): void {
     this.lines.push(line);
     this.chars += line.length + 1;
-    while (this.chars > this.maxChars && this.lines.length > 1) {
-      this.chars -= (this.lines.shift() ?? '').length + 1;
-      this.firstLineNo += 1;
-    }
+    if (this.chars <= this.maxChars) return;
+    // Drop old lines down to 3/4 of the cap in one splice: shifting one line per new line made
+    // a chatty child (FreeRADIUS logging every request) cost its parent O(lines) per line.
+    let drop = 0;
+    let chars = this.chars;
+    while (chars > (this.maxChars * 3) / 4 && drop < this.lines.length - 1) chars -= this.lines[drop++]!.length + 1;
+    this.lines.splice(0, drop);
+    this.chars = chars;
+    this.firstLineNo += drop;
   }
 
   private notify(): void {
