@@ -40,6 +40,8 @@ export interface SqliteStoreOptions {
    * background-checkpoint.ts). Off (SQLite's automatic checkpoints) when absent or 0.
    */
   backgroundCheckpointMs?: number;
+  /** Another connection checkpoints this database (kmsd's RADIUS thread): this one never does. */
+  checkpointsElsewhere?: boolean;
 }
 
 
@@ -107,9 +109,13 @@ export class SqliteRecordStore implements RecordStore {
     const db = this.db;
     this.stmt = {
       // `keys = excluded.keys` only in the second form: saveStation(r, null) keeps the blob.
+      // And it updates only the same authentication: kmsd commits new authentications from its
+      // RADIUS thread and accounting updates from the main one, so an update built from the
+      // previous record must not overwrite a newer one committed meanwhile.
       upsertRecord: db.prepare(
         `INSERT INTO stations (sta_mac, record, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (sta_mac) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at`,
+         ON CONFLICT (sta_mac) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at
+         WHERE json_extract(stations.record, '$.authenticatedAt') = json_extract(excluded.record, '$.authenticatedAt')`,
       ),
       upsertWithKeys: db.prepare(
         `INSERT INTO stations (sta_mac, record, expires_at, keys) VALUES (?, ?, ?, ?)
@@ -131,6 +137,7 @@ export class SqliteRecordStore implements RecordStore {
       loadMachineAuths: db.prepare('SELECT sta_mac, identity, at FROM machine_auth WHERE expires_at > ?'),
     };
     if (opts.backgroundCheckpointMs) this.startCheckpointer(opts.backgroundCheckpointMs);
+    else if (opts.checkpointsElsewhere) db.pragma('wal_autocheckpoint = 0');
     this.placements = new SqlitePlacementTable(db);
     this.neighbors = new SqliteNeighborTable(db);
     this.importTx = db.transaction((items: Iterable<StationWrite>): number => {

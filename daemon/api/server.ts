@@ -18,6 +18,8 @@ export interface ApiDeps {
   token: string;
   stations: StationTable;
   metrics: Registry;
+  /** Brings counters kept on other threads up to date before /metrics is answered. */
+  refreshMetrics?(): Promise<void>;
   health(): object;
   /** Key placements of one station (absent when distribution is not configured). */
   placementsFor?(staMac: string): Placement[];
@@ -66,6 +68,7 @@ export class ApiServer {
     const path = url.pathname;
 
     if (path === '/metrics') {
+      await this.deps.refreshMetrics?.();
       res.writeHead(200, { 'Content-Type': this.deps.metrics.contentType });
       res.end(await this.deps.metrics.metrics());
       return;

@@ -3,16 +3,16 @@ import { mkdirSync } from 'node:fs';
 import type { KmsConfig } from '../config/schema.js';
 import { resolveSecret } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
-import { KmsMetrics, perLabels } from '../metrics/metrics.js';
+import { KmsMetrics } from '../metrics/metrics.js';
 import { StationTable } from '../records/station-table.js';
 import { ApiServer } from '../api/server.js';
 import { akmName } from '../keys/akm.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { loadMasterKey } from '../../adapters/store/master-key.js';
-import { RadiusProxy } from '../../adapters/radius/proxy.js';
 import { SdNotifier } from './sd-notify.js';
 import { startDistribution, type RunningDistribution } from './wire-distribution.js';
 import { startRoams } from './wire-roams.js';
+import { startRadiusThread, type RadiusThread } from './radius-thread.js';
 
 const VERSION = '0.1.0';
 
@@ -30,9 +30,9 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
 
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
   const masterKey = loadMasterKey({ file: config.masterKey.file, credentialName: config.masterKey.credential });
-  // Checkpoints off the RADIUS thread: in-commit checkpoints were most of the proxy's p99.
-  const store = new SqliteRecordStore(join(config.stateDir, 'kms.sqlite'), masterKey, { logger: log, backgroundCheckpointMs: 200 });
-  masterKey.fill(0);
+  const storePath = join(config.stateDir, 'kms.sqlite');
+  // Checkpoints on a thread of their own: in-commit checkpoints were most of the proxy's p99.
+  const store = new SqliteRecordStore(storePath, masterKey, { logger: log, backgroundCheckpointMs: 200 });
 
   let distribution: RunningDistribution | null = null;
   // Distribution failures are logged by the distributor; they never affect the RADIUS path.
@@ -77,48 +77,32 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     },
   });
 
-  const forwarded = perLabels((kind, upstream) => metrics.radiusForwarded.labels(kind!, upstream!));
-  const answered = perLabels((kind, code, upstream) => metrics.radiusAnswered.labels(kind!, code!, upstream!));
-  const latency = perLabels((kind) => metrics.radiusLatency.labels(kind!));
-  const proxy = new RadiusProxy({
-    authListen: config.radius.authListen,
-    acctListen: config.radius.acctListen,
-    clients: config.radius.clients.map((c) => ({
-      name: c.name, address: c.address, secret: Buffer.from(resolveSecret(c.secret, `radius.clients[${c.name}].secret`)),
-    })),
-    upstreams: config.radius.upstreams.map((u) => ({
-      name: u.name, address: u.address, authPort: u.authPort, acctPort: u.acctPort, timeoutMs: u.timeoutMs, tries: u.tries,
-      secret: Buffer.from(resolveSecret(u.secret, `radius.upstreams[${u.name}].secret`)),
-    })),
-    learner: stations,
-    deadProbeIntervalMs: config.radius.deadProbeIntervalS * 1000,
-    duplicateWindowMs: config.radius.duplicateWindowS * 1000,
-    maxInFlight: config.radius.maxInFlight,
-    logger: log,
-    observer: {
-      dropped: (reason) => metrics.radiusDropped.inc({ reason }),
-      forwarded: (kind, upstream) => forwarded(kind, upstream).inc(),
-      answered: (kind, code, upstream, seconds) => {
-        answered(kind, code, upstream).inc();
-        latency(kind).observe(seconds);
-      },
-      upstreamState: (upstream, alive) => metrics.upstreamUp.set({ upstream }, alive ? 1 : 0),
-    },
-  });
   for (const u of config.radius.upstreams) metrics.upstreamUp.set({ upstream: u.name }, 1);
-  const ports = await proxy.start();
+  // RADIUS runs on its own thread (radius-worker.ts), which commits each new record with its
+  // own connection and hands it to `stations` here.
+  let radius: RadiusThread;
+  try {
+    radius = await startRadiusThread(config, {
+      stations, metrics, log, storePath, masterKey,
+      fatal: () => process.exit(1),
+    });
+  } finally {
+    masterKey.fill(0);
+  }
+  const ports = radius.ports;
 
   const api = new ApiServer({
     token: resolveSecret(config.api.token, 'api.token'),
     stations,
     metrics: metrics.registry,
+    refreshMetrics: () => radius.refreshMetrics(),
     logger: log,
     placementsFor: distribution ? (mac) => distribution!.distributor.placementsFor(mac) : undefined,
     roams: roams.log,
     neighbors: distribution?.neighbors ? { graph: distribution.neighbors.graph, topology: distribution.topology } : undefined,
     health: () => ({
       status: 'ok', version: VERSION, uptimeS: Math.round((Date.now() - startedAt) / 1000),
-      stations: stations.size, radius: proxy.status(),
+      stations: stations.size, radius: radius.status(),
       distribution: distribution ? { queued: distribution.distributor.queued() } : null,
     }),
   });
@@ -148,7 +132,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     notify.stopping();
     log.info({}, 'kmsd stopping');
     clearInterval(purge);
-    await proxy.stop();
+    await radius.stop();
     roams.stop();
     await distribution?.stop();
     await api.close();

@@ -1,8 +1,8 @@
-import { buildStation, isMachineIdentity, type RecordPolicy } from './build.js';
+import type { RecordPolicy } from './build.js';
 import type { AccessAcceptFacts, AccountingFacts, StationLearner } from './facts.js';
-import type { MachineAuthRecord, StationKeys, StationRecord } from './station.js';
+import type { StationKeys, StationRecord } from './station.js';
 import type { RecordStore } from './store.js';
-import { WriteBatcher } from './write-batcher.js';
+import { StationRecorder } from './recorder.js';
 
 export interface StationTableEvents {
   /** A station record was created or replaced by a new authentication. */
@@ -13,51 +13,43 @@ export interface StationTableEvents {
   warning?(staMac: string, message: string): void;
 }
 
-const NO_KEYS: StationKeys = { pmk: null, mpmk: null, pmkR0: null, pmkR0Name: null };
-
 /** How long an ended session's record stays (for late roams and for the operator to look at). */
 const ENDED_RETENTION_MS = 5 * 60 * 1000;
 
 /**
- * The in-memory view of all stations, written through to the store. The RADIUS proxy
- * calls it as a StationLearner; the API reads it.
+ * The in-memory view of all stations, written through to the store; the API and distribution
+ * read it. Records arrive either through onAccessAccept (the proxy on this thread calls it as
+ * a StationLearner) or, already committed by a StationRecorder elsewhere, through adopt().
  */
 export class StationTable implements StationLearner {
   private readonly stations = new Map<string, StationRecord>();
-  private readonly machineAuths = new Map<string, MachineAuthRecord>();
-  private readonly writer: WriteBatcher;
+  private readonly recorder: StationRecorder;
 
   constructor(
     private readonly store: RecordStore,
-    private readonly policy: RecordPolicy,
+    policy: RecordPolicy,
     private readonly events: StationTableEvents = {},
     private readonly now: () => number = Date.now,
   ) {
-    this.writer = new WriteBatcher(store);
+    this.recorder = new StationRecorder(store, policy, (sta, m) => this.events.warning?.(sta, m), now);
   }
 
   /** Loads every unexpired record from the store (keys stay in the store until needed). */
   load(): number {
-    const now = this.now();
-    for (const r of this.store.loadStations(now)) this.stations.set(r.staMac, r);
-    for (const m of this.store.loadMachineAuths(now)) this.machineAuths.set(m.staMac, m);
+    for (const r of this.store.loadStations(this.now())) this.stations.set(r.staMac, r);
+    this.recorder.load();
     return this.stations.size;
   }
 
   /** Resolves once the record is committed; the proxy relays the Accept only then. */
   async onAccessAccept(facts: AccessAcceptFacts): Promise<void> {
-    const now = this.now();
-    if (isMachineIdentity(facts.userName)) {
-      const auth: MachineAuthRecord = { staMac: facts.staMac, identity: facts.userName!, at: now };
-      this.store.saveMachineAuth(auth, now + this.policy.machineAuthWindowS * 1000);
-      this.machineAuths.set(facts.staMac, auth);
-    }
-    const built = buildStation(facts, this.machineAuths.get(facts.staMac), this.policy, now);
-    for (const w of built.warnings) this.events.warning?.(facts.staMac, w);
-    // A new authentication without keys must not inherit the previous session's keys.
-    await this.writer.save({ record: built.record, keys: built.keys ?? NO_KEYS });
-    this.stations.set(built.record.staMac, built.record);
-    this.events.stationLearned?.(built.record);
+    this.adopt(await this.recorder.record(facts));
+  }
+
+  /** A record that a StationRecorder has committed: now the table's, and announced. */
+  adopt(record: StationRecord): void {
+    this.stations.set(record.staMac, record);
+    this.events.stationLearned?.(record);
   }
 
   onAccounting(facts: AccountingFacts): void {
@@ -116,22 +108,21 @@ export class StationTable implements StationLearner {
   purgeExpired(): number {
     const now = this.now();
     for (const [mac, r] of this.stations) if (r.expiresAt <= now) this.stations.delete(mac);
-    const windowMs = this.policy.machineAuthWindowS * 1000;
-    for (const [mac, m] of this.machineAuths) if (now - m.at > windowMs) this.machineAuths.delete(mac);
+    this.recorder.purgeMachineAuths();
     return this.store.purgeExpired(now);
   }
 
   private persist(record: StationRecord): void {
     this.stations.set(record.staMac, record);
-    this.writer.save({ record, keys: null }).catch((e: Error) => this.events.warning?.(record.staMac, `record update not saved: ${e.message}`));
+    this.recorder.update(record).catch((e: Error) => this.events.warning?.(record.staMac, `record update not saved: ${e.message}`));
   }
 
   /** Commits queued writes now (shutdown). */
   flush(): void {
-    this.writer.flush();
+    this.recorder.flush();
   }
 
   get writeStats(): { queued: number; largestBatch: number } {
-    return this.writer.stats;
+    return this.recorder.writeStats;
   }
 }

@@ -14,7 +14,11 @@ export interface StationWrite {
 }
 
 export interface RecordStore {
-  /** Insert or replace; `keys` null keeps the keys already stored (an all-null StationKeys clears them). */
+  /**
+   * Insert or replace. `keys` null is an update of the session already stored: it keeps the
+   * stored keys, and changes nothing if the stored record is of another authentication
+   * (authenticatedAt differs). An all-null StationKeys clears the keys.
+   */
   saveStation(record: StationRecord, keys: StationKeys | null): void;
   /** Several saves in one transaction (one commit): all or nothing. Returns how many. */
   saveStations(items: Iterable<StationWrite>): number;

@@ -86,6 +86,20 @@ describe('SqliteRecordStore', () => {
     expect(store.loadKeys(macOf(2))).toBeNull();
   });
 
+  it('an update (keys null) never overwrites a newer authentication committed meanwhile', () => {
+    const { store } = openStore();
+    const old = makeRecord(macOf(3), NOW);
+    store.saveStation(old, makeKeys());
+    // Another connection (kmsd's RADIUS thread) commits a re-authentication with new keys...
+    const newer = makeRecord(macOf(3), NOW + 1000, { identity: 'second-login' });
+    const newerKeys = makeKeys();
+    store.saveStation(newer, newerKeys);
+    // ...and then an accounting update built from the old record arrives: it changes nothing.
+    store.saveStation({ ...old, session: 'active', updatedAt: NOW + 2000 }, null);
+    expect(store.loadStations(NOW)).toEqual([newer]);
+    expect(store.loadKeys(macOf(3))).toEqual(newerKeys);
+  });
+
   it('never writes key bytes in the clear: not in the database, its WAL or its shared memory', () => {
     const { store } = openStore();
     const all: Buffer[] = [];

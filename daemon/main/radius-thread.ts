@@ -1,0 +1,130 @@
+import { Worker } from 'node:worker_threads';
+import type { KmsConfig } from '../config/schema.js';
+import { resolveSecret } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import { perLabels, type KmsMetrics } from '../metrics/metrics.js';
+import type { StationTable } from '../records/station-table.js';
+import type { FromRadiusThread, RadiusCounts, RadiusStatus, RadiusWorkerData, ToRadiusThread } from './radius-messages.js';
+
+// The main thread's side of the RADIUS thread (radius-worker.ts): starts it, adopts the records
+// it commits into the station table, applies accounting, and turns its counters into metrics.
+// If the thread dies, kmsd exits and systemd restarts it: a KMS that cannot answer RADIUS must
+// not look healthy.
+
+export interface RadiusThread {
+  ports: { authPort: number; acctPort: number };
+  status(): RadiusStatus;
+  /** Brings the RADIUS counters in the registry up to date. */
+  refreshMetrics(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface RadiusThreadDeps {
+  stations: StationTable;
+  metrics: KmsMetrics;
+  log: Logger;
+  storePath: string;
+  masterKey: Buffer;
+  /** Called when the thread fails after start-up. */
+  fatal(reason: string): void;
+}
+
+export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Promise<RadiusThread> {
+  const { stations, metrics, log } = deps;
+  const data: RadiusWorkerData = {
+    storePath: deps.storePath,
+    masterKey: new Uint8Array(deps.masterKey),
+    logLevel: config.log.level,
+    policy: config.stations,
+    purgeIntervalS: config.stations.purgeIntervalS,
+    authListen: config.radius.authListen,
+    acctListen: config.radius.acctListen,
+    clients: config.radius.clients.map((c) => ({
+      name: c.name, address: c.address, secret: Buffer.from(resolveSecret(c.secret, `radius.clients[${c.name}].secret`)),
+    })),
+    upstreams: config.radius.upstreams.map((u) => ({
+      name: u.name, address: u.address, authPort: u.authPort, acctPort: u.acctPort, timeoutMs: u.timeoutMs, tries: u.tries,
+      secret: Buffer.from(resolveSecret(u.secret, `radius.upstreams[${u.name}].secret`)),
+    })),
+    deadProbeIntervalMs: config.radius.deadProbeIntervalS * 1000,
+    duplicateWindowMs: config.radius.duplicateWindowS * 1000,
+    maxInFlight: config.radius.maxInFlight,
+  };
+  const worker = new Worker(new URL('./radius-worker.js', import.meta.url), { workerData: data, name: 'radius' });
+  data.masterKey.fill(0);
+
+  const dropped = perLabels((reason) => metrics.radiusDropped.labels(reason!));
+  const forwarded = perLabels((kind, upstream) => metrics.radiusForwarded.labels(kind!, upstream!));
+  const answered = perLabels((kind, code, upstream) => metrics.radiusAnswered.labels(kind!, code!, upstream!));
+  const latency = perLabels((kind) => metrics.radiusLatency.labels(kind!));
+  const apply = (c: RadiusCounts) => {
+    for (const [reason, n] of c.dropped) dropped(reason).inc(n);
+    for (const [kind, upstream, n] of c.forwarded) forwarded(kind, upstream).inc(n);
+    for (const [kind, code, upstream, n] of c.answered) answered(kind, code, upstream).inc(n);
+    for (const [kind, seconds] of c.latency) latency(kind).observe(seconds);
+  };
+
+  let status: RadiusStatus = { inFlight: 0, upstreams: config.radius.upstreams.map((u) => ({ name: u.name, alive: true })) };
+  let nextReport = 1;
+  const reports = new Map<number, () => void>();
+  let stopping = false;
+  let onStopped: (() => void) | null = null;
+
+  return new Promise((resolve, reject) => {
+    let started = false;
+    worker.on('message', (m: FromRadiusThread) => {
+      switch (m.type) {
+        case 'learned':
+          return stations.adopt(m.record);
+        case 'accounting':
+          return stations.onAccounting(m.facts);
+        case 'upstream':
+          return metrics.upstreamUp.set({ upstream: m.name }, m.alive ? 1 : 0);
+        case 'report':
+          apply(m.counts);
+          status = m.status;
+          if (m.id !== null) reports.get(m.id)?.();
+          return;
+        case 'ready':
+          started = true;
+          return resolve({
+            ports: { authPort: m.authPort, acctPort: m.acctPort },
+            status: () => status,
+            refreshMetrics: () => new Promise<void>((done) => {
+              const id = nextReport++;
+              // A thread that does not answer within a second leaves the last counts standing.
+              const timer = setTimeout(() => finish(), 1000);
+              const finish = () => {
+                clearTimeout(timer);
+                reports.delete(id);
+                done();
+              };
+              reports.set(id, finish);
+              worker.postMessage({ type: 'report', id } satisfies ToRadiusThread);
+            }),
+            stop: () => new Promise<void>((done) => {
+              stopping = true;
+              onStopped = done;
+              worker.postMessage({ type: 'stop' } satisfies ToRadiusThread);
+              // A thread that does not stop in 5 s is ended; its records are committed or not relayed.
+              setTimeout(() => void worker.terminate().then(() => done()), 5000).unref();
+            }),
+          });
+        case 'start-failed':
+          void worker.terminate();
+          return reject(new Error(m.message));
+        case 'stopped':
+          void worker.terminate().then(() => onStopped?.());
+          return;
+      }
+    });
+    const died = (reason: string) => {
+      if (stopping) return;
+      if (!started) return reject(new Error(`RADIUS thread: ${reason}`));
+      log.fatal({ reason }, 'RADIUS thread died; exiting so systemd restarts kmsd');
+      deps.fatal(reason);
+    };
+    worker.on('error', (e) => died(e.stack ?? e.message));
+    worker.on('exit', (code) => died(`exited with code ${code}`));
+  });
+}
