@@ -203,3 +203,22 @@ describe('kill -9 in the middle of a burst', () => {
     }
   });
 });
+
+describe('start-up', () => {
+  it('refuses to start, and says why, when its RADIUS port is taken', async () => {
+    // The RADIUS sockets are bound on kmsd's RADIUS thread: its failure must reach the operator.
+    const port = await freeUdpPort();
+    const squatter = createSocket('udp4');
+    await new Promise<void>((r) => squatter.bind(port, '127.0.0.1', () => r()));
+    try {
+      const started = startKms({
+        logLevel: 'warn', authPort: port,
+        clients: [{ name: 'ap1', address: '127.0.0.1', secret: AP }],
+        upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: 9, acctPort: 9, secret: UP }],
+      });
+      await expect(started).rejects.toThrow(/exited during start-up[\s\S]*kmsd: cannot start: .*EADDRINUSE/);
+    } finally {
+      squatter.close();
+    }
+  });
+});
