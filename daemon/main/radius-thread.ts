@@ -14,6 +14,8 @@ import type { FromRadiusThread, RadiusCounts, RadiusStatus, RadiusWorkerData, To
 export interface RadiusThread {
   ports: { authPort: number; acctPort: number };
   status(): RadiusStatus;
+  /** False once the thread has been silent for 5 s (it reports at least every second). */
+  alive(): boolean;
   /** Brings the RADIUS counters in the registry up to date. */
   refreshMetrics(): Promise<void>;
   stop(): Promise<void>;
@@ -65,6 +67,15 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
   };
 
   let status: RadiusStatus = { inFlight: 0, upstreams: config.radius.upstreams.map((u) => ({ name: u.name, alive: true })) };
+  let heardAt = Date.now();
+  let silentLogged = false;
+  const alive = () => {
+    const silentMs = Date.now() - heardAt;
+    if (silentMs < 5000) return true;
+    if (!silentLogged) log.error({ silentMs }, 'RADIUS thread is not answering; withholding the watchdog ping so systemd restarts kmsd');
+    silentLogged = true;
+    return false;
+  };
   let nextReport = 1;
   const reports = new Map<number, () => void>();
   let stopping = false;
@@ -73,6 +84,8 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
   return new Promise((resolve, reject) => {
     let started = false;
     worker.on('message', (m: FromRadiusThread) => {
+      heardAt = Date.now();
+      silentLogged = false;
       switch (m.type) {
         case 'learned':
           return stations.adopt(m.record);
@@ -90,6 +103,7 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
           return resolve({
             ports: { authPort: m.authPort, acctPort: m.acctPort },
             status: () => status,
+            alive,
             refreshMetrics: () => new Promise<void>((done) => {
               const id = nextReport++;
               // A thread that does not answer within a second leaves the last counts standing.

@@ -100,9 +100,13 @@ async function main(): Promise<void> {
     const s = proxy.status();
     post({ type: 'report', id, counts: counts.take(), status: { inFlight: s.inFlight, upstreams: s.upstreams } });
   };
-  // Metrics are also pulled on demand (each /metrics scrape asks first); this keeps them fresh.
+  // Metrics are also pulled on demand (each /metrics scrape asks first); this keeps them fresh,
+  // and a report at least every second is the heartbeat the main thread's watchdog waits for.
+  let lastReport = Date.now();
   const reporting = setInterval(() => {
-    if (counts.pending) report(null);
+    if (!counts.pending && Date.now() - lastReport < 1000) return;
+    lastReport = Date.now();
+    report(null);
   }, 250);
   const purging = setInterval(() => recorder.purgeMachineAuths(), data.purgeIntervalS * 1000);
   port.on('message', (m: ToRadiusThread) => {

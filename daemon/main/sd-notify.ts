@@ -64,14 +64,19 @@ export class SdNotifier {
    * Pings at half of $WATCHDOG_USEC (as sd_watchdog_enabled(3) advises) if the watchdog is
    * meant for this process. The timer is unref'd: it never keeps kmsd alive by itself, and
    * because it runs on the event loop, a loop that is stuck stops the pings and systemd
-   * restarts kmsd (WatchdogSec= in the unit). Returns whether pinging started.
+   * restarts kmsd (WatchdogSec= in the unit). `healthy` covers what the loop cannot see, such as
+   * another thread that stopped answering: while it says no, no ping goes out. Returns whether
+   * pinging started.
    */
-  startWatchdog(): boolean {
+  startWatchdog(healthy: () => boolean = () => true): boolean {
     const interval = this.watchdogIntervalMs;
     if (interval === null || !this.enabled) return false;
     if (this.watchdogTimer !== null) return true;
-    this.watchdog();
-    this.watchdogTimer = setInterval(() => this.watchdog(), interval);
+    const ping = () => {
+      if (healthy()) this.watchdog();
+    };
+    ping();
+    this.watchdogTimer = setInterval(ping, interval);
     this.watchdogTimer.unref();
     return true;
   }

@@ -101,7 +101,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     roams: roams.log,
     neighbors: distribution?.neighbors ? { graph: distribution.neighbors.graph, topology: distribution.topology } : undefined,
     health: () => ({
-      status: 'ok', version: VERSION, uptimeS: Math.round((Date.now() - startedAt) / 1000),
+      status: radius.alive() ? 'ok' : 'radius-thread-not-answering', version: VERSION, uptimeS: Math.round((Date.now() - startedAt) / 1000),
       stations: stations.size, radius: radius.status(),
       distribution: distribution ? { queued: distribution.distributor.queued() } : null,
     }),
@@ -125,7 +125,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
 
   log.info({ auth: ports.authPort, acct: ports.acctPort, api: apiPort }, 'kmsd ready');
   notify.ready(`serving ${stations.size} stations`);
-  notify.startWatchdog();
+  notify.startWatchdog(() => radius.alive());
 
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= (async () => {

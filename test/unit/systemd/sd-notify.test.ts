@@ -67,6 +67,18 @@ describe('SdNotifier', () => {
     expect(errors).toEqual([]);
   });
 
+  it('withholds the ping while the health check says no, and resumes when it says yes', async () => {
+    const n = new SdNotifier(onError, { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '40000', WATCHDOG_PID: String(process.pid) });
+    let healthy = false;
+    expect(n.startWatchdog(() => healthy)).toBe(true);
+    await new Promise((r) => setTimeout(r, 120)); // several intervals of 20 ms
+    expect(received).toEqual([]);
+    healthy = true;
+    await until(() => received.length >= 2);
+    n.stopWatchdog();
+    expect(received.every((m) => m === 'WATCHDOG=1')).toBe(true);
+  });
+
   it('leaves the watchdog alone when it is meant for another process or not configured', () => {
     expect(new SdNotifier(onError, { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '100000', WATCHDOG_PID: '1' }).startWatchdog()).toBe(false);
     expect(new SdNotifier(onError, { NOTIFY_SOCKET: socketPath }).startWatchdog()).toBe(false);
