@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded-gc
 // kmsd: the KMS daemon. daemon/main/ is the composition root, the one folder of daemon/ that
 // imports adapters (wire.ts): it builds the outside world and hands it to the core.
 import { parseArgs } from 'node:util';

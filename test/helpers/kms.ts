@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { createServer } from 'node:net';
 import { spawnManaged, runCommand, registerTempDir, tail, type ManagedProcess, type CommandResult } from './netns.js';
 import { freeUdpPort } from './freeradius.js';
+import { KMSD_NODE_FLAGS } from '../../daemon/main/node-flags.js';
 
 // From test/helpers (vitest) or dist/test/helpers (compiled, used by bench and demo).
 const HERE_ROOT = resolve(new URL('../..', import.meta.url).pathname);
@@ -97,7 +98,7 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
   let previousLogs = '';
   const handle = {} as KmsHandle;
   const launch = async () => {
-    const proc = spawnManaged(process.execPath, [KMSD, '--config', configPath], opts.env ? { env: { ...process.env, ...opts.env } } : {});
+    const proc = spawnManaged(process.execPath, [...KMSD_NODE_FLAGS, KMSD, '--config', configPath], opts.env ? { env: { ...process.env, ...opts.env } } : {});
     handle.process = proc;
     // Ready = the API answers (it starts after the RADIUS sockets are bound).
     const deadline = Date.now() + 20_000;

@@ -11,6 +11,7 @@ import type { Plan } from '../plan.js';
 import { RADIUS_IP } from '../plan.js';
 import { deepMerge, kmsdConfigYaml } from '../configs.js';
 import { repoRoot } from '../image.js';
+import { KMSD_NODE_FLAGS } from '../../../daemon/main/node-flags.js';
 import type { Daemons, RunResult } from './exec.js';
 import { inNs, run } from './exec.js';
 import type { Logs } from './logs.js';
@@ -51,7 +52,7 @@ export function withDiscovery(s: Scenario): Scenario {
 }
 
 export function kmsdArgv(configPath: string): string[] {
-  return [process.execPath, join(repoRoot(), 'dist', 'daemon', 'main', 'kmsd.js'), '--config', configPath];
+  return [process.execPath, ...KMSD_NODE_FLAGS, join(repoRoot(), 'dist', 'daemon', 'main', 'kmsd.js'), '--config', configPath];
 }
 
 /** Writes kmsd's config and secrets under plan.kms.dir; returns the handle (kmsd is not started yet). */

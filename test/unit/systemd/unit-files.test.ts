@@ -11,10 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KMSD_NODE_FLAGS } from '../../../daemon/main/node-flags.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const UNIT = readFileSync(join(REPO, 'systemd/kmsd.service'), 'utf8');
-const SHIPPED_EXEC = 'ExecStart=/usr/bin/node /opt/hostapd-kms/dist/daemon/main/kmsd.js --config /etc/hostapd-kms/kms.yaml';
+const FLAGS = KMSD_NODE_FLAGS.join(' ');
+const SHIPPED_EXEC = `ExecStart=/usr/bin/node ${FLAGS} /opt/hostapd-kms/dist/daemon/main/kmsd.js --config /etc/hostapd-kms/kms.yaml`;
 const hasSystemd = spawnSync('systemd-analyze', ['--version']).status === 0;
 const isRoot = process.getuid?.() === 0;
 
@@ -46,10 +48,18 @@ describe.skipIf(!hasSystemd)('systemd unit kmsd.service', () => {
   beforeAll(() => {
     tmp = tempDir('kms-systemd-');
     expect(UNIT).toContain(SHIPPED_EXEC);
-    const exec = `ExecStart=${process.execPath} ${join(REPO, 'dist/daemon/main/kmsd.js')} --config /etc/hostapd-kms/kms.yaml`;
+    const exec = `ExecStart=${process.execPath} ${FLAGS} ${join(REPO, 'dist/daemon/main/kmsd.js')} --config /etc/hostapd-kms/kms.yaml`;
     unitCopy = writeCopy('verify', UNIT.replace(SHIPPED_EXEC, exec));
   });
   afterAll(() => tmp.cleanup());
+
+  it('runs node with the flags every other launcher uses, and so does the kmsd shebang', () => {
+    // UNIT contains SHIPPED_EXEC (checked above), which is built from KMSD_NODE_FLAGS.
+    const shebang = readFileSync(join(REPO, 'daemon/main/kmsd.ts'), 'utf8').split('\n')[0];
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${FLAGS}`);
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toContain(`node ${FLAGS} dist/daemon/main/kmsd.js`);
+  });
 
   it('passes systemd-analyze verify with no complaint about our unit', () => {
     const r = run('systemd-analyze', ['verify', unitCopy]);
