@@ -1,6 +1,5 @@
 import type { RecordPolicy } from '../records/build.js';
 import type { AccountingFacts } from '../records/facts.js';
-import type { StationRecord } from '../records/station.js';
 
 // What kmsd's main thread and its RADIUS thread say to each other (radius-thread.ts,
 // radius-worker.ts). Everything is structured-cloned within the process: secrets and the master
@@ -39,7 +38,7 @@ export type FromRadiusThread =
   | { type: 'ready'; authPort: number; acctPort: number }
   | { type: 'start-failed'; message: string }
   /** Committed to the store before the Accept was relayed. */
-  | { type: 'learned'; record: StationRecord }
+  | { type: 'learned'; json: string }
   | { type: 'accounting'; facts: AccountingFacts }
   | { type: 'upstream'; name: string; alive: boolean }
   /** `id` answers a 'report' request; periodic reports have none. */

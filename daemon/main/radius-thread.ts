@@ -4,6 +4,7 @@ import { resolveSecret } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { perLabels, type KmsMetrics } from '../metrics/metrics.js';
 import type { StationTable } from '../records/station-table.js';
+import type { StationRecord } from '../records/station.js';
 import type { FromRadiusThread, RadiusCounts, RadiusStatus, RadiusWorkerData, ToRadiusThread } from './radius-messages.js';
 
 // The main thread's side of the RADIUS thread (radius-worker.ts): starts it, adopts the records
@@ -88,7 +89,7 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
       silentLogged = false;
       switch (m.type) {
         case 'learned':
-          return stations.adopt(m.record);
+          return stations.adopt(JSON.parse(m.json) as StationRecord, m.json);
         case 'accounting':
           return stations.onAccounting(m.facts);
         case 'upstream':

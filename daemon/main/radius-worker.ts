@@ -69,7 +69,8 @@ async function main(): Promise<void> {
     learner: {
       onAccessAccept: async (facts) => {
         const record = await recorder.record(facts);
-        post({ type: 'learned', record });
+        // A string crosses threads as one copy; the main thread parses it once for its listeners.
+        post({ type: 'learned', json: JSON.stringify(record) });
       },
       onAccounting: (facts) => post({ type: 'accounting', facts }),
     },

@@ -21,8 +21,20 @@ const ENDED_RETENTION_MS = 5 * 60 * 1000;
  * read it. Records arrive either through onAccessAccept (the proxy on this thread calls it as
  * a StationLearner) or, already committed by a StationRecorder elsewhere, through adopt().
  */
+/**
+ * A record as the table keeps it: its JSON (what the store holds too) and its expiry. One
+ * string per station instead of the ~20 objects of a parsed record: with 100,000+ stations the
+ * parsed form made every garbage collection of the main thread long, and on a small machine
+ * those took CPU from the RADIUS thread. Readers get a fresh parse (get() is not on any
+ * per-packet path).
+ */
+interface Kept {
+  json: string;
+  expiresAt: number;
+}
+
 export class StationTable implements StationLearner {
-  private readonly stations = new Map<string, StationRecord>();
+  private readonly stations = new Map<string, Kept>();
   private readonly recorder: StationRecorder;
 
   constructor(
@@ -36,7 +48,7 @@ export class StationTable implements StationLearner {
 
   /** Loads every unexpired record from the store (keys stay in the store until needed). */
   load(): number {
-    for (const r of this.store.loadStations(this.now())) this.stations.set(r.staMac, r);
+    for (const row of this.store.loadStationRows(this.now())) this.stations.set(row.staMac, { json: row.json, expiresAt: row.expiresAt });
     this.recorder.load();
     return this.stations.size;
   }
@@ -46,16 +58,20 @@ export class StationTable implements StationLearner {
     this.adopt(await this.recorder.record(facts));
   }
 
-  /** A record that a StationRecorder has committed: now the table's, and announced. */
-  adopt(record: StationRecord): void {
-    this.stations.set(record.staMac, record);
+  /**
+   * A record that a StationRecorder has committed: now the table's, and announced. `json` is
+   * JSON.stringify(record) when the caller has it already.
+   */
+  adopt(record: StationRecord, json: string = JSON.stringify(record)): void {
+    this.stations.set(record.staMac, { json, expiresAt: record.expiresAt });
     this.events.stationLearned?.(record);
   }
 
   onAccounting(facts: AccountingFacts): void {
     if (facts.staMac === null) return; // Accounting-On/Off: nothing per station yet.
-    const record = this.stations.get(facts.staMac);
-    if (!record) return;
+    const kept = this.stations.get(facts.staMac);
+    if (!kept) return;
+    const record = JSON.parse(kept.json) as StationRecord;
     const now = this.now();
     const from = record.currentAp;
     const here = { bssid: facts.bssid, nasIdentifier: facts.nasIdentifier, clientAddress: facts.clientAddress };
@@ -87,13 +103,15 @@ export class StationTable implements StationLearner {
   }
 
   get(staMac: string): StationRecord | undefined {
-    const r = this.stations.get(staMac);
-    return r && r.expiresAt > this.now() ? r : undefined;
+    const kept = this.stations.get(staMac);
+    return kept && kept.expiresAt > this.now() ? (JSON.parse(kept.json) as StationRecord) : undefined;
   }
 
   list(): StationRecord[] {
     const now = this.now();
-    return [...this.stations.values()].filter((r) => r.expiresAt > now);
+    const out: StationRecord[] = [];
+    for (const kept of this.stations.values()) if (kept.expiresAt > now) out.push(JSON.parse(kept.json) as StationRecord);
+    return out;
   }
 
   get size(): number {
@@ -113,7 +131,7 @@ export class StationTable implements StationLearner {
   }
 
   private persist(record: StationRecord): void {
-    this.stations.set(record.staMac, record);
+    this.stations.set(record.staMac, { json: JSON.stringify(record), expiresAt: record.expiresAt });
     this.recorder.update(record).catch((e: Error) => this.events.warning?.(record.staMac, `record update not saved: ${e.message}`));
   }
 

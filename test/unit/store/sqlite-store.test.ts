@@ -55,6 +55,10 @@ describe('SqliteRecordStore', () => {
 
     const { store: again } = openStore();
     expect(sortByMac(again.loadStations(NOW))).toEqual([r1, r2]);
+    const rows = [...again.loadStationRows(NOW)].sort((a, b) => a.staMac.localeCompare(b.staMac));
+    expect(rows.map((r) => ({ ...r, json: JSON.parse(r.json) as unknown }))).toEqual(
+      [r1, r2].map((r) => ({ staMac: r.staMac, json: r, expiresAt: r.expiresAt })));
+    expect([...again.loadStationRows(r1.expiresAt)]).toEqual([]);
     expect(again.loadKeys(macOf(1))).toEqual(k1);
     expect(again.loadKeys(macOf(2))).toEqual(k2);
     expect(again.loadMachineAuths(NOW)).toEqual([{ staMac: macOf(1), identity: 'host/pc1.example.org', at: NOW }]);
