@@ -143,8 +143,8 @@ export class SqliteRecordStore implements RecordStore {
     this.neighbors = new SqliteNeighborTable(db);
     this.importTx = db.transaction((items: Iterable<StationWrite>): number => {
       let n = 0;
-      for (const { record, keys } of items) {
-        this.saveStation(record, keys);
+      for (const { record, keys, json } of items) {
+        this.write(record, keys, json ?? JSON.stringify(record));
         n++;
       }
       return n;
@@ -152,8 +152,11 @@ export class SqliteRecordStore implements RecordStore {
   }
 
   saveStation(record: StationRecord, keys: StationKeys | null): void {
+    this.write(record, keys, JSON.stringify(record));
+  }
+
+  private write(record: StationRecord, keys: StationKeys | null, json: string): void {
     const mac = parseMac(record.staMac, 'station MAC');
-    const json = JSON.stringify(record);
     if (keys === null) {
       this.stmt.upsertRecord.run(mac, json, record.expiresAt);
     } else {

@@ -68,9 +68,10 @@ async function main(): Promise<void> {
     upstreams: data.upstreams.map((u) => ({ ...u, secret: bytes(u.secret) })),
     learner: {
       onAccessAccept: async (facts) => {
-        const record = await recorder.record(facts);
-        // A string crosses threads as one copy; the main thread parses it once for its listeners.
-        post({ type: 'learned', json: JSON.stringify(record) });
+        // The JSON the store was given: a string crosses threads as one copy, and the main
+        // thread parses it once for its listeners.
+        const { json } = await recorder.record(facts);
+        post({ type: 'learned', json });
       },
       onAccounting: (facts) => post({ type: 'accounting', facts }),
     },

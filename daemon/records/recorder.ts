@@ -30,8 +30,11 @@ export class StationRecorder {
     for (const m of this.store.loadMachineAuths(this.now())) this.machineAuths.set(m.staMac, m);
   }
 
-  /** Resolves with the record once it is committed; the proxy relays the Accept only then. */
-  async record(facts: AccessAcceptFacts): Promise<StationRecord> {
+  /**
+   * Resolves with the record, and the JSON the store holds of it, once it is committed; the
+   * proxy relays the Accept only then.
+   */
+  async record(facts: AccessAcceptFacts): Promise<{ record: StationRecord; json: string }> {
     const now = this.now();
     if (isMachineIdentity(facts.userName)) {
       const auth: MachineAuthRecord = { staMac: facts.staMac, identity: facts.userName!, at: now };
@@ -41,13 +44,14 @@ export class StationRecorder {
     const built = buildStation(facts, this.machineAuths.get(facts.staMac), this.policy, now);
     for (const w of built.warnings) this.warning(facts.staMac, w);
     // A new authentication without keys must not inherit the previous session's keys.
-    await this.writer.save({ record: built.record, keys: built.keys ?? NO_KEYS });
-    return built.record;
+    const json = JSON.stringify(built.record);
+    await this.writer.save({ record: built.record, keys: built.keys ?? NO_KEYS, json });
+    return { record: built.record, json };
   }
 
   /** Queues a record update (accounting) in the same group commits; keys stay as stored. */
-  update(record: StationRecord): Promise<void> {
-    return this.writer.save({ record, keys: null });
+  update(record: StationRecord, json: string = JSON.stringify(record)): Promise<void> {
+    return this.writer.save({ record, keys: null, json });
   }
 
   purgeMachineAuths(): void {

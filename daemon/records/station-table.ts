@@ -17,11 +17,6 @@ export interface StationTableEvents {
 const ENDED_RETENTION_MS = 5 * 60 * 1000;
 
 /**
- * The in-memory view of all stations, written through to the store; the API and distribution
- * read it. Records arrive either through onAccessAccept (the proxy on this thread calls it as
- * a StationLearner) or, already committed by a StationRecorder elsewhere, through adopt().
- */
-/**
  * A record as the table keeps it: its JSON (what the store holds too) and its expiry. One
  * string per station instead of the ~20 objects of a parsed record: with 100,000+ stations the
  * parsed form made every garbage collection of the main thread long, and on a small machine
@@ -33,6 +28,11 @@ interface Kept {
   expiresAt: number;
 }
 
+/**
+ * The in-memory view of all stations, written through to the store; the API and distribution
+ * read it. Records arrive either through onAccessAccept (the proxy on this thread calls it as
+ * a StationLearner) or, already committed by a StationRecorder elsewhere, through adopt().
+ */
 export class StationTable implements StationLearner {
   private readonly stations = new Map<string, Kept>();
   private readonly recorder: StationRecorder;
@@ -55,7 +55,8 @@ export class StationTable implements StationLearner {
 
   /** Resolves once the record is committed; the proxy relays the Accept only then. */
   async onAccessAccept(facts: AccessAcceptFacts): Promise<void> {
-    this.adopt(await this.recorder.record(facts));
+    const { record, json } = await this.recorder.record(facts);
+    this.adopt(record, json);
   }
 
   /**
@@ -131,8 +132,9 @@ export class StationTable implements StationLearner {
   }
 
   private persist(record: StationRecord): void {
-    this.stations.set(record.staMac, { json: JSON.stringify(record), expiresAt: record.expiresAt });
-    this.recorder.update(record).catch((e: Error) => this.events.warning?.(record.staMac, `record update not saved: ${e.message}`));
+    const json = JSON.stringify(record);
+    this.stations.set(record.staMac, { json, expiresAt: record.expiresAt });
+    this.recorder.update(record, json).catch((e: Error) => this.events.warning?.(record.staMac, `record update not saved: ${e.message}`));
   }
 
   /** Commits queued writes now (shutdown). */

@@ -11,6 +11,8 @@ import type { MachineAuthRecord, StationKeys, StationRecord } from './station.js
 export interface StationWrite {
   record: StationRecord;
   keys: StationKeys | null;
+  /** JSON.stringify(record), when the caller needs it too and has made it already. */
+  json?: string;
 }
 
 export interface RecordStore {
