@@ -48,4 +48,45 @@ describe('DuplicateCache', () => {
     expect(cache.size).toBe(2000);
     expect(cache.check(requestKey('10.0.0.1', 1812, 0, Buffer.alloc(16, 0), 1)).kind).toBe('new');
   });
+
+  it('a forgotten request that comes back is new, and the old entry expiring later does not remove it', () => {
+    let now = 0;
+    const cache = new DuplicateCache(1000, 100, () => now);
+    const key = requestKey('10.0.0.1', 1812, 1, auth, 1);
+    cache.check(key);
+    cache.forget(key);
+    now = 500;
+    expect(cache.check(key)).toEqual({ kind: 'new' });
+    now = 1200; // the first registration's window is over, the second's is not
+    expect(cache.check(key)).toEqual({ kind: 'in-flight' });
+    now = 1500;
+    expect(cache.check(key)).toEqual({ kind: 'new' });
+  });
+
+  it('requests refused and forgotten in a flood do not grow the expiry queue without bound', () => {
+    const cache = new DuplicateCache(30_000, 50);
+    for (let i = 0; i < 10_000; i++) {
+      const key = requestKey('10.0.0.1', 1812, i & 0xff, Buffer.alloc(16, i >> 8), 1);
+      expect(cache.check(key)).toEqual({ kind: 'new' });
+      cache.forget(key);
+    }
+    expect(cache.size).toBe(0);
+    expect(cache.queued).toBeLessThanOrEqual(100);
+  });
+
+  it('stays fast when full: 200,000 new requests through a cache of 65,536', () => {
+    // Behaviour, not timing: the point is that this finishes (a front-deleting Map made each
+    // check scan the deleted slots, so this loop was quadratic).
+    const cache = new DuplicateCache(30_000, 65_536);
+    const a = Buffer.alloc(16);
+    for (let i = 0; i < 200_000; i++) {
+      a.writeUInt32BE(i, 0);
+      cache.check(requestKey('10.0.0.1', 1812, i & 0xff, a, 1));
+    }
+    expect(cache.size).toBe(65_536);
+    a.writeUInt32BE(200_000 - 65_536, 0);
+    expect(cache.check(requestKey('10.0.0.1', 1812, (200_000 - 65_536) & 0xff, a, 1)).kind).toBe('in-flight');
+    a.writeUInt32BE(200_000 - 65_537, 0);
+    expect(cache.check(requestKey('10.0.0.1', 1812, (200_000 - 65_537) & 0xff, a, 1)).kind).toBe('new');
+  });
 });
