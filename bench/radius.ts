@@ -1,12 +1,17 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KMSD_NODE_FLAGS } from '../daemon/main/node-flags.js';
 import { startFreeRadius, type FreeRadiusHandle } from '../test/helpers/freeradius.js';
 import { startKms, type KmsHandle } from '../test/helpers/kms.js';
 import { closedLoop, openLoop, percentile, type LoadResult, type LoadTarget } from './radius-load.js';
 
-// Three paths to the same upstream FreeRADIUS (AAA server answering PAP with an Accept that
-// carries MS-MPPE keys): direct, through the KMS, through a FreeRADIUS proxy. Added latency is
-// each proxy's latency minus the direct path's, at a fixed 1,000 requests/s; throughput is
-// what each path sustains with 64 requests outstanding.
+// Paths to the same upstream FreeRADIUS (AAA server answering PAP with an Accept that carries
+// MS-MPPE keys): direct, through the KMS, through a FreeRADIUS proxy. Added latency is each
+// proxy's latency minus the direct path's, at a fixed 1,000 requests/s; throughput is what each
+// path sustains with 64 requests outstanding. A fourth path, the KMS's relay alone
+// (relay-only.ts: no record kept), splits the KMS's cost into relaying and keeping stations.
 //
 // Method, because single runs on a 2-core machine swing by a factor of two:
 // - every path is warmed up at the measured rate first (the KMS is JIT-compiled; FreeRADIUS
@@ -57,10 +62,24 @@ async function measure(target: LoadTarget, pid: number | null): Promise<Round> {
   };
 }
 
+/** relay-only.ts in a process of its own (so its CPU is measured like the others'). */
+async function startRelayOnly(upstreamPort: number): Promise<{ child: ChildProcess; port: number }> {
+  const script = fileURLToPath(new URL('./relay-only.js', import.meta.url));
+  const child = spawn(process.execPath, [...KMSD_NODE_FLAGS, script, String(upstreamPort), SECRET], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  for await (const chunk of child.stdout!) {
+    out += String(chunk);
+    const m = /ready (\d+)/.exec(out);
+    if (m) return { child, port: Number(m[1]) };
+  }
+  throw new Error(`relay-only exited before listening: ${out}`);
+}
+
 export async function benchRadius(): Promise<string[]> {
   let upstream: FreeRadiusHandle | undefined;
   let frProxy: FreeRadiusHandle | undefined;
   let kms: KmsHandle | undefined;
+  let relay: { child: ChildProcess; port: number } | undefined;
   try {
     upstream = await startFreeRadius({
       debug: false, authLog: false, secret: SECRET,
@@ -77,10 +96,12 @@ export async function benchRadius(): Promise<string[]> {
       clients: [{ name: 'bench', address: '127.0.0.1', secret: SECRET }],
       upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: upstream.authPort, acctPort: upstream.acctPort, secret: SECRET, timeoutMs: 3000 }],
     });
+    relay = await startRelayOnly(upstream.authPort);
     const paths: { name: string; target: LoadTarget; pid: number | null; rounds: Round[] }[] = [
       { name: 'direct to FreeRADIUS', target: { address: '127.0.0.1', port: upstream.authPort, secret: SECRET }, pid: null, rounds: [] },
       { name: 'via FreeRADIUS proxy', target: { address: '127.0.0.1', port: frProxy.authPort, secret: SECRET }, pid: frProxy.pid, rounds: [] },
       { name: 'via KMS', target: { address: '127.0.0.1', port: kms.authPort, secret: SECRET }, pid: kms.process.pid, rounds: [] },
+      { name: 'KMS relay alone*', target: { address: '127.0.0.1', port: relay.port, secret: SECRET }, pid: relay.child.pid!, rounds: [] },
     ];
     for (const p of paths) await openLoop(p.target, USER, RATE, WARMUP_SECONDS * 1000);
     for (let r = 0; r < ROUNDS; r++) {
@@ -90,7 +111,7 @@ export async function benchRadius(): Promise<string[]> {
       }
     }
 
-    const [direct, fr, viaKms] = paths as [typeof paths[0], typeof paths[0], typeof paths[0]];
+    const [direct, fr, viaKms, relayAlone] = paths as [typeof paths[0], typeof paths[0], typeof paths[0], typeof paths[0]];
     // Added latency per round (against that round's direct run), then the median of those.
     const added = (p: typeof paths[0], q: 'p50' | 'p99') => p.rounds.map((r, i) => r[q] - direct.rounds[i]![q]);
     const line = (p: typeof paths[0]) => {
@@ -106,10 +127,14 @@ export async function benchRadius(): Promise<string[]> {
     };
     const ratios = viaKms.rounds.map((r, i) => r.rps / fr.rounds[i]!.rps);
     const kmsAdded = added(viaKms, 'p99');
+    const cpuOf = (p: typeof paths[0]) => median(p.rounds.map((r) => r.cpuUs ?? 0));
     const lines = [
       `load: Access-Request (PAP, FT-EAP attributes, a new station each) -> Access-Accept with MS-MPPE keys`,
       `each path warmed up ${WARMUP_SECONDS} s at ${RATE} req/s; then ${ROUNDS} interleaved rounds of: latency at ${RATE} req/s for ${SECONDS} s (open loop), throughput with ${CONCURRENCY} outstanding for ${SECONDS} s; medians (range)`,
       ...paths.map(line),
+      `* the KMS's RadiusProxy with a learner that keeps nothing (bench/relay-only.ts, a diagnostic, not a product mode): ` +
+        `relaying costs ${cpuOf(relayAlone).toFixed(1)} µs/req (FreeRADIUS proxy: ${cpuOf(fr).toFixed(1)}); ` +
+        `keeping the station (record, PMK-R0, sealed keys, commit before relay, hand-over) ${(cpuOf(viaKms) - cpuOf(relayAlone)).toFixed(1)} µs/req more`,
       `KMS throughput / FreeRADIUS-proxy throughput = ${median(ratios).toFixed(2)} (${range(ratios, 2)}) (goal >= 1.00); ` +
         `KMS added p99 at ${RATE}/s = ${median(kmsAdded).toFixed(3)} ms (${range(kmsAdded, 3)}) (goal < 1 ms)`,
     ];
@@ -117,6 +142,10 @@ export async function benchRadius(): Promise<string[]> {
     lines.push(`KMS holds ${stations.body.stations.length} station records after the run (one per distinct station MAC, persisted before each relay)`);
     return lines;
   } finally {
+    if (relay && relay.child.exitCode === null) {
+      relay.child.kill('SIGTERM');
+      await once(relay.child, 'exit');
+    }
     await kms?.stop();
     await frProxy?.stop();
     await upstream?.stop();

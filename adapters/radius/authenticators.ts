@@ -61,7 +61,8 @@ function checkCode(p: RadiusPacket, allowed: ReadonlySet<number>, fn: string): v
 /** `p`'s attributes with any MA removed and, if `ma`, a zeroed MA placed first. */
 function attributesWithMa(p: RadiusPacket, ma: boolean): RadiusPacket['attributes'] {
   const rest = p.attributes.filter((a) => a.type !== Attr.MessageAuthenticator);
-  return ma ? [{ type: Attr.MessageAuthenticator, value: Buffer.alloc(16) }, ...rest] : rest;
+  // The zeroed placeholder is only read (encodePacket copies it); the MA is written into the packet.
+  return ma ? [{ type: Attr.MessageAuthenticator, value: ZERO16 }, ...rest] : rest;
 }
 
 const ACCESS_REQUEST: ReadonlySet<number> = new Set([Code.AccessRequest]);

@@ -88,8 +88,11 @@ export function md5(...parts: Uint8Array[]): Buffer {
   return finish(INITIAL, 0, parts, Buffer.allocUnsafe(16));
 }
 
-/** MD5 written into `out` (16 octets), for loops that would otherwise allocate a digest per block. */
-export function md5Into(out: Buffer, ...parts: Uint8Array[]): Buffer {
+/**
+ * MD5 of the concatenated parts written into `out` (16 octets), for loops that would otherwise
+ * allocate a digest and an arguments array per block: the caller keeps both.
+ */
+export function md5Into(out: Buffer, parts: readonly Uint8Array[]): Buffer {
   return finish(INITIAL, 0, parts, out);
 }
 

@@ -171,7 +171,7 @@ export class RadiusProxy {
     const secret = server.config.secret;
     const release = server.sockets(tx.kind).send((identifier) => {
       // Access-Request authenticators are random; an Accounting-Request's is computed over the packet.
-      const authenticator = tx.kind === 'auth' ? randomOctets(16) : Buffer.alloc(16);
+      const authenticator = tx.kind === 'auth' ? randomOctets(16) : Buffer.allocUnsafe(16).fill(0);
       const attributes = rewriteRequestAttributes(tx.request.attributes,
         { secret: tx.client.secret, authenticator: tx.request.authenticator }, { secret, authenticator });
       attributes.push({ type: Attr.ProxyState, value: tx.proxyState });

@@ -63,7 +63,7 @@ export function rewriteResponseAttributes(attrs: RadiusAttribute[], from: Leg, t
     if (mppe === MsAttr.MppeSendKey) send = key;
     else recv = key;
     const value = encryptMppeKey(key, to.secret, to.authenticator, mppe === MsAttr.MppeSendKey ? sendSalt : recvSalt);
-    const vsa = Buffer.alloc(6 + value.length);
+    const vsa = Buffer.allocUnsafe(6 + value.length);
     vsa.writeUInt32BE(Vendor.Microsoft, 0);
     vsa[4] = mppe;
     vsa[5] = value.length + 2;

@@ -7,8 +7,8 @@ export type KdfHash = 'sha256' | 'sha384';
 
 export function kdf(hash: KdfHash, key: Uint8Array, label: string, context: Uint8Array, bits: number): Buffer {
   const octets = Math.ceil(bits / 8);
-  const counter = Buffer.alloc(2);
-  const length = Buffer.alloc(2);
+  const counter = Buffer.allocUnsafe(2);
+  const length = Buffer.allocUnsafe(2);
   length.writeUInt16LE(bits);
   const labelBytes = Buffer.from(label, 'ascii');
   const blocks: Buffer[] = [];

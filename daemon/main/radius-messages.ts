@@ -21,12 +21,12 @@ export interface RadiusWorkerData {
   maxInFlight: number;
 }
 
-/** Counter increments since the last report; latency holds one observation per answer. */
+/** Counter increments since the last report; latency holds every answer's time, per kind. */
 export interface RadiusCounts {
   dropped: [reason: string, n: number][];
   forwarded: [kind: string, upstream: string, n: number][];
   answered: [kind: string, code: string, upstream: string, n: number][];
-  latency: [kind: string, seconds: number][];
+  latency: [kind: string, seconds: number[]][];
 }
 
 export interface RadiusStatus {
@@ -37,8 +37,8 @@ export interface RadiusStatus {
 export type FromRadiusThread =
   | { type: 'ready'; authPort: number; acctPort: number }
   | { type: 'start-failed'; message: string }
-  /** Committed to the store before the Accept was relayed. */
-  | { type: 'learned'; json: string }
+  /** Committed to the store before their Accepts were relayed; one message per group commit. */
+  | { type: 'learned'; json: string[] }
   | { type: 'accounting'; facts: AccountingFacts }
   | { type: 'upstream'; name: string; alive: boolean }
   /** `id` answers a 'report' request; periodic reports have none. */

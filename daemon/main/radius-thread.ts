@@ -64,7 +64,10 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
     for (const [reason, n] of c.dropped) dropped(reason).inc(n);
     for (const [kind, upstream, n] of c.forwarded) forwarded(kind, upstream).inc(n);
     for (const [kind, code, upstream, n] of c.answered) answered(kind, code, upstream).inc(n);
-    for (const [kind, seconds] of c.latency) latency(kind).observe(seconds);
+    for (const [kind, all] of c.latency) {
+      const histogram = latency(kind);
+      for (const seconds of all) histogram.observe(seconds);
+    }
   };
 
   let status: RadiusStatus = { inFlight: 0, upstreams: config.radius.upstreams.map((u) => ({ name: u.name, alive: true })) };
@@ -89,7 +92,8 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
       silentLogged = false;
       switch (m.type) {
         case 'learned':
-          return stations.adopt(JSON.parse(m.json) as StationRecord, m.json);
+          for (const json of m.json) stations.adopt(JSON.parse(json) as StationRecord, json);
+          return;
         case 'accounting':
           return stations.onAccounting(m.facts);
         case 'upstream':

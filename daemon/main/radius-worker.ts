@@ -8,7 +8,8 @@ import { createLogger } from '../log/logger.js';
 import { StationRecorder } from '../records/recorder.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { RadiusProxy } from '../../adapters/radius/proxy.js';
-import type { FromRadiusThread, RadiusCounts, RadiusWorkerData, ToRadiusThread } from './radius-messages.js';
+import type { FromRadiusThread, RadiusWorkerData, ToRadiusThread } from './radius-messages.js';
+import { RadiusTally } from './radius-tally.js';
 
 const data = workerData as RadiusWorkerData;
 const port = parentPort!;
@@ -17,38 +18,23 @@ const bytes = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLengt
 
 const log = createLogger(data.logLevel).child({ thread: 'radius' });
 
-/** Counters gathered here and handed to the main thread's registry in batches. */
-class Counts {
-  private dropped = new Map<string, number>();
-  private forwarded = new Map<string, number>();
-  private answered = new Map<string, number>();
-  private latency: [string, number][] = [];
+/**
+ * Records learned, posted to the main thread as one message per turn of the event loop: the
+ * records of one group commit resolve together, and one message per record cost the RADIUS
+ * thread more than the records' JSON itself.
+ */
+class LearnedOutbox {
+  private json: string[] = [];
 
-  get pending(): boolean {
-    return this.dropped.size + this.forwarded.size + this.answered.size + this.latency.length > 0;
+  add(json: string): void {
+    if (this.json.length === 0) process.nextTick(() => this.flush());
+    this.json.push(json);
   }
 
-  add(map: 'dropped' | 'forwarded' | 'answered', key: string): void {
-    this[map].set(key, (this[map].get(key) ?? 0) + 1);
-  }
-
-  observe(kind: string, seconds: number): void {
-    this.latency.push([kind, seconds]);
-  }
-
-  take(): RadiusCounts {
-    const split = (k: string) => k.split('\u0000');
-    const out: RadiusCounts = {
-      dropped: [...this.dropped].map(([k, n]) => [k, n]),
-      forwarded: [...this.forwarded].map(([k, n]) => [split(k)[0]!, split(k)[1]!, n]),
-      answered: [...this.answered].map(([k, n]) => [split(k)[0]!, split(k)[1]!, split(k)[2]!, n]),
-      latency: this.latency,
-    };
-    this.dropped = new Map();
-    this.forwarded = new Map();
-    this.answered = new Map();
-    this.latency = [];
-    return out;
+  flush(): void {
+    if (this.json.length === 0) return;
+    post({ type: 'learned', json: this.json });
+    this.json = [];
   }
 }
 
@@ -59,7 +45,8 @@ async function main(): Promise<void> {
   key.fill(0);
   const recorder = new StationRecorder(store, data.policy, (sta, message) => log.warn({ sta }, message));
   recorder.load();
-  const counts = new Counts();
+  const counts = new RadiusTally();
+  const learned = new LearnedOutbox();
 
   const proxy = new RadiusProxy({
     authListen: data.authListen,
@@ -71,7 +58,7 @@ async function main(): Promise<void> {
         // The JSON the store was given: a string crosses threads as one copy, and the main
         // thread parses it once for its listeners.
         const { json } = await recorder.record(facts);
-        post({ type: 'learned', json });
+        learned.add(json);
       },
       onAccounting: (facts) => post({ type: 'accounting', facts }),
     },
@@ -80,10 +67,10 @@ async function main(): Promise<void> {
     maxInFlight: data.maxInFlight,
     logger: log,
     observer: {
-      dropped: (reason) => counts.add('dropped', reason),
-      forwarded: (kind, upstream) => counts.add('forwarded', `${kind}\u0000${upstream}`),
+      dropped: (reason) => counts.dropped.add(reason),
+      forwarded: (kind, upstream) => counts.forwarded.add(kind, upstream),
       answered: (kind, code, upstream, seconds) => {
-        counts.add('answered', `${kind}\u0000${code}\u0000${upstream}`);
+        counts.answered.add(kind, code, upstream);
         counts.observe(kind, seconds);
       },
       upstreamState: (name, alive) => post({ type: 'upstream', name, alive }),
@@ -116,8 +103,11 @@ async function main(): Promise<void> {
     if (m.type === 'stop') {
       clearInterval(reporting);
       clearInterval(purging);
-      void proxy.stop().then(() => {
+      void proxy.stop().then(async () => {
         recorder.flush();
+        // The flushed records' continuations run first, so the main thread hears of them all.
+        await new Promise((r) => setImmediate(r));
+        learned.flush();
         store.close();
         report(null);
         post({ type: 'stopped' });
