@@ -71,8 +71,8 @@ export class SqliteRecordStore implements RecordStore {
   private readonly box: SealedBox;
   private readonly logger: StoreLogger;
   private readonly stmt: Record<
-    | 'upsertRecord' | 'upsertWithKeys' | 'loadStations' | 'loadStationRows' | 'loadKeys' | 'deleteStation'
-    | 'purgeStations' | 'purgeMachineAuths' | 'saveMachineAuth' | 'loadMachineAuths',
+    | 'upsertRecord' | 'upsertWithKeys' | 'loadStations' | 'loadStationRows' | 'loadStationRow' | 'countStations'
+    | 'loadKeys' | 'deleteStation' | 'purgeStations' | 'purgeMachineAuths' | 'saveMachineAuth' | 'loadMachineAuths',
     Stmt
   >;
   private readonly importTx: (items: Iterable<StationWrite>) => number;
@@ -127,6 +127,8 @@ export class SqliteRecordStore implements RecordStore {
       loadStations: db.prepare('SELECT record FROM stations NOT INDEXED WHERE expires_at > ?').pluck(),
       loadStationRows: db.prepare('SELECT sta_mac AS staMac, record AS json, expires_at AS expiresAt FROM stations NOT INDEXED WHERE expires_at > ?'),
       loadKeys: db.prepare('SELECT keys FROM stations WHERE sta_mac = ?').pluck(),
+      loadStationRow: db.prepare('SELECT record AS json, expires_at AS expiresAt FROM stations WHERE sta_mac = ?'),
+      countStations: db.prepare('SELECT count(*) FROM stations WHERE expires_at > ?').pluck(),
       deleteStation: db.prepare('DELETE FROM stations WHERE sta_mac = ?'),
       purgeStations: db.prepare('DELETE FROM stations WHERE expires_at <= ?'),
       purgeMachineAuths: db.prepare('DELETE FROM machine_auth WHERE expires_at <= ?'),
@@ -180,6 +182,15 @@ export class SqliteRecordStore implements RecordStore {
 
   loadStationRows(now: number): Iterable<{ staMac: string; json: string; expiresAt: number }> {
     return this.stmt.loadStationRows.iterate(now) as IterableIterator<{ staMac: string; json: string; expiresAt: number }>;
+  }
+
+  loadStationRow(staMac: string): { json: string; expiresAt: number } | undefined {
+    const mac = normalizeMac(staMac);
+    return mac === null ? undefined : (this.stmt.loadStationRow.get(mac) as { json: string; expiresAt: number } | undefined);
+  }
+
+  countStations(now: number): number {
+    return this.stmt.countStations.get(now) as number;
   }
 
   loadKeys(staMac: string): StationKeys | null {

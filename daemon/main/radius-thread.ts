@@ -92,7 +92,7 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
       silentLogged = false;
       switch (m.type) {
         case 'learned':
-          for (const json of m.json) stations.adopt(JSON.parse(json) as StationRecord, json);
+          for (const json of m.json) stations.adopt(JSON.parse(json) as StationRecord);
           return;
         case 'accounting':
           return stations.onAccounting(m.facts);

@@ -41,7 +41,6 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   const stations = new StationTable(store, config.stations, {
     stationLearned: (r) => {
       metrics.stationsLearned.inc({ keys: r.pmkR0Name ? 'pmk-r0' : r.hasPmk ? 'pmk' : 'none' });
-      metrics.stations.set(stations.size);
       // Building this line costs more than the rest of the callback; skip it when nobody reads it.
       if (log.isLevelEnabled('info')) log.info({
         sta: r.staMac, ap: r.ap.nasIdentifier ?? r.ap.clientAddress, bssid: r.ap.bssid, ssid: r.ssid,
@@ -95,7 +94,11 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     token: resolveSecret(config.api.token, 'api.token'),
     stations,
     metrics: metrics.registry,
-    refreshMetrics: () => radius.refreshMetrics(),
+    refreshMetrics: () => {
+      // A count in the store: once per scrape, not once per station learned.
+      metrics.stations.set(stations.size);
+      return radius.refreshMetrics();
+    },
     logger: log,
     placementsFor: distribution ? (mac) => distribution!.distributor.placementsFor(mac) : undefined,
     roams: roams.log,

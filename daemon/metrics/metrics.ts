@@ -25,7 +25,7 @@ export class KmsMetrics {
     name: 'kms_radius_upstream_up', help: '1 if the upstream AAA server is believed alive', labelNames: ['upstream'],
     registers: [this.registry],
   });
-  readonly stations = new Gauge({ name: 'kms_stations', help: 'Station records held', registers: [this.registry] });
+  readonly stations = new Gauge({ name: 'kms_stations', help: 'Station records not yet expired (counted at each scrape)', registers: [this.registry] });
   readonly stationsLearned = new Counter({
     name: 'kms_stations_learned_total', help: 'Station records created from an Access-Accept', labelNames: ['keys'],
     registers: [this.registry],

@@ -26,8 +26,12 @@ export interface RecordStore {
   saveStations(items: Iterable<StationWrite>): number;
   /** Records whose expiresAt is in the future, without keys (fast: used at start-up). */
   loadStations(now: number): StationRecord[];
-  /** The same, unparsed: each record's JSON as stored (the station table keeps it so). */
+  /** The same, unparsed: each record's JSON as stored. */
   loadStationRows(now: number): Iterable<{ staMac: string; json: string; expiresAt: number }>;
+  /** One station's stored JSON and expiry, expired or not (the caller decides). */
+  loadStationRow(staMac: string): { json: string; expiresAt: number } | undefined;
+  /** How many stations have not expired at `now`. */
+  countStations(now: number): number;
   /** Decrypts this station's keys; null if there are none or they cannot be decrypted. */
   loadKeys(staMac: string): StationKeys | null;
   deleteStation(staMac: string): void;

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
 import { StationTable } from '../../../daemon/records/station-table.js';
+import { StationRecorder } from '../../../daemon/records/recorder.js';
 import type { AccessAcceptFacts } from '../../../daemon/records/facts.js';
 import { AKM } from '../../../daemon/keys/index.js';
 import { tempDir } from '../store/fixtures.js';
@@ -87,5 +88,65 @@ describe('StationTable', () => {
     expect(table.get('02:00:00:00:01:00')).toBeUndefined();
     expect(table.purgeExpired()).toBe(1);
     expect(store.loadStations(0)).toHaveLength(0);
+  });
+
+  it('holds no copy: a record committed through another connection (the RADIUS thread) is read from the store', async () => {
+    const table = new StationTable(store, policy, {}, () => clock);
+    const other = new SqliteRecordStore(join(tmp.dir, 'kms.sqlite'), key);
+    try {
+      const { record } = await new StationRecorder(other, policy, () => {}, () => clock).record(facts({ staMac: '02:00:00:00:05:01' }));
+      const learned: string[] = [];
+      const announcing = new StationTable(store, policy, { stationLearned: (r) => learned.push(r.staMac) }, () => clock);
+      announcing.adopt(record);
+      expect(learned).toEqual(['02:00:00:00:05:01']);
+      expect(table.get('02:00:00:00:05:01')!.pmkR0Name).toBe(record.pmkR0Name);
+      expect(table.list().map((r) => r.staMac)).toEqual(['02:00:00:00:05:01']);
+      expect(table.size).toBe(1);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('an accounting update is read back at once, before and after its commit', async () => {
+    const table = new StationTable(store, policy, {}, () => clock);
+    await table.onAccessAccept(facts());
+    clock += 1000;
+    table.onAccounting({
+      staMac: '02:00:00:00:01:00', status: 'start', clientAddress: '10.0.0.2', nasIdentifier: 'ap2.example.com',
+      bssid: '02:00:00:00:03:01', acctSessionId: 'S1',
+    });
+    // Queued for the next group commit: the store has the old record, the table the new one.
+    expect(store.loadStations(clock)[0]!.currentAp).toBeNull();
+    expect(table.get('02:00:00:00:01:00')!.currentAp!.bssid).toBe('02:00:00:00:03:01');
+    expect(table.list()[0]!.currentAp!.bssid).toBe('02:00:00:00:03:01');
+    table.flush();
+    await new Promise((r) => setImmediate(r));
+    expect(store.loadStations(clock)[0]!.currentAp!.bssid).toBe('02:00:00:00:03:01');
+    expect(table.get('02:00:00:00:01:00')!.acctSessionId).toBe('S1');
+  });
+
+  it('a new authentication voids an accounting update still queued for the previous one', async () => {
+    const table = new StationTable(store, policy, {}, () => clock);
+    await table.onAccessAccept(facts());
+    clock += 1000;
+    table.onAccounting({
+      staMac: '02:00:00:00:01:00', status: 'start', clientAddress: '10.0.0.2', nasIdentifier: 'ap2.example.com',
+      bssid: '02:00:00:00:03:01', acctSessionId: 'S1',
+    });
+    clock += 1000;
+    await table.onAccessAccept(facts({ userName: 'bob' }));
+    expect(table.get('02:00:00:00:01:00')!.identity).toBe('bob');
+    expect(table.get('02:00:00:00:01:00')!.currentAp).toBeNull();
+    await new Promise((r) => setImmediate(r));
+    expect(store.loadStations(clock)[0]!.identity).toBe('bob');
+  });
+
+  it('counts only stations that have not expired', async () => {
+    const table = new StationTable(store, policy, {}, () => clock);
+    await table.onAccessAccept(facts({ sessionTimeout: 60 }));
+    await table.onAccessAccept(facts({ staMac: '02:00:00:00:01:01' }));
+    expect(table.size).toBe(2);
+    clock += 61_000;
+    expect(table.size).toBe(1);
   });
 });
