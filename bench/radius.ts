@@ -50,6 +50,21 @@ function cpuMs(pid: number): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const range = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
+/**
+ * Waits (at most 10 s) until none of `pids` used more than 5% of a core over the last 500 ms.
+ * After a throughput run a proxy is still busy for seconds (the KMS checkpoints the WAL of
+ * tens of thousands of records, every Node process collects its heap); without this wait that
+ * aftermath landed in the next path's latency run and was blamed on the wrong proxy.
+ */
+async function settle(pids: number[]): Promise<void> {
+  const busy = () => pids.reduce((n, pid) => n + cpuMs(pid), 0);
+  for (let waited = 0; waited < 10_000; waited += 500) {
+    const before = busy();
+    await new Promise((r) => setTimeout(r, 500));
+    if (busy() - before <= 25 * pids.length) return;
+  }
+}
+
 async function measure(target: LoadTarget, pid: number | null): Promise<Round> {
   const open: LoadResult = await openLoop(target, USER, RATE, SECONDS * 1000);
   const before = pid === null ? 0 : cpuMs(pid);
@@ -66,13 +81,16 @@ async function measure(target: LoadTarget, pid: number | null): Promise<Round> {
 async function startRelayOnly(upstreamPort: number): Promise<{ child: ChildProcess; port: number }> {
   const script = fileURLToPath(new URL('./relay-only.js', import.meta.url));
   const child = spawn(process.execPath, [...KMSD_NODE_FLAGS, script, String(upstreamPort), SECRET], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  for await (const chunk of child.stdout!) {
-    out += String(chunk);
-    const m = /ready (\d+)/.exec(out);
-    if (m) return { child, port: Number(m[1]) };
-  }
-  throw new Error(`relay-only exited before listening: ${out}`);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    // Keeps reading after "ready": a child blocked on a full stdout pipe would stall.
+    child.stdout!.on('data', (chunk) => {
+      out += String(chunk);
+      const m = /ready (\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`relay-only exited (${code}) before listening: ${out}`)));
+  });
 }
 
 export async function benchRadius(): Promise<string[]> {
@@ -106,6 +124,7 @@ export async function benchRadius(): Promise<string[]> {
     for (const p of paths) await openLoop(p.target, USER, RATE, WARMUP_SECONDS * 1000);
     for (let r = 0; r < ROUNDS; r++) {
       for (const p of paths) {
+        await settle(paths.flatMap((q) => (q.pid === null ? [] : [q.pid])).concat(upstream.pid));
         p.rounds.push(await measure(p.target, p.pid));
         if (process.env.KMS_BENCH_VERBOSE) console.log(`  round ${r + 1} ${p.name}: ${JSON.stringify(p.rounds.at(-1))}`);
       }

@@ -7,7 +7,7 @@ import { Attr, Code, codeName } from './codes.js';
 import { decodePacket, RadiusDecodeError, type RadiusAttribute, type RadiusPacket } from './packet.js';
 import { finishAccessRequest, finishAccountingRequest, finishResponse, verifyRequest, verifyResponse } from './authenticators.js';
 import { ClientTable, type RadiusClient } from './clients.js';
-import { DuplicateCache, requestKey } from './duplicate-cache.js';
+import { DuplicateCache } from './duplicate-cache.js';
 import { UpstreamPool, type RequestKind, type UpstreamServer, type UpstreamServerConfig } from './upstream-pool.js';
 import { rewriteRequestAttributes, rewriteResponseAttributes } from './rewrite.js';
 import { acceptFacts, accountingFacts, requestStation } from './station-facts.js';
@@ -51,7 +51,8 @@ interface Transaction {
   client: RadiusClient;
   from: RemoteInfo;
   request: RadiusPacket;
-  dupKey: string;
+  /** The duplicate cache's handle of this request. */
+  dupHandle: number;
   startedAt: number;
   servers: UpstreamServer[];
   serverIndex: number;
@@ -144,8 +145,7 @@ export class RadiusProxy {
 
     if (request.code === Code.StatusServer) return this.answerStatusServer(kind, client, request, from);
 
-    const dupKey = requestKey(from.address, from.port, request.identifier, request.authenticator, request.code);
-    const dup = this.duplicates.check(dupKey);
+    const dup = this.duplicates.check(from.address, from.port, request.code, request.identifier, request.authenticator);
     if (dup.kind === 'in-flight') return this.drop('duplicate-in-flight', {});
     if (dup.kind === 'answered') {
       this.opts.observer?.dropped('duplicate-answered-from-cache');
@@ -153,14 +153,14 @@ export class RadiusProxy {
       return;
     }
     if (this.inFlight >= this.opts.maxInFlight) {
-      this.duplicates.forget(dupKey);
+      this.duplicates.forget(dup.handle);
       return this.drop('in-flight-limit', { client: client.name });
     }
     if (kind === 'acct') this.learnAccounting(request, client);
 
     this.inFlight++;
     this.forward({
-      kind, client, from, request, dupKey, startedAt: performance.now(), servers: this.pool.order(),
+      kind, client, from, request, dupHandle: dup.handle, startedAt: performance.now(), servers: this.pool.order(),
       serverIndex: 0, triesOnServer: 0, proxyState: randomOctets(8), release: null, timer: null,
     });
   }
@@ -221,7 +221,7 @@ export class RadiusProxy {
         { secret: tx.client.secret, authenticator: tx.request.authenticator });
     } catch (e) {
       if (!(e instanceof RadiusDecodeError)) throw e;
-      this.duplicates.forget(tx.dupKey);
+      this.duplicates.forget(tx.dupHandle);
       return this.drop(`upstream-${e.reason}`, { upstream: server.config.name });
     }
     const bytes = finishResponse(
@@ -229,7 +229,7 @@ export class RadiusProxy {
       tx.request.authenticator, tx.client.secret,
     );
     const relay = () => {
-      this.duplicates.answered(tx.dupKey, bytes);
+      this.duplicates.answered(tx.dupHandle, bytes);
       this.sockets[tx.kind]!.send(bytes, tx.from.port, tx.from.address);
       this.opts.observer?.answered(tx.kind, codeName(answer.code), server.config.name, (performance.now() - tx.startedAt) / 1000);
     };
@@ -282,7 +282,7 @@ export class RadiusProxy {
   private fail(tx: Transaction, reason: string): void {
     if (tx.timer) clearTimeout(tx.timer);
     this.inFlight--;
-    this.duplicates.forget(tx.dupKey);
+    this.duplicates.forget(tx.dupHandle);
     this.drop(reason, { client: tx.client.name, code: codeName(tx.request.code) });
   }
 
