@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
+import { lowerThreadPriority } from '../../daemon/common/thread-priority.js';
 
 // WAL checkpoints on a thread of their own. With SQLite's automatic checkpoint, the commit that
 // fills the WAL to 1,000 pages copies all of them into the database file before returning, and
@@ -11,16 +12,19 @@ import { createRequire } from 'node:module';
 export interface CheckpointerEvents {
   /** The thread stopped on its own; the store has gone back to automatic checkpoints. */
   failed(reason: string): void;
+  /** Its priority could not be lowered (the checkpoints run anyway). */
+  warning?(message: string): void;
 }
 
-type CheckpointResult = { busy: number; log: number; checkpointed: number } | { error: string };
+type CheckpointResult = { busy: number; log: number; checkpointed: number } | { error: string } | { tid: number };
 
 export class BackgroundCheckpointer {
   private readonly worker: Worker;
   private stopping = false;
   private readonly results = { checkpoints: 0, framesCopied: 0, busy: 0, errors: 0, lastError: null as string | null };
 
-  constructor(path: string, intervalMs: number, private readonly events: CheckpointerEvents) {
+  /** `nice`: how much nicer than its creator the thread runs (copying pages is never urgent). */
+  constructor(path: string, intervalMs: number, private readonly events: CheckpointerEvents, nice = 0) {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(`(${checkpointLoop.toString()})(require)`, {
       eval: true,
@@ -30,6 +34,14 @@ export class BackgroundCheckpointer {
     });
     this.worker.unref();
     this.worker.on('message', (r: CheckpointResult) => {
+      if ('tid' in r) {
+        try {
+          if (nice > 0) lowerThreadPriority(r.tid, nice);
+        } catch (e) {
+          events.warning?.(`WAL checkpoint thread keeps its priority: ${(e as Error).message}`);
+        }
+        return;
+      }
       if ('error' in r) {
         this.results.errors++;
         this.results.lastError = r.error;
@@ -70,6 +82,9 @@ function checkpointLoop(req: (id: string) => unknown): void {
   const db = new Database(workerData.path, { fileMustExist: true });
   db.pragma('busy_timeout = 100');
   const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+  // This thread's kernel id, so that its creator can lower its priority (Linux: nice is per thread).
+  const self = String((req('node:fs') as typeof import('node:fs')).readlinkSync('/proc/thread-self'));
+  parentPort!.postMessage({ tid: Number(self.slice(self.lastIndexOf('/') + 1)) });
   setInterval(() => {
     try {
       parentPort!.postMessage(checkpoint.get());

@@ -40,6 +40,8 @@ export interface SqliteStoreOptions {
    * background-checkpoint.ts). Off (SQLite's automatic checkpoints) when absent or 0.
    */
   backgroundCheckpointMs?: number;
+  /** How much nicer than the opening thread the checkpoint thread runs (0: the same). */
+  checkpointThreadNice?: number;
   /** Another connection checkpoints this database (kmsd's RADIUS thread): this one never does. */
   checkpointsElsewhere?: boolean;
 }
@@ -139,7 +141,7 @@ export class SqliteRecordStore implements RecordStore {
       ),
       loadMachineAuths: db.prepare('SELECT sta_mac, identity, at FROM machine_auth WHERE expires_at > ?'),
     };
-    if (opts.backgroundCheckpointMs) this.startCheckpointer(opts.backgroundCheckpointMs);
+    if (opts.backgroundCheckpointMs) this.startCheckpointer(opts.backgroundCheckpointMs, opts.checkpointThreadNice ?? 0);
     else if (opts.checkpointsElsewhere) db.pragma('wal_autocheckpoint = 0');
     this.placements = new SqlitePlacementTable(db);
     this.neighbors = new SqliteNeighborTable(db);
@@ -249,7 +251,7 @@ export class SqliteRecordStore implements RecordStore {
     this.box.destroy();
   }
 
-  private startCheckpointer(intervalMs: number): void {
+  private startCheckpointer(intervalMs: number, nice: number): void {
     this.db.pragma('wal_autocheckpoint = 0');
     this.checkpointer = new BackgroundCheckpointer(this.path, intervalMs, {
       failed: (reason) => {
@@ -259,7 +261,8 @@ export class SqliteRecordStore implements RecordStore {
         this.db.pragma('wal_autocheckpoint = 1000');
         this.logger.error({ reason }, 'background WAL checkpoint thread stopped; commits checkpoint again (latency spikes possible)');
       },
-    });
+      warning: (message) => this.logger.warn({}, message),
+    }, nice);
   }
 
   private configure(opts: SqliteStoreOptions): void {

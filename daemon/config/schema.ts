@@ -48,6 +48,11 @@ export const configSchema = z.object({
     duplicateWindowS: z.number().int().min(1).max(300).default(30),
     /** Requests waiting for an upstream answer; beyond this new requests are dropped and counted. */
     maxInFlight: z.number().int().min(16).max(1_000_000).default(8192),
+    /**
+     * kmsd's other threads (API, distribution, neighbours, WAL checkpoints) run this much nicer
+     * than the RADIUS thread, so a request never waits behind them for a CPU; 0 keeps them equal.
+     */
+    otherThreadsNice: z.number().int().min(0).max(19).default(10),
   }).strict(),
   stations: z.object({
     defaultLifetimeS: z.number().int().min(60).default(12 * 3600),

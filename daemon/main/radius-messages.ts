@@ -35,7 +35,8 @@ export interface RadiusStatus {
 }
 
 export type FromRadiusThread =
-  | { type: 'ready'; authPort: number; acctPort: number }
+  /** `tid`: the thread's kernel id (for `top -H`, and its priority); null if unknown. */
+  | { type: 'ready'; authPort: number; acctPort: number; tid: number | null }
   | { type: 'start-failed'; message: string }
   /** Committed to the store before their Accepts were relayed; one message per group commit. */
   | { type: 'learned'; json: string[] }

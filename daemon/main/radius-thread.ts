@@ -14,6 +14,8 @@ import type { FromRadiusThread, RadiusCounts, RadiusStatus, RadiusWorkerData, To
 
 export interface RadiusThread {
   ports: { authPort: number; acctPort: number };
+  /** The RADIUS thread's kernel thread id, when the platform has one. */
+  tid: number | null;
   status(): RadiusStatus;
   /** False once the thread has been silent for 5 s (it reports at least every second). */
   alive(): boolean;
@@ -107,6 +109,7 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
           started = true;
           return resolve({
             ports: { authPort: m.authPort, acctPort: m.acctPort },
+            tid: m.tid,
             status: () => status,
             alive,
             refreshMetrics: () => new Promise<void>((done) => {

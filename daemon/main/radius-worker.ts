@@ -10,6 +10,7 @@ import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { RadiusProxy } from '../../adapters/radius/proxy.js';
 import type { FromRadiusThread, RadiusWorkerData, ToRadiusThread } from './radius-messages.js';
 import { RadiusTally } from './radius-tally.js';
+import { currentThreadId } from '../common/thread-priority.js';
 
 const data = workerData as RadiusWorkerData;
 const port = parentPort!;
@@ -114,7 +115,13 @@ async function main(): Promise<void> {
       });
     }
   });
-  post({ type: 'ready', authPort: ports.authPort, acctPort: ports.acctPort });
+  let tid: number | null = null;
+  try {
+    tid = currentThreadId();
+  } catch {
+    // Not Linux: the thread id is only informative here.
+  }
+  post({ type: 'ready', authPort: ports.authPort, acctPort: ports.acctPort, tid });
 }
 
 main().catch((e: Error) => post({ type: 'start-failed', message: e.message }));

@@ -12,6 +12,7 @@ import { loadMasterKey } from '../../adapters/store/master-key.js';
 import { SdNotifier } from './sd-notify.js';
 import { startDistribution, type RunningDistribution } from './wire-distribution.js';
 import { startRoams } from './wire-roams.js';
+import { currentThreadId, lowerThreadPriority } from '../common/thread-priority.js';
 import { startRadiusThread, type RadiusThread } from './radius-thread.js';
 
 const VERSION = '0.1.0';
@@ -32,7 +33,9 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   const masterKey = loadMasterKey({ file: config.masterKey.file, credentialName: config.masterKey.credential });
   const storePath = join(config.stateDir, 'kms.sqlite');
   // Checkpoints on a thread of their own: in-commit checkpoints were most of the proxy's p99.
-  const store = new SqliteRecordStore(storePath, masterKey, { logger: log, backgroundCheckpointMs: 200 });
+  const store = new SqliteRecordStore(storePath, masterKey, {
+    logger: log, backgroundCheckpointMs: 200, checkpointThreadNice: config.radius.otherThreadsNice,
+  });
 
   let distribution: RunningDistribution | null = null;
   // Distribution failures are logged by the distributor; they never affect the RADIUS path.
@@ -89,6 +92,16 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     masterKey.fill(0);
   }
   const ports = radius.ports;
+  // Only now: threads inherit their creator's priority, and the RADIUS thread must keep the
+  // service's. The threads made later (libuv's pool) serve this one and may inherit it.
+  if (config.radius.otherThreadsNice > 0) {
+    try {
+      const nice = lowerThreadPriority(currentThreadId(), config.radius.otherThreadsNice);
+      log.info({ nice }, 'main thread runs nicer than the RADIUS thread (radius.otherThreadsNice)');
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'cannot lower the main thread\'s priority; RADIUS shares the CPU with it equally');
+    }
+  }
 
   const api = new ApiServer({
     token: resolveSecret(config.api.token, 'api.token'),
@@ -126,7 +139,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   }, config.stations.purgeIntervalS * 1000);
   purge.unref();
 
-  log.info({ auth: ports.authPort, acct: ports.acctPort, api: apiPort }, 'kmsd ready');
+  log.info({ auth: ports.authPort, acct: ports.acctPort, api: apiPort, radiusThread: radius.tid }, 'kmsd ready');
   notify.ready(`serving ${stations.size} stations`);
   notify.startWatchdog(() => radius.alive());
 

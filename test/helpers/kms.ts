@@ -33,7 +33,7 @@ export interface KmsOptions {
   acctPort?: number;
   logLevel?: string;
   stations?: { defaultLifetimeS?: number; machineAuthWindowS?: number; purgeIntervalS?: number };
-  radius?: { deadProbeIntervalS?: number; duplicateWindowS?: number; maxInFlight?: number };
+  radius?: { deadProbeIntervalS?: number; duplicateWindowS?: number; maxInFlight?: number; otherThreadsNice?: number };
   /** The `distribution:` section, as YAML would give it. */
   distribution?: Record<string, unknown>;
   /** The `roams:` section. */
@@ -86,6 +86,7 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
       deadProbeIntervalS: opts.radius?.deadProbeIntervalS ?? 2,
       duplicateWindowS: opts.radius?.duplicateWindowS ?? 30,
       maxInFlight: opts.radius?.maxInFlight ?? 8192,
+      ...(opts.radius?.otherThreadsNice !== undefined ? { otherThreadsNice: opts.radius.otherThreadsNice } : {}),
     },
     stations: { defaultLifetimeS: 3600, machineAuthWindowS: 3600, purgeIntervalS: 60, ...opts.stations },
     api: { address: '127.0.0.1', port: apiPort, token },

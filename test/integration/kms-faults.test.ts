@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { startFreeRadius, freeUdpPort, type FreeRadiusHandle } from '../helpers/freeradius.js';
 import { runEapolTest } from '../helpers/eapol-test.js';
 import { startKms, metricValue, type KmsHandle } from '../helpers/kms.js';
@@ -204,7 +205,48 @@ describe('kill -9 in the middle of a burst', () => {
   });
 });
 
+/** Nice value of each of a process's threads (field 19 of /proc/PID/task/TID/stat). */
+function threadNice(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[16]));
+  }
+  return out;
+}
+
 describe('start-up', () => {
+  it('keeps the RADIUS thread at the service\'s priority and runs the main and checkpoint threads nicer', async () => {
+    const aaa = await startFreeRadius({ secret: UP });
+    const kms = await startKms({
+      logLevel: 'info', radius: { otherThreadsNice: 7 },
+      clients: [{ name: 'ap1', address: '127.0.0.1', secret: AP }],
+      upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: UP }],
+    });
+    try {
+      const ready = kms.logs().split('\n').find((l) => l.includes('"kmsd ready"'));
+      const radiusTid = Number(JSON.parse(ready!).radiusThread);
+      const pid = kms.process.pid!;
+      let nice = threadNice(pid);
+      // The checkpoint thread is lowered once it has reported its id: wait for it.
+      for (let i = 0; i < 50 && [...nice.values()].filter((n) => n === 7).length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        nice = threadNice(pid);
+      }
+      expect(radiusTid).not.toBe(pid);
+      expect(nice.get(radiusTid)).toBe(0);
+      expect(nice.get(pid)).toBe(7);
+      expect([...nice.values()].filter((n) => n === 7).length).toBeGreaterThanOrEqual(2);
+      // And it still answers.
+      const replies = await exchange({ address: '127.0.0.1', port: kms.authPort },
+        papRequest({ secret: AP, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:00:0c:01' }));
+      expect(replies[0]![0]).toBe(Code.AccessAccept);
+    } finally {
+      await kms.stop();
+      await aaa.stop();
+    }
+  });
+
   it('refuses to start, and says why, when its RADIUS port is taken', async () => {
     // The RADIUS sockets are bound on kmsd's RADIUS thread: its failure must reach the operator.
     const port = await freeUdpPort();
