@@ -42,6 +42,8 @@ export interface SqliteStoreOptions {
   backgroundCheckpointMs?: number;
   /** How much nicer than the opening thread the checkpoint thread runs (0: the same). */
   checkpointThreadNice?: number;
+  /** WAL size (4 KB frames) at which the checkpoint thread starts the log over (tests lower it). */
+  walRestartFrames?: number;
   /** Another connection checkpoints this database (kmsd's RADIUS thread): this one never does. */
   checkpointsElsewhere?: boolean;
 }
@@ -141,7 +143,7 @@ export class SqliteRecordStore implements RecordStore {
       ),
       loadMachineAuths: db.prepare('SELECT sta_mac, identity, at FROM machine_auth WHERE expires_at > ?'),
     };
-    if (opts.backgroundCheckpointMs) this.startCheckpointer(opts.backgroundCheckpointMs, opts.checkpointThreadNice ?? 0);
+    if (opts.backgroundCheckpointMs) this.startCheckpointer(opts.backgroundCheckpointMs, opts.checkpointThreadNice ?? 0, opts.walRestartFrames);
     else if (opts.checkpointsElsewhere) db.pragma('wal_autocheckpoint = 0');
     this.placements = new SqlitePlacementTable(db);
     this.neighbors = new SqliteNeighborTable(db);
@@ -251,7 +253,7 @@ export class SqliteRecordStore implements RecordStore {
     this.box.destroy();
   }
 
-  private startCheckpointer(intervalMs: number, nice: number): void {
+  private startCheckpointer(intervalMs: number, nice: number, restartFrames: number | undefined): void {
     this.db.pragma('wal_autocheckpoint = 0');
     this.checkpointer = new BackgroundCheckpointer(this.path, intervalMs, {
       failed: (reason) => {
@@ -262,7 +264,7 @@ export class SqliteRecordStore implements RecordStore {
         this.logger.error({ reason }, 'background WAL checkpoint thread stopped; commits checkpoint again (latency spikes possible)');
       },
       warning: (message) => this.logger.warn({}, message),
-    }, nice);
+    }, nice, restartFrames);
   }
 
   private configure(opts: SqliteStoreOptions): void {
@@ -272,6 +274,8 @@ export class SqliteRecordStore implements RecordStore {
     }
     this.db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    // When the log is started over, the file is cut back to this (background-checkpoint.ts).
+    this.db.pragma('journal_size_limit = 67108864');
   }
 
   /**

@@ -296,6 +296,28 @@ describe('background WAL checkpoints', () => {
     }
   });
 
+  it('keeps the WAL bounded while commits never stop (the log is started over)', async () => {
+    const path = join(tmp.dir, 'kms.sqlite');
+    const store = new SqliteRecordStore(path, randomBytes(32), { logger: captureLogger(), backgroundCheckpointMs: 10, walRestartFrames: 500 });
+    try {
+      // A writer that never pauses for long: without the restart, PASSIVE checkpoints copy the
+      // frames but the log is never started over, and the file grows by every commit.
+      const started = Date.now();
+      for (let i = 0; Date.now() - started < 2000; i++) {
+        writeBatch(store, i * 20, 20);
+        await new Promise((r) => setImmediate(r));
+      }
+      const written = statSync(path).size;
+      expect(store.checkpointStats!.restarts).toBeGreaterThan(0);
+      // 500 frames is 2 MB; what the writer added between two passes comes on top.
+      expect(statSync(`${path}-wal`).size).toBeLessThan(16 * 1024 * 1024);
+      expect(written).toBeGreaterThan(16 * 1024 * 1024);
+      expect(store.checkpointStats!.errors).toBe(0);
+    } finally {
+      store.close();
+    }
+  });
+
   it('goes back to checkpointing in commits, and says so, when the thread dies', async () => {
     const path = join(tmp.dir, 'kms.sqlite');
     const logger = captureLogger();
