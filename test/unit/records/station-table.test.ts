@@ -21,6 +21,12 @@ function facts(over: Partial<AccessAcceptFacts> = {}): AccessAcceptFacts {
   };
 }
 
+/** Accounting-Start of the default station at a second AP. */
+const startAtAp2 = {
+  staMac: '02:00:00:00:01:00', status: 'start', clientAddress: '10.0.0.2', nasIdentifier: 'ap2.example.com',
+  bssid: '02:00:00:00:03:01', acctSessionId: 'S1',
+} as const;
+
 describe('StationTable', () => {
   let tmp: ReturnType<typeof tempDir>;
   let store: SqliteRecordStore;
@@ -111,10 +117,7 @@ describe('StationTable', () => {
     const table = new StationTable(store, policy, {}, () => clock);
     await table.onAccessAccept(facts());
     clock += 1000;
-    table.onAccounting({
-      staMac: '02:00:00:00:01:00', status: 'start', clientAddress: '10.0.0.2', nasIdentifier: 'ap2.example.com',
-      bssid: '02:00:00:00:03:01', acctSessionId: 'S1',
-    });
+    table.onAccounting(startAtAp2);
     // Queued for the next group commit: the store has the old record, the table the new one.
     expect(store.loadStations(clock)[0]!.currentAp).toBeNull();
     expect(table.get('02:00:00:00:01:00')!.currentAp!.bssid).toBe('02:00:00:00:03:01');
@@ -129,10 +132,7 @@ describe('StationTable', () => {
     const table = new StationTable(store, policy, {}, () => clock);
     await table.onAccessAccept(facts());
     clock += 1000;
-    table.onAccounting({
-      staMac: '02:00:00:00:01:00', status: 'start', clientAddress: '10.0.0.2', nasIdentifier: 'ap2.example.com',
-      bssid: '02:00:00:00:03:01', acctSessionId: 'S1',
-    });
+    table.onAccounting(startAtAp2);
     clock += 1000;
     await table.onAccessAccept(facts({ userName: 'bob' }));
     expect(table.get('02:00:00:00:01:00')!.identity).toBe('bob');
