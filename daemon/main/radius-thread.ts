@@ -7,8 +7,8 @@ import type { StationTable } from '../records/station-table.js';
 import type { StationRecord } from '../records/station.js';
 import type { FromRadiusThread, RadiusCounts, RadiusStatus, RadiusWorkerData, ToRadiusThread } from './radius-messages.js';
 
-// The main thread's side of the RADIUS thread (radius-worker.ts): starts it, adopts the records
-// it commits into the station table, applies accounting, and turns its counters into metrics.
+// The main thread's side of the RADIUS thread (radius-worker.ts): starts it, announces the records
+// it commits (through the station table), applies accounting, and turns its counters into metrics.
 // If the thread dies, kmsd exits and systemd restarts it: a KMS that cannot answer RADIUS must
 // not look healthy.
 

@@ -1,8 +1,8 @@
 // kmsd's RADIUS thread: the proxy, the duplicate cache, and the commit of each new station
-// record before its Accept is relayed. Why a thread: the table of all stations lives on the
-// main thread, and with 100,000+ records its garbage collections stalled the proxy for 10-25 ms
-// at a time. Here the heap holds only requests in flight and the duplicate cache, so the RADIUS
-// path's latency no longer depends on how many stations the KMS knows.
+// record before its Accept is relayed. Why a thread: everything else kmsd does (API, key
+// distribution, neighbours, roams) runs on the main thread, whose collections and bursts of work
+// once stalled the proxy for 10-25 ms at a time. Here the heap holds only requests in flight, and
+// the thread keeps the service's CPU priority while the others run nicer (radius.otherThreadsNice).
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log/logger.js';
 import { StationRecorder } from '../records/recorder.js';
