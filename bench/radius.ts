@@ -17,6 +17,11 @@ import { closedLoop, openLoop, percentile, type LoadResult, type LoadTarget } fr
 // - every path is warmed up at the measured rate first (the KMS is JIT-compiled; FreeRADIUS
 //   fills its caches), then measured in ROUNDS interleaved rounds, and the median is printed
 //   with the range;
+// - all latency rounds come before all throughput rounds: the seconds after a 20,000 req/s
+//   burst (FreeRADIUS cleaning up its request lists, every process collecting its heap) are not
+//   what a path sees at 1,000 req/s, and they landed on whichever path was measured next;
+// - the KMS is filled first (FILL_SECONDS at full speed), so its latency is measured with as
+//   many station records as the old order reached by the last round (~200,000);
 // - the load generator, the upstream and the proxy share the machine's cores, so throughput
 //   is also a matter of CPU left over: each proxy's own CPU time per request (all its
 //   threads, from /proc) is printed, which the scheduler does not blur.
@@ -30,6 +35,8 @@ const SECONDS = Number(process.env.KMS_BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = Number(process.env.KMS_BENCH_WARMUP_SECONDS ?? 3);
 const CONCURRENCY = Number(process.env.KMS_BENCH_CONCURRENCY ?? 64);
 const ROUNDS = Number(process.env.KMS_BENCH_ROUNDS ?? 3);
+/** The KMS is filled this long at full speed before the latency rounds, so it holds a campus' worth of stations. */
+const FILL_SECONDS = Number(process.env.KMS_BENCH_FILL_SECONDS ?? 15);
 
 interface Round {
   p50: number;
@@ -65,16 +72,19 @@ async function settle(pids: number[]): Promise<void> {
   }
 }
 
-async function measure(target: LoadTarget, pid: number | null): Promise<Round> {
+async function measureLatency(target: LoadTarget): Promise<Pick<Round, 'p50' | 'p99' | 'lost' | 'bad'>> {
   const open: LoadResult = await openLoop(target, USER, RATE, SECONDS * 1000);
+  return {
+    p50: percentile(open.latenciesMs, 50), p99: percentile(open.latenciesMs, 99),
+    lost: open.sent - open.answered, bad: open.badAnswers,
+  };
+}
+
+async function measureThroughput(target: LoadTarget, pid: number | null): Promise<Pick<Round, 'rps' | 'cpuUs' | 'lost' | 'bad'>> {
   const before = pid === null ? 0 : cpuMs(pid);
   const closed = await closedLoop(target, USER, CONCURRENCY, SECONDS * 1000);
   const cpuUs = pid === null ? null : ((cpuMs(pid) - before) * 1000) / closed.answered;
-  return {
-    p50: percentile(open.latenciesMs, 50), p99: percentile(open.latenciesMs, 99),
-    rps: closed.answered / closed.seconds, cpuUs,
-    lost: open.sent - open.answered + closed.sent - closed.answered, bad: open.badAnswers + closed.badAnswers,
-  };
+  return { rps: closed.answered / closed.seconds, cpuUs, lost: closed.sent - closed.answered, bad: closed.badAnswers };
 }
 
 /** relay-only.ts in a process of its own (so its CPU is measured like the others'). */
@@ -122,10 +132,22 @@ export async function benchRadius(): Promise<string[]> {
       { name: 'KMS relay alone*', target: { address: '127.0.0.1', port: relay.port, secret: SECRET }, pid: relay.child.pid!, rounds: [] },
     ];
     for (const p of paths) await openLoop(p.target, USER, RATE, WARMUP_SECONDS * 1000);
+    const pids = paths.flatMap((q) => (q.pid === null ? [] : [q.pid])).concat(upstream.pid);
+    await closedLoop(paths[2]!.target, USER, CONCURRENCY, FILL_SECONDS * 1000);
+    const filled = (await kms.api<{ stations: unknown[] }>('/v1/stations')).body.stations.length;
+    const latency = new Map(paths.map((p) => [p, [] as Awaited<ReturnType<typeof measureLatency>>[]]));
     for (let r = 0; r < ROUNDS; r++) {
       for (const p of paths) {
-        await settle(paths.flatMap((q) => (q.pid === null ? [] : [q.pid])).concat(upstream.pid));
-        p.rounds.push(await measure(p.target, p.pid));
+        await settle(pids);
+        latency.get(p)!.push(await measureLatency(p.target));
+      }
+    }
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const p of paths) {
+        await settle(pids);
+        const t = await measureThroughput(p.target, p.pid);
+        const l = latency.get(p)![r]!;
+        p.rounds.push({ p50: l.p50, p99: l.p99, rps: t.rps, cpuUs: t.cpuUs, lost: l.lost + t.lost, bad: l.bad + t.bad });
         if (process.env.KMS_BENCH_VERBOSE) console.log(`  round ${r + 1} ${p.name}: ${JSON.stringify(p.rounds.at(-1))}`);
       }
     }
@@ -149,7 +171,8 @@ export async function benchRadius(): Promise<string[]> {
     const cpuOf = (p: typeof paths[0]) => median(p.rounds.map((r) => r.cpuUs ?? 0));
     const lines = [
       `load: Access-Request (PAP, FT-EAP attributes, a new station each) -> Access-Accept with MS-MPPE keys`,
-      `each path warmed up ${WARMUP_SECONDS} s at ${RATE} req/s; then ${ROUNDS} interleaved rounds of: latency at ${RATE} req/s for ${SECONDS} s (open loop), throughput with ${CONCURRENCY} outstanding for ${SECONDS} s; medians (range)`,
+      `the KMS held ${filled} station records when its latency was measured`,
+      `each path warmed up ${WARMUP_SECONDS} s at ${RATE} req/s; then ${ROUNDS} interleaved rounds of latency at ${RATE} req/s for ${SECONDS} s (open loop), then ${ROUNDS} of throughput with ${CONCURRENCY} outstanding for ${SECONDS} s; medians (range)`,
       ...paths.map(line),
       `* the KMS's RadiusProxy with a learner that keeps nothing (bench/relay-only.ts, a diagnostic, not a product mode): ` +
         `relaying costs ${cpuOf(relayAlone).toFixed(1)} µs/req (FreeRADIUS proxy: ${cpuOf(fr).toFixed(1)}); ` +
