@@ -125,15 +125,16 @@ export async function benchRadius(): Promise<string[]> {
       upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: upstream.authPort, acctPort: upstream.acctPort, secret: SECRET, timeoutMs: 3000 }],
     });
     relay = await startRelayOnly(upstream.authPort);
+    const kmsTarget: LoadTarget = { address: '127.0.0.1', port: kms.authPort, secret: SECRET };
     const paths: { name: string; target: LoadTarget; pid: number | null; rounds: Round[] }[] = [
       { name: 'direct to FreeRADIUS', target: { address: '127.0.0.1', port: upstream.authPort, secret: SECRET }, pid: null, rounds: [] },
       { name: 'via FreeRADIUS proxy', target: { address: '127.0.0.1', port: frProxy.authPort, secret: SECRET }, pid: frProxy.pid, rounds: [] },
-      { name: 'via KMS', target: { address: '127.0.0.1', port: kms.authPort, secret: SECRET }, pid: kms.process.pid, rounds: [] },
+      { name: 'via KMS', target: kmsTarget, pid: kms.process.pid, rounds: [] },
       { name: 'KMS relay alone*', target: { address: '127.0.0.1', port: relay.port, secret: SECRET }, pid: relay.child.pid!, rounds: [] },
     ];
     for (const p of paths) await openLoop(p.target, USER, RATE, WARMUP_SECONDS * 1000);
     const pids = paths.flatMap((q) => (q.pid === null ? [] : [q.pid])).concat(upstream.pid);
-    await closedLoop(paths[2]!.target, USER, CONCURRENCY, FILL_SECONDS * 1000);
+    await closedLoop(kmsTarget, USER, CONCURRENCY, FILL_SECONDS * 1000);
     const filled = (await kms.api<{ stations: unknown[] }>('/v1/stations')).body.stations.length;
     const latency = new Map(paths.map((p) => [p, [] as Awaited<ReturnType<typeof measureLatency>>[]]));
     for (let r = 0; r < ROUNDS; r++) {

@@ -84,8 +84,9 @@ export class BackgroundCheckpointer {
 
 /**
  * Runs inside the worker (as source text, so it may use nothing from this module's scope).
- * A PASSIVE checkpoint copies what it can and returns at once; one every interval keeps the WAL
- * to what the writer produces in that time.
+ * Every interval a PASSIVE checkpoint copies what it can without waiting for the writer; past
+ * `restartFrames` of log a RESTART follows (see the top of this file). The thread id is read
+ * inline because this code cannot import daemon/common/thread-priority.ts.
  */
 function checkpointLoop(req: (id: string) => unknown): void {
   const { parentPort, workerData } = req('node:worker_threads') as typeof import('node:worker_threads');
@@ -104,7 +105,7 @@ function checkpointLoop(req: (id: string) => unknown): void {
       const again = restart.get() as { busy: number; log: number; checkpointed: number };
       parentPort!.postMessage({ ...again, restarted: again.busy === 0 });
     } catch (e) {
-      // A locked or busy database is retried at the next tick; the writer is never waited for.
+      // A locked or busy database is retried at the next tick (the RESTART waits 100 ms at most).
       parentPort!.postMessage({ error: (e as Error).message });
     }
   }, workerData.intervalMs);
