@@ -112,6 +112,30 @@ export class RrbEndpoint implements PmkR1Pusher {
     }
   }
 
+  /**
+   * Runs both sequence exchanges with one BSS for one R0KH-ID ahead of any station, so neither a
+   * first PUSH nor a roam-time PULL waits for them: a probe PUSH makes hostapd ask for our
+   * sequence state (it drops the probe itself, which names no station), and our SEQ_REQ learns
+   * the AP's, unless we know it already. hostapd keeps this state per R0KH-ID, hence the pair.
+   */
+  probe(peer: RrbPeer, r0khId: string): boolean {
+    try {
+      if (peer.key.length !== 32) return false;
+      const r1khId = parseMac(peer.r1khId, 'R1KH-ID');
+      const dst = parseMac(peer.mac);
+      const id = Buffer.from(r0khId, 'utf8');
+      const key = peerKey(dst, r1khId, id);
+      const sent = this.send(dst, { type: PacketType.PUSH, seq: this.tx.next(key), r0khId: id, r1khId, probe: true }, peer.key);
+      const nonce = this.rx.unknown(key) ? this.rx.prime(key) : null;
+      if (nonce) this.send(dst, { type: PacketType.SEQ_REQ, nonce, r0khId: id, r1khId }, peer.key);
+      if (sent) this.emit('probe');
+      return sent;
+    } catch (err) {
+      this.log.warn({ dst: peer.mac, err: (err as Error).message }, 'RRB sequence probe not sent');
+      return false;
+    }
+  }
+
   private pushFailed(reason: string): PushOutcome {
     this.emit('push-failed', reason);
     return { ok: false, reason };

@@ -32,6 +32,13 @@ export type RrbMessage =
   /** session null = NAK (hostapd: no PAIRWISE, S1KH_ID only). */
   | ({ type: typeof PacketType.RESP; nonce: Buffer; seq: RrbSeq; staMac: string; session: RrbSession | null } & Ids)
   | ({ type: typeof PacketType.PUSH; seq: RrbSeq; staMac: string; pmkR0Name: Buffer; session: RrbSession } & Ids)
+  /**
+   * A PUSH that carries no station (empty encrypted part): hostapd checks a PUSH's sequence
+   * number, and runs its SEQ_REQ exchange for an unknown sender, before it reads the station
+   * from the payload, then drops this one for want of an S1KH-ID. So it teaches an AP our
+   * sequence state ahead of the first real PUSH and stores nothing (see endpoint.probe()).
+   */
+  | ({ type: typeof PacketType.PUSH; seq: RrbSeq; probe: true } & Ids)
   | ({ type: typeof PacketType.SEQ_REQ; nonce: Buffer } & Ids)
   | ({ type: typeof PacketType.SEQ_RESP; nonce: Buffer; seq: RrbSeq } & Ids);
 
@@ -102,6 +109,7 @@ function messageTlvs(m: RrbMessage): { auth: TlvItem[]; enc: TlvItem[] } {
       return { auth: [tlv(Tlv.NONCE, m.nonce), tlv(Tlv.SEQ, encodeSeq(m.seq)), ...ids],
         enc: [tlv(Tlv.S1KH_ID, macToBytes(m.staMac)), ...(m.session ? sessionTlvs(m.session) : [])] };
     case PacketType.PUSH:
+      if ('probe' in m) return { auth: [tlv(Tlv.SEQ, encodeSeq(m.seq)), ...ids], enc: [] };
       return { auth: [tlv(Tlv.SEQ, encodeSeq(m.seq)), ...ids],
         enc: [tlv(Tlv.S1KH_ID, macToBytes(m.staMac)), tlv(Tlv.PMK_R0_NAME, m.pmkR0Name), ...sessionTlvs(m.session)] };
     case PacketType.SEQ_REQ:
@@ -222,6 +230,7 @@ export function parsePlaintext(env: RrbEnvelope, plain: Buffer): RrbMessage {
       return { type: env.type, nonce: env.nonce!, seq: env.seq!, ...ids, staMac: sta(), session: nak ? null : parseSession(map, where) };
     }
     case PacketType.PUSH:
+      if (items.length === 0) return { type: env.type, seq: env.seq!, ...ids, probe: true };
       return { type: env.type, seq: env.seq!, ...ids, staMac: sta(), pmkR0Name: requireTlv(map, Tlv.PMK_R0_NAME, where), session: parseSession(map, where) };
     case PacketType.SEQ_REQ:
       return { type: env.type, nonce: env.nonce!, ...ids };

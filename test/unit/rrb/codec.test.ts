@@ -82,6 +82,7 @@ const MESSAGES: RrbMessage[] = [
   { type: PacketType.PUSH, seq: V.SEQ, ...ids, staMac: V.STA, pmkR0Name: V.PMK_R0_NAME, session: session({ pmkR1: V.range(0, 48), vlan: { untagged: null, tagged: [4094] } }) },
   { type: PacketType.SEQ_REQ, nonce: V.range(4, 16), r0khId: Buffer.alloc(48, 0x61), r1khId: V.R1KH_ID },
   { type: PacketType.SEQ_RESP, nonce: V.range(5, 16), seq: { dom: 0xffffffff, seq: 0xfffffffe, ts: 0 }, ...ids },
+  { type: PacketType.PUSH, seq: V.SEQ, ...ids, probe: true },
 ];
 
 describe('messages', () => {
@@ -99,7 +100,7 @@ describe('messages', () => {
   });
 
   it('refuses values the wire cannot carry', () => {
-    const push = MESSAGES[3] as Extract<RrbMessage, { type: 3 }>;
+    const push = MESSAGES[3] as Extract<RrbMessage, { type: 3; session: RrbSession }>;
     const bad = (s: Partial<RrbSession>) => () => buildMessage({ ...push, session: session(s) }, V.KEY, V.KMS_MAC);
     expect(bad({ expiresIn: 65536 })).toThrow(RangeError);
     expect(bad({ pmkR1: Buffer.alloc(16) })).toThrow(RangeError);
@@ -138,7 +139,9 @@ describe('messages', () => {
     const authFlip = Buffer.from(good); authFlip[10]! ^= 1;
     expect(parse(1, authFlip)).toBe('decrypt-failed');
     expect(reason(() => parseMessage(1, good, Buffer.alloc(32), V.KMS_MAC))).toBe('decrypt-failed');
-    expect(parse(3, forge(3, [seqT, ...idT], []))).toBe('missing-tlv');
+    // A PUSH with nothing encrypted is the sequence probe; with anything else, the station's TLVs are required.
+    expect(parseMessage(3, forge(3, [seqT, ...idT], []), V.KEY, V.KMS_MAC)).toMatchObject({ type: 3, probe: true });
+    expect(parse(3, forge(3, [seqT, ...idT], [t(Tlv.PMK_R0_NAME, V.PMK_R0_NAME)]))).toBe('missing-tlv');
     expect(parse(3, forge(3, [seqT, idT[0]!], []))).toBe('missing-tlv');
     expect(parse(4, forge(4, [t(Tlv.NONCE, Buffer.alloc(16)), seqT, ...idT], []))).toBe('unexpected-tlv');
     expect(parse(4, forge(4, [t(Tlv.NONCE, Buffer.alloc(16)), ...idT], [t(Tlv.S1KH_ID, Buffer.alloc(6))]))).toBe('unexpected-tlv');

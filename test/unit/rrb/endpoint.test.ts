@@ -57,6 +57,38 @@ describe('RrbEndpoint PUSH', () => {
     kms.close();
   });
 
+  it('a probe runs both SEQ exchanges ahead: the first PUSH and a PULL then go straight through', async () => {
+    const { kms, ap, events, types } = setup();
+    expect(kms.probe({ mac: AP, r1khId: AP, key: V.KEY }, 'ap1.example.com')).toBe(true);
+    await settle();
+    // probe PUSH, our SEQ_REQ; the AP's SEQ_REQ for the probe and its SEQ_RESP to ours; our SEQ_RESP.
+    expect(types().sort()).toEqual(['ap:4', 'ap:5', 'kms:3', 'kms:4', 'kms:5'].sort());
+    expect(ap.stored).toHaveLength(0);
+    expect(ap.log).toContain('drop PUSH without S1KH-ID');
+    expect(events).toContain('seq-synced');
+    const before = types().length;
+    await kms.push({ mac: AP, r1khId: AP, key: V.KEY }, entryFor(AP));
+    await settle();
+    expect(types().slice(before)).toEqual(['kms:3']);
+    expect(ap.stored).toHaveLength(1);
+    const r = await ap.pull('02:00:00:00:01:07', 'ap1.example.com', V.PMK_R0_NAME);
+    expect(r.ok).toBe(true);
+    expect(types().slice(before + 1)).toEqual(['ap:1', 'kms:2']);
+    expect(events.filter((e) => e.startsWith('defer'))).toEqual([]);
+    kms.close();
+  });
+
+  it('a probe for another R0KH-ID is a state of its own', async () => {
+    const { kms, ap } = setup();
+    kms.probe({ mac: AP, r1khId: AP, key: V.KEY }, 'ap1.example.com');
+    await settle();
+    await kms.push({ mac: AP, r1khId: AP, key: V.KEY }, entryFor(AP, V.STA, 'ap2.example.com'));
+    await settle();
+    expect(ap.log.filter((l) => l === 'tx SEQ_REQ')).toHaveLength(2);
+    expect(ap.stored).toHaveLength(1);
+    kms.close();
+  });
+
   it('a burst across R0KH-IDs before any SEQ exchange is all accepted (state per R0KH-ID)', async () => {
     const { kms, ap } = setup();
     const ids = ['ap1', 'ap2', 'ap3'];

@@ -147,7 +147,10 @@ export class HostapdR1kh {
     const e = known ?? this.entry(r0khId, src);
     if (verdict === 'defer') { this.seqReq(e, src, env.r0khId, Buffer.from(frame)); return; }
     this.seqAccept(e, env.seq!.seq);
-    if (m.type === PacketType.PUSH) {
+    if (m.type === PacketType.PUSH && 'probe' in m) {
+      // wpa_ft_rrb_rx_r1 reads the S1KH-ID only after the sequence number is accepted.
+      this.log.push('drop PUSH without S1KH-ID');
+    } else if (m.type === PacketType.PUSH) {
       this.stored.push({ staMac: m.staMac, r0khId, session: m.session });
       this.log.push('stored PUSH');
     } else if (m.type === PacketType.RESP) {
