@@ -1,14 +1,14 @@
 import type { StationKeys, StationRecord } from '../records/station.js';
 import { placementKey, type Placement, type PlacementStore } from './placement.js';
 import { planPlacements, type Intent, type PlanPolicy } from './planner.js';
-import type { ApControl, ApEvent, PmkR1Entry, PmkR1Pusher, PullRequest, RrbPeer } from './ports.js';
+import type { ApControl, ApEvent, PmkR1Pusher, PullRequest, RrbPeer } from './ports.js';
 import { RetryQueue, type Queued, type RetryPolicy } from './retry-queue.js';
 import type { ApInfo, BssInfo, NeighborSource, Topology } from './topology.js';
 
 // Places each station's keys on the neighbours of the AP it is at, before it roams: a PMK-R1
 // per BSS over R0KH-R1KH PUSH (FT) or its PMK through PMKSA_ADD (OKC). Remembers every
 // placement (never the same key twice), re-places before keys expire while the session lives,
-// queues placements for unreachable APs, and answers PULLs as the mobility domain's R0KH.
+// queues placements for unreachable APs, and keeps the ledger of the PULLs answered for it.
 
 export interface DistributionObserver {
   placed(kind: 'ft' | 'okc', via: Placement['via']): void;
@@ -122,28 +122,19 @@ export class KeyDistributor {
     return Object.fromEntries([...this.queues].map(([ap, q]) => [ap, q.size]));
   }
 
-  /** PULL from an AP whose station roamed somewhere its key was not pushed. */
-  handlePull = (req: PullRequest): PmkR1Entry | null => {
-    const record = this.d.stations.get(req.staMac);
-    const keys = record ? this.d.stations.keysFor(req.staMac) : null;
-    if (!record || !keys?.pmkR0 || !keys.pmkR0Name) return this.nak(req, 'no PMK-R0 for this station');
-    if (!keys.pmkR0Name.equals(req.pmkR0Name)) return this.nak(req, 'PMKR0Name does not match the current key');
-    if (record.ap.nasIdentifier !== req.r0khId) return this.nak(req, 'R0KH-ID is not where the station authenticated');
-    const bss = this.d.topology.bssByR1khId(req.r1khId);
-    if (!bss) return this.nak(req, 'unknown R1KH-ID');
-    const plan = planPlacements(record, keys, [bss], this.d.policy, this.now());
-    const intent = plan.intents[0];
-    if (intent?.kind !== 'ft') return this.nak(req, plan.skipped[0] ?? 'not an FT station');
-    this.record([this.placement(record.staMac, bss.ap, bss.bssid, 'ft', intent.keyName, 'pull', 'placed', intent.expiresAt, null)]);
+  /**
+   * A PULL answered elsewhere (kmsd answers them on the R0KH-R1KH thread, see pull.ts): the
+   * ledger learns of the placement after the AP already has its key.
+   */
+  pullAnswered(p: Placement): void {
+    this.record([p]);
     this.d.observer?.placed('ft', 'pull');
-    this.d.logger.info({ sta: record.staMac, r1kh: req.r1khId, ap: bss.ap }, 'answered PULL with a PMK-R1');
-    return intent.entry;
-  };
+    this.d.logger.info({ sta: p.staMac, bssid: p.bssid, ap: p.ap }, 'answered PULL with a PMK-R1');
+  }
 
-  private nak(req: PullRequest, why: string): null {
+  pullRefused(req: Pick<PullRequest, 'staMac' | 'r1khId' | 'fromMac'>, why: string): void {
     this.d.observer?.failed('ft', 'pull-nak');
     this.d.logger.warn({ sta: req.staMac, r1kh: req.r1khId, from: req.fromMac, why }, 'PULL answered with NAK');
-    return null;
   }
 
   private async primeAt(record: StationRecord, ap: ApInfo | undefined, hereBssid: string | null): Promise<void> {

@@ -77,3 +77,12 @@ export type ApEvent =
   /** token is null from OpenWrt's ubus beacon-report, which carries no dialog token. */
   | { type: 'beacon-report'; ifname: string; staMac: string; token: number | null; reportMode: number; body: Buffer }
   | { type: 'transport'; up: boolean; reason?: string };
+
+/**
+ * Runs the R0KH-R1KH sequence exchanges with one BSS for one R0KH-ID before any key needs them
+ * (hostapd holds a first PUSH, and a roam-time PULL waits, until they are done). Fire and forget:
+ * the exchange completes in frames the prober answers itself.
+ */
+export interface SequenceProber {
+  probe(peer: RrbPeer, r0khId: string): void;
+}

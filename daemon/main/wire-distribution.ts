@@ -8,16 +8,17 @@ import type { KmsMetrics } from '../metrics/metrics.js';
 import type { StationTable } from '../records/station-table.js';
 import type { PlacementStore } from '../distribution/placement.js';
 import { KeyDistributor } from '../distribution/distributor.js';
-import { StaticNeighbors, Topology, type ApInfo } from '../distribution/topology.js';
+import { StaticNeighbors, Topology, type ApInfo, type BssInfo } from '../distribution/topology.js';
+import { SequenceWarmup } from '../distribution/sequence-warmup.js';
+import { startRrbThread } from './rrb-thread.js';
 import type { ApControl, ApEvent } from '../distribution/ports.js';
-import { RrbEndpoint } from '../../adapters/rrb/endpoint.js';
 import { HostapdControl, SshTransport, UbusControl } from '../../adapters/hostapd/index.js';
 import type { NeighborStore } from '../neighbors/persistence.js';
 import { startNeighbors, type RunningNeighbors } from './wire-neighbors.js';
 
-// Builds key distribution from the `distribution:` section: the topology, the R0KH-R1KH
-// endpoint on the APs' L2 segment, one control channel per AP, and the distributor that ties
-// them to the station table.
+// Builds key distribution from the `distribution:` section: the topology, the R0KH-R1KH thread
+// (the endpoint on the APs' L2 segment, answering PULLs), one control channel per AP, the
+// distributor that ties them to the station table, and the sequence warm-up.
 
 export interface RunningDistribution {
   distributor: KeyDistributor;
@@ -32,9 +33,12 @@ interface EventSource {
   startEvents?(ifnames: readonly string[]): Promise<void>;
 }
 
-export function startDistribution(config: KmsConfig, deps: {
+export async function startDistribution(config: KmsConfig, deps: {
   stations: StationTable; ledger: PlacementStore; neighborStore: NeighborStore; log: Logger; metrics: KmsMetrics;
-}): RunningDistribution {
+  /** For the R0KH-R1KH thread, which reads station keys from the store itself. */
+  storePath: string; masterKey: Buffer;
+  fatal(reason: string): void;
+}): Promise<RunningDistribution> {
   const d = config.distribution!;
   const log = deps.log.child({ part: 'distribution' });
   const clientAddress = new Map(config.radius.clients.map((c) => [c.name, c.address]));
@@ -46,21 +50,26 @@ export function startDistribution(config: KmsConfig, deps: {
   const rrbKeys = new Map(d.aps.map((a) => [a.name, rrbKey(a)]));
 
   let distributor: KeyDistributor | null = null;
-  const endpoint = RrbEndpoint.open({
-    ifname: d.rrb.interface,
-    mac: d.rrb.mac,
-    keyFor: (_srcMac, r1khId) => {
-      const bss = topology.bssByR1khId(r1khId);
-      return bss ? rrbKeys.get(bss.ap) : null;
+  const policy = { keyLifetimeS: d.keyLifetimeS, repushMarginS: d.repushMarginS, ssid: d.ssid, mobilityDomain: d.mobilityDomain, retry: d.retry };
+  // Made before the main thread lowers its own priority (wire.ts): the thread keeps the service's.
+  const rrb = await startRrbThread({
+    ifname: d.rrb.interface, mac: d.rrb.mac, storePath: deps.storePath, masterKey: new Uint8Array(deps.masterKey),
+    logLevel: config.log.level, aps: apInfos, apKeys: [...rrbKeys].map(([ap, k]) => [ap, new Uint8Array(k)]),
+    policy: { keyLifetimeS: policy.keyLifetimeS, ssid: policy.ssid, mobilityDomain: policy.mobilityDomain },
+  }, {
+    log,
+    onPull: (o) => {
+      if (o.placement) distributor?.pullAnswered(o.placement);
+      else distributor?.pullRefused(o, o.why ?? 'refused');
     },
-    pullHandler: (req) => distributor?.handlePull(req) ?? null,
-    observer: (event, reason) => {
-      const [kind, why] = event.includes(':') ? [event.slice(0, event.indexOf(':')), event.slice(event.indexOf(':') + 1)] : [event, reason ?? ''];
-      deps.metrics.rrbFrames.inc({ event: kind, reason: why ?? '' });
+    onFrames: (counts) => {
+      for (const [event, reason, n] of counts) deps.metrics.rrbFrames.inc({ event, reason }, n);
     },
-    logger: log.child({ part: 'rrb' }),
+    fatal: deps.fatal,
   });
-  log.info({ interface: d.rrb.interface, mac: endpoint.mac }, 'R0KH-R1KH endpoint open');
+  log.info({ interface: d.rrb.interface, mac: rrb.mac, rrbThread: rrb.tid }, 'R0KH-R1KH endpoint open');
+  const rrbPeerFor = (bss: BssInfo) => ({ mac: bss.bssid, r1khId: bss.r1khId, key: rrbKeys.get(bss.ap)! });
+  let warmup: SequenceWarmup | null = null;
 
   const controls = new Map<string, ApControl>();
   let neighbors: RunningNeighbors | null = null;
@@ -75,6 +84,7 @@ export function startDistribution(config: KmsConfig, deps: {
         deps.metrics.apTransportUp.set({ ap: a.name }, ev.up ? 1 : 0);
         log[ev.up ? 'info' : 'warn']({ ap: a.name, reason: ev.reason }, ev.up ? 'AP control channel up' : 'AP control channel down');
       }
+      if (ev.type === 'transport' && ev.up) warmup?.apUp(a.name);
       distributor?.onApEvent(a.name, ev);
       neighbors?.onApEvent(a.name, ev);
     });
@@ -89,12 +99,12 @@ export function startDistribution(config: KmsConfig, deps: {
     topology,
     // The RF graph when discovery is on (static lists become pinned entries), else the static lists.
     neighbors: neighbors?.graph ?? new StaticNeighbors(pinned),
-    pusher: endpoint,
-    rrbPeerFor: (bss) => ({ mac: bss.bssid, r1khId: bss.r1khId, key: rrbKeys.get(bss.ap)! }),
+    pusher: rrb,
+    rrbPeerFor,
     controlFor: (name) => controls.get(name) ?? null,
     stations: deps.stations,
     ledger: deps.ledger,
-    policy: { keyLifetimeS: d.keyLifetimeS, repushMarginS: d.repushMarginS, ssid: d.ssid, mobilityDomain: d.mobilityDomain, retry: d.retry },
+    policy,
     logger: log,
     observer: {
       placed: (kind, via) => deps.metrics.keysPlaced.inc({ kind, via }),
@@ -104,14 +114,19 @@ export function startDistribution(config: KmsConfig, deps: {
     },
   });
   distributor.start();
+  warmup = new SequenceWarmup({
+    topology, neighbors: neighbors?.graph ?? new StaticNeighbors(pinned), prober: rrb, rrbPeerFor, refreshS: 3600, logger: log,
+  });
+  warmup.start();
   return {
     distributor,
     topology,
     neighbors,
     stop: async () => {
       neighbors?.stop();
+      warmup?.stop();
       distributor!.stop();
-      endpoint.close();
+      await rrb.stop();
       await Promise.all([...controls.values()].map((c) => c.close().catch(() => undefined)));
     },
   };

@@ -66,7 +66,9 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   });
   const loaded = stations.load();
   if (config.distribution) {
-    distribution = startDistribution(config, { stations, ledger: store.placements, neighborStore: store.neighbors, log, metrics });
+    distribution = await startDistribution(config, {
+      stations, ledger: store.placements, neighborStore: store.neighbors, log, metrics, storePath, masterKey, fatal: () => process.exit(1),
+    });
   }
   metrics.stations.set(loaded);
   log.info({ stations: loaded, config: configFile, version: VERSION }, 'station records loaded');

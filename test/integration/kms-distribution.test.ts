@@ -67,7 +67,20 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
     await ns?.destroy();
   });
 
+  it('at start kmsd runs the sequence exchanges with each neighbour for the R0KH-ID it will push under', async () => {
+    // ap2 and ap3 are ap1's neighbours: they learn the KMS under ap1's R0KH-ID (the AP asks for
+    // our state, answers our SEQ_REQ, then drops the probe, which names no station). ap4 is
+    // nobody's neighbour and hears nothing.
+    for (const name of ['ap2', 'ap3'] as const) {
+      await expect.poll(() => peers[name].log, { timeout: 10_000 }).toContain('drop PUSH without S1KH-ID');
+      expect([...peers[name].log].sort()).toEqual(['drop PUSH without S1KH-ID', 'seq synced', 'tx SEQ_REQ', 'tx SEQ_RESP']);
+      expect(peers[name].stored).toEqual([]);
+    }
+    expect(peers.ap4.log).toEqual([]);
+  });
+
   it('a join at ap1 puts the right PMK-R1 on ap2 and ap3 before any roam, with VLAN and identity', async () => {
+    const before = { ap2: peers.ap2.log.length, ap3: peers.ap3.log.length };
     const r = await runEapolTest({
       server: { address: '127.0.0.1', port: kms.authPort, secret: 'ap-secret' }, identity: 'alice', password: 'password', caCertPath: aaa.caCertPath,
       nasIdentifier: 'ap1.example.com', calledStationId: calledStationId('02:00:00:00:03:00', SSID), stationMac: STA,
@@ -83,6 +96,9 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
       expect(stored!.session).toMatchObject({ pairwise: 0x10, expiresIn: 1800, vlan: { untagged: 100, tagged: [] } });
     }
     expect(peers.ap4.stored).toHaveLength(0);
+    // Warmed up at start: each PUSH went straight in, no sequence exchange held it.
+    expect(peers.ap2.log.slice(before.ap2)).toEqual(['stored PUSH']);
+    expect(peers.ap3.log.slice(before.ap3)).toEqual(['stored PUSH']);
     const placements = await kms.kmsctlJson<Placement[]>(['placements', STA]);
     expect(placements.map((p) => [p.ap, p.kind, p.via, p.state]).sort()).toEqual([['ap2', 'ft', 'push', 'placed'], ['ap3', 'ft', 'push', 'placed']]);
   });
@@ -93,10 +109,11 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
     expect(res.ok).toBe(true);
     const wrong = await peers.ap4.pull(STA, 'ap1.example.com', Buffer.alloc(16, 7), 4000);
     expect(wrong).toEqual({ ok: false, nak: true });
+    // The R0KH-R1KH thread answers first; the ledger, the metrics and the log line follow on the main thread.
+    await expect.poll(() => kms.logs(), { timeout: 10_000 }).toMatch(/PULL answered with NAK/);
     const m = await kms.metrics();
     expect(metricValue(m, 'kms_keys_placed_total', { kind: 'ft', via: 'push' })).toBe(2);
     expect(metricValue(m, 'kms_keys_placed_total', { kind: 'ft', via: 'pull' })).toBe(1);
-    expect(kms.logs()).toMatch(/PULL answered with NAK/);
   });
 
   it('kmsctl neighbors shows the graph, as a table and as an SVG picture', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
 import { StationTable } from '../../../daemon/records/station-table.js';
 import { KeyDistributor } from '../../../daemon/distribution/distributor.js';
+import { answerPull } from '../../../daemon/distribution/pull.js';
 import { Topology, StaticNeighbors, type ApInfo } from '../../../daemon/distribution/topology.js';
 import type { ApControl, PmkR1Entry, PmkR1Pusher, RrbPeer } from '../../../daemon/distribution/ports.js';
 import type { AccessAcceptFacts } from '../../../daemon/records/facts.js';
@@ -136,17 +137,27 @@ describe('KeyDistributor', () => {
     expect(d.queued()).toEqual({ ap3: 0 });
   });
 
-  it('answers a PULL for a known station and NAKs what it cannot vouch for', async () => {
+  it('answers a PULL for a known station, NAKs what it cannot vouch for, and the ledger keeps the answer', async () => {
     await table.onAccessAccept(facts());
     const d = make();
     const rec = table.get(STA)!;
+    const station = { record: rec, keys: table.keysFor(STA)! };
+    const policy = { keyLifetimeS: 3600, ssid: 'hostapd-kms', mobilityDomain: 'a1b2' };
     const req = { fromMac: '02:00:00:00:04:00', r0khId: 'ap1.example.com', r1khId: '02:00:00:00:04:00', staMac: STA, pmkR0Name: Buffer.from(rec.pmkR0Name!, 'hex') };
-    const entry = d.handlePull(req);
-    expect(entry?.r1khId).toBe('02:00:00:00:04:00');
+    const ask = (r: typeof req, ctx: Partial<Parameters<typeof answerPull>[1]> = {}) =>
+      answerPull(r, { station, bss: topology.bssByR1khId(r.r1khId), policy, now: Date.now(), ...ctx });
+    const answer = ask(req);
+    if (!answer.ok) throw new Error(answer.why);
+    expect(answer.entry.r1khId).toBe('02:00:00:00:04:00');
+    expect(answer.entry.pmkR1).toEqual(derivePmkR1(station.keys.pmkR0!, macToBytes('02:00:00:00:04:00'), macToBytes(STA)));
+    d.pullAnswered(answer.placement);
     expect(d.placementsFor(STA)).toMatchObject([{ ap: 'ap4', via: 'pull', state: 'placed' }]);
-    expect(d.handlePull({ ...req, pmkR0Name: Buffer.alloc(16) })).toBeNull();
-    expect(d.handlePull({ ...req, r1khId: '02:00:00:00:09:09' })).toBeNull();
-    expect(d.handlePull({ ...req, r0khId: 'ap2.example.com' })).toBeNull();
+    expect(store.placements.loadPlacements(Date.now())).toMatchObject([{ ap: 'ap4', via: 'pull' }]);
+    expect(ask({ ...req, pmkR0Name: Buffer.alloc(16) })).toEqual({ ok: false, why: 'PMKR0Name does not match the current key' });
+    expect(ask({ ...req, r1khId: '02:00:00:00:09:09' })).toEqual({ ok: false, why: 'unknown R1KH-ID' });
+    expect(ask({ ...req, r0khId: 'ap2.example.com' })).toEqual({ ok: false, why: 'R0KH-ID is not where the station authenticated' });
+    expect(ask(req, { station: null })).toEqual({ ok: false, why: 'no PMK-R0 for this station' });
+    expect(ask(req, { now: rec.expiresAt })).toEqual({ ok: false, why: "the station's record has expired" });
   });
 
   it('a session end stops re-placement and marks the placed keys withdrawn', async () => {

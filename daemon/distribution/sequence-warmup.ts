@@ -1,0 +1,76 @@
+import type { RrbPeer, SequenceProber } from './ports.js';
+import type { BssInfo, NeighborSource, Topology } from './topology.js';
+
+// hostapd keeps R0KH-R1KH sequence state per BSS and per R0KH-ID, learns the KMS's only through a
+// SEQ_REQ/SEQ_RESP exchange, and holds the first PUSH (or the PULL of a roaming station) until
+// that exchange is done. So the KMS runs it ahead of time, for every pair a PUSH can need: each
+// BSS of each neighbour N of an AP X, with X's R0KH-ID (the R0KH-ID of a station that
+// authenticated at X). Stations that roamed on and are primed from elsewhere use pairs outside
+// this set; their first PUSH waits one exchange, answered at once by the R0KH-R1KH thread.
+//
+// When: at start (the KMS's sequence domain is new, so every AP must learn it again), when an
+// AP's control channel comes up (its hostapd may have restarted and forgotten us), and every
+// `refreshS`: hostapd forgets an R0KH it learned through the wildcard line after
+// `rkh_pos_timeout` (a day by default) without a PUSH from it, and an accepted probe renews it.
+
+export interface WarmupDeps {
+  topology: Topology;
+  neighbors: NeighborSource;
+  prober: SequenceProber;
+  rrbPeerFor(bss: BssInfo): RrbPeer | null;
+  /** Seconds between full rounds. */
+  refreshS: number;
+  logger: { info(o: object, m: string): void };
+}
+
+export interface WarmupPair {
+  bss: BssInfo;
+  r0khId: string;
+}
+
+export class SequenceWarmup {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly d: WarmupDeps) {}
+
+  /** The pairs a PUSH from a station's first AP can need, each once. */
+  pairs(onlyAp?: string): WarmupPair[] {
+    const out = new Map<string, WarmupPair>();
+    for (const from of this.d.topology.aps) {
+      for (const name of this.d.neighbors.neighborsOf(from.name)) {
+        // An AP never gets a PUSH under its own R0KH-ID: it holds that PMK-R0 itself.
+        const to = this.d.topology.ap(name);
+        if (!to || to.nasIdentifier === from.nasIdentifier || (onlyAp && to.name !== onlyAp)) continue;
+        for (const bss of to.bsses) out.set(`${bss.bssid}|${from.nasIdentifier}`, { bss, r0khId: from.nasIdentifier });
+      }
+    }
+    return [...out.values()];
+  }
+
+  start(): void {
+    this.round('start');
+    this.timer = setInterval(() => this.round('refresh'), this.d.refreshS * 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** The AP's control channel came up: its hostapd may be new. */
+  apUp(ap: string): void {
+    this.round('ap-up', ap);
+  }
+
+  private round(why: string, onlyAp?: string): void {
+    let n = 0;
+    for (const p of this.pairs(onlyAp)) {
+      const peer = this.d.rrbPeerFor(p.bss);
+      if (!peer) continue;
+      this.d.prober.probe(peer, p.r0khId);
+      n++;
+    }
+    if (n > 0) this.d.logger.info({ why, ap: onlyAp ?? null, pairs: n }, 'R0KH-R1KH sequence exchanges started ahead of any key');
+  }
+}

@@ -1,0 +1,44 @@
+import type { Placement } from '../distribution/placement.js';
+import type { PlanPolicy } from '../distribution/planner.js';
+import type { PmkR1Entry, PushOutcome, RrbPeer } from '../distribution/ports.js';
+import type { ApInfo } from '../distribution/topology.js';
+
+// What kmsd's main thread and its R0KH-R1KH thread say to each other (rrb-thread.ts,
+// rrb-worker.ts). Structured-cloned within the process: the AP keys, the master key and the
+// PMK-R1s of PUSH requests cross as plain bytes and never leave it.
+
+export interface RrbWorkerData {
+  ifname: string;
+  mac: string | undefined;
+  storePath: string;
+  /** Copied to the worker, which wipes its copy once the store is open. */
+  masterKey: Uint8Array;
+  logLevel: string;
+  aps: ApInfo[];
+  /** The 256-bit key of each AP's `r0kh` line for the KMS, by AP name. */
+  apKeys: [ap: string, key: Uint8Array][];
+  policy: PlanPolicy;
+}
+
+/** What a PULL was answered with; the main thread keeps the ledger and the metrics. */
+export interface PullOutcome {
+  staMac: string;
+  r1khId: string;
+  fromMac: string;
+  placement: Placement | null;
+  why: string | null;
+}
+
+export type FromRrbThread =
+  | { type: 'ready'; mac: string; tid: number | null }
+  | { type: 'start-failed'; message: string }
+  | { type: 'pushed'; id: number; outcome: PushOutcome }
+  | { type: 'pull'; outcome: PullOutcome }
+  /** Frame events since the last message, as counted by the endpoint's observer. */
+  | { type: 'frames'; counts: [event: string, reason: string, n: number][] }
+  | { type: 'stopped' };
+
+export type ToRrbThread =
+  | { type: 'push'; id: number; peer: RrbPeer; entry: PmkR1Entry }
+  | { type: 'probe'; pairs: { peer: RrbPeer; r0khId: string }[] }
+  | { type: 'stop' };

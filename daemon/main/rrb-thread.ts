@@ -1,0 +1,88 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../log/logger.js';
+import type { PmkR1Entry, PmkR1Pusher, PushOutcome, RrbPeer, SequenceProber } from '../distribution/ports.js';
+import type { FromRrbThread, PullOutcome, RrbWorkerData, ToRrbThread } from './rrb-messages.js';
+
+// The main thread's side of the R0KH-R1KH thread (rrb-worker.ts): starts it, hands it PUSHes and
+// sequence probes, and passes on what it reports (PULL outcomes for the ledger, frame counts for
+// the metrics). If the thread dies, kmsd exits and systemd restarts it: FT that silently stopped
+// would look healthy and cost every roam a full EAP.
+
+export interface RrbThread extends PmkR1Pusher, SequenceProber {
+  /** The source MAC of the KMS's frames. */
+  mac: string;
+  tid: number | null;
+  stop(): Promise<void>;
+}
+
+export interface RrbThreadDeps {
+  log: Logger;
+  onPull(outcome: PullOutcome): void;
+  onFrames(counts: [event: string, reason: string, n: number][]): void;
+  /** Called when the thread fails after start-up. */
+  fatal(reason: string): void;
+}
+
+export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promise<RrbThread> {
+  const worker = new Worker(new URL('./rrb-worker.js', import.meta.url), { workerData: data, name: 'rrb' });
+  data.masterKey.fill(0);
+  const pending = new Map<number, (o: PushOutcome) => void>();
+  let nextId = 1;
+  let stopping = false;
+  let onStopped: (() => void) | null = null;
+  const send = (m: ToRrbThread) => worker.postMessage(m);
+
+  return new Promise((resolve, reject) => {
+    let started = false;
+    worker.on('message', (m: FromRrbThread) => {
+      switch (m.type) {
+        case 'ready':
+          started = true;
+          return resolve({
+            mac: m.mac,
+            tid: m.tid,
+            push: (peer: RrbPeer, entry: PmkR1Entry) => new Promise<PushOutcome>((done) => {
+              if (stopping) return done({ ok: false, reason: 'stopping' });
+              const id = nextId++;
+              pending.set(id, done);
+              send({ type: 'push', id, peer, entry });
+            }),
+            probe: (peer: RrbPeer, r0khId: string) => {
+              if (!stopping) send({ type: 'probe', pairs: [{ peer, r0khId }] });
+            },
+            stop: () => new Promise<void>((done) => {
+              stopping = true;
+              onStopped = done;
+              send({ type: 'stop' });
+              setTimeout(() => void worker.terminate().then(() => done()), 5000).unref();
+            }),
+          });
+        case 'start-failed':
+          void worker.terminate();
+          return reject(new Error(m.message));
+        case 'pushed': {
+          const done = pending.get(m.id);
+          pending.delete(m.id);
+          return done?.(m.outcome);
+        }
+        case 'pull':
+          return deps.onPull(m.outcome);
+        case 'frames':
+          return deps.onFrames(m.counts);
+        case 'stopped':
+          for (const done of pending.values()) done({ ok: false, reason: 'stopping' });
+          pending.clear();
+          void worker.terminate().then(() => onStopped?.());
+          return;
+      }
+    });
+    const died = (reason: string) => {
+      if (stopping) return;
+      if (!started) return reject(new Error(`R0KH-R1KH thread: ${reason}`));
+      deps.log.fatal({ reason }, 'R0KH-R1KH thread died; exiting so systemd restarts kmsd');
+      deps.fatal(reason);
+    };
+    worker.on('error', (e) => died(e.stack ?? e.message));
+    worker.on('exit', (code) => died(`exited with code ${code}`));
+  });
+}
