@@ -164,7 +164,7 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     await bad.close();
   });
 
-  it('SSH run(): output, exit codes, quoting, one command at a time, timeouts, and commands/s', async () => {
+  it('SSH run(): output, exit codes, quoting, one command at a time, timeouts, and many at once', async () => {
     const t = transport();
     expect(await t.run('echo hello')).toEqual({ stdout: 'hello\n', stderr: '', exitCode: 0 });
     expect(await t.run('echo oops >&2; exit 7')).toEqual({ stdout: '', stderr: 'oops\n', exitCode: 7 });
@@ -180,18 +180,15 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     await expect(t.run('sleep 5', 300)).rejects.toMatchObject({ code: 'timeout' });
     expect((await t.run('echo after')).stdout).toBe('after\n');
 
-    const n = 2000;
-    let started = performance.now();
-    for (let i = 0; i < n; i++) await t.run(`echo ${i}`);
-    const sequential = n / ((performance.now() - started) / 1000);
-    started = performance.now();
-    await Promise.all(Array.from({ length: n }, (_, i) => t.run(`echo ${i}`)));
-    const queued = n / ((performance.now() - started) / 1000);
+    // Many commands at once: each caller gets its own command's answer, queued or awaited.
+    // (How many per second is a benchmark's question, not a test's.)
+    const n = 200;
+    for (let i = 0; i < n; i++) expect((await t.run(`echo ${i}`)).stdout).toBe(`${i}\n`);
+    const all = await Promise.all(Array.from({ length: n }, (_, i) => t.run(`echo ${i}`)));
+    expect(all.map((r) => r.stdout)).toEqual(Array.from({ length: n }, (_, i) => `${i}\n`));
     const hc = HostapdControl.overSsh({ transport: t, ctrlDir });
-    started = performance.now();
-    for (let i = 0; i < 300; i++) expect(await hc.command(ifname, 'PING')).toBe('PONG\n');
-    const cli = 300 / ((performance.now() - started) / 1000);
-    console.log(`SSH persistent channel to Dropbear: ${sequential.toFixed(0)} cmds/s awaited one by one, ${queued.toFixed(0)} cmds/s queued; hostapd_cli raw PING: ${cli.toFixed(0)} cmds/s`);
+    const pongs = await Promise.all(Array.from({ length: 50 }, () => hc.command(ifname, 'PING')));
+    expect(new Set(pongs)).toEqual(new Set(['PONG\n']));
   });
 
   it('PMKSA_ADD on a wired (non-WPA) hostapd: hostapd 2.10 answers FAIL, and the error says so', async () => {

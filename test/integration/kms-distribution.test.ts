@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { startFreeRadius, type FreeRadiusHandle } from '../helpers/freeradius.js';
 import { runEapolTest, calledStationId } from '../helpers/eapol-test.js';
 import { startKms, metricValue, type KmsHandle } from '../helpers/kms.js';
@@ -77,6 +78,19 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
       expect(peers[name].stored).toEqual([]);
     }
     expect(peers.ap4.log).toEqual([]);
+  });
+
+  it('answers R0KH-R1KH frames on a thread that keeps the service\'s priority while the main thread runs nicer', () => {
+    const open = kms.logs().split('\n').find((l) => l.includes('"R0KH-R1KH endpoint open"'))!;
+    const tid = Number(JSON.parse(open).rrbThread);
+    const pid = kms.process.pid!;
+    const nice = (t: number) => {
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[16]);
+    };
+    expect(tid).not.toBe(pid);
+    expect(nice(tid)).toBe(0);
+    expect(nice(pid)).toBe(10);
   });
 
   it('a join at ap1 puts the right PMK-R1 on ap2 and ap3 before any roam, with VLAN and identity', async () => {

@@ -171,18 +171,27 @@ describe('kill -9 in the middle of a burst', () => {
       upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: UP }],
     });
     try {
+      // One socket per 256 requests, so (socket, identifier) names exactly one request: with one
+      // socket, a late Accept for request i would be taken for request i + 256, whose record
+      // need not exist yet.
       const accepted: string[] = [];
-      const socket = createSocket('udp4');
-      const pending = new Map<number, string>();
-      socket.on('message', (msg) => {
-        const sta = pending.get(msg[1]!);
-        if (sta && msg[0] === Code.AccessAccept) accepted.push(sta);
-      });
-      await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+      const sockets: ReturnType<typeof createSocket>[] = [];
+      const stations = new Map<string, string>();
+      const socketFor = async (block: number) => {
+        if (sockets[block]) return sockets[block]!;
+        const socket = createSocket('udp4');
+        socket.on('message', (msg) => {
+          const sta = stations.get(`${block}:${msg[1]}`);
+          if (sta && msg[0] === Code.AccessAccept) accepted.push(sta);
+        });
+        await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+        return (sockets[block] = socket);
+      };
       let killed = false;
       for (let i = 0; i < 2000 && !killed; i++) {
         const sta = `02:00:00:01:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
-        pending.set(i & 0xff, sta);
+        const socket = await socketFor(i >> 8);
+        stations.set(`${i >> 8}:${i & 0xff}`, sta);
         socket.send(papRequest({ secret: AP, user: 'bob', password: 'hunter2hunter2', station: sta, identifier: i & 0xff }), kms.authPort, '127.0.0.1');
         if (i % 16 === 15) await new Promise((r) => setTimeout(r, 5));
         if (accepted.length >= 150) {
@@ -190,7 +199,7 @@ describe('kill -9 in the middle of a burst', () => {
           killed = true;
         }
       }
-      socket.close();
+      for (const s of sockets) s.close();
       expect(killed).toBe(true);
       await kms.restart().catch(async () => { /* restart() stops first; the process is already gone */ });
       const { body } = await kms.api<{ stations: { staMac: string }[] }>('/v1/stations');
