@@ -6,6 +6,7 @@ import { benchDistribution } from './distribution.js';
 import { benchRrb } from './rrb.js';
 import { benchRoams } from './roams.js';
 import { benchNeighbors } from './neighbors.js';
+import { benchPull } from './pull.js';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -35,6 +36,11 @@ async function main(): Promise<void> {
     const r = benchRrb();
     console.log(`R0KH-R1KH PUSH frames built ${fmt(r.pushBuildsPerS)} /s, AES-SIV seals ${fmt(r.sivSealsPerS)} /s (peer: the raw AES-SIV rate)`);
     for (const line of await benchDistribution()) console.log(line);
+  }
+
+  if (want('pull')) {
+    console.log('\n## Roam-time PULL (kmsd\'s R0KH-R1KH thread; AP on a bridged veth segment)');
+    for (const line of await benchPull()) console.log(line);
   }
 
   if (want('roams')) {
