@@ -10,7 +10,11 @@ export function inNs(ns: string | undefined, argv: string[]): string[] {
   return ns ? ['ip', 'netns', 'exec', ns, ...argv] : argv;
 }
 
-export function run(argv: string[], timeoutMs = 30_000): Promise<RunResult> {
+/**
+ * Runs a command to its end. The default bound only catches a hung command: a short command in
+ * a TCG guest on a host busy with other work can take tens of seconds.
+ */
+export function run(argv: string[], timeoutMs = 120_000): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -120,6 +124,43 @@ export function descendants(pid: number): number[] {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** CPU time (user + system, all threads) a process has used, in clock ticks; null once it is gone. */
+export function cpuTicks(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(0, 4096);
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return Number(rest[11]) + Number(rest[12]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The deadline of a start-up that is busy, not stuck: it moves on while `pid` keeps using CPU,
+ * so a machine shared with other work makes the start slow, never failed. `stallMs` without any
+ * CPU used, or `capMs` in all, and it has expired.
+ */
+export class ProgressDeadline {
+  private lastTicks: number | null;
+  private lastProgress = Date.now();
+  private readonly cap: number;
+
+  constructor(private readonly pid: number | undefined, private readonly stallMs: number, capMs: number) {
+    this.lastTicks = pid === undefined ? null : cpuTicks(pid);
+    this.cap = Date.now() + capMs;
+  }
+
+  expired(): boolean {
+    const now = Date.now();
+    const ticks = this.pid === undefined ? null : cpuTicks(this.pid);
+    if (ticks !== null && ticks !== this.lastTicks) {
+      this.lastTicks = ticks;
+      this.lastProgress = now;
+    }
+    return now - this.lastProgress > this.stallMs || now > this.cap;
+  }
+}
 
 /** Polls check() until it returns a value, or throws after timeoutMs with the last reason. */
 export async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 150): Promise<T> {

@@ -13,7 +13,7 @@ import { deepMerge, kmsdConfigYaml } from '../configs.js';
 import { repoRoot } from '../image.js';
 import { KMSD_NODE_FLAGS } from '../../../daemon/main/node-flags.js';
 import type { Daemons, RunResult } from './exec.js';
-import { inNs, run } from './exec.js';
+import { inNs, ProgressDeadline, run } from './exec.js';
 import type { Logs } from './logs.js';
 
 /** `SHA256:<base64 without padding>` of an OpenSSH public key line, as `ssh-keygen -lf` prints it. */
@@ -78,12 +78,15 @@ export function prepareKms(s: Scenario, plan: Plan, imageDir: string, daemons: D
     async start(timeoutMs) {
       if (handle.running()) throw new Error('kmsd is already running');
       const from = logs.mark('kms');
-      daemons.start('kms', inNs(k.ns, kmsdArgv(k.configPath)), k.logPath);
-      const deadline = Date.now() + timeoutMs;
+      const child = daemons.start('kms', inNs(k.ns, kmsdArgv(k.configPath)), k.logPath);
+      // `ip netns exec` execs kmsd in place: the PID is kmsd's. Under TCG on a busy host the start
+      // can take minutes; it fails when kmsd stops using CPU without being ready, not at a time.
+      const deadline = new ProgressDeadline(child.pid, timeoutMs, timeoutMs * 5);
+      const started = Date.now();
       for (;;) {
         if (logs.find('kms', from, (l) => l.includes(READY))) return;
         if (daemons.exited('kms')) throw new Error(`kmsd exited before it was ready: ${logs.evidence('kms', from, 8).join(' | ')}`);
-        if (Date.now() > deadline) throw new Error(`kmsd was not ready within ${timeoutMs} ms: ${logs.evidence('kms', from, 8).join(' | ')}`);
+        if (deadline.expired()) throw new Error(`kmsd was not ready after ${Date.now() - started} ms (idle for ${timeoutMs} ms or past ${timeoutMs * 5} ms): ${logs.evidence('kms', from, 8).join(' | ')}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
