@@ -16,6 +16,8 @@ export function checkExpectations(expected: ExpectRoam[], rows: RoamRow[]): stri
     if (e.eapFrames !== undefined && r.eapFrames !== e.eapFrames) problems.push(`${label}: ${r.eapFrames ?? 'unknown'} EAP frames, expected ${e.eapFrames}`);
     if (e.minEapFrames !== undefined && (r.eapFrames === null || r.eapFrames < e.minEapFrames)) problems.push(`${label}: ${r.eapFrames ?? 'unknown'} EAP frames, expected at least ${e.minEapFrames}`);
     if (r.captureMs === null) problems.push(`${label}: the capture holds no timed exchange for this roam`);
+    // Name the cause when the frames show one: a roam that did not use FT fails all the same.
+    if (r.ftFailure && problems.length > 0 && problems[problems.length - 1]!.startsWith(label)) problems[problems.length - 1] += ` (${r.ftFailure})`;
   });
   return problems;
 }

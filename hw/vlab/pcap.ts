@@ -46,6 +46,8 @@ export function decode80211(f: Buffer, at: number): WifiFrame | undefined {
       frame.authSeq = f.readUInt16LE(26);
       frame.status = f.readUInt16LE(28);
     }
+    // (Re)Association Response: capability, then the status code.
+    if ((kind === 'assoc-resp' || kind === 'reassoc-resp') && f.length >= 28) frame.status = f.readUInt16LE(26);
     return frame;
   }
   if (type !== 2) return undefined;

@@ -23,6 +23,28 @@ export interface RoamRow {
   eventsMs: number | null;
   /** From the runner's request (wpa_cli roam / BSS TM request) to CTRL-EVENT-CONNECTED. */
   requestToConnectedMs: number | null;
+  /** Why an FT attempt did not complete, read from the frames (null when it did, or was no FT). */
+  ftFailure: string | null;
+}
+
+/** IEEE 802.11 status 55: Invalid FTIE (hostapd: "FT: ANonce mismatch in FTIE" and other FTIE checks). */
+const STATUS_INVALID_FTIE = 55;
+
+/**
+ * An FT attempt that did not end in a successful Reassociation, named from the frames. The common
+ * one on a slow path: the station retransmits its FT Authentication (about 100 ms), hostapd
+ * answers the copy with a fresh ANonce, and the station reassociates with the first one.
+ */
+export function ftFailureOf(after: WifiFrame[], sta: string): string | null {
+  const ftAuthRequests = after.filter((f) => f.kind === 'auth' && f.src === sta && f.authAlg === 2 && f.authSeq === 1).length;
+  const refused = after.find((f) => (f.kind === 'reassoc-resp' || f.kind === 'assoc-resp') && f.dst === sta && (f.status ?? 0) !== 0);
+  const authRefused = after.find((f) => f.kind === 'auth' && f.dst === sta && f.authAlg === 2 && (f.status ?? 0) !== 0);
+  if (refused?.status === STATUS_INVALID_FTIE && ftAuthRequests > 1) {
+    return `FT ANonce race: the station sent ${ftAuthRequests} FT Authentication requests, the AP answered a retransmission with a fresh ANonce, and refused the Reassociation (status 55, invalid FTIE)`;
+  }
+  if (refused) return `the AP refused the FT Reassociation with status ${refused.status}`;
+  if (authRefused) return `the AP refused the FT Authentication with status ${authRefused.status}`;
+  return null;
 }
 
 const between = (f: WifiFrame, a: string, b: string) => (f.src === a && f.dst === b) || (f.src === b && f.dst === a);
@@ -32,13 +54,13 @@ export function analyseRoams(roams: RoamRecord[], frames: WifiFrame[] | undefine
     const eventsMs = r.authStartAt !== undefined && r.connectedAt !== undefined ? r.connectedAt - r.authStartAt : null;
     const requestToConnectedMs = r.connectedAt !== undefined ? r.connectedAt - r.requestedAt : null;
     const base = { station: r.station, from: r.from, to: r.to, via: r.via, eventsMs, requestToConnectedMs };
-    if (!frames) return { ...base, method: 'unknown', eapFrames: null, eapolKeyFrames: null, captureMs: null };
+    if (!frames) return { ...base, method: 'unknown', eapFrames: null, eapolKeyFrames: null, captureMs: null, ftFailure: null };
     // The window of this roam: from its request to the next roam of the same station.
     const next = roams.slice(i + 1).find((x) => x.station === r.station);
     const end = next ? next.requestedAt : Number.POSITIVE_INFINITY;
     const win = frames.filter((f) => f.at >= r.requestedAt - 5 && f.at < end && between(f, r.stationMac, r.toBssid));
     const firstAuth = win.find((f) => f.kind === 'auth' && f.src === r.stationMac);
-    if (!firstAuth) return { ...base, method: 'unknown', eapFrames: null, eapolKeyFrames: null, captureMs: null };
+    if (!firstAuth) return { ...base, method: 'unknown', eapFrames: null, eapolKeyFrames: null, captureMs: null, ftFailure: null };
     const after = win.filter((f) => f.at >= firstAuth.at);
     const eap = after.filter((f) => f.kind === 'eap');
     const keys = after.filter((f) => f.kind === 'eapol-key');
@@ -52,6 +74,7 @@ export function analyseRoams(roams: RoamRecord[], frames: WifiFrame[] | undefine
       eapFrames: eap.length,
       eapolKeyFrames: keys.length,
       captureMs: last ? last.at - firstAuth.at : null,
+      ftFailure: firstAuth.authAlg === 2 ? ftFailureOf(after, r.stationMac) : null,
     };
   });
 }
