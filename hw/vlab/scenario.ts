@@ -78,6 +78,11 @@ const kmsSchema = z.strictObject({
   /** How kmsd reaches each AP's hostapd: SSH to its dropbear (pinned host key), or not at all. */
   control: z.enum(['ssh', 'none']).default('ssh'),
   keyLifetimeS: z.number().int().min(60).max(65535).default(3600),
+  /**
+   * One-way delay (ms, netem) on everything the KMS sends: a KMS that answers PULLs late, as a
+   * busy or distant one would (for measuring the FT ANonce race; it delays its RADIUS answers too).
+   */
+  sendDelayMs: z.number().int().min(0).max(500).default(0),
   logLevel: z.enum(['info', 'debug', 'trace']).default('debug'),
   /**
    * RF-neighbour discovery: kmsd's `distribution.neighbors` block as it is (daemon/config/neighbors-schema.ts,
@@ -351,8 +356,41 @@ export function resolveScenarioPath(nameOrPath: string): string {
   throw new Error(`no scenario '${nameOrPath}' (neither a file nor one of ${scenariosDir()})`);
 }
 
+/**
+ * `- repeat: { times: N, steps: [...] }` in steps (and `- repeat: { times: N, roams: [...] }` in
+ * expect.roams) stands for its items N times in a row: a scenario that measures how often
+ * something happens needs many roams without many lines.
+ */
+export function expandRepeats(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object') return raw;
+  const doc = raw as { steps?: unknown; expect?: { roams?: unknown } };
+  const expand = (list: unknown, key: 'steps' | 'roams'): unknown => {
+    if (!Array.isArray(list)) return list;
+    return list.flatMap((item: unknown) => {
+      const rep = (item as { repeat?: { times?: unknown } } | null)?.repeat as Record<string, unknown> | undefined;
+      if (!rep) return [item];
+      const times = rep.times;
+      if (!Number.isInteger(times) || (times as number) < 1 || (times as number) > 1000) throw new Error(`repeat.times must be 1..1000, got ${String(times)}`);
+      const inner = expand(rep[key], key);
+      if (!Array.isArray(inner)) throw new Error(`repeat needs a list under '${key}'`);
+      return Array.from({ length: times as number }, () => inner).flat();
+    });
+  };
+  return {
+    ...doc,
+    ...(doc.steps !== undefined ? { steps: expand(doc.steps, 'steps') } : {}),
+    ...(doc.expect?.roams !== undefined ? { expect: { ...doc.expect, roams: expand(doc.expect.roams, 'roams') } } : {}),
+  };
+}
+
 export function parseScenario(text: string, source = 'scenario'): Scenario {
-  const result = scenarioSchema.safeParse(parseYaml(text));
+  let raw: unknown;
+  try {
+    raw = expandRepeats(parseYaml(text));
+  } catch (e) {
+    throw new Error(`${source} is not a valid scenario:\n  ${(e as Error).message}`);
+  }
+  const result = scenarioSchema.safeParse(raw);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(top)'}: ${i.message}`);
     throw new Error(`${source} is not a valid scenario:\n${lines.join('\n')}`);

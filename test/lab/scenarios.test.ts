@@ -22,6 +22,14 @@ describe('lab scenario files', () => {
     expect(() => parseScenario(bad, 'bad.yaml')).toThrow(/bad\.yaml[\s\S]*steps\.0: unknown AP ap9/);
   });
 
+  it('repeat stands for its steps (and expected roams) that many times; a bad count is named', () => {
+    const text = (times: unknown) => `name: x\naps: [{name: ap1}, {name: ap2}]\nstations: [{name: sta1}]\nsteps:\n  - join: {station: sta1, ap: ap1}\n  - repeat: {times: ${times}, steps: [{roam: {station: sta1, to: ap2}}, {roam: {station: sta1, to: ap1}}]}\nexpect:\n  roams: [{repeat: {times: ${times}, roams: [{station: sta1, from: ap1, to: ap2}]}}]\n`;
+    const s = parseScenario(text(3));
+    expect(s.steps.map((st) => ('join' in st ? 'join' : 'roam' in st ? st.roam.to : '?'))).toEqual(['join', 'ap2', 'ap1', 'ap2', 'ap1', 'ap2', 'ap1']);
+    expect(s.expect.roams).toHaveLength(3);
+    expect(() => parseScenario(text(0), 'r.yaml')).toThrow(/r\.yaml is not a valid scenario:\n  repeat\.times must be 1\.\.1000, got 0/);
+  });
+
   it('FT without an ft: section is refused', () => {
     const bad = 'name: x\nnetwork: {keyMgmt: FT-EAP WPA-EAP}\naps: [{name: ap1}]\nstations: [{name: sta1}]\nsteps: [{sleep: {ms: 1}}]\n';
     expect(() => parseScenario(bad)).toThrow(/network\.ft: FT-EAP needs an ft: section/);

@@ -116,6 +116,9 @@ ip -n ${plan.radiusNs} link set eth0 up`);
 ip -n ${plan.managerNs} link set ${plan.kms.ifname} address ${plan.kms.mac}
 ip -n ${plan.managerNs} addr add ${MANAGER_IP}/24 dev ${plan.kms.ifname}
 ip -n ${plan.managerNs} link set ${plan.kms.ifname} up`);
+  if (s.kms?.enabled && s.kms.sendDelayMs > 0) {
+    await must(['tc', '-n', plan.managerNs, 'qdisc', 'add', 'dev', plan.kms.ifname, 'root', 'netem', 'delay', `${s.kms.sendDelayMs}ms`]);
+  }
   const ssh = setUpSshTrust(plan, o.imageDir);
 
   let kms: KmsHandle | undefined;
