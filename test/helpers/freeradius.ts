@@ -91,7 +91,7 @@ export interface FreeRadiusOptions {
    * lines. Benchmarks turn it off, as FreeRADIUS ships it, so no server pays for logging.
    */
   authLog?: boolean;
-  /** Default 20 s (a busy CI machine can be slow to load OpenSSL and the dictionaries). */
+  /** Default 120 s: only a bound for a hung start (a busy CI machine can be slow to load OpenSSL and the dictionaries). */
   readyTimeoutMs?: number;
 }
 
@@ -173,7 +173,7 @@ export async function startFreeRadius(options: FreeRadiusOptions = {}): Promise<
     const args = debug ? ['-X', '-n', 'radiusd', '-d', dir] : ['-f', '-l', 'stdout', '-n', 'radiusd', '-d', dir];
     const started = performance.now();
     proc = spawnManaged('freeradius', args, { netns: options.netns });
-    await proc.waitForLine(/Ready to process requests/, { timeoutMs: options.readyTimeoutMs ?? 20_000 });
+    await proc.waitForLine(/Ready to process requests/, { timeoutMs: options.readyTimeoutMs ?? 120_000 });
     const startupMs = performance.now() - started;
     const p = proc;
     return {

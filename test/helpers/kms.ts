@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { createServer } from 'node:net';
 import { spawnManaged, runCommand, registerTempDir, tail, type ManagedProcess, type CommandResult } from './netns.js';
 import { freeUdpPort } from './freeradius.js';
+import { ProgressDeadline } from '../../hw/vlab/guest/exec.js';
 import { KMSD_NODE_FLAGS } from '../../daemon/main/node-flags.js';
 
 // From test/helpers (vitest) or dist/test/helpers (compiled, used by bench and demo).
@@ -101,14 +102,16 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
   const launch = async () => {
     const proc = spawnManaged(process.execPath, [...KMSD_NODE_FLAGS, KMSD, '--config', configPath], opts.env ? { env: { ...process.env, ...opts.env } } : {});
     handle.process = proc;
-    // Ready = the API answers (it starts after the RADIUS sockets are bound).
-    const deadline = Date.now() + 20_000;
+    // Ready = the API answers (it starts after the RADIUS sockets are bound). On a busy machine
+    // the start is slow, not stuck: it fails once kmsd stops using CPU without being ready.
+    const deadline = new ProgressDeadline(proc.pid, 20_000, 300_000);
+    const started = Date.now();
     for (;;) {
       if (!proc.isRunning()) throw new Error(`kmsd exited during start-up:\n${tail(proc.output())}`);
       const ok = await fetch(`http://127.0.0.1:${apiPort}/v1/health`, { headers: { Authorization: `Bearer ${token}` } })
         .then((r) => r.ok, () => false);
       if (ok) break;
-      if (Date.now() > deadline) throw new Error(`kmsd did not become ready in 20 s:\n${tail(proc.output())}`);
+      if (deadline.expired()) throw new Error(`kmsd did not become ready (${Date.now() - started} ms, idle for 20 s or past 300 s):\n${tail(proc.output())}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
