@@ -61,7 +61,7 @@ export function changedPaths(a: unknown, b: unknown, prefix = ''): string[] {
   return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix];
 }
 
-/** Groups the changed paths under the most specific entry of the table that covers them. */
+/** A live change is applied by its table entry (a whole list of clients, …): group it under that. */
 function settingOf(path: string): string {
   for (let p = path; p !== ''; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
     if (RELOAD_EFFECTS[p]) return p;
@@ -70,7 +70,8 @@ function settingOf(path: string): string {
 }
 
 export function planReload(running: KmsConfig, next: KmsConfig): ReloadPlan {
-  const settings = [...new Set(changedPaths(running, next).map(settingOf))];
+  // Restart-only changes keep their own path, so the warning names exactly what changed.
+  const settings = [...new Set(changedPaths(running, next).map((p) => (effectOf(p) === 'live' ? settingOf(p) : p)))];
   return {
     live: settings.filter((s) => effectOf(s) === 'live'),
     restart: settings.filter((s) => effectOf(s) === 'restart'),
