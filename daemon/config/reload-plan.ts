@@ -71,7 +71,7 @@ function settingOf(path: string): string {
 
 export function planReload(running: KmsConfig, next: KmsConfig): ReloadPlan {
   // Restart-only changes keep their own path, so the warning names exactly what changed.
-  const settings = [...new Set(changedPaths(running, next).map((p) => (effectOf(p) === 'live' ? settingOf(p) : p)))];
+  const settings = [...new Set(changedPaths(running, next).map((p) => (effectOf(p) === 'live' ? settingOf(p) : p)))].sort();
   return {
     live: settings.filter((s) => effectOf(s) === 'live'),
     restart: settings.filter((s) => effectOf(s) === 'restart'),
