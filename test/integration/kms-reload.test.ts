@@ -5,6 +5,8 @@ import { startFreeRadius, type FreeRadiusHandle } from '../helpers/freeradius.js
 import { startKms, metricValue, type KmsHandle } from '../helpers/kms.js';
 import { exchange, papRequest } from '../helpers/radius-client.js';
 import { Code } from '../../adapters/radius/codes.js';
+import { canUseNetns } from '../helpers/netns.js';
+import { createWiredTopology, startWiredAuthenticator, type WiredAuthenticator, type WiredTopology } from '../helpers/wired-8021x.js';
 
 // kmsd's reload (SIGHUP) against the real daemon (dist/) and a real FreeRADIUS: clients added,
 // removed and re-keyed take effect; requests forwarded before the swap are answered through the
@@ -209,5 +211,86 @@ describe('kmsd reloads its configuration on SIGHUP', () => {
     expect(metricValue(m, 'kms_config_restart_pending')).toBe(2);
     const health = (await kms.api<{ config: { lastReload: { restartNeeded: string[] } } }>('/v1/health')).body.config;
     expect(health.lastReload.restartNeeded).toEqual(['api.port', 'radius.maxInFlight']);
+  });
+});
+
+// An AP added by reload gets its control channel: a real hostapd (-Dwired, in a namespace) over
+// its ctrl socket. The proof is on hostapd's side: its debug log shows kmsd's event monitor
+// attaching (from kmsd's socket directory for that AP) and, once the AP is removed, detaching.
+// The pins of the same reload are in the KMS's RF graph. (-Dwired has no radio, so hostapd
+// knows no 802.11k facts the KMS could list; neighbors-wired.test.ts covers those commands.)
+describe.skipIf(!canUseNetns())('an AP added by reload', () => {
+  const AP_MAC = '02:00:00:00:0d:00';
+  const OTHER_BSSID = '02:00:00:00:0e:00';
+  /** kmsd binds its end of AP ap1's ctrl socket in <stateDir>/ctrl/ap1/; hostapd logs the peer's path. */
+  const KMS_SOCKET_DIR = `${'/state/ctrl/ap1/'}kms-`;
+  let topo: WiredTopology;
+  let aaa: FreeRadiusHandle;
+  let kms: KmsHandle;
+  let ap: WiredAuthenticator;
+  const other = { name: 'ap0', nasIdentifier: 'ap0.reload.test', radiusClient: 'ap0', rrbKey: 'a0'.repeat(32), bsses: [{ ifname: 'wlan0', bssid: OTHER_BSSID }], neighbors: [] as string[] };
+
+  beforeAll(async () => {
+    topo = await createWiredTopology({ apMac: AP_MAC });
+    const uplink = topo.uplink!;
+    aaa = await startFreeRadius({ secret: UP });
+    kms = await startKms({
+      listenAddress: uplink.peerSide.ip,
+      clients: [{ name: 'ap0', address: '127.0.0.1', secret: 'ap0-secret' }],
+      upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: UP }],
+      distribution: {
+        ssid: 'reload', mobilityDomain: 'b1b2', kmsRadiusAddress: uplink.peerSide.ip, rrb: { interface: uplink.peerSide.ifname },
+        neighbors: { enabled: true, tickS: 1 },
+        aps: [other],
+      },
+    });
+    ap = await startWiredAuthenticator({
+      netns: topo.apNs, ifname: topo.apPort.ifname, ownIpAddr: uplink.apSide.ip, nasIdentifier: 'ap1.reload.test',
+      radius: { address: uplink.peerSide.ip, authPort: kms.authPort, acctPort: kms.acctPort, secret: 'ap1-secret' },
+      extraConfig: ['rrm_neighbor_report=1'],
+    });
+  });
+  afterAll(async () => {
+    await ap?.stop();
+    await kms?.stop();
+    await aaa?.stop();
+    await topo?.destroy();
+  });
+
+  it('opens its control channel (hostapd sees kmsd attach), with the pins of the same reload', async () => {
+    const controlUp = async () => metricValue(await kms.metrics(), 'kms_ap_control_up', { ap: 'ap1' });
+    expect(await controlUp()).toBe(0);
+    const hostapdMark = ap.logMark();
+    editConfig(kms, (c) => {
+      c.radius.clients.push({ name: 'ap1', address: topo.uplink!.apSide.ip, secret: 'ap1-secret' });
+      c.distribution.aps = [
+        { ...other, neighbors: ['ap1'] },
+        {
+          name: 'ap1', nasIdentifier: 'ap1.reload.test', radiusClient: 'ap1', rrbKey: 'a1'.repeat(32), neighbors: ['ap0'],
+          control: { kind: 'ctrl-socket', ctrlDir: ap.ctrlDir }, bsses: [{ ifname: topo.apPort.ifname, bssid: AP_MAC }],
+        },
+      ];
+    });
+    const mark = kms.process.mark();
+    expect(await reload(kms)).toBe('applied');
+    await kms.process.waitForLine(/"aps":\{"added":\["ap1"\],"removed":\[\],"changed":\["ap0"\]\}.*configuration reloaded/, { since: mark, timeoutMs: 5000 });
+    await expect.poll(controlUp, { timeout: 15_000, interval: 100 }).toBe(1);
+    await ap.waitForLog(new RegExp(`CTRL_IFACE monitor attached \\S*${KMS_SOCKET_DIR}`), 15_000, hostapdMark);
+    const api = await kms.api<{ aps: { name: string; neighbors: { ap: string; pinned: boolean }[] }[] }>('/v1/neighbors');
+    expect(api.body.aps.find((a) => a.name === 'ap1')?.neighbors).toMatchObject([{ ap: 'ap0', pinned: true }]);
+  });
+
+  it('closes the channel of an AP the reload removes', async () => {
+    editConfig(kms, (c) => {
+      c.distribution.aps = [other];
+    });
+    const mark = kms.process.mark();
+    const hostapdMark = ap.logMark();
+    expect(await reload(kms)).toBe('applied');
+    await kms.process.waitForLine(/"aps":\{"added":\[\],"removed":\["ap1"\]/, { since: mark, timeoutMs: 5000 });
+    await ap.waitForLog(new RegExp(`CTRL_IFACE monitor detached \\S*${KMS_SOCKET_DIR}`), 15_000, hostapdMark);
+    expect((await kms.metrics()).split('\n').filter((l) => l.startsWith('kms_ap_control_up{ap="ap1"}'))).toEqual([]);
+    const api = await kms.api<{ aps: { name: string; neighbors: { ap: string }[] }[] }>('/v1/neighbors');
+    expect(api.body.aps.find((a) => a.name === 'ap0')?.neighbors).toEqual([]);
   });
 });
