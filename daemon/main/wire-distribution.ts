@@ -17,7 +17,9 @@ import { startNeighbors, type RunningNeighbors } from './wire-neighbors.js';
 
 // Builds key distribution from the `distribution:` section: the topology, the R0KH-R1KH
 // endpoint on the APs' L2 segment, one control channel per AP, and the distributor that ties
-// them to the station table.
+// them to the station table. A reload replaces the topology, the RRB key table, the control
+// channels of new, changed and removed APs, and the neighbour pins; everything reads them
+// through lookups (topology.*, rrbKeys.get, controls.get), never through copies.
 
 export interface RunningDistribution {
   distributor: KeyDistributor;
