@@ -67,8 +67,18 @@ const ACCEPTED: Record<RequestKind, ReadonlySet<number>> = {
   acct: new Set([Code.AccountingResponse]),
 };
 
+/** What a reload may change while the proxy runs (kmsd's SIGHUP). */
+export interface RadiusProxyTables {
+  clients: RadiusClient[];
+  upstreams: UpstreamServerConfig[];
+  deadProbeIntervalMs: number;
+}
+
 export class RadiusProxy {
-  private readonly clients: ClientTable;
+  // Replaced whole by reconfigure(): a request looks the table up once, on arrival, and keeps
+  // the client (and its secret) it was received with until it is answered.
+  private clients: ClientTable;
+  private deadProbeIntervalMs: number;
   private readonly pool: UpstreamPool;
   private readonly duplicates: DuplicateCache;
   private readonly sockets: Partial<Record<RequestKind, Socket>> = {};
@@ -77,9 +87,12 @@ export class RadiusProxy {
 
   constructor(private readonly opts: RadiusProxyOptions) {
     this.clients = new ClientTable(opts.clients);
+    this.deadProbeIntervalMs = opts.deadProbeIntervalMs;
     this.duplicates = new DuplicateCache(opts.duplicateWindowMs, opts.maxInFlight * 8);
     this.pool = new UpstreamPool(opts.upstreams, opts.maxInFlight, {
       stateChanged: (server, alive, why) => {
+        // A retired server's state is nobody's business: its name may now belong to its successor.
+        if (server.retired) return;
         const log = { upstream: server.config.name, address: server.config.address, why };
         if (alive) opts.logger.info(log, 'upstream AAA server is answering again');
         else opts.logger.error(log, 'upstream AAA server marked dead; probing it with Status-Server');
@@ -98,6 +111,16 @@ export class RadiusProxy {
   async stop(): Promise<void> {
     this.pool.close();
     await Promise.all(Object.values(this.sockets).map((s) => new Promise<void>((r) => s!.close(() => r()))));
+  }
+
+  /**
+   * Swaps in a reload's clients and upstreams at once (one synchronous step on this thread, so
+   * no request sees half of each). Requests already forwarded keep their client and upstream.
+   */
+  reconfigure(t: RadiusProxyTables): { kept: string[]; added: string[]; retired: string[]; inFlight: number } {
+    this.clients = new ClientTable(t.clients);
+    this.deadProbeIntervalMs = t.deadProbeIntervalMs;
+    return { ...this.pool.replace(t.upstreams), inFlight: this.inFlight };
   }
 
   status(): { inFlight: number; upstreams: { name: string; alive: boolean }[] } {
@@ -166,6 +189,9 @@ export class RadiusProxy {
   }
 
   private forward(tx: Transaction): void {
+    // Failing over to a server a reload took out of service would resurrect it: skip it. (A
+    // server the request is already on keeps it until its tries are used up.)
+    while (tx.triesOnServer === 0 && tx.servers[tx.serverIndex]?.retired) tx.serverIndex++;
     const server = tx.servers[tx.serverIndex];
     if (!server) return this.fail(tx, 'no-upstream-answer');
     const secret = server.config.secret;
@@ -190,11 +216,12 @@ export class RadiusProxy {
     tx.release?.();
     tx.triesOnServer++;
     if (tx.triesOnServer >= server.config.tries) {
-      server.markDead(`no answer to ${tx.triesOnServer} tries`, this.opts.deadProbeIntervalMs);
+      server.markDead(`no answer to ${tx.triesOnServer} tries`, this.deadProbeIntervalMs);
       tx.serverIndex++;
       tx.triesOnServer = 0;
     }
     this.forward(tx);
+    if (this.pool.retiring.size > 0) this.pool.reap();
   }
 
   private onAnswer(tx: Transaction, server: UpstreamServer, reply: Buffer, ourAuthenticator: Buffer): void {
@@ -277,6 +304,7 @@ export class RadiusProxy {
     tx.release?.();
     tx.timer = null;
     this.inFlight--;
+    if (this.pool.retiring.size > 0) this.pool.reap();
   }
 
   private fail(tx: Transaction, reason: string): void {
@@ -284,6 +312,7 @@ export class RadiusProxy {
     this.inFlight--;
     this.duplicates.forget(tx.dupHandle);
     this.drop(reason, { client: tx.client.name, code: codeName(tx.request.code) });
+    if (this.pool.retiring.size > 0) this.pool.reap();
   }
 
   private drop(reason: string, context: Record<string, string>): void {

@@ -26,6 +26,8 @@ export interface UpstreamEvents {
 
 export class UpstreamServer {
   alive = true;
+  /** Taken out of the pool by a reload: finishes the requests it holds, then closes. */
+  retired = false;
   readonly auth: UpstreamSockets;
   readonly acct: UpstreamSockets;
   private probeTimer: NodeJS.Timeout | null = null;
@@ -47,7 +49,7 @@ export class UpstreamServer {
   }
 
   markDead(why: string, probeIntervalMs: number): void {
-    if (!this.alive) return;
+    if (!this.alive || this.retired) return;
     this.alive = false;
     this.events.stateChanged(this, false, why);
     this.probeTimer = setInterval(() => this.probe(), probeIntervalMs);
@@ -79,10 +81,26 @@ export class UpstreamServer {
     });
   }
 
+  get inFlight(): number {
+    return this.auth.inFlight + this.acct.inFlight;
+  }
+
   close(): void {
     this.stopProbing();
     this.auth.close();
     this.acct.close();
+  }
+
+  /** Same server, same secret, same timing: a reload keeps the running one (and its alive state). */
+  sameAs(c: UpstreamServerConfig): boolean {
+    const o = this.config;
+    return o.name === c.name && o.address === c.address && o.authPort === c.authPort && o.acctPort === c.acctPort
+      && o.timeoutMs === c.timeoutMs && o.tries === c.tries && o.secret.equals(c.secret);
+  }
+
+  retire(): void {
+    this.retired = true;
+    this.stopProbing();
   }
 
   private stopProbing(): void {
@@ -92,11 +110,50 @@ export class UpstreamServer {
 }
 
 export class UpstreamPool {
-  readonly servers: UpstreamServer[];
+  servers: UpstreamServer[];
+  /** Retired servers that still hold forwarded requests; each closes once its last one settles. */
+  readonly retiring = new Set<UpstreamServer>();
+  private readonly maxSockets: number;
 
-  constructor(configs: UpstreamServerConfig[], maxInFlight: number, events: UpstreamEvents) {
-    const maxSockets = Math.max(1, Math.ceil(maxInFlight / 256));
-    this.servers = configs.map((c) => new UpstreamServer(c, maxSockets, events));
+  constructor(configs: UpstreamServerConfig[], maxInFlight: number, private readonly events: UpstreamEvents) {
+    this.maxSockets = Math.max(1, Math.ceil(maxInFlight / 256));
+    this.servers = configs.map((c) => new UpstreamServer(c, this.maxSockets, events));
+  }
+
+  /**
+   * A reload's new server list. An unchanged server is kept as it is; a changed or removed one is
+   * retired: new requests no longer go to it, while the requests already sent to it keep their
+   * sockets and identifiers until they are answered or time out.
+   */
+  replace(configs: UpstreamServerConfig[]): { kept: string[]; added: string[]; retired: string[] } {
+    const old = new Set(this.servers);
+    const kept: string[] = [];
+    const added: string[] = [];
+    this.servers = configs.map((c) => {
+      const same = [...old].find((s) => s.sameAs(c));
+      if (same) {
+        old.delete(same);
+        kept.push(c.name);
+        return same;
+      }
+      added.push(c.name);
+      return new UpstreamServer(c, this.maxSockets, this.events);
+    });
+    for (const s of old) {
+      s.retire();
+      this.retiring.add(s);
+    }
+    this.reap();
+    return { kept, added, retired: [...old].map((s) => s.config.name) };
+  }
+
+  /** Closes the retired servers that hold no request any more. */
+  reap(): void {
+    for (const s of this.retiring) {
+      if (s.inFlight > 0) continue;
+      s.close();
+      this.retiring.delete(s);
+    }
   }
 
   /**
@@ -108,7 +165,8 @@ export class UpstreamPool {
   }
 
   close(): void {
-    for (const s of this.servers) s.close();
+    for (const s of [...this.servers, ...this.retiring]) s.close();
+    this.retiring.clear();
   }
 }
 

@@ -63,7 +63,8 @@ export class SequenceWarmup {
     this.round('ap-up', ap);
   }
 
-  private round(why: string, onlyAp?: string): void {
+  /** One round over every pair (or those towards one AP). */
+  round(why: string, onlyAp?: string): void {
     let n = 0;
     for (const p of this.pairs(onlyAp)) {
       const peer = this.d.rrbPeerFor(p.bss);

@@ -1,7 +1,8 @@
 import { normalizeMac } from '../common/mac.js';
 
-// Which APs exist, which BSSes they serve, and who neighbours whom. Built from the config;
-// the RF-neighbour graph will become another NeighborSource, with the static lists as override.
+// Which APs exist, which BSSes they serve, and who neighbours whom. Built from the config and
+// replaced whole on a reload (replace()): readers only ever go through the lookups below, so a
+// reader on another thread can be given the same lookups over a copy.
 
 export interface BssInfo {
   ap: string;
@@ -31,6 +32,15 @@ export class Topology {
   private readonly byBssid = new Map<string, BssInfo>();
 
   constructor(aps: ApInfo[]) {
+    this.replace(aps);
+  }
+
+  /** A reload's AP list: afterwards every lookup answers from `aps` alone. */
+  replace(aps: ApInfo[]): void {
+    this.byName.clear();
+    this.byNasId.clear();
+    this.byAddress.clear();
+    this.byBssid.clear();
     for (const ap of aps) {
       this.byName.set(ap.name, ap);
       this.byNasId.set(ap.nasIdentifier, ap);
@@ -71,8 +81,36 @@ export class Topology {
 }
 
 export class StaticNeighbors implements NeighborSource {
-  constructor(private readonly lists: Map<string, string[]>) {}
+  constructor(private lists: ReadonlyMap<string, readonly string[]>) {}
   neighborsOf(ap: string): string[] {
-    return this.lists.get(ap) ?? [];
+    return [...(this.lists.get(ap) ?? [])];
+  }
+
+  replace(lists: ReadonlyMap<string, readonly string[]>): void {
+    this.lists = lists;
+  }
+}
+
+/**
+ * The per-AP R0KH-R1KH keys (distribution.aps[].rrbKey), by AP name. A replaced key is dropped,
+ * not wiped: a PUSH waiting for its AP's sequence exchange still holds it and must finish with it.
+ */
+export class RrbKeyTable {
+  private readonly keys = new Map<string, Buffer>();
+
+  get(ap: string): Buffer | undefined {
+    return this.keys.get(ap);
+  }
+
+  set(ap: string, key: Buffer): void {
+    this.keys.set(ap, key);
+  }
+
+  delete(ap: string): void {
+    this.keys.delete(ap);
+  }
+
+  names(): string[] {
+    return [...this.keys.keys()];
   }
 }

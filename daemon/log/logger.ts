@@ -18,3 +18,12 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
 }
 
 export type { Logger };
+
+/**
+ * Sets the level of `root` and so of every logger derived from it: pino makes a child on the
+ * prototype of its parent, and one made without a level of its own follows its parent's
+ * (test/unit/common/log-level.test.ts holds pino to that).
+ */
+export function setLogLevel(root: Logger, level: string): void {
+  root.level = level;
+}

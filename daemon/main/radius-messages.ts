@@ -14,12 +14,26 @@ export interface RadiusWorkerData {
   purgeIntervalS: number;
   authListen: { address: string; port: number };
   acctListen: { address: string; port: number };
-  clients: { name: string; address: string; secret: Uint8Array }[];
-  upstreams: { name: string; address: string; authPort: number; acctPort: number; timeoutMs: number; tries: number; secret: Uint8Array }[];
+  clients: RadiusClientData[];
+  upstreams: RadiusUpstreamData[];
   deadProbeIntervalMs: number;
   duplicateWindowMs: number;
   maxInFlight: number;
 }
+
+export interface RadiusClientData { name: string; address: string; secret: Uint8Array }
+export interface RadiusUpstreamData { name: string; address: string; authPort: number; acctPort: number; timeoutMs: number; tries: number; secret: Uint8Array }
+
+/** What a reload hands the RADIUS thread; it swaps them in at once (RadiusProxy.reconfigure). */
+export interface RadiusReloadTables {
+  logLevel: string;
+  clients: RadiusClientData[];
+  upstreams: RadiusUpstreamData[];
+  deadProbeIntervalMs: number;
+}
+
+/** The thread's answer: which upstreams it kept, started and retired, and requests in flight at the swap. */
+export interface RadiusReloadResult { kept: string[]; added: string[]; retired: string[]; inFlight: number }
 
 /** Counter increments since the last report; latency holds every answer's time, per kind. */
 export interface RadiusCounts {
@@ -44,6 +58,10 @@ export type FromRadiusThread =
   | { type: 'upstream'; name: string; alive: boolean }
   /** `id` answers a 'report' request; periodic reports have none. */
   | { type: 'report'; id: number | null; counts: RadiusCounts; status: RadiusStatus }
+  | { type: 'reconfigured'; id: number; result: RadiusReloadResult }
   | { type: 'stopped' };
 
-export type ToRadiusThread = { type: 'report'; id: number } | { type: 'stop' };
+export type ToRadiusThread =
+  | { type: 'report'; id: number }
+  | { type: 'reconfigure'; id: number; tables: RadiusReloadTables }
+  | { type: 'stop' };

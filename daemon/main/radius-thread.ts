@@ -5,7 +5,9 @@ import type { Logger } from '../log/logger.js';
 import { perLabels, type KmsMetrics } from '../metrics/metrics.js';
 import type { StationTable } from '../records/station-table.js';
 import type { StationRecord } from '../records/station.js';
-import type { FromRadiusThread, RadiusCounts, RadiusStatus, RadiusWorkerData, ToRadiusThread } from './radius-messages.js';
+import type {
+  FromRadiusThread, RadiusCounts, RadiusReloadResult, RadiusReloadTables, RadiusStatus, RadiusWorkerData, ToRadiusThread,
+} from './radius-messages.js';
 
 // The main thread's side of the RADIUS thread (radius-worker.ts): starts it, announces the records
 // it commits (through the station table), applies accounting, and turns its counters into metrics.
@@ -21,6 +23,8 @@ export interface RadiusThread {
   alive(): boolean;
   /** Brings the RADIUS counters in the registry up to date. */
   refreshMetrics(): Promise<void>;
+  /** Hands a reload's tables to the thread; resolves once it has swapped them in. */
+  reconfigure(tables: RadiusReloadTables): Promise<RadiusReloadResult>;
   stop(): Promise<void>;
 }
 
@@ -34,16 +38,13 @@ export interface RadiusThreadDeps {
   fatal(reason: string): void;
 }
 
-export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Promise<RadiusThread> {
-  const { stations, metrics, log } = deps;
-  const data: RadiusWorkerData = {
-    storePath: deps.storePath,
-    masterKey: new Uint8Array(deps.masterKey),
+/**
+ * The tables a reload may change, secrets resolved (this throws, naming the setting, when one
+ * cannot be read: a reload checks that before it changes anything).
+ */
+export function radiusTables(config: KmsConfig): RadiusReloadTables {
+  return {
     logLevel: config.log.level,
-    policy: config.stations,
-    purgeIntervalS: config.stations.purgeIntervalS,
-    authListen: config.radius.authListen,
-    acctListen: config.radius.acctListen,
     clients: config.radius.clients.map((c) => ({
       name: c.name, address: c.address, secret: Buffer.from(resolveSecret(c.secret, `radius.clients[${c.name}].secret`)),
     })),
@@ -52,6 +53,23 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
       secret: Buffer.from(resolveSecret(u.secret, `radius.upstreams[${u.name}].secret`)),
     })),
     deadProbeIntervalMs: config.radius.deadProbeIntervalS * 1000,
+  };
+}
+
+export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Promise<RadiusThread> {
+  const { stations, metrics, log } = deps;
+  const tables = radiusTables(config);
+  const data: RadiusWorkerData = {
+    storePath: deps.storePath,
+    masterKey: new Uint8Array(deps.masterKey),
+    logLevel: config.log.level,
+    policy: config.stations,
+    purgeIntervalS: config.stations.purgeIntervalS,
+    authListen: config.radius.authListen,
+    acctListen: config.radius.acctListen,
+    clients: tables.clients,
+    upstreams: tables.upstreams,
+    deadProbeIntervalMs: tables.deadProbeIntervalMs,
     duplicateWindowMs: config.radius.duplicateWindowS * 1000,
     maxInFlight: config.radius.maxInFlight,
   };
@@ -84,6 +102,7 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
   };
   let nextReport = 1;
   const reports = new Map<number, () => void>();
+  const reloads = new Map<number, (r: RadiusReloadResult) => void>();
   let stopping = false;
   let onStopped: (() => void) | null = null;
 
@@ -105,6 +124,10 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
           status = m.status;
           if (m.id !== null) reports.get(m.id)?.();
           return;
+        case 'reconfigured':
+          reloads.get(m.id)?.(m.result);
+          reloads.delete(m.id);
+          return;
         case 'ready':
           started = true;
           return resolve({
@@ -123,6 +146,12 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
               };
               reports.set(id, finish);
               worker.postMessage({ type: 'report', id } satisfies ToRadiusThread);
+            }),
+            reconfigure: (t) => new Promise<RadiusReloadResult>((done) => {
+              // No time limit: a thread that never answers is already the watchdog's business.
+              const id = nextReport++;
+              reloads.set(id, done);
+              worker.postMessage({ type: 'reconfigure', id, tables: t } satisfies ToRadiusThread);
             }),
             stop: () => new Promise<void>((done) => {
               stopping = true;

@@ -4,7 +4,7 @@
 // once stalled the proxy for 10-25 ms at a time. Here the heap holds only requests in flight, and
 // the thread keeps the service's CPU priority while the others run nicer (radius.otherThreadsNice).
 import { parentPort, workerData } from 'node:worker_threads';
-import { createLogger } from '../log/logger.js';
+import { createLogger, setLogLevel } from '../log/logger.js';
 import { StationRecorder } from '../records/recorder.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { RadiusProxy } from '../../adapters/radius/proxy.js';
@@ -17,7 +17,8 @@ const port = parentPort!;
 const post = (m: FromRadiusThread) => port.postMessage(m);
 const bytes = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
-const log = createLogger(data.logLevel).child({ thread: 'radius' });
+const rootLog = createLogger(data.logLevel);
+const log = rootLog.child({ thread: 'radius' });
 
 /**
  * Records learned, posted to the main thread as one message per turn of the event loop: the
@@ -101,6 +102,17 @@ async function main(): Promise<void> {
   const purging = setInterval(() => recorder.purgeMachineAuths(), data.purgeIntervalS * 1000);
   port.on('message', (m: ToRadiusThread) => {
     if (m.type === 'report') return report(m.id);
+    if (m.type === 'reconfigure') {
+      const t = m.tables;
+      setLogLevel(rootLog, t.logLevel);
+      const result = proxy.reconfigure({
+        clients: t.clients.map((c) => ({ ...c, secret: bytes(c.secret) })),
+        upstreams: t.upstreams.map((u) => ({ ...u, secret: bytes(u.secret) })),
+        deadProbeIntervalMs: t.deadProbeIntervalMs,
+      });
+      log.info({ clients: t.clients.length, ...result }, 'RADIUS clients and upstreams replaced');
+      return post({ type: 'reconfigured', id: m.id, result });
+    }
     if (m.type === 'stop') {
       clearInterval(reporting);
       clearInterval(purging);

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
 import type { PmkR1Entry, PmkR1Pusher, PushOutcome, RrbPeer, SequenceProber } from '../distribution/ports.js';
+import type { ApInfo } from '../distribution/topology.js';
 import type { FromRrbThread, PullOutcome, RrbWorkerData, ToRrbThread } from './rrb-messages.js';
 
 // The main thread's side of the R0KH-R1KH thread (rrb-worker.ts): starts it, hands it PUSHes and
@@ -12,6 +13,8 @@ export interface RrbThread extends PmkR1Pusher, SequenceProber {
   /** The source MAC of the KMS's frames. */
   mac: string;
   tid: number | null;
+  /** A reload's APs and keys (the thread answers PULLs and checks frames against them). */
+  replaceAps(aps: ApInfo[], apKeys: [ap: string, key: Uint8Array][]): void;
   stop(): Promise<void>;
 }
 
@@ -47,6 +50,9 @@ export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promis
               pending.set(id, done);
               send({ type: 'push', id, peer, entry });
             }),
+            replaceAps: (aps: ApInfo[], apKeys: [string, Uint8Array][]) => {
+              if (!stopping) send({ type: 'aps', aps, apKeys });
+            },
             probe: (peer: RrbPeer, r0khId: string) => {
               if (!stopping) send({ type: 'probe', pairs: [{ peer, r0khId }] });
             },

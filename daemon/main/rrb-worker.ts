@@ -45,7 +45,7 @@ function main(): void {
   const store = new SqliteRecordStore(data.storePath, key, { logger: log, checkpointsElsewhere: true });
   key.fill(0);
   const topology = new Topology(data.aps);
-  const apKeys = new Map(data.apKeys.map(([ap, k]) => [ap, bytes(k)]));
+  let apKeys = new Map(data.apKeys.map(([ap, k]) => [ap, bytes(k)]));
   const frames = new FrameCounts();
 
   const stationFor = (staMac: string): { record: StationRecord; keys: NonNullable<ReturnType<typeof store.loadKeys>> } | null => {
@@ -103,6 +103,10 @@ function main(): void {
         });
         return;
       }
+      case 'aps':
+        topology.replace(m.aps);
+        apKeys = new Map(m.apKeys.map(([ap, k]) => [ap, bytes(k)]));
+        return;
       case 'probe':
         if (probes.length === 0) setImmediate(probeSlice);
         probes.push(...m.pairs);

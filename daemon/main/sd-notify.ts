@@ -1,5 +1,6 @@
 // sd_notify(3) for a Type=notify unit: READY=1 once kmsd serves, WATCHDOG=1 pings while the
-// event loop is healthy, STATUS= for `systemctl status`, STOPPING=1 on the way down.
+// event loop is healthy, STATUS= for `systemctl status`, RELOADING=1 … READY=1 around a reload
+// (SIGHUP), STOPPING=1 on the way down.
 //
 // Protocol: one AF_UNIX datagram of newline-separated VAR=value lines to $NOTIFY_SOCKET. The
 // service manager identifies the sender by its credentials (SCM_CREDENTIALS), so with
@@ -53,6 +54,17 @@ export class SdNotifier {
 
   watchdog(): boolean {
     return this.notify({ WATCHDOG: '1' });
+  }
+
+  /**
+   * RELOADING=1 at the start of a reload (READY=1 ends it). MONOTONIC_USEC is the CLOCK_MONOTONIC
+   * time of the request, which systemd (253 and later) wants with it to tell this reload from an
+   * older one; Node's hrtime is that clock on Linux.
+   */
+  reloading(status?: string): boolean {
+    const fields: Record<string, string> = { RELOADING: '1', MONOTONIC_USEC: String(process.hrtime.bigint() / 1000n) };
+    if (status !== undefined) fields.STATUS = status;
+    return this.notify(fields);
   }
 
   stopping(status?: string): boolean {

@@ -8,7 +8,7 @@ import type { KmsMetrics } from '../metrics/metrics.js';
 import type { StationTable } from '../records/station-table.js';
 import type { PlacementStore } from '../distribution/placement.js';
 import { KeyDistributor } from '../distribution/distributor.js';
-import { StaticNeighbors, Topology, type ApInfo, type BssInfo } from '../distribution/topology.js';
+import { RrbKeyTable, StaticNeighbors, Topology, type ApInfo, type BssInfo } from '../distribution/topology.js';
 import { SequenceWarmup } from '../distribution/sequence-warmup.js';
 import { startRrbThread } from './rrb-thread.js';
 import type { ApControl, ApEvent } from '../distribution/ports.js';
@@ -18,20 +18,43 @@ import { startNeighbors, type RunningNeighbors } from './wire-neighbors.js';
 
 // Builds key distribution from the `distribution:` section: the topology, the R0KH-R1KH thread
 // (the endpoint on the APs' L2 segment, answering PULLs), one control channel per AP, the
-// distributor that ties them to the station table, and the sequence warm-up.
+// distributor that ties them to the station table, and the sequence warm-up. A reload replaces
+// the topology, the RRB key table (here and on the R0KH-R1KH thread), the control channels of
+// new, changed and removed APs, and the neighbour pins; everything reads them through lookups
+// (topology.*, rrbKeys.get, controls.get), never through copies.
 
 export interface RunningDistribution {
   distributor: KeyDistributor;
   topology: Topology;
   /** RF-neighbour discovery, when configured. */
   neighbors: RunningNeighbors | null;
+  /**
+   * A reload's distribution.aps (and neighbour pins/forbids): resolves and checks its secrets
+   * first (throws, naming the setting, before anything changes), and returns the step that
+   * applies it. The other distribution settings need a restart (daemon/config/reload-plan.ts).
+   */
+  prepareReload(next: KmsConfig): () => Promise<ApsReloaded>;
   stop(): Promise<void>;
 }
+
+export interface ApsReloaded { added: string[]; removed: string[]; changed: string[] }
 
 interface EventSource {
   on(name: 'event', fn: (ev: ApEvent) => void): unknown;
   startEvents?(ifnames: readonly string[]): Promise<void>;
 }
+
+function apInfosOf(config: KmsConfig): ApInfo[] {
+  const clientAddress = new Map(config.radius.clients.map((c) => [c.name, c.address]));
+  return config.distribution!.aps.map((a) => ({
+    name: a.name, nasIdentifier: a.nasIdentifier, radiusAddress: clientAddress.get(a.radiusClient)!,
+    bsses: a.bsses.map((b) => ({ ap: a.name, ifname: b.ifname, bssid: b.bssid, r1khId: b.r1khId ?? b.bssid })),
+  }));
+}
+
+/** What a control channel is opened with: when it changes on a reload, the channel is reopened. */
+const channelOf = (a: ApConfig) => JSON.stringify([a.control, a.bsses.map((b) => b.ifname)]);
+const pinnedOf = (aps: readonly ApConfig[]) => new Map(aps.map((a) => [a.name, a.neighbors]));
 
 export async function startDistribution(config: KmsConfig, deps: {
   stations: StationTable; ledger: PlacementStore; neighborStore: NeighborStore; log: Logger; metrics: KmsMetrics;
@@ -41,20 +64,16 @@ export async function startDistribution(config: KmsConfig, deps: {
 }): Promise<RunningDistribution> {
   const d = config.distribution!;
   const log = deps.log.child({ part: 'distribution' });
-  const clientAddress = new Map(config.radius.clients.map((c) => [c.name, c.address]));
-  const apInfos: ApInfo[] = d.aps.map((a) => ({
-    name: a.name, nasIdentifier: a.nasIdentifier, radiusAddress: clientAddress.get(a.radiusClient)!,
-    bsses: a.bsses.map((b) => ({ ap: a.name, ifname: b.ifname, bssid: b.bssid, r1khId: b.r1khId ?? b.bssid })),
-  }));
-  const topology = new Topology(apInfos);
-  const rrbKeys = new Map(d.aps.map((a) => [a.name, rrbKey(a)]));
+  const topology = new Topology(apInfosOf(config));
+  const rrbKeys = new RrbKeyTable();
+  for (const a of d.aps) rrbKeys.set(a.name, rrbKey(a));
 
   let distributor: KeyDistributor | null = null;
   const policy = { keyLifetimeS: d.keyLifetimeS, repushMarginS: d.repushMarginS, ssid: d.ssid, mobilityDomain: d.mobilityDomain, retry: d.retry };
   // Made before the main thread lowers its own priority (wire.ts): the thread keeps the service's.
   const rrb = await startRrbThread({
     ifname: d.rrb.interface, mac: d.rrb.mac, storePath: deps.storePath, masterKey: new Uint8Array(deps.masterKey),
-    logLevel: config.log.level, aps: apInfos, apKeys: [...rrbKeys].map(([ap, k]) => [ap, new Uint8Array(k)]),
+    logLevel: config.log.level, aps: topology.aps, apKeys: d.aps.map((a) => [a.name, new Uint8Array(rrbKeys.get(a.name)!)]),
     policy: { keyLifetimeS: policy.keyLifetimeS, ssid: policy.ssid, mobilityDomain: policy.mobilityDomain },
   }, {
     log,
@@ -68,18 +87,22 @@ export async function startDistribution(config: KmsConfig, deps: {
     fatal: deps.fatal,
   });
   log.info({ interface: d.rrb.interface, mac: rrb.mac, rrbThread: rrb.tid }, 'R0KH-R1KH endpoint open');
-  const rrbPeerFor = (bss: BssInfo) => ({ mac: bss.bssid, r1khId: bss.r1khId, key: rrbKeys.get(bss.ap)! });
+  const rrbPeerFor = (bss: BssInfo) => {
+    const key = rrbKeys.get(bss.ap);
+    return key ? { mac: bss.bssid, r1khId: bss.r1khId, key } : null;
+  };
   let warmup: SequenceWarmup | null = null;
 
   const controls = new Map<string, ApControl>();
   let neighbors: RunningNeighbors | null = null;
-  for (const a of d.aps) {
+  const attach = (a: ApConfig) => {
     const control = openControl(a, config.stateDir, log);
-    if (!control) continue;
+    if (!control) return;
     controls.set(a.name, control);
     deps.metrics.apTransportUp.set({ ap: a.name }, control.connected ? 1 : 0);
     const events = control as unknown as EventSource;
     events.on('event', (ev: ApEvent) => {
+      if (controls.get(a.name) !== control) return; // closed by a reload; its last words are stale
       if (ev.type === 'transport') {
         deps.metrics.apTransportUp.set({ ap: a.name }, ev.up ? 1 : 0);
         log[ev.up ? 'info' : 'warn']({ ap: a.name, reason: ev.reason }, ev.up ? 'AP control channel up' : 'AP control channel down');
@@ -89,16 +112,25 @@ export async function startDistribution(config: KmsConfig, deps: {
       neighbors?.onApEvent(a.name, ev);
     });
     events.startEvents?.(a.bsses.map((b) => b.ifname)).catch((e: Error) => log.warn({ ap: a.name, err: e.message }, 'cannot stream hostapd events yet (retried on reconnect)'));
-  }
+  };
+  const detach = async (name: string) => {
+    const control = controls.get(name);
+    if (!control) return;
+    controls.delete(name);
+    deps.metrics.apTransportUp.remove({ ap: name });
+    await control.close().catch((e: Error) => log.warn({ ap: name, err: e.message }, 'closing the AP control channel failed'));
+  };
+  for (const a of d.aps) attach(a);
 
-  const pinned = new Map(d.aps.map((a) => [a.name, a.neighbors]));
+  const pinned = pinnedOf(d.aps);
+  const staticNeighbors = new StaticNeighbors(pinned);
   if (d.neighbors?.enabled) {
     neighbors = startNeighbors({ config: d.neighbors, pinned, ssid: d.ssid }, { topology, controls, store: deps.neighborStore, log });
   }
   distributor = new KeyDistributor({
     topology,
     // The RF graph when discovery is on (static lists become pinned entries), else the static lists.
-    neighbors: neighbors?.graph ?? new StaticNeighbors(pinned),
+    neighbors: neighbors?.graph ?? staticNeighbors,
     pusher: rrb,
     rrbPeerFor,
     controlFor: (name) => controls.get(name) ?? null,
@@ -115,13 +147,53 @@ export async function startDistribution(config: KmsConfig, deps: {
   });
   distributor.start();
   warmup = new SequenceWarmup({
-    topology, neighbors: neighbors?.graph ?? new StaticNeighbors(pinned), prober: rrb, rrbPeerFor, refreshS: 3600, logger: log,
+    topology, neighbors: neighbors?.graph ?? staticNeighbors, prober: rrb, rrbPeerFor, refreshS: 3600, logger: log,
   });
   warmup.start();
+
+  let running = new Map(d.aps.map((a) => [a.name, a]));
+  const prepareReload = (next: KmsConfig) => {
+    const nd = next.distribution!;
+    // Everything that can fail is done here, before the first change.
+    const keys = new Map(nd.aps.map((a) => [a.name, rrbKey(a)]));
+    for (const a of nd.aps) {
+      const old = running.get(a.name);
+      if ((!old || channelOf(old) !== channelOf(a)) && (a.control.kind === 'ssh' || a.control.kind === 'ubus')) {
+        resolveSecret(a.control.privateKey, `distribution.aps[${a.name}].control.privateKey`);
+      }
+    }
+    const infos = apInfosOf(next);
+    return async (): Promise<ApsReloaded> => {
+      const nextAps = new Map(nd.aps.map((a) => [a.name, a]));
+      const removed = [...running.keys()].filter((n) => !nextAps.has(n));
+      const added = [...nextAps.keys()].filter((n) => !running.has(n));
+      const changed = [...nextAps.values()].filter((a) => running.has(a.name) && JSON.stringify(running.get(a.name)) !== JSON.stringify(a)).map((a) => a.name);
+      topology.replace(infos);
+      for (const n of removed) rrbKeys.delete(n);
+      for (const [n, k] of keys) rrbKeys.set(n, k);
+      for (const n of removed) await detach(n);
+      for (const a of nextAps.values()) {
+        const old = running.get(a.name);
+        if (old && channelOf(old) === channelOf(a)) continue;
+        if (old) await detach(a.name);
+        attach(a);
+      }
+      const pins = pinnedOf(nd.aps);
+      staticNeighbors.replace(pins);
+      neighbors?.reconfigure({ pinned: pins, forbid: nd.neighbors?.forbid ?? {}, controls, touched: [...added, ...changed] });
+      running = nextAps;
+      rrb.replaceAps(topology.aps, nd.aps.map((a) => [a.name, new Uint8Array(rrbKeys.get(a.name)!)]));
+      // New APs and new neighbours mean new (BSS, R0KH-ID) pairs; known ones are merely renewed.
+      if (added.length + changed.length > 0) warmup?.round('reload');
+      return { added, removed, changed };
+    };
+  };
+
   return {
     distributor,
     topology,
     neighbors,
+    prepareReload,
     stop: async () => {
       neighbors?.stop();
       warmup?.stop();

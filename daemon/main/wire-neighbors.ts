@@ -47,6 +47,12 @@ export interface RunningNeighbors {
   /** An onManagement callback for a capture taken next to `ap` (watchCaptureSource's third argument). */
   beaconTap(ap: string): NonNullable<FrameEventDecoderOptions['onManagement']>;
   tick(): Promise<void>;
+  /**
+   * A reload: new pins and forbids, the control channels as they are now (the topology has been
+   * replaced already), and the APs that are new or changed, whose 802.11k databases are read
+   * again and given their lists.
+   */
+  reconfigure(r: { pinned: ReadonlyMap<string, readonly string[]>; forbid: Record<string, string[]>; controls: ReadonlyMap<string, ApControl>; touched: readonly string[] }): void;
   stop(): void;
 }
 
@@ -61,10 +67,14 @@ export function startNeighbors(inputs: NeighborsInputs, deps: NeighborsDeps): Ru
   if (deps.onListChanged) graph.on('listChanged', deps.onListChanged);
   const store = deps.store === null ? null : 'loadEdges' in deps.store ? deps.store : new SqliteNeighborTable(deps.store);
   const ports = new Map<string, NeighborPort>();
-  for (const [ap, control] of deps.controls) {
-    const bssids = new Map(deps.topology.ap(ap)?.bsses.map((b) => [b.ifname, b.bssid]) ?? []);
-    ports.set(ap, isUbus(control) ? ubusPort(control) : ctrlPort(control, bssids));
-  }
+  const portsFrom = (controls: ReadonlyMap<string, ApControl>) => {
+    ports.clear();
+    for (const [ap, control] of controls) {
+      const bssids = new Map(deps.topology.ap(ap)?.bsses.map((b) => [b.ifname, b.bssid]) ?? []);
+      ports.set(ap, isUbus(control) ? ubusPort(control) : ctrlPort(control, bssids));
+    }
+  };
+  portsFrom(deps.controls);
   const service = new NeighborService({
     beaconRequest: c.beaconRequest,
     neighborReports: { ...c.neighborReports, ssid: inputs.ssid },
@@ -83,6 +93,15 @@ export function startNeighbors(inputs: NeighborsInputs, deps: NeighborsDeps): Ru
     onBeacon: (ap, bssid, dbm, freq) => service.onBeacon(ap, bssid, dbm, freq),
     beaconTap: (ap) => (_ts, h, body, rt) => {
       if (body.kind === 'beacon' && h.addr3) service.onBeacon(ap, h.addr3, rt?.signalDbm ?? null, rt?.freqMhz);
+    },
+    reconfigure: (r) => {
+      portsFrom(r.controls);
+      graph.setOverrides(r.pinned, new Map(Object.entries(r.forbid)));
+      for (const ap of r.touched) {
+        graph.neighborsOf(ap); // a node from now on, pinned list included
+        service.nr.invalidate(ap);
+      }
+      log.info({ touched: r.touched.length }, 'RF-neighbour pins, forbids and AP ports updated');
     },
     stop: () => {
       clearInterval(timer);

@@ -13,7 +13,8 @@ import { SdNotifier } from './sd-notify.js';
 import { startDistribution, type RunningDistribution } from './wire-distribution.js';
 import { startRoams } from './wire-roams.js';
 import { currentThreadId, lowerThreadPriority } from '../common/thread-priority.js';
-import { startRadiusThread, type RadiusThread } from './radius-thread.js';
+import { radiusTables, startRadiusThread, type RadiusThread } from './radius-thread.js';
+import { Reloader } from './reload.js';
 
 const VERSION = '0.1.0';
 
@@ -22,9 +23,17 @@ export interface RunningKms {
   ports: { auth: number; acct: number; api: number };
 }
 
-/** Builds and starts everything; installs signal handlers that stop it cleanly. */
+/** Builds and starts everything; installs signal handlers that stop it cleanly and reload it. */
 export async function startKms(config: KmsConfig, configFile: string): Promise<RunningKms> {
   const log = createLogger(config.log.level);
+  // SIGHUP's default is to end the process: take it over first. One that arrives during
+  // start-up is kept and answered once kmsd serves (the file may have changed since it was read).
+  let reloader: Reloader | null = null;
+  let hupDuringStart = false;
+  process.on('SIGHUP', () => {
+    if (reloader) void reloader.reload();
+    else hupDuringStart = true;
+  });
   const metrics = new KmsMetrics();
   const notify = new SdNotifier((msg) => log.warn({ err: msg }, 'sd_notify failed'));
   const startedAt = Date.now();
@@ -105,6 +114,20 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     }
   }
 
+  reloader = new Reloader(configFile, config, {
+    log,
+    radiusTables,
+    reconfigureRadius: (t) => radius.reconfigure(t),
+    prepareDistribution: distribution ? (next) => distribution!.prepareReload(next) : undefined,
+    upstreamsChanged: (r) => {
+      for (const name of r.retired) if (!r.kept.includes(name) && !r.added.includes(name)) metrics.upstreamUp.remove({ upstream: name });
+      for (const name of r.added) metrics.upstreamUp.set({ upstream: name }, 1);
+    },
+    reloading: () => notify.reloading('reloading the configuration'),
+    reloaded: () => notify.ready(`serving ${stations.size} stations`),
+  }, metrics.registry);
+  const reloads = reloader;
+
   const api = new ApiServer({
     token: resolveSecret(config.api.token, 'api.token'),
     stations,
@@ -122,6 +145,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
       status: radius.alive() ? 'ok' : 'radius-thread-not-answering', version: VERSION, uptimeS: Math.round((Date.now() - startedAt) / 1000),
       stations: stations.size, radius: radius.status(),
       distribution: distribution ? { queued: distribution.distributor.queued() } : null,
+      config: reloads.health(),
     }),
   });
   const apiPort = await api.listen(config.api.address, config.api.port);
@@ -144,6 +168,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   log.info({ auth: ports.authPort, acct: ports.acctPort, api: apiPort, radiusThread: radius.tid }, 'kmsd ready');
   notify.ready(`serving ${stations.size} stations`);
   notify.startWatchdog(() => radius.alive());
+  if (hupDuringStart) void reloads.reload();
 
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= (async () => {

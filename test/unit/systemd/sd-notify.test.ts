@@ -45,6 +45,19 @@ describe('SdNotifier', () => {
     expect(errors).toEqual([]);
   });
 
+  it('brackets a reload with RELOADING=1 and a CLOCK_MONOTONIC time, then READY=1', async () => {
+    const n = new SdNotifier(onError, { NOTIFY_SOCKET: socketPath });
+    const before = process.hrtime.bigint() / 1000n;
+    expect(n.reloading('reloading the configuration')).toBe(true);
+    const after = process.hrtime.bigint() / 1000n;
+    expect(n.ready()).toBe(true);
+    await until(() => received.length === 2);
+    const m = /^RELOADING=1\nMONOTONIC_USEC=(\d+)\nSTATUS=reloading the configuration$/.exec(received[0]!);
+    expect(m, received[0]).not.toBeNull();
+    expect(BigInt(m![1]!) >= before && BigInt(m![1]!) <= after).toBe(true);
+    expect(received[1]).toBe('READY=1');
+  });
+
   it('flattens newlines so a status cannot smuggle in other assignments', async () => {
     const n = new SdNotifier(onError, { NOTIFY_SOCKET: socketPath });
     n.status('fine\nREADY=1\r\nMAINPID=1');

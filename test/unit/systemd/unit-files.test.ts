@@ -83,6 +83,8 @@ describe.skipIf(!hasSystemd)('systemd unit kmsd.service', () => {
     const one = (k: string) => settings.get(k)?.join(' | ');
     expect(one('Type')).toBe('notify');
     expect(one('NotifyAccess')).toBe('main');
+    // kmsd reloads on SIGHUP (daemon/main/reload.ts); without ExecReload `systemctl reload` fails.
+    expect(one('ExecReload')).toBe('/bin/kill -HUP $MAINPID');
     expect(one('WatchdogSec')).toBe('30s');
     expect(one('MemoryDenyWriteExecute')).toBe('no'); // V8's JIT
     expect(one('CapabilityBoundingSet')).toBe('CAP_NET_BIND_SERVICE CAP_NET_RAW');
