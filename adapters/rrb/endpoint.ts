@@ -37,6 +37,8 @@ export interface RrbEndpointOptions {
   logger?: RrbLogger;
   /** Monotonic clock (tests inject a fake one). */
   clock?: Clock;
+  /** First wait before an unanswered sequence probe is sent again; it doubles, up to a minute. */
+  probeRetryMs?: number;
 }
 
 const TYPE_NAME: Record<PacketTypeNumber, string> = { 1: 'PULL', 2: 'RESP', 3: 'PUSH', 4: 'SEQ_REQ', 5: 'SEQ_RESP' };
@@ -66,6 +68,9 @@ export class RrbEndpoint implements PmkR1Pusher {
   private readonly observer: RrbObserver;
   private readonly log: RrbLogger;
   private readonly sweeper: NodeJS.Timeout;
+  /** Sequence probes not yet answered by their AP, by peer key. */
+  private readonly probes = new Map<string, { tries: number; timer: NodeJS.Timeout }>();
+  private readonly probeRetryMs: number;
   /** Counts by "event" or "event:reason", for tests and metrics. */
   readonly counts = new Map<string, number>();
 
@@ -80,6 +85,7 @@ export class RrbEndpoint implements PmkR1Pusher {
     this.tx = new SeqSender(clock);
     this.rx = new SeqReceiver<Buffer>(clock);
     this.log = opts.logger ?? noLog;
+    this.probeRetryMs = opts.probeRetryMs ?? 1000;
     this.observer = opts.observer ?? (() => {});
     transport.onFrame((frame) => this.receive(frame));
     this.sweeper = setInterval(() => this.sweep(), 1000);
@@ -88,6 +94,8 @@ export class RrbEndpoint implements PmkR1Pusher {
 
   close(): void {
     clearInterval(this.sweeper);
+    for (const p of this.probes.values()) clearTimeout(p.timer);
+    this.probes.clear();
     this.transport.close();
   }
 
@@ -129,11 +137,35 @@ export class RrbEndpoint implements PmkR1Pusher {
       const nonce = this.rx.unknown(key) ? this.rx.prime(key) : null;
       if (nonce) this.send(dst, { type: PacketType.SEQ_REQ, nonce, r0khId: id, r1khId }, peer.key);
       if (sent) this.emit('probe');
+      this.retryProbe(key, peer, r0khId);
       return sent;
     } catch (err) {
       this.log.warn({ dst: peer.mac, err: (err as Error).message }, 'RRB sequence probe not sent');
       return false;
     }
+  }
+
+  /**
+   * Until the AP asks for our state (its SEQ_REQ answers the probe), the probe is sent again,
+   * each time later (up to a minute apart): an AP whose hostapd is not up yet, or one that lost
+   * the frame, learns the KMS's state as soon as it can, and a down AP costs a frame a minute.
+   */
+  private retryProbe(key: string, peer: RrbPeer, r0khId: string): void {
+    const pending = this.probes.get(key);
+    if (pending) clearTimeout(pending.timer);
+    const tries = (pending?.tries ?? 0) + 1;
+    const delay = Math.min(this.probeRetryMs * 2 ** (tries - 1), 60_000);
+    const timer = setTimeout(() => {
+      this.emit('probe-retry');
+      this.probe(peer, r0khId);
+    }, delay);
+    timer.unref();
+    this.probes.set(key, { tries, timer });
+  }
+
+  /** Probes still waiting for their AP (for tests and metrics). */
+  get pendingProbes(): number {
+    return this.probes.size;
   }
 
   private pushFailed(reason: string): PushOutcome {
@@ -209,9 +241,14 @@ export class RrbEndpoint implements PmkR1Pusher {
     const msg = parsePlaintext(env, decryptEnvelope(env, key, f.src));
 
     switch (msg.type) {
-      case PacketType.SEQ_REQ:
+      case PacketType.SEQ_REQ: {
         // Our sequence state towards this AP (for this R0KH-ID), echoing its nonce and IDs.
         const answeringOurPush = this.tx.knows(peer);
+        const probe = this.probes.get(peer);
+        if (probe) {
+          clearTimeout(probe.timer);
+          this.probes.delete(peer);
+        }
         this.send(f.src, { type: PacketType.SEQ_RESP, nonce: msg.nonce, seq: this.tx.next(peer), r0khId: msg.r0khId, r1khId: msg.r1khId }, key);
         // An AP that asks without having had a PUSH from us is about to PULL. Asking back now,
         // instead of when the PULL arrives, saves one round trip of a roam-time PULL (the station
@@ -221,6 +258,7 @@ export class RrbEndpoint implements PmkR1Pusher {
           if (nonce) this.send(f.src, { type: PacketType.SEQ_REQ, nonce, r0khId: msg.r0khId, r1khId: msg.r1khId }, key);
         }
         return;
+      }
       case PacketType.SEQ_RESP: {
         const r = this.rx.onSeqResp(peer, msg.nonce, msg.seq);
         if (!r.ok) return this.drop(r.reason, { src: f.src });

@@ -78,6 +78,26 @@ describe('RrbEndpoint PUSH', () => {
     kms.close();
   });
 
+  it('an unanswered probe is sent again, later each time, until the AP asks; then it stops', async () => {
+    const seg = new MemorySegment();
+    const events: string[] = [];
+    const kms = new RrbEndpoint(seg.attach(KMS), { keyFor: () => V.KEY, pullHandler: () => null, observer: (e) => events.push(e), probeRetryMs: 5 });
+    // The AP's hostapd is not up yet: the frames go nowhere.
+    let lost = true;
+    seg.tamper = (f) => (lost ? null : f);
+    kms.probe({ mac: AP, r1khId: AP, key: V.KEY }, 'ap1.example.com');
+    await expect.poll(() => events.filter((e) => e === 'probe-retry').length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    expect(kms.pendingProbes).toBe(1);
+    lost = false;
+    const ap = new HostapdR1kh(seg.attach(AP), AP, { addr: KMS, key: V.KEY });
+    await expect.poll(() => ap.log, { timeout: 10_000 }).toContain('drop PUSH without S1KH-ID');
+    await expect.poll(() => kms.pendingProbes).toBe(0);
+    const retries = events.filter((e) => e === 'probe-retry').length;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(events.filter((e) => e === 'probe-retry').length).toBe(retries);
+    kms.close();
+  });
+
   it('a probe for another R0KH-ID is a state of its own', async () => {
     const { kms, ap } = setup();
     kms.probe({ mac: AP, r1khId: AP, key: V.KEY }, 'ap1.example.com');
