@@ -7,6 +7,15 @@ import { neighborsConfigIssues, neighborsSchema } from './neighbors-schema.js';
 
 const host = z.string().min(1);
 
+/**
+ * What the SSID offers (daemon/distribution/security.ts has each mode's AKMs, ciphers and PMF):
+ * wpa2 = WPA2-Enterprise; wpa3-transition = WPA3-Enterprise transition mode (WPA2 clients still
+ * join, PMF optional); wpa3 = WPA3-Enterprise only (PMF required); wpa3-192 = the 192-bit mode.
+ */
+export const SECURITY_MODES = ['wpa2', 'wpa3-transition', 'wpa3', 'wpa3-192'] as const;
+export const securityMode = z.enum(SECURITY_MODES, { error: `expected one of ${SECURITY_MODES.join(', ')}` });
+export type SecurityMode = z.infer<typeof securityMode>;
+
 const sshControl = {
   host,
   port: z.number().int().min(1).max(65535).default(22),
@@ -45,10 +54,14 @@ const ap = z.object({
   bsses: z.array(bss).min(1),
   /** Static neighbour list (AP names). */
   neighbors: z.array(name).default([]),
+  /** This AP's mode, if it differs from distribution.security (e.g. while a site migrates to WPA3). */
+  security: securityMode.optional(),
 }).strict();
 
 export const distributionSchema = z.object({
   ssid: z.string().min(1).max(32),
+  /** The SSID's security mode on every AP (an AP may override it). */
+  security: securityMode.default('wpa2'),
   /** 4 hex digits, as hostapd's mobility_domain. */
   mobilityDomain: z.string().regex(/^[0-9a-fA-F]{4}$/, 'expected 4 hex digits').transform((s) => s.toLowerCase()),
   /** The address APs send RADIUS to (for generated AP configs). */
@@ -78,6 +91,12 @@ export const distributionSchema = z.object({
   const seenNames = new Set<string>();
   const bssids = new Map<string, string>();
   d.aps.forEach((a, i) => {
+    // FT-EAP-SHA384 and FT-EAP keys are different hierarchies: a 192-bit AP and a 128-bit AP in one
+    // mobility domain could never take each other's PMK-R1s, and hostapd would refuse the roam late.
+    const mode = a.security ?? d.security;
+    if ((mode === 'wpa3-192') !== (d.security === 'wpa3-192')) {
+      ctx.addIssue({ code: 'custom', path: ['aps', i, 'security'], message: `${mode} cannot share a mobility domain with ${d.security}: wpa3-192 uses FT-EAP-SHA384 keys, the other modes FT-EAP; give the 192-bit SSID its own distribution` });
+    }
     if (seenNames.has(a.name)) ctx.addIssue({ code: 'custom', path: ['aps', i, 'name'], message: `AP name ${a.name} is used twice` });
     seenNames.add(a.name);
     a.neighbors.forEach((n, j) => {

@@ -1,4 +1,5 @@
-import type { ApConfig, DistributionConfig } from '../config/distribution-schema.js';
+import type { ApConfig, DistributionConfig, SecurityMode } from '../config/distribution-schema.js';
+import { SECURITY_PROFILES, securityHostapdLines } from './security.js';
 
 // What an AP needs to work with the KMS (DESIGN.md "AP configuration"): the KMS as RADIUS
 // server, its own secret, nas_identifier = R0KH-ID, FT with the KMS as the one R0KH (PUSH from
@@ -20,12 +21,18 @@ export interface ApConfigInputs {
  * AP PULLs its PMK-R1 from the KMS MAC, and accepts PUSHes decrypted with this AP's own key
  * (hostapd learns the KMS as that R0KH after a SEQ_REQ/SEQ_RESP). No r1kh lines: APs never push.
  */
+/** The AP's own mode, else the SSID's. */
+export function securityOf(i: Pick<ApConfigInputs, 'distribution' | 'ap'>): SecurityMode {
+  return i.ap.security ?? i.distribution.security;
+}
+
 function r0khLine(i: ApConfigInputs): string {
   return `${i.kmsMac} * ${i.rrbKeyHex}`;
 }
 
 export function renderHostapd(i: ApConfigInputs): string {
   const d = i.distribution;
+  const security = securityHostapdLines(securityOf(i));
   const blocks = i.ap.bsses.map((b) => [
     `# --- hostapd-kms: BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name}; merge into that BSS's section ---`,
     `ssid=${d.ssid}`,
@@ -38,9 +45,7 @@ export function renderHostapd(i: ApConfigInputs): string {
     `acct_server_port=${i.acctPort}`,
     `acct_server_shared_secret=${i.radiusSecret}`,
     `nas_identifier=${i.ap.nasIdentifier}`,
-    'wpa=2',
-    'wpa_key_mgmt=WPA-EAP FT-EAP',
-    'rsn_pairwise=CCMP',
+    ...security,
     '# 802.11r: the KMS is the R0KH of the mobility domain; APs never push',
     `mobility_domain=${d.mobilityDomain}`,
     'ft_over_ds=0',
@@ -66,6 +71,8 @@ export function renderHostapd(i: ApConfigInputs): string {
 
 export function renderUci(i: ApConfigInputs): string {
   const d = i.distribution;
+  const mode = securityOf(i);
+  const p = SECURITY_PROFILES[mode];
   const q = (v: string | number) => `'${String(v).replace(/'/g, `'\\''`)}'`;
   const blocks = i.ap.bsses.map((b) => [
     `# hostapd-kms: wifi-iface for BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name}; set 'device' to its radio`,
@@ -75,7 +82,11 @@ export function renderUci(i: ApConfigInputs): string {
     `\toption ifname ${q(b.ifname)}`,
     `\toption network ${q(i.ap.bridge.replace(/^br-/, ''))}`,
     `\toption ssid ${q(d.ssid)}`,
-    `\toption encryption ${q('wpa2')}`,
+    // OpenWrt derives wpa_key_mgmt from encryption (adding FT-EAP, or FT-EAP-SHA384 for wpa3-192,
+    // because ieee80211r is on) and the pairwise cipher too; ieee80211w is said explicitly.
+    `\toption encryption ${q(p.uciEncryption)}`,
+    `\toption ieee80211w ${q(p.pmf)}`,
+    ...(p.groupMgmtCipher && p.groupMgmtCipher !== 'AES-128-CMAC' ? [`\toption ieee80211w_mgmt_cipher ${q(p.groupMgmtCipher)}`] : []),
     `\toption auth_server ${q(d.kmsRadiusAddress)}`,
     `\toption auth_port ${q(i.authPort)}`,
     `\toption auth_secret ${q(i.radiusSecret)}`,

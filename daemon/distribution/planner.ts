@@ -1,4 +1,4 @@
-import { AKM, akmToHostapdKeyMgmt, cipherToHostapdBit, derivePmkid, derivePmkR1, derivePmkR1Name, isFtAkm, usesSha384 } from '../keys/index.js';
+import { AKM, akmName, akmToHostapdKeyMgmt, cipherToHostapdBit, derivePmkid, pmkidNeedsKck, derivePmkR1, derivePmkR1Name, isFtAkm, usesSha384 } from '../keys/index.js';
 import { macToBytes } from '../common/mac.js';
 import type { StationKeys, StationRecord } from '../records/station.js';
 import type { PmkR1Entry } from './ports.js';
@@ -59,6 +59,7 @@ export function planPlacements(record: StationRecord, keys: StationKeys, targets
     return { intents, skipped };
   }
 
+  if (pmkidNeedsKck(akm)) return { intents: [], skipped: [`no OKC for ${akmName(akm)}: its PMKID comes from the AP's KCK, which the KMS never sees (FT-EAP-SHA384 roams get PMK-R1s)`] };
   const akmp = akmToHostapdKeyMgmt(akm);
   if (!keys.pmk || akmp === null) return { intents: [], skipped: ['no PMK for OKC'] };
   if (record.vlan) skipped.push('OKC carries no VLAN: after a roam the station lands in the SSID default VLAN (prefer FT)');

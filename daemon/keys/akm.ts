@@ -10,6 +10,7 @@ export const AKM = {
   PSK_SHA256: 0x000fac06,
   SAE: 0x000fac08,
   FT_SAE: 0x000fac09,
+  IEEE8021X_SUITE_B: 0x000fac0b,
   IEEE8021X_SUITE_B_192: 0x000fac0c,
   FT_IEEE8021X_SHA384: 0x000fac0d,
 } as const;
@@ -25,6 +26,7 @@ export function akmToHostapdKeyMgmt(akm: number): number | null {
     case AKM.PSK_SHA256: return 0x100;
     case AKM.SAE: return 0x400;
     case AKM.FT_SAE: return 0x800;
+    case AKM.IEEE8021X_SUITE_B: return 0x10000;
     case AKM.IEEE8021X_SUITE_B_192: return 0x20000;
     case AKM.FT_IEEE8021X_SHA384: return 0x1000000;
     default: return null;
@@ -63,7 +65,7 @@ export function akmName(akm: number): string {
   const names: Record<number, string> = {
     [AKM.IEEE8021X]: 'WPA-EAP', [AKM.PSK]: 'WPA-PSK', [AKM.FT_IEEE8021X]: 'FT-EAP',
     [AKM.FT_PSK]: 'FT-PSK', [AKM.IEEE8021X_SHA256]: 'WPA-EAP-SHA256', [AKM.PSK_SHA256]: 'WPA-PSK-SHA256',
-    [AKM.SAE]: 'SAE', [AKM.FT_SAE]: 'FT-SAE', [AKM.IEEE8021X_SUITE_B_192]: 'WPA-EAP-SUITE-B-192',
+    [AKM.SAE]: 'SAE', [AKM.FT_SAE]: 'FT-SAE', [AKM.IEEE8021X_SUITE_B]: 'WPA-EAP-SUITE-B', [AKM.IEEE8021X_SUITE_B_192]: 'WPA-EAP-SUITE-B-192',
     [AKM.FT_IEEE8021X_SHA384]: 'FT-EAP-SHA384',
   };
   return names[akm] ?? `00-${((akm >>> 16) & 0xff).toString(16).padStart(2, '0')}-${((akm >>> 8) & 0xff).toString(16).padStart(2, '0')}:${akm & 0xff}`;

@@ -17,6 +17,7 @@ import { checkExpectations } from '../vlab/expect.js';
 import { formatStepFailure } from '../vlab/run.js';
 import { repoRoot } from '../vlab/image.js';
 import { loadInventory, type Inventory, type InventoryAp, type InventoryStation } from './inventory.js';
+import { SECURITY_PROFILES } from '../../daemon/distribution/security.js';
 import { Ssh } from './ssh.js';
 
 export interface HilRun { ok: boolean; scenario: Scenario; resultsDir: string; rows: RoamRow[]; table: string; failures: string[] }
@@ -50,8 +51,11 @@ export async function runHilScenario(nameOrPath: string, inventoryPath: string, 
       const r = await ssh.run(ap.ssh, `hostapd_cli -p ${q(ap.ctrlDir)} -i ${q(ap.ifname)} get_config`);
       if (r.code !== 0) throw new Error(`${name} (${ap.ssh.host}): hostapd_cli get_config failed: ${(r.stderr || r.stdout).trim()}`);
       if (!r.stdout.includes(`ssid=${s.network.ssid}`)) throw new Error(`${name} does not serve SSID ${s.network.ssid} on ${ap.ifname}:\n${r.stdout}`);
-      for (const akm of s.network.keyMgmt.split(' ')) {
-        if (!new RegExp(`^key_mgmt=.*\\b${akm}\\b`, 'm').test(r.stdout)) throw new Error(`${name} does not offer ${akm} (scenario network.keyMgmt): ${r.stdout}`);
+      // With a security mode the AKMs are that mode's; compared as whole names (WPA-EAP is not WPA-EAP-SHA256).
+      const offered = (/^key_mgmt=(.*)$/m.exec(r.stdout)?.[1] ?? '').trim().split(/\s+/);
+      const wanted = s.network.security === 'wpa2' ? s.network.keyMgmt.split(' ') : SECURITY_PROFILES[s.network.security].keyMgmt;
+      for (const akm of wanted) {
+        if (!offered.includes(akm)) throw new Error(`${name} does not offer ${akm} (scenario network.${s.network.security === 'wpa2' ? 'keyMgmt' : 'security'}): ${r.stdout}`);
       }
       const file = join(resultsDir, 'logs', `${name}.log`);
       followers.push(ssh.follow(ap.ssh, ap.eventCommand, file, true));

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { neighborsConfigIssues, neighborsSchema } from '../../daemon/config/neighbors-schema.js';
+import { SECURITY_MODES } from '../../daemon/config/distribution-schema.js';
 
 const name = z.string().regex(/^[a-z][a-z0-9]{0,11}$/, 'lower-case letters and digits, starting with a letter, at most 12');
 const hex4 = z.string().regex(/^[0-9a-f]{4}$/, '4 lower-case hex digits');
@@ -29,12 +30,21 @@ const apSchema = z.strictObject({
   txPowerDbm: z.number().int().min(0).max(30).optional(),
 });
 
+const STATION_AKMS = ['WPA-EAP', 'WPA-EAP-SHA256', 'FT-EAP', 'FT-EAP-SHA384', 'WPA-EAP-SUITE-B-192'];
+
 const stationSchema = z.strictObject({
   name,
   identity: z.string().default('alice'),
   password: z.string().default('vlab-alice-pw'),
-  /** wpa_supplicant key_mgmt; FT-EAP first makes the station use FT when the AP offers it. */
-  keyMgmt: z.enum(['WPA-EAP', 'FT-EAP WPA-EAP']).default('WPA-EAP'),
+  /**
+   * wpa_supplicant key_mgmt; an FT AKM first makes the station use FT when the AP offers it. The
+   * 192-bit AKMs (FT-EAP-SHA384, WPA-EAP-SUITE-B-192) also set GCMP-256 and BIP-GMAC-256.
+   */
+  keyMgmt: z.string().default('WPA-EAP').refine((v) => v.split(' ').every((a) => STATION_AKMS.includes(a)), {
+    message: `space-separated AKMs from ${['WPA-EAP', 'WPA-EAP-SHA256', 'FT-EAP', 'FT-EAP-SHA384', 'WPA-EAP-SUITE-B-192'].join(', ')}`,
+  }),
+  /** wpa_supplicant ieee80211w: 0 no PMF, 1 optional, 2 required. */
+  ieee80211w: z.number().int().min(0).max(2).default(0),
   /** wpa_supplicant proactive_key_caching (OKC): the station presents a PMKID derived for each new BSSID. */
   okc: z.boolean().default(false),
 });
@@ -55,8 +65,13 @@ const radiusSchema = z.strictObject({
 
 const networkSchema = z.strictObject({
   ssid: z.string().min(1).max(32).default('vlab-enterprise'),
-  /** AKMs the APs offer: WPA-EAP only, or FT-EAP as well. */
+  /** AKMs the APs offer with security wpa2: WPA-EAP only, or FT-EAP as well. */
   keyMgmt: z.enum(['WPA-EAP', 'FT-EAP WPA-EAP']).default('WPA-EAP'),
+  /**
+   * kmsd's distribution.security (daemon/distribution/security.ts). Other than wpa2, the APs get
+   * that mode's AKMs (an FT AKM among them), ciphers and PMF instead of keyMgmt.
+   */
+  security: z.enum(SECURITY_MODES).default('wpa2'),
   ft: ftSchema.optional(),
   /** hostapd okc=1 (only effective inside one hostapd process, kept for later KMS scenarios). */
   okc: z.boolean().default(false),
@@ -297,6 +312,7 @@ export const scenarioSchema = z
       }
     }
     if (s.network.keyMgmt.includes('FT') && !s.network.ft) ctx.addIssue({ code: 'custom', path: ['network', 'ft'], message: 'FT-EAP needs an ft: section' });
+    if (s.network.security !== 'wpa2' && !s.network.ft) ctx.addIssue({ code: 'custom', path: ['network', 'ft'], message: `security ${s.network.security} offers an FT AKM: it needs an ft: section` });
   });
 
 export type Scenario = z.infer<typeof scenarioSchema>;

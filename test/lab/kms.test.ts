@@ -41,4 +41,18 @@ describe('the KMS in the virtual lab', () => {
       ['sta1', 'ap2', 'ft', 0], ['sta1', 'ap3', 'ft', 0], ['sta2', 'ap2', 'ft', 0],
     ]);
   }, 10 * MINUTE);
+
+  it('WPA3-Enterprise (PMF required): FT-EAP roam from a pushed PMK-R1, WPA-EAP-SHA256 OKC roam from PMKSA_ADD', async () => {
+    const r = await runLab('kms-wpa3', { kms: true });
+    expectPass(r);
+    await expectAnalyzerAgrees(r);
+    expect(r.rows.map((x) => [x.station, x.to, x.method, x.eapFrames])).toEqual([['sta1', 'ap2', 'ft', 0], ['sta2', 'ap2', 'pmksa', 0]]);
+  }, 10 * MINUTE);
+
+  it('WPA3-Enterprise 192-bit: FT-EAP-SHA384 roam from a pushed SHA-384 PMK-R1', async () => {
+    const r = await runLab('kms-wpa3-192', { kms: true });
+    expectPass(r);
+    await expectAnalyzerAgrees(r);
+    expect(r.rows.map((x) => [x.to, x.method, x.eapFrames])).toEqual([['ap2', 'ft', 0]]);
+  }, 10 * MINUTE);
 });

@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { loadScenario, parseScenario, scenariosDir } from '../../hw/vlab/scenario.js';
 import { fillNames, makePlan, RADIUS_IP } from '../../hw/vlab/plan.js';
-import { hostapdConf, hostapdVlanFile, kmsdConfigYaml, mergeHostapdConf, radiusUsers } from '../../hw/vlab/configs.js';
+import { hostapdConf, hostapdVlanFile, kmsdConfigYaml, mergeHostapdConf, radiusUsers, wpaSupplicantConf } from '../../hw/vlab/configs.js';
 import { sshFingerprint } from '../../hw/vlab/guest/kms.js';
 import { parseConfig } from '../../daemon/config/load.js';
 import { fixtureKmsInputs } from './kms-inputs.js';
@@ -106,5 +106,44 @@ describe('the KMS in the lab: generated configs', () => {
       '"alice" Cleartext-Password := "pw"\n\tTunnel-Type = VLAN,\n\tTunnel-Medium-Type = IEEE-802,\n\tTunnel-Private-Group-Id = "100"\n',
     );
     expect(hostapdVlanFile('wlan0', [100, 100])).toBe('100\twlan0.100\n*\twlan0.#\n');
+  });
+});
+
+describe('WPA3 in the lab: security mode, PMF and the 192-bit ciphers reach every config', () => {
+  const values = (conf: string, key: string) => conf.split('\n').filter((l) => l.trim().startsWith(`${key}=`)).map((l) => l.trim().slice(key.length + 1));
+
+  for (const [name, mode, akms] of [['kms-wpa3', 'wpa3', 'WPA-EAP-SHA256 FT-EAP'], ['kms-wpa3-192', 'wpa3-192', 'WPA-EAP-SUITE-B-192 FT-EAP-SHA384']] as const) {
+    it(`${name}: kmsd gets security ${mode}, and the merged AP config offers ${akms} with PMF required`, () => {
+      const s = loadScenario(name);
+      const plan = makePlan(s);
+      const distribution = parseConfig(kmsdConfigYaml(s, plan, fixtureKmsInputs(plan), RADIUS_IP)).distribution!;
+      expect(distribution.security).toBe(mode);
+      const ap = plan.aps[0]!;
+      const base = hostapdConf(s, plan, ap, { ifname: ap.ifname, bridge: 'br-lan', ctrlDir: ap.ctrlDir, ownIp: ap.ip, radiusIp: plan.kms.ip });
+      const kms = renderHostapd({ distribution, ap: distribution.aps[0]!, radiusSecret: 'x', rrbKeyHex: 'ab'.repeat(32), kmsMac: plan.kms.mac, authPort: 1812, acctPort: 1813 });
+      const conf = mergeHostapdConf(base, kms, 'kms');
+      expect(values(conf, 'wpa_key_mgmt')).toEqual([akms]);
+      expect(values(conf, 'ieee80211w')).toEqual(['2']);
+      expect(values(conf, 'mobility_domain')).toEqual(['a1b2']);
+    });
+  }
+
+  it('stations: ieee80211w as given; the 192-bit AKMs bring GCMP-256 and BIP-GMAC-256', () => {
+    const w3 = loadScenario('kms-wpa3');
+    const sta2 = wpaSupplicantConf(w3, 1, '/c', '/ca.pem');
+    expect(values(sta2, 'key_mgmt')).toEqual(['WPA-EAP-SHA256']);
+    expect(values(sta2, 'ieee80211w')).toEqual(['2']);
+    expect(values(sta2, 'pairwise')).toEqual(['CCMP']);
+    expect(values(sta2, 'proactive_key_caching')).toEqual(['1']);
+    const w192 = wpaSupplicantConf(loadScenario('kms-wpa3-192'), 0, '/c', '/ca.pem');
+    expect(values(w192, 'pairwise')).toEqual(['GCMP-256']);
+    expect(values(w192, 'group')).toEqual(['GCMP-256']);
+    expect(values(w192, 'group_mgmt')).toEqual(['BIP-GMAC-256']);
+  });
+
+  it('refuses unknown station AKMs and a WPA3 network without an ft: section', () => {
+    const base = 'name: x\naps: [{name: ap1}]\nsteps: [{sleep: {ms: 1}}]\n';
+    expect(() => parseScenario(`${base}stations: [{name: sta1, keyMgmt: FT-EAP WPA-EAP-SHA512}]\n`)).toThrow(/stations\.0\.keyMgmt: space-separated AKMs from/);
+    expect(() => parseScenario(`${base}network: {security: wpa3}\nstations: [{name: sta1}]\n`)).toThrow(/network\.ft: security wpa3 offers an FT AKM/);
   });
 });

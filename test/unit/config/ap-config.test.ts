@@ -76,4 +76,60 @@ describe('kmsctl ap-config', () => {
     expect(() => parseConfig(config.replace('02:00:00:00:02:00', '02:00:00:00:01:01'))).toThrow(/BSSID 02:00:00:00:01:01 is also on ap1/);
     expect(() => parseConfig(config.replace('radiusClient: ap2', 'radiusClient: nope'))).toThrow(/radiusClient: no radius.clients entry named nope/);
   });
+
+  describe('security modes (distribution.security, per-AP override)', () => {
+    const withSecurity = (ssidMode: string | null, ap2Mode: string | null = null) => {
+      let t = ssidMode ? config.replace('  ssid: corp\n', `  ssid: corp\n  security: ${ssidMode}\n`) : config;
+      if (ap2Mode) t = t.replace('      radiusClient: ap2\n', `      radiusClient: ap2\n      security: ${ap2Mode}\n`);
+      return t;
+    };
+    const hostapdLines = (text: string, ap = 'ap1') => {
+      const r = kmsctl(['ap-config', ap, '--format', 'hostapd'], text);
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.split('\n').filter((l) => !l.startsWith('#'));
+    };
+    const pick = (lines: string[], keys: string[]) => lines.filter((l) => keys.includes(l.slice(0, l.indexOf('='))));
+    const SEC = ['wpa', 'wpa_key_mgmt', 'rsn_pairwise', 'group_cipher', 'ieee80211w', 'group_mgmt_cipher'];
+
+    it('default wpa2: WPA-EAP and FT-EAP, CCMP, PMF off (what it printed before the setting existed)', () => {
+      expect(pick(hostapdLines(config), SEC)).toEqual(['wpa=2', 'wpa_key_mgmt=WPA-EAP FT-EAP', 'rsn_pairwise=CCMP', 'ieee80211w=0',
+        'wpa=2', 'wpa_key_mgmt=WPA-EAP FT-EAP', 'rsn_pairwise=CCMP', 'ieee80211w=0']);
+    });
+
+    it('wpa3: WPA3-Enterprise only, WPA-EAP-SHA256 and FT-EAP, PMF required', () => {
+      expect(pick(hostapdLines(withSecurity('wpa3'), 'ap2'), SEC)).toEqual(['wpa=2', 'wpa_key_mgmt=WPA-EAP-SHA256 FT-EAP', 'rsn_pairwise=CCMP', 'ieee80211w=2', 'group_mgmt_cipher=AES-128-CMAC']);
+    });
+
+    it('wpa3-transition: WPA-EAP, WPA-EAP-SHA256 and FT-EAP with PMF optional', () => {
+      expect(pick(hostapdLines(withSecurity('wpa3-transition'), 'ap2'), SEC)).toEqual(['wpa=2', 'wpa_key_mgmt=WPA-EAP WPA-EAP-SHA256 FT-EAP', 'rsn_pairwise=CCMP', 'ieee80211w=1', 'group_mgmt_cipher=AES-128-CMAC']);
+    });
+
+    it('wpa3-192: Suite B 192 and FT-EAP-SHA384, GCMP-256 pairwise and group, BIP-GMAC-256, PMF required', () => {
+      expect(pick(hostapdLines(withSecurity('wpa3-192'), 'ap2'), SEC)).toEqual(['wpa=2', 'wpa_key_mgmt=WPA-EAP-SUITE-B-192 FT-EAP-SHA384', 'rsn_pairwise=GCMP-256',
+        'group_cipher=GCMP-256', 'ieee80211w=2', 'group_mgmt_cipher=BIP-GMAC-256']);
+    });
+
+    it('an AP overrides the SSID mode (a site moving to WPA3 one AP at a time)', () => {
+      const text = withSecurity('wpa3-transition', 'wpa3');
+      expect(pick(hostapdLines(text, 'ap1'), ['wpa_key_mgmt'])[0]).toBe('wpa_key_mgmt=WPA-EAP WPA-EAP-SHA256 FT-EAP');
+      expect(pick(hostapdLines(text, 'ap2'), ['wpa_key_mgmt'])).toEqual(['wpa_key_mgmt=WPA-EAP-SHA256 FT-EAP']);
+    });
+
+    it('UCI: OpenWrt\'s encryption value for each mode, ieee80211w said explicitly', () => {
+      const uci = (text: string) => kmsctl(['ap-config', 'ap2', '--format', 'uci'], text).stdout;
+      expect(uci(config)).toContain("\toption encryption 'wpa2'\n\toption ieee80211w '0'\n");
+      expect(uci(withSecurity('wpa3'))).toContain("\toption encryption 'wpa3'\n\toption ieee80211w '2'\n");
+      expect(uci(withSecurity('wpa3-transition'))).toContain("\toption encryption 'wpa3-mixed'\n\toption ieee80211w '1'\n");
+      expect(uci(withSecurity('wpa3-192'))).toContain("\toption encryption 'wpa3-192'\n\toption ieee80211w '2'\n\toption ieee80211w_mgmt_cipher 'BIP-GMAC-256'\n");
+    });
+
+    it('validation: unknown modes name the field and the choices; 192-bit and 128-bit APs do not share a mobility domain', () => {
+      expect(() => parseConfig(withSecurity('wpa3-enterprise'))).toThrow(/distribution\.security: expected one of wpa2, wpa3-transition, wpa3, wpa3-192/);
+      expect(() => parseConfig(withSecurity(null, 'wpa4'))).toThrow(/distribution\.aps\[1\]\.security: expected one of/);
+      expect(() => parseConfig(withSecurity('wpa3', 'wpa3-192'))).toThrow(/distribution\.aps\[1\]\.security: wpa3-192 cannot share a mobility domain with wpa3/);
+      expect(() => parseConfig(withSecurity('wpa3-192', 'wpa2'))).toThrow(/distribution\.aps\[1\]\.security: wpa2 cannot share a mobility domain with wpa3-192/);
+      expect(parseConfig(withSecurity('wpa3-192', 'wpa3-192')).distribution!.security).toBe('wpa3-192');
+      expect(parseConfig(config).distribution!.security).toBe('wpa2');
+    });
+  });
 });

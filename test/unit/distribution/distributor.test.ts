@@ -8,7 +8,7 @@ import { answerPull } from '../../../daemon/distribution/pull.js';
 import { Topology, StaticNeighbors, type ApInfo } from '../../../daemon/distribution/topology.js';
 import type { ApControl, PmkR1Entry, PmkR1Pusher, RrbPeer } from '../../../daemon/distribution/ports.js';
 import type { AccessAcceptFacts } from '../../../daemon/records/facts.js';
-import { AKM, derivePmkR0, derivePmkR1, derivePmkid } from '../../../daemon/keys/index.js';
+import { AKM, derivePmkR0, derivePmkR1, derivePmkR1Name, derivePmkid } from '../../../daemon/keys/index.js';
 import { macToBytes } from '../../../daemon/common/mac.js';
 import { tempDir } from '../store/fixtures.js';
 
@@ -35,9 +35,12 @@ class RecordingPusher implements PmkR1Pusher {
 class SwitchableControl implements ApControl {
   connected = true;
   added: { ifname: string; staMac: string; pmkid: string }[] = [];
-  async pmksaAdd(ifname: string, req: { staMac: string; pmkid: Buffer }) {
+  /** What the AP would store besides the PMKID: the PMK and the key_mgmt bit. */
+  stored: { pmk: Buffer; akmp: number }[] = [];
+  async pmksaAdd(ifname: string, req: { staMac: string; pmkid: Buffer; pmk: Buffer; akmp: number }) {
     if (!this.connected) throw new Error('ssh: connection refused');
     this.added.push({ ifname, staMac: req.staMac, pmkid: req.pmkid.toString('hex') });
+    this.stored.push({ pmk: req.pmk, akmp: req.akmp });
   }
   async command() { return 'OK'; }
   async close() {}
@@ -176,5 +179,43 @@ describe('KeyDistributor', () => {
     await d.onStationLearned(table.get(STA)!);
     expect(pusher.pushes).toHaveLength(0);
     expect(lines.join('\n')).toMatch(/SSID guest is not the mobility domain's/);
+  });
+
+  // WPA3-Enterprise: the AKM decides the key lengths, hashes and the PMKSA_ADD key_mgmt bit.
+  it('FT-EAP-SHA384 (192-bit mode): 48-octet PMK-R1s named with SHA-384, GCMP-256 pairwise', async () => {
+    await table.onAccessAccept(facts({ akm: AKM.FT_IEEE8021X_SHA384, pairwiseCipher: 0x000fac09 }));
+    await make().onStationLearned(table.get(STA)!);
+    const r0 = derivePmkR0({ xxKey: MSK.subarray(0, 48), ssid: Buffer.from('hostapd-kms'), mdid: Buffer.from('a1b2', 'hex'), r0khId: Buffer.from('ap1.example.com'), s0khId: macToBytes(STA) });
+    expect(pusher.pushes).toHaveLength(2);
+    for (const { peer, entry } of pusher.pushes) {
+      const r1kh = macToBytes(peer.r1khId);
+      expect(entry.pmkR1).toHaveLength(48);
+      expect(entry.pmkR1.equals(derivePmkR1(r0.pmkR0, r1kh, macToBytes(STA)))).toBe(true);
+      expect(entry.pmkR1Name.equals(derivePmkR1Name(r0.pmkR0Name, r1kh, macToBytes(STA), 'sha384'))).toBe(true);
+      expect(entry.pmkR0Name.equals(r0.pmkR0Name)).toBe(true);
+      expect(entry.pairwise).toBe(0x100);
+    }
+  });
+
+  it('WPA-EAP-SHA256 (WPA3-Enterprise OKC): SHA-256 PMKID per target, MSK[0..31], key_mgmt 128', async () => {
+    await table.onAccessAccept(facts({ akm: AKM.IEEE8021X_SHA256, vlan: null, mdid: null }));
+    await make().onStationLearned(table.get(STA)!);
+    const pmk = MSK.subarray(0, 32);
+    expect(controls.get('ap2')!.added).toEqual([{ ifname: 'wlan0', staMac: STA, pmkid: derivePmkid(pmk, macToBytes('02:00:00:00:02:00'), macToBytes(STA), AKM.IEEE8021X_SHA256).toString('hex') }]);
+    expect(controls.get('ap2')!.added[0]!.pmkid).not.toBe(derivePmkid(pmk, macToBytes('02:00:00:00:02:00'), macToBytes(STA), AKM.IEEE8021X).toString('hex'));
+    expect(controls.get('ap2')!.stored).toHaveLength(1);
+    expect(controls.get('ap2')!.stored[0]!.pmk.equals(pmk)).toBe(true);
+    expect(controls.get('ap2')!.stored[0]!.akmp).toBe(128);
+    expect(pusher.pushes).toHaveLength(0);
+  });
+
+  it('WPA-EAP-SUITE-B-192 without FT: no OKC (the PMKID needs the KCK), and the log says why', async () => {
+    const lines: string[] = [];
+    await table.onAccessAccept(facts({ akm: AKM.IEEE8021X_SUITE_B_192, pairwiseCipher: 0x000fac09, vlan: null }));
+    const d = make({ ...quiet, info: (_o: object, m: string) => void lines.push(m) });
+    await d.onStationLearned(table.get(STA)!);
+    expect([...controls.values()].every((c) => c.added.length === 0)).toBe(true);
+    expect(d.placementsFor(STA)).toEqual([]);
+    expect(lines.join('\n')).toMatch(/no OKC for WPA-EAP-SUITE-B-192: its PMKID comes from the AP's KCK/);
   });
 });
