@@ -41,6 +41,6 @@ export type FromRrbThread =
 export type ToRrbThread =
   | { type: 'push'; id: number; peer: RrbPeer; entry: PmkR1Entry }
   | { type: 'probe'; pairs: { peer: RrbPeer; r0khId: string }[] }
-  /** A reload's APs and their keys: they replace the thread's whole topology. */
-  | { type: 'aps'; aps: ApInfo[]; apKeys: [ap: string, key: Uint8Array][] }
+  /** A reload's APs and their keys (they replace the thread's whole topology), and log level. */
+  | { type: 'reload'; aps: ApInfo[]; apKeys: [ap: string, key: Uint8Array][]; logLevel: string }
   | { type: 'stop' };

@@ -13,8 +13,8 @@ export interface RrbThread extends PmkR1Pusher, SequenceProber {
   /** The source MAC of the KMS's frames. */
   mac: string;
   tid: number | null;
-  /** A reload's APs and keys (the thread answers PULLs and checks frames against them). */
-  replaceAps(aps: ApInfo[], apKeys: [ap: string, key: Uint8Array][]): void;
+  /** A reload's APs and keys (the thread answers PULLs and checks frames against them), and log level. */
+  reload(aps: ApInfo[], apKeys: [ap: string, key: Uint8Array][], logLevel: string): void;
   stop(): Promise<void>;
 }
 
@@ -50,8 +50,8 @@ export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promis
               pending.set(id, done);
               send({ type: 'push', id, peer, entry });
             }),
-            replaceAps: (aps: ApInfo[], apKeys: [string, Uint8Array][]) => {
-              if (!stopping) send({ type: 'aps', aps, apKeys });
+            reload: (aps: ApInfo[], apKeys: [string, Uint8Array][], logLevel: string) => {
+              if (!stopping) send({ type: 'reload', aps, apKeys, logLevel });
             },
             probe: (peer: RrbPeer, r0khId: string) => {
               if (!stopping) send({ type: 'probe', pairs: [{ peer, r0khId }] });

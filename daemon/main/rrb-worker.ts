@@ -4,7 +4,7 @@
 // gives up soon after), and the main thread runs niced and does bulk work. Here nothing else
 // runs, at the service's priority, and the answer is read from the store directly.
 import { parentPort, workerData } from 'node:worker_threads';
-import { createLogger } from '../log/logger.js';
+import { createLogger, setLogLevel } from '../log/logger.js';
 import { answerPull } from '../distribution/pull.js';
 import { Topology } from '../distribution/topology.js';
 import type { PmkR1Entry, PullRequest, RrbPeer } from '../distribution/ports.js';
@@ -18,7 +18,8 @@ const data = workerData as RrbWorkerData;
 const port = parentPort!;
 const post = (m: FromRrbThread) => port.postMessage(m);
 const bytes = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-const log = createLogger(data.logLevel).child({ part: 'rrb' });
+const rootLog = createLogger(data.logLevel);
+const log = rootLog.child({ part: 'rrb' });
 
 /** Frame events, posted once per turn of the event loop. */
 class FrameCounts {
@@ -103,9 +104,10 @@ function main(): void {
         });
         return;
       }
-      case 'aps':
+      case 'reload':
         topology.replace(m.aps);
         apKeys = new Map(m.apKeys.map(([ap, k]) => [ap, bytes(k)]));
+        setLogLevel(rootLog, m.logLevel);
         return;
       case 'probe':
         if (probes.length === 0) setImmediate(probeSlice);

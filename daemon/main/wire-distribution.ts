@@ -182,7 +182,7 @@ export async function startDistribution(config: KmsConfig, deps: {
       staticNeighbors.replace(pins);
       neighbors?.reconfigure({ pinned: pins, forbid: nd.neighbors?.forbid ?? {}, controls, touched: [...added, ...changed] });
       running = nextAps;
-      rrb.replaceAps(topology.aps, nd.aps.map((a) => [a.name, new Uint8Array(rrbKeys.get(a.name)!)]));
+      rrb.reload(topology.aps, nd.aps.map((a) => [a.name, new Uint8Array(rrbKeys.get(a.name)!)]), next.log.level);
       // New APs and new neighbours mean new (BSS, R0KH-ID) pairs; known ones are merely renewed.
       if (added.length + changed.length > 0) warmup?.round('reload');
       return { added, removed, changed };
