@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { KmsConfig } from '../config/schema.js';
-import { resolveSecret } from '../config/load.js';
+import type { StartupSecrets } from './startup-checks.js';
 import type { Logger } from '../log/logger.js';
 import { perLabels, type KmsMetrics } from '../metrics/metrics.js';
 import type { StationTable } from '../records/station-table.js';
@@ -30,6 +30,8 @@ export interface RadiusThreadDeps {
   log: Logger;
   storePath: string;
   masterKey: Buffer;
+  /** The RADIUS secrets, resolved by the start-up checks. */
+  secrets: Pick<StartupSecrets, 'clientSecrets' | 'upstreamSecrets'>;
   /** Called when the thread fails after start-up. */
   fatal(reason: string): void;
 }
@@ -45,11 +47,11 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
     authListen: config.radius.authListen,
     acctListen: config.radius.acctListen,
     clients: config.radius.clients.map((c) => ({
-      name: c.name, address: c.address, secret: Buffer.from(resolveSecret(c.secret, `radius.clients[${c.name}].secret`)),
+      name: c.name, address: c.address, secret: deps.secrets.clientSecrets.get(c.name)!,
     })),
     upstreams: config.radius.upstreams.map((u) => ({
       name: u.name, address: u.address, authPort: u.authPort, acctPort: u.acctPort, timeoutMs: u.timeoutMs, tries: u.tries,
-      secret: Buffer.from(resolveSecret(u.secret, `radius.upstreams[${u.name}].secret`)),
+      secret: deps.secrets.upstreamSecrets.get(u.name)!,
     })),
     deadProbeIntervalMs: config.radius.deadProbeIntervalS * 1000,
     duplicateWindowMs: config.radius.duplicateWindowS * 1000,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { KmsConfig } from '../config/schema.js';
 import type { ApConfig } from '../config/distribution-schema.js';
-import { resolveSecret } from '../config/load.js';
+import type { StartupSecrets } from './startup-checks.js';
 import type { KmsMetrics } from '../metrics/metrics.js';
 import type { StationTable } from '../records/station-table.js';
 import type { PlacementStore } from '../distribution/placement.js';
@@ -33,6 +33,7 @@ interface EventSource {
 }
 
 export function startDistribution(config: KmsConfig, deps: {
+  secrets: Pick<StartupSecrets, 'rrbKeys' | 'sshKeys'>;
   stations: StationTable; ledger: PlacementStore; neighborStore: NeighborStore; log: Logger; metrics: KmsMetrics;
 }): RunningDistribution {
   const d = config.distribution!;
@@ -43,7 +44,7 @@ export function startDistribution(config: KmsConfig, deps: {
     bsses: a.bsses.map((b) => ({ ap: a.name, ifname: b.ifname, bssid: b.bssid, r1khId: b.r1khId ?? b.bssid })),
   }));
   const topology = new Topology(apInfos);
-  const rrbKeys = new Map(d.aps.map((a) => [a.name, rrbKey(a)]));
+  const rrbKeys = deps.secrets.rrbKeys;
 
   let distributor: KeyDistributor | null = null;
   const endpoint = RrbEndpoint.open({
@@ -65,7 +66,7 @@ export function startDistribution(config: KmsConfig, deps: {
   const controls = new Map<string, ApControl>();
   let neighbors: RunningNeighbors | null = null;
   for (const a of d.aps) {
-    const control = openControl(a, config.stateDir, log);
+    const control = openControl(a, config.stateDir, log, deps.secrets.sshKeys);
     if (!control) continue;
     controls.set(a.name, control);
     deps.metrics.apTransportUp.set({ ap: a.name }, control.connected ? 1 : 0);
@@ -117,13 +118,7 @@ export function startDistribution(config: KmsConfig, deps: {
   };
 }
 
-function rrbKey(a: ApConfig): Buffer {
-  const hex = resolveSecret(a.rrbKey, `distribution.aps[${a.name}].rrbKey`).trim();
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error(`distribution.aps[${a.name}].rrbKey must be 64 hex digits (a 256-bit key)`);
-  return Buffer.from(hex, 'hex');
-}
-
-function openControl(a: ApConfig, stateDir: string, log: Logger): ApControl | null {
+function openControl(a: ApConfig, stateDir: string, log: Logger, sshKeys: ReadonlyMap<string, string>): ApControl | null {
   const c = a.control;
   if (c.kind === 'none') return null;
   if (c.kind === 'ctrl-socket') {
@@ -133,7 +128,7 @@ function openControl(a: ApConfig, stateDir: string, log: Logger): ApControl | nu
   }
   const transport = new SshTransport({
     apName: a.name, host: c.host, port: c.port, username: c.user, hostKeySha256: c.hostKey,
-    privateKey: resolveSecret(c.privateKey, `distribution.aps[${a.name}].control.privateKey`),
+    privateKey: sshKeys.get(a.name)!,
   });
   transport.connect().catch((e: Error) => log.warn({ ap: a.name, err: e.message }, 'AP not reachable over SSH yet; retrying in the background'));
   return c.kind === 'ubus'

@@ -1,19 +1,18 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { KmsConfig } from '../config/schema.js';
-import { resolveSecret } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
 import { KmsMetrics } from '../metrics/metrics.js';
 import { StationTable } from '../records/station-table.js';
 import { ApiServer } from '../api/server.js';
 import { akmName } from '../keys/akm.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
-import { loadMasterKey } from '../../adapters/store/master-key.js';
 import { SdNotifier } from './sd-notify.js';
 import { startDistribution, type RunningDistribution } from './wire-distribution.js';
 import { startRoams } from './wire-roams.js';
 import { currentThreadId, lowerThreadPriority } from '../common/thread-priority.js';
 import { startRadiusThread, type RadiusThread } from './radius-thread.js';
+import type { StartupSecrets } from './startup-checks.js';
 
 const VERSION = '0.1.0';
 
@@ -22,15 +21,18 @@ export interface RunningKms {
   ports: { auth: number; acct: number; api: number };
 }
 
-/** Builds and starts everything; installs signal handlers that stop it cleanly. */
-export async function startKms(config: KmsConfig, configFile: string): Promise<RunningKms> {
+/**
+ * Builds and starts everything; installs signal handlers that stop it cleanly. `secrets` is what
+ * runStartupChecks resolved from this config (kmsd.ts runs the checks first, as --check does).
+ */
+export async function startKms(config: KmsConfig, configFile: string, secrets: StartupSecrets): Promise<RunningKms> {
   const log = createLogger(config.log.level);
   const metrics = new KmsMetrics();
   const notify = new SdNotifier((msg) => log.warn({ err: msg }, 'sd_notify failed'));
   const startedAt = Date.now();
 
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  const masterKey = loadMasterKey({ file: config.masterKey.file, credentialName: config.masterKey.credential });
+  const masterKey = secrets.masterKey;
   const storePath = join(config.stateDir, 'kms.sqlite');
   // Checkpoints on a thread of their own: in-commit checkpoints were most of the proxy's p99.
   const store = new SqliteRecordStore(storePath, masterKey, {
@@ -66,7 +68,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   });
   const loaded = stations.load();
   if (config.distribution) {
-    distribution = startDistribution(config, { stations, ledger: store.placements, neighborStore: store.neighbors, log, metrics });
+    distribution = startDistribution(config, { secrets, stations, ledger: store.placements, neighborStore: store.neighbors, log, metrics });
   }
   metrics.stations.set(loaded);
   log.info({ stations: loaded, config: configFile, version: VERSION }, 'station records loaded');
@@ -85,7 +87,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   let radius: RadiusThread;
   try {
     radius = await startRadiusThread(config, {
-      stations, metrics, log, storePath, masterKey,
+      stations, metrics, log, storePath, masterKey, secrets,
       fatal: () => process.exit(1),
     });
   } finally {
@@ -104,7 +106,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   }
 
   const api = new ApiServer({
-    token: resolveSecret(config.api.token, 'api.token'),
+    token: secrets.apiToken,
     stations,
     metrics: metrics.registry,
     refreshMetrics: () => {
