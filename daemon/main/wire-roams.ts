@@ -6,7 +6,7 @@ import { RoamLog } from '../roams/roam-log.js';
 import type { RoamEvent } from '../roams/roam-event.js';
 import { slowThresholds } from '../roams/classify.js';
 import { tcpdumpSource } from '../../adapters/pcap/index.js';
-import { watchCaptureSource, type CaptureWatch } from './roam-analysis.js';
+import { watchCaptureSource, type CaptureWatch } from '../../adapters/pcap/roam-analysis.js';
 
 // Live roam observation: each configured monitor interface is read with tcpdump into one
 // tracker; every roam goes to the log (GET /v1/roams), the metrics, and whoever listens (key
