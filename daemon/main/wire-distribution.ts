@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { KmsConfig } from '../config/schema.js';
 import type { ApConfig } from '../config/distribution-schema.js';
 import type { StartupSecrets } from './startup-checks.js';
+import { partLogger } from '../log/logger.js';
 import type { KmsMetrics } from '../metrics/metrics.js';
 import type { StationTable } from '../records/station-table.js';
 import type { PlacementStore } from '../distribution/placement.js';
@@ -37,7 +38,7 @@ export function startDistribution(config: KmsConfig, deps: {
   stations: StationTable; ledger: PlacementStore; neighborStore: NeighborStore; log: Logger; metrics: KmsMetrics;
 }): RunningDistribution {
   const d = config.distribution!;
-  const log = deps.log.child({ part: 'distribution' });
+  const log = partLogger(deps.log, 'distribution');
   const clientAddress = new Map(config.radius.clients.map((c) => [c.name, c.address]));
   const apInfos: ApInfo[] = d.aps.map((a) => ({
     name: a.name, nasIdentifier: a.nasIdentifier, radiusAddress: clientAddress.get(a.radiusClient)!,
@@ -59,7 +60,7 @@ export function startDistribution(config: KmsConfig, deps: {
       const [kind, why] = event.includes(':') ? [event.slice(0, event.indexOf(':')), event.slice(event.indexOf(':') + 1)] : [event, reason ?? ''];
       deps.metrics.rrbFrames.inc({ event: kind, reason: why ?? '' });
     },
-    logger: log.child({ part: 'rrb' }),
+    logger: partLogger(deps.log, 'rrb'),
   });
   log.info({ interface: d.rrb.interface, mac: endpoint.mac }, 'R0KH-R1KH endpoint open');
 
@@ -84,7 +85,7 @@ export function startDistribution(config: KmsConfig, deps: {
 
   const pinned = new Map(d.aps.map((a) => [a.name, a.neighbors]));
   if (d.neighbors?.enabled) {
-    neighbors = startNeighbors({ config: d.neighbors, pinned, ssid: d.ssid }, { topology, controls, store: deps.neighborStore, log });
+    neighbors = startNeighbors({ config: d.neighbors, pinned, ssid: d.ssid }, { topology, controls, store: deps.neighborStore, log: deps.log });
   }
   distributor = new KeyDistributor({
     topology,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import ssh2 from 'ssh2';
 import { STARTUP_CHECKS } from '../../../daemon/main/startup-checks.js';
+import { parseStrictJson } from '../../helpers/strict-json.js';
 
 // `kmsd --check` and start-up run the same checks: for every configuration error start-up
 // would hit there is a --check twin with the same message, and both exit 78 (EX_CONFIG). This
@@ -55,6 +56,7 @@ function validConfig(): Record<string, any> {
     distribution: {
       ssid: 'corp', mobilityDomain: 'a1b2', kmsRadiusAddress: '127.0.0.1',
       rrb: { interface: 'lo', mac: '02:00:00:00:09:00' },
+      neighbors: { enabled: true },
       aps: [{
         name: 'ap1', nasIdentifier: 'ap1.example', radiusClient: 'ap1', rrbKey: { credential: 'secrets_ap1-rrb' },
         control: { kind: 'ssh', host: '127.0.0.1', port: 1, hostKey: `SHA256:${'A'.repeat(43)}`, privateKey: { credential: 'secrets_ssh-ap1' } },
@@ -126,6 +128,11 @@ describe('start-up checks: kmsd --check and start agree', () => {
     expect(check).toMatchObject({ code: 0, stdout: `${file}: configuration is valid (every start-up check passed)\n` });
     const start = await kmsd(['--config', file], /"msg":"kmsd ready"/);
     expect(start.stdout, start.stderr).toMatch(/"msg":"kmsd ready"/);
+    // Every log line is JSON with each key once: parts (distribution, rrb, neighbors, roams) are
+    // siblings under the root logger, so none carries "part" twice.
+    const lines = start.stdout.trim().split('\n');
+    const parts = lines.map((l) => (parseStrictJson(l) as { part?: string }).part);
+    expect(parts).toContain('distribution');
   }, 60_000);
 
   for (const c of cases) {
