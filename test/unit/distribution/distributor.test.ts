@@ -34,10 +34,14 @@ class RecordingPusher implements PmkR1Pusher {
 class SwitchableControl implements ApControl {
   connected = true;
   added: { ifname: string; staMac: string; pmkid: string }[] = [];
+  /** What its PMKSA listing shows: what was added, nothing (an AP that lost it), or no listing at all. */
+  listing: 'added' | 'empty' | 'none' = 'added';
   async pmksaAdd(ifname: string, req: { staMac: string; pmkid: Buffer }) {
     if (!this.connected) throw new Error('ssh: connection refused');
     this.added.push({ ifname, staMac: req.staMac, pmkid: req.pmkid.toString('hex') });
   }
+  pmksaList?: (ifname: string) => Promise<{ staMac: string; pmkid: string }[]> = async (ifname) =>
+    (this.listing === 'added' ? this.added.filter((a) => a.ifname === ifname).map(({ staMac, pmkid }) => ({ staMac: staMac.toUpperCase(), pmkid })) : []);
   async command() { return 'OK'; }
   async close() {}
 }
@@ -89,7 +93,8 @@ describe('KeyDistributor', () => {
       expect(entry.pmkR1.equals(derivePmkR1(r0.pmkR0, macToBytes(peer.r1khId), macToBytes(STA)))).toBe(true);
       expect(entry).toMatchObject({ r0khId: 'ap1.example.com', pairwise: 0x10, expiresInS: 3600, vlan: { untagged: 100 }, identity: 'alice', cui: 'cui-1', sessionTimeoutS: 7200 });
     }
-    expect(d.placementsFor(STA).every((p) => p.state === 'placed' && p.via === 'push')).toBe(true);
+    // hostapd acknowledges no PUSH: all the KMS knows is that it sent it.
+    expect(d.placementsFor(STA).every((p) => p.state === 'sent' && p.via === 'push')).toBe(true);
   });
 
   it('never places the same key on the same BSS twice, also across a restart', async () => {
@@ -132,8 +137,20 @@ describe('KeyDistributor', () => {
     controls.get('ap3')!.connected = true;
     d.onApEvent('ap3', { type: 'transport', up: true });
     await expect.poll(() => controls.get('ap3')!.added.length).toBe(1);
-    await expect.poll(() => d.placementsFor(STA).find((p) => p.ap === 'ap3')?.state).toBe('placed');
+    // PMKSA_ADD said OK and the BSS's PMKSA listing shows the station with that PMKID.
+    await expect.poll(() => d.placementsFor(STA).find((p) => p.ap === 'ap3')?.state).toBe('confirmed');
+    expect(d.placementsFor(STA).find((p) => p.ap === 'ap2')).toMatchObject({ state: 'confirmed', lastError: null });
     expect(d.queued()).toEqual({ ap3: 0 });
+  });
+
+  it('OKC: "added" when the channel cannot list the PMKSA cache, or the list lacks the entry', async () => {
+    await table.onAccessAccept(facts({ akm: AKM.IEEE8021X, vlan: null }));
+    controls.get('ap2')!.pmksaList = undefined;
+    controls.get('ap3')!.listing = 'empty';
+    const d = make();
+    await d.onStationLearned(table.get(STA)!);
+    expect(d.placementsFor(STA).find((p) => p.ap === 'ap2')).toMatchObject({ state: 'added', lastError: null });
+    expect(d.placementsFor(STA).find((p) => p.ap === 'ap3')).toMatchObject({ state: 'added', lastError: expect.stringMatching(/PMKSA list does not show this station/) });
   });
 
   it('answers a PULL for a known station and NAKs what it cannot vouch for', async () => {
@@ -143,7 +160,7 @@ describe('KeyDistributor', () => {
     const req = { fromMac: '02:00:00:00:04:00', r0khId: 'ap1.example.com', r1khId: '02:00:00:00:04:00', staMac: STA, pmkR0Name: Buffer.from(rec.pmkR0Name!, 'hex') };
     const entry = d.handlePull(req);
     expect(entry?.r1khId).toBe('02:00:00:00:04:00');
-    expect(d.placementsFor(STA)).toMatchObject([{ ap: 'ap4', via: 'pull', state: 'placed' }]);
+    expect(d.placementsFor(STA)).toMatchObject([{ ap: 'ap4', via: 'pull', state: 'sent' }]);
     expect(d.handlePull({ ...req, pmkR0Name: Buffer.alloc(16) })).toBeNull();
     expect(d.handlePull({ ...req, r1khId: '02:00:00:00:09:09' })).toBeNull();
     expect(d.handlePull({ ...req, r0khId: 'ap2.example.com' })).toBeNull();
