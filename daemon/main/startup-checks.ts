@@ -6,10 +6,11 @@
 // A check may read files and look at the host (interfaces, directories); it never binds a
 // port or opens a socket, so --check needs no privileges beyond reading the files.
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ConfigError, resolveSecret } from '../config/load.js';
 import type { KmsConfig, SecretRef } from '../config/schema.js';
 import { loadMasterKey } from '../../adapters/store/master-key.js';
+import { storeMasterKeyProblem } from '../../adapters/store/sqlite-store.js';
 import { privateKeyProblem } from '../../adapters/hostapd/index.js';
 
 /** What start-up needs from the checks: secrets resolved, keys decoded. */
@@ -86,6 +87,15 @@ export const STARTUP_CHECKS: readonly StartupCheck[] = [
       } catch {
         ctx.problem('stateDir', probe === dir ? `${dir} is not writable by this user` : `${dir} does not exist and ${probe} is not writable by this user`);
       }
+    },
+  },
+  {
+    name: 'store master key',
+    run: (ctx) => {
+      // The key must open the store it finds (a new store is sealed with whatever key comes).
+      if (!ctx.secrets.masterKey) return;
+      const problem = storeMasterKeyProblem(join(ctx.config.stateDir, 'kms.sqlite'), ctx.secrets.masterKey);
+      if (problem) ctx.problem('masterKey', problem);
     },
   },
   {

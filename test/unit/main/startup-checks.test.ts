@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import ssh2 from 'ssh2';
 import { STARTUP_CHECKS } from '../../../daemon/main/startup-checks.js';
 import { parseStrictJson } from '../../helpers/strict-json.js';
+import { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
 
 // `kmsd --check` and start-up run the same checks: for every configuration error start-up
 // would hit there is a --check twin with the same message, and both exit 78 (EX_CONFIG). This
@@ -103,6 +104,15 @@ const cases: Case[] = [
   { check: 'master key', what: 'mode-644 master key', edit: (c) => { c.masterKey = { file: secretFile('key-644', `${'11'.repeat(32)}\n`, 0o644) }; }, message: /masterKey: master key file .*key-644 has mode 0644/ },
   { check: 'master key', what: 'master key of the wrong size', edit: (c) => { c.masterKey = { file: secretFile('key-short', 'abcd\n') }; }, message: /masterKey: master key file .*key-short holds 5 octets: expected 32 raw octets or 64 hex digits/ },
   { check: 'master key', what: 'master key credential without a file', edit: (c) => { c.masterKey = { credential: 'master-key' }; }, message: /masterKey: no master key: tried credential master-key \(\$CREDENTIALS_DIRECTORY is not set\)/ },
+  {
+    check: 'store master key', what: 'a store written with another master key',
+    edit: (c) => {
+      c.stateDir = join(dir, 'other-key-state');
+      mkdirSync(c.stateDir, { recursive: true, mode: 0o700 });
+      new SqliteRecordStore(join(c.stateDir, 'kms.sqlite'), randomBytes(32)).close();
+    },
+    message: /masterKey: the master key does not match the one store .*other-key-state\/kms\.sqlite was written with/,
+  },
   { check: 'state directory', what: 'stateDir that is a file', edit: (c) => { c.stateDir = secretFile('not-a-dir', 'x'); }, message: /stateDir: .*not-a-dir is not a directory/ },
   { check: 'RADIUS secrets', what: 'missing RADIUS secret file', edit: (c) => { c.radius.clients[0].secret = { file: join(dir, 'no-secret') }; }, message: /radius\.clients\[ap1\]\.secret: cannot read secret file .*no-secret: ENOENT/ },
   { check: 'RADIUS secrets', what: 'mode-644 RADIUS secret', edit: (c) => { c.radius.upstreams[0].secret = { file: secretFile('aaa-644', 'x\n', 0o644) }; }, message: /radius\.upstreams\[aaa\]\.secret: secret file .*aaa-644 has mode 644; make it 600/ },
@@ -133,6 +143,9 @@ describe('start-up checks: kmsd --check and start agree', () => {
     const lines = start.stdout.trim().split('\n');
     const parts = lines.map((l) => (parseStrictJson(l) as { part?: string }).part);
     expect(parts).toContain('distribution');
+    // Now the store exists, sealed with this key: --check opens it read-only and still passes.
+    expect(existsSync(join(dir, 'state', 'kms.sqlite'))).toBe(true);
+    expect(await kmsd(['--check', '--config', file])).toMatchObject({ code: 0, stderr: '' });
   }, 60_000);
 
   for (const c of cases) {
