@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyseCaptureFile } from '../daemon/main/roam-analysis.js';
+import { analyseCaptureFile } from '../adapters/pcap/roam-analysis.js';
 import { readCaptureBuffer } from '../adapters/pcap/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { ApControl, ApEvent } from '../../daemon/distribution/ports.js';
 import { normalizeMac } from '../../daemon/common/mac.js';
 import { CtrlSocketClient } from './ctrl-socket.js';
-import { HostapdParseError, parseEvent } from './events.js';
+import { HostapdParseError, parseEvent, parsePmksaList } from './events.js';
 import { shellQuote, type SshTransport, type StreamHandle } from './ssh-transport.js';
 
 export interface PmksaAddRequest {
@@ -215,6 +215,12 @@ export class HostapdControl extends EventEmitter implements ApControl {
       // Never echo the command: it holds the PMK.
       throw new ApCommandError(`AP ${this.backend.apName}/${ifname}: PMKSA_ADD for ${normalizeMac(req.staMac)} refused, hostapd answered ${JSON.stringify(reply.trim())}`, reply);
     }
+  }
+
+  /** `PMKSA`: what this BSS's PMKSA cache holds (no keys: SPA, PMKID, expiry). */
+  async pmksaList(ifname: string): Promise<{ staMac: string; pmkid: string }[]> {
+    const entries = parsePmksaList(await this.backend.command(ifname, 'PMKSA'));
+    return entries.map((e) => ({ staMac: e.spa, pmkid: e.pmkid.toString('hex') }));
   }
 
   command(ifname: string, cmd: string, timeoutMs?: number): Promise<string> {

@@ -20,6 +20,7 @@ export { CtrlSocketClient, CtrlSocketError, type CtrlSocketErrorCode, type CtrlS
 export {
   SshTransport,
   SshTransportError,
+  privateKeyProblem,
   frameCommand,
   shellQuote,
   sshFingerprint,

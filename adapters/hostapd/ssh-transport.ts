@@ -11,7 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
-import { Client, type ClientChannel } from 'ssh2';
+import ssh2, { Client, type ClientChannel } from 'ssh2';
 import type { ApEvent } from '../../daemon/distribution/ports.js';
 
 export interface SshTransportOptions {
@@ -331,4 +331,17 @@ export class SshTransport extends EventEmitter {
     try { s.ch?.end(); s.ch?.close(); } catch { /* gone */ }
     s.ch = null;
   }
+}
+
+/**
+ * Why ssh2 could not use `key` as a client key (unknown format, encrypted: kmsd has no
+ * passphrase to give), or null when it can. Start-up checks call it, so a bad key is a
+ * configuration error instead of a reconnect loop.
+ */
+export function privateKeyProblem(key: string | Buffer): string | null {
+  const parsed = ssh2.utils.parseKey(key);
+  if (parsed instanceof Error) return `not a usable SSH private key (${parsed.message}; an encrypted key needs its passphrase removed)`;
+  const first = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!first || !first.isPrivateKey()) return 'is a public key, not an SSH private key';
+  return null;
 }

@@ -173,6 +173,11 @@ export class UbusControl extends EventEmitter implements ApControl {
     return this.cli.pmksaAdd(ifname, req);
   }
 
+  /** Also through hostapd_cli: ubus has no PMKSA listing either. */
+  pmksaList(ifname: string): Promise<{ staMac: string; pmkid: string }[]> {
+    return this.cli.pmksaList(ifname);
+  }
+
   /** `cmd` is `<method>[ <json>]`; resolves with ubus's stdout (indented JSON, or '' for no reply). */
   async command(ifname: string, cmd: string): Promise<string> {
     const m = /^([a-z][a-z0-9_]*)(?:\s+(.+))?$/s.exec(cmd.trim());

@@ -1,11 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { Placement, PlacementStore } from '../../daemon/distribution/placement.js';
+import { migratePlacementState, type Placement, type PlacementStore } from '../../daemon/distribution/placement.js';
 
 // The placements table (schema v2) on the store's connection. No key material here: only
 // key names, targets and timestamps.
 
 interface Row {
-  sta_mac: string; bssid: string; kind: Placement['kind']; key_name: string; ap: string; state: Placement['state'];
+  sta_mac: string; bssid: string; kind: Placement['kind']; key_name: string; ap: string; state: string;
   via: Placement['via']; placed_at: number | null; expires_at: number; attempts: number; last_error: string | null;
 }
 
@@ -36,7 +36,7 @@ export class SqlitePlacementTable implements PlacementStore {
 
   loadPlacements(now: number): Placement[] {
     return (this.load.all(now) as Row[]).map((r) => ({
-      staMac: r.sta_mac, bssid: r.bssid, kind: r.kind, keyName: r.key_name, ap: r.ap, state: r.state, via: r.via,
+      staMac: r.sta_mac, bssid: r.bssid, kind: r.kind, keyName: r.key_name, ap: r.ap, state: migratePlacementState(r.state, r.kind), via: r.via,
       placedAt: r.placed_at, expiresAt: r.expires_at, attempts: r.attempts, lastError: r.last_error,
     }));
   }

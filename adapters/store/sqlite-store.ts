@@ -12,7 +12,7 @@
 // last good frame). synchronous=FULL fsyncs the WAL on every commit and closes that gap at
 // ~6x the cost per autocommit write (55k/s vs 8.4k/s, notes/npm-choices.md). Choose
 // FULL with `{ synchronous: 'FULL' }` where a power cut must not cost a re-authentication.
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { normalizeMac, parseMac } from '../../daemon/common/mac.js';
 import type { MachineAuthRecord, StationKeys, StationRecord } from '../../daemon/records/station.js';
@@ -62,6 +62,36 @@ export class MasterKeyMismatchError extends Error {
 const KEY_CHECK_NAME = 'master_key_check';
 const KEY_CHECK_PLAINTEXT = Buffer.from('hostapd-kms master key check v1');
 const KEY_CHECK_CONTEXT = Buffer.from('key-check');
+
+/**
+ * Whether `masterKey` opens the store at `path`, without changing it (read-only; a missing file or
+ * one not yet holding a key check is fine: start-up creates them). Returns the problem, or null.
+ * kmsd --check and start-up call it, so a wrong key is a configuration error (exit 78), not a
+ * start that fails every time systemd retries it.
+ */
+export function storeMasterKeyProblem(path: string, masterKey: Buffer): string | null {
+  if (!existsSync(path)) return null;
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    return `cannot open store ${path}: ${(e as Error).message}`;
+  }
+  const box = new SealedBox(masterKey, 'store/station-keys');
+  try {
+    const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").pluck().get();
+    if (!hasMeta) return null;
+    const stored = db.prepare('SELECT value FROM meta WHERE name = ?').pluck().get(KEY_CHECK_NAME) as Buffer | undefined;
+    if (!stored) return null;
+    const opened = box.open(stored, KEY_CHECK_CONTEXT);
+    return opened.ok && opened.plaintext.equals(KEY_CHECK_PLAINTEXT) ? null : new MasterKeyMismatchError(path).message;
+  } catch (e) {
+    return `cannot read store ${path}: ${(e as Error).message}`;
+  } finally {
+    box.destroy();
+    db.close();
+  }
+}
 
 const consoleLogger: StoreLogger = {
   warn: (fields, msg) => console.warn(msg, fields),

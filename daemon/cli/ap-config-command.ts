@@ -6,12 +6,13 @@ import { renderHostapd, renderUci } from '../distribution/ap-config.js';
 
 // kmsctl ap-config: the lines an AP needs, from the KMS's own config (no daemon needed).
 
-export function registerApConfigCommand(program: Command, configFile: () => string | undefined): void {
+export function registerApConfigCommand(program: Command, configFile: () => string): void {
   program.command('ap-config').description('print an AP\'s configuration for use with the KMS (hostapd.conf lines or an OpenWrt UCI snippet)')
     .argument('<ap>', 'AP name from distribution.aps')
     .option('--format <format>', 'hostapd | uci', 'hostapd')
-    .action((apName: string, o: { format: string }) => {
-      const file = configFile() ?? '/etc/hostapd-kms/kms.yaml';
+    .option('--json', 'machine-readable output: {ap, format, text}')
+    .action((apName: string, o: { format: string; json?: boolean }) => {
+      const file = configFile();
       const cfg = loadConfig(file);
       const d = cfg.distribution;
       if (!d) throw new Error(`${file} has no distribution section: there are no APs to configure`);
@@ -26,9 +27,9 @@ export function registerApConfigCommand(program: Command, configFile: () => stri
         radiusSecret: resolveSecret(client.secret, `radius.clients[${client.name}].secret`),
         authPort: cfg.radius.authListen.port || 1812, acctPort: cfg.radius.acctListen.port || 1813,
       };
-      if (o.format === 'hostapd') process.stdout.write(renderHostapd(inputs));
-      else if (o.format === 'uci') process.stdout.write(renderUci(inputs));
-      else throw new Error(`--format must be hostapd or uci, not "${o.format}"`);
+      if (o.format !== 'hostapd' && o.format !== 'uci') throw new Error(`--format must be hostapd or uci, not "${o.format}"`);
+      const text = o.format === 'hostapd' ? renderHostapd(inputs) : renderUci(inputs);
+      process.stdout.write(o.json ? `${JSON.stringify({ ap: ap.name, format: o.format, text })}\n` : text);
     });
 }
 

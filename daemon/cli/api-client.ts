@@ -14,7 +14,7 @@ export interface TargetOptions {
   config?: string;
 }
 
-const DEFAULT_CONFIG = '/etc/hostapd-kms/kms.yaml';
+export const DEFAULT_CONFIG = '/etc/hostapd-kms/kms.yaml';
 
 export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = process.env): ApiTarget {
   let baseUrl = opts.api ?? env.KMS_API;
@@ -27,7 +27,7 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
     token ??= resolveSecret(cfg.api.token, 'api.token', env);
   }
   if (!baseUrl || !token) {
-    throw new Error('cannot find the KMS API: give --config FILE, or --api URL and --token TOKEN (or KMS_API/KMS_TOKEN)');
+    throw new Error(`cannot find the KMS API: no config at ${DEFAULT_CONFIG}; give --config FILE (or KMS_CONFIG), or --api URL and --token TOKEN (or KMS_API/KMS_TOKEN)`);
   }
   return { baseUrl: baseUrl.replace(/\/$/, ''), token };
 }
@@ -46,7 +46,9 @@ export async function apiGet<T>(target: ApiTarget, path: string): Promise<T> {
       signal: AbortSignal.timeout(10_000),
     });
   } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    // undici puts the socket error in `cause` (an AggregateError when several addresses were tried).
+    const c = (e as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
+    const cause = c?.code ?? c?.errors?.find((x) => x.code)?.code ?? (c as Error | undefined)?.message ?? (e as Error).message;
     throw new ApiError(0, `cannot reach the KMS at ${target.baseUrl}: ${cause} (is kmsd running?)`);
   }
   const text = await res.text();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import type { StationView } from '../api/views.js';
-import { apiGet, resolveTarget, type TargetOptions } from './api-client.js';
+import { apiGet, DEFAULT_CONFIG, resolveTarget, type TargetOptions } from './api-client.js';
+import { DEFAULT_CREDENTIALS_DIR } from '../config/load.js';
 import { placementsTable, stationDetail, stationsTable } from './format.js';
 import type { Placement } from '../distribution/placement.js';
 import { registerApConfigCommand } from './ap-config-command.js';
@@ -12,9 +13,15 @@ import { registerNeighborsCommand } from './neighbors-command.js';
 
 const program = new Command('kmsctl')
   .description('inspect a running KMS (hostapd-kms)')
-  .option('--config <file>', 'read the API address and token from this kmsd config')
-  .option('--api <url>', 'API base URL, e.g. http://127.0.0.1:8900')
-  .option('--token <token>', 'API bearer token (prefer --config or KMS_TOKEN)')
+  .option('--config <file>', `kmsd config to read the API address and token from (default: $KMS_CONFIG, else ${DEFAULT_CONFIG})`)
+  .option('--api <url>', 'API base URL, e.g. http://127.0.0.1:8900 (default: $KMS_API, else from the config)')
+  .option('--token <token>', 'API bearer token (default: $KMS_TOKEN, else api.token from the config)')
+  .addHelpText('after', `
+Secrets in the config are read as kmsd reads them: a string, {file: PATH} (mode 0600), or
+{credential: NAME}: from $CREDENTIALS_DIRECTORY under systemd, else from its file in
+${DEFAULT_CREDENTIALS_DIR}/ (secrets_<file>; $KMS_CREDENTIALS_DIR moves it).
+Every subcommand takes --json: its result as JSON on stdout, and an error as {"error": "..."}
+with a non-zero exit (2: the API answered with an error or could not be reached; 1: anything else).`)
   .showHelpAfterError();
 
 const target = () => resolveTarget(program.opts<TargetOptions>());
@@ -58,11 +65,27 @@ program.command('health').description('daemon and upstream AAA status')
     for (const u of h.radius.upstreams) print(`upstream ${u.name}: ${u.alive ? 'alive' : 'DEAD'}`);
   });
 
-registerApConfigCommand(program, () => program.opts<TargetOptions>().config ?? process.env.KMS_CONFIG);
+registerApConfigCommand(program, () => program.opts<TargetOptions>().config ?? process.env.KMS_CONFIG ?? DEFAULT_CONFIG);
 registerRoamsCommand(program);
 registerNeighborsCommand(program, target);
 
-program.parseAsync().catch((e: Error) => {
-  process.stderr.write(`kmsctl: ${e.message}\n`);
-  process.exit(e.name === 'ApiError' || 'status' in e ? 2 : 1);
+// --json anywhere on the line: errors too are JSON, so a script never has to parse prose.
+const wantJson = process.argv.slice(2).includes('--json');
+const exitCode = (e: Error) => (e.name === 'ApiError' || 'status' in e ? 2 : 1);
+if (wantJson) {
+  // Commander's own errors (unknown option, missing argument) as well.
+  program.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+}
+
+program.parseAsync().catch((e: Error & { code?: string; exitCode?: number; status?: number }) => {
+  if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') process.exit(0);
+  const fromCommander = typeof e.code === 'string' && e.code.startsWith('commander.');
+  const message = fromCommander ? e.message.replace(/^error: /, '') : e.message;
+  if (wantJson) {
+    process.stdout.write(`${JSON.stringify({ error: message, ...(typeof e.status === 'number' && e.status > 0 ? { status: e.status } : {}) })}\n`);
+  } else {
+    process.stderr.write(`kmsctl: ${message}\n`);
+  }
+  process.exit(fromCommander ? (e.exitCode || 1) : exitCode(e));
 });

@@ -1,10 +1,10 @@
 // kmsctl roams --pcap FILE: offline roam analysis of a capture (pcap or pcapng, radiotap or plain
-// 802.11). It needs no running kmsd. The pcap reader is an adapter, so the reading happens in the
-// composition root (daemon/main/roam-analysis.ts) and this module only formats.
+// 802.11). It needs no running kmsd: the capture is read here, with adapters/pcap (kmsctl, like
+// kmsd, is a program that wires adapters to the core; it never imports kmsd's daemon/main).
 import type { Command } from 'commander';
 import { slowThresholds } from '../roams/classify.js';
 import type { RoamEvent } from '../roams/roam-event.js';
-import { analyseCaptureFile, type RoamAnalysis } from '../main/roam-analysis.js';
+import { analyseCaptureFile, type RoamAnalysis } from '../../adapters/pcap/roam-analysis.js';
 import { table } from './format.js';
 
 const ms = (v: number) => v.toFixed(1);

@@ -1,5 +1,5 @@
 import type { StationKeys, StationRecord } from '../records/station.js';
-import { placementKey, type Placement, type PlacementStore } from './placement.js';
+import { ON_AP, placementKey, type Placement, type PlacementStore } from './placement.js';
 import { planPlacements, type Intent, type PlanPolicy } from './planner.js';
 import type { ApControl, ApEvent, PmkR1Pusher, PullRequest, RrbPeer } from './ports.js';
 import { RetryQueue, type Queued, type RetryPolicy } from './retry-queue.js';
@@ -161,7 +161,7 @@ export class KeyDistributor {
       const key = placementKey({ staMac: record.staMac, bssid: i.bss.bssid, kind: i.kind, keyName: i.keyName });
       if (this.inFlight.has(key)) return false;
       const p = this.placements.get(record.staMac)?.get(key);
-      return !(p && (p.state === 'placed' || p.state === 'queued') && p.expiresAt - marginMs > now);
+      return !(p && (ON_AP.has(p.state) || p.state === 'queued') && p.expiresAt - marginMs > now);
     });
     const reserved = todo.map((i) => placementKey({ staMac: record.staMac, bssid: i.bss.bssid, kind: i.kind, keyName: i.keyName }));
     for (const k of reserved) this.inFlight.add(k);
@@ -188,25 +188,35 @@ export class KeyDistributor {
       const peer = this.d.rrbPeerFor(bss);
       if (!this.d.pusher || !peer) return this.fail(base('failed', 'no R0KH-R1KH path to this BSS', 'push'));
       const out = await this.d.pusher.push(peer, intent.entry);
-      return out.ok ? this.ok(base('placed', null, 'push')) : base('queued', out.reason, 'push');
+      return out.ok ? this.ok(base('sent', null, 'push')) : base('queued', out.reason, 'push');
     }
     const control = this.d.controlFor(bss.ap);
     if (!control) return this.fail(base('failed', 'no control channel to this AP', 'pmksa-add'));
     if (!control.connected) return base('queued', 'AP control not connected', 'pmksa-add');
     try {
       await control.pmksaAdd(bss.ifname, intent.pmksa);
-      return this.ok(base('placed', null, 'pmksa-add'));
     } catch (e) {
       const msg = (e as Error).message;
       // The AP answered FAIL (e.g. PMKSA caching disabled): retrying will not help.
       if (/\bFAIL\b/.test(msg)) return this.fail(base('failed', msg, 'pmksa-add'));
       return base('queued', msg, 'pmksa-add');
     }
+    // hostapd said OK; its PMKSA listing, where the channel has one, says whether the entry is there.
+    if (!control.pmksaList) return this.ok(base('added', null, 'pmksa-add'));
+    try {
+      const listed = await control.pmksaList(bss.ifname);
+      const sta = staMac.toLowerCase();
+      const pmkid = intent.keyName.toLowerCase();
+      if (listed.some((e) => e.staMac.toLowerCase() === sta && e.pmkid.toLowerCase() === pmkid)) return this.ok(base('confirmed', null, 'pmksa-add'));
+      return this.ok(base('added', 'PMKSA_ADD answered OK, but the BSS\'s PMKSA list does not show this station and PMKID', 'pmksa-add'));
+    } catch (e) {
+      return this.ok(base('added', `PMKSA_ADD answered OK; the PMKSA list could not be read: ${(e as Error).message}`, 'pmksa-add'));
+    }
   }
 
   private ok(p: Placement): Placement {
     this.d.observer?.placed(p.kind, p.via);
-    this.d.logger.info({ sta: p.staMac, ap: p.ap, bssid: p.bssid, kind: p.kind, via: p.via, keyName: p.keyName, attempt: p.attempts }, 'key placed');
+    this.d.logger.info({ sta: p.staMac, ap: p.ap, bssid: p.bssid, kind: p.kind, via: p.via, keyName: p.keyName, attempt: p.attempts, state: p.state, note: p.lastError ?? undefined }, `key ${p.state}`);
     return p;
   }
 
@@ -246,7 +256,7 @@ export class KeyDistributor {
 
   private scheduleRepush(staMac: string): void {
     clearTimeout(this.repush.get(staMac));
-    const mine = this.placementsFor(staMac).filter((p) => p.state === 'placed');
+    const mine = this.placementsFor(staMac).filter((p) => ON_AP.has(p.state));
     if (mine.length === 0) return;
     const soonest = Math.min(...mine.map((p) => p.expiresAt));
     const delay = Math.max(1000, soonest - this.d.policy.repushMarginS * 1000 - this.now());
@@ -262,7 +272,7 @@ export class KeyDistributor {
 
   private placement(staMac: string, ap: string, bssid: string, kind: Placement['kind'], keyName: string, via: Placement['via'],
     state: Placement['state'], expiresAt: number, lastError: string | null, attempts = 1): Placement {
-    return { staMac, ap, bssid, kind, keyName, via, state, expiresAt, lastError, attempts, placedAt: state === 'placed' ? this.now() : null };
+    return { staMac, ap, bssid, kind, keyName, via, state, expiresAt, lastError, attempts, placedAt: ON_AP.has(state) ? this.now() : null };
   }
 
   private remember(ps: Placement[]): void {

@@ -63,6 +63,11 @@ export type PullHandler = (req: PullRequest) => PmkR1Entry | null;
 export interface ApControl {
   /** `PMKSA_ADD` on one BSS (interface name). Resolves on OK, rejects with the AP's reply or the transport error. */
   pmksaAdd(ifname: string, req: { staMac: string; pmkid: Buffer; pmk: Buffer; expirationS: number; akmp: number }): Promise<void>;
+  /**
+   * The station/PMKID pairs in one BSS's PMKSA cache (hostapd's `PMKSA` command), PMKIDs in hex;
+   * absent where the channel cannot list them.
+   */
+  pmksaList?(ifname: string): Promise<{ staMac: string; pmkid: string }[]>;
   /** Raw control command on one BSS; resolves with the reply text. */
   command(ifname: string, cmd: string): Promise<string>;
   /** True while the transport is connected. */

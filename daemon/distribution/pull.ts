@@ -36,7 +36,7 @@ export function answerPull(req: PullRequest, ctx: PullContext): PullAnswer {
   const intent = plan.intents[0];
   if (intent?.kind !== 'ft') return nak(plan.skipped[0] ?? 'not an FT station');
   const placement: Placement = {
-    staMac: record.staMac, ap: bss.ap, bssid: bss.bssid, kind: 'ft', keyName: intent.keyName, via: 'pull', state: 'placed',
+    staMac: record.staMac, ap: bss.ap, bssid: bss.bssid, kind: 'ft', keyName: intent.keyName, via: 'pull', state: 'sent',
     placedAt: ctx.now, expiresAt: intent.expiresAt, attempts: 1, lastError: null,
   };
   return { ok: true, entry: intent.entry, placement };

@@ -17,6 +17,18 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
 }
 
+/**
+ * The logger of one part of kmsd ("distribution", "rrb", "neighbors", …), a child of the root
+ * logger. pino appends a child's bindings to its parent's without looking at them, so a part made
+ * from another part's logger would print "part" twice on every line: JSON that strict parsers
+ * refuse and lenient ones read as whichever came last. Hence parts are siblings, never nested.
+ */
+export function partLogger(root: Logger, part: string): Logger {
+  const parent = root.bindings().part as unknown;
+  if (parent !== undefined) throw new Error(`logger part "${part}" made from part "${String(parent)}": make it from the root logger`);
+  return root.child({ part });
+}
+
 export type { Logger };
 
 /**

@@ -4,11 +4,14 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { startKms } from './wire.js';
+import { runStartupChecks, type StartupSecrets } from './startup-checks.js';
 import { generateMasterKeyFile } from '../../adapters/store/master-key.js';
 
 const USAGE = `usage: kmsd [--config FILE] [--check] [--init-master-key FILE]
   --config FILE           configuration (default /etc/hostapd-kms/kms.yaml)
-  --check                 validate the configuration and exit
+  --check                 run every check start-up runs (config, secrets and their file modes,
+                          master key, RRB interface) without opening a socket, and exit;
+                          a configuration error exits 78 (EX_CONFIG), here and at start
   --init-master-key FILE  create a new 256-bit master key (mode 0600; refuses to overwrite)`;
 
 async function main(): Promise<number> {
@@ -37,9 +40,12 @@ async function main(): Promise<number> {
     return 0;
   }
   const file = args.values.config ?? '/etc/hostapd-kms/kms.yaml';
+  // The same checks on both paths: a config --check accepts does not fail them at start.
   let config;
+  let secrets: StartupSecrets;
   try {
     config = loadConfig(file);
+    secrets = runStartupChecks(config, file);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`kmsd: ${e.message}\n`);
@@ -48,12 +54,14 @@ async function main(): Promise<number> {
     throw e;
   }
   if (args.values.check) {
-    process.stdout.write(`${file}: configuration is valid\n`);
+    secrets.masterKey.fill(0);
+    process.stdout.write(`${file}: configuration is valid (every start-up check passed)\n`);
     return 0;
   }
   try {
-    await startKms(config, file);
+    await startKms(config, file, secrets);
   } catch (e) {
+    // Past the checks: a port in use, a missing capability, the store: worth a restart.
     process.stderr.write(`kmsd: cannot start: ${(e as Error).message}\n`);
     return 1;
   }

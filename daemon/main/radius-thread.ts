@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { KmsConfig } from '../config/schema.js';
-import { resolveSecret } from '../config/load.js';
+import type { StartupSecrets } from './startup-checks.js';
 import type { Logger } from '../log/logger.js';
 import { perLabels, type KmsMetrics } from '../metrics/metrics.js';
 import type { StationTable } from '../records/station-table.js';
@@ -34,23 +34,22 @@ export interface RadiusThreadDeps {
   log: Logger;
   storePath: string;
   masterKey: Buffer;
+  /** The RADIUS secrets, resolved by the start-up checks. */
+  secrets: Pick<StartupSecrets, 'clientSecrets' | 'upstreamSecrets'>;
   /** Called when the thread fails after start-up. */
   fatal(reason: string): void;
 }
 
-/**
- * The tables a reload may change, secrets resolved (this throws, naming the setting, when one
- * cannot be read: a reload checks that before it changes anything).
- */
-export function radiusTables(config: KmsConfig): RadiusReloadTables {
+/** The tables a reload may change, with the secrets the start-up checks resolved. */
+export function radiusTables(config: KmsConfig, secrets: Pick<StartupSecrets, 'clientSecrets' | 'upstreamSecrets'>): RadiusReloadTables {
   return {
     logLevel: config.log.level,
     clients: config.radius.clients.map((c) => ({
-      name: c.name, address: c.address, secret: Buffer.from(resolveSecret(c.secret, `radius.clients[${c.name}].secret`)),
+      name: c.name, address: c.address, secret: secrets.clientSecrets.get(c.name)!,
     })),
     upstreams: config.radius.upstreams.map((u) => ({
       name: u.name, address: u.address, authPort: u.authPort, acctPort: u.acctPort, timeoutMs: u.timeoutMs, tries: u.tries,
-      secret: Buffer.from(resolveSecret(u.secret, `radius.upstreams[${u.name}].secret`)),
+      secret: secrets.upstreamSecrets.get(u.name)!,
     })),
     deadProbeIntervalMs: config.radius.deadProbeIntervalS * 1000,
   };
@@ -58,7 +57,7 @@ export function radiusTables(config: KmsConfig): RadiusReloadTables {
 
 export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Promise<RadiusThread> {
   const { stations, metrics, log } = deps;
-  const tables = radiusTables(config);
+  const tables = radiusTables(config, deps.secrets);
   const data: RadiusWorkerData = {
     storePath: deps.storePath,
     masterKey: new Uint8Array(deps.masterKey),

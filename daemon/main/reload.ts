@@ -8,6 +8,7 @@ import { appliedConfig, planReload } from '../config/reload-plan.js';
 import { setLogLevel } from '../log/logger.js';
 import type { RadiusReloadResult, RadiusReloadTables } from './radius-messages.js';
 import type { ApsReloaded } from './wire-distribution.js';
+import { runStartupChecks, type StartupSecrets } from './startup-checks.js';
 
 // kmsd's reload (SIGHUP, systemd's ExecReload): reads the configuration file again with the same
 // loading and validation as start-up, and applies what can change while running
@@ -30,11 +31,11 @@ export interface ReloadStatus {
 export interface ReloadTargets {
   /** The root logger (the RADIUS thread sets its own from the tables). */
   log: Logger;
-  /** Checks (resolves secrets) and returns the step that applies; both throw on a bad secret. */
-  radiusTables(next: KmsConfig): RadiusReloadTables;
+  /** The RADIUS thread's tables for `next`, with the secrets the start-up checks resolved. */
+  radiusTables(next: KmsConfig, secrets: StartupSecrets): RadiusReloadTables;
   reconfigureRadius(t: RadiusReloadTables): Promise<RadiusReloadResult>;
-  /** Present when key distribution runs. */
-  prepareDistribution?(next: KmsConfig): () => Promise<ApsReloaded>;
+  /** Present when key distribution runs. Returns the step that applies (checks come first). */
+  prepareDistribution?(next: KmsConfig, secrets: StartupSecrets): () => Promise<ApsReloaded>;
   upstreamsChanged(result: RadiusReloadResult): void;
   /** sd_notify around the reload. */
   reloading(): void;
@@ -107,10 +108,14 @@ export class Reloader {
       let distribution: (() => Promise<ApsReloaded>) | undefined;
       try {
         next = loadConfig(this.file);
+        // The same checks as start-up and --check (secrets readable with safe modes, key formats,
+        // master key, interfaces): a file kmsd would not start with is not applied either.
+        const secrets = runStartupChecks(next, this.file);
+        secrets.masterKey.fill(0);
         plan = planReload(this.running, next);
         next = appliedConfig(this.running, next, plan);
-        radius = this.t.radiusTables(next);
-        distribution = this.t.prepareDistribution?.(next);
+        radius = this.t.radiusTables(next, secrets);
+        distribution = this.t.prepareDistribution?.(next, secrets);
       } catch (e) {
         const problems = e instanceof ConfigError ? e.problems : [(e as Error).message];
         this.outcomes.inc({ result: 'refused' });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { KmsConfig } from '../config/schema.js';
 import type { ApConfig } from '../config/distribution-schema.js';
-import { resolveSecret } from '../config/load.js';
+import type { StartupSecrets } from './startup-checks.js';
+import { partLogger } from '../log/logger.js';
 import type { KmsMetrics } from '../metrics/metrics.js';
 import type { StationTable } from '../records/station-table.js';
 import type { PlacementStore } from '../distribution/placement.js';
@@ -33,7 +34,7 @@ export interface RunningDistribution {
    * first (throws, naming the setting, before anything changes), and returns the step that
    * applies it. The other distribution settings need a restart (daemon/config/reload-plan.ts).
    */
-  prepareReload(next: KmsConfig): () => Promise<ApsReloaded>;
+  prepareReload(next: KmsConfig, secrets: Pick<StartupSecrets, 'rrbKeys' | 'sshKeys'>): () => Promise<ApsReloaded>;
   stop(): Promise<void>;
 }
 
@@ -57,16 +58,19 @@ const channelOf = (a: ApConfig) => JSON.stringify([a.control, a.bsses.map((b) =>
 const pinnedOf = (aps: readonly ApConfig[]) => new Map(aps.map((a) => [a.name, a.neighbors]));
 
 export async function startDistribution(config: KmsConfig, deps: {
+  /** What the start-up checks resolved (runStartupChecks): the APs' RRB and SSH keys. */
+  secrets: Pick<StartupSecrets, 'rrbKeys' | 'sshKeys'>;
   stations: StationTable; ledger: PlacementStore; neighborStore: NeighborStore; log: Logger; metrics: KmsMetrics;
   /** For the R0KH-R1KH thread, which reads station keys from the store itself. */
   storePath: string; masterKey: Buffer;
   fatal(reason: string): void;
 }): Promise<RunningDistribution> {
   const d = config.distribution!;
-  const log = deps.log.child({ part: 'distribution' });
+  const log = partLogger(deps.log, 'distribution');
   const topology = new Topology(apInfosOf(config));
   const rrbKeys = new RrbKeyTable();
-  for (const a of d.aps) rrbKeys.set(a.name, rrbKey(a));
+  for (const [ap, key] of deps.secrets.rrbKeys) rrbKeys.set(ap, key);
+  const sshKeys = new Map(deps.secrets.sshKeys);
 
   let distributor: KeyDistributor | null = null;
   const policy = { keyLifetimeS: d.keyLifetimeS, repushMarginS: d.repushMarginS, ssid: d.ssid, mobilityDomain: d.mobilityDomain, retry: d.retry };
@@ -96,7 +100,7 @@ export async function startDistribution(config: KmsConfig, deps: {
   const controls = new Map<string, ApControl>();
   let neighbors: RunningNeighbors | null = null;
   const attach = (a: ApConfig) => {
-    const control = openControl(a, config.stateDir, log);
+    const control = openControl(a, config.stateDir, log, sshKeys);
     if (!control) return;
     controls.set(a.name, control);
     deps.metrics.apTransportUp.set({ ap: a.name }, control.connected ? 1 : 0);
@@ -125,7 +129,7 @@ export async function startDistribution(config: KmsConfig, deps: {
   const pinned = pinnedOf(d.aps);
   const staticNeighbors = new StaticNeighbors(pinned);
   if (d.neighbors?.enabled) {
-    neighbors = startNeighbors({ config: d.neighbors, pinned, ssid: d.ssid }, { topology, controls, store: deps.neighborStore, log });
+    neighbors = startNeighbors({ config: d.neighbors, pinned, ssid: d.ssid }, { topology, controls, store: deps.neighborStore, log: deps.log });
   }
   distributor = new KeyDistributor({
     topology,
@@ -152,16 +156,10 @@ export async function startDistribution(config: KmsConfig, deps: {
   warmup.start();
 
   let running = new Map(d.aps.map((a) => [a.name, a]));
-  const prepareReload = (next: KmsConfig) => {
+  const prepareReload = (next: KmsConfig, secrets: Pick<StartupSecrets, 'rrbKeys' | 'sshKeys'>) => {
     const nd = next.distribution!;
-    // Everything that can fail is done here, before the first change.
-    const keys = new Map(nd.aps.map((a) => [a.name, rrbKey(a)]));
-    for (const a of nd.aps) {
-      const old = running.get(a.name);
-      if ((!old || channelOf(old) !== channelOf(a)) && (a.control.kind === 'ssh' || a.control.kind === 'ubus')) {
-        resolveSecret(a.control.privateKey, `distribution.aps[${a.name}].control.privateKey`);
-      }
-    }
+    // The secrets were resolved and checked by the start-up checks before this is called.
+    const keys = new Map(nd.aps.map((a) => [a.name, secrets.rrbKeys.get(a.name)!]));
     const infos = apInfosOf(next);
     return async (): Promise<ApsReloaded> => {
       const nextAps = new Map(nd.aps.map((a) => [a.name, a]));
@@ -169,8 +167,9 @@ export async function startDistribution(config: KmsConfig, deps: {
       const added = [...nextAps.keys()].filter((n) => !running.has(n));
       const changed = [...nextAps.values()].filter((a) => running.has(a.name) && JSON.stringify(running.get(a.name)) !== JSON.stringify(a)).map((a) => a.name);
       topology.replace(infos);
-      for (const n of removed) rrbKeys.delete(n);
+      for (const n of removed) (rrbKeys.delete(n), sshKeys.delete(n));
       for (const [n, k] of keys) rrbKeys.set(n, k);
+      for (const [n, k] of secrets.sshKeys) sshKeys.set(n, k);
       for (const n of removed) await detach(n);
       for (const a of nextAps.values()) {
         const old = running.get(a.name);
@@ -204,13 +203,7 @@ export async function startDistribution(config: KmsConfig, deps: {
   };
 }
 
-function rrbKey(a: ApConfig): Buffer {
-  const hex = resolveSecret(a.rrbKey, `distribution.aps[${a.name}].rrbKey`).trim();
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error(`distribution.aps[${a.name}].rrbKey must be 64 hex digits (a 256-bit key)`);
-  return Buffer.from(hex, 'hex');
-}
-
-function openControl(a: ApConfig, stateDir: string, log: Logger): ApControl | null {
+function openControl(a: ApConfig, stateDir: string, log: Logger, sshKeys: ReadonlyMap<string, string>): ApControl | null {
   const c = a.control;
   if (c.kind === 'none') return null;
   if (c.kind === 'ctrl-socket') {
@@ -220,7 +213,7 @@ function openControl(a: ApConfig, stateDir: string, log: Logger): ApControl | nu
   }
   const transport = new SshTransport({
     apName: a.name, host: c.host, port: c.port, username: c.user, hostKeySha256: c.hostKey,
-    privateKey: resolveSecret(c.privateKey, `distribution.aps[${a.name}].control.privateKey`),
+    privateKey: sshKeys.get(a.name)!,
   });
   transport.connect().catch((e: Error) => log.warn({ ap: a.name, err: e.message }, 'AP not reachable over SSH yet; retrying in the background'));
   return c.kind === 'ubus'

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { partLogger } from '../log/logger.js';
 import type { KmsConfig } from '../config/schema.js';
 import type { KmsMetrics } from '../metrics/metrics.js';
 import { RoamTracker } from '../roams/roam-tracker.js';
@@ -6,7 +7,7 @@ import { RoamLog } from '../roams/roam-log.js';
 import type { RoamEvent } from '../roams/roam-event.js';
 import { slowThresholds } from '../roams/classify.js';
 import { tcpdumpSource } from '../../adapters/pcap/index.js';
-import { watchCaptureSource, type CaptureWatch } from './roam-analysis.js';
+import { watchCaptureSource, type CaptureWatch } from '../../adapters/pcap/roam-analysis.js';
 
 // Live roam observation: each configured monitor interface is read with tcpdump into one
 // tracker; every roam goes to the log (GET /v1/roams), the metrics, and whoever listens (key
@@ -19,7 +20,7 @@ export interface RunningRoams {
 
 export function startRoams(config: KmsConfig, deps: { log: Logger; metrics: KmsMetrics; onRoam(e: RoamEvent): void }): RunningRoams {
   const r = config.roams;
-  const log = deps.log.child({ part: 'roams' });
+  const log = partLogger(deps.log, 'roams');
   const roamLog = new RoamLog(r.logSize);
   const tracker = new RoamTracker({
     slowMs: slowThresholds(r.slowFtMs, r.slowOtherMs),

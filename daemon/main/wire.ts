@@ -1,20 +1,19 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { KmsConfig } from '../config/schema.js';
-import { resolveSecret } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
 import { KmsMetrics } from '../metrics/metrics.js';
 import { StationTable } from '../records/station-table.js';
 import { ApiServer } from '../api/server.js';
 import { akmName } from '../keys/akm.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
-import { loadMasterKey } from '../../adapters/store/master-key.js';
 import { SdNotifier } from './sd-notify.js';
 import { startDistribution, type RunningDistribution } from './wire-distribution.js';
 import { startRoams } from './wire-roams.js';
 import { currentThreadId, lowerThreadPriority } from '../common/thread-priority.js';
 import { radiusTables, startRadiusThread, type RadiusThread } from './radius-thread.js';
 import { Reloader } from './reload.js';
+import type { StartupSecrets } from './startup-checks.js';
 
 const VERSION = '0.1.0';
 
@@ -23,8 +22,12 @@ export interface RunningKms {
   ports: { auth: number; acct: number; api: number };
 }
 
-/** Builds and starts everything; installs signal handlers that stop it cleanly and reload it. */
-export async function startKms(config: KmsConfig, configFile: string): Promise<RunningKms> {
+/**
+ * Builds and starts everything; installs signal handlers that stop it cleanly and reload it.
+ * `secrets` is what runStartupChecks resolved from this config (kmsd.ts runs the checks first,
+ * as --check does).
+ */
+export async function startKms(config: KmsConfig, configFile: string, secrets: StartupSecrets): Promise<RunningKms> {
   const log = createLogger(config.log.level);
   // SIGHUP's default is to end the process: take it over first. One that arrives during
   // start-up is kept and answered once kmsd serves (the file may have changed since it was read).
@@ -39,7 +42,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   const startedAt = Date.now();
 
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  const masterKey = loadMasterKey({ file: config.masterKey.file, credentialName: config.masterKey.credential });
+  const masterKey = secrets.masterKey;
   const storePath = join(config.stateDir, 'kms.sqlite');
   // Checkpoints on a thread of their own: in-commit checkpoints were most of the proxy's p99.
   const store = new SqliteRecordStore(storePath, masterKey, {
@@ -76,7 +79,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   const loaded = stations.load();
   if (config.distribution) {
     distribution = await startDistribution(config, {
-      stations, ledger: store.placements, neighborStore: store.neighbors, log, metrics, storePath, masterKey, fatal: () => process.exit(1),
+      secrets, stations, ledger: store.placements, neighborStore: store.neighbors, log, metrics, storePath, masterKey, fatal: () => process.exit(1),
     });
   }
   metrics.stations.set(loaded);
@@ -96,7 +99,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   let radius: RadiusThread;
   try {
     radius = await startRadiusThread(config, {
-      stations, metrics, log, storePath, masterKey,
+      stations, metrics, log, storePath, masterKey, secrets,
       fatal: () => process.exit(1),
     });
   } finally {
@@ -118,7 +121,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     log,
     radiusTables,
     reconfigureRadius: (t) => radius.reconfigure(t),
-    prepareDistribution: distribution ? (next) => distribution!.prepareReload(next) : undefined,
+    prepareDistribution: distribution ? (next, s) => distribution!.prepareReload(next, s) : undefined,
     upstreamsChanged: (r) => {
       for (const name of r.retired) if (!r.kept.includes(name) && !r.added.includes(name)) metrics.upstreamUp.remove({ upstream: name });
       for (const name of r.added) metrics.upstreamUp.set({ upstream: name }, 1);
@@ -129,7 +132,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
   const reloads = reloader;
 
   const api = new ApiServer({
-    token: resolveSecret(config.api.token, 'api.token'),
+    token: secrets.apiToken,
     stations,
     metrics: metrics.registry,
     refreshMetrics: () => {

@@ -178,7 +178,7 @@ const stepSchema = z.union([
       placements: z.array(z.strictObject({
         ap: name,
         kind: z.enum(['ft', 'okc']).optional(),
-        state: z.enum(['placed', 'queued', 'failed', 'withdrawn']).optional(),
+        state: z.enum(['sent', 'added', 'confirmed', 'queued', 'failed', 'withdrawn']).optional(),
         via: z.enum(['push', 'pull', 'pmksa-add']).optional(),
       })).optional(),
       /** A regex on kmsd's log (JSON lines). */

@@ -204,6 +204,8 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
       expect(err).toMatchObject({ reply: 'FAIL\n' });
       expect(err!.message).toMatch(new RegExp(`PMKSA_ADD for ${STA} refused, hostapd answered "FAIL"`));
       expect(err!.message).not.toContain(PMKSA.pmk.toString('hex'));
+      // The listing that confirms a PMKSA_ADD: empty on a BSS without a WPA authenticator.
+      expect(await control.pmksaList(ifname)).toEqual([]);
     }
   });
 

@@ -114,7 +114,7 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
     expect(peers.ap2.log.slice(before.ap2)).toEqual(['stored PUSH']);
     expect(peers.ap3.log.slice(before.ap3)).toEqual(['stored PUSH']);
     const placements = await kms.kmsctlJson<Placement[]>(['placements', STA]);
-    expect(placements.map((p) => [p.ap, p.kind, p.via, p.state]).sort()).toEqual([['ap2', 'ft', 'push', 'placed'], ['ap3', 'ft', 'push', 'placed']]);
+    expect(placements.map((p) => [p.ap, p.kind, p.via, p.state]).sort()).toEqual([['ap2', 'ft', 'push', 'sent'], ['ap3', 'ft', 'push', 'sent']]);
   });
 
   it('a PULL from an AP that is no neighbour is answered with the PMK-R1 for it', async () => {
@@ -148,6 +148,6 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(peers.ap2.stored.length + peers.ap3.stored.length).toBe(2);
     const placements = await kms.kmsctlJson<Placement[]>(['placements', STA]);
-    expect(placements.filter((p) => p.state === 'placed')).toHaveLength(3);
+    expect(placements.filter((p) => p.state === 'sent')).toHaveLength(3);
   });
 });

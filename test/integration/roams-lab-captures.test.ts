@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { analyseCaptureFile, watchCaptureSource } from '../../daemon/main/roam-analysis.js';
+import { analyseCaptureFile, watchCaptureSource } from '../../adapters/pcap/roam-analysis.js';
 import { sshTcpdumpSource } from '../../adapters/pcap/index.js';
 import { RoamTracker, type RoamEvent } from '../../daemon/roams/roam-tracker.js';
 import { RoamLog } from '../../daemon/roams/roam-log.js';

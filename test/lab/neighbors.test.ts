@@ -7,7 +7,7 @@
 // so ranking among candidates is tested with synthetic and recorded reports in test/unit/neighbors.
 import { describe, it, expect, afterAll } from 'vitest';
 import { join } from 'node:path';
-import { analyseCaptureFile } from '../../daemon/main/roam-analysis.js';
+import { analyseCaptureFile } from '../../adapters/pcap/roam-analysis.js';
 import { expectAnalyzerAgrees } from './roam-crosscheck.js';
 import { MINUTE, expectPass, printTables, runLab } from './lab-run.js';
 import { loadScenario, parseScenario } from '../../hw/vlab/scenario.js';

@@ -3,7 +3,7 @@
 // saw it and time it within 5 ms of the lab's own frame-based measurement.
 import { expect } from 'vitest';
 import { join } from 'node:path';
-import { analyseCaptureFile } from '../../daemon/main/roam-analysis.js';
+import { analyseCaptureFile } from '../../adapters/pcap/roam-analysis.js';
 import type { LabRun } from '../../hw/vlab/run.js';
 
 const SAME_METHOD: Record<string, string[]> = { ft: ['ft-over-air', 'ft-over-ds'], pmksa: ['pmksa'], 'full-eap': ['full-eap'] };

@@ -17,10 +17,17 @@ function tsFiles(dir: string): string[] {
 const imports = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^import[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
 
 describe('layout', () => {
-  it('the core imports no adapter (except the composition root daemon/main)', () => {
+  // The two programs wire adapters to the core: kmsd (daemon/main) and kmsctl (daemon/cli).
+  it('the core imports no adapter (except the programs daemon/main and daemon/cli)', () => {
     const offenders = tsFiles(join(ROOT, 'daemon'))
-      .filter((f) => !relative(ROOT, f).startsWith('daemon/main/'))
+      .filter((f) => !/^daemon\/(main|cli)\//.test(relative(ROOT, f)))
       .flatMap((f) => imports(f).filter((i) => i.includes('adapters/')).map((i) => `${relative(ROOT, f)} -> ${i}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it('kmsctl (daemon/cli) never imports kmsd (daemon/main)', () => {
+    const offenders = tsFiles(join(ROOT, 'daemon', 'cli'))
+      .flatMap((f) => imports(f).filter((i) => /(^|\/)main\//.test(i)).map((i) => `${relative(ROOT, f)} -> ${i}`));
     expect(offenders).toEqual([]);
   });
 

@@ -65,6 +65,17 @@ describe('kmsctl ap-config', () => {
     expect(r.stdout).toContain("\toption nasid 'ap2.example.com'");
   });
 
+  it('--json gives the same text in an object, and errors as {error}', () => {
+    const plain = kmsctl(['ap-config', 'ap1', '--format', 'uci']);
+    const r = kmsctl(['ap-config', 'ap1', '--format', 'uci', '--json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ ap: 'ap1', format: 'uci', text: plain.stdout });
+    const bad = kmsctl(['ap-config', 'ap9', '--json']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe('');
+    expect(JSON.parse(bad.stdout).error).toMatch(/no AP named "ap9"/);
+  });
+
   it('clear errors for unknown APs, bad formats and bad keys', () => {
     expect(kmsctl(['ap-config', 'ap9']).stderr).toMatch(/no AP named "ap9".*have: ap1, ap2/);
     expect(kmsctl(['ap-config', 'ap1', '--format', 'json']).stderr).toMatch(/--format must be hostapd or uci/);

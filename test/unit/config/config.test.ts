@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, resolveSecret, ConfigError } from '../../../daemon/config/load.js';
+import { credentialFallbackPath, parseConfig, resolveSecret, ConfigError } from '../../../daemon/config/load.js';
 
 const minimal = `
 radius:
@@ -66,6 +66,23 @@ describe('configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kms-cred-'));
     writeFileSync(join(dir, 'radius-ap2'), 'abc');
     expect(resolveSecret({ credential: 'radius-ap2' }, 'x', { CREDENTIALS_DIRECTORY: dir })).toBe('abc');
-    expect(() => resolveSecret({ credential: 'radius-ap2' }, 'x', {})).toThrow(/CREDENTIALS_DIRECTORY/);
+    expect(() => resolveSecret({ credential: 'nope' }, 'api.token', { CREDENTIALS_DIRECTORY: dir }))
+      .toThrow(/^api\.token: credential "nope" is not in \$CREDENTIALS_DIRECTORY/);
+  });
+
+  it('reads a credential from its file under the credentials directory outside systemd', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kms-cred-'));
+    const env = { KMS_CREDENTIALS_DIR: dir };
+    // secrets_<file> is what the unit's LoadCredential=secrets:DIR names each file in DIR.
+    expect(credentialFallbackPath('secrets_ap2-rrb', env)).toBe(join(dir, 'ap2-rrb'));
+    expect(credentialFallbackPath('secrets_x', {})).toBe('/etc/hostapd-kms/credentials/x');
+    expect(() => resolveSecret({ credential: 'secrets_radius-ap2' }, 'radius.clients[ap2].secret', env))
+      .toThrow(`radius.clients[ap2].secret: credential "secrets_radius-ap2": $CREDENTIALS_DIRECTORY is not set (not under systemd) and its file ${join(dir, 'radius-ap2')} does not exist`);
+    writeFileSync(join(dir, 'radius-ap2'), 'abc\n', { mode: 0o644 });
+    chmodSync(join(dir, 'radius-ap2'), 0o644);
+    expect(() => resolveSecret({ credential: 'secrets_radius-ap2' }, 'radius.clients[ap2].secret', env)).toThrow(/mode 644; make it 600/);
+    chmodSync(join(dir, 'radius-ap2'), 0o600);
+    expect(resolveSecret({ credential: 'secrets_radius-ap2' }, 'x', env)).toBe('abc');
+    expect(() => resolveSecret({ credential: '../etc/shadow' }, 'x', env)).toThrow(/not a credential name/);
   });
 });

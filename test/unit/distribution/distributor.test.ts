@@ -37,11 +37,15 @@ class SwitchableControl implements ApControl {
   added: { ifname: string; staMac: string; pmkid: string }[] = [];
   /** What the AP would store besides the PMKID: the PMK and the key_mgmt bit. */
   stored: { pmk: Buffer; akmp: number }[] = [];
+  /** What its PMKSA listing shows: what was added, nothing (an AP that lost it), or no listing at all. */
+  listing: 'added' | 'empty' | 'none' = 'added';
   async pmksaAdd(ifname: string, req: { staMac: string; pmkid: Buffer; pmk: Buffer; akmp: number }) {
     if (!this.connected) throw new Error('ssh: connection refused');
     this.added.push({ ifname, staMac: req.staMac, pmkid: req.pmkid.toString('hex') });
     this.stored.push({ pmk: req.pmk, akmp: req.akmp });
   }
+  pmksaList?: (ifname: string) => Promise<{ staMac: string; pmkid: string }[]> = async (ifname) =>
+    (this.listing === 'added' ? this.added.filter((a) => a.ifname === ifname).map(({ staMac, pmkid }) => ({ staMac: staMac.toUpperCase(), pmkid })) : []);
   async command() { return 'OK'; }
   async close() {}
 }
@@ -93,7 +97,8 @@ describe('KeyDistributor', () => {
       expect(entry.pmkR1.equals(derivePmkR1(r0.pmkR0, macToBytes(peer.r1khId), macToBytes(STA)))).toBe(true);
       expect(entry).toMatchObject({ r0khId: 'ap1.example.com', pairwise: 0x10, expiresInS: 3600, vlan: { untagged: 100 }, identity: 'alice', cui: 'cui-1', sessionTimeoutS: 7200 });
     }
-    expect(d.placementsFor(STA).every((p) => p.state === 'placed' && p.via === 'push')).toBe(true);
+    // hostapd acknowledges no PUSH: all the KMS knows is that it sent it.
+    expect(d.placementsFor(STA).every((p) => p.state === 'sent' && p.via === 'push')).toBe(true);
   });
 
   it('never places the same key on the same BSS twice, also across a restart', async () => {
@@ -136,8 +141,20 @@ describe('KeyDistributor', () => {
     controls.get('ap3')!.connected = true;
     d.onApEvent('ap3', { type: 'transport', up: true });
     await expect.poll(() => controls.get('ap3')!.added.length).toBe(1);
-    await expect.poll(() => d.placementsFor(STA).find((p) => p.ap === 'ap3')?.state).toBe('placed');
+    // PMKSA_ADD said OK and the BSS's PMKSA listing shows the station with that PMKID.
+    await expect.poll(() => d.placementsFor(STA).find((p) => p.ap === 'ap3')?.state).toBe('confirmed');
+    expect(d.placementsFor(STA).find((p) => p.ap === 'ap2')).toMatchObject({ state: 'confirmed', lastError: null });
     expect(d.queued()).toEqual({ ap3: 0 });
+  });
+
+  it('OKC: "added" when the channel cannot list the PMKSA cache, or the list lacks the entry', async () => {
+    await table.onAccessAccept(facts({ akm: AKM.IEEE8021X, vlan: null }));
+    controls.get('ap2')!.pmksaList = undefined;
+    controls.get('ap3')!.listing = 'empty';
+    const d = make();
+    await d.onStationLearned(table.get(STA)!);
+    expect(d.placementsFor(STA).find((p) => p.ap === 'ap2')).toMatchObject({ state: 'added', lastError: null });
+    expect(d.placementsFor(STA).find((p) => p.ap === 'ap3')).toMatchObject({ state: 'added', lastError: expect.stringMatching(/PMKSA list does not show this station/) });
   });
 
   it('answers a PULL for a known station, NAKs what it cannot vouch for, and the ledger keeps the answer', async () => {
@@ -154,7 +171,7 @@ describe('KeyDistributor', () => {
     expect(answer.entry.r1khId).toBe('02:00:00:00:04:00');
     expect(answer.entry.pmkR1).toEqual(derivePmkR1(station.keys.pmkR0!, macToBytes('02:00:00:00:04:00'), macToBytes(STA)));
     d.pullAnswered(answer.placement);
-    expect(d.placementsFor(STA)).toMatchObject([{ ap: 'ap4', via: 'pull', state: 'placed' }]);
+    expect(d.placementsFor(STA)).toMatchObject([{ ap: 'ap4', via: 'pull', state: 'sent' }]);
     expect(store.placements.loadPlacements(Date.now())).toMatchObject([{ ap: 'ap4', via: 'pull' }]);
     expect(ask({ ...req, pmkR0Name: Buffer.alloc(16) })).toEqual({ ok: false, why: 'PMKR0Name does not match the current key' });
     expect(ask({ ...req, r1khId: '02:00:00:00:09:09' })).toEqual({ ok: false, why: 'unknown R1KH-ID' });

@@ -343,11 +343,32 @@ describe('background WAL checkpoints', () => {
 });
 
 describe('placements', () => {
+  it('reads a ledger written with the old state name "placed": sent for FT, added for OKC', () => {
+    const t = tempDir();
+    const path = join(t.dir, 'old.sqlite');
+    const key = randomBytes(32);
+    new SqliteRecordStore(path, key).close();
+    const db = new Database(path);
+    const insert = db.prepare(`INSERT INTO placements (sta_mac, bssid, kind, key_name, ap, state, via, placed_at, expires_at, attempts, last_error)
+      VALUES (?, ?, ?, ?, 'ap2', 'placed', ?, ?, ?, 1, NULL)`);
+    insert.run(macOf(1), '02:00:00:00:04:00', 'ft', 'aa', 'push', NOW, NOW + HOUR);
+    insert.run(macOf(1), '02:00:00:00:04:00', 'okc', 'bb', 'pmksa-add', NOW, NOW + HOUR);
+    db.close();
+    const store = new SqliteRecordStore(path, key);
+    try {
+      const states = store.placements.loadPlacements(NOW).map((p) => [p.kind, p.state]).sort();
+      expect(states).toEqual([['ft', 'sent'], ['okc', 'added']]);
+    } finally {
+      store.close();
+      t.cleanup();
+    }
+  });
+
   it('keeps one row per station, BSSID, kind and key name, and purges by expiry', () => {
     const t = tempDir();
     const store = new SqliteRecordStore(join(t.dir, 'p.sqlite'), randomBytes(32));
     try {
-      const base = { staMac: macOf(1), ap: 'ap2', bssid: '02:00:00:00:04:00', kind: 'ft' as const, keyName: 'aa', state: 'placed' as const,
+      const base = { staMac: macOf(1), ap: 'ap2', bssid: '02:00:00:00:04:00', kind: 'ft' as const, keyName: 'aa', state: 'sent' as const,
         via: 'push' as const, placedAt: NOW, expiresAt: NOW + HOUR, attempts: 1, lastError: null };
       store.placements.savePlacements([base, { ...base, bssid: '02:00:00:00:05:00', state: 'queued', placedAt: null, lastError: 'ssh down' }]);
       store.placements.savePlacements([{ ...base, expiresAt: NOW + 2 * HOUR, attempts: 2 }]);

@@ -92,7 +92,13 @@ describe.skipIf(!hasSystemd)('systemd unit kmsd.service', () => {
     expect(one('RestrictAddressFamilies')).toBe('AF_UNIX AF_INET AF_INET6 AF_NETLINK AF_PACKET');
     expect(one('ReadWritePaths')).toBe('/var/lib/hostapd-kms');
     expect(settings.get('LoadCredential')).toContain('master-key:/etc/hostapd-kms/master-key');
+    // What the credential fallback outside systemd (daemon/config/load.ts) mirrors.
+    expect(settings.get('LoadCredential')).toContain('secrets:/etc/hostapd-kms/credentials');
     expect(one('UMask')).toBe('0077');
+    // kmsd exits 78 (EX_CONFIG) on every configuration error, at --check and at start:
+    // restarting cannot fix those (test/unit/main/startup-checks.test.ts).
+    expect(one('Restart')).toBe('on-failure');
+    expect(one('RestartPreventExitStatus')).toBe('78');
   });
 
   it('prints its systemd-analyze security exposure (offline), and it stays low', () => {

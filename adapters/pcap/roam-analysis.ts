@@ -1,9 +1,9 @@
-// Offline roam analysis: a capture file through the pcap reader, the 802.11 decoders and the roam
-// tracker. It lives in the composition root because it joins an adapter (adapters/pcap) to the core
-// (daemon/roams); kmsctl roams and the benchmark call it, and kmsd will call watchCaptureSource.
+// Roam analysis: a capture file (or a live capture source) through the pcap reader, the 802.11
+// decoders and the core's roam tracker (daemon/roams). kmsctl roams and the benchmark call
+// analyseCaptureFile; kmsd's composition root calls watchCaptureSource.
 import { createReadStream } from 'node:fs';
-import { CaptureReader, FrameEventDecoder, type CaptureSource, type DecodeStats, type FrameEventDecoderOptions, type ReaderStats } from '../../adapters/pcap/index.js';
-import { RoamTracker, type RoamEvent, type RoamTrackerOptions } from '../roams/roam-tracker.js';
+import { CaptureReader, FrameEventDecoder, type CaptureSource, type DecodeStats, type FrameEventDecoderOptions, type ReaderStats } from './index.js';
+import { RoamTracker, type RoamEvent, type RoamTrackerOptions } from '../../daemon/roams/roam-tracker.js';
 
 export interface RoamAnalysis {
   roams: RoamEvent[];

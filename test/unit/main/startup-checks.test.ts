@@ -1,0 +1,176 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import ssh2 from 'ssh2';
+import { STARTUP_CHECKS } from '../../../daemon/main/startup-checks.js';
+import { parseStrictJson } from '../../helpers/strict-json.js';
+import { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
+
+// `kmsd --check` and start-up run the same checks: for every configuration error start-up
+// would hit there is a --check twin with the same message, and both exit 78 (EX_CONFIG). This
+// runs the real dist/ kmsd as a child process, both ways, for one broken config per check.
+
+const ROOT = new URL('../../..', import.meta.url).pathname;
+const KMSD = join(ROOT, 'dist/daemon/main/kmsd.js');
+const dir = mkdtempSync(join(tmpdir(), 'kms-startup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const credDir = join(dir, 'credentials');
+mkdirSync(credDir, { mode: 0o700 });
+const env: NodeJS.ProcessEnv = { ...process.env, KMS_CREDENTIALS_DIR: credDir };
+delete env.CREDENTIALS_DIRECTORY;
+
+function secretFile(name: string, content: string, mode = 0o600): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  chmodSync(p, mode);
+  return p;
+}
+const credential = (name: string, content: string) => {
+  writeFileSync(join(credDir, name), content, { mode: 0o600 });
+  chmodSync(join(credDir, name), 0o600);
+};
+
+const masterKey = secretFile('master-key', `${randomBytes(32).toString('hex')}\n`);
+const sshKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+credential('ssh-ap1', sshKey);
+credential('ap1-rrb', `${'ab'.repeat(32)}\n`);
+credential('api-token', 'tok\n');
+
+/** A config that passes every check: each case breaks one thing in a copy of it. */
+function validConfig(): Record<string, any> {
+  return {
+    stateDir: join(dir, 'state'),
+    masterKey: { file: masterKey },
+    log: { level: 'info' },
+    radius: {
+      authListen: { address: '127.0.0.1', port: 0 },
+      acctListen: { address: '127.0.0.1', port: 0 },
+      clients: [{ name: 'ap1', address: '127.0.0.11', secret: { file: secretFile('ap1-secret', 'radius1\n') } }],
+      upstreams: [{ name: 'aaa', address: '127.0.0.1', authPort: 1, acctPort: 2, secret: 'up' }],
+    },
+    api: { address: '127.0.0.1', port: 0, token: { credential: 'secrets_api-token' } },
+    distribution: {
+      ssid: 'corp', mobilityDomain: 'a1b2', kmsRadiusAddress: '127.0.0.1',
+      rrb: { interface: 'lo', mac: '02:00:00:00:09:00' },
+      neighbors: { enabled: true },
+      aps: [{
+        name: 'ap1', nasIdentifier: 'ap1.example', radiusClient: 'ap1', rrbKey: { credential: 'secrets_ap1-rrb' },
+        control: { kind: 'ssh', host: '127.0.0.1', port: 1, hostKey: `SHA256:${'A'.repeat(43)}`, privateKey: { credential: 'secrets_ssh-ap1' } },
+        bsses: [{ ifname: 'wlan0', bssid: '02:00:00:00:01:00' }],
+      }],
+    },
+  };
+}
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+/** Runs kmsd; resolves at exit, or once `until` shows up on stdout (then stops it with SIGTERM). */
+function kmsd(args: string[], until?: RegExp): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [KMSD, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      if (until?.test(stdout)) child.kill('SIGTERM');
+    });
+    child.stderr.on('data', (d: Buffer) => { stderr += d; });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let n = 0;
+function writeConfig(cfg: unknown): string {
+  const p = join(dir, `kms-${n++}.yaml`);
+  writeFileSync(p, stringify(cfg));
+  return p;
+}
+
+interface Case {
+  check: string;
+  what: string;
+  edit(cfg: Record<string, any>): void;
+  message: RegExp;
+}
+
+const cases: Case[] = [
+  { check: 'master key', what: 'missing master key file', edit: (c) => { c.masterKey = { file: join(dir, 'no-such-key') }; }, message: /masterKey: cannot read master key file .*no-such-key/ },
+  { check: 'master key', what: 'mode-644 master key', edit: (c) => { c.masterKey = { file: secretFile('key-644', `${'11'.repeat(32)}\n`, 0o644) }; }, message: /masterKey: master key file .*key-644 has mode 0644/ },
+  { check: 'master key', what: 'master key of the wrong size', edit: (c) => { c.masterKey = { file: secretFile('key-short', 'abcd\n') }; }, message: /masterKey: master key file .*key-short holds 5 octets: expected 32 raw octets or 64 hex digits/ },
+  { check: 'master key', what: 'master key credential without a file', edit: (c) => { c.masterKey = { credential: 'master-key' }; }, message: /masterKey: no master key: tried credential master-key \(\$CREDENTIALS_DIRECTORY is not set\)/ },
+  {
+    check: 'store master key', what: 'a store written with another master key',
+    edit: (c) => {
+      c.stateDir = join(dir, 'other-key-state');
+      mkdirSync(c.stateDir, { recursive: true, mode: 0o700 });
+      new SqliteRecordStore(join(c.stateDir, 'kms.sqlite'), randomBytes(32)).close();
+    },
+    message: /masterKey: the master key does not match the one store .*other-key-state\/kms\.sqlite was written with/,
+  },
+  { check: 'state directory', what: 'stateDir that is a file', edit: (c) => { c.stateDir = secretFile('not-a-dir', 'x'); }, message: /stateDir: .*not-a-dir is not a directory/ },
+  { check: 'RADIUS secrets', what: 'missing RADIUS secret file', edit: (c) => { c.radius.clients[0].secret = { file: join(dir, 'no-secret') }; }, message: /radius\.clients\[ap1\]\.secret: cannot read secret file .*no-secret: ENOENT/ },
+  { check: 'RADIUS secrets', what: 'mode-644 RADIUS secret', edit: (c) => { c.radius.upstreams[0].secret = { file: secretFile('aaa-644', 'x\n', 0o644) }; }, message: /radius\.upstreams\[aaa\]\.secret: secret file .*aaa-644 has mode 644; make it 600/ },
+  { check: 'API token', what: 'credential with neither systemd nor a file', edit: (c) => { c.api.token = { credential: 'secrets_nope' }; }, message: /api\.token: credential "secrets_nope": \$CREDENTIALS_DIRECTORY is not set \(not under systemd\) and its file .*credentials\/nope does not exist/ },
+  { check: 'RRB keys', what: '63-digit rrbKey', edit: (c) => { c.distribution.aps[0].rrbKey = 'a'.repeat(63); }, message: /distribution\.aps\[ap1\]\.rrbKey: must be 64 hex digits \(a 256-bit key\), got 63 hex digits/ },
+  { check: 'AP SSH keys', what: 'SSH private key that is not one', edit: (c) => { c.distribution.aps[0].control.privateKey = 'not a key'; }, message: /distribution\.aps\[ap1\]\.control\.privateKey: not a usable SSH private key/ },
+  { check: 'RRB interface', what: 'missing RRB interface', edit: (c) => { c.distribution.rrb.interface = 'nosuch0'; }, message: /distribution\.rrb\.interface: no network interface named nosuch0 on this host/ },
+  { check: 'schema', what: 'bad address', edit: (c) => { c.radius.clients[0].address = '10.0.0.300'; }, message: /radius\.clients\[0\]\.address: expected an IPv4 or IPv6 address/ },
+];
+
+describe('start-up checks: kmsd --check and start agree', () => {
+  it('has dist/ built', () => expect(existsSync(KMSD), `${KMSD}: run npx tsc first`).toBe(true));
+
+  it('every check in STARTUP_CHECKS has a broken-config case here', () => {
+    const covered = new Set(cases.map((c) => c.check));
+    expect(STARTUP_CHECKS.map((c) => c.name).filter((name) => !covered.has(name))).toEqual([]);
+  });
+
+  it('the valid config passes --check, and then starts', async () => {
+    const file = writeConfig(validConfig());
+    const check = await kmsd(['--check', '--config', file]);
+    expect(check.stderr).toBe('');
+    expect(check).toMatchObject({ code: 0, stdout: `${file}: configuration is valid (every start-up check passed)\n` });
+    const start = await kmsd(['--config', file], /"msg":"kmsd ready"/);
+    expect(start.stdout, start.stderr).toMatch(/"msg":"kmsd ready"/);
+    // Every log line is JSON with each key once: parts (distribution, rrb, neighbors, roams) are
+    // siblings under the root logger, so none carries "part" twice.
+    const lines = start.stdout.trim().split('\n');
+    const parts = lines.map((l) => (parseStrictJson(l) as { part?: string }).part);
+    expect(parts).toContain('distribution');
+    // Now the store exists, sealed with this key: --check opens it read-only and still passes.
+    expect(existsSync(join(dir, 'state', 'kms.sqlite'))).toBe(true);
+    expect(await kmsd(['--check', '--config', file])).toMatchObject({ code: 0, stderr: '' });
+  }, 60_000);
+
+  for (const c of cases) {
+    it(`${c.check}: ${c.what} exits 78 with the same message at --check and at start`, async () => {
+      const cfg = validConfig();
+      c.edit(cfg);
+      const file = writeConfig(cfg);
+      const [check, start] = await Promise.all([kmsd(['--check', '--config', file]), kmsd(['--config', file])]);
+      expect(check.stderr).toMatch(c.message);
+      expect(check.stderr).toMatch(new RegExp(`^kmsd: invalid configuration in ${file}:\n  - `));
+      expect(check.code).toBe(78);
+      expect(start.code).toBe(78);
+      expect(start.stderr).toBe(check.stderr);
+      expect(start.stdout).toBe('');
+    }, 30_000);
+  }
+
+  it('lists every problem at once', async () => {
+    const cfg = validConfig();
+    cases[0]!.edit(cfg);
+    cases[8]!.edit(cfg);
+    const r = await kmsd(['--check', '--config', writeConfig(cfg)]);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(cases[0]!.message);
+    expect(r.stderr).toMatch(cases[8]!.message);
+  });
+
+});
