@@ -14,6 +14,7 @@ import { RrbEndpoint } from '../../adapters/rrb/endpoint.js';
 import { HostapdControl, SshTransport, UbusControl } from '../../adapters/hostapd/index.js';
 import type { NeighborStore } from '../neighbors/persistence.js';
 import { startNeighbors, type RunningNeighbors } from './wire-neighbors.js';
+import type { ApStatusView } from '../api/views.js';
 
 // Builds key distribution from the `distribution:` section: the topology, the R0KH-R1KH
 // endpoint on the APs' L2 segment, one control channel per AP, and the distributor that ties
@@ -24,6 +25,8 @@ export interface RunningDistribution {
   topology: Topology;
   /** RF-neighbour discovery, when configured. */
   neighbors: RunningNeighbors | null;
+  /** Each configured AP as GET /v1/aps shows it. */
+  apStatus(): ApStatusView[];
   stop(): Promise<void>;
 }
 
@@ -63,6 +66,8 @@ export function startDistribution(config: KmsConfig, deps: {
   log.info({ interface: d.rrb.interface, mac: endpoint.mac }, 'R0KH-R1KH endpoint open');
 
   const controls = new Map<string, ApControl>();
+  /** Last control-channel change per AP, for the API (the reason the channel went down). */
+  const controlChanges = new Map<string, { at: number; reason: string | null }>();
   let neighbors: RunningNeighbors | null = null;
   for (const a of d.aps) {
     const control = openControl(a, config.stateDir, log);
@@ -72,6 +77,7 @@ export function startDistribution(config: KmsConfig, deps: {
     const events = control as unknown as EventSource;
     events.on('event', (ev: ApEvent) => {
       if (ev.type === 'transport') {
+        controlChanges.set(a.name, { at: Date.now(), reason: ev.reason ?? null });
         deps.metrics.apTransportUp.set({ ap: a.name }, ev.up ? 1 : 0);
         log[ev.up ? 'info' : 'warn']({ ap: a.name, reason: ev.reason }, ev.up ? 'AP control channel up' : 'AP control channel down');
       }
@@ -108,6 +114,20 @@ export function startDistribution(config: KmsConfig, deps: {
     distributor,
     topology,
     neighbors,
+    apStatus: () => {
+      const queued = distributor!.queued();
+      return d.aps.map((a) => {
+        const c = controls.get(a.name);
+        const change = controlChanges.get(a.name);
+        return {
+          name: a.name, nasIdentifier: a.nasIdentifier, radiusClient: a.radiusClient,
+          bsses: a.bsses.map((b) => ({ ifname: b.ifname, bssid: b.bssid })),
+          control: { kind: a.control.kind, up: c ? c.connected : null, changedAt: change?.at ?? null, reason: change?.reason ?? null },
+          queued: queued[a.name] ?? 0,
+          neighbors: neighbors ? neighbors.graph.neighborsOf(a.name) : [...(pinned.get(a.name) ?? [])],
+        };
+      });
+    },
     stop: async () => {
       neighbors?.stop();
       distributor!.stop();
