@@ -22,7 +22,25 @@ export async function graphView([ap]) {
   svg.removeAttribute('width');
   svg.removeAttribute('height');
   svg.setAttribute('id', 'rf-graph');
-  let view = { x: 0, y: 0, w: W, h: H };
+  svg.setAttribute('tabindex', '0');
+  // The picture's own caption and legend are for the file kmsctl writes; here they are HTML, and
+  // the view starts fitted to the APs (a few APs fill the canvas instead of a corner of the page).
+  const caption = svg.querySelector('.caption')?.textContent ?? '';
+  for (const s of svg.querySelectorAll('.caption, .legend')) s.remove();
+  const fitted = () => {
+    const pts = [...svg.querySelectorAll('.node circle')].map((c) => [Number(c.getAttribute('cx')), Number(c.getAttribute('cy'))]);
+    if (pts.length === 0) return { x: 0, y: 0, w: W, h: H };
+    const pad = 90;
+    const [x0, x1] = [Math.min(...pts.map((p) => p[0])) - pad, Math.max(...pts.map((p) => p[0])) + pad];
+    const [y0, y1] = [Math.min(...pts.map((p) => p[1])) - pad, Math.max(...pts.map((p) => p[1])) + pad];
+    // the canvas is wider than tall: widen the box to its aspect so nothing stretches
+    const aspect = 16 / 9;
+    let [w, hh] = [x1 - x0, y1 - y0];
+    if (w / hh < aspect) w = hh * aspect; else hh = w / aspect;
+    return { x: (x0 + x1 - w) / 2, y: (y0 + y1 - hh) / 2, w, h: hh };
+  };
+  let view = fitted();
+  svg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
   const apply = () => svg.setAttribute('viewBox', `${view.x} ${view.y} ${view.w} ${view.h}`);
   const zoom = (f, cx = view.x + view.w / 2, cy = view.y + view.h / 2) => {
     const w = Math.min(W * 4, Math.max(W / 20, view.w * f));
@@ -68,8 +86,14 @@ export async function graphView([ap]) {
   const select = h('select', { id: 'graph-ap' }, h('option', { value: '' }, 'All APs'), neighbors.aps.map((a) => h('option', { value: a.name, selected: a.name === ap }, a.name)));
   select.addEventListener('change', () => { location.hash = select.value ? `#/graph/${encodeURIComponent(select.value)}` : '#/graph'; });
   const btn = (label, fn) => h('button', { class: 'ghost', onclick: fn }, label);
+  apply();
   return card(null,
     h('div', { class: 'toolbar' }, h('h2', {}, ap ? `RF neighbours of ${ap}` : 'RF graph'), select,
-      btn('+', () => zoom(1 / 1.3)), btn('−', () => zoom(1.3)), btn('Reset', () => { view = { x: 0, y: 0, w: W, h: H }; apply(); })),
+      btn('+', () => zoom(1 / 1.3)), btn('−', () => zoom(1.3)), btn('Fit', () => { view = fitted(); apply(); })),
+    h('p', { class: 'muted graph-caption', id: 'graph-caption' }, caption.replace(/^[^:]*:\s*/, '')),
+    h('div', { class: 'legend-html' },
+      h('span', { class: 'sw sw-listed' }), 'in a neighbour list', h('span', { class: 'sw sw-roams' }), 'roams seen',
+      h('span', { class: 'sw sw-candidate' }), 'heard, not listed', h('span', { class: 'sw sw-pinned' }), 'pinned in the config',
+      h('span', { class: 'sw-node' }), 'AP without neighbours', h('span', { class: 'muted' }, ' · arrow A→B: B is A’s neighbour; width: score')),
     h('div', { class: 'graph-wrap' }, h('div', { class: 'graph-canvas' }, svg), details));
 }
