@@ -40,7 +40,7 @@ async function refreshStatus() {
   try {
     const hlt = await api('/v1/health');
     $('status-dot').className = `dot ${hlt.status === 'ok' ? 'ok' : 'bad'}`;
-    $('status-text').textContent = `${hlt.status} · ${hlt.stations} stations · v${hlt.version}`;
+    $('status-text').textContent = `${hlt.status} · ${hlt.stations} station${hlt.stations === 1 ? '' : 's'} · v${hlt.version}`;
   } catch {
     $('status-dot').className = 'dot bad';
     $('status-text').textContent = 'kmsd not answering';

@@ -20,6 +20,7 @@ import type { ApStatusView } from '../../daemon/api/views.js';
 
 const SSID = 'kms-lab';
 const STA = '02:00:00:00:02:00'; // the station in test/fixtures/pcap/roam-ft.pcap
+const OTHER_STA = '02:00:00:00:07:00';
 const BSSIDS = { ap1: '02:00:00:00:00:00', ap2: '02:00:00:00:01:00', ap3: '02:00:00:00:05:00', ap4: '02:00:00:00:06:00' };
 const FIXTURE = new URL('../fixtures/pcap/roam-ft.pcap', import.meta.url).pathname;
 const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
@@ -89,6 +90,14 @@ describe.skipIf(!canUseNetns())('the web dashboard', () => {
     for (const k of [r.msk!, r.msk!.subarray(0, 32), r.msk!.subarray(32), r0.pmkR0, ...Object.values(BSSIDS).map((b) => derivePmkR1(r0.pmkR0, macToBytes(b), macToBytes(STA)))]) {
       secrets.push(k.toString('hex'), k.subarray(0, 16).toString('hex'));
     }
+    // A second station (TTLS, WPA2-EAP, joined at ap2) so the list has more than one row.
+    const bob = await runEapolTest({
+      server: { address: '127.0.0.1', port: kms.authPort, secret: 'ap-secret' }, method: 'TTLS', identity: 'bob', password: 'hunter2hunter2', caCertPath: aaa.caCertPath,
+      nasIdentifier: 'ap2.example.com', calledStationId: calledStationId(BSSIDS.ap2, SSID), stationMac: OTHER_STA,
+      akmSuite: AKM.IEEE8021X, pairwiseCipher: 0x000fac04,
+    });
+    if (!bob.success) throw new Error(`eapol_test (bob) failed through the KMS:\n${bob.stdout.slice(-2000)}`);
+    secrets.push(bob.msk!.toString('hex'), bob.msk!.subarray(0, 32).toString('hex'), bob.msk!.subarray(0, 16).toString('hex'));
     // the roams of the capture are in, and ap1's neighbours hold placements
     await waitFor('the two roams of the capture', async () => (await kms.api<{ roams: unknown[] }>('/v1/roams')).body.roams.length === 2);
     await waitFor('placements on ap1\'s neighbours', async () => (await kms.api<{ placements: unknown[] }>(`/v1/stations/${STA}/placements`)).body.placements.length >= 3);
@@ -171,6 +180,7 @@ describe.skipIf(!canUseNetns())('the web dashboard', () => {
     await page.fill('#token', kms.token);
     await page.click('button[type=submit]');
     await page.waitForSelector(`#view a:text("${STA}")`, { timeout: 30_000 });
+    expect(await page.locator('#view tbody tr').count()).toBe(2);
     expect(page.url()).not.toContain(kms.token);
     await page.fill('#station-search', STA.slice(0, 14)); // part of the MAC
     await expect.poll(() => page.locator('#view tbody tr').count()).toBe(1);
@@ -219,7 +229,10 @@ describe.skipIf(!canUseNetns())('the web dashboard', () => {
     await open('#/roams', '#view tbody tr', 'roams');
     const slow = page.locator('#view tbody tr.slow');
     expect(await slow.count()).toBe(1);
-    expect(await slow.textContent()).toMatch(/ft-over-air.*ms.*slow/);
+    expect(await slow.textContent()).toMatch(/ft-over-air\s*slow.*\d+\.\d ms/);
+    // the join: EAP frames counted (the FT roam has none)
+    const initial = (await page.locator('#view tbody tr:not(.slow)').textContent())!;
+    expect(initial).toMatch(/initial.*ms\s*[1-9]\d*\s*\d+/);
   });
 
   it('health, with a place for cluster members', async () => {

@@ -21,6 +21,6 @@ export async function healthView() {
     card('RADIUS upstreams', table(['Upstream', 'State'], upstreams.map((u) => h('tr', {},
       h('td', {}, u.name), h('td', {}, badge(u.alive ? 'alive' : 'dead', u.alive ? 'ok' : 'bad')))), 'no upstreams reported')),
     card('Distribution queues', hl.distribution === null ? h('p', { class: 'empty' }, 'Key distribution is not configured.')
-      : table(['AP', 'Queued placements'], queued.map(([ap, n]) => h('tr', {}, h('td', {}, ap), h('td', {}, n ? badge(String(n), 'warn') : '0'))), 'no queues')),
-    card('Raw', h('pre', { class: 'raw' }, JSON.stringify(hl, null, 2))));
+      : table(['AP', 'Queued placements'], queued.map(([ap, n]) => h('tr', {}, h('td', {}, ap), h('td', {}, n ? badge(String(n), 'warn') : '0'))), 'nothing queued: every AP took its keys')),
+    card(null, h('details', {}, h('summary', {}, 'Raw /v1/health'), h('pre', { class: 'raw' }, JSON.stringify(hl, null, 2)))));
 }

@@ -5,13 +5,13 @@ const METHOD_KIND = { 'ft-over-air': 'ok', 'ft-over-ds': 'ok', okc: 'ok', 'pmksa
 export const ROAM_HEAD = ['Time', 'Station', 'From → to', 'Method', 'Duration', 'EAP frames', 'EAPOL-Key', 'Frames', 'Note'];
 
 export function roamRow(r, maxMs) {
-  const w = Math.max(2, Math.round((Math.log1p(r.durationMs) / Math.log1p(maxMs)) * 100));
+  const w = Math.max(2, Math.round((r.durationMs / maxMs) * 100)); // linear: the longest roam shown is the full bar
   return h('tr', { class: r.slow ? 'slow' : '' },
     h('td', { class: 'nowrap' }, time(r.endTs)),
     h('td', {}, h('a', { href: `#/station/${encodeURIComponent(r.sta)}`, class: 'mono' }, r.sta)),
     h('td', { class: 'mono small' }, `${r.fromBssid ?? '(new)'} → ${r.toBssid}`),
-    h('td', {}, badge(r.method, METHOD_KIND[r.method] ?? ''), r.trigger ? h('span', { class: 'muted' }, ' BSS-TM') : null),
-    h('td', { class: 'nowrap' }, h('div', { class: 'bar-wrap' }, h('div', { class: `bar ${r.slow ? 'bar-slow' : ''}`, 'data-w': w }), h('span', {}, `${r.durationMs.toFixed(1)} ms`)), r.slow ? badge('slow', 'bad') : null),
+    h('td', { class: 'nowrap' }, badge(r.method, METHOD_KIND[r.method] ?? ''), r.slow ? [' ', badge('slow', 'bad')] : null, r.trigger ? h('span', { class: 'muted' }, ' BSS-TM') : null),
+    h('td', { class: 'nowrap' }, h('div', { class: 'bar-wrap' }, h('div', { class: 'bar-track' }, h('div', { class: `bar ${r.slow ? 'bar-slow' : ''}`, 'data-w': w })), h('span', {}, `${r.durationMs.toFixed(1)} ms`))),
     h('td', {}, String(r.eapFrames)),
     h('td', {}, String(r.eapolKeyFrames)),
     h('td', { class: 'small muted' }, `${r.startFrame} → ${r.endFrame}`),
