@@ -10,9 +10,12 @@ import type { RoamMethod } from '../roams/classify.js';
 import type { RfGraph } from '../neighbors/rf-graph.js';
 import type { Topology } from '../distribution/topology.js';
 import { neighborsRoute } from '../neighbors/api.js';
+import { SECURITY_HEADERS, defaultWebRoot, loadAssets, type Asset } from './dashboard.js';
+import type { ApStatusView } from './views.js';
 
 // The local control API (loopback by default). Every route needs the bearer token, /metrics
-// included: station lists are personal data. Read-only for now.
+// included: station lists are personal data. Read-only for now. The dashboard's static files
+// (/ui/, see dashboard.ts) are the exception: they hold no data, and the page asks for the token.
 
 export interface ApiDeps {
   token: string;
@@ -25,19 +28,26 @@ export interface ApiDeps {
   placementsFor?(staMac: string): Placement[];
   roams?: RoamLog;
   neighbors?: { graph: RfGraph; topology: Topology };
+  /** Configured APs and their control channels (absent when distribution is not configured). */
+  aps?(): ApStatusView[];
+  /** Where the dashboard's files are; default: the package's web/ folder. */
+  webRoot?: string;
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
 export class ApiServer {
   private server: Server | null = null;
   private readonly tokenDigest: Buffer;
+  private readonly assets: Map<string, Asset>;
 
   constructor(private readonly deps: ApiDeps) {
     this.tokenDigest = digest(deps.token);
+    this.assets = loadAssets(deps.webRoot ?? defaultWebRoot());
   }
 
   listen(address: string, port: number): Promise<number> {
     const server = createServer((req, res) => {
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
       this.handle(req, res).catch((e) => {
         this.deps.logger.error({ err: (e as Error).message, url: req.url }, 'API request failed');
         send(res, 500, { error: 'internal error' });
@@ -59,6 +69,19 @@ export class ApiServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rawPath = (req.url ?? '/').split('?')[0]!;
+    if (req.method === 'GET' && (rawPath === '/' || rawPath === '/ui')) {
+      res.writeHead(302, { Location: '/ui/', 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    if (req.method === 'GET' && rawPath.startsWith('/ui/')) {
+      const asset = this.assets.get(rawPath);
+      if (!asset) return send(res, 404, { error: `no such dashboard file: ${rawPath}` });
+      res.writeHead(200, { 'Content-Type': asset.type, 'Content-Length': asset.body.length, 'Cache-Control': 'no-cache' });
+      res.end(asset.body);
+      return;
+    }
     if (!this.authorized(req)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
       return send(res, 401, { error: 'missing or wrong bearer token' });
@@ -74,6 +97,10 @@ export class ApiServer {
       return;
     }
     if (path === '/v1/health') return send(res, 200, this.deps.health());
+    if (path === '/v1/aps') {
+      if (!this.deps.aps) return send(res, 404, { error: 'key distribution is not configured (no distribution section)' });
+      return send(res, 200, { aps: this.deps.aps() });
+    }
     if (path.startsWith('/v1/neighbors')) {
       if (!this.deps.neighbors) return send(res, 404, { error: 'RF-neighbour discovery is not configured (distribution.neighbors)' });
       const r = neighborsRoute(this.deps.neighbors.graph, this.deps.neighbors.topology, path, url.searchParams);
@@ -136,6 +163,6 @@ function digest(s: string): Buffer {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
   res.end(text);
 }

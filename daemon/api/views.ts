@@ -31,3 +31,17 @@ export function stationView(record: StationRecord, pmkid?: { bssid: string; valu
   }
   return view;
 }
+
+/** One configured AP in GET /v1/aps: how the KMS reaches it and what waits for it. */
+export interface ApStatusView {
+  name: string;
+  nasIdentifier: string;
+  radiusClient: string;
+  bsses: { ifname: string; bssid: string }[];
+  /** The hostapd control channel; `up` is null when none is configured (kind 'none'). */
+  control: { kind: string; up: boolean | null; changedAt: number | null; reason: string | null };
+  /** Placements queued until the AP is reachable. */
+  queued: number;
+  /** Its current neighbour list (RF graph when discovery is on, else the static list). */
+  neighbors: string[];
+}

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { NeighborsResponse } from '../neighbors/api-types.js';
 import { renderSvg } from '../neighbors/svg.js';
+import { describeCounts, graphCounts } from '../neighbors/summary.js';
 import { apiGet, type ApiTarget } from './api-client.js';
 import { table } from './format.js';
 
@@ -23,7 +24,7 @@ export function neighborsTable(r: NeighborsResponse, now = r.generatedAt): strin
     ])));
   if (rows.length === 0) return 'no APs';
   const head = `top ${r.params.topK} above ${r.params.floorDbm} dBm, hysteresis ${r.params.hysteresisDb} dB, half-life ${Math.round(r.params.halfLifeS / 3600 * 10) / 10} h; `
-    + `${r.stats.aps} APs, ${r.stats.edges} edges`;
+    + describeCounts(graphCounts(r));
   return `${table(['AP', 'NEIGHBOUR', 'SCORE', 'SIGNAL DBM', 'REPORTS', 'ROAMS', 'PINNED', 'LAST SEEN'], rows)}\n\n${head}`;
 }
 
@@ -45,7 +46,7 @@ export function registerNeighborsCommand(program: Command, target: () => ApiTarg
         if (o.svg === '-') process.stdout.write(svg);
         else {
           writeFileSync(o.svg, svg);
-          process.stderr.write(`wrote ${o.svg}: ${r.aps.length} APs, ${r.edges.length} edges\n`);
+          process.stderr.write(`wrote ${o.svg}: ${describeCounts(graphCounts(r))}\n`);
         }
         if (!o.json) return;
       }

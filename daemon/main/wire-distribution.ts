@@ -16,6 +16,7 @@ import type { ApControl, ApEvent } from '../distribution/ports.js';
 import { HostapdControl, SshTransport, UbusControl } from '../../adapters/hostapd/index.js';
 import type { NeighborStore } from '../neighbors/persistence.js';
 import { startNeighbors, type RunningNeighbors } from './wire-neighbors.js';
+import type { ApStatusView } from '../api/views.js';
 
 // Builds key distribution from the `distribution:` section: the topology, the R0KH-R1KH thread
 // (the endpoint on the APs' L2 segment, answering PULLs), one control channel per AP, the
@@ -35,6 +36,8 @@ export interface RunningDistribution {
    * applies it. The other distribution settings need a restart (daemon/config/reload-plan.ts).
    */
   prepareReload(next: KmsConfig, secrets: Pick<StartupSecrets, 'rrbKeys' | 'sshKeys'>): () => Promise<ApsReloaded>;
+  /** Each configured AP as GET /v1/aps shows it. */
+  apStatus(): ApStatusView[];
   stop(): Promise<void>;
 }
 
@@ -98,6 +101,8 @@ export async function startDistribution(config: KmsConfig, deps: {
   let warmup: SequenceWarmup | null = null;
 
   const controls = new Map<string, ApControl>();
+  /** Last control-channel change per AP, for the API (the reason the channel went down). */
+  const controlChanges = new Map<string, { at: number; reason: string | null }>();
   let neighbors: RunningNeighbors | null = null;
   const attach = (a: ApConfig) => {
     const control = openControl(a, config.stateDir, log, sshKeys);
@@ -108,6 +113,7 @@ export async function startDistribution(config: KmsConfig, deps: {
     events.on('event', (ev: ApEvent) => {
       if (controls.get(a.name) !== control) return; // closed by a reload; its last words are stale
       if (ev.type === 'transport') {
+        controlChanges.set(a.name, { at: Date.now(), reason: ev.reason ?? null });
         deps.metrics.apTransportUp.set({ ap: a.name }, ev.up ? 1 : 0);
         log[ev.up ? 'info' : 'warn']({ ap: a.name, reason: ev.reason }, ev.up ? 'AP control channel up' : 'AP control channel down');
       }
@@ -193,6 +199,20 @@ export async function startDistribution(config: KmsConfig, deps: {
     topology,
     neighbors,
     prepareReload,
+    apStatus: () => {
+      const queued = distributor!.queued();
+      return [...running.values()].map((a) => {
+        const c = controls.get(a.name);
+        const change = controlChanges.get(a.name);
+        return {
+          name: a.name, nasIdentifier: a.nasIdentifier, radiusClient: a.radiusClient,
+          bsses: a.bsses.map((b) => ({ ifname: b.ifname, bssid: b.bssid })),
+          control: { kind: a.control.kind, up: c ? c.connected : null, changedAt: change?.at ?? null, reason: change?.reason ?? null },
+          queued: queued[a.name] ?? 0,
+          neighbors: neighbors ? neighbors.graph.neighborsOf(a.name) : staticNeighbors.neighborsOf(a.name),
+        };
+      });
+    },
     stop: async () => {
       neighbors?.stop();
       warmup?.stop();

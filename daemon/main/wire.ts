@@ -143,6 +143,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     logger: log,
     placementsFor: distribution ? (mac) => distribution!.distributor.placementsFor(mac) : undefined,
     roams: roams.log,
+    aps: distribution ? () => distribution!.apStatus() : undefined,
     neighbors: distribution?.neighbors ? { graph: distribution.neighbors.graph, topology: distribution.topology } : undefined,
     health: () => ({
       status: radius.alive() ? 'ok' : 'radius-thread-not-answering', version: VERSION, uptimeS: Math.round((Date.now() - startedAt) / 1000),

@@ -38,5 +38,7 @@ export interface NeighborsResponse {
   aps: ApNeighborsView[];
   /** Listed edges by default; `?edges=all` adds the candidates. */
   edges: EdgeView[];
+  /** Which edges `edges` holds: 'list' (in some AP's list) or 'all' (candidates too). */
+  edgeSet?: 'list' | 'all';
   stats: { aps: number; edges: number; edgeBytes: number };
 }

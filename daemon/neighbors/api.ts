@@ -55,6 +55,6 @@ export function neighborsSnapshot(graph: RfGraph, topology: Topology | null, o: 
   return {
     generatedAt: now,
     params: { topK: graph.o.topK, floorDbm: graph.o.floorDbm, hysteresisDb: graph.o.hysteresisDb, halfLifeS: graph.o.halfLifeS },
-    aps, edges, stats: { aps: s.aps, edges: s.edges, edgeBytes: s.edgeBytes },
+    aps, edges, edgeSet: o.allEdges ? 'all' : 'list', stats: { aps: s.aps, edges: s.edges, edgeBytes: s.edgeBytes },
   };
 }
