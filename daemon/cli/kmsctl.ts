@@ -7,11 +7,13 @@ import type { Placement } from '../distribution/placement.js';
 import { registerApConfigCommand } from './ap-config-command.js';
 import { registerRoamsCommand } from './roams-command.js';
 import { registerNeighborsCommand } from './neighbors-command.js';
+import { KMS_VERSION } from '../common/version.js';
 
 // kmsctl: the operator's view of a running kmsd, over its local HTTP API.
 
 const program = new Command('kmsctl')
   .description('inspect a running KMS (hostapd-kms)')
+  .version(KMS_VERSION, '--version', 'print the hostapd-kms version and exit')
   .option('--config <file>', 'read the API address and token from this kmsd config')
   .option('--api <url>', 'API base URL, e.g. http://127.0.0.1:8900')
   .option('--token <token>', 'API bearer token (prefer --config or KMS_TOKEN)')

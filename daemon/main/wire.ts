@@ -14,8 +14,9 @@ import { startDistribution, type RunningDistribution } from './wire-distribution
 import { startRoams } from './wire-roams.js';
 import { currentThreadId, lowerThreadPriority } from '../common/thread-priority.js';
 import { startRadiusThread, type RadiusThread } from './radius-thread.js';
+import { KMS_VERSION } from '../common/version.js';
 
-const VERSION = '0.1.0';
+const VERSION = KMS_VERSION;
 
 export interface RunningKms {
   stop(): Promise<void>;
