@@ -8,11 +8,13 @@ import type { Placement } from '../distribution/placement.js';
 import { registerApConfigCommand } from './ap-config-command.js';
 import { registerRoamsCommand } from './roams-command.js';
 import { registerNeighborsCommand } from './neighbors-command.js';
+import { KMS_VERSION } from '../common/version.js';
 
 // kmsctl: the operator's view of a running kmsd, over its local HTTP API.
 
 const program = new Command('kmsctl')
   .description('inspect a running KMS (hostapd-kms)')
+  .version(KMS_VERSION, '--version', 'print the hostapd-kms version and exit')
   .option('--config <file>', `kmsd config to read the API address and token from (default: $KMS_CONFIG, else ${DEFAULT_CONFIG})`)
   .option('--api <url>', 'API base URL, e.g. http://127.0.0.1:8900 (default: $KMS_API, else from the config)')
   .option('--token <token>', 'API bearer token (default: $KMS_TOKEN, else api.token from the config)')

@@ -1,5 +1,6 @@
 // The Node/V8 flags kmsd runs with, in one place: systemd/kmsd.service's ExecStart, the kmsd
-// shebang, `npm start`, the lab and the tests all use these (a test checks the unit file).
+// shebang, `npm start`, the Debian package's /usr/bin/kmsd, the lab and the tests all use these
+// (a test checks the unit file; .ci/package-check the installed wrapper).
 //
 // --single-threaded-gc: kmsd's RADIUS thread has a small heap and its own short collections;
 // the main thread's heap grows with the station table. With V8's parallel GC helpers, a

@@ -14,8 +14,9 @@ import { currentThreadId, lowerThreadPriority } from '../common/thread-priority.
 import { radiusTables, startRadiusThread, type RadiusThread } from './radius-thread.js';
 import { Reloader } from './reload.js';
 import type { StartupSecrets } from './startup-checks.js';
+import { KMS_VERSION } from '../common/version.js';
 
-const VERSION = '0.1.0';
+const VERSION = KMS_VERSION;
 
 export interface RunningKms {
   stop(): Promise<void>;

@@ -58,7 +58,9 @@ export class KmsMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'kms_process_' });
+    // prom-client's default metrics already carry their own family prefix (process_, nodejs_), so
+    // 'kms_' gives kms_process_cpu_seconds_total and kms_nodejs_eventloop_lag_seconds.
+    collectDefaultMetrics({ register: this.registry, prefix: 'kms_' });
   }
 }
 
