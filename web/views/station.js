@@ -2,7 +2,7 @@ import { api, ApiError } from '../api.js';
 import { h, ago, time, badge, table, card, kv } from '../dom.js';
 import { roamRow, ROAM_HEAD, sizeBars } from './roams.js';
 
-const STATE_KIND = { placed: 'ok', queued: 'warn', failed: 'bad', withdrawn: 'muted' };
+const STATE_KIND = { sent: 'ok', added: 'ok', confirmed: 'ok', queued: 'warn', failed: 'bad', withdrawn: 'muted' };
 
 async function optional(path, fallback) {
   try { return await api(path); } catch (e) { if (e instanceof ApiError && e.status === 404) return fallback; throw e; }
