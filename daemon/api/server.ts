@@ -9,6 +9,7 @@ import type { RoamLog } from '../roams/roam-log.js';
 import type { RoamMethod } from '../roams/classify.js';
 import type { RfGraph } from '../neighbors/rf-graph.js';
 import type { Topology } from '../distribution/topology.js';
+import type { HostapdVersion } from '../keys/akm.js';
 import { neighborsRoute } from '../neighbors/api.js';
 
 // The local control API (loopback by default). Every route needs the bearer token, /metrics
@@ -25,6 +26,8 @@ export interface ApiDeps {
   placementsFor?(staMac: string): Placement[];
   roams?: RoamLog;
   neighbors?: { graph: RfGraph; topology: Topology };
+  /** hostapd release line of the AP serving `bssid` (distribution.aps[].hostapdVersion); absent: 2.10. */
+  hostapdVersionOf?(bssid: string): HostapdVersion | undefined;
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -117,7 +120,8 @@ export class ApiServer {
       const bssid = normalizeMac(bssidParam);
       if (!bssid) return send(res, 400, { error: `bssid "${bssidParam}" is not a MAC address` });
       const keys = this.deps.stations.keysFor(mac);
-      return send(res, 200, stationView(record, { bssid, value: keys ? pmkidFor(record, keys, bssid) : null }));
+      const hostapd = this.deps.hostapdVersionOf?.(bssid) ?? '2.10';
+      return send(res, 200, stationView(record, { bssid, value: keys ? pmkidFor(record, keys, bssid, hostapd) : null, hostapd }));
     }
     return send(res, 404, { error: `no such route: ${path}` });
   }

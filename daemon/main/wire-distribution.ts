@@ -40,7 +40,7 @@ export function startDistribution(config: KmsConfig, deps: {
   const clientAddress = new Map(config.radius.clients.map((c) => [c.name, c.address]));
   const apInfos: ApInfo[] = d.aps.map((a) => ({
     name: a.name, nasIdentifier: a.nasIdentifier, radiusAddress: clientAddress.get(a.radiusClient)!,
-    bsses: a.bsses.map((b) => ({ ap: a.name, ifname: b.ifname, bssid: b.bssid, r1khId: b.r1khId ?? b.bssid })),
+    bsses: a.bsses.map((b) => ({ ap: a.name, ifname: b.ifname, bssid: b.bssid, r1khId: b.r1khId ?? b.bssid, ...(a.hostapdVersion ? { hostapdVersion: a.hostapdVersion } : {}) })),
   }));
   const topology = new Topology(apInfos);
   const rrbKeys = new Map(d.aps.map((a) => [a.name, rrbKey(a)]));

@@ -114,6 +114,7 @@ export async function startKms(config: KmsConfig, configFile: string): Promise<R
     },
     logger: log,
     placementsFor: distribution ? (mac) => distribution!.distributor.placementsFor(mac) : undefined,
+    hostapdVersionOf: distribution ? (bssid) => distribution!.topology.bss(bssid)?.hostapdVersion : undefined,
     roams: roams.log,
     neighbors: distribution?.neighbors ? { graph: distribution.neighbors.graph, topology: distribution.topology } : undefined,
     health: () => ({
