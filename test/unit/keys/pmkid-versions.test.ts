@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AKM, derivePmkid, pmkidHashFor } from '../../../daemon/keys/index.js';
 import { macToBytes } from '../../../daemon/common/mac.js';
+import { pmkidFor } from '../../../daemon/api/views.js';
+import type { StationKeys, StationRecord } from '../../../daemon/records/station.js';
 
 // The FT-EAP (AKM 3) PMKID over the PMK changed hash in hostapd 2.11 (SHA-1 → SHA-256). The values
 // below were printed by rsn_pmkid() of hostapd 2.10, 2.11 and upstream main (built by hand, see
@@ -26,5 +28,15 @@ describe('PMKID by hostapd release line [hostapd-generated]', () => {
       expect(derivePmkid(PMK, AA, SPA, AKM.IEEE8021X_SHA256, { hostapd }).toString('hex')).toBe(SHA256_PMKID);
       expect(pmkidHashFor(AKM.FT_IEEE8021X_SHA384, { hostapd })).toBe('sha384');
     }
+  });
+});
+
+describe('kmsctl station --bssid (the API view) follows the AP\'s release line', () => {
+  it('an FT-EAP station: SHA-1 PMKID for a 2.10 AP, SHA-256 for a 2.11 AP', () => {
+    const record = { staMac: '02:00:00:00:01:00', akm: AKM.FT_IEEE8021X } as StationRecord;
+    const keys = { mpmk: PMK, pmk: Buffer.alloc(32, 9) } as unknown as StationKeys;
+    expect(pmkidFor(record, keys, '02:00:00:00:04:00')).toBe(SHA1_PMKID);
+    expect(pmkidFor(record, keys, '02:00:00:00:04:00', '2.10')).toBe(SHA1_PMKID);
+    expect(pmkidFor(record, keys, '02:00:00:00:04:00', '2.11')).toBe(SHA256_PMKID);
   });
 });
