@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -85,6 +85,15 @@ describe('kmsctl ap-config', () => {
     const file = kmsctl(['ap-config', 'ap1', '--hostapd', '2.11', '--format', 'rxkh']);
     expect(file.status, file.stderr).toBe(0);
     expect(file.stdout.split('\n').filter((l) => !l.startsWith('#') && l !== '')).toEqual([`r0kh=02:00:00:00:09:00 * ${KEY}`]);
+  });
+
+  it('hostapd 2.11 and main load the rxkh file as printed: GET_RXKHS (captured) lists exactly its r0kh line', () => {
+    const file = kmsctl(['ap-config', 'ap1', '--hostapd', '2.11', '--format', 'rxkh']).stdout;
+    const entries = file.split('\n').filter((l) => l.startsWith('r0kh=') || l.startsWith('r1kh='));
+    for (const v of ['2.11', 'main']) {
+      const captured = readFileSync(new URL(`../../fixtures/hostapd-${v}/get-rxkhs.txt`, import.meta.url), 'utf8');
+      expect(captured.split('\n').filter((l) => l !== ''), v).toEqual(entries);
+    }
   });
 
   it('the AP\'s hostapdVersion is the default; 2.10 has no rxkh_file', () => {
