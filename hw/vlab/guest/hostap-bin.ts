@@ -27,6 +27,17 @@ export async function useHostapBinaries(dir: string): Promise<string> {
   return hostapdVersion();
 }
 
+/**
+ * The KMS's hostapdVersion for a `hostapd -v` line: '2.11' from v2.11 on (v2.12-devel is upstream
+ * main), '2.10' for anything older or unreadable (the KMS's default).
+ */
+export function releaseLine(versionLine: string): '2.10' | '2.11' {
+  const m = /^hostapd v(\d+)\.(\d+)/.exec(versionLine);
+  if (!m) return '2.10';
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 2 || (major === 2 && minor >= 11) ? '2.11' : '2.10';
+}
+
 /** First line of `hostapd -v` (it prints to stderr), e.g. "hostapd v2.11". */
 export async function hostapdVersion(): Promise<string> {
   const r = await run(['hostapd', '-v']);
