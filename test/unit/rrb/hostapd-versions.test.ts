@@ -29,8 +29,14 @@ function decodeRun(dir: string): { keys: Keys; messages: { from: string; to: str
 }
 
 describe('R0KH-R1KH frames of newer hostapd versions [captured]', () => {
-  it('a capture exists for upstream main', () => {
-    expect(runs).toContain('hostapd-main');
+  it('captures exist for 2.11 and upstream main', () => {
+    expect(runs.sort()).toEqual(['hostapd-2.11', 'hostapd-main']);
+  });
+
+  it('hostapd-2.11: ap4, not primed, PULLed its PMK-R1 from the KMS and got it', () => {
+    const { keys, messages } = decodeRun(join(FIXTURES, 'hostapd-2.11', 'kms-ft'));
+    expect(messages.some((x) => x.from !== keys.kmsMac && x.ap === 'ap4' && x.m.type === PacketType.PULL)).toBe(true);
+    expect(messages.some((x) => x.from === keys.kmsMac && x.ap === 'ap4' && x.m.type === PacketType.RESP)).toBe(true);
   });
 
   for (const run of runs) {
