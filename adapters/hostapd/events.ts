@@ -108,7 +108,8 @@ export function parseEvent(raw: string, ifname: string): ApEvent | null {
       const staMac = parseMacToken(args[0], 'AP-STA-CONNECTED address');
       const kv = keyValues(args.slice(1), name);
       const ev: Extract<ApEvent, { type: 'sta-connected' }> = { type: 'sta-connected', ifname, staMac };
-      // OpenWrt's hostapd adds vlanid= and auth_alg=; upstream 2.10 only keyid= (and ip_addr= with P2P).
+      // OpenWrt's hostapd adds vlanid= and auth_alg=; upstream 2.10 and 2.11 only keyid= (and ip_addr= with P2P);
+      // upstream main prints vlanid= too (after dpp_pkhash=), only for a station with a VLAN.
       const vlan = kv.get('vlanid');
       if (vlan !== undefined) ev.vlanId = uint(vlan, 4095, 'vlanid');
       const alg = kv.get('auth_alg');

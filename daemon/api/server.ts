@@ -9,6 +9,7 @@ import type { RoamLog } from '../roams/roam-log.js';
 import type { RoamMethod } from '../roams/classify.js';
 import type { RfGraph } from '../neighbors/rf-graph.js';
 import type { Topology } from '../distribution/topology.js';
+import type { HostapdVersion } from '../keys/akm.js';
 import { neighborsRoute } from '../neighbors/api.js';
 import { SECURITY_HEADERS, defaultWebRoot, loadAssets, type Asset } from './dashboard.js';
 import type { ApStatusView } from './views.js';
@@ -32,6 +33,8 @@ export interface ApiDeps {
   aps?(): ApStatusView[];
   /** Where the dashboard's files are; default: the package's web/ folder. */
   webRoot?: string;
+  /** hostapd release line of the AP serving `bssid` (distribution.aps[].hostapdVersion); absent: 2.10. */
+  hostapdVersionOf?(bssid: string): HostapdVersion | undefined;
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -144,7 +147,8 @@ export class ApiServer {
       const bssid = normalizeMac(bssidParam);
       if (!bssid) return send(res, 400, { error: `bssid "${bssidParam}" is not a MAC address` });
       const keys = this.deps.stations.keysFor(mac);
-      return send(res, 200, stationView(record, { bssid, value: keys ? pmkidFor(record, keys, bssid) : null }));
+      const hostapd = this.deps.hostapdVersionOf?.(bssid) ?? '2.10';
+      return send(res, 200, stationView(record, { bssid, value: keys ? pmkidFor(record, keys, bssid, hostapd) : null, hostapd }));
     }
     return send(res, 404, { error: `no such route: ${path}` });
   }

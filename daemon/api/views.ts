@@ -1,4 +1,4 @@
-import { akmName, derivePmkid, AKM } from '../keys/index.js';
+import { akmName, derivePmkid, AKM, type HostapdVersion } from '../keys/index.js';
 import { macToBytes } from '../common/mac.js';
 import type { StationKeys, StationRecord } from '../records/station.js';
 
@@ -10,24 +10,28 @@ export interface StationView extends StationRecord {
   /** Present when a BSSID was asked for and the station has a PMK. */
   pmkid?: string;
   pmkidBssid?: string;
+  /** The hostapd release line whose PMKID convention was used (the AP's distribution.aps[].hostapdVersion). */
+  pmkidHostapd?: HostapdVersion;
 }
 
 /**
  * The PMKID a station presents at `bssid` for PMKSA caching/OKC. hostapd caches MSK[32..63]
- * for FT-EAP and the ordinary PMK otherwise (notes §1.2), and so do we.
+ * for FT-EAP and the ordinary PMK otherwise (notes §1.2), and so do we. `hostapd` is the release line
+ * of the AP at that BSSID: FT-EAP's PMKID is HMAC-SHA-1 up to 2.10, HMAC-SHA-256 from 2.11.
  */
-export function pmkidFor(record: StationRecord, keys: StationKeys, bssid: string): string | null {
+export function pmkidFor(record: StationRecord, keys: StationKeys, bssid: string, hostapd: HostapdVersion = '2.10'): string | null {
   const akm = record.akm ?? AKM.IEEE8021X;
   const pmk = akm === AKM.FT_IEEE8021X ? keys.mpmk : keys.pmk;
   if (!pmk) return null;
-  return derivePmkid(pmk, macToBytes(bssid), macToBytes(record.staMac), akm).toString('hex');
+  return derivePmkid(pmk, macToBytes(bssid), macToBytes(record.staMac), akm, { hostapd }).toString('hex');
 }
 
-export function stationView(record: StationRecord, pmkid?: { bssid: string; value: string | null }): StationView {
+export function stationView(record: StationRecord, pmkid?: { bssid: string; value: string | null; hostapd?: HostapdVersion }): StationView {
   const view: StationView = { ...record, akmName: record.akm === null ? null : akmName(record.akm) };
   if (pmkid?.value) {
     view.pmkid = pmkid.value;
     view.pmkidBssid = pmkid.bssid;
+    if (pmkid.hostapd) view.pmkidHostapd = pmkid.hostapd;
   }
   return view;
 }

@@ -2,16 +2,22 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig, resolveSecret } from '../config/load.js';
 import { normalizeMac } from '../common/mac.js';
-import { renderHostapd, renderUci } from '../distribution/ap-config.js';
+import { renderHostapd, renderRxkhFile, renderUci } from '../distribution/ap-config.js';
+import { HOSTAPD_VERSIONS, type HostapdVersion } from '../keys/akm.js';
 
 // kmsctl ap-config: the lines an AP needs, from the KMS's own config (no daemon needed).
 
 export function registerApConfigCommand(program: Command, configFile: () => string): void {
   program.command('ap-config').description('print an AP\'s configuration for use with the KMS (hostapd.conf lines or an OpenWrt UCI snippet)')
     .argument('<ap>', 'AP name from distribution.aps')
-    .option('--format <format>', 'hostapd | uci', 'hostapd')
+    .option('--format <format>', 'hostapd | uci | rxkh (the rxkh_file content, hostapd 2.11+)', 'hostapd')
+    .option('--hostapd <version>', 'the AP\'s hostapd release line: 2.10 | 2.11 (2.11 and later); default the AP\'s hostapdVersion, else 2.10')
+    .option('--rxkh-file <path>', 'hostapd 2.11+: put rxkh_file=<path> in place of the r0kh line (print the file with --format rxkh)')
     .option('--json', 'machine-readable output: {ap, format, text}')
-    .action((apName: string, o: { format: string; json?: boolean }) => {
+    .action((apName: string, o: { format: string; hostapd?: string; rxkhFile?: string; json?: boolean }) => {
+      if (o.hostapd !== undefined && !HOSTAPD_VERSIONS.includes(o.hostapd as HostapdVersion)) {
+        throw new Error(`--hostapd must be ${HOSTAPD_VERSIONS.join(' or ')}, not "${o.hostapd}"`);
+      }
       const file = configFile();
       const cfg = loadConfig(file);
       const d = cfg.distribution;
@@ -26,9 +32,11 @@ export function registerApConfigCommand(program: Command, configFile: () => stri
         distribution: d, ap, rrbKeyHex, kmsMac,
         radiusSecret: resolveSecret(client.secret, `radius.clients[${client.name}].secret`),
         authPort: cfg.radius.authListen.port || 1812, acctPort: cfg.radius.acctListen.port || 1813,
+        ...(o.hostapd ? { hostapd: o.hostapd as HostapdVersion } : {}), ...(o.rxkhFile !== undefined ? { rxkhFile: o.rxkhFile } : {}),
       };
-      if (o.format !== 'hostapd' && o.format !== 'uci') throw new Error(`--format must be hostapd or uci, not "${o.format}"`);
-      const text = o.format === 'hostapd' ? renderHostapd(inputs) : renderUci(inputs);
+      const render = { hostapd: renderHostapd, uci: renderUci, rxkh: renderRxkhFile }[o.format];
+      if (!render) throw new Error(`--format must be hostapd, uci or rxkh, not "${o.format}"`);
+      const text = render(inputs);
       process.stdout.write(o.json ? `${JSON.stringify({ ap: ap.name, format: o.format, text })}\n` : text);
     });
 }

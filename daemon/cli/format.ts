@@ -49,7 +49,7 @@ export function stationDetail(s: StationView, now = Date.now()): string {
     ['session', `${s.session}, timeout ${s.sessionTimeout ?? '-'} s, expires ${age(s.expiresAt, now)}`],
     ['PMKR0Name', s.pmkR0Name ?? '-'],
   ];
-  if (s.pmkid) rows.push([`PMKID @ ${s.pmkidBssid}`, s.pmkid]);
+  if (s.pmkid) rows.push([`PMKID @ ${s.pmkidBssid}`, `${s.pmkid}${s.pmkidHostapd ? ` (hostapd ${s.pmkidHostapd} convention)` : ''}`]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ipAddress, mac, name, secretRef } from './primitives.js';
 import { neighborsConfigIssues, neighborsSchema } from './neighbors-schema.js';
+import { HOSTAPD_VERSIONS, type HostapdVersion } from '../keys/akm.js';
 
 // The `distribution:` section: the mobility domain, the APs the KMS places keys on, how it
 // reaches each of them, and (until RF-neighbour discovery lands) each AP's neighbours.
@@ -56,6 +57,11 @@ const ap = z.object({
   neighbors: z.array(name).default([]),
   /** This AP's mode, if it differs from distribution.security (e.g. while a site migrates to WPA3). */
   security: securityMode.optional(),
+  /**
+   * The AP's hostapd release line: '2.10' (and earlier) or '2.11' (2.11 and later, upstream main
+   * too). It picks the FT-EAP PMKID hash and the default form of `kmsctl ap-config`. Absent: '2.10'.
+   */
+  hostapdVersion: z.enum(HOSTAPD_VERSIONS as [HostapdVersion, ...HostapdVersion[]]).optional(),
 }).strict();
 
 export const distributionSchema = z.object({

@@ -1,5 +1,6 @@
 import type { ApConfig, DistributionConfig, SecurityMode } from '../config/distribution-schema.js';
 import { SECURITY_PROFILES, securityHostapdLines } from './security.js';
+import type { HostapdVersion } from '../keys/akm.js';
 
 // What an AP needs to work with the KMS (DESIGN.md "AP configuration"): the KMS as RADIUS
 // server, its own secret, nas_identifier = R0KH-ID, FT with the KMS as the one R0KH (PUSH from
@@ -14,6 +15,21 @@ export interface ApConfigInputs {
   kmsMac: string;
   authPort: number;
   acctPort: number;
+  /** The AP's hostapd release line; default the AP's hostapdVersion, else 2.10. */
+  hostapd?: HostapdVersion;
+  /**
+   * hostapd 2.11+: keep the r0kh line in this file (rxkh_file=) instead of hostapd.conf. hostapd
+   * re-reads it on RELOAD_RXKHS, so a new RRB key for the AP needs no restart of the BSS.
+   */
+  rxkhFile?: string;
+}
+
+/** The release line the output is for, refusing what that release cannot read. */
+function versionOf(i: ApConfigInputs): HostapdVersion {
+  const v = i.hostapd ?? i.ap.hostapdVersion ?? '2.10';
+  if (i.rxkhFile !== undefined && v === '2.10') throw new Error('rxkh_file needs hostapd 2.11 or later (--hostapd 2.11, or hostapdVersion: "2.11" on the AP)');
+  if (i.rxkhFile !== undefined && !/^\/[^\s]*$/.test(i.rxkhFile)) throw new Error(`the rxkh file must be an absolute path without spaces, not "${i.rxkhFile}"`);
+  return v;
 }
 
 /**
@@ -30,11 +46,18 @@ function r0khLine(i: ApConfigInputs): string {
   return `${i.kmsMac} * ${i.rrbKeyHex}`;
 }
 
+/** Content of the rxkh_file (hostapd 2.11+): the same r0kh line, read by hostapd and RELOAD_RXKHS. */
+export function renderRxkhFile(i: ApConfigInputs): string {
+  versionOf({ ...i, rxkhFile: i.rxkhFile ?? '/rxkh' });
+  return [`# hostapd-kms: R0KH-R1KH peers of AP ${i.ap.name} (every BSS); after a change: hostapd_cli reload_rxkhs`, `r0kh=${r0khLine(i)}`, ''].join('\n');
+}
+
 export function renderHostapd(i: ApConfigInputs): string {
   const d = i.distribution;
   const security = securityHostapdLines(securityOf(i));
+  const version = versionOf(i);
   const blocks = i.ap.bsses.map((b) => [
-    `# --- hostapd-kms: BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name}; merge into that BSS's section ---`,
+    `# --- hostapd-kms: BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name} (hostapd ${version}${version === '2.11' ? ' or later' : ''}); merge into that BSS's section ---`,
     `ssid=${d.ssid}`,
     '# RADIUS: the KMS is this AP\'s authentication and accounting server',
     'ieee8021x=1',
@@ -53,7 +76,7 @@ export function renderHostapd(i: ApConfigInputs): string {
     `bridge=${i.ap.bridge}`,
     ...(b.r1khId ? [`r1_key_holder=${b.r1khId.replace(/:/g, '')}`] : []),
     'pmk_r1_push=0',
-    `r0kh=${r0khLine(i)}`,
+    ...(i.rxkhFile ? [`# the r0kh line is in ${i.rxkhFile} (kmsctl ap-config ${i.ap.name} --format rxkh)`, `rxkh_file=${i.rxkhFile}`] : [`r0kh=${r0khLine(i)}`]),
     '# OKC for stations without 802.11r (keys placed by PMKSA_ADD; note: no VLAN travels with them)',
     'okc=1',
     'disable_pmksa_caching=0',

@@ -65,7 +65,7 @@ export function planPlacements(record: StationRecord, keys: StationKeys, targets
   if (record.vlan) skipped.push('OKC carries no VLAN: after a roam the station lands in the SSID default VLAN (prefer FT)');
   const pmk = keys.pmk;
   const intents: Intent[] = targets.map((bss) => {
-    const pmkid = derivePmkid(pmk, macToBytes(bss.bssid), sta, akm);
+    const pmkid = derivePmkid(pmk, macToBytes(bss.bssid), sta, akm, { hostapd: bss.hostapdVersion ?? '2.10' });
     return { kind: 'okc', bss, keyName: pmkid.toString('hex'), expiresAt, pmksa: { staMac: record.staMac, pmkid, pmk, expirationS: lifetimeS, akmp } };
   });
   return { intents, skipped };

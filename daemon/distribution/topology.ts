@@ -1,4 +1,5 @@
 import { normalizeMac } from '../common/mac.js';
+import type { HostapdVersion } from '../keys/akm.js';
 
 // Which APs exist, which BSSes they serve, and who neighbours whom. Built from the config and
 // replaced whole on a reload (replace()): readers only ever go through the lookups below, so a
@@ -10,6 +11,8 @@ export interface BssInfo {
   bssid: string;
   /** R1KH-ID: r1_key_holder if configured, else the BSSID. */
   r1khId: string;
+  /** The AP's hostapd release line (distribution.aps[].hostapdVersion); absent means 2.10. */
+  hostapdVersion?: HostapdVersion;
 }
 
 export interface ApInfo {

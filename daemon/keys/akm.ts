@@ -44,10 +44,22 @@ export function usesSha384(akm: number): boolean {
 export type PmkidHash = 'sha1' | 'sha256' | 'sha384';
 
 /**
- * Hash used for the PMKID. FT-EAP and FT-PSK use SHA-1 because hostapd's
- * wpa_key_mgmt_sha256() does not list them — a trap worth a test.
+ * Which hostapd/wpa_supplicant convention a peer follows where releases differ. '2.11' stands for
+ * 2.11 and later (upstream main too); '2.10' for 2.10 and earlier. See docs/hostapd-versions.md.
  */
-export function pmkidHashFor(akm: number): PmkidHash {
+export type HostapdVersion = '2.10' | '2.11';
+export const HOSTAPD_VERSIONS: readonly HostapdVersion[] = ['2.10', '2.11'];
+
+export interface PmkidConvention {
+  hostapd: HostapdVersion;
+}
+
+/**
+ * Hash used for the PMKID (PMKSA caching and OKC). Up to 2.10, hostapd's wpa_key_mgmt_sha256() does
+ * not list FT-EAP (AKM 3), so its PMKID over the PMK is HMAC-SHA-1; from 2.11 on it is listed and the
+ * PMKID is HMAC-SHA-256, on the AP and in wpa_supplicant alike. FT-PSK stays SHA-1 in both.
+ */
+export function pmkidHashFor(akm: number, convention: PmkidConvention = { hostapd: '2.10' }): PmkidHash {
   if (usesSha384(akm)) return 'sha384';
   switch (akm) {
     case AKM.IEEE8021X_SHA256:
@@ -55,6 +67,8 @@ export function pmkidHashFor(akm: number): PmkidHash {
     case AKM.SAE:
     case AKM.FT_SAE:
       return 'sha256';
+    case AKM.FT_IEEE8021X:
+      return convention.hostapd === '2.10' ? 'sha1' : 'sha256';
     default:
       return 'sha1';
   }

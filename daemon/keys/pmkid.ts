@@ -1,16 +1,17 @@
 import { hmac } from '../common/digest.js';
-import { AKM, pmkidHashFor } from './akm.js';
+import { AKM, pmkidHashFor, type PmkidConvention } from './akm.js';
 
 const PMK_NAME = Buffer.from('PMK Name', 'ascii');
 
 /**
  * PMKID = Truncate-128(HMAC-H(PMK, "PMK Name" || AA || SPA)) (hostapd rsn_pmkid).
- * AA is the BSSID of the AP that will check it: for OKC, the *target* AP.
+ * AA is the BSSID of the AP that will check it: for OKC, the *target* AP; `convention` is that AP's
+ * hostapd (FT-EAP's hash changed in 2.11).
  */
-export function derivePmkid(pmk: Uint8Array, aa: Uint8Array, spa: Uint8Array, akm: number): Buffer {
+export function derivePmkid(pmk: Uint8Array, aa: Uint8Array, spa: Uint8Array, akm: number, convention?: PmkidConvention): Buffer {
   if (pmkidNeedsKck(akm)) throw new Error(`the PMKID of ${akm === AKM.IEEE8021X_SUITE_B_192 ? 'WPA-EAP-SUITE-B-192' : 'WPA-EAP-SUITE-B'} is made from the KCK, not the PMK`);
   if (aa.length !== 6 || spa.length !== 6) throw new Error('PMKID needs 6-octet AA and SPA');
-  return hmac(pmkidHashFor(akm), pmk, PMK_NAME, aa, spa).subarray(0, 16);
+  return hmac(pmkidHashFor(akm, convention), pmk, PMK_NAME, aa, spa).subarray(0, 16);
 }
 
 /**

@@ -52,7 +52,7 @@ function apInfosOf(config: KmsConfig): ApInfo[] {
   const clientAddress = new Map(config.radius.clients.map((c) => [c.name, c.address]));
   return config.distribution!.aps.map((a) => ({
     name: a.name, nasIdentifier: a.nasIdentifier, radiusAddress: clientAddress.get(a.radiusClient)!,
-    bsses: a.bsses.map((b) => ({ ap: a.name, ifname: b.ifname, bssid: b.bssid, r1khId: b.r1khId ?? b.bssid })),
+    bsses: a.bsses.map((b) => ({ ap: a.name, ifname: b.ifname, bssid: b.bssid, r1khId: b.r1khId ?? b.bssid, ...(a.hostapdVersion ? { hostapdVersion: a.hostapdVersion } : {}) })),
   }));
 }
 

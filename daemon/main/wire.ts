@@ -143,6 +143,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     },
     logger: log,
     placementsFor: distribution ? (mac) => distribution!.distributor.placementsFor(mac) : undefined,
+    hostapdVersionOf: distribution ? (bssid) => distribution!.topology.bss(bssid)?.hostapdVersion : undefined,
     roams: roams.log,
     aps: distribution ? () => distribution!.apStatus() : undefined,
     neighbors: distribution?.neighbors ? { graph: distribution.neighbors.graph, topology: distribution.topology } : undefined,

@@ -168,6 +168,8 @@ export interface KmsConfigInputs {
   /** Per AP: the pinned SSH host key fingerprint (SHA256:…). */
   hostKeys: Record<string, string>;
   clientKeyPath: string;
+  /** The release line of the lab's hostapd (--hostap-bin); absent: the KMS's default, 2.10. */
+  hostapdVersion?: '2.10' | '2.11';
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -218,6 +220,7 @@ export function kmsdConfig(s: Scenario, plan: Plan, i: KmsConfigInputs, radiusIp
           : { kind: 'none' },
         bsses: [{ ifname: ap.ifname, bssid: ap.bssid }],
         neighbors: kms.neighbors[ap.name] ?? [],
+        ...(i.hostapdVersion ? { hostapdVersion: i.hostapdVersion } : {}),
       })),
     };
   }

@@ -11,6 +11,8 @@ export interface Job {
   timeScale: number;
   /** Log `top` every few seconds in the guest (env LAB_TOP=1): where the emulated CPU went. */
   top?: boolean;
+  /** Absolute host folder with hostapd, hostapd_cli, wpa_supplicant and wpa_cli to use instead of Debian's (--hostap-bin). */
+  hostapBin?: string;
 }
 
 export interface StepRecord {
@@ -44,6 +46,8 @@ export interface GuestResult {
   startedAt: number;
   endedAt: number;
   topologyMs?: number;
+  /** First line of `hostapd -v` in the guest, e.g. "hostapd v2.11" (which build ran). */
+  hostapdVersion?: string;
   steps: StepRecord[];
   roams: RoamRecord[];
   /** node name → MAC (BSSID for APs, station address for stations). */

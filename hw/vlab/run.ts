@@ -3,7 +3,7 @@
 // capture.pcap) into a verdict, a roam table and, on failure, an error that names the step and shows
 // the guest log lines explaining it.
 import { mkdirSync, writeFileSync, readFileSync, existsSync, statSync, readdirSync } from 'node:fs';
-import { join, basename } from 'node:path';
+import { join, basename, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { Scenario } from './scenario.js';
 import { loadScenario } from './scenario.js';
@@ -15,6 +15,7 @@ import { analyseRoams, formatRoamTable, type RoamRow } from './roams.js';
 import { checkExpectations } from './expect.js';
 import { kmsTimings, type KmsTimings } from './kms-timings.js';
 import { DEFAULT_TIMEOUT_MS } from './guest/steps.js';
+import { hostapBinaryPaths } from './guest/hostap-bin.js';
 
 export interface LabRun {
   ok: boolean;
@@ -34,6 +35,8 @@ export interface RunOptions {
   /** Multiplies every timeout (env LAB_TIME_SCALE); default 1, already sized for a 4x slower machine. */
   timeScale?: number;
   resultsRoot?: string;
+  /** Folder with hostapd, hostapd_cli, wpa_supplicant and wpa_cli to run instead of Debian's (env LAB_HOSTAP_BIN). */
+  hostapBin?: string;
   log?: (line: string) => void;
 }
 
@@ -111,7 +114,10 @@ export async function runScenario(nameOrPath: string | Scenario, o: RunOptions =
   ensureGuestBuild(log);
   const imageMs = Date.now() - imageStarted;
 
-  const job: Job = { scenario, imageDir: image.dir, timeScale, top: process.env.LAB_TOP === '1' };
+  const hostapBinDir = o.hostapBin ?? process.env.LAB_HOSTAP_BIN;
+  const hostapBin = hostapBinDir ? resolve(hostapBinDir) : undefined;
+  if (hostapBin) hostapBinaryPaths(hostapBin); // fails here, on the host, rather than after the boot
+  const job: Job = { scenario, imageDir: image.dir, timeScale, top: process.env.LAB_TOP === '1', ...(hostapBin ? { hostapBin } : {}) };
   writeFileSync(join(resultsDir, 'job.json'), JSON.stringify(job, null, 2));
   const boot = await bootGuest({
     image,
@@ -144,7 +150,8 @@ export async function runScenario(nameOrPath: string | Scenario, o: RunOptions =
     rows = analyseRoams(guest.roams, frames);
     if (guest.ok) failures.push(...checkExpectations(scenario.expect.roams, rows));
   }
-  let table = formatRoamTable(`${scenario.name} (RADIUS delay ${scenario.radius.delayMs} ms each way)`, rows);
+  const version = guest?.hostapdVersion ? `, ${guest.hostapdVersion}` : '';
+  let table = formatRoamTable(`${scenario.name} (RADIUS delay ${scenario.radius.delayMs} ms each way${version})`, rows);
   let kms: KmsTimings | undefined;
   if (guest && scenario.kms?.enabled) {
     try {

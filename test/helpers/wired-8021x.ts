@@ -29,6 +29,15 @@ import {
   type VethEnd,
 } from './netns.js';
 
+/**
+ * hostapd, hostapd_cli, wpa_supplicant and wpa_cli come from PATH (Debian's 2.10), or from the folder
+ * in LAB_HOSTAP_BIN (the lab's option of the same name): the same tests then check another build.
+ */
+export function hostapTool(name: 'hostapd' | 'hostapd_cli' | 'wpa_supplicant' | 'wpa_cli'): string {
+  const dir = process.env.LAB_HOSTAP_BIN;
+  return dir ? join(dir, name) : name;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Topology
 // ---------------------------------------------------------------------------------------------
@@ -187,7 +196,7 @@ export async function startWiredAuthenticator(o: WiredAuthenticatorOptions): Pro
   const configPath = join(dir, 'hostapd.conf');
   await writeFile(configPath, renderHostapdWiredConf(o, ctrlDir));
   const started = performance.now();
-  const proc = o.netns.spawn('hostapd', ['-d', '-K', configPath]);
+  const proc = o.netns.spawn(hostapTool('hostapd'), ['-d', '-K', configPath]);
   const cleanup = async (): Promise<void> => {
     await proc.stop();
     await temp.remove();
@@ -208,7 +217,7 @@ export async function startWiredAuthenticator(o: WiredAuthenticatorOptions): Pro
     logMark: () => proc.mark(),
     waitForLog: (pattern, timeoutMs = 15_000, since) => proc.waitForLine(pattern, { timeoutMs, since }),
     mskFor: (staMac) => hostapdMsks(proc.output()).get(staMac.toLowerCase()) ?? null,
-    cli: (args) => ctrlCommand(o.netns, 'hostapd_cli', ctrlDir, o.ifname, args),
+    cli: (args) => ctrlCommand(o.netns, hostapTool('hostapd_cli'), ctrlDir, o.ifname, args),
     stop: cleanup,
   };
 }
@@ -355,7 +364,7 @@ export async function runWiredSupplicant(o: WiredSupplicantOptions): Promise<Wir
   await writeFile(configPath, renderWpaSupplicantWiredConf(o, ctrlDir), { mode: 0o600 });
 
   const started = performance.now();
-  const proc: ManagedProcess = o.netns.spawn('wpa_supplicant', ['-Dwired', `-i${o.ifname}`, `-c${configPath}`, '-d', '-K']);
+  const proc: ManagedProcess = o.netns.spawn(hostapTool('wpa_supplicant'), ['-Dwired', `-i${o.ifname}`, `-c${configPath}`, '-d', '-K']);
   const stop = async (): Promise<void> => {
     await proc.stop();
     await temp.remove();
@@ -374,7 +383,7 @@ export async function runWiredSupplicant(o: WiredSupplicantOptions): Promise<Wir
     outcome = 'timeout';
   }
   const ended = performance.now();
-  const cli = (args: string[]): Promise<string> => ctrlCommand(o.netns, 'wpa_cli', ctrlDir, o.ifname, args);
+  const cli = (args: string[]): Promise<string> => ctrlCommand(o.netns, hostapTool('wpa_cli'), ctrlDir, o.ifname, args);
 
   let status: Record<string, string> = {};
   if (outcome === 'success') {

@@ -58,5 +58,22 @@ describe.skipIf(!canUseNetns())('wired hostapd through the KMS', () => {
     // hostapd's Accounting-Start goes through the KMS too and marks the session active.
     await expect.poll(async () => (await kms.kmsctlJson<StationView>(['station', STA])).session, { timeout: 5000 }).toBe('active');
     expect(await aaa.accountingLog()).toMatch(/Calling-Station-Id = "02-00-00-00-00-41"/);
+    // hostapd checks the Accounting-Response's authenticators (2.11 also its Message-Authenticator,
+    // which the KMS always sends) and drops a bad one with a line the next test looks for.
+    await expect.poll(() => /Sending RADIUS message to accounting server[\s\S]*Received RADIUS packet matched with a pending request/.test(ap.logs()), { timeout: 15_000 }).toBe(true);
+  });
+
+  it('a wrong password: hostapd accepts the relayed Access-Reject (Message-Authenticator first, as 2.11 requires)', async () => {
+    const mark = ap.logMark();
+    const r = await runWiredSupplicant({ netns: topo.staNs, ifname: topo.staPort.ifname, identity: 'alice', password: 'wrong', caCertPath: aaa.caCertPath });
+    // 'failure', not 'timeout': hostapd sends the EAP-Failure only for a Reject that passed its checks.
+    expect(r.outcome, r.logs.slice(-2000)).toBe('failure');
+    // Printed only after the Reject passed radius_msg_verify().
+    await ap.waitForLog(/decapsulated EAP packet \(code=4 [^)]*\) from RADIUS server: EAP Failure/, undefined, mark);
+    // The whole log: the first test's Accounting-Response too.
+    expect(ap.logs()).not.toMatch(RADIUS_CHECK_FAILED);
   });
 });
+
+/** hostapd's words for a response whose authenticators or Message-Authenticator failed its checks. */
+const RADIUS_CHECK_FAILED = /No Message-Authenticator attribute found|Invalid Message-Authenticator|Response Authenticator invalid|did not have correct Authenticator|Incoming RADIUS packet did not have correct/;

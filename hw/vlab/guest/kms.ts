@@ -15,6 +15,8 @@ import { KMSD_NODE_FLAGS } from '../../../daemon/main/node-flags.js';
 import type { Daemons, RunResult } from './exec.js';
 import { inNs, ProgressDeadline, run } from './exec.js';
 import type { Logs } from './logs.js';
+import { releaseLine } from './hostap-bin.js';
+import { spawnSync } from 'node:child_process';
 
 /** `SHA256:<base64 without padding>` of an OpenSSH public key line, as `ssh-keygen -lf` prints it. */
 export function sshFingerprint(pubLine: string): string {
@@ -55,6 +57,12 @@ export function kmsdArgv(configPath: string): string[] {
   return [process.execPath, ...KMSD_NODE_FLAGS, join(repoRoot(), 'dist', 'daemon', 'main', 'kmsd.js'), '--config', configPath];
 }
 
+/** `hostapd -v` of the build the guest runs (bind-mounted by --hostap-bin before this is called). */
+function hostapdVersionSync(): string {
+  const r = spawnSync('hostapd', ['-v'], { encoding: 'utf8' });
+  return `${r.stderr ?? ''}${r.stdout ?? ''}`.split('\n').find((l) => l.startsWith('hostapd v'))?.trim() ?? '';
+}
+
 /** Writes kmsd's config and secrets under plan.kms.dir; returns the handle (kmsd is not started yet). */
 export function prepareKms(s: Scenario, plan: Plan, imageDir: string, daemons: Daemons, logs: Logs): KmsHandle {
   const k = plan.kms;
@@ -66,6 +74,7 @@ export function prepareKms(s: Scenario, plan: Plan, imageDir: string, daemons: D
   const hostKeys = Object.fromEntries(plan.aps.map((ap) => [ap.name, sshFingerprint(readFileSync(join(imageDir, 'ssh', `ap${ap.index + 1}.hostkey.pub`), 'utf8'))]));
   writeFileSync(k.configPath, kmsdConfigYaml(withDiscovery(s), plan, {
     stateDir: join(k.dir, 'state'), masterKeyFile, apiToken, apSecrets, hostKeys, clientKeyPath: join(imageDir, 'ssh', 'client'),
+    hostapdVersion: releaseLine(hostapdVersionSync()),
   }, RADIUS_IP), { mode: 0o600 });
   writeFileSync(k.logPath, '');
   logs.add('kms', k.logPath);

@@ -11,6 +11,7 @@ import { vlabTarget } from './vlab-target.js';
 import { Daemons, sleep } from './exec.js';
 import { Logs } from './logs.js';
 import { RUN_DIR } from '../plan.js';
+import { hostapdVersion, useHostapBinaries } from './hostap-bin.js';
 
 const OUT = '/vlab-out';
 
@@ -26,6 +27,8 @@ async function main(): Promise<number> {
   const logs = new Logs();
   try {
     console.log(`vlab: scenario ${s.name}: ${plan.aps.length} AP(s), ${plan.stations.length} station(s), RADIUS delay ${s.radius.delayMs} ms`);
+    result.hostapdVersion = job.hostapBin ? await useHostapBinaries(job.hostapBin) : await hostapdVersion();
+    console.log(`vlab: ${result.hostapdVersion}${job.hostapBin ? ` (from ${job.hostapBin})` : ''}`);
     const t0 = Date.now();
     try {
       world = await buildWorld(s, plan, { imageDir: job.imageDir, timeScale: job.timeScale, top: job.top, daemons, logs });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -78,8 +78,45 @@ describe('kmsctl ap-config', () => {
 
   it('clear errors for unknown APs, bad formats and bad keys', () => {
     expect(kmsctl(['ap-config', 'ap9']).stderr).toMatch(/no AP named "ap9".*have: ap1, ap2/);
-    expect(kmsctl(['ap-config', 'ap1', '--format', 'json']).stderr).toMatch(/--format must be hostapd or uci/);
+    expect(kmsctl(['ap-config', 'ap1', '--format', 'json']).stderr).toMatch(/--format must be hostapd, uci or rxkh/);
     expect(kmsctl(['ap-config', 'ap1'], config.replaceAll(KEY, 'abcd')).stderr).toMatch(/rrbKey must be 64 hex digits/);
+  });
+
+  it('hostapd 2.11: the header names the release line; --rxkh-file moves the r0kh line into an rxkh_file', () => {
+    const plain = kmsctl(['ap-config', 'ap1', '--hostapd', '2.11']);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stdout).toContain('of AP ap1 (hostapd 2.11 or later)');
+    expect(plain.stdout.split('\n')).toContain(`r0kh=02:00:00:00:09:00 * ${KEY}`);
+    const r = kmsctl(['ap-config', 'ap1', '--hostapd', '2.11', '--rxkh-file', '/etc/hostapd/kms-rxkh.conf']);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.filter((l) => l === 'rxkh_file=/etc/hostapd/kms-rxkh.conf')).toHaveLength(2); // one per BSS block
+    expect(lines.some((l) => l.startsWith('r0kh='))).toBe(false);
+    expect(r.stdout).not.toContain(KEY);
+    const file = kmsctl(['ap-config', 'ap1', '--hostapd', '2.11', '--format', 'rxkh']);
+    expect(file.status, file.stderr).toBe(0);
+    expect(file.stdout.split('\n').filter((l) => !l.startsWith('#') && l !== '')).toEqual([`r0kh=02:00:00:00:09:00 * ${KEY}`]);
+  });
+
+  it('hostapd 2.11 and main load the rxkh file as printed: GET_RXKHS (captured) lists exactly its r0kh line', () => {
+    const file = kmsctl(['ap-config', 'ap1', '--hostapd', '2.11', '--format', 'rxkh']).stdout;
+    const entries = file.split('\n').filter((l) => l.startsWith('r0kh=') || l.startsWith('r1kh='));
+    for (const v of ['2.11', 'main']) {
+      const captured = readFileSync(new URL(`../../fixtures/hostapd-${v}/get-rxkhs.txt`, import.meta.url), 'utf8');
+      expect(captured.split('\n').filter((l) => l !== ''), v).toEqual(entries);
+    }
+  });
+
+  it('the AP\'s hostapdVersion is the default; 2.10 has no rxkh_file', () => {
+    const v211 = config.replace('radiusClient: ap2', 'radiusClient: ap2\n      hostapdVersion: "2.11"');
+    expect(kmsctl(['ap-config', 'ap2'], v211).stdout).toContain('(hostapd 2.11 or later)');
+    expect(kmsctl(['ap-config', 'ap2', '--format', 'rxkh'], v211).status).toBe(0);
+    expect(kmsctl(['ap-config', 'ap1']).stdout).toContain('of AP ap1 (hostapd 2.10)');
+    expect(kmsctl(['ap-config', 'ap1', '--rxkh-file', '/etc/x']).stderr).toMatch(/rxkh_file needs hostapd 2\.11/);
+    expect(kmsctl(['ap-config', 'ap1', '--format', 'rxkh']).stderr).toMatch(/rxkh_file needs hostapd 2\.11/);
+    expect(kmsctl(['ap-config', 'ap1', '--hostapd', '2.12']).stderr).toMatch(/--hostapd must be 2\.10 or 2\.11, not "2\.12"/);
+    expect(kmsctl(['ap-config', 'ap1', '--hostapd', '2.11', '--rxkh-file', 'rel/path']).stderr).toMatch(/absolute path/);
+    expect(() => parseConfig(config.replace('radiusClient: ap2', 'radiusClient: ap2\n      hostapdVersion: "2.9"'))).toThrow(/hostapdVersion/);
   });
 
   it('validation: neighbours, duplicate BSSIDs and RADIUS client links', () => {

@@ -101,6 +101,13 @@ describe('KeyDistributor', () => {
     expect(d.placementsFor(STA).every((p) => p.state === 'sent' && p.via === 'push')).toBe(true);
   });
 
+  it('the PMK-R1 carries the station\'s own pairwise cipher (hostapd main rejects an FT authentication whose RSNE cipher differs)', async () => {
+    await table.onAccessAccept(facts({ pairwiseCipher: 0x000fac08 })); // WLAN-Pairwise-Cipher GCMP-128
+    await make().onStationLearned(table.get(STA)!);
+    expect(pusher.pushes.length).toBeGreaterThan(0);
+    for (const { entry } of pusher.pushes) expect(entry.pairwise).toBe(0x40); // hostapd's WPA_CIPHER_GCMP
+  });
+
   it('never places the same key on the same BSS twice, also across a restart', async () => {
     await table.onAccessAccept(facts());
     await make().onStationLearned(table.get(STA)!);
