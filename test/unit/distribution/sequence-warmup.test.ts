@@ -10,7 +10,7 @@ const ap = (n: number, bsses = 1): ApInfo => ({
   bsses: Array.from({ length: bsses }, (_, i) => ({ ap: `ap${n}`, ifname: `wlan${i}`, bssid: `02:00:00:00:0${n}:0${i}`, r1khId: `02:00:00:00:0${n}:0${i}` })),
 });
 
-function setup(lists: Record<string, string[]>, aps = [ap(1), ap(2, 2), ap(3), ap(4)]) {
+function setup(lists: Record<string, string[]>, aps = [ap(1), ap(2, 2), ap(3), ap(4)], allPairsUpTo = 0) {
   const probes: { peer: RrbPeer; r0khId: string }[] = [];
   const logs: object[] = [];
   const warmup = new SequenceWarmup({
@@ -19,6 +19,7 @@ function setup(lists: Record<string, string[]>, aps = [ap(1), ap(2, 2), ap(3), a
     prober: { probe: (peer, r0khId) => void probes.push({ peer, r0khId }) },
     rrbPeerFor: (bss) => (bss.ap === 'ap4' ? null : { mac: bss.bssid, r1khId: bss.r1khId, key: Buffer.alloc(32) }),
     refreshS: 3600,
+    allPairsUpTo,
     logger: { info: (o) => void logs.push(o) },
   });
   return { warmup, probes, logs };
@@ -34,6 +35,19 @@ describe('SequenceWarmup', () => {
       '02:00:00:00:02:01 ap1.example.com', '02:00:00:00:02:01 ap3.example.com',
       '02:00:00:00:03:00 ap1.example.com',
     ]);
+  });
+
+  it('a small site warms every pair: each BSS under every other AP\'s R0KH-ID, neighbours or not', () => {
+    const { warmup } = setup({ ap1: ['ap2'] }, [ap(1), ap(2, 2), ap(3)], 8);
+    const pairs = warmup.pairs().map((p) => `${p.bss.bssid} ${p.r0khId}`).sort();
+    expect(pairs).toEqual([
+      '02:00:00:00:01:00 ap2.example.com', '02:00:00:00:01:00 ap3.example.com',
+      '02:00:00:00:02:00 ap1.example.com', '02:00:00:00:02:00 ap3.example.com',
+      '02:00:00:00:02:01 ap1.example.com', '02:00:00:00:02:01 ap3.example.com',
+      '02:00:00:00:03:00 ap1.example.com', '02:00:00:00:03:00 ap2.example.com',
+    ]);
+    // One pair more than the bound: neighbour pairs only.
+    expect(setup({ ap1: ['ap2'] }, [ap(1), ap(2, 2), ap(3)], 7).warmup.pairs()).toHaveLength(2);
   });
 
   it('never pairs an AP with its own R0KH-ID (it holds that PMK-R0 itself)', () => {
