@@ -4,18 +4,9 @@ import {
   pskFromPassphrase, kdf, pmksaCachePmk,
 } from '../../../daemon/keys/index.js';
 import { macToBytes } from '../../../daemon/common/mac.js';
+import { AA1, AA2, MDID, MSK, R0KH, SSID, STA, hex, seq } from './inputs.js';
 
 // Every vector from notes/hostapd-interfaces.md §1.8.
-const hex = (s: string) => Buffer.from(s, 'hex');
-const seq = (from: number, to: number) => Buffer.from(Array.from({ length: to - from + 1 }, (_, i) => from + i));
-
-const MSK = seq(0x00, 0x3f);
-const SSID = Buffer.from('hostapd-kms');
-const MDID = hex('a1b2');
-const R0KH = Buffer.from('ap1.example.com');
-const STA = macToBytes('02:00:00:00:01:00');
-const AA1 = macToBytes('02:00:00:00:03:00');
-const AA2 = macToBytes('02:00:00:00:04:00');
 
 describe('public vectors', () => {
   it('PSK from passphrase (Annex J)', () => {

@@ -4,6 +4,7 @@ import {
   pmkidNeedsKck, pmksaCachePmk, usesSha384, xxKeyFor,
 } from '../../../daemon/keys/index.js';
 import { macToBytes } from '../../../daemon/common/mac.js';
+import { AA1, AA2, MDID, MSK, R0KH, SSID, STA, hex, seq } from './inputs.js';
 
 // The keys of WPA3-Enterprise's AKMs: 5 (WPA-EAP-SHA256, OKC), 3 (FT-EAP) and 13 (FT-EAP-SHA384,
 // the 192-bit mode's FT). Same inputs as vectors.test.ts. IEEE 802.11 publishes no FT-SHA384
@@ -11,16 +12,6 @@ import { macToBytes } from '../../../daemon/common/mac.js';
 // implementation independent of this one, from hostapd 2.10's definitions (wpa_common.c:
 // wpa_derive_pmk_r0/_r1/_r1_name, wpa_pmk_r1_to_ptk, rsn_pmkid); where hostapd itself printed a
 // value (vectors.test.ts) the Python result is the same.
-const hex = (s: string) => Buffer.from(s, 'hex');
-const seq = (from: number, to: number) => Buffer.from(Array.from({ length: to - from + 1 }, (_, i) => from + i));
-
-const MSK = seq(0x00, 0x3f);
-const SSID = Buffer.from('hostapd-kms');
-const MDID = hex('a1b2');
-const R0KH = Buffer.from('ap1.example.com');
-const STA = macToBytes('02:00:00:00:01:00');
-const AA1 = macToBytes('02:00:00:00:03:00');
-const AA2 = macToBytes('02:00:00:00:04:00');
 
 describe('FT-EAP-SHA384 (AKM 13) over SHA-384 end to end [Python cross-check]', () => {
   const xxKey = xxKeyFor(AKM.FT_IEEE8021X_SHA384, { msk: MSK })!;

@@ -11,6 +11,12 @@ const cfg = (name: string, port: number, over: Partial<UpstreamServerConfig> = {
   name, address: '127.0.0.1', authPort: port, acctPort: port, secret: Buffer.from(`${name}-secret`), timeoutMs: 1000, tries: 2, ...over,
 });
 
+/** One Access-Request out on a server's auth socket; returns its release (null when refused). */
+const sendOne = (server: UpstreamPool['servers'][number]) => server.auth.send((identifier) => ({
+  bytes: Buffer.from([1, identifier, 0, 20, ...Buffer.alloc(16)]),
+  pending: { authenticator: Buffer.alloc(16), onAnswer: () => {} },
+}));
+
 describe('UpstreamPool.replace', () => {
   let sink: Socket | null = null;
   let pool: UpstreamPool | null = null;
@@ -42,10 +48,7 @@ describe('UpstreamPool.replace', () => {
     const port = await sinkPort();
     pool = new UpstreamPool([cfg('a', port)], 256, events);
     const old = pool.servers[0]!;
-    const release = old.auth.send((identifier) => ({
-      bytes: Buffer.from([1, identifier, 0, 20, ...Buffer.alloc(16)]),
-      pending: { authenticator: Buffer.alloc(16), onAnswer: () => {} },
-    }));
+    const release = sendOne(old);
     expect(release).not.toBeNull();
     pool.replace([cfg('a', port, { timeoutMs: 2000 })]);
     expect(pool.retiring.has(old)).toBe(true);
@@ -59,10 +62,7 @@ describe('UpstreamPool.replace', () => {
     const port = await sinkPort();
     pool = new UpstreamPool([cfg('a', port)], 256, events);
     const old = pool.servers[0]!;
-    const release = old.auth.send((identifier) => ({
-      bytes: Buffer.from([1, identifier, 0, 20, ...Buffer.alloc(16)]),
-      pending: { authenticator: Buffer.alloc(16), onAnswer: () => {} },
-    }))!;
+    const release = sendOne(old)!;
     pool.replace([]);
     expect(pool.retiring.has(old)).toBe(true);
     release();
