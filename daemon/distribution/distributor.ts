@@ -1,6 +1,8 @@
 import type { StationKeys, StationRecord } from '../records/station.js';
 import { ON_AP, placementKey, type Placement, type PlacementStore } from './placement.js';
 import { planPlacements, type Intent, type PlanPolicy } from './planner.js';
+import { WARM_UP_STA, warmUpStation } from './warm-up.js';
+import { AKM } from '../keys/akm.js';
 import type { ApControl, ApEvent, PmkR1Pusher, PullRequest, RrbPeer } from './ports.js';
 import { RetryQueue, type Queued, type RetryPolicy } from './retry-queue.js';
 import type { ApInfo, BssInfo, NeighborSource, Topology } from './topology.js';
@@ -55,6 +57,19 @@ export class KeyDistributor {
   start(): void {
     this.remember(this.d.ledger.loadPlacements(this.now()));
     for (const sta of this.placements.keys()) this.scheduleRepush(sta);
+    this.warmUp();
+  }
+
+  /** Plans, and throws away, an FT and an OKC station's placements (warm-up.ts says why). */
+  private warmUp(): void {
+    // A station's neighbours: a handful of BSSes, whatever the size of the site.
+    const targets = this.d.topology.aps.flatMap((a) => a.bsses).slice(0, 8);
+    if (targets.length === 0) return;
+    for (const akm of [AKM.FT_IEEE8021X, AKM.IEEE8021X]) {
+      const { record, keys } = warmUpStation(targets[0]!, this.d.policy, akm);
+      this.d.stations.keysFor(WARM_UP_STA);
+      for (let i = 0; i < 20; i++) planPlacements(record, keys, targets, this.d.policy, this.now());
+    }
   }
 
   stop(): void {

@@ -14,7 +14,7 @@ import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { RrbEndpoint, sessionOf } from '../../adapters/rrb/endpoint.js';
 import { buildMessage } from '../../adapters/rrb/messages.js';
 import { PacketType } from '../../adapters/rrb/frame.js';
-import { AKM, CIPHER } from '../keys/akm.js';
+import { WARM_UP_R0KH_ID, WARM_UP_STA, warmUpStation } from '../distribution/warm-up.js';
 import type { FromRrbThread, RrbWorkerData, ToRrbThread } from './rrb-messages.js';
 
 const data = workerData as RrbWorkerData;
@@ -42,36 +42,25 @@ class FrameCounts {
 }
 
 /**
- * Runs the PULL path's code before the first real PULL: the store lookup, the plan and key
- * derivation, and the sealing of a RESP. Cold, that path is interpreted and its SQL unprepared,
- * and on a slow or busy machine the first PULL's answer came too late for the station's
- * retransmitted FT Authentication. Nothing here is sent, and the keys are throwaway zeros.
+ * Runs the PULL path's code before the first real PULL (warm-up.ts says why): the store lookup,
+ * the plan and key derivation, and the sealing of a RESP. Nothing is sent.
  */
 function warmRoamPath(stationFor: (sta: string) => unknown, topology: Topology): void {
-  const staMac = '02:00:00:00:00:00';
   const bss = topology.aps.flatMap((a) => a.bsses)[0];
   if (!bss) return;
-  const record = {
-    staMac, ap: { bssid: bss.bssid, nasIdentifier: 'warm-up', clientAddress: '127.0.0.1' }, currentAp: null, ssid: data.policy.ssid,
-    mdid: data.policy.mobilityDomain, akm: AKM.FT_IEEE8021X, pairwiseCipher: CIPHER.CCMP, identity: null, cui: null, classes: [], vlan: null,
-    role: { filterId: null, arubaUserRole: null }, machineAuth: { authenticated: false, identity: null, at: null }, sessionTimeout: null,
-    acctSessionId: null, session: 'authenticated', pmkR0Name: null, hasPmk: false, authenticatedAt: 0, updatedAt: 0, expiresAt: Date.now() + 3_600_000,
-  } as unknown as StationRecord;
-  const keys = { pmk: null, mpmk: null, pmkR0: Buffer.alloc(32), pmkR0Name: Buffer.alloc(16) };
+  const station = warmUpStation(bss, data.policy);
   const key = Buffer.alloc(32);
   for (let i = 0; i < 20; i++) {
-    stationFor(staMac);
+    stationFor(WARM_UP_STA);
     const answer = answerPull(
-      { fromMac: bss.bssid, r0khId: 'warm-up', r1khId: bss.r1khId, staMac, pmkR0Name: keys.pmkR0Name },
-      { station: { record, keys }, bss, policy: data.policy, now: Date.now() },
+      { fromMac: bss.bssid, r0khId: WARM_UP_R0KH_ID, r1khId: bss.r1khId, staMac: WARM_UP_STA, pmkR0Name: station.keys.pmkR0Name! },
+      { station, bss, policy: data.policy, now: Date.now() },
     );
-    if (answer.ok) {
-      buildMessage({
-        type: PacketType.RESP, nonce: Buffer.alloc(16), seq: { dom: 1, seq: i, ts: 0 }, r0khId: Buffer.from('warm-up'), r1khId: bss.r1khId, staMac,
-        session: sessionOf(answer.entry),
-      }, key, bss.bssid);
-      answer.entry.pmkR1.fill(0);
-    }
+    if (!answer.ok) return;
+    buildMessage({
+      type: PacketType.RESP, nonce: Buffer.alloc(16), seq: { dom: 1, seq: i, ts: 0 }, r0khId: Buffer.from(WARM_UP_R0KH_ID), r1khId: bss.r1khId,
+      staMac: WARM_UP_STA, session: sessionOf(answer.entry),
+    }, key, bss.bssid);
   }
 }
 
