@@ -71,6 +71,8 @@ export class RrbEndpoint implements PmkR1Pusher {
   /** Sequence probes not yet answered by their AP, by peer key. */
   private readonly probes = new Map<string, { tries: number; timer: NodeJS.Timeout }>();
   private readonly probeRetryMs: number;
+  /** Peers that have asked for our sequence state (so they have it, unless they restart and ask again). */
+  private readonly synced = new Set<string>();
   /** Counts by "event" or "event:reason", for tests and metrics. */
   readonly counts = new Map<string, number>();
 
@@ -137,7 +139,9 @@ export class RrbEndpoint implements PmkR1Pusher {
       const nonce = this.rx.unknown(key) ? this.rx.prime(key) : null;
       if (nonce) this.send(dst, { type: PacketType.SEQ_REQ, nonce, r0khId: id, r1khId }, peer.key);
       if (sent) this.emit('probe');
-      this.retryProbe(key, peer, r0khId);
+      // An AP that knows our state already accepts the probe without a word: only a pair that
+      // has not asked yet is sent again.
+      if (!this.synced.has(key)) this.retryProbe(key, peer, r0khId);
       return sent;
     } catch (err) {
       this.log.warn({ dst: peer.mac, err: (err as Error).message }, 'RRB sequence probe not sent');
@@ -244,6 +248,7 @@ export class RrbEndpoint implements PmkR1Pusher {
       case PacketType.SEQ_REQ: {
         // Our sequence state towards this AP (for this R0KH-ID), echoing its nonce and IDs.
         const answeringOurPush = this.tx.knows(peer);
+        this.synced.add(peer);
         const probe = this.probes.get(peer);
         if (probe) {
           clearTimeout(probe.timer);
