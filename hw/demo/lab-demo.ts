@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   console.log('\n== the same roam without the KMS: no key sharing, full EAP at the new AP');
   const without = await runScenario('roam-full-eap', { log });
 
-  const stored = withKms.kms?.pushStoredMs.sta1 ?? {};
+  const stored = withKms.kms?.pushStoredMs['sta1#1'] ?? {};
   console.log(`\n${withKms.table}\n\n${without.table}\n`);
   console.log('== result');
   console.log(`  sta1 joined ap1 through the KMS (PEAP to FreeRADIUS); the KMS learned its PMK-R0`);
