@@ -16,6 +16,13 @@ describe('the KMS in the virtual lab', () => {
     expect(r.guest?.steps.every((s) => s.ok)).toBe(true);
   }, 10 * MINUTE);
 
+  it('npm run demo\'s scenario: a join through the KMS, its key on the neighbour first, an FT roam with 0 EAP frames', async () => {
+    const r = await runLab('demo-kms-roam', { kms: true });
+    expectPass(r);
+    expect(r.rows.map((x) => [x.to, x.method, x.eapFrames])).toEqual([['ap2', 'ft', 0]]);
+    expect(r.kms?.pushStoredMs['sta1#1']?.ap2).toBeGreaterThan(0);
+  }, 10 * MINUTE);
+
   it('1-3, 7: FT keys pushed to neighbours before the roam, PULL for a non-neighbour, VLAN kept, bad frames dropped', async () => {
     const r = await runLab('kms-ft', { kms: true });
     expectPass(r);
