@@ -1,5 +1,5 @@
 // The `radius` npm package (1.1.4) as a test oracle: on valid packets both codecs must agree;
-// the last block shows, with counts, where `radius` is lax (see shared/notes/npm-choices.md).
+// the last block shows, with counts, where `radius` is lax (why it is an oracle and not the codec).
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import {

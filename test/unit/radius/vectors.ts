@@ -1,4 +1,4 @@
-// hostapd-generated vectors (shared/notes/hostapd-interfaces.md §6.7): secret testing123,
+// hostapd-generated vectors (made by hostapd 2.10's RADIUS code): secret testing123,
 // Request Authenticator 10 11 … 1f, MSK 00 01 … 3f (Recv-Key = MSK[0..31], Send-Key = MSK[32..63]).
 export const hex = (h: string): Buffer => Buffer.from(h.replace(/\s+/g, ''), 'hex');
 

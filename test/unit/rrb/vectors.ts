@@ -1,4 +1,4 @@
-// Inputs and expected bytes of the R0KH-R1KH vectors in shared/notes/hostapd-interfaces.md §2.11
+// Inputs and expected bytes of the R0KH-R1KH vectors
 // ([hostapd-generated]: made by hostapd 2.10's own wpa_auth_ft.c, checked by an independent
 // Python implementation), plus RFC 5297 A.1/A.2 (also in hostapd's crypto_module_tests.c).
 
