@@ -13,6 +13,15 @@ export function currentThreadId(): number {
   return tid;
 }
 
+/** The calling thread's id, or null where the platform has none (it is only reported, e.g. for `top -H`). */
+export function threadIdForReport(): number | null {
+  try {
+    return currentThreadId();
+  } catch {
+    return null;
+  }
+}
+
 /** Raises thread `tid`'s nice value by `increment` (capped at 19); returns the new value. */
 export function lowerThreadPriority(tid: number, increment: number): number {
   const nice = Math.min(19, getPriority(tid) + increment);

@@ -10,7 +10,7 @@ import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { RadiusProxy } from '../../adapters/radius/proxy.js';
 import type { FromRadiusThread, RadiusWorkerData, ToRadiusThread } from './radius-messages.js';
 import { RadiusTally } from './radius-tally.js';
-import { currentThreadId } from '../common/thread-priority.js';
+import { threadIdForReport } from '../common/thread-priority.js';
 
 const data = workerData as RadiusWorkerData;
 const port = parentPort!;
@@ -127,12 +127,7 @@ async function main(): Promise<void> {
       });
     }
   });
-  let tid: number | null = null;
-  try {
-    tid = currentThreadId();
-  } catch {
-    // Not Linux: the thread id is only informative here.
-  }
+  const tid = threadIdForReport();
   post({ type: 'ready', authPort: ports.authPort, acctPort: ports.acctPort, tid });
 }
 

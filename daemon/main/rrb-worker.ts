@@ -9,7 +9,7 @@ import { answerPull } from '../distribution/pull.js';
 import { Topology } from '../distribution/topology.js';
 import type { PmkR1Entry, PullRequest, RrbPeer } from '../distribution/ports.js';
 import type { StationRecord } from '../records/station.js';
-import { currentThreadId } from '../common/thread-priority.js';
+import { threadIdForReport } from '../common/thread-priority.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { RrbEndpoint, sessionOf } from '../../adapters/rrb/endpoint.js';
 import { buildMessage } from '../../adapters/rrb/messages.js';
@@ -150,12 +150,7 @@ function main(): void {
     }
   });
 
-  let tid: number | null = null;
-  try {
-    tid = currentThreadId();
-  } catch {
-    // Not Linux: the thread id is only informative here.
-  }
+  const tid = threadIdForReport();
   post({ type: 'ready', mac: endpoint.mac, tid });
 }
 
