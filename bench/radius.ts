@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KMSD_NODE_FLAGS } from '../daemon/main/node-flags.js';
+import { cpuTicks } from '../hw/vlab/guest/exec.js';
 import { startFreeRadius, type FreeRadiusHandle } from '../test/helpers/freeradius.js';
 import { startKms, type KmsHandle } from '../test/helpers/kms.js';
 import { closedLoop, openLoop, percentile, type LoadResult, type LoadTarget } from './radius-load.js';
@@ -50,8 +50,9 @@ interface Round {
 
 /** utime + stime of a process and all its threads, in ms (clock ticks are 10 ms on Linux). */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  const ticks = cpuTicks(pid);
+  if (ticks === null) throw new Error(`process ${pid} is gone: no CPU time to read`);
+  return ticks * 10;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
