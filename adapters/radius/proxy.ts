@@ -179,7 +179,7 @@ export class RadiusProxy {
       this.duplicates.forget(dup.handle);
       return this.drop('in-flight-limit', { client: client.name });
     }
-    if (kind === 'acct') this.learnAccounting(request, client);
+    if (kind === 'acct') this.learnAccounting(request, client, from);
 
     this.inFlight++;
     this.forward({
@@ -282,8 +282,9 @@ export class RadiusProxy {
     }
   }
 
-  private learnAccounting(request: RadiusPacket, client: RadiusClient): void {
-    const facts = accountingFacts(request, client.address);
+  private learnAccounting(request: RadiusPacket, client: RadiusClient, from: RemoteInfo): void {
+    // The sender's address, not the client's: a prefix client is many APs.
+    const facts = accountingFacts(request, from.address);
     if (!facts) return;
     try {
       this.opts.learner.onAccounting(facts);
