@@ -151,16 +151,20 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
   return handle;
 }
 
-/** The value of one Prometheus sample, e.g. metric('kms_radius_dropped_total', { reason: 'unknown-client' }). */
+/**
+ * The sum of the samples of `name` that carry these labels (others may differ: the RADIUS counters'
+ * `ap`, say), e.g. metricValue(text, 'kms_radius_dropped_total', { reason: 'unknown-client' }).
+ */
 export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
     const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
     const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
   }
-  return 0;
+  return sum;
 }
 
 function freeTcpPort(): Promise<number> {
