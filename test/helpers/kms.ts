@@ -34,7 +34,7 @@ export interface KmsOptions {
   acctPort?: number;
   logLevel?: string;
   stations?: { defaultLifetimeS?: number; machineAuthWindowS?: number; purgeIntervalS?: number };
-  radius?: { deadProbeIntervalS?: number; duplicateWindowS?: number; maxInFlight?: number; otherThreadsNice?: number };
+  radius?: { deadProbeIntervalS?: number; duplicateWindowS?: number; maxInFlight?: number; otherThreadsNice?: number; recvBufferBytes?: number };
   /** The `distribution:` section, as YAML would give it. */
   distribution?: Record<string, unknown>;
   /** The `roams:` section. */
@@ -88,6 +88,7 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
       duplicateWindowS: opts.radius?.duplicateWindowS ?? 30,
       maxInFlight: opts.radius?.maxInFlight ?? 8192,
       ...(opts.radius?.otherThreadsNice !== undefined ? { otherThreadsNice: opts.radius.otherThreadsNice } : {}),
+      ...(opts.radius?.recvBufferBytes !== undefined ? { recvBufferBytes: opts.radius.recvBufferBytes } : {}),
     },
     stations: { defaultLifetimeS: 3600, machineAuthWindowS: 3600, purgeIntervalS: 60, ...opts.stations },
     api: { address: '127.0.0.1', port: apiPort, token },
