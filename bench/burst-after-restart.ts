@@ -24,6 +24,8 @@ export async function benchBurstAfterRestart(): Promise<string[]> {
   const lines: string[] = [];
   try {
     const cases: [string, number | undefined][] = [['kernel default buffer', KERNEL_DEFAULT], ['radius.recvBufferBytes default', undefined]];
+    // More sizes to compare, e.g. KMS_BENCH_BURST_BYTES=524288,1048576.
+    for (const b of (process.env.KMS_BENCH_BURST_BYTES ?? '').split(',').filter(Boolean)) cases.push([`recvBufferBytes ${b}`, Number(b)]);
     const results = new Map<string, Round[]>(cases.map(([label]) => [label, []]));
     // Interleaved, so a slow moment of the shared machine does not land on one case only.
     for (let r = 0; r < ROUNDS; r++) {
