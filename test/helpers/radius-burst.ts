@@ -14,8 +14,11 @@ import { papRequest } from './radius-client.js';
 export interface BurstTarget { address: string; port: number; secret: string }
 export interface BurstResult { sent: number; answered: number; accepts: number; badAnswers: number }
 
-/** Sends `n` requests at once and waits until all are answered or `waitMs` has passed since the last answer. */
-export async function radiusBurst(target: BurstTarget, n: number, opts: { user: string; password: string; waitMs?: number; source?: string }): Promise<BurstResult> {
+/**
+ * Sends `n` requests at once (or at `ratePerS`, paced by the millisecond) and waits until all are
+ * answered or `waitMs` has passed since the last answer.
+ */
+export async function radiusBurst(target: BurstTarget, n: number, opts: { user: string; password: string; waitMs?: number; source?: string; ratePerS?: number }): Promise<BurstResult> {
   const perSocket = 250;
   const sockets: Socket[] = [];
   const pending = new Map<string, Buffer>();
@@ -44,10 +47,17 @@ export async function radiusBurst(target: BurstTarget, n: number, opts: { user: 
       requests.push({ socket, bytes });
     }
   }
-  // Built first, sent in one go: the burst reaches the socket as fast as this process can send.
-  for (const r of requests) {
-    r.socket.send(r.bytes, target.port, target.address);
-    result.sent++;
+  // Built first, then sent in one go: the burst reaches the socket as fast as this process can send.
+  const send = (upTo: number) => {
+    for (; result.sent < upTo; result.sent++) requests[result.sent]!.socket.send(requests[result.sent]!.bytes, target.port, target.address);
+  };
+  if (opts.ratePerS === undefined) send(requests.length);
+  else {
+    const started = performance.now();
+    while (result.sent < requests.length) {
+      send(Math.min(requests.length, Math.floor(((performance.now() - started) / 1000) * opts.ratePerS)));
+      await new Promise((r) => setTimeout(r, 1));
+    }
   }
   lastAnswer = performance.now();
   const waitMs = opts.waitMs ?? 3000;
