@@ -102,6 +102,7 @@ export const configSchema = z.object({
     seen.set(canonical, i);
   });
   const clients = new Map(cfg.radius.clients.map((c) => [c.name, c]));
+  const apAddresses = new Map<string, string>();
   cfg.distribution?.aps.forEach((a, i) => {
     const client = clients.get(a.radiusClient);
     if (!client) {
@@ -122,6 +123,11 @@ export const configSchema = z.object({
         code: 'custom', path: ['distribution', 'aps', i, 'radiusAddress'],
         message: `${a.radiusAddress} is not in radius client ${client.name} (${client.address})`,
       });
+    } else {
+      const canonical = canonicalNetwork(a.radiusAddress)!;
+      const other = apAddresses.get(canonical);
+      if (other) ctx.addIssue({ code: 'custom', path: ['distribution', 'aps', i, 'radiusAddress'], message: `${a.radiusAddress} is also the radiusAddress of ${other}` });
+      apAddresses.set(canonical, a.name);
     }
   });
   if (!cfg.masterKey.file && !cfg.masterKey.credential) {

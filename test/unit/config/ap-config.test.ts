@@ -54,6 +54,9 @@ describe('kmsctl ap-config', () => {
     expect(() => parseConfig(prefixed.replace('\n      radiusAddress: 10.0.2.7', ''))).toThrow(
       /distribution\.aps\[1\]\.radiusAddress: radius client floor2 is a prefix \(10\.0\.2\.0\/24\): give this AP its radiusAddress, the address it sends RADIUS from/);
     expect(() => parseConfig(prefixed.replace('radiusAddress: 10.0.2.7', 'radiusAddress: 10.0.3.7'))).toThrow(/10\.0\.3\.7 is not in radius client floor2 \(10\.0\.2\.0\/24\)/);
+    const twoOnOne = prefixed.replace('radiusClient: ap1', 'radiusClient: floor2\n      radiusAddress: 10.0.2.7');
+    expect(() => parseConfig(twoOnOne)).toThrow(/distribution\.aps\[1\]\.radiusAddress: 10\.0\.2\.7 is also the radiusAddress of ap1/);
+    expect(parseConfig(twoOnOne.replace('radiusAddress: 10.0.2.7', 'radiusAddress: 10.0.2.8')).distribution!.aps.map((a) => a.radiusAddress)).toEqual(['10.0.2.8', '10.0.2.7']);
     const missing = kmsctl(['ap-config', 'ap2'], prefixed.replace('\n      radiusAddress: 10.0.2.7', ''));
     expect(missing.status).not.toBe(0);
     expect(missing.stderr).toMatch(/radius client floor2 is a prefix/);
