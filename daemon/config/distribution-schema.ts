@@ -47,6 +47,11 @@ const ap = z.object({
   nasIdentifier: z.string().min(1).max(48),
   /** The radius.clients entry this AP sends RADIUS as. */
   radiusClient: name,
+  /**
+   * The address this AP sends RADIUS from. Needed when its radiusClient is a prefix; otherwise
+   * it is the client's address (and, if given, must be that address).
+   */
+  radiusAddress: ipAddress.optional(),
   /** 256-bit key of this AP's r0kh line for the KMS: 64 hex digits. */
   rrbKey: secretRef,
   /** The AP's ft_iface (OpenWrt: its bridge, e.g. br-lan). */

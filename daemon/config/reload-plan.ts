@@ -20,6 +20,7 @@ export const RELOAD_EFFECTS: Readonly<Record<string, ReloadEffect>> = {
   'radius.duplicateWindowS': 'restart',
   'radius.maxInFlight': 'restart',
   'radius.otherThreadsNice': 'restart',
+  'radius.recvBufferBytes': 'restart',
   stations: 'restart',
   api: 'restart',
   roams: 'restart',
