@@ -1,9 +1,11 @@
 import type { StationKeys, StationRecord } from '../records/station.js';
-import { ON_AP, placementKey, type Placement, type PlacementStore } from './placement.js';
+import { ON_AP, placementKey, type Placement } from './placement.js';
+import type { PlacementStore } from '../ports/placement-store.js';
 import { planPlacements, type Intent, type PlanPolicy } from './planner.js';
 import { WARM_UP_STA, warmUpStation } from './warm-up.js';
 import { AKM } from '../keys/akm.js';
-import type { ApControl, ApEvent, PmkR1Pusher, PullRequest, RrbPeer } from './ports.js';
+import type { ApDriver, ApEvent } from '../ports/ap-driver.js';
+import type { PmkR1Pusher, PullRequest, RrbPeer } from '../ports/pmk-r1-transport.js';
 import { RetryQueue, type Queued, type RetryPolicy } from './retry-queue.js';
 import type { ApInfo, BssInfo, NeighborSource, Topology } from './topology.js';
 
@@ -25,7 +27,7 @@ export interface DistributorDeps {
   neighbors: NeighborSource;
   pusher: PmkR1Pusher | null;
   rrbPeerFor(bss: BssInfo): RrbPeer | null;
-  controlFor(ap: string): ApControl | null;
+  controlFor(ap: string): ApDriver | null;
   stations: { get(staMac: string): StationRecord | undefined; keysFor(staMac: string): StationKeys | null };
   ledger: PlacementStore;
   policy: PlanPolicy & { repushMarginS: number; retry: RetryPolicy };
@@ -207,6 +209,7 @@ export class KeyDistributor {
     }
     const control = this.d.controlFor(bss.ap);
     if (!control) return this.fail(base('failed', 'no control channel to this AP', 'pmksa-add'));
+    if (!control.pmksaAdd) return this.fail(base('failed', 'this AP\'s control channel cannot PMKSA_ADD', 'pmksa-add'));
     if (!control.connected) return base('queued', 'AP control not connected', 'pmksa-add');
     try {
       await control.pmksaAdd(bss.ifname, intent.pmksa);
