@@ -10,7 +10,7 @@ import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApEvent } from '../../daemon/distribution/ports.js';
+import type { ApEvent } from '../../daemon/ports/ap-driver.js';
 import {
   ApCommandError, CtrlSocketClient, HostapdControl, SshTransport, UbusControl, UbusError, parseStaReply, type PmksaAddRequest,
 } from '../../adapters/hostapd/index.js';

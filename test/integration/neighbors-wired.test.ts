@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostapdControl } from '../../adapters/hostapd/index.js';
-import type { ApEvent } from '../../daemon/distribution/ports.js';
+import type { ApEvent } from '../../daemon/ports/ap-driver.js';
 import { Topology } from '../../daemon/distribution/topology.js';
 import { neighborsSchema } from '../../daemon/config/neighbors-schema.js';
 import { ctrlPort, startNeighbors } from '../../daemon/main/wire-neighbors.js';
