@@ -226,9 +226,9 @@ export class KeyDistributor {
       const sta = staMac.toLowerCase();
       const pmkid = intent.keyName.toLowerCase();
       if (listed.some((e) => e.staMac.toLowerCase() === sta && e.pmkid.toLowerCase() === pmkid)) return this.ok(base('confirmed', null, 'pmksa-add'));
-      return this.ok(base('added', 'PMKSA_ADD answered OK, but the BSS\'s PMKSA list does not show this station and PMKID', 'pmksa-add'));
+      return this.ok(base('added', 'the AP answered OK to PMKSA_ADD, but the BSS\'s PMKSA list does not show this station and PMKID', 'pmksa-add'));
     } catch (e) {
-      return this.ok(base('added', `PMKSA_ADD answered OK; the PMKSA list could not be read: ${(e as Error).message}`, 'pmksa-add'));
+      return this.ok(base('added', `the AP answered OK to PMKSA_ADD; the PMKSA list could not be read: ${(e as Error).message}`, 'pmksa-add'));
     }
   }
 
