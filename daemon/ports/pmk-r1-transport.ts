@@ -40,7 +40,9 @@ export interface RrbPeer {
   key: Buffer;
 }
 
+/** What became of one PUSH. */
 export type PushOutcome =
+  /** The frame went out (hostapd acknowledges a PUSH with nothing). */
   | { ok: true }
   /** Not delivered: the AP did not complete the sequence exchange, the link is down, … */
   | { ok: false; reason: string };

@@ -2,10 +2,10 @@
 // stand-ins for what is behind them: hostapd's ctrl interface (SHOW_NEIGHBOR, SET/REMOVE_NEIGHBOR,
 // REQ_BEACON, STA) and OpenWrt's ubus CLI (rrm_nr_get_own, rrm_nr_list, rrm_nr_set,
 // rrm_beacon_req). Real radios are the lab's job: wired hostapd has no RRM.
-import { afterEach, describe, expect, it } from 'vitest';
-import { neighborsConfigIssues, neighborsSchema } from '../../../daemon/config/neighbors-schema.js';
 import { EventEmitter } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CtrlInterfaceDriver, UbusDriver, type SshTransport } from '../../../adapters/hostapd/index.js';
+import { neighborsConfigIssues, neighborsSchema } from '../../../daemon/config/neighbors-schema.js';
 import type { ApEvent } from '../../../daemon/ports/ap-driver.js';
 import { Topology } from '../../../daemon/distribution/topology.js';
 import { startNeighbors, type RunningNeighbors } from '../../../daemon/main/wire-neighbors.js';
