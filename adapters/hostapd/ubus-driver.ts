@@ -12,7 +12,7 @@
 //   (hostapd-utils must be installed on the AP, and OpenWrt's default `auth_cache 0` makes
 //   PMKSA_ADD FAIL);
 // - no notification for EAPOL-4WAY-HS-COMPLETED exists;
-// - `beacon-report` carries no dialog token in OpenWrt 22.03–24.10 (token is then -1 here), only
+// - `beacon-report` carries no dialog token in OpenWrt 22.03–24.10 (token is then null here), only
 //   the fixed Beacon report fields, and squeezes parent-tsf into 16 bits. The body handed on is
 //   rebuilt from those fields (26 octets, §5.2 layout), or taken from `report` (base64) when a
 //   newer hostapd sends it.
