@@ -3,7 +3,7 @@
 // Formats: docs/hostapd-interfaces.md, "The hostapd control interface"; checked against real hostapd 2.10.
 // Everything here is pure: a malformed line becomes a HostapdParseError with a reason, so a
 // confused or hostile AP can never crash the daemon, and events we do not use return null.
-import type { ApEvent } from '../../daemon/distribution/ports.js';
+import type { ApEvent } from '../../daemon/ports/ap-driver.js';
 
 export type HostapdParseReason =
   | 'too-long' // longer than any line hostapd can produce (its buffers are 4096 octets)

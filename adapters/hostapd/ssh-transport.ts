@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import ssh2, { Client, type ClientChannel } from 'ssh2';
-import type { ApEvent } from '../../daemon/distribution/ports.js';
+import type { ApEvent } from '../../daemon/ports/ap-driver.js';
 
 export interface SshTransportOptions {
   /** The AP's name, used in every error message. */

@@ -2,7 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { randomOctets } from '../../daemon/common/random-pool.js';
 import { Throttle } from '../../daemon/common/throttle.js';
 import { isIPv6 } from 'node:net';
-import type { StationLearner } from '../../daemon/records/facts.js';
+import type { StationLearner } from '../../daemon/ports/station-learner.js';
 import { Attr, Code, codeName } from './codes.js';
 import { decodePacket, RadiusDecodeError, type RadiusAttribute, type RadiusPacket } from './packet.js';
 import { finishAccessRequest, finishAccountingRequest, finishResponse, verifyRequest, verifyResponse } from './authenticators.js';

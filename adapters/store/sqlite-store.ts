@@ -16,7 +16,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { normalizeMac, parseMac } from '../../daemon/common/mac.js';
 import type { MachineAuthRecord, StationKeys, StationRecord } from '../../daemon/records/station.js';
-import type { RecordStore, StationWrite } from '../../daemon/records/store.js';
+import type { RecordStore, StationWrite } from '../../daemon/ports/record-store.js';
 import { decodeStationKeys, encodeStationKeys, SealedBox } from './sealed-box.js';
 import { migrate } from './schema.js';
 import { SqlitePlacementTable } from './placement-table.js';

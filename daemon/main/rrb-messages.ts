@@ -1,6 +1,6 @@
 import type { Placement } from '../distribution/placement.js';
 import type { PlanPolicy } from '../distribution/planner.js';
-import type { PmkR1Entry, PushOutcome, RrbPeer } from '../distribution/ports.js';
+import type { PmkR1Entry, PushOutcome, RrbPeer } from '../ports/pmk-r1-transport.js';
 import type { ApInfo } from '../distribution/topology.js';
 
 // What kmsd's main thread and its R0KH-R1KH thread say to each other (rrb-thread.ts,

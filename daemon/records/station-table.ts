@@ -1,7 +1,8 @@
 import type { RecordPolicy } from './build.js';
-import type { AccessAcceptFacts, AccountingFacts, StationLearner } from './facts.js';
+import type { AccessAcceptFacts, AccountingFacts } from './facts.js';
+import type { StationLearner } from '../ports/station-learner.js';
 import type { StationKeys, StationRecord } from './station.js';
-import type { RecordStore } from './store.js';
+import type { RecordStore } from '../ports/record-store.js';
 import { StationRecorder } from './recorder.js';
 
 export interface StationTableEvents {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../../../adapters/hostapd/events.js';
-import { parseUbusEvent } from '../../../adapters/hostapd/ubus-control.js';
+import { parseUbusEvent } from '../../../adapters/hostapd/ubus-driver.js';
 import {
   BeaconReportError, dbmToRcpi, parseBeaconReport, parseBeaconReportEvent, rcpiToDbm, reportedPhyType, rsniToDb,
 } from '../../../daemon/neighbors/beacon-report.js';
