@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { distributionSchema } from './distribution-schema.js';
+import { apDasSchema, dynamicAuthorizationSchema } from './das-schema.js';
 import { ipAddress, listenPort, name, port, secretRef, type SecretRef } from './primitives.js';
 
 export { secretRef, type SecretRef };
@@ -14,6 +15,8 @@ const radiusClient = z.object({
   name,
   address: ipAddress,
   secret: secretRef,
+  /** The AP's Dynamic Authorization Server (hostapd radius_das_*), for relayed Disconnect/CoA. */
+  das: apDasSchema.optional(),
 }).strict();
 
 const upstream = z.object({
@@ -53,6 +56,8 @@ export const configSchema = z.object({
      * than the RADIUS thread, so a request never waits behind them for a CPU; 0 keeps them equal.
      */
     otherThreadsNice: z.number().int().min(0).max(19).default(10),
+    /** RFC 5176 Disconnect/CoA from the AAA servers, relayed to the station's AP. Absent: not listened for. */
+    dynamicAuthorization: dynamicAuthorizationSchema.optional(),
   }).strict(),
   stations: z.object({
     defaultLifetimeS: z.number().int().min(60).default(12 * 3600),

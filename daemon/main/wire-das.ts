@@ -1,0 +1,84 @@
+import { BlockList, isIP } from 'node:net';
+import type { KmsConfig } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { partLogger } from '../log/logger.js';
+import type { Registry } from 'prom-client';
+import { DasMetrics } from '../metrics/das-metrics.js';
+import type { StationLocation, StationLocator } from '../records/station-locator.js';
+import type { StartupSecrets } from './startup-checks.js';
+import { DasProxy, type ApDasTarget } from '../../adapters/radius/das-proxy.js';
+
+// The dynamic authorization proxy (RFC 5176) runs on the main thread, not the RADIUS thread: it
+// needs the station records, which live here; its rate is that of operators and AAA policies
+// disconnecting users, not of logins; and on its own socket and thread it cannot delay an
+// Access-Request, whatever it is sent.
+
+export interface RunningDas {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface DasDeps {
+  locator: StationLocator;
+  secrets: Pick<StartupSecrets, 'dasSecrets'>;
+  log: Logger;
+  registry: Registry;
+  /** An AP acknowledged a Disconnect of this station. */
+  disconnected?(station: StationLocation, ap: string): void;
+}
+
+export async function startDynamicAuthorization(config: KmsConfig, deps: DasDeps): Promise<RunningDas | null> {
+  const das = config.radius.dynamicAuthorization;
+  if (!das) return null;
+  const log = partLogger(deps.log, 'das');
+  const metrics = new DasMetrics(deps.registry);
+  const secrets = deps.secrets.dasSecrets!;
+  const proxy = new DasProxy({
+    listen: das.listen,
+    upstreams: das.upstreams.map((u) => ({ name: u.name, address: u.address, secret: secrets.upstreams.get(u.name)! })),
+    locator: deps.locator,
+    apDas: apDasTable(config, secrets.aps),
+    coa: das.coa,
+    eventTimestampWindowS: das.eventTimestampWindowS,
+    requireEventTimestamp: das.requireEventTimestamp,
+    timeoutMs: das.timeoutMs,
+    tries: das.tries,
+    maxSessionsPerRequest: das.maxSessionsPerRequest,
+    logger: log,
+    observer: {
+      dropped: (reason) => metrics.dropped.inc({ reason }),
+      answered: (kind, code, cause) => metrics.answered.inc({ kind, code, error_cause: cause }),
+      forwarded: (ap) => metrics.forwarded.inc({ ap }),
+      disconnected: (s, ap) => {
+        log.info({ sta: s.staMac, ap }, 'station disconnected by its AP on an upstream\'s request');
+        deps.disconnected?.(s, ap);
+      },
+    },
+  });
+  const { port } = await proxy.start();
+  log.info({ address: das.listen.address, port, upstreams: das.upstreams.length, coa: das.coa }, 'dynamic authorization (Disconnect/CoA) listening');
+  return { port, stop: () => proxy.stop() };
+}
+
+/**
+ * The AP DAS for a station's client address: the radius.clients entry the address belongs to
+ * (an exact address, or a prefix where the client table has them), at the entry's das.address
+ * or else at the station's client address itself.
+ */
+export function apDasTable(config: KmsConfig, secrets: Map<string, Buffer>): (clientAddress: string) => ApDasTarget | null {
+  const entries = config.radius.clients.filter((c) => c.das && secrets.has(c.name)).map((c) => {
+    const [net, bits] = c.address.split('/');
+    const list = new BlockList();
+    const family = isIP(net!) === 6 ? 'ipv6' : 'ipv4';
+    if (bits !== undefined) list.addSubnet(net!, Number(bits), family);
+    else list.addAddress(net!, family);
+    return { c, list, family: family as 'ipv4' | 'ipv6' };
+  });
+  return (clientAddress) => {
+    const address = clientAddress.startsWith('::ffff:') && clientAddress.includes('.') ? clientAddress.slice(7) : clientAddress;
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    const hit = entries.find((e) => e.family === family && e.list.check(address, family));
+    if (!hit) return null;
+    return { name: hit.c.name, address: hit.c.das!.address ?? address, port: hit.c.das!.port, secret: secrets.get(hit.c.name)! };
+  };
+}
