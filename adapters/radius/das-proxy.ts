@@ -51,10 +51,12 @@ export interface DasProxyObserver {
 
 export interface DasProxyOptions {
   listen: { address: string; port: number };
+  /** Source address towards the APs' DAS (their radius_das_client); default any. */
+  sourceAddress?: string;
   upstreams: DasUpstream[];
   locator: StationLocator;
-  /** The DAS of the AP whose RADIUS packets come from `clientAddress`; null when it has none configured. */
-  apDas(clientAddress: string): ApDasTarget | null;
+  /** The DAS of the AP (BSS `bssid`) whose RADIUS packets come from `clientAddress`; null when it has none configured. */
+  apDas(clientAddress: string, bssid: string | null): ApDasTarget | null;
   coa: 'nak' | 'disconnect';
   eventTimestampWindowS: number;
   requireEventTimestamp: boolean;
@@ -90,9 +92,19 @@ export class DasProxy {
   private readonly now: () => number;
   private sweep: NodeJS.Timeout | null = null;
 
+  private apDas: DasProxyOptions['apDas'];
+
   constructor(private readonly o: DasProxyOptions) {
     for (const u of o.upstreams) this.upstreams.set(canonical(u.address), u);
+    this.apDas = o.apDas;
     this.now = o.now ?? Date.now;
+  }
+
+  /** A reload: new upstreams and AP DAS table; requests in flight finish with what they started with. */
+  reconfigure(upstreams: DasUpstream[], apDas: DasProxyOptions['apDas']): void {
+    this.upstreams.clear();
+    for (const u of upstreams) this.upstreams.set(canonical(u.address), u);
+    this.apDas = apDas;
   }
 
   async start(): Promise<{ port: number }> {
@@ -187,7 +199,7 @@ export class DasProxy {
 
   /** A Disconnect-Request to the station's AP, sent until answered or out of tries. */
   private async disconnectAt(station: StationLocation): Promise<ApOutcome> {
-    const target = this.o.apDas(station.clientAddress);
+    const target = this.apDas(station.clientAddress, station.bssid);
     if (!target) {
       this.o.logger.warn({ sta: station.staMac, ap: station.clientAddress }, 'the station\'s AP has no DAS configured (radius.clients[].das): cannot relay');
       return { ack: false, errorCause: ErrorCause.RequestNotRoutable };
@@ -246,7 +258,14 @@ export class DasProxy {
     if (have) return have;
     const s = createSocket({ type: family });
     this.out.set(family, s);
-    await new Promise<void>((r) => s.bind(0, () => r()));
+    const source = this.o.sourceAddress !== undefined && (isIPv6(this.o.sourceAddress) ? 'udp6' : 'udp4') === family ? this.o.sourceAddress : undefined;
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(0, source, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
     s.on('error', (e) => this.o.logger.error({ err: e.message }, 'dynamic authorization socket towards the APs failed'));
     s.on('message', (msg, rinfo) => this.onApAnswer(msg, rinfo));
     return s;

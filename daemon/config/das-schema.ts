@@ -21,6 +21,11 @@ export const COA_POLICIES = ['nak', 'disconnect'] as const;
 
 export const dynamicAuthorizationSchema = z.object({
   listen: z.object({ address: ipAddress, port: listenPort }).strict().default({ address: '0.0.0.0', port: 3799 }),
+  /**
+   * The address the KMS sends to the APs' DAS from: their radius_das_client. Default: whatever the
+   * route gives, and `kmsctl ap-config` writes distribution.kmsRadiusAddress.
+   */
+  sourceAddress: ipAddress.optional(),
   /** The AAA servers (DACs) allowed to send requests, by source address, each with its own secret. */
   upstreams: z.array(z.object({ name, address: ipAddress, secret: secretRef }).strict())
     .min(1, 'list the AAA servers allowed to send Disconnect/CoA requests'),

@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { partLogger } from '../log/logger.js';
 import type { Registry } from 'prom-client';
 import { DasMetrics } from '../metrics/das-metrics.js';
+import { dasPortOfBss } from '../distribution/ap-config.js';
 import type { StationLocation, StationLocator } from '../records/station-locator.js';
 import type { StartupSecrets } from './startup-checks.js';
 import { DasProxy, type ApDasTarget } from '../../adapters/radius/das-proxy.js';
@@ -15,6 +16,8 @@ import { DasProxy, type ApDasTarget } from '../../adapters/radius/das-proxy.js';
 
 export interface RunningDas {
   port: number;
+  /** A reload's upstreams and radius.clients[].das (the listener itself needs a restart). */
+  reconfigure(next: KmsConfig, secrets: Pick<StartupSecrets, 'dasSecrets'>): void;
   stop(): Promise<void>;
 }
 
@@ -33,9 +36,12 @@ export async function startDynamicAuthorization(config: KmsConfig, deps: DasDeps
   const log = partLogger(deps.log, 'das');
   const metrics = new DasMetrics(deps.registry);
   const secrets = deps.secrets.dasSecrets!;
+  const upstreamsOf = (c: KmsConfig, s: NonNullable<StartupSecrets['dasSecrets']>) =>
+    (c.radius.dynamicAuthorization?.upstreams ?? []).map((u) => ({ name: u.name, address: u.address, secret: s.upstreams.get(u.name)! }));
   const proxy = new DasProxy({
     listen: das.listen,
-    upstreams: das.upstreams.map((u) => ({ name: u.name, address: u.address, secret: secrets.upstreams.get(u.name)! })),
+    ...(das.sourceAddress ? { sourceAddress: das.sourceAddress } : {}),
+    upstreams: upstreamsOf(config, secrets),
     locator: deps.locator,
     apDas: apDasTable(config, secrets.aps),
     coa: das.coa,
@@ -57,15 +63,25 @@ export async function startDynamicAuthorization(config: KmsConfig, deps: DasDeps
   });
   const { port } = await proxy.start();
   log.info({ address: das.listen.address, port, upstreams: das.upstreams.length, coa: das.coa }, 'dynamic authorization (Disconnect/CoA) listening');
-  return { port, stop: () => proxy.stop() };
+  return {
+    port,
+    reconfigure: (next, s) => {
+      const dasSecrets = s.dasSecrets!;
+      proxy.reconfigure(upstreamsOf(next, dasSecrets), apDasTable(next, dasSecrets.aps));
+      log.info({ upstreams: next.radius.dynamicAuthorization?.upstreams.length ?? 0 }, 'dynamic authorization upstreams and AP DAS table replaced');
+    },
+    stop: () => proxy.stop(),
+  };
 }
 
 /**
  * The AP DAS for a station's client address: the radius.clients entry the address belongs to
  * (an exact address, or a prefix where the client table has them), at the entry's das.address
- * or else at the station's client address itself.
+ * or else at the station's client address itself. hostapd runs one DAS per BSS, each on its own
+ * port: the BSS at index i of its distribution.aps entry listens on das.port + i (as
+ * `kmsctl ap-config` writes it).
  */
-export function apDasTable(config: KmsConfig, secrets: Map<string, Buffer>): (clientAddress: string) => ApDasTarget | null {
+export function apDasTable(config: KmsConfig, secrets: Map<string, Buffer>): (clientAddress: string, bssid: string | null) => ApDasTarget | null {
   const entries = config.radius.clients.filter((c) => c.das && secrets.has(c.name)).map((c) => {
     const [net, bits] = c.address.split('/');
     const list = new BlockList();
@@ -74,11 +90,15 @@ export function apDasTable(config: KmsConfig, secrets: Map<string, Buffer>): (cl
     else list.addAddress(net!, family);
     return { c, list, family: family as 'ipv4' | 'ipv6' };
   });
-  return (clientAddress) => {
+  const bssIndex = new Map<string, { client: string; index: number }>();
+  for (const ap of config.distribution?.aps ?? []) ap.bsses.forEach((b, index) => bssIndex.set(b.bssid, { client: ap.radiusClient, index }));
+  return (clientAddress, bssid) => {
     const address = clientAddress.startsWith('::ffff:') && clientAddress.includes('.') ? clientAddress.slice(7) : clientAddress;
     const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
     const hit = entries.find((e) => e.family === family && e.list.check(address, family));
     if (!hit) return null;
-    return { name: hit.c.name, address: hit.c.das!.address ?? address, port: hit.c.das!.port, secret: secrets.get(hit.c.name)! };
+    const bss = bssid === null ? undefined : bssIndex.get(bssid);
+    const offset = bss && bss.client === hit.c.name ? bss.index : 0;
+    return { name: hit.c.name, address: hit.c.das!.address ?? address, port: dasPortOfBss(hit.c.das!.port, offset), secret: secrets.get(hit.c.name)! };
   };
 }

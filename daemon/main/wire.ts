@@ -129,6 +129,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     radiusTables,
     reconfigureRadius: (t) => radius.reconfigure(t),
     prepareDistribution: distribution ? (next, s) => distribution!.prepareReload(next, s) : undefined,
+    reconfigureDas: das ? (next, s) => das.reconfigure(next, s) : undefined,
     upstreamsChanged: (r) => {
       for (const name of r.retired) if (!r.kept.includes(name) && !r.added.includes(name)) metrics.upstreamUp.remove({ upstream: name });
       for (const name of r.added) metrics.upstreamUp.set({ upstream: name }, 1);
