@@ -10,6 +10,8 @@ import {
 import { Attr, Code, attrInteger, attrString } from '../../adapters/radius/index.js';
 import { finishDasRequest } from '../../adapters/radius/dynamic-authorization.js';
 import { md5 } from '../../adapters/radius/md5.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 
 // RFC 5176 through the KMS, end to end: FreeRADIUS's radclient is the AAA server sending
 // Disconnect-/CoA-Requests; the KMS finds the station and relays to the DAS of the real hostapd
@@ -105,6 +107,8 @@ describe.skipIf(!canUseNetns())('dynamic authorization through the KMS to a wire
     // Wired 802.1X has no deauthentication frame: hostapd sends the station nothing, so
     // wpa_supplicant learns of it at its next EAPOL frame. That frame meets an AP with no session
     // (NEW_STA) and a full EAP authentication, which wpa_supplicant reports.
+    // hostapd removes the entry a few seconds later; a login before that would be removed with it.
+    await expect.poll(async () => (await ap.cli(['sta', STA])).includes(STA), { timeout: 20_000 }).toBe(false);
     const staMark = ap.logMark();
     await supplicant!.cli(['reauthenticate']);
     await ap.waitForLog(/Event NEW_STA \(22\) received/, undefined, staMark);
@@ -149,5 +153,19 @@ describe.skipIf(!canUseNetns())('dynamic authorization through the KMS to a wire
     s.send(forged, dasPort, topo.uplink!.peerSide.ip);
     await expect.poll(() => dropped('message-authenticator-invalid'), { timeout: 5000 }).toBeGreaterThan(before);
     s.close();
+  });
+
+  it('coa: disconnect: the CoA becomes a Disconnect at hostapd and a CoA-ACK (the station logs in again for its new attributes)', async () => {
+    // The station logged in again in the Disconnect test; its session is open (Accounting-Start).
+    await expect.poll(async () => (await kms.kmsctlJson<{ session: string }>(['station', STA])).session, { timeout: 10_000 }).toBe('active');
+    const config = parse(readFileSync(kms.configPath, 'utf8')) as { radius: { dynamicAuthorization: Record<string, unknown> } };
+    config.radius.dynamicAuthorization.coa = 'disconnect';
+    writeFileSync(kms.configPath, stringify(config), { mode: 0o600 });
+    await kms.restart();
+    const mark = ap.logMark();
+    const r = await radclient({ server: server(), command: 'coa', secret: DAS_SECRET, attributes: [`Calling-Station-Id = "${STA}"`, 'Filter-Id = "guest"'] });
+    expect(r.reply, `${r.output}\n--- kmsd:\n${kms.logs().slice(-2000)}`).toBe('CoA-ACK');
+    await ap.waitForLog(new RegExp(`RADIUS DAS: Found a matching session ${STA} - disconnecting`), undefined, mark);
+    await ap.waitForLog(new RegExp(`AP-STA-DISCONNECTED ${STA}`), undefined, mark);
   });
 });
