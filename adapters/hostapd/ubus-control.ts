@@ -1,5 +1,5 @@
-// ApControl for OpenWrt through hostapd's ubus object `hostapd.<ifname>` (notes §4.1), over the
-// AP's SSH transport: `ubus call hostapd.<ifname> <method> '<json>'` and `ubus subscribe`.
+// ApControl for OpenWrt through hostapd's ubus object `hostapd.<ifname>` (docs/hostapd-interfaces.md,
+// "OpenWrt"), over the AP's SSH transport: `ubus call hostapd.<ifname> <method> '<json>'` and `ubus subscribe`.
 //
 // NOT TESTED AGAINST OPENWRT: no OpenWrt system was available. The integration test runs this
 // against a stand-in `ubus` shell script (first in PATH on a real Dropbear server) that replays
@@ -13,8 +13,8 @@
 // - no notification for EAPOL-4WAY-HS-COMPLETED exists;
 // - `beacon-report` carries no dialog token in OpenWrt 22.03–24.10 (token is then -1 here), only
 //   the fixed Beacon report fields, and squeezes parent-tsf into 16 bits. The body handed on is
-//   rebuilt from those fields (26 octets, §5.2 layout), or taken from `report` (base64) when a
-//   newer hostapd sends it.
+//   rebuilt from those fields (26 octets, laid out as docs/hostapd-interfaces.md "Beacon report"
+//   shows), or taken from `report` (base64) when a newer hostapd sends it.
 import { EventEmitter } from 'node:events';
 import type { ApControl, ApEvent } from '../../daemon/distribution/ports.js';
 import { normalizeMac } from '../../daemon/common/mac.js';
@@ -90,7 +90,7 @@ function intField(o: Record<string, unknown>, key: string, max: number): number 
   return v;
 }
 
-/** The 26-octet Beacon report body (notes §5.2) from the fields of a ubus `beacon-report`. */
+/** The 26-octet Beacon report body (docs/hostapd-interfaces.md, "Beacon report") from a ubus `beacon-report`'s fields. */
 function beaconBody(o: Record<string, unknown>): Buffer {
   if (typeof o.report === 'string') {
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(o.report) || o.report.length > 400) throw new HostapdParseError('bad-hex', 'report is not base64');

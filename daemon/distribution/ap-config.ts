@@ -2,9 +2,9 @@ import type { ApConfig, DistributionConfig, SecurityMode } from '../config/distr
 import { SECURITY_PROFILES, securityHostapdLines } from './security.js';
 import type { HostapdVersion } from '../keys/akm.js';
 
-// What an AP needs to work with the KMS (DESIGN.md "AP configuration"): the KMS as RADIUS
-// server, its own secret, nas_identifier = R0KH-ID, FT with the KMS as the one R0KH (PUSH from
-// the KMS, PULL to the KMS; the AP never pushes), OKC on, 802.11k/v on.
+// What an AP needs to work with the KMS (docs/design.md, "The AP configuration the KMS expects"):
+// the KMS as RADIUS server, its own secret, nas_identifier = R0KH-ID, FT with the KMS as the one
+// R0KH (PUSH from the KMS, PULL to the KMS; the AP never pushes), OKC on, 802.11k/v on.
 
 export interface ApConfigInputs {
   distribution: DistributionConfig;

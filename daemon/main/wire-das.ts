@@ -1,10 +1,10 @@
-import { BlockList, isIP } from 'node:net';
 import type { KmsConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { partLogger } from '../log/logger.js';
 import type { Registry } from 'prom-client';
 import { DasMetrics } from '../metrics/das-metrics.js';
 import { dasPortOfBss } from '../distribution/ap-config.js';
+import { networkContains, parseNetwork, type IpNetwork } from '../common/ip-prefix.js';
 import type { StationLocation, StationLocator } from '../records/station-locator.js';
 import type { StartupSecrets } from './startup-checks.js';
 import { DasProxy, type ApDasTarget } from '../../adapters/radius/das-proxy.js';
@@ -76,26 +76,21 @@ export async function startDynamicAuthorization(config: KmsConfig, deps: DasDeps
 
 /**
  * The AP DAS for a station's client address: the radius.clients entry the address belongs to
- * (an exact address, or a prefix where the client table has them), at the entry's das.address
+ * (an exact address, or the longest prefix that holds it), at the entry's das.address
  * or else at the station's client address itself. hostapd runs one DAS per BSS, each on its own
  * port: the BSS at index i of its distribution.aps entry listens on das.port + i (as
  * `kmsctl ap-config` writes it).
  */
 export function apDasTable(config: KmsConfig, secrets: Map<string, Buffer>): (clientAddress: string, bssid: string | null) => ApDasTarget | null {
-  const entries = config.radius.clients.filter((c) => c.das && secrets.has(c.name)).map((c) => {
-    const [net, bits] = c.address.split('/');
-    const list = new BlockList();
-    const family = isIP(net!) === 6 ? 'ipv6' : 'ipv4';
-    if (bits !== undefined) list.addSubnet(net!, Number(bits), family);
-    else list.addAddress(net!, family);
-    return { c, list, family: family as 'ipv4' | 'ipv6' };
-  });
+  // Longest prefix first, as the RADIUS client table matches (an AP inside a prefix may have its own entry).
+  const entries = config.radius.clients.filter((c) => c.das && secrets.has(c.name))
+    .map((c) => ({ c, length: typeof parseNetwork(c.address) === 'string' ? -1 : (parseNetwork(c.address) as IpNetwork).length }))
+    .sort((a, b) => b.length - a.length);
   const bssIndex = new Map<string, { client: string; index: number }>();
   for (const ap of config.distribution?.aps ?? []) ap.bsses.forEach((b, index) => bssIndex.set(b.bssid, { client: ap.radiusClient, index }));
   return (clientAddress, bssid) => {
     const address = clientAddress.startsWith('::ffff:') && clientAddress.includes('.') ? clientAddress.slice(7) : clientAddress;
-    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    const hit = entries.find((e) => e.family === family && e.list.check(address, family));
+    const hit = entries.find((e) => networkContains(e.c.address, address));
     if (!hit) return null;
     const bss = bssid === null ? undefined : bssIndex.get(bssid);
     const offset = bss && bss.client === hit.c.name ? bss.index : 0;

@@ -11,6 +11,7 @@ import type { PlacementStore } from '../distribution/placement.js';
 import { KeyDistributor } from '../distribution/distributor.js';
 import { RrbKeyTable, StaticNeighbors, Topology, type ApInfo, type BssInfo } from '../distribution/topology.js';
 import { SequenceWarmup } from '../distribution/sequence-warmup.js';
+import { canonicalNetwork } from '../common/ip-prefix.js';
 import { startRrbThread } from './rrb-thread.js';
 import type { ApControl, ApEvent } from '../distribution/ports.js';
 import { HostapdControl, SshTransport, UbusControl } from '../../adapters/hostapd/index.js';
@@ -51,7 +52,9 @@ interface EventSource {
 function apInfosOf(config: KmsConfig): ApInfo[] {
   const clientAddress = new Map(config.radius.clients.map((c) => [c.name, c.address]));
   return config.distribution!.aps.map((a) => ({
-    name: a.name, nasIdentifier: a.nasIdentifier, radiusAddress: clientAddress.get(a.radiusClient)!,
+    name: a.name, nasIdentifier: a.nasIdentifier,
+    // Spelled as the RADIUS socket reports a sender, so the topology's lookup by address finds it.
+    radiusAddress: canonicalNetwork(a.radiusAddress ?? clientAddress.get(a.radiusClient)!)!,
     bsses: a.bsses.map((b) => ({ ap: a.name, ifname: b.ifname, bssid: b.bssid, r1khId: b.r1khId ?? b.bssid, ...(a.hostapdVersion ? { hostapdVersion: a.hostapdVersion } : {}) })),
   }));
 }

@@ -1,4 +1,5 @@
-// Builds the Beacon request the KMS asks a station for (IEEE 802.11-2016 §9.4.2.21.7, notes §5.1):
+// Builds the Beacon request the KMS asks a station for (IEEE 802.11-2016 §9.4.2.21.7;
+// docs/hostapd-interfaces.md, "Beacon request"):
 // the hex body of hostapd's `REQ_BEACON <sta> [req_mode=<hex2>] <hex>` and the argument object of
 // OpenWrt's ubus `rrm_beacon_req`. Pure: no I/O.
 import { normalizeMac } from '../common/mac.js';
@@ -84,7 +85,10 @@ export function reqBeaconCommand(staMac: string, p: BeaconRequestParams, reqMode
   return `REQ_BEACON ${sta}${mode} ${buildBeaconRequest(p).toString('hex')}`;
 }
 
-/** Argument of ubus `rrm_beacon_req` (notes §4.1): no reporting detail or channel reports there. */
+/**
+ * Argument of ubus `rrm_beacon_req` (docs/hostapd-interfaces.md, "The hostapd ubus object"): no
+ * reporting detail or channel reports there.
+ */
 export function ubusBeaconRequest(staMac: string, p: BeaconRequestParams): {
   addr: string; mode: number; op_class: number; channel: number; duration: number; bssid?: string; ssid?: string;
 } {

@@ -1,4 +1,5 @@
-// 802.11k Neighbor Report element bodies (IEEE 802.11-2016 §9.4.2.37, notes §5.3) for hostapd's
+// 802.11k Neighbor Report element bodies (IEEE 802.11-2016 §9.4.2.37; docs/hostapd-interfaces.md,
+// "Neighbor Report") for hostapd's
 // neighbour database: `SET_NEIGHBOR <bssid> ssid=<hex> nr=<hex>` / `REMOVE_NEIGHBOR` on the ctrl
 // interface, and the `[bssid, ssid, nr]` list of OpenWrt's ubus `rrm_nr_set`. Stations read these
 // to learn their roam candidates. hostapd builds its *own* entry with the right capability bits

@@ -122,6 +122,11 @@ const cases: Case[] = [
   { check: 'AP SSH keys', what: 'SSH private key that is not one', edit: (c) => { c.distribution.aps[0].control.privateKey = 'not a key'; }, message: /distribution\.aps\[ap1\]\.control\.privateKey: not a usable SSH private key/ },
   { check: 'RRB interface', what: 'missing RRB interface', edit: (c) => { c.distribution.rrb.interface = 'nosuch0'; }, message: /distribution\.rrb\.interface: no network interface named nosuch0 on this host/ },
   { check: 'schema', what: 'bad address', edit: (c) => { c.radius.clients[0].address = '10.0.0.300'; }, message: /radius\.clients\[0\]\.address: expected an IPv4 or IPv6 address/ },
+  {
+    check: 'schema', what: 'an AP under a prefix client without its own radiusAddress',
+    edit: (c) => { c.radius.clients[0].address = '127.0.0.0/24'; },
+    message: /distribution\.aps\[0\]\.radiusAddress: radius client ap1 is a prefix \(127\.0\.0\.0\/24\): give this AP its radiusAddress, the address it sends RADIUS from/,
+  },
 ];
 
 describe('start-up checks: kmsd --check and start agree', () => {

@@ -18,7 +18,7 @@ const reason = (f: () => unknown): string => {
 };
 
 describe('Beacon report parser', () => {
-  it('reads every fixed field of a hand-built report (notes §5.2 offsets, little-endian)', () => {
+  it('reads every fixed field of a hand-built report (documented offsets, little-endian)', () => {
     const hex = '7324' + '0807060504030201' + '6400' + '07' + '96' + '3c' + '020000000700' + '01' + '44332211';
     const r = parseBeaconReport(Buffer.from(hex, 'hex'));
     expect(r).toMatchObject({

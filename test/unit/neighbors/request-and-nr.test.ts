@@ -8,7 +8,7 @@ import {
 } from '../../../daemon/neighbors/neighbor-report.js';
 
 describe('Beacon request builder', () => {
-  it('builds the notes §3.2 / hwsim table-mode example 51000000000002ffffffffffff', () => {
+  it('builds the hwsim table-mode example 51000000000002ffffffffffff', () => {
     expect(buildBeaconRequest({ opClass: 81, channel: 0, mode: 'table' }).toString('hex')).toBe('51000000000002ffffffffffff');
   });
 
@@ -51,7 +51,8 @@ describe('Beacon request builder', () => {
 });
 
 describe('Neighbor report builder', () => {
-  // DAWN documentation example (notes §5.3): hostapd's own report of an HT AP on channel 9.
+  // DAWN documentation example (docs/hostapd-interfaces.md, "Neighbor Report"): hostapd's own report
+  // of an HT AP on channel 9.
   const DAWN = 'f09fc2f4ae2cef0900005109070603000900';
 
   it('reproduces the DAWN example bit for bit from its flags', () => {

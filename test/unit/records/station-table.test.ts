@@ -42,7 +42,7 @@ describe('StationTable', () => {
     tmp.cleanup();
   });
 
-  it('derives the notes vector PMKR0Name and persists it before resolving', async () => {
+  it('derives the documented vector PMKR0Name and persists it before resolving', async () => {
     const table = new StationTable(store, policy, {}, () => clock);
     await table.onAccessAccept(facts());
     const reopened = new StationTable(store, policy, {}, () => clock);
