@@ -168,4 +168,16 @@ describe.skipIf(!canUseNetns())('dynamic authorization through the KMS to a wire
     await ap.waitForLog(new RegExp(`RADIUS DAS: Found a matching session ${STA} - disconnecting`), undefined, mark);
     await ap.waitForLog(new RegExp(`AP-STA-DISCONNECTED ${STA}`), undefined, mark);
   });
+
+  it('a reload (SIGHUP) swaps the upstreams live: the new secret is answered, the old one dropped', async () => {
+    const config = parse(readFileSync(kms.configPath, 'utf8')) as { radius: { dynamicAuthorization: { upstreams: { secret: string }[] } } };
+    config.radius.dynamicAuthorization.upstreams[0]!.secret = 'rotated-das-secret';
+    writeFileSync(kms.configPath, stringify(config), { mode: 0o600 });
+    const mark = kms.process.mark();
+    process.kill(kms.process.pid, 'SIGHUP');
+    await kms.process.waitForLine(/dynamic authorization upstreams and AP DAS table replaced/, { since: mark, timeoutMs: 15_000 });
+    const unknown = { server: server(), command: 'disconnect' as const, attributes: ['Calling-Station-Id = "02-00-00-00-99-98"'] };
+    expect((await radclient({ ...unknown, secret: 'rotated-das-secret' })).errorCause).toBe('Session-Context-Not-Found');
+    expect((await radclient({ ...unknown, secret: DAS_SECRET, timeoutS: 1 })).reply).toBeNull();
+  });
 });
