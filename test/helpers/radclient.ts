@@ -39,7 +39,7 @@ export async function radclient(r: RadclientRequest): Promise<RadclientResult> {
     const file = join(dir.path, 'request');
     await writeFile(file, `${lines.join('\n')}\n`);
     const res = await runCommand('radclient', [
-      '-x', '-f', file, '-t', String(r.timeoutS ?? 3), '-r', String(r.retries ?? 1), r.server, r.command, r.secret,
+      '-x', '-f', file, '-t', String(r.timeoutS ?? 3), '-r', String(r.retries ?? 3), r.server, r.command, r.secret,
     ], { timeoutMs: 60_000, ...(r.netns ? { netns: r.netns } : {}) });
     const output = `${res.stdout}${res.stderr}`;
     const reply = /Received (\S+) Id \d+/.exec(output)?.[1] ?? null;
