@@ -72,10 +72,16 @@ export interface DasSessionSelector {
 /** Attributes a NAS uses to identify itself; the KMS locates the station itself and drops them. */
 export const NAS_IDENTIFICATION: ReadonlySet<number> = new Set([Attr.NasIpAddress, Attr.NasIdentifier, Attr.NasIpv6Address]);
 
-/** What a Disconnect-Request may carry besides session and NAS identification. */
+/**
+ * What a Disconnect-Request may carry besides session and NAS identification (RFC 5176 §3.6's
+ * table; Vendor-Specific too, as ISE and ClearPass send their own): none changes what a
+ * disconnect does, so the KMS reads none of them.
+ */
 const DISCONNECT_EXTRA: ReadonlySet<number> = new Set([
-  Attr.EventTimestamp, Attr.MessageAuthenticator, Attr.ProxyState, Attr.ReplyMessage, Attr.Class,
+  Attr.EventTimestamp, Attr.MessageAuthenticator, Attr.ProxyState, Attr.ReplyMessage, Attr.Class, Attr.State,
+  Attr.ServiceType, Attr.AcctTerminateCause, Attr.VendorSpecific,
   Attr.NasPort, Attr.NasPortId, Attr.NasPortType, Attr.CalledStationId, Attr.FramedIpAddress,
+  94 /* Originating-Line-Info */, 96 /* Framed-Interface-Id */, 97 /* Framed-IPv6-Prefix */,
 ]);
 const SESSION_IDENTIFICATION: ReadonlySet<number> = new Set([
   Attr.UserName, Attr.CallingStationId, Attr.AcctSessionId, Attr.AcctMultiSessionId, Attr.ChargeableUserIdentity,

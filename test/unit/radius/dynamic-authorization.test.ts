@@ -68,6 +68,8 @@ describe('session selection (RFC 5176 §3)', () => {
     expect(sel(Code.DisconnectRequest, [attrString(Attr.CallingStationId, 'not-a-mac')])).toMatchObject({ ok: false, errorCause: ErrorCause.InvalidAttributeValue });
     expect(sel(Code.DisconnectRequest, [attrString(Attr.UserName, 'a'), attrString(Attr.UserName, 'b')])).toMatchObject({ ok: false, errorCause: ErrorCause.InvalidAttributeValue });
     expect(sel(Code.DisconnectRequest, [attrString(Attr.UserName, 'a'), attrString(Attr.FilterId, 'x')])).toMatchObject({ ok: false, errorCause: ErrorCause.UnsupportedAttribute });
+    // What RFC 5176 lets a Disconnect carry, and vendors' own attributes, are no reason to refuse it.
+    expect(sel(Code.DisconnectRequest, [attrString(Attr.UserName, 'a'), attrInteger(Attr.AcctTerminateCause, 6), attrString(Attr.VendorSpecific, Buffer.from('0000000901', 'hex'))]).ok).toBe(true);
     // In a CoA the Filter-Id is the change asked for.
     const coa = req(Code.CoaRequest, [attrString(Attr.UserName, 'a'), attrString(Attr.FilterId, 'x'), attrString(Attr.ProxyState, 'p')]);
     expect(sessionSelector(coa).ok).toBe(true);
