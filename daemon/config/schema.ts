@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { distributionSchema } from './distribution-schema.js';
+import { apDasSchema, dynamicAuthorizationSchema } from './das-schema.js';
 import { ipAddress, listenPort, name, port, secretRef, type SecretRef } from './primitives.js';
 import { canonicalNetwork, isPrefix, networkContains, networkProblem } from '../common/ip-prefix.js';
 
@@ -19,6 +20,8 @@ const radiusClient = z.object({
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }),
   secret: secretRef,
+  /** The AP's Dynamic Authorization Server (hostapd radius_das_*), for relayed Disconnect/CoA. */
+  das: apDasSchema.optional(),
 }).strict();
 
 const upstream = z.object({
@@ -64,6 +67,8 @@ export const configSchema = z.object({
      * it. The kernel caps it at net.core.rmem_max (kmsd warns when it does).
      */
     recvBufferBytes: z.number().int().min(65_536).max(1 << 30).default(8 << 20),
+    /** RFC 5176 Disconnect/CoA from the AAA servers, relayed to the station's AP. Absent: not listened for. */
+    dynamicAuthorization: dynamicAuthorizationSchema.optional(),
   }).strict(),
   stations: z.object({
     defaultLifetimeS: z.number().int().min(60).default(12 * 3600),

@@ -20,7 +20,7 @@ const ROOT = HERE_ROOT.endsWith('/dist') ? resolve(HERE_ROOT, '..') : HERE_ROOT;
 export const KMSD = join(ROOT, 'dist/daemon/main/kmsd.js');
 export const KMSCTL = join(ROOT, 'dist/daemon/cli/kmsctl.js');
 
-export interface KmsClientSpec { name: string; address: string; secret: string }
+export interface KmsClientSpec { name: string; address: string; secret: string; das?: { secret: string; port?: number; address?: string } }
 export interface KmsUpstreamSpec {
   name: string; address: string; authPort: number; acctPort: number; secret: string; timeoutMs?: number; tries?: number;
 }
@@ -35,6 +35,8 @@ export interface KmsOptions {
   logLevel?: string;
   stations?: { defaultLifetimeS?: number; machineAuthWindowS?: number; purgeIntervalS?: number };
   radius?: { deadProbeIntervalS?: number; duplicateWindowS?: number; maxInFlight?: number; otherThreadsNice?: number; recvBufferBytes?: number };
+  /** `radius.dynamicAuthorization`, as YAML would give it. */
+  dynamicAuthorization?: Record<string, unknown>;
   /** The `distribution:` section, as YAML would give it. */
   distribution?: Record<string, unknown>;
   /** The `roams:` section. */
@@ -89,6 +91,7 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
       maxInFlight: opts.radius?.maxInFlight ?? 8192,
       ...(opts.radius?.otherThreadsNice !== undefined ? { otherThreadsNice: opts.radius.otherThreadsNice } : {}),
       ...(opts.radius?.recvBufferBytes !== undefined ? { recvBufferBytes: opts.radius.recvBufferBytes } : {}),
+      ...(opts.dynamicAuthorization ? { dynamicAuthorization: opts.dynamicAuthorization } : {}),
     },
     stations: { defaultLifetimeS: 3600, machineAuthWindowS: 3600, purgeIntervalS: 60, ...opts.stations },
     api: { address: '127.0.0.1', port: apiPort, token },
