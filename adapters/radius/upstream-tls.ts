@@ -67,6 +67,9 @@ class Connection {
   reconnectTimer: NodeJS.Timeout | null = null;
   lastActivity = performance.now();
   keepaliveOut = false;
+  /** Written one at a time (see write()); what the socket has not taken yet. */
+  queue: Buffer[] = [];
+  writing = false;
   constructor(readonly index: number) {}
 }
 
@@ -127,9 +130,25 @@ export class RadsecConnections implements UpstreamTransport {
     return conn;
   }
 
+  /**
+   * One packet per TLS record, one write at a time: FreeRADIUS 3.2 takes each TLS record it
+   * reads for exactly one RADIUS packet ("Received bad packet: Length 16384 contents 141") and
+   * drops the connection otherwise, and Node merges writes queued together into one record.
+   */
   private write(conn: Connection, bytes: Buffer): void {
     conn.lastActivity = performance.now();
-    conn.socket!.write(bytes);
+    conn.queue.push(bytes);
+    if (!conn.writing) this.pump(conn, conn.socket!);
+  }
+
+  private pump(conn: Connection, socket: TLSSocket): void {
+    const next = conn.queue.shift();
+    if (!next || conn.socket !== socket || socket.destroyed) {
+      conn.writing = false;
+      return;
+    }
+    conn.writing = true;
+    socket.write(next, () => this.pump(conn, socket));
   }
 
   private ensureConnecting(conn: Connection): void {
@@ -139,7 +158,7 @@ export class RadsecConnections implements UpstreamTransport {
 
   private open(conn: Connection): void {
     const { tls, address, port } = this.o;
-    const where = { upstream: `${address}:${port}`, connection: conn.index };
+    const where = { server: `${address}:${port}`, connection: conn.index };
     const socket = connect({
       host: address,
       port,
@@ -194,6 +213,9 @@ export class RadsecConnections implements UpstreamTransport {
       const wasUp = conn.up;
       conn.up = false;
       conn.socket = null;
+      // Everything still outstanding is written again on the next connection.
+      conn.queue = [];
+      conn.writing = false;
       if (this.closed) return;
       if (wasUp && this.lastProblem === '') this.o.log('warn', where, 'RadSec connection to upstream closed; reconnecting');
       // The first connection is kept open; extra ones come back only when needed.
@@ -226,7 +248,7 @@ export class RadsecConnections implements UpstreamTransport {
       const timer = setTimeout(() => {
         conn.outstanding.delete(id);
         conn.keepaliveOut = false;
-        this.o.log('warn', { upstream: `${this.o.address}:${this.o.port}`, connection: conn.index }, 'RadSec keepalive (Status-Server) unanswered; reconnecting');
+        this.o.log('warn', { server: `${this.o.address}:${this.o.port}`, connection: conn.index }, 'RadSec keepalive (Status-Server) unanswered; reconnecting');
         if (conn.socket === socket) socket?.destroy();
       }, this.o.answerTimeoutMs);
       timer.unref();
