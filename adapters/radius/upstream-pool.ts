@@ -80,6 +80,7 @@ export class UpstreamServer {
     if (this.zombie) {
       this.zombie = false;
       this.stopZombie();
+      this.events.log?.('info', { upstream: this.config.name }, 'upstream AAA server answered after a request went unanswered: it discarded that request, and stays in service');
     }
     if (this.alive) return;
     this.alive = true;

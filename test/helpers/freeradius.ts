@@ -484,7 +484,7 @@ function renderAaaServers(p: RaddbParams): string {
 \t\t\tupdate control {
 \t\t\t\t&Response-Packet-Type := Do-Not-Respond
 \t\t\t}
-\t\t\thandled
+\t\t\treturn
 \t\t}`).join('\n');
   return `server default {
 ${renderListen(p)}
