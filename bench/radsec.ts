@@ -85,7 +85,11 @@ export async function benchRadsec(): Promise<string[]> {
     };
     const ratio = tls.rounds.map((r, i) => r.rps / udp.rounds[i]!.rps);
     const tlsOverUdp = (q: 'p50' | 'p99') => tls.rounds.map((r, i) => r[q] - udp.rounds[i]![q]);
+    // Where lost requests went, per KMS: its own drop counters (reason: count).
+    const drops = async (k: KmsHandle) => (await k.metrics()).split('\n')
+      .filter((l) => l.startsWith('kms_radius_dropped_total{')).map((l) => `${/reason="([^"]+)"/.exec(l)?.[1]}=${l.split(' ')[1]}`).join(', ') || 'none';
     return [
+      `KMS drops: UDP upstream: ${await drops(viaUdp)}; RadSec upstream: ${await drops(viaTls)}`,
       `load: Access-Request (PAP, a new station each) -> Access-Accept with MS-MPPE keys; APs to the KMS over UDP in both cases`,
       `each path warmed up ${WARMUP_SECONDS} s at ${RATE} req/s; ${ROUNDS} interleaved rounds of latency at ${RATE} req/s for ${SECONDS} s (open loop), then ${ROUNDS} of throughput with ${CONCURRENCY} outstanding for ${SECONDS} s; medians (range)`,
       ...paths.map(line),

@@ -213,13 +213,13 @@ export class RadiusProxy {
     tx.release = release;
     if (tx.triesOnServer === 0) tx.sentToServerAt = performance.now();
     this.opts.observer?.forwarded(tx.kind, server.config.name);
-    tx.timer = setTimeout(() => this.onTimeout(tx, server), server.config.timeoutMs);
+    tx.timer = setTimeout(() => this.onTimeout(tx, server), server.tryTimeoutMs);
   }
 
   private onTimeout(tx: Transaction, server: UpstreamServer): void {
     tx.release?.();
     tx.triesOnServer++;
-    if (tx.triesOnServer >= server.config.tries) {
+    if (tx.triesOnServer >= server.triesPerRequest) {
       // Dead only if the server answers nothing at all (UpstreamServer.requestUnanswered).
       if (server.requestUnanswered(tx.sentToServerAt, this.deadProbeIntervalMs)) {
         this.opts.logger.warn({ upstream: server.config.name, tries: tx.triesOnServer }, 'upstream AAA server answered nothing since a request was sent; probing it with Status-Server');

@@ -70,6 +70,19 @@ export class UpstreamServer {
     }
   }
 
+  /**
+   * Sends of one request before failing over, and the wait for each. Over RadSec a request is
+   * sent once per connection (RFC 6613 §2.6.1: no retransmission on the same connection; the
+   * transport itself writes it again on a new one), so it gets the whole budget in one wait.
+   */
+  get triesPerRequest(): number {
+    return this.config.tls ? 1 : this.config.tries;
+  }
+
+  get tryTimeoutMs(): number {
+    return this.config.tls ? this.config.timeoutMs * this.config.tries : this.config.timeoutMs;
+  }
+
   sockets(kind: RequestKind): UpstreamTransport {
     return kind === 'auth' ? this.auth : this.acct;
   }
