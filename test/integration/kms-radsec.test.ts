@@ -22,13 +22,14 @@ afterAll(async () => {
   await pki?.remove();
 });
 
-const radsecUpstream = (name: string, port: number, over: { ca?: string; serverName?: string } = {}): KmsUpstreamSpec => ({
+const radsecUpstream = (name: string, port: number, over: { ca?: string; serverName?: string; keepaliveS?: number } = {}): KmsUpstreamSpec => ({
   name, address: '127.0.0.1', transport: 'tls', authPort: port, timeoutMs: 1000, tries: 2,
   tls: {
     ca: { file: over.ca ?? pki.caFile },
     certificate: { file: pki.clientCertFile },
     key: { file: pki.clientKeyFile },
     serverName: over.serverName ?? 'radsec.test',
+    ...(over.keepaliveS ? { keepaliveS: over.keepaliveS } : {}),
   },
 });
 
@@ -41,7 +42,7 @@ describe('RadSec upstream', () => {
     });
     kms = await startKms({
       clients: [{ name: 'ap1', address: '127.0.0.1', secret: AP }],
-      upstreams: [radsecUpstream('fr-tls', aaa.radsecPort!)],
+      upstreams: [radsecUpstream('fr-tls', aaa.radsecPort!, { keepaliveS: 1 })],
     });
   });
   afterAll(async () => {
@@ -74,6 +75,15 @@ describe('RadSec upstream', () => {
     expect(replies).toHaveLength(1);
     expect(replies[0]![0]).toBe(Code.AccountingResponse);
     expect(await aaa.accountingLog()).toMatch(/radsec-acct-1/);
+  });
+
+  it('an idle connection is kept with Status-Server, which FreeRADIUS answers over TLS', async () => {
+    const mark = aaa.logMark();
+    const m = await aaa.waitForLog(/Received Status-Server Id (\d+) from 127\.0\.0\.1:\d+ to 127\.0\.0\.1:\d+/, 10_000, mark);
+    await aaa.waitForLog(new RegExp(`Sent Access-Accept Id ${m[1]} from 127\\.0\\.0\\.1:${aaa.radsecPort}`), 10_000, mark);
+    // A second keepalive goes out on the same connection: the first was answered.
+    await aaa.waitForLog(new RegExp(`Received Status-Server Id (?!${m[1]}\\b)\\d+`), 10_000, mark);
+    expect(kms.logs()).not.toMatch(/keepalive \(Status-Server\) unanswered/);
   });
 
   it('a TLS connection killed mid-burst loses no request the AP retransmits', async () => {
