@@ -42,6 +42,7 @@ export interface RadsecOptions {
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 30_000;
+const HANDSHAKE_TIMEOUT_MS = 5_000;
 
 /** Certificate errors: what the operator must fix on one side or the other, said plainly. */
 const CERT_ERRORS: Record<string, string> = {
@@ -173,7 +174,16 @@ export class RadsecConnections implements UpstreamTransport {
     conn.socket = socket;
     const framer = new RadsecFramer();
     socket.setNoDelay(true);
+    // A server that takes the TCP connection but never finishes the handshake must not hold
+    // the requests for ever: they would wait on a connection that never comes up.
+    const handshake = setTimeout(() => {
+      const e: NodeJS.ErrnoException = new Error('TLS handshake not finished in time');
+      e.code = 'HANDSHAKE_TIMEOUT';
+      socket.destroy(e);
+    }, Math.max(this.o.answerTimeoutMs, HANDSHAKE_TIMEOUT_MS));
+    handshake.unref();
     socket.on('secureConnect', () => {
+      clearTimeout(handshake);
       conn.up = true;
       conn.keepaliveOut = false;
       this.o.log('info', where, 'RadSec connection to upstream established');
@@ -210,6 +220,7 @@ export class RadsecConnections implements UpstreamTransport {
       else this.o.log('warn', { ...where, code, err: e.message }, conn.up ? 'RadSec connection to upstream failed' : 'RadSec connection to upstream could not be opened');
     });
     socket.on('close', () => {
+      clearTimeout(handshake);
       const wasUp = conn.up;
       conn.up = false;
       conn.socket = null;

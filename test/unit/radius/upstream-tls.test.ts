@@ -148,3 +148,32 @@ describe('RadsecConnections', () => {
     expect(c.connected).toBe(1);
   });
 });
+
+describe('RadsecConnections against a server that never finishes the handshake', () => {
+  it('gives up on the connection, says so, and tries again with backoff', async () => {
+    const { createServer: createTcpServer } = await import('node:net');
+    const accepted: import('node:net').Socket[] = [];
+    const silent = createTcpServer((sock) => { accepted.push(sock); sock.on('error', () => {}); });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as { port: number }).port;
+    const c = new RadsecConnections({
+      address: '127.0.0.1', port, maxConnections: 1, keepaliveMs: 60_000, answerTimeoutMs: 100,
+      tls: { ca: readFileSync(pki.caFile, 'utf8'), cert: readFileSync(pki.clientCertFile, 'utf8'), key: readFileSync(pki.clientKeyFile, 'utf8'), serverName: 'radsec.test' },
+      buildStatusServer: () => { throw new Error('not idle'); },
+      stray: () => {},
+      log: (_l, d, msg) => logs.push(`${msg} ${JSON.stringify(d)}`),
+    });
+    try {
+      c.send(request([]));
+      const end = Date.now() + 20_000;
+      while (accepted.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(accepted.length).toBeGreaterThanOrEqual(2);
+      expect(logs.join('\n')).toMatch(/RadSec connection to upstream could not be opened .*HANDSHAKE_TIMEOUT/);
+      expect(c.inFlight).toBe(1); // still waiting for its answer (the proxy's timeout releases it)
+    } finally {
+      c.close();
+      for (const s of accepted) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  }, 30_000);
+});
