@@ -1,7 +1,10 @@
 import { startFreeRadius, type FreeRadiusHandle } from '../test/helpers/freeradius.js';
 import { startKms, type KmsHandle } from '../test/helpers/kms.js';
 import { makeRadsecPki, type RadsecPki } from '../test/helpers/radsec-certs.js';
-import { closedLoop, openLoop, percentile, type LoadTarget } from './radius-load.js';
+import { readFileSync } from 'node:fs';
+import { buildRequest, closedLoop, openLoop, percentile, type LoadResult, type LoadTarget } from './radius-load.js';
+import { RadsecConnections } from '../adapters/radius/upstream-tls.js';
+import { verifyResponse } from '../adapters/radius/authenticators.js';
 
 // RadSec upstream vs UDP upstream, side by side: one FreeRADIUS (threaded, no debug) listens
 // for both UDP and RadSec; two KMSs with the same configuration but for the upstream's
@@ -19,6 +22,64 @@ const SECONDS = Number(process.env.KMS_BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = Number(process.env.KMS_BENCH_WARMUP_SECONDS ?? 3);
 const CONCURRENCY = Number(process.env.KMS_BENCH_CONCURRENCY ?? 64);
 const ROUNDS = Number(process.env.KMS_BENCH_ROUNDS ?? 3);
+
+/**
+ * The open loop of radius-load.ts, but straight to FreeRADIUS over RadSec (the KMS's own TLS
+ * transport, in this process): what FreeRADIUS's TLS listener costs by itself, so the KMS
+ * path's extra latency can be split between the AAA server and the KMS.
+ */
+async function radsecOpenLoop(port: number, pki: RadsecPki, ratePerS: number, durationMs: number): Promise<LoadResult> {
+  const target = { address: '127.0.0.1', port, secret: 'radsec' };
+  const result: LoadResult = { sent: 0, answered: 0, accepts: 0, badAnswers: 0, seconds: 0, latenciesMs: [] };
+  const conns = new RadsecConnections({
+    address: '127.0.0.1', port, maxConnections: 8, keepaliveMs: 60_000, answerTimeoutMs: 3000,
+    tls: { ca: readFileSync(pki.caFile, 'utf8'), cert: readFileSync(pki.clientCertFile, 'utf8'), key: readFileSync(pki.clientKeyFile, 'utf8'), serverName: 'radsec.test' },
+    buildStatusServer: () => { throw new Error('no keepalives in a bench'); },
+    stray: () => { result.badAnswers++; },
+    log: () => {},
+  });
+  let outstanding = 0;
+  const sendOne = () => {
+    const sentAt = performance.now();
+    let release: (() => void) | null = null;
+    release = conns.send((identifier) => {
+      const { bytes, authenticator } = buildRequest(target, identifier, USER);
+      return {
+        bytes,
+        pending: {
+          authenticator,
+          onAnswer: (reply) => {
+            release?.();
+            outstanding--;
+            result.answered++;
+            result.latenciesMs.push(performance.now() - sentAt);
+            if (!verifyResponse(reply, authenticator, target.secret, { requireMessageAuthenticator: true }).ok) result.badAnswers++;
+          },
+        },
+      };
+    });
+    if (!release) return false;
+    outstanding++;
+    result.sent++;
+    return true;
+  };
+  const started = performance.now();
+  const total = Math.round((ratePerS * durationMs) / 1000);
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * ratePerS));
+      while (result.sent < due) if (!sendOne()) break;
+      if (result.sent >= total) return resolve();
+      setTimeout(tick, 1);
+    };
+    tick();
+  });
+  result.seconds = (performance.now() - started) / 1000;
+  const until = performance.now() + 3000;
+  while (outstanding > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+  conns.close();
+  return result;
+}
 
 interface Round { p50: number; p99: number; rps: number; lost: number; bad: number }
 
@@ -58,12 +119,14 @@ export async function benchRadsec(): Promise<string[]> {
       { name: 'KMS, RadSec upstream', target: { address: '127.0.0.1', port: viaTls.authPort, secret: SECRET }, rounds: [] },
     ];
     for (const p of paths) await openLoop(p.target, USER, RATE, WARMUP_SECONDS * 1000);
+    await radsecOpenLoop(upstream.radsecPort!, pki, RATE, WARMUP_SECONDS * 1000);
     const latency = new Map(paths.map((p) => [p, [] as { p50: number; p99: number; lost: number; bad: number }[]]));
+    const directTls: { p50: number; p99: number; lost: number; bad: number }[] = [];
+    const summary = (open: LoadResult) => ({ p50: percentile(open.latenciesMs, 50), p99: percentile(open.latenciesMs, 99), lost: open.sent - open.answered, bad: open.badAnswers });
     for (let r = 0; r < ROUNDS; r++) {
-      for (const p of paths) {
-        const open = await openLoop(p.target, USER, RATE, SECONDS * 1000);
-        latency.get(p)!.push({ p50: percentile(open.latenciesMs, 50), p99: percentile(open.latenciesMs, 99), lost: open.sent - open.answered, bad: open.badAnswers });
-      }
+      for (const p of paths) latency.get(p)!.push(summary(await openLoop(p.target, USER, RATE, SECONDS * 1000)));
+      directTls.push(summary(await radsecOpenLoop(upstream.radsecPort!, pki, RATE, SECONDS * 1000)));
+      if (process.env.KMS_BENCH_VERBOSE) console.log(`  round ${r + 1} direct to FreeRADIUS over RadSec: ${JSON.stringify(directTls.at(-1))}`);
     }
     for (let r = 0; r < ROUNDS; r++) {
       for (const p of paths) {
@@ -93,6 +156,9 @@ export async function benchRadsec(): Promise<string[]> {
       `load: Access-Request (PAP, a new station each) -> Access-Accept with MS-MPPE keys; APs to the KMS over UDP in both cases`,
       `each path warmed up ${WARMUP_SECONDS} s at ${RATE} req/s; ${ROUNDS} interleaved rounds of latency at ${RATE} req/s for ${SECONDS} s (open loop), then ${ROUNDS} of throughput with ${CONCURRENCY} outstanding for ${SECONDS} s; medians (range)`,
       ...paths.map(line),
+      `direct to FreeRADIUS over RadSec (latency only): p50 ${median(directTls.map((r) => r.p50)).toFixed(3)} ms, p99 ${median(directTls.map((r) => r.p99)).toFixed(3)} ms; ` +
+        `over direct UDP: p50 ${median(directTls.map((r, i) => r.p50 - direct.rounds[i]!.p50)).toFixed(3)} ms, p99 ${median(directTls.map((r, i) => r.p99 - direct.rounds[i]!.p99)).toFixed(3)} ms ` +
+        `(FreeRADIUS's TLS listener and a TLS round trip, without the KMS); ${directTls.reduce((n, r) => n + r.lost, 0)} lost, ${directTls.reduce((n, r) => n + r.bad, 0)} bad`,
       `RadSec over UDP upstream: p50 ${median(tlsOverUdp('p50')).toFixed(3)} ms, p99 ${median(tlsOverUdp('p99')).toFixed(3)} ms more; throughput ratio ${median(ratio).toFixed(2)} (${range(ratio, 2)})`,
     ];
   } finally {
