@@ -151,8 +151,16 @@ export async function benchRadsec(): Promise<string[]> {
     // Where lost requests went, per KMS: its own drop counters (reason: count).
     const drops = async (k: KmsHandle) => (await k.metrics()).split('\n')
       .filter((l) => l.startsWith('kms_radius_dropped_total{')).map((l) => `${/reason="([^"]+)"/.exec(l)?.[1]}=${l.split(' ')[1]}`).join(', ') || 'none';
+    // Connection events on the RadSec side (a dropped connection is why requests would wait).
+    const events = viaTls.logs().split('\n').filter((l) => /RadSec|upstream AAA server/.test(l));
+    const eventCounts = new Map<string, number>();
+    for (const l of events) {
+      const msg = /"msg":"([^"]+)"/.exec(l)?.[1] ?? l;
+      eventCounts.set(msg, (eventCounts.get(msg) ?? 0) + 1);
+    }
     return [
       `KMS drops: UDP upstream: ${await drops(viaUdp)}; RadSec upstream: ${await drops(viaTls)}`,
+      `RadSec KMS upstream events at warn and above: ${[...eventCounts].map(([m, n]) => `${m} x${n}`).join('; ') || 'none'}`,
       `load: Access-Request (PAP, a new station each) -> Access-Accept with MS-MPPE keys; APs to the KMS over UDP in both cases`,
       `each path warmed up ${WARMUP_SECONDS} s at ${RATE} req/s; ${ROUNDS} interleaved rounds of latency at ${RATE} req/s for ${SECONDS} s (open loop), then ${ROUNDS} of throughput with ${CONCURRENCY} outstanding for ${SECONDS} s; medians (range)`,
       ...paths.map(line),
