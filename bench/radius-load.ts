@@ -36,7 +36,7 @@ function nextStation(): string {
   return `02-BE-${((n >>> 24) & 0xff).toString(16).padStart(2, '0')}-${((n >>> 16) & 0xff).toString(16).padStart(2, '0')}-${((n >>> 8) & 0xff).toString(16).padStart(2, '0')}-${(n & 0xff).toString(16).padStart(2, '0')}`.toUpperCase();
 }
 
-function buildRequest(target: LoadTarget, identifier: number, user: { name: string; password: string }): { bytes: Buffer; authenticator: Buffer } {
+export function buildRequest(target: LoadTarget, identifier: number, user: { name: string; password: string }): { bytes: Buffer; authenticator: Buffer } {
   const authenticator = randomBytes(16);
   const bytes = finishAccessRequest({
     code: Code.AccessRequest, identifier, authenticator, attributes: [

@@ -1,6 +1,7 @@
 // npm run bench: figures with units, each next to the peer it is compared with, in one run.
 import { benchKeys } from './keys.js';
 import { benchRadius } from './radius.js';
+import { benchRadsec } from './radsec.js';
 import { benchStoreReload } from './store-reload.js';
 import { benchDistribution } from './distribution.js';
 import { benchRrb } from './rrb.js';
@@ -63,6 +64,11 @@ async function main(): Promise<void> {
     console.log('\n## RADIUS proxy: KMS vs FreeRADIUS as a plain proxy, same upstream, same load');
     const r = await benchRadius();
     for (const line of r) console.log(line);
+  }
+
+  if (want('radsec')) {
+    console.log('\n## RADIUS upstream transport: RadSec (TLS, RFC 6614) vs UDP, same FreeRADIUS, same load');
+    for (const line of await benchRadsec()) console.log(line);
   }
 }
 

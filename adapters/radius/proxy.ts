@@ -67,6 +67,8 @@ interface Transaction {
   servers: UpstreamServer[];
   serverIndex: number;
   triesOnServer: number;
+  /** When the request was first sent to the current server: its silence is judged from then. */
+  sentToServerAt: number;
   proxyState: Buffer;
   release: (() => void) | null;
   timer: NodeJS.Timeout | null;
@@ -109,6 +111,7 @@ export class RadiusProxy {
         opts.observer?.upstreamState(server.config.name, alive);
       },
       stray: (reason) => this.drop(reason, {}),
+      log: (level, detail, msg) => opts.logger[level](detail, msg),
     });
   }
 
@@ -208,7 +211,7 @@ export class RadiusProxy {
     this.inFlight++;
     this.forward({
       kind, client, from, request, dupHandle: dup.handle, startedAt: performance.now(), servers: this.pool.order(),
-      serverIndex: 0, triesOnServer: 0, proxyState: randomOctets(8), release: null, timer: null,
+      serverIndex: 0, triesOnServer: 0, sentToServerAt: 0, proxyState: randomOctets(8), release: null, timer: null,
     });
   }
 
@@ -232,15 +235,19 @@ export class RadiusProxy {
     });
     if (!release) return this.fail(tx, 'upstream-identifiers-exhausted');
     tx.release = release;
+    if (tx.triesOnServer === 0) tx.sentToServerAt = performance.now();
     this.opts.observer?.forwarded(tx.kind, server.config.name, tx.client.name);
-    tx.timer = setTimeout(() => this.onTimeout(tx, server), server.config.timeoutMs);
+    tx.timer = setTimeout(() => this.onTimeout(tx, server), server.tryTimeoutMs);
   }
 
   private onTimeout(tx: Transaction, server: UpstreamServer): void {
     tx.release?.();
     tx.triesOnServer++;
-    if (tx.triesOnServer >= server.config.tries) {
-      server.markDead(`no answer to ${tx.triesOnServer} tries`, this.deadProbeIntervalMs);
+    if (tx.triesOnServer >= server.triesPerRequest) {
+      // Dead only if the server answers nothing at all (UpstreamServer.requestUnanswered).
+      if (server.requestUnanswered(tx.sentToServerAt, this.deadProbeIntervalMs)) {
+        this.opts.logger.warn({ upstream: server.config.name, tries: tx.triesOnServer }, 'upstream AAA server answered nothing since a request was sent; probing it with Status-Server');
+      }
       tx.serverIndex++;
       tx.triesOnServer = 0;
     }

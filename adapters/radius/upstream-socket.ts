@@ -11,13 +11,21 @@ export interface PendingRequest {
   onAnswer(reply: Buffer): void;
 }
 
+/** What UpstreamServer sends through: UDP sockets (UpstreamSockets) or RadSec connections (RadsecConnections). */
+export interface UpstreamTransport {
+  /** Sends `build(id)` with a free identifier; returns a release function, or null when every identifier is taken. */
+  send(build: (identifier: number) => { bytes: Buffer; pending: PendingRequest }): (() => void) | null;
+  readonly inFlight: number;
+  close(): void;
+}
+
 interface Slot {
   socket: Socket;
   pending: Map<number, PendingRequest>;
   nextId: number;
 }
 
-export class UpstreamSockets {
+export class UpstreamSockets implements UpstreamTransport {
   private readonly slots: Slot[] = [];
   private closed = false;
 

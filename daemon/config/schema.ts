@@ -24,17 +24,46 @@ const radiusClient = z.object({
   das: apDasSchema.optional(),
 }).strict();
 
+/** RadSec (RFC 6614): the files are read by the start-up checks, as the secrets are. */
+const upstreamTls = z.object({
+  /** The CA(s) the server certificate must chain to (PEM). */
+  ca: secretRef,
+  /** The KMS's client certificate (PEM) and its private key (PEM, a private file or credential). */
+  certificate: secretRef,
+  key: secretRef,
+  /** Sent as SNI and checked against the server certificate's subjectAltName. */
+  serverName: z.string().min(1),
+  /** An idle connection gets a Status-Server this often. */
+  keepaliveS: z.number().int().min(1).max(3600).default(20),
+}).strict();
+
 const upstream = z.object({
   name: z.string().min(1),
   address: ipAddress,
-  authPort: port.default(1812),
-  acctPort: port.default(1813),
-  secret: secretRef,
+  /** `tls`: RadSec, auth and accounting on one TLS connection to authPort (default 2083). */
+  transport: z.enum(['udp', 'tls']).default('udp'),
+  authPort: port.optional(),
+  acctPort: port.optional(),
+  /** Required for UDP; RadSec's is "radsec" (RFC 6614 §2.3) unless given. */
+  secret: secretRef.optional(),
+  tls: upstreamTls.optional(),
   /** How long to wait for an answer before trying again or failing over. */
   timeoutMs: z.number().int().min(100).max(60_000).default(3000),
   /** Sends to one server before moving to the next. */
   tries: z.number().int().min(1).max(10).default(2),
-}).strict();
+}).strict().superRefine((u, ctx) => {
+  if (u.transport === 'tls' && !u.tls) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'transport tls needs tls: {ca, certificate, key, serverName}' });
+  if (u.transport === 'udp' && u.tls) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls is only for transport: tls' });
+  if (u.transport === 'udp' && u.secret === undefined) ctx.addIssue({ code: 'custom', path: ['secret'], message: 'a UDP upstream needs a secret' });
+}).transform((u) => {
+  const authPort = u.authPort ?? (u.transport === 'tls' ? 2083 : 1812);
+  return {
+    ...u,
+    authPort,
+    acctPort: u.acctPort ?? (u.transport === 'tls' ? authPort : 1813),
+    secret: u.secret ?? 'radsec',
+  };
+});
 
 export const configSchema = z.object({
   stateDir: z.string().min(1).default('/var/lib/hostapd-kms'),

@@ -24,7 +24,11 @@ export interface RadiusWorkerData {
 }
 
 export interface RadiusClientData { name: string; address: string; secret: Uint8Array }
-export interface RadiusUpstreamData { name: string; address: string; authPort: number; acctPort: number; timeoutMs: number; tries: number; secret: Uint8Array }
+export interface RadiusUpstreamData {
+  name: string; address: string; authPort: number; acctPort: number; timeoutMs: number; tries: number; secret: Uint8Array;
+  /** RadSec: the checked PEMs (the key crosses as text, within the process like the secrets). */
+  tls?: { ca: string; cert: string; key: string; serverName: string; keepaliveMs: number };
+}
 
 /** What a reload hands the RADIUS thread; it swaps them in at once (RadiusProxy.reconfigure). */
 export interface RadiusReloadTables {

@@ -35,13 +35,13 @@ export interface RadiusThreadDeps {
   storePath: string;
   masterKey: Buffer;
   /** The RADIUS secrets, resolved by the start-up checks. */
-  secrets: Pick<StartupSecrets, 'clientSecrets' | 'upstreamSecrets'>;
+  secrets: Pick<StartupSecrets, 'clientSecrets' | 'upstreamSecrets' | 'upstreamTls'>;
   /** Called when the thread fails after start-up. */
   fatal(reason: string): void;
 }
 
 /** The tables a reload may change, with the secrets the start-up checks resolved. */
-export function radiusTables(config: KmsConfig, secrets: Pick<StartupSecrets, 'clientSecrets' | 'upstreamSecrets'>): RadiusReloadTables {
+export function radiusTables(config: KmsConfig, secrets: Pick<StartupSecrets, 'clientSecrets' | 'upstreamSecrets' | 'upstreamTls'>): RadiusReloadTables {
   return {
     logLevel: config.log.level,
     clients: config.radius.clients.map((c) => ({
@@ -50,6 +50,7 @@ export function radiusTables(config: KmsConfig, secrets: Pick<StartupSecrets, 'c
     upstreams: config.radius.upstreams.map((u) => ({
       name: u.name, address: u.address, authPort: u.authPort, acctPort: u.acctPort, timeoutMs: u.timeoutMs, tries: u.tries,
       secret: secrets.upstreamSecrets.get(u.name)!,
+      ...(u.tls ? { tls: { ...secrets.upstreamTls.get(u.name)!, serverName: u.tls.serverName, keepaliveMs: u.tls.keepaliveS * 1000 } } : {}),
     })),
     deadProbeIntervalMs: config.radius.deadProbeIntervalS * 1000,
   };

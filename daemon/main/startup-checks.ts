@@ -12,6 +12,7 @@ import type { KmsConfig, SecretRef } from '../config/schema.js';
 import { loadMasterKey } from '../../adapters/store/master-key.js';
 import { storeMasterKeyProblem } from '../../adapters/store/sqlite-store.js';
 import { privateKeyProblem } from '../../adapters/hostapd/index.js';
+import { radsecMaterialProblems, readPublicPem } from './radsec-checks.js';
 
 /** What start-up needs from the checks: secrets resolved, keys decoded. */
 export interface StartupSecrets {
@@ -21,6 +22,8 @@ export interface StartupSecrets {
   clientSecrets: Map<string, Buffer>;
   /** radius.upstreams[].secret by upstream name. */
   upstreamSecrets: Map<string, Buffer>;
+  /** radius.upstreams[].tls (PEM, checked) by upstream name, for RadSec upstreams. */
+  upstreamTls: Map<string, { ca: string; cert: string; key: string }>;
   /** distribution.aps[].rrbKey (256 bits) by AP name. */
   rrbKeys: Map<string, Buffer>;
   /** distribution.aps[].control.privateKey (ssh, ubus) by AP name. */
@@ -130,6 +133,24 @@ export const STARTUP_CHECKS: readonly StartupCheck[] = [
         if (s !== undefined) aps.set(c.name, Buffer.from(s));
       }
       ctx.secrets.dasSecrets = { upstreams, aps };
+    },
+  },
+  {
+    name: 'RadSec certificates',
+    run: (ctx) => {
+      ctx.secrets.upstreamTls = new Map();
+      for (const u of ctx.config.radius.upstreams) {
+        if (!u.tls) continue;
+        const field = `radius.upstreams[${u.name}].tls`;
+        // The CA and certificate are public: a file need not be private, unlike the key.
+        const ca = attempt(ctx, () => readPublicPem(u.tls!.ca, `${field}.ca`, ctx.env));
+        const cert = attempt(ctx, () => readPublicPem(u.tls!.certificate, `${field}.certificate`, ctx.env));
+        const key = secret(ctx, u.tls.key, `${field}.key`);
+        if (ca === undefined || cert === undefined || key === undefined) continue;
+        const problems = radsecMaterialProblems({ ca, cert, key });
+        for (const [sub, text] of problems) ctx.problem(`${field}.${sub}`, text);
+        if (problems.length === 0) ctx.secrets.upstreamTls.set(u.name, { ca, cert, key });
+      }
     },
   },
   {

@@ -96,8 +96,31 @@ export interface FreeRadiusOptions {
    * configure a reason the user or helpdesk sees). Default none.
    */
   rejectReplyMessage?: string;
+  /**
+   * Also listen for RadSec (RFC 6614: auth+acct over TLS on TCP) with this server certificate;
+   * clients must present a certificate signed by `ca` and connect from `clientAddress`.
+   */
+  radsec?: RadsecListenSpec;
+  /**
+   * Users whose Access-Requests FreeRADIUS silently discards (control:Response-Packet-Type :=
+   * Do-Not-Respond, FreeRADIUS's `do_not_respond` policy): a request a real server drops.
+   */
+  silentUsers?: string[];
   /** Default 120 s: only a bound for a hung start (a busy CI machine can be slow to load OpenSSL and the dictionaries). */
   readyTimeoutMs?: number;
+}
+
+export interface RadsecListenSpec {
+  /** Default: a free TCP port. */
+  port?: number;
+  certificateFile: string;
+  keyFile: string;
+  /** CA for client certificates. */
+  caFile: string;
+  /** Default 127.0.0.1. */
+  clientAddress?: string;
+  /** Default `radsec` (RFC 6614 §2.3). */
+  secret?: string;
 }
 
 export interface FreeRadiusHandle {
@@ -107,6 +130,8 @@ export interface FreeRadiusHandle {
   readonly acctPort: number;
   /** Secret of the default client. */
   readonly secret: string;
+  /** The RadSec (TLS) port, when `radsec` was given. */
+  readonly radsecPort: number | null;
   /** CA that signed the EAP server certificate: give it to supplicants as `ca_cert`. */
   readonly caCertPath: string;
   /** Private raddb (config, certs, logs). Removed by stop() unless KMS_TEST_KEEP=1. */
@@ -167,6 +192,7 @@ export async function startFreeRadius(options: FreeRadiusOptions = {}): Promise<
   const clients = options.clients ?? [{ address: '127.0.0.1', secret }];
   const users = options.users ?? DEFAULT_USERS;
   const debug = options.debug ?? true;
+  const radsec = options.radsec ? { ...options.radsec, port: options.radsec.port ?? (await freeTcpPort()) } : undefined;
 
   const temp = await makeTempDir('freeradius');
   const dir = temp.path;
@@ -177,8 +203,10 @@ export async function startFreeRadius(options: FreeRadiusOptions = {}): Promise<
     await writeRaddb(dir, {
       address, authPort, acctPort, clients, users, proxyTo: options.proxyTo, authLog: options.authLog ?? true,
       ...(options.rejectReplyMessage !== undefined ? { rejectReplyMessage: options.rejectReplyMessage } : {}),
+      radsec, silentUsers: options.silentUsers ?? [],
     });
-    const args = debug ? ['-X', '-n', 'radiusd', '-d', dir] : ['-f', '-l', 'stdout', '-n', 'radiusd', '-d', dir];
+    // -X is -sfxx: single-threaded, which FreeRADIUS refuses for TLS listeners; -fxx is the same debug output, threaded.
+    const args = debug ? [radsec ? '-fxx' : '-X', ...(radsec ? ['-l', 'stdout'] : []), '-n', 'radiusd', '-d', dir] : ['-f', '-l', 'stdout', '-n', 'radiusd', '-d', dir];
     const started = performance.now();
     proc = spawnManaged('freeradius', args, { netns: options.netns });
     await proc.waitForLine(/Ready to process requests/, { timeoutMs: options.readyTimeoutMs ?? 120_000 });
@@ -189,6 +217,7 @@ export async function startFreeRadius(options: FreeRadiusOptions = {}): Promise<
       authPort,
       acctPort,
       secret,
+      radsecPort: radsec?.port ?? null,
       caCertPath: join(dir, 'certs', 'ca.pem'),
       dir,
       pid: p.pid,
@@ -236,6 +265,19 @@ export async function freeUdpPort(avoid: readonly number[] = []): Promise<number
   throw new Error('no free UDP port found');
 }
 
+/** A TCP port free on 127.0.0.1 right now (same small race as freeUdpPort). */
+export async function freeTcpPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Configuration rendering
 // ---------------------------------------------------------------------------------------------
@@ -249,6 +291,8 @@ interface RaddbParams {
   proxyTo?: ProxyTarget;
   authLog: boolean;
   rejectReplyMessage?: string;
+  radsec?: RadsecListenSpec & { port: number };
+  silentUsers?: readonly string[];
 }
 
 async function writeRaddb(dir: string, params: RaddbParams): Promise<void> {
@@ -311,10 +355,54 @@ function renderClients(clients: readonly RadiusClientSpec[]): string {
     .join('\n');
 }
 
+/**
+ * FreeRADIUS's RadSec listener, as its sites-available/tls has it: auth+acct over TCP with TLS,
+ * client certificates required, clients from the `radsec` section (proto = tls).
+ */
+function renderRadsecListen(r: RadsecListenSpec & { port: number }, address: string): string {
+  const file = (f: string, what: string) => quote(safeToken(f, what));
+  return `\tlisten {
+\t\ttype = auth+acct
+\t\tipaddr = ${address}
+\t\tport = ${r.port}
+\t\tproto = tcp
+\t\tclients = radsec
+\t\tlimit {
+\t\t\tmax_connections = 64
+\t\t\tlifetime = 0
+\t\t\tidle_timeout = 0
+\t\t}
+\t\ttls {
+\t\t\tprivate_key_file = ${file(r.keyFile, 'radsec key file')}
+\t\t\tcertificate_file = ${file(r.certificateFile, 'radsec certificate file')}
+\t\t\tca_file = ${file(r.caFile, 'radsec CA file')}
+\t\t\tcipher_list = "DEFAULT"
+\t\t\ttls_min_version = "1.2"
+\t\t\ttls_max_version = "1.3"
+\t\t\trequire_client_cert = yes
+\t\t\tcache {
+\t\t\t\tenable = no
+\t\t\t}
+\t\t}
+\t}`;
+}
+
+function renderRadsecClients(r: RadsecListenSpec): string {
+  return `clients radsec {
+\tclient kms {
+\t\tipaddr = ${safeToken(r.clientAddress ?? '127.0.0.1', 'radsec client address')}
+\t\tproto = tls
+\t\tsecret = ${quote(r.secret ?? 'radsec')}
+\t\trequire_message_authenticator = no
+\t}
+}`;
+}
+
 function renderListen(p: RaddbParams): string {
   const addr = safeToken(p.address, 'listen address');
   const key = addr.includes(':') ? 'ipv6addr' : 'ipaddr';
-  return ['auth', 'acct']
+  const radsec = p.radsec ? `${renderRadsecListen(p.radsec, addr)}\n` : '';
+  return radsec + ['auth', 'acct']
     .map(
       (type) => `\tlisten {
 \t\ttype = ${type}
@@ -399,9 +487,16 @@ function renderAaaServers(p: RaddbParams): string {
   const toOuter = names.map((n) => `\t\t\t&outer.session-state:${n} += &reply:${n}[*]`).join('\n');
   const fromState = names.map((n) => `\t\t\t&reply:${n} += &session-state:${n}[*]`).join('\n');
   const copyBlock = (body: string): string => (body ? `\t\tupdate {\n${body}\n\t\t}` : '');
+  const silent = (p.silentUsers ?? []).map((u) => `\t\tif (&User-Name == ${quote(u)}) {
+\t\t\tupdate control {
+\t\t\t\t&Response-Packet-Type := Do-Not-Respond
+\t\t\t}
+\t\t\treturn
+\t\t}`).join('\n');
   return `server default {
 ${renderListen(p)}
 \tauthorize {
+${silent}
 \t\tif (&EAP-Message) {
 \t\t\teap {
 \t\t\t\tok = return
@@ -566,6 +661,7 @@ thread pool {
 \tauto_limit_acct = no
 }
 ${renderClients(p.clients)}
+${p.radsec ? renderRadsecClients(p.radsec) : ''}
 modules {
 ${renderModules(proxy)}
 }

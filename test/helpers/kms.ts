@@ -22,7 +22,10 @@ export const KMSCTL = join(ROOT, 'dist/daemon/cli/kmsctl.js');
 
 export interface KmsClientSpec { name: string; address: string; secret: string; das?: { secret: string; port?: number; address?: string } }
 export interface KmsUpstreamSpec {
-  name: string; address: string; authPort: number; acctPort: number; secret: string; timeoutMs?: number; tries?: number;
+  name: string; address: string; authPort: number; acctPort?: number; secret?: string; timeoutMs?: number; tries?: number;
+  /** RadSec: `transport: 'tls'` with `tls: { ca, certificate, key: {file}, serverName }` as the YAML has it. */
+  transport?: 'udp' | 'tls';
+  tls?: Record<string, unknown>;
 }
 
 export interface KmsOptions {

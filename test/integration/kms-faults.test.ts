@@ -138,8 +138,9 @@ describe('upstream failover', () => {
     try {
       const r = await runEapolTest({ server: { address: '127.0.0.1', port: kms.authPort, secret: AP }, identity: 'alice', password: 'password', caCertPath: backup.caCertPath, stationMac: '02:00:00:00:0d:01' });
       expect(r.success).toBe(true);
+      // Dead once the zombie period's Status-Servers have gone unanswered too.
+      await expect.poll(async () => metricValue(await kms.metrics(), 'kms_radius_upstream_up', { upstream: 'primary' }), { timeout: 8000, interval: 100 }).toBe(0);
       let m = await kms.metrics();
-      expect(metricValue(m, 'kms_radius_upstream_up', { upstream: 'primary' })).toBe(0);
       expect(metricValue(m, 'kms_radius_upstream_up', { upstream: 'backup' })).toBe(1);
       expect(kms.logs()).toMatch(/"upstream":"primary".*marked dead/);
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -40,6 +40,24 @@ const sshKey = ssh2.utils.generateKeyPairSync('ed25519').private;
 credential('ssh-ap1', sshKey);
 credential('ap1-rrb', `${'ab'.repeat(32)}\n`);
 credential('api-token', 'tok\n');
+
+// A RadSec client certificate and key (openssl, as the RadSec integration tests make them), and a key of another pair.
+const pem = (name: string) => join(dir, name);
+const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', pem('rs-ca.key'),
+  '-out', pem('rs-ca.pem'), '-days', '2', '-subj', '/CN=radsec test CA');
+openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', pem('rs-client.key'),
+  '-out', pem('rs-client.pem'), '-days', '2', '-subj', '/CN=kms');
+openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', pem('rs-other.key'));
+chmodSync(pem('rs-client.key'), 0o600);
+chmodSync(pem('rs-other.key'), 0o600);
+/** A RadSec upstream added to the valid config, with `over` replacing some of its tls fields. */
+const radsec = (c: Record<string, any>, over: Record<string, unknown> = {}) => {
+  c.radius.upstreams.push({
+    name: 'rs', address: '127.0.0.1', transport: 'tls',
+    tls: { ca: { file: pem('rs-ca.pem') }, certificate: { file: pem('rs-client.pem') }, key: { file: pem('rs-client.key') }, serverName: 'aaa.example', ...over },
+  });
+};
 
 /** A config that passes every check: each case breaks one thing in a copy of it. */
 function validConfig(): Record<string, any> {
@@ -121,6 +139,12 @@ const cases: Case[] = [
   { check: 'RRB keys', what: '63-digit rrbKey', edit: (c) => { c.distribution.aps[0].rrbKey = 'a'.repeat(63); }, message: /distribution\.aps\[ap1\]\.rrbKey: must be 64 hex digits \(a 256-bit key\), got 63 hex digits/ },
   { check: 'AP SSH keys', what: 'SSH private key that is not one', edit: (c) => { c.distribution.aps[0].control.privateKey = 'not a key'; }, message: /distribution\.aps\[ap1\]\.control\.privateKey: not a usable SSH private key/ },
   { check: 'RRB interface', what: 'missing RRB interface', edit: (c) => { c.distribution.rrb.interface = 'nosuch0'; }, message: /distribution\.rrb\.interface: no network interface named nosuch0 on this host/ },
+  { check: 'RadSec certificates', what: 'missing CA file', edit: (c) => radsec(c, { ca: { file: join(dir, 'no-ca.pem') } }), message: /radius\.upstreams\[rs\]\.tls\.ca: cannot read .*no-ca\.pem: ENOENT/ },
+  { check: 'RadSec certificates', what: 'certificate that is not PEM', edit: (c) => radsec(c, { certificate: { file: secretFile('rs-junk.pem', 'junk\n', 0o644) } }), message: /radius\.upstreams\[rs\]\.tls\.certificate: no PEM certificate/ },
+  { check: 'RadSec certificates', what: 'key of another certificate', edit: (c) => radsec(c, { key: { file: pem('rs-other.key') } }), message: /radius\.upstreams\[rs\]\.tls\.key: is not the private key of tls\.certificate/ },
+  { check: 'RadSec certificates', what: 'mode-644 key', edit: (c) => radsec(c, { key: { file: secretFile('rs-644.key', 'x\n', 0o644) } }), message: /radius\.upstreams\[rs\]\.tls\.key: secret file .*rs-644\.key has mode 644/ },
+  { check: 'RadSec certificates', what: 'key that is not a key', edit: (c) => radsec(c, { key: { file: secretFile('rs-bad.key', 'not a key\n') } }), message: /radius\.upstreams\[rs\]\.tls\.key: not a valid unencrypted PEM private key/ },
+  { check: 'schema', what: 'transport tls without tls', edit: (c) => { c.radius.upstreams.push({ name: 'rs', address: '127.0.0.1', transport: 'tls' }); }, message: /radius\.upstreams\[1\]\.tls: transport tls needs tls: \{ca, certificate, key, serverName\}/ },
   { check: 'schema', what: 'bad address', edit: (c) => { c.radius.clients[0].address = '10.0.0.300'; }, message: /radius\.clients\[0\]\.address: expected an IPv4 or IPv6 address/ },
   {
     check: 'schema', what: 'an AP under a prefix client without its own radiusAddress',
