@@ -1,4 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
+
+/** Room for a full socket's worth (256) of answers at the kernel's per-packet accounting; capped by net.core.rmem_max. */
+const UPSTREAM_RECV_BUFFER_BYTES = 256 * 4096;
 import { isIPv6 } from 'node:net';
 
 // Outgoing requests to one upstream port. RADIUS identifiers are 8 bits, so one socket can have
@@ -66,7 +69,9 @@ export class UpstreamSockets implements UpstreamTransport {
     const free = this.slots.find((s) => s.pending.size < 256);
     if (free) return free;
     if (this.slots.length >= this.maxSockets) return null;
-    const socket = createSocket(isIPv6(this.address) ? 'udp6' : 'udp4');
+    // Up to 256 answers can arrive together, and the kernel charges each its full buffer
+    // (several KiB), not its length: the default receive buffer drops the tail of such a burst.
+    const socket = createSocket({ type: isIPv6(this.address) ? 'udp6' : 'udp4', recvBufferSize: UPSTREAM_RECV_BUFFER_BYTES });
     const slot: Slot = { socket, pending: new Map(), nextId: Math.floor(Math.random() * 256) };
     socket.on('message', (msg, rinfo) => {
       if (rinfo.port !== this.port || !sameAddress(rinfo.address, this.address)) return this.onStray('upstream-wrong-source');
