@@ -2,7 +2,6 @@ import type Database from 'better-sqlite3';
 import type { NeighborsConfig } from '../config/neighbors-schema.js';
 import type { ApControl, ApEvent } from '../distribution/ports.js';
 import type { Topology } from '../distribution/topology.js';
-import type { RoamEvent } from '../roams/roam-event.js';
 import { reqBeaconCommand, ubusBeaconRequest, type BeaconRequestParams } from '../neighbors/beacon-request.js';
 import { removeNeighborCommand } from '../neighbors/neighbor-report.js';
 import type { NeighborDbEntry, NeighborPort } from '../neighbors/nr-sync.js';
@@ -15,7 +14,7 @@ import { SqliteNeighborTable } from '../../adapters/store/neighbor-table.js';
 
 // Builds RF-neighbour discovery for the lead's wire-distribution.ts: the graph (a NeighborSource
 // to hand the KeyDistributor instead of StaticNeighbors; the static lists become pinned entries),
-// the service fed with AP events, captured roams and beacons, one port per AP over its existing
+// the service fed with AP events, station moves (StationLife) and beacons, one port per AP over its existing
 // control channel (hostapd ctrl interface, or ubus on OpenWrt), the SQLite table, and the tick.
 
 type Log = { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void; child?(b: object): Log };
@@ -42,7 +41,6 @@ export interface RunningNeighbors {
   graph: RfGraph;
   service: NeighborService;
   onApEvent(ap: string, ev: ApEvent): void;
-  onRoam(e: RoamEvent): void;
   onBeacon(ap: string, bssid: string, signalDbm: number | null, freqMhz?: number): void;
   /** An onManagement callback for a capture taken next to `ap` (watchCaptureSource's third argument). */
   beaconTap(ap: string): NonNullable<FrameEventDecoderOptions['onManagement']>;
@@ -89,7 +87,6 @@ export function startNeighbors(inputs: NeighborsInputs, deps: NeighborsDeps): Ru
   return {
     graph, service, tick,
     onApEvent: (ap, ev) => service.onApEvent(ap, ev),
-    onRoam: (e) => service.onRoam(e),
     onBeacon: (ap, bssid, dbm, freq) => service.onBeacon(ap, bssid, dbm, freq),
     beaconTap: (ap) => (_ts, h, body, rt) => {
       if (body.kind === 'beacon' && h.addr3) service.onBeacon(ap, h.addr3, rt?.signalDbm ?? null, rt?.freqMhz);
