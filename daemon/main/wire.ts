@@ -76,7 +76,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
 
   for (const u of config.radius.upstreams) metrics.upstreamUp.set({ upstream: u.name }, 1);
   // RADIUS runs on its own thread (radius-worker.ts), which commits each new record with its
-  // own connection and hands it to `stations` here.
+  // own connection and hands it to StationLife here.
   let radius: RadiusThread;
   try {
     radius = await startRadiusThread(config, {
