@@ -23,7 +23,7 @@ export interface KmsCore {
 }
 
 export function kmsCore(dir: string, masterKey: Buffer, o: {
-  policy?: RecordPolicy; places?: StationLifeDeps['places']; log?: StationLifeDeps['log']; now?: () => number;
+  policy?: RecordPolicy; places?: StationLifeDeps['places']; log?: StationLifeDeps['log']; observer?: StationLifeDeps['observer']; now?: () => number;
   warning?(sta: string, message: string): void;
 } = {}): KmsCore {
   const path = join(dir, 'kms.sqlite');
@@ -34,7 +34,7 @@ export function kmsCore(dir: string, masterKey: Buffer, o: {
   const recorder = new StationRecorder(radiusStore, policy, o.warning, now);
   recorder.load();
   const stations = new StationTable(store, o.warning ? { warning: o.warning } : {}, now);
-  const life = new StationLife({ stations, places: o.places ?? null, log: o.log ?? { info() {} }, now });
+  const life = new StationLife({ stations, places: o.places ?? null, log: o.log ?? { info() {} }, now, ...(o.observer ? { observer: o.observer } : {}) });
   return {
     store, stations, life, recorder,
     accept: async (facts) => {

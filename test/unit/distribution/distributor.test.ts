@@ -205,6 +205,24 @@ describe('KeyDistributor', () => {
     expect(store.placements.loadPlacements(Date.now()).map((p) => p.state)).toEqual(['withdrawn', 'withdrawn']);
   });
 
+  it('a revocation ends re-placement like a session end', async () => {
+    const d = make();
+    await accept(facts());
+    await core.life.revoke(STA, 'test');
+    expect(d.placementsFor(STA).map((p) => p.state)).toEqual(['withdrawn', 'withdrawn']);
+  });
+
+  it('a roam seen by several sources primes once: the AP event, then the capture and accounting saying the same', async () => {
+    make();
+    await accept(facts());
+    await core.life.onApEvent('ap2', { type: 'sta-connected', ifname: 'wlan0', staMac: STA });
+    const pushed = pusher.pushes.length;
+    expect(pusher.pushes.map((p) => p.peer.mac)).toContain('02:00:00:00:04:00');
+    await core.life.onRoam({ sta: STA, fromBssid: '02:00:00:00:01:00', toBssid: '02:00:00:00:02:00', method: 'ft-over-air', endTs: Date.now() } as never);
+    await core.life.onAccounting({ status: 'start', staMac: STA, clientAddress: '10.0.0.2', nasIdentifier: 'ap2.example.com', bssid: '02:00:00:00:02:00', acctSessionId: 's' });
+    expect(pusher.pushes).toHaveLength(pushed);
+  });
+
   it('skips stations of another SSID and says why', async () => {
     const lines: string[] = [];
     make({ ...quiet, info: (_o: object, m: string) => void lines.push(m) });
