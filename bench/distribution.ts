@@ -54,7 +54,7 @@ async function setup(apCount: number, neighbours: number) {
     policy: { keyLifetimeS: 3600, repushMarginS: 300, ssid: 'bench', mobilityDomain: 'a1b2', retry: { maxQueuedPerAp: 10, baseDelayMs: 1000, maxDelayMs: 1000 } },
     logger: { debug() {}, info() {}, warn() {} },
   });
-  life.subscribe((e) => distributor.onStationLife(e));
+  life.subscribe(distributor);
   const msk = randomBytes(64);
   const facts = (n: number): AccessAcceptFacts => {
     const ap = w.aps[n % apCount]!;

@@ -158,13 +158,13 @@ export class KeyDistributor {
   }
 
   /** A PULL answered elsewhere: the ledger learns of the placement after the AP already has its key. */
-  pullAnswered(p: Placement): void {
+  private pullAnswered(p: Placement): void {
     this.record([p]);
     this.d.observer?.placed('ft', 'pull');
     this.d.logger.info({ sta: p.staMac, bssid: p.bssid, ap: p.ap }, 'answered PULL with a PMK-R1');
   }
 
-  pullRefused(req: Pick<PullRequest, 'staMac' | 'r1khId' | 'fromMac'>, why: string): void {
+  private pullRefused(req: Pick<PullRequest, 'staMac' | 'r1khId' | 'fromMac'>, why: string): void {
     this.d.observer?.failed('ft', 'pull-nak');
     this.d.logger.warn({ sta: req.staMac, r1kh: req.r1khId, from: req.fromMac, why }, 'PULL answered with NAK');
   }

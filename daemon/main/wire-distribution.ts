@@ -163,12 +163,8 @@ export async function startDistribution(config: KmsConfig, deps: {
   channels.subscribe(distributor);
   if (neighbors) channels.subscribe(neighbors.service);
   channels.subscribe(deps.life);
-  const keys = distributor;
-  deps.life.subscribe((e) => keys.onStationLife(e));
-  if (neighbors) {
-    const service = neighbors.service;
-    deps.life.subscribe((e) => service.onStationLife(e));
-  }
+  deps.life.subscribe(distributor);
+  if (neighbors) deps.life.subscribe(neighbors.service);
 
   let running = new Map(d.aps.map((a) => [a.name, a]));
   const prepareReload = (next: KmsConfig, secrets: Pick<StartupSecrets, 'rrbKeys' | 'sshKeys'>) => {

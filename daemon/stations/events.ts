@@ -41,4 +41,8 @@ type CarriesBytes<T> = T extends Uint8Array ? true
 /** Compiles only while no event can carry bytes (see above). */
 export const KeysNeverRideAnEvent: CarriesBytes<StationLifeEvent> extends false ? true : never = true;
 
-export type StationLifeListener = (e: StationLifeEvent) => void | Promise<void>;
+/** A subscriber to StationLife (the distributor, the RF-neighbour service). */
+export interface StationLifeListener {
+  /** Resolves (when it returns a promise) once the subscriber is done with the event. */
+  onStationLife(e: StationLifeEvent): void | Promise<void>;
+}

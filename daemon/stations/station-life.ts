@@ -44,9 +44,9 @@ export class StationLife {
     this.now = d.now ?? Date.now;
   }
 
-  /** `fn` hears every event from now on, in subscription order. */
-  subscribe(fn: StationLifeListener): void {
-    this.listeners.push(fn);
+  /** `l` hears every event from now on, in subscription order. */
+  subscribe(l: StationLifeListener): void {
+    this.listeners.push(l);
   }
 
   /**
@@ -169,8 +169,8 @@ export class StationLife {
 
   private emit(e: StationLifeEvent): Promise<void> {
     const work: Promise<void>[] = [];
-    for (const fn of this.listeners) {
-      const p = fn(e);
+    for (const l of this.listeners) {
+      const p = l.onStationLife(e);
       if (p) work.push(p);
     }
     return work.length === 0 ? done : Promise.all(work).then(() => undefined);

@@ -69,7 +69,7 @@ describe('KeyDistributor', () => {
   /** A distributor subscribed to the station's life, as kmsd connects it. */
   const make = (logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void } = quiet) => {
     const d = build(logger);
-    core.life.subscribe((e) => d.onStationLife(e));
+    core.life.subscribe(d);
     return d;
   };
   /** Priming again without a new Accept: what StationLife would announce. */

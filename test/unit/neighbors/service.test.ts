@@ -178,7 +178,7 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
     // Where the station is comes from StationLife, fed as kmsd feeds it; the service subscribes.
     const tmp = tempDir();
     const core = kmsCore(tmp.dir, randomBytes(32), { places: topologyPlaces(topology), now: clock.now });
-    core.life.subscribe((e) => r.service.onStationLife(e));
+    core.life.subscribe(r.service);
     const ap = (name: string, type: 'sta-connected' | 'sta-disconnected') => {
       const ev: ApEvent = { type, ifname: 'wlan0', staMac: STA };
       r.onApEvent(name, ev);

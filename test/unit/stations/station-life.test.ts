@@ -57,7 +57,7 @@ describe('StationLife', () => {
       // The metric as kmsd counts it: every Accept.
       observer: { learned: (k) => void counted.push(k) },
     });
-    core.life.subscribe((e) => void events.push(e));
+    core.life.subscribe({ onStationLife: (e) => void events.push(e) });
   });
   afterEach(() => {
     core.close();
