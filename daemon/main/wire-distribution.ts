@@ -9,25 +9,24 @@ import type { KmsMetrics } from '../metrics/metrics.js';
 import type { StationTable } from '../records/station-table.js';
 import type { StationLife } from '../stations/station-life.js';
 import { ApChannels } from '../distribution/ap-channels.js';
-import { apStatusViews } from '../api/views.js';
+import { apStatusViews, type ApStatusView } from '../api/views.js';
 import type { PlacementStore } from '../distribution/placement.js';
 import { KeyDistributor } from '../distribution/distributor.js';
-import { RrbKeyTable, StaticNeighbors, Topology, type ApInfo, type BssInfo } from '../distribution/topology.js';
+import { RrbKeyTable, StaticNeighbors, type ApInfo, type BssInfo, type Topology } from '../distribution/topology.js';
 import { SequenceWarmup } from '../distribution/sequence-warmup.js';
 import { startRrbThread } from './rrb-thread.js';
 import type { ApControl, ApEvent } from '../distribution/ports.js';
 import { HostapdControl, SshTransport, UbusControl } from '../../adapters/hostapd/index.js';
 import type { NeighborStore } from '../neighbors/persistence.js';
 import { startNeighbors, type RunningNeighbors } from './wire-neighbors.js';
-import type { ApStatusView } from '../api/views.js';
 
 // Builds key distribution from the `distribution:` section: the R0KH-R1KH thread (the endpoint on
 // the APs' L2 segment, answering PULLs), one control channel per AP whose events go to ApChannels,
 // the distributor that StationLife's events drive, and the sequence warm-up. It constructs and
-// connects; what an event means is decided in the core (ApChannels, StationLife, the distributor). A reload replaces
-// the topology, the RRB key table (here and on the R0KH-R1KH thread), the control channels of
-// new, changed and removed APs, and the neighbour pins; everything reads them through lookups
-// (topology.*, rrbKeys.get, controls.get), never through copies.
+// connects; what an event means is decided in the core (ApChannels, StationLife, the distributor).
+// A reload replaces the topology, the RRB key table (here and on the R0KH-R1KH thread), the
+// control channels of new, changed and removed APs, and the neighbour pins; everything reads them
+// through lookups (topology.*, rrbKeys.get, controls.get), never through copies.
 
 export interface RunningDistribution {
   distributor: KeyDistributor;
