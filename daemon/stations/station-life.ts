@@ -125,16 +125,19 @@ export class StationLife {
     return this.emit({ type: 'revoked', record: updated, reason }).then(() => true);
   }
 
-  /** The station is at `here` (seen there at `at`); a move if that is another BSS than its last place. */
-  private place(record: StationRecord, here: ApRef, via: PlaceSource, at: number, session: Partial<StationRecord> = {}): Promise<void> {
+  /**
+   * The station is at `here`, seen there at `seenAt`; a move if that is another BSS than its last
+   * place.
+   */
+  private place(record: StationRecord, here: ApRef, via: PlaceSource, seenAt: number, session: Partial<StationRecord> = {}): Promise<void> {
     const now = this.now();
     const stay = record.currentAp;
     // A report older than the station's current place says nothing about where it is now.
-    if (stay && at < stay.since && !samePlace(stay, here)) return done;
+    if (stay && seenAt < stay.since && !samePlace(stay, here)) return done;
     // Placed nowhere yet: it is where it authenticated.
     const last: ApStay = stay ?? { ...record.ap, since: record.authenticatedAt };
     const moved = !samePlace(last, here);
-    const there: ApStay = moved || !stay ? { ...here, since: at } : withoutLeft(stay);
+    const there: ApStay = moved || !stay ? { ...here, since: now } : withoutLeft(stay);
     const changed = moved || !stay || stay.leftAt !== undefined || Object.keys(session).length > 0;
     if (!changed) return done;
     const updated: StationRecord = { ...record, ...session, currentAp: there, updatedAt: now };
