@@ -7,6 +7,7 @@ import { benchRrb } from './rrb.js';
 import { benchRoams } from './roams.js';
 import { benchNeighbors } from './neighbors.js';
 import { benchPull } from './pull.js';
+import { benchBurstAfterRestart } from './burst-after-restart.js';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -51,6 +52,11 @@ async function main(): Promise<void> {
   if (want('neighbors')) {
     console.log('\n## RF neighbours (6,000-AP synthetic campus, one core)');
     for (const line of benchNeighbors()) console.log(line);
+  }
+
+  if (want('burst')) {
+    console.log('\n## RADIUS burst right after a restart (every AP retransmitting at once): loss on the KMS socket');
+    for (const line of await benchBurstAfterRestart()) console.log(line);
   }
 
   if (want('radius')) {

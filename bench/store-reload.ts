@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SqliteRecordStore } from '../adapters/store/sqlite-store.js';
-import type { StationWrite } from '../daemon/records/store.js';
+import type { StationWrite } from '../daemon/ports/record-store.js';
 import type { StationRecord } from '../daemon/records/station.js';
 
 export interface StoreReloadResult {

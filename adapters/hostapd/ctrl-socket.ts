@@ -18,7 +18,7 @@ import { rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
 import unixDgram from 'unix-dgram';
-import type { ApEvent } from '../../daemon/distribution/ports.js';
+import type { ApEvent } from '../../daemon/ports/ap-driver.js';
 import { HostapdParseError, parseEvent } from './events.js';
 
 export interface CtrlSocketOptions {

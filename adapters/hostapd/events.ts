@@ -1,9 +1,9 @@
 // Strict parsers for what hostapd 2.10 prints on its control interface: event lines
 // (`<3>AP-STA-CONNECTED …`) and the replies the KMS reads (PMKSA, STA, SHOW_NEIGHBOR).
-// Formats are from notes/hostapd-interfaces.md §3 and were checked against real hostapd 2.10.
+// Formats: docs/hostapd-interfaces.md, "The hostapd control interface"; checked against real hostapd 2.10.
 // Everything here is pure: a malformed line becomes a HostapdParseError with a reason, so a
 // confused or hostile AP can never crash the daemon, and events we do not use return null.
-import type { ApEvent } from '../../daemon/distribution/ports.js';
+import type { ApEvent } from '../../daemon/ports/ap-driver.js';
 
 export type HostapdParseReason =
   | 'too-long' // longer than any line hostapd can produce (its buffers are 4096 octets)

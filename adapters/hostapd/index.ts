@@ -1,5 +1,6 @@
-// Public API of the hostapd adapters: event/reply parsers, the local ctrl-socket client, the SSH
-// transport, and the two ApControl implementations (hostapd_cli/ctrl socket, OpenWrt ubus).
+// Public API of the hostapd adapters: the three ApDriver back-ends (local ctrl socket,
+// hostapd_cli over SSH, OpenWrt ubus over SSH), the transports under them, and the pure parsers
+// and command builders they speak with.
 export {
   HostapdParseError,
   PMKSA_HEADER,
@@ -31,21 +32,16 @@ export {
   type StreamHandle,
 } from './ssh-transport.js';
 export {
-  ApCommandError,
-  HostapdControl,
+  bssTmReqCommand,
   checkIfname,
-  cliEventLine,
+  deauthenticateCommand,
   formatPmksaAdd,
-  type HostapdLocalOptions,
-  type HostapdSshOptions,
-  type PmksaAddRequest,
-} from './hostapd-control.js';
-export {
-  UbusControl,
-  UbusError,
-  parseUbusEvent,
-  type BeaconRequest,
-  type BssTransitionRequest,
-  type UbusClient,
-  type UbusControlOptions,
-} from './ubus-control.js';
+  removeNeighborCommand,
+  reqBeaconCommand,
+  setNeighborCommand,
+} from './ctrl-commands.js';
+export { bssTransitionArgs, delClientArgs, rrmBeaconReqArgs, rrmNrSetArgs, type RrmBeaconReqArgs } from './ubus-args.js';
+export { ApCommandError, CtrlInterfaceDriver } from './ctrl-driver.js';
+export { CtrlSocketDriver, type CtrlSocketDriverOptions } from './ctrl-socket-driver.js';
+export { HostapdCliDriver, cliEventLine, type HostapdCliDriverOptions } from './hostapd-cli-driver.js';
+export { UbusDriver, UbusError, parseUbusEvent, type UbusDriverOptions } from './ubus-driver.js';

@@ -1,6 +1,6 @@
-// SSH to one AP (OpenWrt's Dropbear or OpenSSH) with ssh2. What was measured and why it is
-// shaped this way (notes/npm-choices.md): one exec per command manages 10-20 cmds/s, a single
-// persistent non-pty `sh` channel with delimited replies thousands; several channels at once
+// SSH to one AP (OpenWrt's Dropbear or OpenSSH) with ssh2. Why it is shaped this way (measured when
+// ssh2 was chosen, docs/dependencies.md): one exec per command is two orders of magnitude slower
+// than a single persistent non-pty `sh` channel with delimited replies; several channels at once
 // crashed a Dropbear session. So: one shell channel per AP, commands strictly one at a time,
 // each followed by a delimiter line that carries its exit status, plus separate exec channels
 // for long-lived event streams. The host key is always pinned (ssh2 trusts any key otherwise).
@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import ssh2, { Client, type ClientChannel } from 'ssh2';
-import type { ApEvent } from '../../daemon/distribution/ports.js';
+import type { ApEvent } from '../../daemon/ports/ap-driver.js';
 
 export interface SshTransportOptions {
   /** The AP's name, used in every error message. */

@@ -1,7 +1,8 @@
 // Action frame bodies (IEEE 802.11-2016 §9.6) that matter for roaming: Radio Measurement (802.11k:
 // measurement request/report with the Beacon request/report fields, link measurement, neighbour report),
 // WNM BSS Transition Management (802.11v: query, request, response) and Fast BSS Transition
-// (802.11r over the DS: request, response, confirm, ack). Field layouts: notes §5 and the standard.
+// (802.11r over the DS: request, response, confirm, ack). Field layouts: the standard, and
+// docs/hostapd-interfaces.md "802.11k elements".
 import { need } from './errors.js';
 import { macAt, parseElements, type Elements, type NeighborReport } from './elements.js';
 

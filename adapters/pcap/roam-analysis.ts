@@ -16,7 +16,7 @@ export interface RoamAnalysis {
 }
 
 export type RoamAnalysisOptions = Omit<RoamTrackerOptions, 'onRoam'> & {
-  /** Decode every management body, beacons and probes included (what the live RF graph will need). */
+  /** Decode every management body, beacons and probes included (the bench's `full` mode measures that cost). */
   decodeAllManagement?: boolean;
 };
 

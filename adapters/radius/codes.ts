@@ -137,9 +137,16 @@ export const ErrorCause = {
   NasIdentificationMismatch: 403,
   InvalidRequest: 404,
   UnsupportedService: 405,
+  UnsupportedExtension: 406,
+  InvalidAttributeValue: 407,
   AdministrativelyProhibited: 501,
+  RequestNotRoutable: 502,
   SessionContextNotFound: 503,
+  SessionContextNotRemovable: 504,
+  OtherProxyProcessingError: 505,
   ResourcesUnavailable: 506,
+  RequestInitiated: 507,
+  MultipleSessionSelectionUnsupported: 508,
 } as const;
 
 /** Limits from RFC 2865 §3 and §5. */

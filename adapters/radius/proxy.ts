@@ -2,7 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { randomOctets } from '../../daemon/common/random-pool.js';
 import { Throttle } from '../../daemon/common/throttle.js';
 import { isIPv6 } from 'node:net';
-import type { StationLearner } from '../../daemon/records/facts.js';
+import type { StationLearner } from '../../daemon/ports/station-learner.js';
 import { Attr, Code, codeName } from './codes.js';
 import { decodePacket, RadiusDecodeError, type RadiusAttribute, type RadiusPacket } from './packet.js';
 import { finishAccessRequest, finishAccountingRequest, finishResponse, verifyRequest, verifyResponse } from './authenticators.js';
@@ -11,6 +11,7 @@ import { DuplicateCache } from './duplicate-cache.js';
 import { UpstreamPool, type RequestKind, type UpstreamServer, type UpstreamServerConfig } from './upstream-pool.js';
 import { rewriteRequestAttributes, rewriteResponseAttributes } from './rewrite.js';
 import { acceptFacts, accountingFacts, requestStation } from './station-facts.js';
+import { rejectLogFields } from './reject-log.js';
 
 // The KMS's RADIUS face: APs use it as their auth and accounting server; it forwards to the
 // real AAA servers, relays the answers, and on every Access-Accept hands the station's facts and
@@ -25,11 +26,15 @@ export interface ProxyLogger {
   error(obj: object, msg: string): void;
 }
 
-/** Counters the daemon turns into metrics. Every dropped packet goes through `dropped`. */
+/**
+ * Counters the daemon turns into metrics. Every dropped packet goes through `dropped`. `ap` is
+ * the name of the RADIUS client the packet came from ('' when it came from none): a bounded set,
+ * one per configured client however many APs a prefix client covers.
+ */
 export interface ProxyObserver {
-  dropped(reason: string): void;
-  forwarded(kind: RequestKind, server: string): void;
-  answered(kind: RequestKind, code: string, server: string, seconds: number): void;
+  dropped(reason: string, ap: string): void;
+  forwarded(kind: RequestKind, server: string, ap: string): void;
+  answered(kind: RequestKind, code: string, server: string, seconds: number, ap: string): void;
   upstreamState(server: string, alive: boolean): void;
 }
 
@@ -42,9 +47,14 @@ export interface RadiusProxyOptions {
   deadProbeIntervalMs: number;
   duplicateWindowMs: number;
   maxInFlight: number;
+  /** SO_RCVBUF asked for on the auth and accounting sockets; absent: the kernel's default. */
+  recvBufferBytes?: number;
   logger: ProxyLogger;
   observer?: ProxyObserver;
 }
+
+/** A listening socket's receive buffer: what was asked, what the kernel gave, and whether it capped it. */
+export interface ReceiveBuffer { requested: number | null; bytes: number; capped: boolean }
 
 interface Transaction {
   kind: RequestKind;
@@ -102,10 +112,21 @@ export class RadiusProxy {
     });
   }
 
-  async start(): Promise<{ authPort: number; acctPort: number }> {
+  async start(): Promise<{ authPort: number; acctPort: number; recvBuffers: Record<RequestKind, ReceiveBuffer> }> {
     const authPort = await this.listen('auth', this.opts.authListen);
     const acctPort = await this.listen('acct', this.opts.acctListen);
-    return { authPort, acctPort };
+    return { authPort, acctPort, recvBuffers: { auth: this.receiveBuffer('auth'), acct: this.receiveBuffer('acct') } };
+  }
+
+  /**
+   * Linux doubles the SO_RCVBUF it is given (the rest is its bookkeeping) after capping the
+   * value at net.core.rmem_max: less than twice the request means the cap was hit.
+   */
+  private receiveBuffer(kind: RequestKind): ReceiveBuffer {
+    const bytes = this.sockets[kind]!.getRecvBufferSize();
+    const requested = this.opts.recvBufferBytes ?? null;
+    const factor = process.platform === 'linux' ? 2 : 1;
+    return { requested, bytes, capped: requested !== null && bytes < requested * factor };
   }
 
   async stop(): Promise<void> {
@@ -128,7 +149,10 @@ export class RadiusProxy {
   }
 
   private listen(kind: RequestKind, where: { address: string; port: number }): Promise<number> {
-    const socket = createSocket({ type: isIPv6(where.address) ? 'udp6' : 'udp4', reuseAddr: false });
+    const socket = createSocket({
+      type: isIPv6(where.address) ? 'udp6' : 'udp4', reuseAddr: false,
+      ...(this.opts.recvBufferBytes ? { recvBufferSize: this.opts.recvBufferBytes } : {}),
+    });
     this.sockets[kind] = socket;
     socket.on('message', (msg, rinfo) => {
       try {
@@ -169,9 +193,9 @@ export class RadiusProxy {
     if (request.code === Code.StatusServer) return this.answerStatusServer(kind, client, request, from);
 
     const dup = this.duplicates.check(from.address, from.port, request.code, request.identifier, request.authenticator);
-    if (dup.kind === 'in-flight') return this.drop('duplicate-in-flight', {});
+    if (dup.kind === 'in-flight') return this.drop('duplicate-in-flight', { client: client.name });
     if (dup.kind === 'answered') {
-      this.opts.observer?.dropped('duplicate-answered-from-cache');
+      this.opts.observer?.dropped('duplicate-answered-from-cache', client.name);
       this.sockets[kind]!.send(dup.reply, from.port, from.address);
       return;
     }
@@ -179,7 +203,7 @@ export class RadiusProxy {
       this.duplicates.forget(dup.handle);
       return this.drop('in-flight-limit', { client: client.name });
     }
-    if (kind === 'acct') this.learnAccounting(request, client);
+    if (kind === 'acct') this.learnAccounting(request, client, from);
 
     this.inFlight++;
     this.forward({
@@ -208,7 +232,7 @@ export class RadiusProxy {
     });
     if (!release) return this.fail(tx, 'upstream-identifiers-exhausted');
     tx.release = release;
-    this.opts.observer?.forwarded(tx.kind, server.config.name);
+    this.opts.observer?.forwarded(tx.kind, server.config.name, tx.client.name);
     tx.timer = setTimeout(() => this.onTimeout(tx, server), server.config.timeoutMs);
   }
 
@@ -231,13 +255,13 @@ export class RadiusProxy {
       answer = decodePacket(reply);
     } catch (e) {
       // Same reason labels as verifyResponse gives for a packet it cannot decode.
-      if (e instanceof RadiusDecodeError) return this.drop(`upstream-${e.reason}`, { upstream: server.config.name });
+      if (e instanceof RadiusDecodeError) return this.drop(`upstream-${e.reason}`, { upstream: server.config.name, client: tx.client.name });
       throw e;
     }
     const verdict = verifyResponse(reply, ourAuthenticator, secret, { requireMessageAuthenticator: tx.kind === 'auth' }, answer);
     // A forged or corrupted answer is dropped and the real one is still awaited.
-    if (!verdict.ok) return this.drop(`upstream-${verdict.reason}`, { upstream: server.config.name });
-    if (!ACCEPTED[tx.kind].has(answer.code)) return this.drop('upstream-unexpected-code', { upstream: server.config.name });
+    if (!verdict.ok) return this.drop(`upstream-${verdict.reason}`, { upstream: server.config.name, client: tx.client.name });
+    if (!ACCEPTED[tx.kind].has(answer.code)) return this.drop('upstream-unexpected-code', { upstream: server.config.name, client: tx.client.name });
 
     this.settle(tx);
     server.markAnswered();
@@ -249,7 +273,7 @@ export class RadiusProxy {
     } catch (e) {
       if (!(e instanceof RadiusDecodeError)) throw e;
       this.duplicates.forget(tx.dupHandle);
-      return this.drop(`upstream-${e.reason}`, { upstream: server.config.name });
+      return this.drop(`upstream-${e.reason}`, { upstream: server.config.name, client: tx.client.name });
     }
     const bytes = finishResponse(
       { code: answer.code, identifier: tx.request.identifier, authenticator: tx.request.authenticator, attributes: rewritten.attributes },
@@ -258,7 +282,8 @@ export class RadiusProxy {
     const relay = () => {
       this.duplicates.answered(tx.dupHandle, bytes);
       this.sockets[tx.kind]!.send(bytes, tx.from.port, tx.from.address);
-      this.opts.observer?.answered(tx.kind, codeName(answer.code), server.config.name, (performance.now() - tx.startedAt) / 1000);
+      this.opts.observer?.answered(tx.kind, codeName(answer.code), server.config.name, (performance.now() - tx.startedAt) / 1000, tx.client.name);
+      if (answer.code === Code.AccessReject) this.logReject(tx, answer, server);
     };
     if (answer.code === Code.AccessAccept) void this.learnAccept(tx, answer, rewritten.msk).then(relay);
     else relay();
@@ -278,12 +303,13 @@ export class RadiusProxy {
     } catch (e) {
       // The station still gets its network; the operator gets an error and a counter.
       this.opts.logger.error({ sta: staMac, err: (e as Error).message }, 'station record NOT saved; relaying the Accept anyway');
-      this.opts.observer?.dropped('record-not-saved');
+      this.opts.observer?.dropped('record-not-saved', tx.client.name);
     }
   }
 
-  private learnAccounting(request: RadiusPacket, client: RadiusClient): void {
-    const facts = accountingFacts(request, client.address);
+  private learnAccounting(request: RadiusPacket, client: RadiusClient, from: RemoteInfo): void {
+    // The sender's address, not the client's: a prefix client is many APs.
+    const facts = accountingFacts(request, from.address);
     if (!facts) return;
     try {
       this.opts.learner.onAccounting(facts);
@@ -315,8 +341,18 @@ export class RadiusProxy {
     if (this.pool.retiring.size > 0) this.pool.reap();
   }
 
+  /** Every relayed Access-Reject, one line: who, where, and the AAA server's reason; never a secret (reject-log.ts). */
+  private logReject(tx: Transaction, reject: RadiusPacket, server: UpstreamServer): void {
+    const f = rejectLogFields(tx.request, reject);
+    this.opts.logger.info({
+      ap: tx.client.name, from: tx.from.address, nasIdentifier: f.nasIdentifier, sta: f.sta, identity: f.identity,
+      reason: f.reason ?? 'no Reply-Message from the AAA server', upstream: server.config.name,
+    }, 'login rejected');
+  }
+
+  /** `context.client`, when known, is the RADIUS client (AP) the packet came from. */
   private drop(reason: string, context: Record<string, string>): void {
-    this.opts.observer?.dropped(reason);
+    this.opts.observer?.dropped(reason, context.client ?? '');
     // Retransmissions are normal; everything else is worth a line, but a flood must not fill the disk.
     if (reason.startsWith('duplicate')) return;
     if (this.dropLog.allow(reason)) this.opts.logger.warn({ reason, ...context }, 'RADIUS packet dropped');

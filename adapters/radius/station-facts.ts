@@ -5,8 +5,8 @@ import { getAttr, getAttrs, getInteger, getString, getVendorAttrs, RadiusDecodeE
 import { extractVlan } from './vlan.js';
 
 // Reads what the core needs out of an AP's Access-Request and the upstream's Access-Accept
-// (notes §6.6: what hostapd puts in a request). Pure; no secrets are decoded here: the MSK is
-// decrypted by the proxy and passed in.
+// (docs/hostapd-interfaces.md, "What hostapd puts in an Access-Request"). Pure; no secrets are
+// decoded here: the MSK is decrypted by the proxy and passed in.
 
 /** Called-Station-Id is "AA-BB-CC-DD-EE-FF:SSID" from hostapd; some NASes use colons in the MAC. */
 export function parseCalledStationId(text: string | undefined): { bssid: string | null; ssid: string | null } {

@@ -1,4 +1,4 @@
-import type { PmkR1Entry, PmkR1Pusher, PullHandler, PushOutcome, RrbPeer } from '../../daemon/distribution/ports.js';
+import type { PmkR1Entry, PmkR1Pusher, PullHandler, PushOutcome, RrbPeer } from '../../daemon/ports/pmk-r1-transport.js';
 import { bytesToMac, parseMac } from '../../daemon/common/mac.js';
 import { Throttle } from '../../daemon/common/throttle.js';
 import { PacketType, decodeFrame, encodeFrame, isMulticastMac, type PacketTypeNumber } from './frame.js';

@@ -8,7 +8,7 @@ import { RrbDecodeError, Tlv, decodeTlvs, encodeTlvs, requireTlv, tlvMap, type T
 // wpa_ft_rrb_rx_seq_req, wpa_ft_generate_pmk_r1). Payload = le16 auth_len | auth TLVs |
 // AES-SIV(V||C) of the encrypted TLVs, AD = [src MAC, auth block incl. padding, packet type].
 // We emit TLVs in hostapd's order so our frames are byte-identical to hostapd's (the vectors
-// in the notes check that); the receiver side looks TLVs up by type.
+// in docs/hostapd-interfaces.md "R0KH-R1KH vectors" check that); the receiver side looks TLVs up by type.
 
 export interface RrbSeq { dom: number; seq: number; ts: number }
 export interface RrbVlan { untagged: number | null; tagged: number[] }

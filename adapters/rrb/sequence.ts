@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { RrbSeq } from './messages.js';
 
 // Replay protection of the R0KH-R1KH protocol (hostapd wpa_auth_ft.c: wpa_ft_new_seq,
-// wpa_ft_rrb_seq_chk/_accept/_req, wpa_ft_rrb_rx_seq_resp; notes §2.6). Pure logic: the clock
-// and the randomness are injected so tests can drive time.
+// wpa_ft_rrb_seq_chk/_accept/_req, wpa_ft_rrb_rx_seq_resp; docs/hostapd-interfaces.md, "Sequence state
+// and replay protection"). Pure logic: the clock and the randomness are injected so tests can drive time.
 //
 // Sender: per peer a random "dom" (low bit set, so 0 means "no state"), a sequence number that
 // starts random and goes up by one per message, and ts = our monotonic seconds.

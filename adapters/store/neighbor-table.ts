@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { EdgeRecord, NeighborStore } from '../../daemon/neighbors/persistence.js';
+import type { EdgeRecord, NeighborStore } from '../../daemon/ports/neighbor-store.js';
 
 // The RF graph's edges on the store's connection: one row per directed AP pair. No personal data
 // (AP names and radio statistics only). The table is created here with IF NOT EXISTS rather than

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { migratePlacementState, type Placement, type PlacementStore } from '../../daemon/distribution/placement.js';
+import { migratePlacementState, type Placement } from '../../daemon/distribution/placement.js';
+import type { PlacementStore } from '../../daemon/ports/placement-store.js';
 
 // The placements table (schema v2) on the store's connection. No key material here: only
 // key names, targets and timestamps.

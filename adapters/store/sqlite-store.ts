@@ -10,13 +10,13 @@
 // What NORMAL gives up is power loss or a kernel crash: the commits since the last
 // checkpoint may be lost (never corrupted: the WAL is checksummed and rolled back to the
 // last good frame). synchronous=FULL fsyncs the WAL on every commit and closes that gap at
-// ~6x the cost per autocommit write (55k/s vs 8.4k/s, notes/npm-choices.md). Choose
+// several times the cost per autocommit write (docs/dependencies.md, "station store"). Choose
 // FULL with `{ synchronous: 'FULL' }` where a power cut must not cost a re-authentication.
 import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { normalizeMac, parseMac } from '../../daemon/common/mac.js';
 import type { MachineAuthRecord, StationKeys, StationRecord } from '../../daemon/records/station.js';
-import type { RecordStore, StationWrite } from '../../daemon/records/store.js';
+import type { RecordStore, StationWrite } from '../../daemon/ports/record-store.js';
 import { decodeStationKeys, encodeStationKeys, SealedBox } from './sealed-box.js';
 import { migrate } from './schema.js';
 import { SqlitePlacementTable } from './placement-table.js';

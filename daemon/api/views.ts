@@ -16,8 +16,9 @@ export interface StationView extends StationRecord {
 
 /**
  * The PMKID a station presents at `bssid` for PMKSA caching/OKC. hostapd caches MSK[32..63]
- * for FT-EAP and the ordinary PMK otherwise (notes §1.2), and so do we. `hostapd` is the release line
- * of the AP at that BSSID: FT-EAP's PMKID is HMAC-SHA-1 up to 2.10, HMAC-SHA-256 from 2.11.
+ * for FT-EAP and the ordinary PMK otherwise (docs/hostapd-interfaces.md, "What comes from the MSK"),
+ * and so do we. `hostapd` is the release line of the AP at that BSSID: FT-EAP's PMKID is
+ * HMAC-SHA-1 up to 2.10, HMAC-SHA-256 from 2.11.
  */
 export function pmkidFor(record: StationRecord, keys: StationKeys, bssid: string, hostapd: HostapdVersion = '2.10'): string | null {
   const akm = record.akm ?? AKM.IEEE8021X;

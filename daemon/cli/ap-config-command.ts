@@ -28,8 +28,16 @@ export function registerApConfigCommand(program: Command, configFile: () => stri
       const rrbKeyHex = resolveSecret(ap.rrbKey, `distribution.aps[${ap.name}].rrbKey`).trim().toLowerCase();
       if (!/^[0-9a-f]{64}$/.test(rrbKeyHex)) throw new Error(`distribution.aps[${ap.name}].rrbKey must be 64 hex digits (a 256-bit key)`);
       const kmsMac = d.rrb.mac ?? interfaceMac(d.rrb.interface);
+      const dynamic = cfg.radius.dynamicAuthorization;
+      // The DAS lines only when the KMS relays Disconnect/CoA and this AP's client entry has a DAS.
+      const das = dynamic && client.das ? {
+        secret: resolveSecret(client.das.secret, `radius.clients[${client.name}].das.secret`),
+        port: client.das.port,
+        kmsAddress: dynamic.sourceAddress ?? d.kmsRadiusAddress,
+        eventTimestampWindowS: dynamic.eventTimestampWindowS,
+      } : undefined;
       const inputs = {
-        distribution: d, ap, rrbKeyHex, kmsMac,
+        distribution: d, ap, rrbKeyHex, kmsMac, ...(das ? { das } : {}),
         radiusSecret: resolveSecret(client.secret, `radius.clients[${client.name}].secret`),
         authPort: cfg.radius.authListen.port || 1812, acctPort: cfg.radius.acctListen.port || 1813,
         ...(o.hostapd ? { hostapd: o.hostapd as HostapdVersion } : {}), ...(o.rxkhFile !== undefined ? { rxkhFile: o.rxkhFile } : {}),

@@ -4,7 +4,7 @@ import { neighborsConfigIssues, neighborsSchema } from './neighbors-schema.js';
 import { HOSTAPD_VERSIONS, type HostapdVersion } from '../keys/akm.js';
 
 // The `distribution:` section: the mobility domain, the APs the KMS places keys on, how it
-// reaches each of them, and (until RF-neighbour discovery lands) each AP's neighbours.
+// reaches each of them, each AP's static neighbours, and RF-neighbour discovery (`neighbors`).
 
 const host = z.string().min(1);
 
@@ -47,13 +47,18 @@ const ap = z.object({
   nasIdentifier: z.string().min(1).max(48),
   /** The radius.clients entry this AP sends RADIUS as. */
   radiusClient: name,
+  /**
+   * The address this AP sends RADIUS from. Needed when its radiusClient is a prefix; otherwise
+   * it is the client's address (and, if given, must be that address).
+   */
+  radiusAddress: ipAddress.optional(),
   /** 256-bit key of this AP's r0kh line for the KMS: 64 hex digits. */
   rrbKey: secretRef,
   /** The AP's ft_iface (OpenWrt: its bridge, e.g. br-lan). */
   bridge: z.string().min(1).default('br-lan'),
   control: control.default({ kind: 'none' }),
   bsses: z.array(bss).min(1),
-  /** Static neighbour list (AP names). */
+  /** Static neighbour list (AP names): the whole list without discovery, pinned entries with it. */
   neighbors: z.array(name).default([]),
   /** This AP's mode, if it differs from distribution.security (e.g. while a site migrates to WPA3). */
   security: securityMode.optional(),
@@ -78,7 +83,7 @@ export const distributionSchema = z.object({
     /** Source MAC of our frames (the `r0kh` MAC in AP configs); default the interface's. */
     mac: mac.optional(),
   }).strict(),
-  /** EXPIRES_IN of pushed PMK-R1s and PMKSA_ADD lifetimes; the KMS re-places before it runs out. */
+  /** EXPIRES_IN of pushed PMK-R1s and PMKSA_ADD lifetimes (less if the session ends sooner); re-placed before it runs out. */
   keyLifetimeS: z.number().int().min(60).max(65535).default(3600),
   repushMarginS: z.number().int().min(10).default(300),
   retry: z.object({
@@ -87,7 +92,7 @@ export const distributionSchema = z.object({
     maxDelayMs: z.number().int().min(100).default(60_000),
   }).strict().default({ maxQueuedPerAp: 10_000, baseDelayMs: 1000, maxDelayMs: 60_000 }),
   aps: z.array(ap).min(1),
-  /** RF-neighbour discovery; without it the static `neighbors:` lists are used as they are. */
+  /** RF-neighbour discovery; absent or `enabled: false`: the static `neighbors:` lists, as they are. */
   neighbors: neighborsSchema.optional(),
 }).strict().superRefine((d, ctx) => {
   if (d.neighbors) {

@@ -20,6 +20,10 @@ export const RELOAD_EFFECTS: Readonly<Record<string, ReloadEffect>> = {
   'radius.duplicateWindowS': 'restart',
   'radius.maxInFlight': 'restart',
   'radius.otherThreadsNice': 'restart',
+  'radius.recvBufferBytes': 'restart',
+  // The DAS listener is bound at start; who may send to it (and radius.clients[].das) is swapped live.
+  'radius.dynamicAuthorization': 'restart',
+  'radius.dynamicAuthorization.upstreams': 'live',
   stations: 'restart',
   api: 'restart',
   roams: 'restart',

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { distributionSchema } from './distribution-schema.js';
+import { apDasSchema, dynamicAuthorizationSchema } from './das-schema.js';
 import { ipAddress, listenPort, name, port, secretRef, type SecretRef } from './primitives.js';
+import { canonicalNetwork, isPrefix, networkContains, networkProblem } from '../common/ip-prefix.js';
 
 export { secretRef, type SecretRef };
 
@@ -12,8 +14,14 @@ const listener = z.object({ address: ipAddress, port: listenPort }).strict();
 
 const radiusClient = z.object({
   name,
-  address: ipAddress,
+  /** One AP's source address, or a network prefix (10.20.0.0/16) whose every address shares the secret. */
+  address: z.string().superRefine((s, ctx) => {
+    const problem = networkProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   secret: secretRef,
+  /** The AP's Dynamic Authorization Server (hostapd radius_das_*), for relayed Disconnect/CoA. */
+  das: apDasSchema.optional(),
 }).strict();
 
 const upstream = z.object({
@@ -53,6 +61,14 @@ export const configSchema = z.object({
      * than the RADIUS thread, so a request never waits behind them for a CPU; 0 keeps them equal.
      */
     otherThreadsNice: z.number().int().min(0).max(19).default(10),
+    /**
+     * SO_RCVBUF of the auth and accounting sockets: after a restart every AP retransmits at once,
+     * and a burst beyond the kernel's default buffer (about 200 KiB) is dropped before kmsd reads
+     * it. The kernel caps it at net.core.rmem_max (kmsd warns when it does).
+     */
+    recvBufferBytes: z.number().int().min(65_536).max(1 << 30).default(8 << 20),
+    /** RFC 5176 Disconnect/CoA from the AAA servers, relayed to the station's AP. Absent: not listened for. */
+    dynamicAuthorization: dynamicAuthorizationSchema.optional(),
   }).strict(),
   stations: z.object({
     defaultLifetimeS: z.number().int().min(60).default(12 * 3600),
@@ -80,17 +96,43 @@ export const configSchema = z.object({
   /** Key placement on neighbour APs; without it the KMS only proxies and keeps records. */
   distribution: distributionSchema.optional(),
 }).strict().superRefine((cfg, ctx) => {
+  // Overlapping prefixes are allowed (the longest match wins, adapters/radius/clients.ts); one
+  // network given twice is not, whatever its spelling.
   const seen = new Map<string, number>();
   cfg.radius.clients.forEach((c, i) => {
-    if (seen.has(c.address)) {
-      ctx.addIssue({ code: 'custom', path: ['radius', 'clients', i, 'address'], message: `address ${c.address} is already used by clients[${seen.get(c.address)}]` });
+    const canonical = canonicalNetwork(c.address) ?? c.address;
+    if (seen.has(canonical)) {
+      ctx.addIssue({ code: 'custom', path: ['radius', 'clients', i, 'address'], message: `address ${c.address} is already used by clients[${seen.get(canonical)}]` });
     }
-    seen.set(c.address, i);
+    seen.set(canonical, i);
   });
-  const clientNames = new Set(cfg.radius.clients.map((c) => c.name));
+  const clients = new Map(cfg.radius.clients.map((c) => [c.name, c]));
+  const apAddresses = new Map<string, string>();
   cfg.distribution?.aps.forEach((a, i) => {
-    if (!clientNames.has(a.radiusClient)) {
+    const client = clients.get(a.radiusClient);
+    if (!client) {
       ctx.addIssue({ code: 'custom', path: ['distribution', 'aps', i, 'radiusClient'], message: `no radius.clients entry named ${a.radiusClient}` });
+      return;
+    }
+    // The KMS finds the AP of a RADIUS request by NAS-Identifier, then BSSID, then source address:
+    // a prefix names many addresses, so the AP's own one must be given.
+    if (a.radiusAddress === undefined) {
+      if (isPrefix(client.address)) {
+        ctx.addIssue({
+          code: 'custom', path: ['distribution', 'aps', i, 'radiusAddress'],
+          message: `radius client ${client.name} is a prefix (${client.address}): give this AP its radiusAddress, the address it sends RADIUS from`,
+        });
+      }
+    } else if (!networkContains(client.address, a.radiusAddress)) {
+      ctx.addIssue({
+        code: 'custom', path: ['distribution', 'aps', i, 'radiusAddress'],
+        message: `${a.radiusAddress} is not in radius client ${client.name} (${client.address})`,
+      });
+    } else {
+      const canonical = canonicalNetwork(a.radiusAddress)!;
+      const other = apAddresses.get(canonical);
+      if (other) ctx.addIssue({ code: 'custom', path: ['distribution', 'aps', i, 'radiusAddress'], message: `${a.radiusAddress} is also the radiusAddress of ${other}` });
+      apAddresses.set(canonical, a.name);
     }
   });
   if (!cfg.masterKey.file && !cfg.masterKey.credential) {

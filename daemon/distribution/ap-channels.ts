@@ -1,4 +1,4 @@
-import type { ApEvent } from './ports.js';
+import type { ApEvent } from '../ports/ap-driver.js';
 
 // Where every event of every AP's control channel goes. The channel's own state (up or down, the
 // last change and its reason) is kept and logged here; then each event goes to every subscriber,

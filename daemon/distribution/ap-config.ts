@@ -2,9 +2,9 @@ import type { ApConfig, DistributionConfig, SecurityMode } from '../config/distr
 import { SECURITY_PROFILES, securityHostapdLines } from './security.js';
 import type { HostapdVersion } from '../keys/akm.js';
 
-// What an AP needs to work with the KMS (DESIGN.md "AP configuration"): the KMS as RADIUS
-// server, its own secret, nas_identifier = R0KH-ID, FT with the KMS as the one R0KH (PUSH from
-// the KMS, PULL to the KMS; the AP never pushes), OKC on, 802.11k/v on.
+// What an AP needs to work with the KMS (docs/design.md, "The AP configuration the KMS expects"):
+// the KMS as RADIUS server, its own secret, nas_identifier = R0KH-ID, FT with the KMS as the one
+// R0KH (PUSH from the KMS, PULL to the KMS; the AP never pushes), OKC on, 802.11k/v on.
 
 export interface ApConfigInputs {
   distribution: DistributionConfig;
@@ -22,6 +22,46 @@ export interface ApConfigInputs {
    * re-reads it on RELOAD_RXKHS, so a new RRB key for the AP needs no restart of the BSS.
    */
   rxkhFile?: string;
+  /** Present when the KMS relays Disconnect/CoA to this AP (radius.clients[].das, radius.dynamicAuthorization). */
+  das?: ApDasInputs;
+}
+
+export interface ApDasInputs {
+  /** The AP's own DAS secret. */
+  secret: string;
+  /** The first BSS's radius_das_port; BSS i listens on port + i (hostapd runs one DAS per BSS). */
+  port: number;
+  /** The address the KMS sends from (radius_das_client). */
+  kmsAddress: string;
+  eventTimestampWindowS: number;
+}
+
+/** The DAS port of the BSS at `index` of an AP: hostapd binds one socket per BSS. */
+export function dasPortOfBss(port: number, index: number): number {
+  return port + index;
+}
+
+function checkDas(das: ApDasInputs, ap: ApConfig): void {
+  if (/[\r\n]/.test(das.secret)) throw new Error(`the DAS secret of AP ${ap.name} contains a line break: hostapd reads one line`);
+  const last = dasPortOfBss(das.port, ap.bsses.length - 1);
+  if (last > 65535) throw new Error(`AP ${ap.name}'s ${ap.bsses.length} BSSes need DAS ports ${das.port}..${last}: lower radius.clients[].das.port`);
+  // hostapd's DAS socket is IPv4 only, and so is the client it accepts.
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(das.kmsAddress)) throw new Error(`hostapd's radius_das_client takes an IPv4 address, not ${das.kmsAddress} (set radius.dynamicAuthorization.sourceAddress)`);
+}
+
+/**
+ * hostapd's DAS lines for one BSS. Message-Authenticator and Event-Timestamp are required of the
+ * KMS (it always sends both); hostapd's own defaults accept requests without either.
+ */
+function dasHostapdLines(das: ApDasInputs, index: number): string[] {
+  return [
+    '# Dynamic authorization (RFC 5176): Disconnect-Requests the KMS relays from the AAA servers',
+    `radius_das_port=${dasPortOfBss(das.port, index)}`,
+    `radius_das_client=${das.kmsAddress} ${das.secret}`,
+    'radius_das_require_message_authenticator=1',
+    'radius_das_require_event_timestamp=1',
+    `radius_das_time_window=${das.eventTimestampWindowS}`,
+  ];
 }
 
 /** The release line the output is for, refusing what that release cannot read. */
@@ -56,7 +96,8 @@ export function renderHostapd(i: ApConfigInputs): string {
   const d = i.distribution;
   const security = securityHostapdLines(securityOf(i));
   const version = versionOf(i);
-  const blocks = i.ap.bsses.map((b) => [
+  if (i.das) checkDas(i.das, i.ap);
+  const blocks = i.ap.bsses.map((b, index) => [
     `# --- hostapd-kms: BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name} (hostapd ${version}${version === '2.11' ? ' or later' : ''}); merge into that BSS's section ---`,
     `ssid=${d.ssid}`,
     '# RADIUS: the KMS is this AP\'s authentication and accounting server',
@@ -68,6 +109,7 @@ export function renderHostapd(i: ApConfigInputs): string {
     `acct_server_port=${i.acctPort}`,
     `acct_server_shared_secret=${i.radiusSecret}`,
     `nas_identifier=${i.ap.nasIdentifier}`,
+    ...(i.das ? dasHostapdLines(i.das, index) : []),
     ...security,
     '# 802.11r: the KMS is the R0KH of the mobility domain; APs never push',
     `mobility_domain=${d.mobilityDomain}`,
@@ -97,7 +139,8 @@ export function renderUci(i: ApConfigInputs): string {
   const mode = securityOf(i);
   const p = SECURITY_PROFILES[mode];
   const q = (v: string | number) => `'${String(v).replace(/'/g, `'\\''`)}'`;
-  const blocks = i.ap.bsses.map((b) => [
+  if (i.das) checkDas(i.das, i.ap);
+  const blocks = i.ap.bsses.map((b, index) => [
     `# hostapd-kms: wifi-iface for BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name}; set 'device' to its radio`,
     `config wifi-iface ${q(`kms_${b.ifname.replace(/[^A-Za-z0-9_]/g, '_')}`)}`,
     `\toption device ${q('radio0')}`,
@@ -117,6 +160,13 @@ export function renderUci(i: ApConfigInputs): string {
     `\toption acct_port ${q(i.acctPort)}`,
     `\toption acct_secret ${q(i.radiusSecret)}`,
     `\toption nasid ${q(i.ap.nasIdentifier)}`,
+    // OpenWrt's hostapd.sh writes radius_das_port and radius_das_client from these; it has no
+    // option for the Message-Authenticator and Event-Timestamp requirements (the KMS sends both).
+    ...(i.das ? [
+      `\toption dae_client ${q(i.das.kmsAddress)}`,
+      `\toption dae_secret ${q(i.das.secret)}`,
+      `\toption dae_port ${q(dasPortOfBss(i.das.port, index))}`,
+    ] : []),
     `\toption ieee80211r ${q(1)}`,
     `\toption mobility_domain ${q(d.mobilityDomain)}`,
     `\toption ft_over_ds ${q(0)}`,

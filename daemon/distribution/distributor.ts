@@ -1,10 +1,12 @@
 import type { StationKeys, StationRecord } from '../records/station.js';
 import type { StationLifeEvent } from '../stations/events.js';
-import { ON_AP, placementKey, type Placement, type PlacementStore } from './placement.js';
+import { ON_AP, placementKey, type Placement } from './placement.js';
+import type { PlacementStore } from '../ports/placement-store.js';
 import { planPlacements, type Intent, type PlanPolicy } from './planner.js';
 import { WARM_UP_STA, warmUpStation } from './warm-up.js';
 import { AKM } from '../keys/akm.js';
-import type { ApControl, ApEvent, PmkR1Pusher, PullRequest, RrbPeer } from './ports.js';
+import type { ApDriver, ApEvent } from '../ports/ap-driver.js';
+import type { PmkR1Pusher, PullRequest, RrbPeer } from '../ports/pmk-r1-transport.js';
 import { RetryQueue, type Queued, type RetryPolicy } from './retry-queue.js';
 import type { ApInfo, BssInfo, NeighborSource, Topology } from './topology.js';
 
@@ -35,7 +37,7 @@ export interface DistributorDeps {
   neighbors: NeighborSource;
   pusher: PmkR1Pusher | null;
   rrbPeerFor(bss: BssInfo): RrbPeer | null;
-  controlFor(ap: string): ApControl | null;
+  controlFor(ap: string): ApDriver | null;
   stations: { get(staMac: string): StationRecord | undefined; keysFor(staMac: string): StationKeys | null };
   ledger: PlacementStore;
   policy: PlanPolicy & { repushMarginS: number; retry: RetryPolicy };
@@ -224,6 +226,7 @@ export class KeyDistributor {
     }
     const control = this.d.controlFor(bss.ap);
     if (!control) return this.fail(base('failed', 'no control channel to this AP', 'pmksa-add'));
+    if (!control.pmksaAdd) return this.fail(base('failed', 'this AP\'s control channel cannot PMKSA_ADD', 'pmksa-add'));
     if (!control.connected) return base('queued', 'AP control not connected', 'pmksa-add');
     try {
       await control.pmksaAdd(bss.ifname, intent.pmksa);
@@ -240,9 +243,9 @@ export class KeyDistributor {
       const sta = staMac.toLowerCase();
       const pmkid = intent.keyName.toLowerCase();
       if (listed.some((e) => e.staMac.toLowerCase() === sta && e.pmkid.toLowerCase() === pmkid)) return this.ok(base('confirmed', null, 'pmksa-add'));
-      return this.ok(base('added', 'PMKSA_ADD answered OK, but the BSS\'s PMKSA list does not show this station and PMKID', 'pmksa-add'));
+      return this.ok(base('added', 'the AP answered OK to PMKSA_ADD, but the BSS\'s PMKSA list does not show this station and PMKID', 'pmksa-add'));
     } catch (e) {
-      return this.ok(base('added', `PMKSA_ADD answered OK; the PMKSA list could not be read: ${(e as Error).message}`, 'pmksa-add'));
+      return this.ok(base('added', `the AP answered OK to PMKSA_ADD; the PMKSA list could not be read: ${(e as Error).message}`, 'pmksa-add'));
     }
   }
 

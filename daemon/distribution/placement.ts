@@ -43,13 +43,6 @@ export interface Placement {
   lastError: string | null;
 }
 
-export interface PlacementStore {
-  /** Insert or replace (same station, BSSID, kind and key name), durably. */
-  savePlacements(placements: Placement[]): void;
-  /** Placements that have not expired. */
-  loadPlacements(now: number): Placement[];
-}
-
 export function placementKey(p: Pick<Placement, 'staMac' | 'bssid' | 'kind' | 'keyName'>): string {
   return `${p.staMac}|${p.bssid}|${p.kind}|${p.keyName}`;
 }

@@ -1,7 +1,7 @@
 import { AKM, akmName, akmToHostapdKeyMgmt, cipherToHostapdBit, derivePmkid, pmkidNeedsKck, derivePmkR1, derivePmkR1Name, isFtAkm, usesSha384 } from '../keys/index.js';
 import { macToBytes } from '../common/mac.js';
 import type { StationKeys, StationRecord } from '../records/station.js';
-import type { PmkR1Entry } from './ports.js';
+import type { PmkR1Entry } from '../ports/pmk-r1-transport.js';
 import type { BssInfo } from './topology.js';
 
 // What to place where for one station: pure, so "where do PMK-R1s get built" is this file.

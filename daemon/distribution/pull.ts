@@ -1,7 +1,7 @@
 import type { StationKeys, StationRecord } from '../records/station.js';
 import type { Placement } from './placement.js';
 import { planPlacements, type PlanPolicy } from './planner.js';
-import type { PmkR1Entry, PullRequest } from './ports.js';
+import type { PmkR1Entry, PullRequest } from '../ports/pmk-r1-transport.js';
 import type { BssInfo } from './topology.js';
 
 // The R0KH's answer to a PULL: an AP whose station roamed to it without a pushed key asks for the

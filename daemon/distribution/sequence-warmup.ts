@@ -1,4 +1,5 @@
-import type { ApEvent, RrbPeer, SequenceProber } from './ports.js';
+import type { RrbPeer, SequenceProber } from '../ports/pmk-r1-transport.js';
+import type { ApEvent } from '../ports/ap-driver.js';
 import type { BssInfo, NeighborSource, Topology } from './topology.js';
 
 // hostapd keeps R0KH-R1KH sequence state per BSS and per R0KH-ID, learns the KMS's only through a

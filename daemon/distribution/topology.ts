@@ -1,9 +1,10 @@
 import { normalizeMac } from '../common/mac.js';
 import type { HostapdVersion } from '../keys/akm.js';
 
-// Which APs exist, which BSSes they serve, and who neighbours whom. Built from the config and
-// replaced whole on a reload (replace()): readers only ever go through the lookups below, so a
-// reader on another thread can be given the same lookups over a copy.
+// Which APs exist and which BSSes they serve, built from the config and replaced whole on a
+// reload (replace()): readers only ever go through the lookups below, so the R0KH-R1KH thread
+// runs the same lookups over its own copy. Who neighbours whom is a NeighborSource: the RF graph
+// (daemon/neighbors) with discovery on, StaticNeighbors (the configured lists) without it.
 
 export interface BssInfo {
   ap: string;
@@ -96,7 +97,8 @@ export class StaticNeighbors implements NeighborSource {
 
 /**
  * The per-AP R0KH-R1KH keys (distribution.aps[].rrbKey), by AP name. A replaced key is dropped,
- * not wiped: a PUSH waiting for its AP's sequence exchange still holds it and must finish with it.
+ * not wiped: the Buffer is the one the secrets were read into, and the R0KH-R1KH thread works on
+ * copies (a PUSH waiting there for its AP's sequence exchange finishes with the key it was sent).
  */
 export class RrbKeyTable {
   private readonly keys = new Map<string, Buffer>();

@@ -1,5 +1,6 @@
 // AKM suite selectors (00-0F-AC:n) and what each implies for key derivation.
-// Facts from hostapd 2.10 src/common/defs.h and wpa_common.c (see notes §1.2, §1.6, §1.7).
+// Facts from hostapd 2.10 src/common/defs.h and wpa_common.c (docs/hostapd-interfaces.md, "Key
+// hierarchy": "PMKID" and "AKM and cipher values").
 
 export const AKM = {
   IEEE8021X: 0x000fac01,

@@ -1,6 +1,7 @@
 import { AKM, isFtAkm, usesSha384 } from './akm.js';
 
-// Which part of the 64-octet MSK becomes which key (hostapd wpa_auth.c INITPMK, notes §1.2).
+// Which part of the 64-octet MSK becomes which key (hostapd wpa_auth.c INITPMK;
+// docs/hostapd-interfaces.md, "What comes from the MSK").
 
 export const MSK_LENGTH = 64;
 

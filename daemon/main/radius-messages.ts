@@ -20,6 +20,8 @@ export interface RadiusWorkerData {
   deadProbeIntervalMs: number;
   duplicateWindowMs: number;
   maxInFlight: number;
+  /** SO_RCVBUF of the auth and accounting sockets. */
+  recvBufferBytes: number;
 }
 
 export interface RadiusClientData { name: string; address: string; secret: Uint8Array }
@@ -36,11 +38,14 @@ export interface RadiusReloadTables {
 /** The thread's answer: which upstreams it kept, started and retired, and requests in flight at the swap. */
 export interface RadiusReloadResult { kept: string[]; added: string[]; retired: string[]; inFlight: number }
 
-/** Counter increments since the last report; latency holds every answer's time, per kind. */
+/**
+ * Counter increments since the last report; latency holds every answer's time, per kind. `ap`
+ * is the RADIUS client's name ('' for a packet from no configured client).
+ */
 export interface RadiusCounts {
-  dropped: [reason: string, n: number][];
-  forwarded: [kind: string, upstream: string, n: number][];
-  answered: [kind: string, code: string, upstream: string, n: number][];
+  dropped: [reason: string, ap: string, n: number][];
+  forwarded: [kind: string, upstream: string, ap: string, n: number][];
+  answered: [kind: string, code: string, upstream: string, ap: string, n: number][];
   latency: [kind: string, seconds: number[]][];
 }
 

@@ -72,18 +72,19 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
     deadProbeIntervalMs: tables.deadProbeIntervalMs,
     duplicateWindowMs: config.radius.duplicateWindowS * 1000,
     maxInFlight: config.radius.maxInFlight,
+    recvBufferBytes: config.radius.recvBufferBytes,
   };
   const worker = new Worker(new URL('./radius-worker.js', import.meta.url), { workerData: data, name: 'radius' });
   data.masterKey.fill(0);
 
-  const dropped = perLabels((reason) => metrics.radiusDropped.labels(reason!));
-  const forwarded = perLabels((kind, upstream) => metrics.radiusForwarded.labels(kind!, upstream!));
-  const answered = perLabels((kind, code, upstream) => metrics.radiusAnswered.labels(kind!, code!, upstream!));
+  const dropped = perLabels((reason, ap) => metrics.radiusDropped.labels(reason!, ap!));
+  const forwarded = perLabels((kind, upstream, ap) => metrics.radiusForwarded.labels(kind!, upstream!, ap!));
+  const answered = perLabels((kind, code, upstream, ap) => metrics.radiusAnswered.labels(kind!, code!, upstream!, ap!));
   const latency = perLabels((kind) => metrics.radiusLatency.labels(kind!));
   const apply = (c: RadiusCounts) => {
-    for (const [reason, n] of c.dropped) dropped(reason).inc(n);
-    for (const [kind, upstream, n] of c.forwarded) forwarded(kind, upstream).inc(n);
-    for (const [kind, code, upstream, n] of c.answered) answered(kind, code, upstream).inc(n);
+    for (const [reason, ap, n] of c.dropped) dropped(reason, ap).inc(n);
+    for (const [kind, upstream, ap, n] of c.forwarded) forwarded(kind, upstream, ap).inc(n);
+    for (const [kind, code, upstream, ap, n] of c.answered) answered(kind, code, upstream, ap).inc(n);
     for (const [kind, all] of c.latency) {
       const histogram = latency(kind);
       for (const seconds of all) histogram.observe(seconds);

@@ -8,7 +8,7 @@ import { createLogger, setLogLevel } from '../log/logger.js';
 import { StationRecorder } from '../records/recorder.js';
 import type { StationNews } from '../records/news.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
-import { RadiusProxy } from '../../adapters/radius/proxy.js';
+import { RadiusProxy, type ReceiveBuffer } from '../../adapters/radius/proxy.js';
 import type { FromRadiusThread, RadiusWorkerData, ToRadiusThread } from './radius-messages.js';
 import { RadiusTally } from './radius-tally.js';
 import { threadIdForReport } from '../common/thread-priority.js';
@@ -71,12 +71,13 @@ async function main(): Promise<void> {
     deadProbeIntervalMs: data.deadProbeIntervalMs,
     duplicateWindowMs: data.duplicateWindowMs,
     maxInFlight: data.maxInFlight,
+    recvBufferBytes: data.recvBufferBytes,
     logger: log,
     observer: {
-      dropped: (reason) => counts.dropped.add(reason),
-      forwarded: (kind, upstream) => counts.forwarded.add(kind, upstream),
-      answered: (kind, code, upstream, seconds) => {
-        counts.answered.add(kind, code, upstream);
+      dropped: (reason, ap) => counts.dropped.add(reason, ap),
+      forwarded: (kind, upstream, ap) => counts.forwarded.add(kind, upstream, ap),
+      answered: (kind, code, upstream, seconds, ap) => {
+        counts.answered.add(kind, code, upstream, ap);
         counts.observe(kind, seconds);
       },
       upstreamState: (name, alive) => post({ type: 'upstream', name, alive }),
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
     store.close();
     return;
   }
+  logReceiveBuffers(ports.recvBuffers);
 
   const report = (id: number | null) => {
     const s = proxy.status();
@@ -133,6 +135,19 @@ async function main(): Promise<void> {
   });
   const tid = threadIdForReport();
   post({ type: 'ready', authPort: ports.authPort, acctPort: ports.acctPort, tid });
+}
+
+/**
+ * After a restart every AP retransmits at once; a buffer the kernel capped drops part of that
+ * burst before kmsd reads it, which only the kernel's counters show. Say so once, with the fix.
+ */
+function logReceiveBuffers(buffers: Record<string, ReceiveBuffer>): void {
+  const capped = Object.entries(buffers).filter(([, b]) => b.capped);
+  log.info({ recvBuffers: buffers }, 'RADIUS sockets listening');
+  if (capped.length === 0) return;
+  const wanted = Math.max(...capped.map(([, b]) => b.requested ?? 0));
+  log.warn({ sockets: capped.map(([kind]) => kind), requested: wanted, got: capped[0]![1].bytes },
+    `the kernel capped the RADIUS receive buffers below radius.recvBufferBytes (net.core.rmem_max): a burst of requests after a restart may be dropped; raise it with \`sysctl -w net.core.rmem_max=${wanted}\` and keep it in /etc/sysctl.d (the Debian package installs /usr/lib/sysctl.d/60-hostapd-kms.conf)`);
 }
 
 main().catch((e: Error) => post({ type: 'start-failed', message: e.message }));

@@ -37,6 +37,8 @@ export interface ReloadTargets {
   /** Present when key distribution runs. Returns the step that applies (checks come first). */
   prepareDistribution?(next: KmsConfig, secrets: StartupSecrets): () => Promise<ApsReloaded>;
   upstreamsChanged(result: RadiusReloadResult): void;
+  /** Present when dynamic authorization runs: swaps in its upstreams and the APs' DAS table. */
+  reconfigureDas?(next: KmsConfig, secrets: StartupSecrets): void;
   /** sd_notify around the reload. */
   reloading(): void;
   reloaded(): void;
@@ -106,11 +108,13 @@ export class Reloader {
       let plan;
       let radius: RadiusReloadTables;
       let distribution: (() => Promise<ApsReloaded>) | undefined;
+      let checked: StartupSecrets;
       try {
         next = loadConfig(this.file);
         // The same checks as start-up and --check (secrets readable with safe modes, key formats,
         // master key, interfaces): a file kmsd would not start with is not applied either.
         const secrets = runStartupChecks(next, this.file);
+        checked = secrets;
         secrets.masterKey.fill(0);
         plan = planReload(this.running, next);
         next = appliedConfig(this.running, next, plan);
@@ -126,6 +130,7 @@ export class Reloader {
       setLogLevel(log, next.log.level);
       const result = await this.t.reconfigureRadius(radius);
       this.t.upstreamsChanged(result);
+      this.t.reconfigureDas?.(next, checked);
       let aps: ApsReloaded | null = null;
       try {
         aps = distribution ? await distribution() : null;

@@ -1,5 +1,5 @@
 import type { PlanPolicy } from '../distribution/planner.js';
-import type { PmkR1Entry, PushOutcome, RrbPeer } from '../distribution/ports.js';
+import type { PmkR1Entry, PushOutcome, RrbPeer } from '../ports/pmk-r1-transport.js';
 import type { ApInfo } from '../distribution/topology.js';
 import type { PullOutcome } from '../distribution/distributor.js';
 

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
-import type { PmkR1Entry, PmkR1Pusher, PushOutcome, RrbPeer, SequenceProber } from '../distribution/ports.js';
+import type { PmkR1Entry, PmkR1Pusher, PushOutcome, RrbPeer, SequenceProber } from '../ports/pmk-r1-transport.js';
 import type { ApInfo } from '../distribution/topology.js';
 import type { FromRrbThread, PullOutcome, RrbWorkerData, ToRrbThread } from './rrb-messages.js';
 

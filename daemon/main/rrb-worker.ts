@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, setLogLevel } from '../log/logger.js';
 import { answerPull } from '../distribution/pull.js';
 import { Topology } from '../distribution/topology.js';
-import type { PmkR1Entry, PullRequest, RrbPeer } from '../distribution/ports.js';
+import type { PmkR1Entry, PullRequest, RrbPeer } from '../ports/pmk-r1-transport.js';
 import type { StationRecord } from '../records/station.js';
 import { threadIdForReport } from '../common/thread-priority.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';

@@ -25,6 +25,8 @@ export interface StartupSecrets {
   rrbKeys: Map<string, Buffer>;
   /** distribution.aps[].control.privateKey (ssh, ubus) by AP name. */
   sshKeys: Map<string, string>;
+  /** radius.dynamicAuthorization.upstreams[].secret by upstream name, radius.clients[].das.secret by client name. */
+  dasSecrets?: { upstreams: Map<string, Buffer>; aps: Map<string, Buffer> };
 }
 
 export interface CheckContext {
@@ -111,6 +113,23 @@ export const STARTUP_CHECKS: readonly StartupCheck[] = [
         const s = secret(ctx, u.secret, `radius.upstreams[${u.name}].secret`);
         if (s !== undefined) ctx.secrets.upstreamSecrets.set(u.name, Buffer.from(s));
       }
+    },
+  },
+  {
+    name: 'dynamic authorization secrets',
+    run: (ctx) => {
+      const upstreams = new Map<string, Buffer>();
+      const aps = new Map<string, Buffer>();
+      for (const u of ctx.config.radius.dynamicAuthorization?.upstreams ?? []) {
+        const s = secret(ctx, u.secret, `radius.dynamicAuthorization.upstreams[${u.name}].secret`);
+        if (s !== undefined) upstreams.set(u.name, Buffer.from(s));
+      }
+      for (const c of ctx.config.radius.clients) {
+        if (!c.das) continue;
+        const s = secret(ctx, c.das.secret, `radius.clients[${c.name}].das.secret`);
+        if (s !== undefined) aps.set(c.name, Buffer.from(s));
+      }
+      ctx.secrets.dasSecrets = { upstreams, aps };
     },
   },
   {

@@ -10,14 +10,15 @@ import type { StationTable } from '../records/station-table.js';
 import type { StationLife } from '../stations/station-life.js';
 import { ApChannels } from '../distribution/ap-channels.js';
 import { apStatusViews, type ApStatusView } from '../api/views.js';
-import type { PlacementStore } from '../distribution/placement.js';
+import type { PlacementStore } from '../ports/placement-store.js';
 import { KeyDistributor } from '../distribution/distributor.js';
 import { RrbKeyTable, StaticNeighbors, type ApInfo, type BssInfo, type Topology } from '../distribution/topology.js';
 import { SequenceWarmup } from '../distribution/sequence-warmup.js';
+import { canonicalNetwork } from '../common/ip-prefix.js';
 import { startRrbThread } from './rrb-thread.js';
-import type { ApControl, ApEvent } from '../distribution/ports.js';
-import { HostapdControl, SshTransport, UbusControl } from '../../adapters/hostapd/index.js';
-import type { NeighborStore } from '../neighbors/persistence.js';
+import type { ApDriver, ApEvent } from '../ports/ap-driver.js';
+import { CtrlSocketDriver, HostapdCliDriver, SshTransport, UbusDriver } from '../../adapters/hostapd/index.js';
+import type { NeighborStore } from '../ports/neighbor-store.js';
 import { startNeighbors, type RunningNeighbors } from './wire-neighbors.js';
 
 // Builds key distribution from the `distribution:` section: the R0KH-R1KH thread (the endpoint on
@@ -46,16 +47,13 @@ export interface RunningDistribution {
 
 export interface ApsReloaded { added: string[]; removed: string[]; changed: string[] }
 
-interface EventSource {
-  on(name: 'event', fn: (ev: ApEvent) => void): unknown;
-  startEvents?(ifnames: readonly string[]): Promise<void>;
-}
-
 /** The topology of the `distribution:` section (kmsd builds it first: StationLife places stations with it). */
 export function apInfosOf(config: KmsConfig): ApInfo[] {
   const clientAddress = new Map(config.radius.clients.map((c) => [c.name, c.address]));
   return config.distribution!.aps.map((a) => ({
-    name: a.name, nasIdentifier: a.nasIdentifier, radiusAddress: clientAddress.get(a.radiusClient)!,
+    name: a.name, nasIdentifier: a.nasIdentifier,
+    // Spelled as the RADIUS socket reports a sender, so the topology's lookup by address finds it.
+    radiusAddress: canonicalNetwork(a.radiusAddress ?? clientAddress.get(a.radiusClient)!)!,
     bsses: a.bsses.map((b) => ({ ap: a.name, ifname: b.ifname, bssid: b.bssid, r1khId: b.r1khId ?? b.bssid, ...(a.hostapdVersion ? { hostapdVersion: a.hostapdVersion } : {}) })),
   }));
 }
@@ -105,7 +103,7 @@ export async function startDistribution(config: KmsConfig, deps: {
   };
   let warmup: SequenceWarmup | null = null;
 
-  const controls = new Map<string, ApControl>();
+  const controls = new Map<string, ApDriver>();
   const channels = new ApChannels({ log, observer: { channel: (ap, up) => deps.metrics.apTransportUp.set({ ap }, up ? 1 : 0) } });
   let neighbors: RunningNeighbors | null = null;
   const attach = (a: ApConfig) => {
@@ -113,12 +111,11 @@ export async function startDistribution(config: KmsConfig, deps: {
     if (!control) return;
     controls.set(a.name, control);
     deps.metrics.apTransportUp.set({ ap: a.name }, control.connected ? 1 : 0);
-    const events = control as unknown as EventSource;
-    events.on('event', (ev: ApEvent) => {
+    control.subscribe((ev: ApEvent) => {
       if (controls.get(a.name) !== control) return; // closed by a reload; its last words are stale
       channels.onApEvent(a.name, ev);
     });
-    events.startEvents?.(a.bsses.map((b) => b.ifname)).catch((e: Error) => log.warn({ ap: a.name, err: e.message }, 'cannot stream hostapd events yet (retried on reconnect)'));
+    control.startEvents(a.bsses.map((b) => b.ifname)).catch((e: Error) => log.warn({ ap: a.name, err: e.message }, 'cannot stream hostapd events yet (retried on reconnect)'));
   };
   const detach = async (name: string) => {
     const control = controls.get(name);
@@ -219,13 +216,13 @@ export async function startDistribution(config: KmsConfig, deps: {
   };
 }
 
-function openControl(a: ApConfig, stateDir: string, log: Logger, sshKeys: ReadonlyMap<string, string>): ApControl | null {
+function openControl(a: ApConfig, stateDir: string, log: Logger, sshKeys: ReadonlyMap<string, string>): ApDriver | null {
   const c = a.control;
   if (c.kind === 'none') return null;
   if (c.kind === 'ctrl-socket') {
     const localDir = join(stateDir, 'ctrl', a.name);
     mkdirSync(localDir, { recursive: true, mode: 0o700 });
-    return HostapdControl.local({ ctrlDir: c.ctrlDir, interfaces: a.bsses.map((b) => b.ifname), localDir });
+    return new CtrlSocketDriver({ ctrlDir: c.ctrlDir, interfaces: a.bsses.map((b) => b.ifname), localDir });
   }
   const transport = new SshTransport({
     apName: a.name, host: c.host, port: c.port, username: c.user, hostKeySha256: c.hostKey,
@@ -233,6 +230,6 @@ function openControl(a: ApConfig, stateDir: string, log: Logger, sshKeys: Readon
   });
   transport.connect().catch((e: Error) => log.warn({ ap: a.name, err: e.message }, 'AP not reachable over SSH yet; retrying in the background'));
   return c.kind === 'ubus'
-    ? new UbusControl({ transport, ctrlDir: c.ctrlDir })
-    : HostapdControl.overSsh({ transport, ctrlDir: c.ctrlDir });
+    ? new UbusDriver({ transport, ctrlDir: c.ctrlDir })
+    : new HostapdCliDriver({ transport, ctrlDir: c.ctrlDir });
 }

@@ -19,6 +19,8 @@ import { radiusTables, startRadiusThread, type RadiusThread } from './radius-thr
 import { Reloader } from './reload.js';
 import type { StartupSecrets } from './startup-checks.js';
 import { KMS_VERSION } from '../common/version.js';
+import { startDynamicAuthorization } from './wire-das.js';
+import { RecordStationLocator } from '../records/station-locator.js';
 
 const VERSION = KMS_VERSION;
 
@@ -87,6 +89,10 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     masterKey.fill(0);
   }
   const ports = radius.ports;
+  // Disconnect/CoA from the AAA servers: on this thread, next to the station records (wire-das.ts).
+  const das = await startDynamicAuthorization(config, {
+    locator: new RecordStationLocator(stations), secrets, log, registry: metrics.registry,
+  });
   // Only now: threads inherit their creator's priority, and the RADIUS thread must keep the
   // service's. The threads made later (libuv's pool) serve this one and may inherit it.
   if (config.radius.otherThreadsNice > 0) {
@@ -103,6 +109,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     radiusTables,
     reconfigureRadius: (t) => radius.reconfigure(t),
     prepareDistribution: distribution ? (next, s) => distribution!.prepareReload(next, s) : undefined,
+    reconfigureDas: das ? (next, s) => das.reconfigure(next, s) : undefined,
     upstreamsChanged: (r) => {
       for (const name of r.retired) if (!r.kept.includes(name) && !r.added.includes(name)) metrics.upstreamUp.remove({ upstream: name });
       for (const name of r.added) metrics.upstreamUp.set({ upstream: name }, 1);
@@ -145,7 +152,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   });
   purge.start();
 
-  log.info({ auth: ports.authPort, acct: ports.acctPort, api: apiPort, radiusThread: radius.tid }, 'kmsd ready');
+  log.info({ auth: ports.authPort, acct: ports.acctPort, das: das?.port ?? null, api: apiPort, radiusThread: radius.tid }, 'kmsd ready');
   notify.ready(`serving ${stations.size} stations`);
   notify.startWatchdog(() => radius.alive());
   if (hupDuringStart) void reloads.reload();
@@ -155,6 +162,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     notify.stopping();
     log.info({}, 'kmsd stopping');
     purge.stop();
+    await das?.stop();
     await radius.stop();
     roams.stop();
     await distribution?.stop();

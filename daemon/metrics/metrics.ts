@@ -5,16 +5,16 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class KmsMetrics {
   readonly registry = new Registry();
   readonly radiusDropped = new Counter({
-    name: 'kms_radius_dropped_total', help: 'RADIUS packets dropped or answered from the duplicate cache, by reason',
-    labelNames: ['reason'], registers: [this.registry],
+    name: 'kms_radius_dropped_total', help: 'RADIUS packets dropped or answered from the duplicate cache, by reason and RADIUS client (ap; empty: from no configured client)',
+    labelNames: ['reason', 'ap'], registers: [this.registry],
   });
   readonly radiusForwarded = new Counter({
-    name: 'kms_radius_forwarded_total', help: 'Requests sent to an upstream AAA server (retries included)',
-    labelNames: ['kind', 'upstream'], registers: [this.registry],
+    name: 'kms_radius_forwarded_total', help: 'Requests sent to an upstream AAA server (retries included), by RADIUS client (ap)',
+    labelNames: ['kind', 'upstream', 'ap'], registers: [this.registry],
   });
   readonly radiusAnswered = new Counter({
-    name: 'kms_radius_answered_total', help: 'Upstream answers relayed to APs, by packet code',
-    labelNames: ['kind', 'code', 'upstream'], registers: [this.registry],
+    name: 'kms_radius_answered_total', help: 'Upstream answers relayed to APs, by packet code and RADIUS client (ap): code AccessReject counts rejected logins per AP',
+    labelNames: ['kind', 'code', 'upstream', 'ap'], registers: [this.registry],
   });
   readonly radiusLatency = new Histogram({
     name: 'kms_radius_upstream_seconds', help: 'Time from an AP request to the relayed answer',
@@ -67,7 +67,7 @@ export class KmsMetrics {
 /**
  * Memoises `make(...labelValues)`: prom-client hashes the label object on every inc()/observe(),
  * and the RADIUS path counts every packet. Label values come from small fixed sets (kinds,
- * codes, upstream names, drop reasons), so the cache stays small.
+ * codes, upstream names, drop reasons, configured RADIUS client names), so the cache stays small.
  */
 export function perLabels<T>(make: (...values: string[]) => T): (...values: string[]) => T {
   const children = new Map<string, T>();

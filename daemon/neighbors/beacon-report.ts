@@ -1,4 +1,5 @@
-// Strict parser of one 802.11k Beacon report (IEEE 802.11-2016 §9.4.2.22.7, notes §5.2): the
+// Strict parser of one 802.11k Beacon report (IEEE 802.11-2016 §9.4.2.22.7;
+// docs/hostapd-interfaces.md, "Beacon report"): the
 // body hostapd prints in `BEACON-RESP-RX <sta> <token> <mode> <hex>` and the one the ubus adapter
 // rebuilds from OpenWrt's `beacon-report` fields. The input comes from stations, i.e. from
 // anyone in radio range, so every rule is checked and a bad report is rejected with a reason the

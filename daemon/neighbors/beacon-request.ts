@@ -1,6 +1,6 @@
-// Builds the Beacon request the KMS asks a station for (IEEE 802.11-2016 §9.4.2.21.7, notes §5.1):
-// the hex body of hostapd's `REQ_BEACON <sta> [req_mode=<hex2>] <hex>` and the argument object of
-// OpenWrt's ubus `rrm_beacon_req`. Pure: no I/O.
+// Builds the Beacon request the KMS asks a station for (IEEE 802.11-2016 §9.4.2.21.7;
+// docs/hostapd-interfaces.md, "Beacon request"): the Measurement Request body an AP driver sends
+// (adapters/hostapd turns it into the AP's own command form). Pure: no I/O.
 import { normalizeMac } from '../common/mac.js';
 
 export type BeaconMode = 'passive' | 'active' | 'table';
@@ -74,29 +74,6 @@ export function buildBeaconRequest(p: BeaconRequestParams): Buffer {
   }
   if (p.lastIndication) subs.push(subelement(REQUEST_SUBELEMENT.LAST_INDICATION, Buffer.from([1])));
   return Buffer.concat([fixed, ...subs]);
-}
-
-/** `REQ_BEACON <sta> [req_mode=<hex2>] <hex>`; hostapd answers with the dialog token or FAIL. */
-export function reqBeaconCommand(staMac: string, p: BeaconRequestParams, reqMode?: number): string {
-  const sta = normalizeMac(staMac);
-  if (!sta) throw new RangeError(`bad station MAC ${JSON.stringify(staMac)}`);
-  const mode = reqMode === undefined ? '' : ` req_mode=${intIn(reqMode, 'request mode').toString(16).padStart(2, '0')}`;
-  return `REQ_BEACON ${sta}${mode} ${buildBeaconRequest(p).toString('hex')}`;
-}
-
-/** Argument of ubus `rrm_beacon_req` (notes §4.1): no reporting detail or channel reports there. */
-export function ubusBeaconRequest(staMac: string, p: BeaconRequestParams): {
-  addr: string; mode: number; op_class: number; channel: number; duration: number; bssid?: string; ssid?: string;
-} {
-  const sta = normalizeMac(staMac);
-  if (!sta) throw new RangeError(`bad station MAC ${JSON.stringify(staMac)}`);
-  buildBeaconRequest(p); // same validation as the ctrl-iface form
-  const out: ReturnType<typeof ubusBeaconRequest> = {
-    addr: sta, mode: BEACON_MODE[p.mode], op_class: p.opClass, channel: p.channel, duration: p.durationTu ?? (p.mode === 'table' ? 0 : 100),
-  };
-  if (p.bssid) out.bssid = normalizeMac(p.bssid)!;
-  if (typeof p.ssid === 'string') out.ssid = p.ssid;
-  return out;
 }
 
 /**

@@ -1,6 +1,5 @@
-// 802.11k Neighbor Report element bodies (IEEE 802.11-2016 §9.4.2.37, notes §5.3) for hostapd's
-// neighbour database: `SET_NEIGHBOR <bssid> ssid=<hex> nr=<hex>` / `REMOVE_NEIGHBOR` on the ctrl
-// interface, and the `[bssid, ssid, nr]` list of OpenWrt's ubus `rrm_nr_set`. Stations read these
+// 802.11k Neighbor Report element bodies (IEEE 802.11-2016 §9.4.2.37; docs/hostapd-interfaces.md,
+// "Neighbor Report") for hostapd's neighbour database (an AP driver's setNeighbors puts them there). Stations read these
 // to learn their roam candidates. hostapd builds its *own* entry with the right capability bits
 // but never sets the Mobility Domain bit (b10, a "TODO" in neighbor_db.c); a station that sees
 // b10 clear may not attempt FT towards that BSS, so the KMS sets it for FT neighbours. Pure.
@@ -124,28 +123,6 @@ function dropSubelement(subs: Buffer, id: number): Buffer {
   const keep: Buffer[] = [];
   for (let p = 0; p + 2 <= subs.length; p += 2 + subs[p + 1]!) if (subs[p] !== id) keep.push(subs.subarray(p, p + 2 + subs[p + 1]!));
   return Buffer.concat(keep);
-}
-
-/** SSIDs travel as hex: hostapd finds `nr=` with strstr, so a quoted SSID containing "nr=" would break the line. */
-function ssidHex(ssid: string | Buffer): string {
-  const b = typeof ssid === 'string' ? Buffer.from(ssid, 'utf8') : ssid;
-  if (b.length < 1 || b.length > 32) throw new RangeError(`SSID of ${b.length} octets (1..32)`);
-  return b.toString('hex');
-}
-
-export function setNeighborCommand(ssid: string | Buffer, nr: NeighborReport): string {
-  return `SET_NEIGHBOR ${normalizeMac(nr.bssid)} ssid=${ssidHex(ssid)} nr=${buildNeighborReport(nr).toString('hex')}`;
-}
-
-export function removeNeighborCommand(bssid: string, ssid?: string | Buffer): string {
-  const mac = normalizeMac(bssid);
-  if (!mac) throw new RangeError(`bad BSSID ${JSON.stringify(bssid)}`);
-  return `REMOVE_NEIGHBOR ${mac}${ssid === undefined ? '' : ` ssid=${ssidHex(ssid)}`}`;
-}
-
-/** `rrm_nr_set` list entries: [bssid, ssid text, nr hex]. ubus takes the SSID as text. */
-export function rrmNrSetList(entries: { ssid: string; nr: NeighborReport }[]): [string, string, string][] {
-  return entries.map(({ ssid, nr }) => [normalizeMac(nr.bssid)!, ssid, buildNeighborReport(nr).toString('hex')]);
 }
 
 /** Operating class of a BSS heard by a monitor (radiotap gives the frequency). null if unknown. */

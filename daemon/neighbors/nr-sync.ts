@@ -5,26 +5,8 @@
 // the list, at most once per minIntervalS per AP and maxPerTick APs per tick: a list change on a
 // big campus must not become a storm of SSH commands.
 import type { Topology } from '../distribution/topology.js';
-import type { BeaconRequestParams } from './beacon-request.js';
+import type { ApDriver, NeighborDbEntry } from '../ports/ap-driver.js';
 import { bssidInfo, buildNeighborReport, neighborEntryFrom, parseNeighborReport, PHY_TYPE, type NeighborReport } from './neighbor-report.js';
-
-export interface NeighborDbEntry {
-  bssid: string;
-  ssid: Buffer;
-  /** Neighbor Report element body. */
-  nr: Buffer;
-}
-
-/** What the service needs from one AP; daemon/main builds it over hostapd's ctrl interface or ubus. */
-export interface NeighborPort {
-  readonly connected: boolean;
-  /** The BSS's neighbour DB: hostapd's own entry and the others. null when neighbour reports are off there. */
-  readNeighborDb(ifname: string): Promise<{ own: NeighborDbEntry | null; others: NeighborDbEntry[] } | null>;
-  /** Makes `entries` the BSS's non-own entries; `previous` is what the KMS believes is there. Rejects on failure. */
-  setNeighbors(ifname: string, entries: NeighborDbEntry[], previous: readonly NeighborDbEntry[]): Promise<void>;
-  /** 'rejected': FAIL for an associated station (no RM capability); 'gone': it is not associated. Rejects on transport failure. */
-  requestBeaconReport(ifname: string, sta: string, req: BeaconRequestParams): Promise<'sent' | 'rejected' | 'gone'>;
-}
 
 export interface NrSyncOptions {
   enabled: boolean;
@@ -60,7 +42,7 @@ export class NeighborReportSync {
 
   constructor(
     private readonly o: NrSyncOptions,
-    private readonly d: { topology: Topology; portFor(ap: string): NeighborPort | null; neighborsOf(ap: string): string[]; log: Log },
+    private readonly d: { topology: Topology; driverFor(ap: string): ApDriver | null; neighborsOf(ap: string): string[]; log: Log },
   ) {}
 
   /** Class/channel/PHY heard on the air (beacon reports, monitor captures): used until hostapd's own entry is read. */
@@ -99,10 +81,10 @@ export class NeighborReportSync {
     let started = 0;
     for (const ap of this.dirty) {
       if (started >= this.o.maxPerTick || this.busy.size >= this.o.maxPerTick) break;
-      const port = this.d.portFor(ap);
+      const port = this.d.driverFor(ap);
       const state = this.db.get(ap);
-      if (!port || state === 'off') {
-        this.dirty.delete(ap); // no control channel, or neighbour reports are off there
+      if (!port?.readNeighborDb || !port.setNeighbors || state === 'off') {
+        this.dirty.delete(ap); // no control channel, one without a neighbour database, or neighbour reports are off there
         continue;
       }
       if (this.busy.has(ap) || !port.connected || state === 'reading') continue;
@@ -123,12 +105,12 @@ export class NeighborReportSync {
   }
 
   /** hostapd's own entry of each BSS (its capability bits) and what an earlier run left in the database. */
-  private async readDb(ap: string, port: NeighborPort): Promise<void> {
+  private async readDb(ap: string, port: ApDriver): Promise<void> {
     this.db.set(ap, 'reading');
     let any = false;
     try {
       for (const b of this.d.topology.ap(ap)?.bsses ?? []) {
-        const r = await port.readNeighborDb(b.ifname);
+        const r = await port.readNeighborDb!(b.ifname, b.bssid);
         if (!r) continue;
         any = true;
         const own = r.own ? parseNeighborReport(r.own.nr) : null;
@@ -179,14 +161,14 @@ export class NeighborReportSync {
     return { bssid, info, opClass: f.heard.opClass, channel: f.heard.channel, phyType: p, subelements: Buffer.alloc(0) };
   }
 
-  private async push(ap: string, port: NeighborPort): Promise<void> {
+  private async push(ap: string, port: ApDriver): Promise<void> {
     for (const b of this.d.topology.ap(ap)?.bsses ?? []) {
       const key = `${ap}/${b.ifname}`;
       const previous = this.pushed.get(key) ?? [];
       const entries = this.entriesFor(ap, b.ifname);
       if (same(previous, entries)) continue;
       try {
-        await port.setNeighbors(b.ifname, entries, previous);
+        await port.setNeighbors!(b.ifname, entries, previous);
         this.pushed.set(key, entries);
         this.stats.pushes++;
       } catch (e) {

@@ -1,28 +1,5 @@
-// What the RF graph persists so a restart does not forget the campus: one row per directed edge,
-// with the decayable quantities at the time they refer to (ageing continues across the downtime).
-// The core defines the port; adapters/store/neighbor-table.ts implements it on SQLite.
-
-export interface EdgeRecord {
-  from: string;
-  to: string;
-  /** Evidence weight at updatedAt. */
-  weight: number;
-  /** Weighted mean signal (dBm), null for edges known only from roams. */
-  signalDbm: number | null;
-  /** Decayed roam count at updatedAt. */
-  roams: number;
-  /** The time (ms) weight and roams refer to. */
-  updatedAt: number;
-  lastSeen: number;
-  observations: number;
-  roamsTotal: number;
-}
-
-export interface NeighborStore {
-  /** Upserts these edges and deletes those keys, in one transaction. */
-  saveEdges(upserts: EdgeRecord[], deletes?: ReadonlyArray<{ from: string; to: string }>): void;
-  loadEdges(): EdgeRecord[];
-}
+// An in-memory NeighborStore (the port is daemon/ports/neighbor-store.ts).
+import type { EdgeRecord, NeighborStore } from '../ports/neighbor-store.js';
 
 /** For tests and for running without a store: keeps the rows in memory. */
 export class MemoryNeighborStore implements NeighborStore {

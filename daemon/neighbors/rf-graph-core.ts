@@ -4,7 +4,7 @@
 // change log for persistence. Ranking and views are in rf-graph.ts.
 import { EventEmitter } from 'node:events';
 import { EdgePool } from './edge-pool.js';
-import type { EdgeRecord } from './persistence.js';
+import type { EdgeRecord } from '../ports/neighbor-store.js';
 
 export interface RfGraphOptions {
   topK?: number; // list length, pinned entries included (default 8)

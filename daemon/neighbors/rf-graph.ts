@@ -4,7 +4,7 @@
 // observation marks its AP dirty and only dirty APs are re-ranked. Evidence and storage are in
 // rf-graph-core.ts.
 import type { NeighborSource } from '../distribution/topology.js';
-import type { EdgeRecord } from './persistence.js';
+import type { EdgeRecord } from '../ports/neighbor-store.js';
 import { RfGraphCore, round, sigOf } from './rf-graph-core.js';
 
 export type { RfGraphOptions } from './rf-graph-core.js';

@@ -1,14 +1,14 @@
 // The RF-neighbour service: turns what the network observes into graph updates, asks stations for
 // beacon reports, keeps the APs' 802.11k neighbour databases in step and persists the graph. It
-// holds no sockets or timers; daemon/main/wire-neighbors.ts gives it ports and calls tick().
-import type { ApEvent } from '../distribution/ports.js';
+// holds no sockets or timers; daemon/main/wire-neighbors.ts gives it the AP drivers and calls tick().
+import type { ApDriver, ApEvent } from '../ports/ap-driver.js';
 import type { Topology } from '../distribution/topology.js';
 import type { StationLifeEvent } from '../stations/events.js';
 import { bandChannels, type BeaconMode, type BeaconRequestParams } from './beacon-request.js';
 import { BeaconReportError, parseBeaconReportEvent, reportedPhyType } from './beacon-report.js';
 import { opClassForFreq } from './neighbor-report.js';
-import { NeighborReportSync, type NeighborPort, type NrSyncOptions } from './nr-sync.js';
-import type { EdgeRecord, NeighborStore } from './persistence.js';
+import { NeighborReportSync, type NrSyncOptions } from './nr-sync.js';
+import type { EdgeRecord, NeighborStore } from '../ports/neighbor-store.js';
 import type { RfGraph } from './rf-graph.js';
 import { BeaconScheduler, type SchedulerOptions } from './scheduler.js';
 
@@ -32,7 +32,7 @@ type Log = { debug(o: object, m: string): void; info(o: object, m: string): void
 export interface NeighborServiceDeps {
   graph: RfGraph;
   topology: Topology;
-  portFor(ap: string): NeighborPort | null;
+  driverFor(ap: string): ApDriver | null;
   store: NeighborStore | null;
   log: Log;
   now?: () => number;
@@ -55,7 +55,7 @@ export class NeighborService {
   constructor(private readonly o: NeighborServiceOptions, private readonly d: NeighborServiceDeps) {
     this.now = d.now ?? Date.now;
     this.scheduler = new BeaconScheduler(o.beaconRequest);
-    this.nr = new NeighborReportSync(o.neighborReports, { topology: d.topology, portFor: d.portFor, neighborsOf: (ap) => d.graph.neighborsOf(ap), log: d.log });
+    this.nr = new NeighborReportSync(o.neighborReports, { topology: d.topology, driverFor: d.driverFor, neighborsOf: (ap) => d.graph.neighborsOf(ap), log: d.log });
     d.graph.on('listChanged', (ap: string) => this.nr.markDirty(ap));
   }
 
@@ -189,9 +189,9 @@ export class NeighborService {
   }
 
   private async ask(job: { sta: string; ap: string; ifname: string }, now: number): Promise<void> {
-    const port = this.d.portFor(job.ap);
+    const port = this.d.driverFor(job.ap);
     const bss = this.d.topology.ap(job.ap)?.bsses.find((b) => b.ifname === job.ifname);
-    if (!port?.connected || !bss) return void (this.stats.requests.errors++, this.scheduler.result(job, 'error', now));
+    if (!port?.requestBeaconReport || !port.connected || !bss) return void (this.stats.requests.errors++, this.scheduler.result(job, 'error', now));
     const br = this.o.beaconRequest;
     const served = this.nr.servingClass(bss.bssid);
     const where = br.mode === 'table' ? { opClass: served ?? 81, channel: 0 } : bandChannels(served ?? 81);

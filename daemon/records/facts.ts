@@ -36,10 +36,3 @@ export interface AccountingFacts {
   bssid: string | null;
   acctSessionId: string | null;
 }
-
-/** The hook the RADIUS proxy calls. */
-export interface StationLearner {
-  /** Resolves once the station is persisted: only then may the Accept be relayed. */
-  onAccessAccept(facts: AccessAcceptFacts): Promise<void>;
-  onAccounting(facts: AccountingFacts): void;
-}

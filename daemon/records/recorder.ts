@@ -1,7 +1,7 @@
 import { buildStation, isMachineIdentity, type RecordPolicy } from './build.js';
 import type { AccessAcceptFacts } from './facts.js';
 import type { MachineAuthRecord, StationKeys, StationRecord } from './station.js';
-import type { RecordStore } from './store.js';
+import type { RecordStore } from '../ports/record-store.js';
 import { WriteBatcher } from './write-batcher.js';
 import { stationNews, type StationNews } from './news.js';
 

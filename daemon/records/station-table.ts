@@ -1,5 +1,5 @@
 import type { StationKeys, StationRecord } from './station.js';
-import type { RecordStore } from './store.js';
+import type { RecordStore } from '../ports/record-store.js';
 import { WriteBatcher } from './write-batcher.js';
 
 export interface StationTableEvents {

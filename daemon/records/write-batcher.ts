@@ -1,4 +1,4 @@
-import type { RecordStore, StationWrite } from './store.js';
+import type { RecordStore, StationWrite } from '../ports/record-store.js';
 
 // Group commit. Every Access-Accept must be on disk before it is relayed, and one SQLite commit
 // per station is the proxy's largest cost under load. Saves requested in the same turn of the

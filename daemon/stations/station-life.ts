@@ -2,7 +2,7 @@ import { akmName } from '../keys/akm.js';
 import type { AccountingFacts } from '../records/facts.js';
 import type { StationNews } from '../records/news.js';
 import type { ApRef, ApStay, StationRecord } from '../records/station.js';
-import type { ApEvent } from '../distribution/ports.js';
+import type { ApEvent } from '../ports/ap-driver.js';
 import type { RoamEvent } from '../roams/roam-event.js';
 import type { PlaceSource, StationLifeEvent, StationLifeListener } from './events.js';
 import { samePlace, type ApPlaces } from './places.js';

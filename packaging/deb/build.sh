@@ -4,7 +4,7 @@
 #   /usr/lib/hostapd-kms/       dist/{daemon,adapters}, web/, package.json, production node_modules
 #                               (better-sqlite3 compiled here), build/Release/af_packet.node
 #   /usr/bin/kmsd, /usr/bin/kmsctl   wrappers: node with kmsd's flags (daemon/main/node-flags.ts)
-#   /lib/systemd/system/kmsd.service, /usr/lib/sysusers.d/, /usr/lib/tmpfiles.d/
+#   /lib/systemd/system/kmsd.service, /usr/lib/sysusers.d/, /usr/lib/tmpfiles.d/, /usr/lib/sysctl.d/
 #   /usr/share/doc/hostapd-kms/examples/   kms.yaml, Prometheus rules, Grafana dashboard
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -64,10 +64,11 @@ wrapper() { # name, node flags, script under /usr/lib/hostapd-kms
 wrapper kmsd "$flags" dist/daemon/main/kmsd.js
 wrapper kmsctl "" dist/daemon/cli/kmsctl.js
 
-echo "== systemd unit, sysusers, tmpfiles"
+echo "== systemd unit, sysusers, tmpfiles, sysctl"
 install -D -m 0644 systemd/kmsd.service "$root/lib/systemd/system/kmsd.service"
 install -D -m 0644 systemd/hostapd-kms.sysusers.conf "$root/usr/lib/sysusers.d/hostapd-kms.conf"
 install -D -m 0644 systemd/hostapd-kms.tmpfiles.conf "$root/usr/lib/tmpfiles.d/hostapd-kms.conf"
+install -D -m 0644 systemd/hostapd-kms.sysctl.conf "$root/usr/lib/sysctl.d/60-hostapd-kms.conf"
 
 echo "== documentation and examples"
 doc="$root/usr/share/doc/hostapd-kms"

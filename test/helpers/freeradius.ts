@@ -91,6 +91,11 @@ export interface FreeRadiusOptions {
    * lines. Benchmarks turn it off, as FreeRADIUS ships it, so no server pays for logging.
    */
   authLog?: boolean;
+  /**
+   * AAA mode: every Access-Reject carries this Reply-Message (post-auth REJECT, as operators
+   * configure a reason the user or helpdesk sees). Default none.
+   */
+  rejectReplyMessage?: string;
   /** Default 120 s: only a bound for a hung start (a busy CI machine can be slow to load OpenSSL and the dictionaries). */
   readyTimeoutMs?: number;
 }
@@ -169,7 +174,10 @@ export async function startFreeRadius(options: FreeRadiusOptions = {}): Promise<
 
   let proc: ManagedProcess | undefined;
   try {
-    await writeRaddb(dir, { address, authPort, acctPort, clients, users, proxyTo: options.proxyTo, authLog: options.authLog ?? true });
+    await writeRaddb(dir, {
+      address, authPort, acctPort, clients, users, proxyTo: options.proxyTo, authLog: options.authLog ?? true,
+      ...(options.rejectReplyMessage !== undefined ? { rejectReplyMessage: options.rejectReplyMessage } : {}),
+    });
     const args = debug ? ['-X', '-n', 'radiusd', '-d', dir] : ['-f', '-l', 'stdout', '-n', 'radiusd', '-d', dir];
     const started = performance.now();
     proc = spawnManaged('freeradius', args, { netns: options.netns });
@@ -240,6 +248,7 @@ interface RaddbParams {
   users: readonly RadiusUser[];
   proxyTo?: ProxyTarget;
   authLog: boolean;
+  rejectReplyMessage?: string;
 }
 
 async function writeRaddb(dir: string, params: RaddbParams): Promise<void> {
@@ -422,6 +431,7 @@ ${copyBlock(fromState)}
 ${ALWAYS_SIGN}
 \t\tPost-Auth-Type REJECT {
 \t\t\teap
+${p.rejectReplyMessage === undefined ? '' : `\t\t\tupdate reply {\n\t\t\t\t&Reply-Message := ${quote(p.rejectReplyMessage)}\n\t\t\t}`}
 ${ALWAYS_SIGN}
 \t\t}
 \t}

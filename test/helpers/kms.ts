@@ -20,7 +20,7 @@ const ROOT = HERE_ROOT.endsWith('/dist') ? resolve(HERE_ROOT, '..') : HERE_ROOT;
 export const KMSD = join(ROOT, 'dist/daemon/main/kmsd.js');
 export const KMSCTL = join(ROOT, 'dist/daemon/cli/kmsctl.js');
 
-export interface KmsClientSpec { name: string; address: string; secret: string }
+export interface KmsClientSpec { name: string; address: string; secret: string; das?: { secret: string; port?: number; address?: string } }
 export interface KmsUpstreamSpec {
   name: string; address: string; authPort: number; acctPort: number; secret: string; timeoutMs?: number; tries?: number;
 }
@@ -34,7 +34,9 @@ export interface KmsOptions {
   acctPort?: number;
   logLevel?: string;
   stations?: { defaultLifetimeS?: number; machineAuthWindowS?: number; purgeIntervalS?: number };
-  radius?: { deadProbeIntervalS?: number; duplicateWindowS?: number; maxInFlight?: number; otherThreadsNice?: number };
+  radius?: { deadProbeIntervalS?: number; duplicateWindowS?: number; maxInFlight?: number; otherThreadsNice?: number; recvBufferBytes?: number };
+  /** `radius.dynamicAuthorization`, as YAML would give it. */
+  dynamicAuthorization?: Record<string, unknown>;
   /** The `distribution:` section, as YAML would give it. */
   distribution?: Record<string, unknown>;
   /** The `roams:` section. */
@@ -88,6 +90,8 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
       duplicateWindowS: opts.radius?.duplicateWindowS ?? 30,
       maxInFlight: opts.radius?.maxInFlight ?? 8192,
       ...(opts.radius?.otherThreadsNice !== undefined ? { otherThreadsNice: opts.radius.otherThreadsNice } : {}),
+      ...(opts.radius?.recvBufferBytes !== undefined ? { recvBufferBytes: opts.radius.recvBufferBytes } : {}),
+      ...(opts.dynamicAuthorization ? { dynamicAuthorization: opts.dynamicAuthorization } : {}),
     },
     stations: { defaultLifetimeS: 3600, machineAuthWindowS: 3600, purgeIntervalS: 60, ...opts.stations },
     api: { address: '127.0.0.1', port: apiPort, token },
@@ -151,16 +155,20 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
   return handle;
 }
 
-/** The value of one Prometheus sample, e.g. metric('kms_radius_dropped_total', { reason: 'unknown-client' }). */
+/**
+ * The sum of the samples of `name` that carry these labels (others may differ: the RADIUS counters'
+ * `ap`, say), e.g. metricValue(text, 'kms_radius_dropped_total', { reason: 'unknown-client' }).
+ */
 export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
     const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
     const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
   }
-  return 0;
+  return sum;
 }
 
 function freeTcpPort(): Promise<number> {

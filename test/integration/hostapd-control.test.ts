@@ -10,9 +10,9 @@ import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApEvent } from '../../daemon/distribution/ports.js';
+import type { ApEvent, PmksaAddParams } from '../../daemon/ports/ap-driver.js';
 import {
-  ApCommandError, CtrlSocketClient, HostapdControl, SshTransport, UbusControl, UbusError, parseStaReply, type PmksaAddRequest,
+  ApCommandError, CtrlSocketClient, CtrlSocketDriver, HostapdCliDriver, SshTransport, UbusDriver, UbusError, parseStaReply,
 } from '../../adapters/hostapd/index.js';
 import { startFreeRadius, type FreeRadiusHandle } from '../helpers/freeradius.js';
 import { canUseNetns, makeTempDir, runChecked, type ManagedProcess, type TempDir } from '../helpers/netns.js';
@@ -20,7 +20,7 @@ import { createWiredTopology, renderHostapdWiredConf, runWiredSupplicant, type W
 
 const STA = '02:00:00:00:00:41';
 const SSH_PORT = 2222;
-const PMKSA: PmksaAddRequest = { staMac: STA, pmkid: Buffer.alloc(16, 0x11), pmk: Buffer.alloc(32, 0x5a), expirationS: 600, akmp: 1 };
+const PMKSA: PmksaAddParams = { staMac: STA, pmkid: Buffer.alloc(16, 0x11), pmk: Buffer.alloc(32, 0x5a), expirationS: 600, akmp: 1 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Children of a process (Dropbear forks one per connection), read from /proc. */
@@ -39,7 +39,6 @@ case "$1" in
 call)
   [ "$2" = "hostapd.${ifname}" ] || { echo "Command failed: Not found" >&2; exit 4; }
   case "$3" in
-    get_clients) cat ${dir}/get_clients.json ;;
     rrm_nr_set|rrm_beacon_req|bss_transition_request|del_client) ;;
     *) echo "Command failed: ubus call $2 $3 \${4:-} (Method not found)" >&2; exit 253 ;;
   esac ;;
@@ -49,9 +48,6 @@ subscribe)
 *) exit 1 ;;
 esac
 `;
-
-// get_clients as OpenWrt 24.10 prints it (blobmsg_format_json_indent: tabs), trimmed.
-const GET_CLIENTS = `{\n\t"freq": 5180,\n\t"clients": {\n\t\t"${STA}": {\n\t\t\t"auth": true,\n\t\t\t"assoc": true,\n\t\t\t"authorized": true,\n\t\t\t"preauth": false,\n\t\t\t"wds": false,\n\t\t\t"wmm": true,\n\t\t\t"ht": true,\n\t\t\t"vht": true,\n\t\t\t"he": false,\n\t\t\t"wps": false,\n\t\t\t"mfp": true,\n\t\t\t"rrm": [\n\t\t\t\t115,\n\t\t\t\t0,\n\t\t\t\t0,\n\t\t\t\t0,\n\t\t\t\t0\n\t\t\t],\n\t\t\t"aid": 1,\n\t\t\t"signal": -45\n\t\t}\n\t}\n}\n`;
 
 describe.skipIf(!canUseNetns())('AP control transports against real hostapd and Dropbear', () => {
   let topo: WiredTopology;
@@ -127,7 +123,6 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     const ubusDir = join(temp.path, 'ubus');
     await writeFile(join(temp.path, 'bin/ubus'), STAND_IN_UBUS(ubusDir, ifname));
     await chmod(join(temp.path, 'bin/ubus'), 0o755);
-    await writeFile(join(ubusDir, 'get_clients.json'), GET_CLIENTS);
     await writeFile(join(ubusDir, 'events.jsonl'), '');
     await startDropbear();
   });
@@ -186,9 +181,10 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     for (let i = 0; i < n; i++) expect((await t.run(`echo ${i}`)).stdout).toBe(`${i}\n`);
     const all = await Promise.all(Array.from({ length: n }, (_, i) => t.run(`echo ${i}`)));
     expect(all.map((r) => r.stdout)).toEqual(Array.from({ length: n }, (_, i) => `${i}\n`));
-    const hc = HostapdControl.overSsh({ transport: t, ctrlDir });
-    const pongs = await Promise.all(Array.from({ length: 50 }, () => hc.command(ifname, 'PING')));
-    expect(new Set(pongs)).toEqual(new Set(['PONG\n']));
+    // Through the hostapd_cli driver too: 50 PMKSA listings at once, each answered (empty: no WPA here).
+    const hc = new HostapdCliDriver({ transport: t, ctrlDir, keepTransportOpen: true });
+    const lists = await Promise.all(Array.from({ length: 50 }, () => hc.pmksaList(ifname)));
+    expect(lists).toEqual(Array.from({ length: 50 }, () => []));
   });
 
   it('PMKSA_ADD on a wired (non-WPA) hostapd: hostapd 2.10 answers FAIL, and the error says so', async () => {
@@ -197,7 +193,7 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     const line = `PMKSA_ADD ${STA} ${PMKSA.pmkid.toString('hex')} ${PMKSA.pmk.toString('hex')} 600 1`;
     expect(await c.request(line)).toBe('FAIL\n');
     expect(await c.request('PMKSA')).toBe(''); // no WPA authenticator, so not even the header
-    for (const control of [HostapdControl.overSsh({ transport: transport(), ctrlDir }), HostapdControl.local({ ctrlDir, interfaces: [ifname], localDir: join(temp.path, 'local') })]) {
+    for (const control of [new HostapdCliDriver({ transport: transport(), ctrlDir }), new CtrlSocketDriver({ ctrlDir, interfaces: [ifname], localDir: join(temp.path, 'local') })]) {
       cleanup.push(() => control.close());
       const err = await control.pmksaAdd(ifname, PMKSA).then(() => null, (e: Error) => e);
       expect(err).toBeInstanceOf(ApCommandError);
@@ -209,17 +205,17 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     }
   });
 
-  it('a real wired 802.1X login gives AP-STA-CONNECTED over the ctrl socket and over SSH (hostapd_cli)', async () => {
+  it('a real wired 802.1X login gives AP-STA-CONNECTED over the ctrl socket and over SSH (hostapd_cli); DEAUTHENTICATE ends it', async () => {
     const seen = { socket: [] as ApEvent[], ssh: [] as ApEvent[], local: [] as ApEvent[] };
     const sock = new CtrlSocketClient({ path: join(ctrlDir, ifname), localDir: join(temp.path, 'local') });
     cleanup.push(() => sock.close());
     sock.on('event', (e: ApEvent) => seen.socket.push(e));
     await sock.attach();
-    const overSsh = HostapdControl.overSsh({ transport: transport(), ctrlDir });
-    const local = HostapdControl.local({ ctrlDir, interfaces: [ifname], localDir: join(temp.path, 'local') });
+    const overSsh = new HostapdCliDriver({ transport: transport(), ctrlDir });
+    const local = new CtrlSocketDriver({ ctrlDir, interfaces: [ifname], localDir: join(temp.path, 'local') });
     cleanup.push(() => overSsh.close(), () => local.close());
-    overSsh.on('event', (e: ApEvent) => seen.ssh.push(e));
-    local.on('event', (e: ApEvent) => seen.local.push(e));
+    overSsh.subscribe((e) => seen.ssh.push(e));
+    local.subscribe((e) => seen.local.push(e));
     await overSsh.startEvents([ifname]);
     await local.startEvents([ifname]);
     await sleep(1000); // hostapd_cli on the AP has to start and ATTACH
@@ -230,20 +226,28 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     for (const k of ['socket', 'ssh', 'local'] as const) {
       await expect.poll(() => seen[k].filter((e) => e.type === 'sta-connected'), { timeout: 10_000 }).toEqual([want]);
     }
-    const sta = parseStaReply(await overSsh.command(ifname, `STA ${STA}`))!;
+    const sta = parseStaReply(await sock.request(`STA ${STA}`))!;
     expect(sta.addr).toBe(STA);
     expect(sta.flags).toContain('AUTHORIZED');
     expect(sta.fields.get('dot1xAuthSessionUserName')).toBe('anonymous'); // PEAP's outer identity
+
+    // The disconnect member: hostapd deauthenticates the station, and every stream sees it leave.
+    await overSsh.disconnect(ifname, { staMac: STA, reason: 3 });
+    for (const k of ['socket', 'ssh', 'local'] as const) {
+      await expect.poll(() => seen[k].filter((e) => e.type === 'sta-disconnected'), { timeout: 10_000 }).toEqual([{ type: 'sta-disconnected', ifname, staMac: STA }]);
+    }
+    // hostapd keeps the entry a while (for a reassociation), but no longer authorized.
+    expect(parseStaReply(await sock.request(`STA ${STA}`))?.flags ?? []).not.toContain('AUTHORIZED');
   });
 
   it('hostapd restarts: the ctrl socket client re-attaches and the hostapd_cli stream reconnects', async () => {
     const sock = new CtrlSocketClient({ path: join(ctrlDir, ifname), localDir: join(temp.path, 'local'), heartbeatMs: 300 });
-    const overSsh = HostapdControl.overSsh({ transport: transport(), ctrlDir, cliPingIntervalS: 1 });
+    const overSsh = new HostapdCliDriver({ transport: transport(), ctrlDir, cliPingIntervalS: 1 });
     cleanup.push(() => sock.close(), () => overSsh.close());
     const seen = { socket: [] as ApEvent[], ssh: [] as ApEvent[] };
     const cliStatus: string[] = [];
     sock.on('event', (e: ApEvent) => seen.socket.push(e));
-    overSsh.on('event', (e: ApEvent) => seen.ssh.push(e));
+    overSsh.subscribe((e) => seen.ssh.push(e));
     overSsh.on('status', (_if: string, line: string) => cliStatus.push(line));
     overSsh.on('raw-event', (_if: string, text: string) => cliStatus.push(text));
     await sock.attach();
@@ -264,34 +268,35 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     expect(seen.socket.filter((e) => e.type === 'transport').map((e) => (e as { up: boolean }).up)).toEqual([false, true]);
   });
 
-  it('UbusControl over SSH, against a stand-in ubus script (not OpenWrt)', async () => {
+  it('UbusDriver over SSH, against a stand-in ubus script (not OpenWrt)', async () => {
     const ubusDir = join(temp.path, 'ubus');
-    const u = new UbusControl({ transport: transport(), ctrlDir });
+    const u = new UbusDriver({ transport: transport(), ctrlDir });
     cleanup.push(() => u.close());
     const events: ApEvent[] = [];
     const bad: string[] = [];
-    u.on('event', (e: ApEvent) => events.push(e));
+    u.subscribe((e) => events.push(e));
     u.on('parse-error', (_e: Error, _if: string, line: string) => bad.push(line));
-    const clients = await u.getClients(ifname);
-    expect(clients.freq).toBe(5180);
-    expect(clients.clients.get(STA)).toMatchObject({ authorized: true, rrm: [115, 0, 0, 0, 0] });
-    await u.rrmNrSet(ifname, [['02:00:00:00:07:00', "it's kms", '020000000700ef0900005109070603000900']]);
-    await u.rrmBeaconReq(ifname, { addr: STA, mode: 1, op_class: 115, channel: 36, duration: 100 });
-    await u.bssTransitionRequest(ifname, { addr: STA, neighbors: ['020000000700ef0900005109070603000900'], disassociation_imminent: true, disassociation_timer: 100 });
-    await u.delClient(ifname, { addr: STA, reason: 5, deauth: true, ban_time: 1000 });
+    const nr = Buffer.from('020000000700ef0900005109070603000900', 'hex');
+    await u.setNeighbors(ifname, [{ bssid: '02:00:00:00:07:00', ssid: Buffer.from("it's kms"), nr }]);
+    expect(await u.requestBeaconReport(ifname, STA, { opClass: 115, channel: 36, mode: 'active', durationTu: 100 })).toBe('sent');
+    await u.bssTransitionRequest(ifname, { staMac: STA, candidates: [nr], disassocImminent: true, disassocTimerTbtt: 100 });
+    await u.disconnect(ifname, { staMac: STA, reason: 5 });
+    // The stand-in has no rrm_nr_get_own ("Method not found", as on an AP without rrm_neighbor_report).
+    expect(await u.readNeighborDb(ifname)).toBeNull();
     expect(readFileSync(join(ubusDir, 'calls.log'), 'utf8').trim().split('\n')).toEqual([
-      'get_clients ',
       `rrm_nr_set {"list":[["02:00:00:00:07:00","it's kms","020000000700ef0900005109070603000900"]]}`,
       `rrm_beacon_req {"addr":"${STA}","mode":1,"op_class":115,"channel":36,"duration":100}`,
       `bss_transition_request {"addr":"${STA}","neighbors":["020000000700ef0900005109070603000900"],"disassociation_imminent":true,"disassociation_timer":100}`,
-      `del_client {"addr":"${STA}","reason":5,"deauth":true,"ban_time":1000}`,
+      `del_client {"addr":"${STA}","reason":5,"deauth":true,"ban_time":0}`,
+      'rrm_nr_get_own', // (its trailing space trimmed with the file's end)
     ]);
-    await expect(u.command(ifname, 'no_such_method {}')).rejects.toMatchObject({ exitCode: 253, status: 3, message: expect.stringContaining('Method not found') });
-    await expect(u.call('wlan-none', 'get_clients')).rejects.toBeInstanceOf(UbusError);
+    // ubus's exit status becomes a UbusError with the UBUS_STATUS_* code: an object that is not there (4).
+    await expect(u.disconnect('wlan-none', { staMac: STA })).rejects.toMatchObject({ name: 'UbusError', exitCode: 4, status: 4 });
+    await expect(u.disconnect('wlan-none', { staMac: STA })).rejects.toBeInstanceOf(UbusError);
     // ubus has no PMKSA method: this one goes through hostapd_cli to the real (wired) hostapd.
     await expect(u.pmksaAdd(ifname, PMKSA)).rejects.toMatchObject({ reply: 'FAIL\n' });
 
-    u.startEvents([ifname]);
+    await u.startEvents([ifname]);
     await sleep(500);
     await appendFile(join(ubusDir, 'events.jsonl'), [
       `{ "sta-authorized": {"address":"${STA}","vlan":100,"ifname":"${ifname}","auth-alg":"ft"} }`,

@@ -97,6 +97,22 @@ describe('kmsd reloads its configuration on SIGHUP', () => {
     expect(health.lastReload.result).toBe('applied');
   });
 
+  it('adds a prefix client, then a longer prefix inside it that takes its part', async () => {
+    const from = (source: string, secret: string) => exchange(auth(kms), pap(secret), { source, timeoutMs: 500 }).then((r) => r.map((x) => x[0]));
+    expect(await from('127.30.1.1', 'lab-secret')).toEqual([]);
+    editConfig(kms, (c) => { c.radius.clients.push({ name: 'lab', address: '127.30.0.0/16', secret: 'lab-secret' }); });
+    expect(await reload(kms)).toBe('applied');
+    expect(await from('127.30.1.1', 'lab-secret')).toEqual([Code.AccessAccept]);
+    editConfig(kms, (c) => { c.radius.clients.push({ name: 'lab-bench', address: '127.30.1.0/24', secret: 'bench-secret' }); });
+    expect(await reload(kms)).toBe('applied');
+    expect(await from('127.30.1.1', 'lab-secret')).toEqual([]);
+    expect(await from('127.30.1.1', 'bench-secret')).toEqual([Code.AccessAccept]);
+    expect(await from('127.30.2.1', 'lab-secret')).toEqual([Code.AccessAccept]);
+    const m = await kms.metrics();
+    expect(metricValue(m, 'kms_radius_answered_total', { code: 'AccessAccept', ap: 'lab' })).toBe(2);
+    expect(metricValue(m, 'kms_radius_answered_total', { code: 'AccessAccept', ap: 'lab-bench' })).toBe(1);
+  });
+
   it('answers every request of a burst that runs across a SIGHUP replacing the upstream', async () => {
     const before = (await kms.api<{ radius: { inFlight: number } }>('/v1/health')).body.radius.inFlight;
     expect(before).toBe(0);

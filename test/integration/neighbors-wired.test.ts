@@ -7,11 +7,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HostapdControl } from '../../adapters/hostapd/index.js';
-import type { ApEvent } from '../../daemon/distribution/ports.js';
+import { CtrlSocketDriver } from '../../adapters/hostapd/index.js';
 import { Topology } from '../../daemon/distribution/topology.js';
 import { neighborsSchema } from '../../daemon/config/neighbors-schema.js';
-import { ctrlPort, startNeighbors } from '../../daemon/main/wire-neighbors.js';
+import { startNeighbors } from '../../daemon/main/wire-neighbors.js';
 import { BSSID_INFO, buildNeighborReport, parseNeighborReport } from '../../daemon/neighbors/neighbor-report.js';
 import { MemoryNeighborStore } from '../../daemon/neighbors/persistence.js';
 import { startFreeRadius, type FreeRadiusHandle } from '../helpers/freeradius.js';
@@ -23,12 +22,12 @@ const AP_MAC = '02:00:00:00:0a:00';
 const nr = (bssid: string, channel: number, info = 0x9ef | BSSID_INFO.MOBILITY_DOMAIN) =>
   buildNeighborReport({ bssid, info, opClass: 115, channel, phyType: 9, subelements: Buffer.from([6, 3, 0, channel, 0]) });
 
-describe.skipIf(!canUseNetns())('RF-neighbour ports against real hostapd 2.10 (-Dwired)', () => {
+describe.skipIf(!canUseNetns())('RF-neighbour driver members against real hostapd 2.10 (-Dwired)', () => {
   let topo: WiredTopology;
   let fr: FreeRadiusHandle;
   let ap: WiredAuthenticator;
   let temp: TempDir;
-  let control: HostapdControl;
+  let control: CtrlSocketDriver;
 
   beforeAll(async () => {
     topo = await createWiredTopology({ staMac: STA, apMac: AP_MAC });
@@ -41,7 +40,7 @@ describe.skipIf(!canUseNetns())('RF-neighbour ports against real hostapd 2.10 (-
     });
     temp = await makeTempDir('nb-ctrl');
     await mkdir(join(temp.path, 'local'), { mode: 0o700 });
-    control = HostapdControl.local({ ctrlDir: ap.ctrlDir, interfaces: [topo.apPort.ifname], localDir: join(temp.path, 'local') });
+    control = new CtrlSocketDriver({ ctrlDir: ap.ctrlDir, interfaces: [topo.apPort.ifname], localDir: join(temp.path, 'local') });
   });
   afterAll(async () => {
     await control?.close();
@@ -53,34 +52,32 @@ describe.skipIf(!canUseNetns())('RF-neighbour ports against real hostapd 2.10 (-
 
   it('fills, changes and trims the neighbour database; hostapd stores exactly what was sent', async () => {
     const ifname = topo.apPort.ifname;
-    const port = ctrlPort(control, new Map([[ifname, AP_MAC]]));
-    const empty = await port.readNeighborDb(ifname);
+    const empty = await control.readNeighborDb(ifname, AP_MAC);
     expect(empty).toEqual({ own: null, others: [] }); // -Dwired: no radio, so no own entry
     const corp = Buffer.from('corp');
     const a = { bssid: '02:00:00:00:0b:00', ssid: corp, nr: nr('02:00:00:00:0b:00', 36) };
     const b = { bssid: '02:00:00:00:0c:00', ssid: corp, nr: nr('02:00:00:00:0c:00', 40) };
-    await port.setNeighbors(ifname, [a, b], empty!.others);
-    const first = (await port.readNeighborDb(ifname))!.others;
+    await control.setNeighbors(ifname, [a, b], empty!.others);
+    const first = (await control.readNeighborDb(ifname, AP_MAC))!.others;
     expect(first.map((e) => [e.bssid, e.ssid.toString(), e.nr.toString('hex')]).sort()).toEqual([a, b].map((e) => [e.bssid, 'corp', e.nr.toString('hex')]).sort());
     expect(parseNeighborReport(first[0]!.nr)!.info & BSSID_INFO.MOBILITY_DOMAIN).toBe(BSSID_INFO.MOBILITY_DOMAIN);
 
     const b2 = { ...b, nr: nr(b.bssid, 44) };
     const c = { bssid: '02:00:00:00:0d:00', ssid: corp, nr: nr('02:00:00:00:0d:00', 48) };
-    await port.setNeighbors(ifname, [b2, c], first);
-    const second = (await port.readNeighborDb(ifname))!.others;
+    await control.setNeighbors(ifname, [b2, c], first);
+    const second = (await control.readNeighborDb(ifname, AP_MAC))!.others;
     expect(second.map((e) => [e.bssid, e.nr.toString('hex')]).sort()).toEqual([b2, c].map((e) => [e.bssid, e.nr.toString('hex')]).sort());
 
     // A stale belief (an entry hostapd no longer holds) must not make the update fail.
     const ghost = { bssid: '02:00:00:00:0e:00', ssid: corp, nr: nr('02:00:00:00:0e:00', 52) };
-    await port.setNeighbors(ifname, [], [...second, ghost]);
-    expect((await port.readNeighborDb(ifname))!.others).toEqual([]);
+    await control.setNeighbors(ifname, [], [...second, ghost]);
+    expect((await control.readNeighborDb(ifname, AP_MAC))!.others).toEqual([]);
   });
 
   it('REQ_BEACON: FAIL for an absent station is "gone"; for an authorized one without RM it is remembered', async () => {
     const ifname = topo.apPort.ifname;
-    const port = ctrlPort(control, new Map([[ifname, AP_MAC]]));
     const req = { opClass: 81, channel: 0, mode: 'table' as const, reportingDetail: 0 as const };
-    expect(await port.requestBeaconReport(ifname, '02:00:00:00:00:99', req)).toBe('gone');
+    expect(await control.requestBeaconReport(ifname, '02:00:00:00:00:99', req)).toBe('gone');
 
     // The service, wired as kmsd will wire it, fed by hostapd's real event stream.
     const topology = new Topology([{ name: 'ap1', nasIdentifier: 'ap1.nb.test', radiusAddress: '10.0.0.1', bsses: [{ ap: 'ap1', ifname, bssid: AP_MAC, r1khId: AP_MAC }] }]);
@@ -88,7 +85,7 @@ describe.skipIf(!canUseNetns())('RF-neighbour ports against real hostapd 2.10 (-
       topology, controls: new Map([['ap1', control]]), store: new MemoryNeighborStore(), log: { debug() {}, info() {}, warn() {} },
     });
     try {
-      control.on('event', (ev: ApEvent) => running.onApEvent('ap1', ev));
+      control.subscribe((ev) => running.onApEvent('ap1', ev));
       await control.startEvents([ifname]);
       const login = await runWiredSupplicant({ netns: topo.staNs, ifname: topo.staPort.ifname, caCertPath: fr.caCertPath, keepRunning: true });
       try {

@@ -9,7 +9,7 @@ import { PacketType, decodeFrame, encodeFrame } from '../../adapters/rrb/frame.j
 import { loadAfPacket, openL2Socket, type L2Transport } from '../../adapters/rrb/l2-socket.js';
 import { buildMessage } from '../../adapters/rrb/messages.js';
 import { macToBytes } from '../../daemon/common/mac.js';
-import type { PmkR1Entry } from '../../daemon/distribution/ports.js';
+import type { PmkR1Entry } from '../../daemon/ports/pmk-r1-transport.js';
 import { derivePmkR1, derivePmkR1Name } from '../../daemon/keys/index.js';
 import { canUseNetns, createNetns, createVeth, runChecked, type Netns, type VethPair } from '../helpers/netns.js';
 import { HostapdR1kh } from '../unit/rrb/hostapd-r1kh.js';

@@ -1,4 +1,4 @@
-// The KMS in the virtual lab (tracker issue 4, "How it is proven"): kmsd runs in the guest's vlab-kms
+// The KMS in the virtual lab (what it proves: docs/lab.md): kmsd runs in the guest's vlab-kms
 // namespace on the DS segment, the APs' FT/RADIUS lines come from `kmsctl ap-config`, and real hostapd
 // APs and a real wpa_supplicant station show that the keys the KMS places are the keys roams use.
 // Each scenario file (hw/vlab/scenarios/kms-*.yaml) says step by step what it asserts; here we check

@@ -1,4 +1,4 @@
-// RF-neighbour discovery in the virtual lab (tracker issue 5, "Lab"): stations' beacon reports
+// RF-neighbour discovery in the virtual lab: stations' beacon reports
 // (the KMS's REQ_BEACON over SSH, hostapd's BEACON-RESP-RX) give AP1 a neighbour, AP3, that no config
 // names; the KMS pushes the list into AP1's 802.11k database (a station's neighbour report request
 // returns it, Mobility Domain bit set) and key distribution uses it: a new station's PMK-R1 reaches

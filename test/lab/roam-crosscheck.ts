@@ -1,4 +1,4 @@
-// Issue 6's proof on lab captures: the KMS's own roam analyzer (adapters/pcap + daemon/roams, the
+// The roam analyzer's proof on lab captures: the KMS's own roam analyzer (adapters/pcap + daemon/roams, the
 // code behind `kmsctl roams` and live monitoring) must classify every roam of a lab run as the lab
 // saw it and time it within 5 ms of the lab's own frame-based measurement.
 import { expect } from 'vitest';

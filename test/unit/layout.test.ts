@@ -37,4 +37,19 @@ describe('layout', () => {
       .flatMap((f) => imports(f).filter((i) => io.test(i)).map((i) => `${relative(ROOT, f)} -> ${i}`));
     expect(offenders).toEqual([]);
   });
+
+  // The AP driver table (daemon/ports/ap-driver.ts) takes structured parameters: the text of
+  // hostapd's control commands and the names and arguments of its ubus methods are the
+  // adapters' business (adapters/hostapd), so the core cannot grow a second, unchecked copy.
+  // daemon/main is held to it too: it opens drivers, it does not speak through them.
+  it('no file of daemon/ builds hostapd control commands or names ubus methods', () => {
+    const ctrl = ['PMKSA_ADD', 'PMKSA', 'SET_NEIGHBOR', 'REMOVE_NEIGHBOR', 'SHOW_NEIGHBOR', 'REQ_BEACON', 'BSS_TM_REQ', 'DEAUTHENTICATE', 'DISASSOCIATE', 'STA', 'STA-FIRST', 'STA-NEXT', 'ATTACH'];
+    const ubus = ['rrm_nr_set', 'rrm_nr_get_own', 'rrm_nr_list', 'rrm_beacon_req', 'bss_transition_request', 'del_client', 'get_clients'];
+    // A string literal (quotes or template) that starts with a command word or is a ubus method name.
+    const literal = new RegExp(`['"\`](?:(?:${ctrl.join('|')})(?=[\\s'"\`$])|(?:${ubus.join('|')})['"\`])`);
+    const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
+    const offenders = tsFiles(join(ROOT, 'daemon'))
+      .flatMap((f) => code(readFileSync(f, 'utf8')).split('\n').filter((l) => literal.test(l)).map((l) => `${relative(ROOT, f)}: ${l.trim().slice(0, 100)}`));
+    expect(offenders).toEqual([]);
+  });
 });

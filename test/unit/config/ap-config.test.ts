@@ -43,6 +43,25 @@ function kmsctl(args: string[], text = config) {
 }
 
 describe('kmsctl ap-config', () => {
+  // Many APs under one prefix client: each names its own source address, and gets the prefix's secret.
+  const prefixed = config.replace('{ name: ap2, address: 10.0.0.12, secret: ap2-radius-secret }', '{ name: floor2, address: 10.0.2.0/24, secret: floor2-radius-secret }')
+    .replace('radiusClient: ap2', 'radiusClient: floor2\n      radiusAddress: 10.0.2.7');
+
+  it('an AP under a prefix client: the prefix\'s secret, and its own address is required', () => {
+    const r = kmsctl(['ap-config', 'ap2', '--format', 'hostapd'], prefixed);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toContain('auth_server_shared_secret=floor2-radius-secret');
+    expect(() => parseConfig(prefixed.replace('\n      radiusAddress: 10.0.2.7', ''))).toThrow(
+      /distribution\.aps\[1\]\.radiusAddress: radius client floor2 is a prefix \(10\.0\.2\.0\/24\): give this AP its radiusAddress, the address it sends RADIUS from/);
+    expect(() => parseConfig(prefixed.replace('radiusAddress: 10.0.2.7', 'radiusAddress: 10.0.3.7'))).toThrow(/10\.0\.3\.7 is not in radius client floor2 \(10\.0\.2\.0\/24\)/);
+    const twoOnOne = prefixed.replace('radiusClient: ap1', 'radiusClient: floor2\n      radiusAddress: 10.0.2.7');
+    expect(() => parseConfig(twoOnOne)).toThrow(/distribution\.aps\[1\]\.radiusAddress: 10\.0\.2\.7 is also the radiusAddress of ap1/);
+    expect(parseConfig(twoOnOne.replace('radiusAddress: 10.0.2.7', 'radiusAddress: 10.0.2.8')).distribution!.aps.map((a) => a.radiusAddress)).toEqual(['10.0.2.8', '10.0.2.7']);
+    const missing = kmsctl(['ap-config', 'ap2'], prefixed.replace('\n      radiusAddress: 10.0.2.7', ''));
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/radius client floor2 is a prefix/);
+  });
+
   it('hostapd lines: RADIUS to the KMS with the AP\'s own secret, one r0kh for the KMS, push off', () => {
     const r = kmsctl(['ap-config', 'ap1', '--format', 'hostapd']);
     expect(r.status, r.stderr).toBe(0);
@@ -123,6 +142,8 @@ describe('kmsctl ap-config', () => {
     expect(() => parseConfig(config.replace('neighbors: [ap2]', 'neighbors: [ap7]'))).toThrow(/distribution\.aps\[0\]\.neighbors\[0\]: no AP named ap7/);
     expect(() => parseConfig(config.replace('02:00:00:00:02:00', '02:00:00:00:01:01'))).toThrow(/BSSID 02:00:00:00:01:01 is also on ap1/);
     expect(() => parseConfig(config.replace('radiusClient: ap2', 'radiusClient: nope'))).toThrow(/radiusClient: no radius.clients entry named nope/);
+    // An AP's own address, if given, is its client's.
+    expect(() => parseConfig(config.replace('radiusClient: ap2', 'radiusClient: ap2\n      radiusAddress: 10.0.0.13'))).toThrow(/distribution\.aps\[1\]\.radiusAddress: 10\.0\.0\.13 is not in radius client ap2 \(10\.0\.0\.12\)/);
   });
 
   describe('security modes (distribution.security, per-AP override)', () => {

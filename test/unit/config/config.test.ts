@@ -37,7 +37,7 @@ describe('configuration', () => {
   });
 
   it('names the field and the problem', () => {
-    expect(problems(minimal.replace('10.0.0.1', '10.0.0.300'))).toEqual(['radius.clients[0].address: expected an IPv4 or IPv6 address']);
+    expect(problems(minimal.replace('10.0.0.1', '10.0.0.300'))).toEqual(['radius.clients[0].address: expected an IPv4 or IPv6 address, or a prefix such as 10.20.0.0/16']);
     expect(problems(minimal.replace('secret: up', 'secret: up, timeoutMs: 5'))[0]).toMatch(/^radius\.upstreams\[0\]\.timeoutMs: .*100/);
     expect(problems(minimal.replace('api:', 'apii:'))).toEqual(['api: is required but missing', '(top level): unknown setting "apii"']);
     expect(problems(`${minimal}\nbogus: 1\n`)).toEqual(['(top level): unknown setting "bogus"']);
@@ -46,6 +46,24 @@ describe('configuration', () => {
   it('rejects two clients with one address', () => {
     const twice = minimal.replace('clients: [', 'clients: [{ name: ap0, address: 10.0.0.1, secret: x }, ');
     expect(problems(twice)).toEqual(['radius.clients[1].address: address 10.0.0.1 is already used by clients[0]']);
+  });
+
+  it('takes RADIUS clients by network prefix, IPv4 and IPv6, overlapping ones too', () => {
+    const prefixes = minimal.replace('clients: [', 'clients: [{ name: site, address: 10.0.0.0/8, secret: a }, { name: floor, address: 10.0.1.0/24, secret: b }, { name: v6, address: "2001:db8:20::/48", secret: c }, ');
+    expect(parseConfig(prefixes).radius.clients.map((c) => c.address)).toEqual(['10.0.0.0/8', '10.0.1.0/24', '2001:db8:20::/48', '10.0.0.1']);
+    expect(problems(minimal.replace('10.0.0.1', '10.0.0.1/16'))).toEqual([
+      'radius.clients[0].address: 10.0.0.1/16 has bits set past the first 16: write the network (10.0.0.0/16) or the single address (10.0.0.1)',
+    ]);
+    expect(problems(minimal.replace('10.0.0.1', '10.0.0.0/40'))).toEqual(['radius.clients[0].address: the prefix length after "/" must be 0 to 32']);
+    // One network twice, in two spellings.
+    const twice = minimal.replace('clients: [', 'clients: [{ name: a, address: "2001:db8::/32", secret: x }, { name: b, address: "2001:0DB8:0::/32", secret: y }, ');
+    expect(problems(twice)).toEqual(['radius.clients[1].address: address 2001:0DB8:0::/32 is already used by clients[0]']);
+    expect(problems(minimal.replace('10.0.0.1', '10.0.0.1/32').replace('clients: [', 'clients: [{ name: ap0, address: 10.0.0.1, secret: x }, '))).toHaveLength(1);
+  });
+
+  it('sizes the RADIUS receive buffers for a burst by default', () => {
+    expect(parseConfig(minimal).radius.recvBufferBytes).toBe(8 * 1024 * 1024);
+    expect(problems(minimal.replace('upstreams:', 'recvBufferBytes: 1000\n  upstreams:'))[0]).toMatch(/^radius\.recvBufferBytes: .*65536/);
   });
 
   it('says where YAML is broken', () => {

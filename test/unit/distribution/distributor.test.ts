@@ -8,7 +8,8 @@ import { kmsCore, type KmsCore } from '../../helpers/kms-core.js';
 import { KeyDistributor } from '../../../daemon/distribution/distributor.js';
 import { answerPull } from '../../../daemon/distribution/pull.js';
 import { Topology, StaticNeighbors, type ApInfo } from '../../../daemon/distribution/topology.js';
-import type { ApControl, PmkR1Entry, PmkR1Pusher, RrbPeer } from '../../../daemon/distribution/ports.js';
+import type { ApDriver } from '../../../daemon/ports/ap-driver.js';
+import type { PmkR1Entry, PmkR1Pusher, RrbPeer } from '../../../daemon/ports/pmk-r1-transport.js';
 import type { AccessAcceptFacts } from '../../../daemon/records/facts.js';
 import { AKM, derivePmkR0, derivePmkR1, derivePmkR1Name, derivePmkid } from '../../../daemon/keys/index.js';
 import { macToBytes } from '../../../daemon/common/mac.js';
@@ -36,7 +37,7 @@ class RecordingPusher implements PmkR1Pusher {
   }
 }
 
-class SwitchableControl implements ApControl {
+class SwitchableControl implements ApDriver {
   connected = true;
   added: { ifname: string; staMac: string; pmkid: string }[] = [];
   /** What the AP would store besides the PMKID: the PMK and the key_mgmt bit. */
@@ -50,7 +51,8 @@ class SwitchableControl implements ApControl {
   }
   pmksaList?: (ifname: string) => Promise<{ staMac: string; pmkid: string }[]> = async (ifname) =>
     (this.listing === 'added' ? this.added.filter((a) => a.ifname === ifname).map(({ staMac, pmkid }) => ({ staMac: staMac.toUpperCase(), pmkid })) : []);
-  async command() { return 'OK'; }
+  subscribe() { return () => undefined; }
+  async startEvents() {}
   async close() {}
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SequenceWarmup } from '../../../daemon/distribution/sequence-warmup.js';
 import { StaticNeighbors, Topology, type ApInfo } from '../../../daemon/distribution/topology.js';
-import type { RrbPeer } from '../../../daemon/distribution/ports.js';
+import type { RrbPeer } from '../../../daemon/ports/pmk-r1-transport.js';
 
 // Which (BSS, R0KH-ID) pairs the KMS runs hostapd's sequence exchanges for, ahead of any key.
 

@@ -52,7 +52,7 @@ describe('ubus notifications (format of OpenWrt ubus.c; not verified on OpenWrt)
     }
     expect(parseUbusEvent(`{ "probe": {"address":"${STA}","target":"ff:ff:ff:ff:ff:ff","signal":-37,"freq":5745} }`, 'w')).toBeNull();
   });
-  it('beacon-report: no token, body rebuilt from the fields (§5.2 layout)', () => {
+  it('beacon-report: no token, body rebuilt from the fields (the documented Beacon report layout)', () => {
     const line = `{ "beacon-report": {"address":"${STA}","op-class":115,"channel":36,"start-time":123456789012,"duration":100,"report-info":2,"rcpi":150,"rsni":255,"bssid":"02:00:00:00:07:00","antenna-id":0,"parent-tsf":4660} }`;
     const ev = parseUbusEvent(line, 'w');
     expect(ev).toMatchObject({ type: 'beacon-report', token: null, reportMode: 0 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import unixDgram from 'unix-dgram';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApEvent } from '../../../daemon/distribution/ports.js';
+import type { ApEvent } from '../../../daemon/ports/ap-driver.js';
 import { CtrlSocketClient } from '../../../adapters/hostapd/index.js';
 
 const STA = '02:00:00:00:00:41';

@@ -6,7 +6,7 @@
 // Reproduce with HOSTAPD_FUZZ_SEED=<seed>; HOSTAPD_FUZZ_ITERATIONS changes the count.
 import { Prng } from '../../helpers/prng.js';
 import { describe, expect, it } from 'vitest';
-import type { ApEvent } from '../../../daemon/distribution/ports.js';
+import type { ApEvent } from '../../../daemon/ports/ap-driver.js';
 import {
   HostapdParseError,
   PMKSA_HEADER,

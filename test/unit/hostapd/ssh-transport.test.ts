@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { Server, utils, type Connection } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApEvent } from '../../../daemon/distribution/ports.js';
+import type { ApEvent } from '../../../daemon/ports/ap-driver.js';
 import { SshTransport, sshFingerprint } from '../../../adapters/hostapd/index.js';
 
 const hostKey = utils.generateKeyPairSync('ed25519');

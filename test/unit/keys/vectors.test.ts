@@ -6,7 +6,7 @@ import {
 import { macToBytes } from '../../../daemon/common/mac.js';
 import { AA1, AA2, MDID, MSK, R0KH, SSID, STA, hex, seq } from './inputs.js';
 
-// Every vector from notes/hostapd-interfaces.md §1.8.
+// Every vector of docs/hostapd-interfaces.md, "Key hierarchy vectors".
 
 describe('public vectors', () => {
   it('PSK from passphrase (Annex J)', () => {

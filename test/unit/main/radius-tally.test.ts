@@ -9,12 +9,12 @@ describe('RadiusTally', () => {
     t.forwarded.add('auth', 'fr1');
     t.forwarded.add('acct', 'fr1');
     t.answered.add('auth', 'Access-Accept', 'fr1');
-    t.dropped.add('bad-message-authenticator');
+    t.dropped.add('bad-message-authenticator', 'ap1');
     t.observe('auth', 0.001);
     t.observe('auth', 0.002);
     expect(t.pending).toBe(true);
     expect(t.take()).toEqual({
-      dropped: [['bad-message-authenticator', 1]],
+      dropped: [['bad-message-authenticator', 'ap1', 1]],
       forwarded: [['auth', 'fr1', 2], ['acct', 'fr1', 1]],
       answered: [['auth', 'Access-Accept', 'fr1', 1]],
       latency: [['auth', [0.001, 0.002]]],

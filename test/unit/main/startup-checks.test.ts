@@ -116,11 +116,17 @@ const cases: Case[] = [
   { check: 'state directory', what: 'stateDir that is a file', edit: (c) => { c.stateDir = secretFile('not-a-dir', 'x'); }, message: /stateDir: .*not-a-dir is not a directory/ },
   { check: 'RADIUS secrets', what: 'missing RADIUS secret file', edit: (c) => { c.radius.clients[0].secret = { file: join(dir, 'no-secret') }; }, message: /radius\.clients\[ap1\]\.secret: cannot read secret file .*no-secret: ENOENT/ },
   { check: 'RADIUS secrets', what: 'mode-644 RADIUS secret', edit: (c) => { c.radius.upstreams[0].secret = { file: secretFile('aaa-644', 'x\n', 0o644) }; }, message: /radius\.upstreams\[aaa\]\.secret: secret file .*aaa-644 has mode 644; make it 600/ },
+  { check: 'dynamic authorization secrets', what: 'missing AP DAS secret file', edit: (c) => { c.radius.clients[0].das = { secret: { file: join(dir, 'no-das-secret') } }; }, message: /radius\.clients\[ap1\]\.das\.secret: cannot read secret file .*no-das-secret: ENOENT/ },
   { check: 'API token', what: 'credential with neither systemd nor a file', edit: (c) => { c.api.token = { credential: 'secrets_nope' }; }, message: /api\.token: credential "secrets_nope": \$CREDENTIALS_DIRECTORY is not set \(not under systemd\) and its file .*credentials\/nope does not exist/ },
   { check: 'RRB keys', what: '63-digit rrbKey', edit: (c) => { c.distribution.aps[0].rrbKey = 'a'.repeat(63); }, message: /distribution\.aps\[ap1\]\.rrbKey: must be 64 hex digits \(a 256-bit key\), got 63 hex digits/ },
   { check: 'AP SSH keys', what: 'SSH private key that is not one', edit: (c) => { c.distribution.aps[0].control.privateKey = 'not a key'; }, message: /distribution\.aps\[ap1\]\.control\.privateKey: not a usable SSH private key/ },
   { check: 'RRB interface', what: 'missing RRB interface', edit: (c) => { c.distribution.rrb.interface = 'nosuch0'; }, message: /distribution\.rrb\.interface: no network interface named nosuch0 on this host/ },
   { check: 'schema', what: 'bad address', edit: (c) => { c.radius.clients[0].address = '10.0.0.300'; }, message: /radius\.clients\[0\]\.address: expected an IPv4 or IPv6 address/ },
+  {
+    check: 'schema', what: 'an AP under a prefix client without its own radiusAddress',
+    edit: (c) => { c.radius.clients[0].address = '127.0.0.0/24'; },
+    message: /distribution\.aps\[0\]\.radiusAddress: radius client ap1 is a prefix \(127\.0\.0\.0\/24\): give this AP its radiusAddress, the address it sends RADIUS from/,
+  },
 ];
 
 describe('start-up checks: kmsd --check and start agree', () => {

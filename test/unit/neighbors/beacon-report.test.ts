@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../../../adapters/hostapd/events.js';
-import { parseUbusEvent } from '../../../adapters/hostapd/ubus-control.js';
+import { parseUbusEvent } from '../../../adapters/hostapd/ubus-driver.js';
 import {
   BeaconReportError, dbmToRcpi, parseBeaconReport, parseBeaconReportEvent, rcpiToDbm, reportedPhyType, rsniToDb,
 } from '../../../daemon/neighbors/beacon-report.js';
@@ -18,7 +18,7 @@ const reason = (f: () => unknown): string => {
 };
 
 describe('Beacon report parser', () => {
-  it('reads every fixed field of a hand-built report (notes §5.2 offsets, little-endian)', () => {
+  it('reads every fixed field of a hand-built report (documented offsets, little-endian)', () => {
     const hex = '7324' + '0807060504030201' + '6400' + '07' + '96' + '3c' + '020000000700' + '01' + '44332211';
     const r = parseBeaconReport(Buffer.from(hex, 'hex'));
     expect(r).toMatchObject({

@@ -1,5 +1,5 @@
-// Shared test builders for the RF-neighbour tests: Beacon report bodies laid out as in notes §5.2,
-// a seeded PRNG, and a fake clock.
+// Shared test builders for the RF-neighbour tests: Beacon report bodies laid out as in
+// docs/hostapd-interfaces.md "Beacon report", a seeded PRNG, and a fake clock.
 import { Prng } from '../../helpers/prng.js';
 
 export interface ReportFields {

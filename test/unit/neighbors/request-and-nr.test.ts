@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseNeighborList } from '../../../adapters/hostapd/events.js';
 import { parseNeighborReport as parseNrElement } from '../../../adapters/pcap/elements.js';
-import { bandChannels, buildBeaconRequest, reqBeaconCommand, ubusBeaconRequest } from '../../../daemon/neighbors/beacon-request.js';
+import { bandChannels, buildBeaconRequest } from '../../../daemon/neighbors/beacon-request.js';
 import {
   BSSID_INFO, bssidInfo, bssidInfoFlags, buildNeighborReport, neighborEntryFrom, opClassForFreq, parseNeighborReport, PHY_TYPE,
-  removeNeighborCommand, rrmNrSetList, setNeighborCommand,
 } from '../../../daemon/neighbors/neighbor-report.js';
 
 describe('Beacon request builder', () => {
-  it('builds the notes §3.2 / hwsim table-mode example 51000000000002ffffffffffff', () => {
+  it('builds the hwsim table-mode example 51000000000002ffffffffffff', () => {
     expect(buildBeaconRequest({ opClass: 81, channel: 0, mode: 'table' }).toString('hex')).toBe('51000000000002ffffffffffff');
   });
 
@@ -25,20 +23,12 @@ describe('Beacon request builder', () => {
     expect(hex).toBe(`51ff00006400010200000001000007${Buffer.from('another').toString('hex')}020101` + '0a03000106' + '330351010b' + 'a40101');
   });
 
-  it('formats REQ_BEACON and the ubus rrm_beacon_req argument', () => {
-    expect(reqBeaconCommand('02-00-00-00-00-41', { opClass: 81, channel: 0, mode: 'table' })).toBe('REQ_BEACON 02:00:00:00:00:41 51000000000002ffffffffffff');
-    expect(reqBeaconCommand('02:00:00:00:00:41', { opClass: 81, channel: 0, mode: 'active' }, 0x10)).toBe('REQ_BEACON 02:00:00:00:00:41 req_mode=10 51000000640001ffffffffffff');
-    expect(ubusBeaconRequest('02:00:00:00:00:41', { opClass: 115, channel: 36, mode: 'active', durationTu: 50 }))
-      .toEqual({ addr: '02:00:00:00:00:41', mode: 1, op_class: 115, channel: 36, duration: 50 });
-  });
-
   it('refuses values the frame cannot carry', () => {
     expect(() => buildBeaconRequest({ opClass: 0, channel: 0, mode: 'table' })).toThrow(RangeError);
     expect(() => buildBeaconRequest({ opClass: 81, channel: 256, mode: 'table' })).toThrow(RangeError);
     expect(() => buildBeaconRequest({ opClass: 81, channel: 0, mode: 'table', ssid: 'x'.repeat(33) })).toThrow(RangeError);
     expect(() => buildBeaconRequest({ opClass: 81, channel: 0, mode: 'table', requestIds: [0] })).toThrow(/reportingDetail 1/);
     expect(() => buildBeaconRequest({ opClass: 81, channel: 0, mode: 'bogus' as 'table' })).toThrow(RangeError);
-    expect(() => reqBeaconCommand('nope', { opClass: 81, channel: 0, mode: 'table' })).toThrow(RangeError);
   });
 
   it('asks 5 GHz stations about the whole band through AP channel reports', () => {
@@ -51,7 +41,8 @@ describe('Beacon request builder', () => {
 });
 
 describe('Neighbor report builder', () => {
-  // DAWN documentation example (notes §5.3): hostapd's own report of an HT AP on channel 9.
+  // DAWN documentation example (docs/hostapd-interfaces.md, "Neighbor Report"): hostapd's own report
+  // of an HT AP on channel 9.
   const DAWN = 'f09fc2f4ae2cef0900005109070603000900';
 
   it('reproduces the DAWN example bit for bit from its flags', () => {
@@ -85,24 +76,14 @@ describe('Neighbor report builder', () => {
       .toBe(BSSID_INFO.REACHABLE | BSSID_INFO.SECURITY | BSSID_INFO.KEY_SCOPE | BSSID_INFO.MOBILITY_DOMAIN);
   });
 
-  it('reads the hwsim nr 00112233445500000000510107 and formats SET/REMOVE_NEIGHBOR that hostapd parses back', () => {
-    const nr = parseNeighborReport(Buffer.from('00112233445500000000510107', 'hex'))!;
-    expect(nr).toMatchObject({ bssid: '00:11:22:33:44:55', info: 0, opClass: 81, channel: 1, phyType: 7 });
-    const line = setNeighborCommand('rrm', nr);
-    expect(line).toBe('SET_NEIGHBOR 00:11:22:33:44:55 ssid=72726d nr=00112233445500000000510107');
-    // SHOW_NEIGHBOR prints the same shape, so hostapd's own parser (as the adapter reads it) agrees.
-    expect(parseNeighborList(`${line.slice('SET_NEIGHBOR '.length)}\n`)[0]).toMatchObject({ bssid: '00:11:22:33:44:55', ssid: Buffer.from('rrm') });
-    expect(removeNeighborCommand('00:11:22:33:44:55', 'rrm')).toBe('REMOVE_NEIGHBOR 00:11:22:33:44:55 ssid=72726d');
-    // An SSID containing "nr=" is why the SSID always goes as hex (hostapd finds nr= with strstr).
-    expect(setNeighborCommand('x nr=1', nr)).not.toContain('"');
-    expect(rrmNrSetList([{ ssid: 'rrm', nr }])).toEqual([['00:11:22:33:44:55', 'rrm', '00112233445500000000510107']]);
+  it('reads the hwsim nr 00112233445500000000510107', () => {
+    expect(parseNeighborReport(Buffer.from('00112233445500000000510107', 'hex'))).toMatchObject({ bssid: '00:11:22:33:44:55', info: 0, opClass: 81, channel: 1, phyType: 7 });
   });
 
   it('rejects malformed NR bodies and values', () => {
     expect(parseNeighborReport(Buffer.alloc(12))).toBeNull();
     expect(parseNeighborReport(Buffer.from('001122334455000000005101070603', 'hex'))).toBeNull(); // subelement overruns
     expect(() => buildNeighborReport({ bssid: 'zz', info: 0, opClass: 81, channel: 1, phyType: 7, subelements: Buffer.alloc(0) })).toThrow(RangeError);
-    expect(() => setNeighborCommand('', parseNeighborReport(Buffer.from(DAWN, 'hex'))!)).toThrow(RangeError);
   });
 
   it('derives operating classes from monitor frequencies', () => {

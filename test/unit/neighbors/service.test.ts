@@ -1,10 +1,12 @@
-// The service as daemon/main wires it (startNeighbors), against stand-in APs that answer like
-// hostapd's ctrl interface (SHOW_NEIGHBOR, SET/REMOVE_NEIGHBOR, REQ_BEACON, STA) and like
-// OpenWrt's ubus object (rrm_nr_get_own, rrm_nr_list, rrm_nr_set, rrm_beacon_req). Real radios
-// are the lab's job: wired hostapd has no RRM.
+// The service as daemon/main wires it (startNeighbors), through the real AP drivers, against
+// stand-ins for what is behind them: hostapd's ctrl interface (SHOW_NEIGHBOR, SET/REMOVE_NEIGHBOR,
+// REQ_BEACON, STA) and OpenWrt's ubus CLI (rrm_nr_get_own, rrm_nr_list, rrm_nr_set,
+// rrm_beacon_req). Real radios are the lab's job: wired hostapd has no RRM.
+import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CtrlInterfaceDriver, UbusDriver, type SshTransport } from '../../../adapters/hostapd/index.js';
 import { neighborsConfigIssues, neighborsSchema } from '../../../daemon/config/neighbors-schema.js';
-import type { ApControl, ApEvent } from '../../../daemon/distribution/ports.js';
+import type { ApEvent } from '../../../daemon/ports/ap-driver.js';
 import { Topology } from '../../../daemon/distribution/topology.js';
 import { startNeighbors, type RunningNeighbors } from '../../../daemon/main/wire-neighbors.js';
 import { parseNeighborReport } from '../../../daemon/neighbors/neighbor-report.js';
@@ -24,19 +26,21 @@ const topology = new Topology([1, 2, 3].map((n) => ({
   bsses: (n === 1 ? [0, 1] : [0]).map((i) => ({ ap: `ap${n}`, ifname: `wlan${i}`, bssid: bssid(n, i), r1khId: bssid(n, i) })),
 })));
 
-/** hostapd 2.10 ctrl interface, as far as the neighbour code uses it. */
-class FakeHostapd implements ApControl {
+/** hostapd 2.10's ctrl interface, as far as the neighbour code uses it, behind the ctrl-interface driver. */
+class FakeHostapd extends CtrlInterfaceDriver {
+  protected readonly apName = 'fake';
   connected = true;
   readonly log: string[] = [];
   readonly db = new Map<string, Map<string, string>>(); // ifname → bssid → "ssid=… nr=…"
   incapable = new Set<string>();
   associated = new Set<string>([STA]);
   constructor(ap: number) {
+    super();
     for (const b of topology.ap(`ap${ap}`)!.bsses) this.db.set(b.ifname, new Map([[b.bssid, `ssid=${Buffer.from('corp').toString('hex')} nr=${ownNr(b.bssid, 1 + ap)}`]]));
   }
-  async pmksaAdd(): Promise<void> {}
+  protected async attachEvents(): Promise<void> {}
   async close(): Promise<void> {}
-  async command(ifname: string, cmd: string): Promise<string> {
+  protected async request(ifname: string, cmd: string): Promise<string> {
     this.log.push(`${ifname}: ${cmd}`);
     const [verb, a1, ...rest] = cmd.split(' ');
     const db = this.db.get(ifname)!;
@@ -51,21 +55,31 @@ class FakeHostapd implements ApControl {
   }
 }
 
-/** OpenWrt hostapd ubus object (UbusControl's methods). */
-class FakeUbus extends FakeHostapd {
-  readonly sets: [string, (readonly [string, string, string])[]][] = [];
+/**
+ * OpenWrt's ubus CLI on the AP, as the ubus driver runs it over SSH (`ubus call hostapd.<if>
+ * <method> '<json>'`): a stand-in for the SSH transport that answers those command lines.
+ */
+class FakeUbusShell extends EventEmitter {
+  readonly apName = 'ap3';
+  readonly connected = true;
+  readonly sets: [string, [string, string, string][]][] = [];
   readonly beaconReqs: unknown[] = [];
-  async call(ifname: string, method: string): Promise<Record<string, unknown> | null> {
+  async run(cmd: string): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+    const m = /^ubus call hostapd\.(\S+) (\S+)(?: '(.*)')?$/.exec(cmd)!;
+    const [ifname, method, json] = [m[1]!, m[2]!, m[3]];
+    const args = json === undefined ? undefined : JSON.parse(json);
     const own = topology.ap('ap3')!.bsses.find((b) => b.ifname === ifname)!.bssid;
-    if (method === 'rrm_nr_get_own') return { value: [own, 'corp', ownNr(own, 4)] };
-    if (method === 'rrm_nr_list') return { list: [['02:00:00:00:09:00', 'corp', '02000000090000000000510107']] };
-    throw Object.assign(new Error('Command failed: Not found'), { name: 'UbusError' });
+    const reply = (v: unknown) => ({ stdout: `${JSON.stringify(v, null, '\t')}\n`, stderr: '', exitCode: 0 });
+    switch (method) {
+      case 'rrm_nr_get_own': return reply({ value: [own, 'corp', ownNr(own, 4)] });
+      case 'rrm_nr_list': return reply({ list: [['02:00:00:00:09:00', 'corp', '02000000090000000000510107']] });
+      case 'rrm_nr_set': this.sets.push([ifname, args.list]); return { stdout: '', stderr: '', exitCode: 0 };
+      case 'rrm_beacon_req': this.beaconReqs.push(args); return { stdout: '', stderr: '', exitCode: 0 };
+      default: return { stdout: '', stderr: 'Command failed: Method not found', exitCode: 253 };
+    }
   }
-  async rrmNrSet(ifname: string, list: ReadonlyArray<readonly [string, string, string]>): Promise<void> {
-    this.sets.push([ifname, [...list]]);
-  }
-  async rrmBeaconReq(_ifname: string, req: unknown): Promise<void> {
-    this.beaconReqs.push(req);
+  stream(): { stop(): void } {
+    return { stop() {} };
   }
 }
 
@@ -79,14 +93,15 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
 
   const setup = (o: { store?: MemoryNeighborStore; config?: object; pinned?: Map<string, string[]> } = {}) => {
     const clock = fakeClock();
-    const aps = [new FakeHostapd(1), new FakeHostapd(2), new FakeUbus(3)] as const;
+    const shell = new FakeUbusShell();
+    const aps = [new FakeHostapd(1), new FakeHostapd(2), new UbusDriver({ transport: shell as unknown as SshTransport })] as const;
     const config = neighborsSchema.parse({ neighborReports: { minIntervalS: 60 }, ...o.config });
     const changes: [string, string[]][] = [];
     running = startNeighbors({ config, pinned: o.pinned ?? new Map(), ssid: 'corp' }, {
       topology, controls: new Map(aps.map((c, i) => [`ap${i + 1}`, c])), store: o.store ?? new MemoryNeighborStore(),
       log: { debug() {}, info() {}, warn() {} }, onListChanged: (ap, list) => changes.push([ap, list]), now: clock.now,
     });
-    return { clock, aps, changes, r: running };
+    return { clock, aps, shell, changes, r: running };
   };
   const settle = () => new Promise((resolve) => setImmediate(resolve));
   /** First tick reads every AP's neighbour database, the second pushes the lists. */
@@ -221,7 +236,7 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
   });
 
   it('uses rrm_nr_set and rrm_beacon_req on an OpenWrt AP', async () => {
-    const { clock, aps: [, , ap3], r } = setup({ pinned: new Map([['ap3', ['ap1']]]) });
+    const { clock, shell: ap3, r } = setup({ pinned: new Map([['ap3', ['ap1']]]) });
     await warm(r);
     expect(ap3.sets).toHaveLength(1);
     const [ifname, list] = ap3.sets[0]!;

@@ -1,5 +1,5 @@
 // Hand-built frames for the decoder and tracker tests, written from the layouts in the standard
-// (and notes §5), not from any captured bytes: each builder is the simplest correct encoding.
+// (and docs/hostapd-interfaces.md), not from any captured bytes: each builder is the simplest correct encoding.
 export const mac = (s: string) => Buffer.from(s.replace(/:/g, ''), 'hex');
 const u16le = (v: number) => { const b = Buffer.alloc(2); b.writeUInt16LE(v); return b; };
 const u32le = (v: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); return b; };

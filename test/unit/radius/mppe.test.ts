@@ -51,7 +51,7 @@ const xorAt = (b: Buffer, i: number, mask: number) => {
   return c;
 };
 
-describe('MS-MPPE keys: hostapd vectors (§6.7)', () => {
+describe('MS-MPPE keys: hostapd vectors (docs/hostapd-interfaces.md)', () => {
   const sendValue = SEND_VSA.subarray(8);
   const recvValue = RECV_VSA.subarray(8);
 

@@ -50,7 +50,7 @@ describe('StationTable', () => {
     tmp.cleanup();
   });
 
-  it('derives the notes vector PMKR0Name and persists it before resolving', async () => {
+  it('derives the documented vector PMKR0Name and persists it before resolving', async () => {
     await accept(facts());
     const reopened = new StationTable(store, {}, () => clock);
     expect(reopened.load()).toBe(1);

@@ -5,7 +5,7 @@ import { PacketType, decodeFrame, encodeFrame } from '../../../adapters/rrb/fram
 import { MemorySegment } from '../../../adapters/rrb/l2-socket.js';
 import { buildMessage } from '../../../adapters/rrb/messages.js';
 import { macToBytes } from '../../../daemon/common/mac.js';
-import type { PmkR1Entry, PullRequest } from '../../../daemon/distribution/ports.js';
+import type { PmkR1Entry, PullRequest } from '../../../daemon/ports/pmk-r1-transport.js';
 import { derivePmkR1, derivePmkR1Name } from '../../../daemon/keys/index.js';
 import { HostapdR1kh } from './hostapd-r1kh.js';
 import * as V from './vectors.js';

@@ -1,4 +1,4 @@
-// Replay protection (notes §2.6) with a fake clock.
+// Replay protection (docs/hostapd-interfaces.md, "Sequence state and replay protection") with a fake clock.
 import { describe, expect, it } from 'vitest';
 import { BACKLOG, MAX_QUEUE, SeqReceiver, SeqSender, peerKey } from '../../../adapters/rrb/sequence.js';
 

@@ -42,7 +42,7 @@ describe('FT OLDKEY expansion', () => {
   });
 });
 
-describe('R0KH-R1KH messages: hostapd-generated vectors (notes §2.11)', () => {
+describe('R0KH-R1KH messages: hostapd-generated vectors (docs/hostapd-interfaces.md)', () => {
   const session = {
     pmkR1: V.PMK_R1, pmkR1Name: V.PMK_R1_NAME, pairwise: 0x10, expiresIn: 0,
     identity: Buffer.from('alice@example.com'), cui: Buffer.alloc(0), sessionTimeout: 0, vlan: { untagged: 100, tagged: [] },
@@ -51,7 +51,7 @@ describe('R0KH-R1KH messages: hostapd-generated vectors (notes §2.11)', () => {
     type: PacketType.PUSH, seq: V.SEQ, r0khId: V.R0KH_ID, r1khId: V.R1KH_ID, staMac: V.STA, pmkR0Name: V.PMK_R0_NAME, session,
   };
 
-  it('the PMK-R1 in the vector is the key hierarchy of the notes (§1.8 b)', () => {
+  it('the PMK-R1 in the vector is the documented FT-EAP key hierarchy', () => {
     expect(derivePmkR1(V.PMK_R0, macToBytes(V.R1KH_ID), macToBytes(V.STA))).toEqual(V.PMK_R1);
     expect(derivePmkR1Name(V.PMK_R0_NAME, macToBytes(V.R1KH_ID), macToBytes(V.STA))).toEqual(V.PMK_R1_NAME);
   });

@@ -1,5 +1,5 @@
-// ApControl for OpenWrt through hostapd's ubus object `hostapd.<ifname>` (notes §4.1), over the
-// AP's SSH transport: `ubus call hostapd.<ifname> <method> '<json>'` and `ubus subscribe`.
+// ApDriver for OpenWrt through hostapd's ubus object `hostapd.<ifname>` (docs/hostapd-interfaces.md,
+// "OpenWrt"), over the AP's SSH transport: `ubus call hostapd.<ifname> <method> '<json>'` and `ubus subscribe`.
 //
 // NOT TESTED AGAINST OPENWRT: no OpenWrt system was available. The integration test runs this
 // against a stand-in `ubus` shell script (first in PATH on a real Dropbear server) that replays
@@ -8,28 +8,36 @@
 // `ubus subscribe` prints one line per notification, `{ "<type>": {…} }`.
 //
 // Gaps of the ubus API that shape this class:
-// - there is no PMKSA method, so pmksaAdd() runs `hostapd_cli … raw PMKSA_ADD` (hostapd-utils
-//   must be installed on the AP, and OpenWrt's default `auth_cache 0` makes it FAIL);
+// - there is no PMKSA method, so pmksaAdd() and pmksaList() go through a HostapdCliDriver
+//   (hostapd-utils must be installed on the AP, and OpenWrt's default `auth_cache 0` makes
+//   PMKSA_ADD FAIL);
 // - no notification for EAPOL-4WAY-HS-COMPLETED exists;
-// - `beacon-report` carries no dialog token in OpenWrt 22.03–24.10 (token is then -1 here), only
+// - `beacon-report` carries no dialog token in OpenWrt 22.03–24.10 (token is then null here), only
 //   the fixed Beacon report fields, and squeezes parent-tsf into 16 bits. The body handed on is
-//   rebuilt from those fields (26 octets, §5.2 layout), or taken from `report` (base64) when a
-//   newer hostapd sends it.
+//   rebuilt from those fields (26 octets, laid out as docs/hostapd-interfaces.md "Beacon report"
+//   shows), or taken from `report` (base64) when a newer hostapd sends it.
 import { EventEmitter } from 'node:events';
-import type { ApControl, ApEvent } from '../../daemon/distribution/ports.js';
-import { normalizeMac } from '../../daemon/common/mac.js';
+import type { BeaconRequestParams } from '../../daemon/neighbors/beacon-request.js';
+import type {
+  ApDriver, ApEvent, BeaconRequestOutcome, BssTransitionParams, DisconnectParams, NeighborDb, NeighborDbEntry, PmksaAddParams, PmksaCacheEntry,
+} from '../../daemon/ports/ap-driver.js';
+import { checkIfname } from './ctrl-commands.js';
 import { HostapdParseError, parseMacToken } from './events.js';
-import { HostapdControl, checkIfname, type PmksaAddRequest } from './hostapd-control.js';
+import { HostapdCliDriver } from './hostapd-cli-driver.js';
 import { shellQuote, type SshTransport, type StreamHandle } from './ssh-transport.js';
+import { bssTransitionArgs, delClientArgs, rrmBeaconReqArgs, rrmNrSetArgs } from './ubus-args.js';
 
-export interface UbusControlOptions {
+export interface UbusDriverOptions {
   transport: SshTransport;
   /** For PMKSA_ADD through hostapd_cli (default /var/run/hostapd). */
   ctrlDir?: string;
+  /** Path or name of hostapd_cli on the AP, for the PMKSA commands. */
   hostapdCli?: string;
+  /** Path or name of the ubus CLI on the AP. */
   ubus?: string;
+  /** Per-command timeout, ms (the transport's default otherwise). */
   timeoutMs?: number;
-  /** close() leaves the transport open (it is shared with another control). Default: close() closes it. */
+  /** close() leaves the transport open (it is shared with another driver). Default: close() closes it. */
   keepTransportOpen?: boolean;
 }
 
@@ -45,43 +53,17 @@ export class UbusError extends Error {
   }
 }
 
-export interface UbusClient {
-  authorized: boolean;
-  /** RM Enabled Capabilities, 5 octets, when hostapd reports them. */
-  rrm: number[] | null;
-  raw: Record<string, unknown>;
-}
-
-export interface BeaconRequest {
-  addr: string;
-  /** 0 passive, 1 active, 2 beacon table. */
-  mode: number;
-  op_class: number;
-  channel: number;
-  duration: number;
-  bssid?: string;
-  ssid?: string;
-}
-
-export interface BssTransitionRequest {
-  addr: string;
-  /** Neighbor Report element bodies, hex. */
-  neighbors: string[];
-  disassociation_imminent?: boolean;
-  disassociation_timer?: number;
-  validity_period?: number;
-  abridged?: boolean;
-  dialog_token?: number;
-  mbo_reason?: number;
-  cell_pref?: number;
-  reassoc_delay?: number;
-}
-
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function macField(v: unknown, what: string): string {
   if (typeof v !== 'string') throw new HostapdParseError('bad-address', `${what} is not a string`);
   return parseMacToken(v, what);
+}
+
+/** One `[bssid, ssid text, nr hex]` entry of rrm_nr_get_own / rrm_nr_list, or null if malformed. */
+function nrEntry(v: unknown): NeighborDbEntry | null {
+  if (!Array.isArray(v) || v.length < 3 || !v.every((x) => typeof x === 'string') || !/^(?:[0-9a-fA-F]{2})+$/.test(v[2])) return null;
+  return { bssid: v[0].toLowerCase(), ssid: Buffer.from(v[1], 'utf8'), nr: Buffer.from(v[2], 'hex') };
 }
 
 function intField(o: Record<string, unknown>, key: string, max: number): number {
@@ -90,7 +72,7 @@ function intField(o: Record<string, unknown>, key: string, max: number): number 
   return v;
 }
 
-/** The 26-octet Beacon report body (notes §5.2) from the fields of a ubus `beacon-report`. */
+/** The 26-octet Beacon report body (docs/hostapd-interfaces.md, "Beacon report") from a ubus `beacon-report`'s fields. */
 function beaconBody(o: Record<string, unknown>): Buffer {
   if (typeof o.report === 'string') {
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(o.report) || o.report.length > 400) throw new HostapdParseError('bad-hex', 'report is not base64');
@@ -151,16 +133,19 @@ export function parseUbusEvent(line: string, ifname: string): ApEvent | null {
   }
 }
 
-/** Events: `event` (ApEvent), `parse-error` (HostapdParseError, ifname, line), `status` (ifname, ubus's stderr line). */
-export class UbusControl extends EventEmitter implements ApControl {
-  private readonly cli: HostapdControl;
+/**
+ * Events besides the ApEvents of subscribe(): `parse-error` (HostapdParseError, ifname, line),
+ * `status` (ifname, ubus's stderr line).
+ */
+export class UbusDriver extends EventEmitter implements ApDriver {
+  private readonly cli: HostapdCliDriver;
   private readonly streams: StreamHandle[] = [];
   private readonly forward = (ev: ApEvent): void => this.safeEmit('event', ev);
 
   /** close() also closes the transport unless `keepTransportOpen`. */
-  constructor(private readonly o: UbusControlOptions) {
+  constructor(private readonly o: UbusDriverOptions) {
     super();
-    this.cli = HostapdControl.overSsh({ transport: o.transport, ctrlDir: o.ctrlDir, hostapdCli: o.hostapdCli, timeoutMs: o.timeoutMs, keepTransportOpen: true });
+    this.cli = new HostapdCliDriver({ transport: o.transport, ctrlDir: o.ctrlDir, hostapdCli: o.hostapdCli, timeoutMs: o.timeoutMs, keepTransportOpen: true });
     o.transport.on('transport', this.forward);
   }
 
@@ -168,64 +153,61 @@ export class UbusControl extends EventEmitter implements ApControl {
     return this.o.transport.connected;
   }
 
+  subscribe(listener: (ev: ApEvent) => void): () => void {
+    this.on('event', listener);
+    return () => void this.off('event', listener);
+  }
+
   /** ubus has no PMKSA method: this goes through `hostapd_cli raw PMKSA_ADD`. */
-  pmksaAdd(ifname: string, req: PmksaAddRequest): Promise<void> {
+  pmksaAdd(ifname: string, req: PmksaAddParams): Promise<void> {
     return this.cli.pmksaAdd(ifname, req);
   }
 
   /** Also through hostapd_cli: ubus has no PMKSA listing either. */
-  pmksaList(ifname: string): Promise<{ staMac: string; pmkid: string }[]> {
+  pmksaList(ifname: string): Promise<PmksaCacheEntry[]> {
     return this.cli.pmksaList(ifname);
   }
 
-  /** `cmd` is `<method>[ <json>]`; resolves with ubus's stdout (indented JSON, or '' for no reply). */
-  async command(ifname: string, cmd: string): Promise<string> {
-    const m = /^([a-z][a-z0-9_]*)(?:\s+(.+))?$/s.exec(cmd.trim());
-    if (!m) throw new Error(`ubus command must be "<method> [<json>]", got ${JSON.stringify(cmd.slice(0, 40))}`);
-    return this.ubusCall(ifname, m[1]!, m[2] === undefined ? undefined : JSON.parse(m[2]));
-  }
-
-  /** `ubus call`, parsed: an object, or null for a method that returns nothing. */
-  async call(ifname: string, method: string, args?: Record<string, unknown>): Promise<Record<string, unknown> | null> {
-    const out = (await this.ubusCall(ifname, method, args)).trim();
-    if (out === '') return null;
-    const v: unknown = JSON.parse(out);
-    if (!isObj(v)) throw new HostapdParseError('bad-line', `ubus ${method} did not return an object`);
-    return v;
-  }
-
-  /** Replace the neighbour list (own entry excluded): `[bssid, ssid, nr hex]` each. */
-  async rrmNrSet(ifname: string, list: ReadonlyArray<readonly [string, string, string]>): Promise<void> {
-    await this.call(ifname, 'rrm_nr_set', { list: list.map(([b, s, nr]) => [b === '' ? '' : this.mac(b), s, this.hex(nr)]) });
-  }
-
-  /** Asks for a beacon report; the result arrives as a `beacon-report` event (without token). */
-  async rrmBeaconReq(ifname: string, req: BeaconRequest): Promise<void> {
-    await this.call(ifname, 'rrm_beacon_req', { ...req, addr: this.mac(req.addr), ...(req.bssid ? { bssid: this.mac(req.bssid) } : {}) });
-  }
-
-  async bssTransitionRequest(ifname: string, req: BssTransitionRequest): Promise<void> {
-    await this.call(ifname, 'bss_transition_request', { ...req, addr: this.mac(req.addr), neighbors: req.neighbors.map((n) => this.hex(n)) });
-  }
-
-  async getClients(ifname: string): Promise<{ freq: number | null; clients: Map<string, UbusClient> }> {
-    const r = await this.call(ifname, 'get_clients');
-    if (!r || !isObj(r.clients)) throw new HostapdParseError('missing-field', 'get_clients: no clients object');
-    const clients = new Map<string, UbusClient>();
-    for (const [addr, c] of Object.entries(r.clients)) {
-      if (!isObj(c)) throw new HostapdParseError('bad-field', `get_clients: entry ${addr}`);
-      const rrm = Array.isArray(c.rrm) && c.rrm.every((x) => Number.isInteger(x)) ? (c.rrm as number[]) : null;
-      clients.set(macField(addr, 'client address'), { authorized: c.authorized === true, rrm, raw: c });
+  /** `rrm_nr_get_own` and `rrm_nr_list`; a refusal (rrm_neighbor_report off) is null. */
+  async readNeighborDb(ifname: string): Promise<NeighborDb | null> {
+    try {
+      const own = await this.call(ifname, 'rrm_nr_get_own');
+      const list = await this.call(ifname, 'rrm_nr_list');
+      const others = (Array.isArray(list?.list) ? list.list : []).map(nrEntry).filter((e): e is NeighborDbEntry => e !== null);
+      return { own: nrEntry(own?.value), others };
+    } catch (e) {
+      if (e instanceof UbusError) return null;
+      throw e;
     }
-    return { freq: typeof r.freq === 'number' ? r.freq : null, clients };
   }
 
-  async delClient(ifname: string, req: { addr: string; reason?: number; deauth?: boolean; ban_time?: number }): Promise<void> {
-    await this.call(ifname, 'del_client', { ...req, addr: this.mac(req.addr) });
+  /** `rrm_nr_set` replaces every non-own entry at once: no diff needed. */
+  async setNeighbors(ifname: string, entries: readonly NeighborDbEntry[]): Promise<void> {
+    await this.call(ifname, 'rrm_nr_set', rrmNrSetArgs(entries));
+  }
+
+  /** `rrm_beacon_req`; the report arrives as a `beacon-report` event (without token). A UbusError is a refusal. */
+  async requestBeaconReport(ifname: string, staMac: string, req: BeaconRequestParams): Promise<BeaconRequestOutcome> {
+    try {
+      await this.call(ifname, 'rrm_beacon_req', rrmBeaconReqArgs(staMac, req));
+      return 'sent';
+    } catch (e) {
+      if (e instanceof UbusError) return 'rejected';
+      throw e;
+    }
+  }
+
+  async bssTransitionRequest(ifname: string, req: BssTransitionParams): Promise<void> {
+    await this.call(ifname, 'bss_transition_request', bssTransitionArgs(req));
+  }
+
+  /** `del_client` with deauth and no ban. */
+  async disconnect(ifname: string, req: DisconnectParams): Promise<void> {
+    await this.call(ifname, 'del_client', delClientArgs(req));
   }
 
   /** Subscribe to `hostapd.<ifname>` notifications of these BSSes. */
-  startEvents(ifnames: readonly string[]): void {
+  async startEvents(ifnames: readonly string[]): Promise<void> {
     for (const ifname of ifnames) {
       const obj = `hostapd.${checkIfname(ifname)}`;
       this.streams.push(this.o.transport.stream(`${this.o.ubus ?? 'ubus'} subscribe ${obj}`, (line, stderr) => {
@@ -248,7 +230,8 @@ export class UbusControl extends EventEmitter implements ApControl {
     if (!this.o.keepTransportOpen) await this.o.transport.close();
   }
 
-  private async ubusCall(ifname: string, method: string, args: unknown): Promise<string> {
+  /** `ubus call`, parsed: an object, or null for a method that returns nothing. */
+  private async call(ifname: string, method: string, args?: object): Promise<Record<string, unknown> | null> {
     if (!/^[a-z][a-z0-9_]*$/.test(method)) throw new Error(`bad ubus method ${JSON.stringify(method)}`);
     const json = args === undefined ? '' : ` ${shellQuote(JSON.stringify(args))}`;
     const r = await this.o.transport.run(`${this.o.ubus ?? 'ubus'} call hostapd.${checkIfname(ifname)} ${method}${json}`, this.o.timeoutMs);
@@ -258,18 +241,11 @@ export class UbusControl extends EventEmitter implements ApControl {
       const why = r.stderr.trim().split('\n').pop() || `exit ${r.exitCode}`;
       throw new UbusError(`AP ${this.o.transport.apName}: ubus call hostapd.${ifname} ${method} failed: ${why}`, r.exitCode, status);
     }
-    return r.stdout;
-  }
-
-  private mac(v: string): string {
-    const m = normalizeMac(v);
-    if (!m) throw new Error(`bad MAC address ${JSON.stringify(v)}`);
-    return m;
-  }
-
-  private hex(v: string): string {
-    if (!/^(?:[0-9a-fA-F]{2})+$/.test(v)) throw new Error('expected hex octets');
-    return v.toLowerCase();
+    const out = r.stdout.trim();
+    if (out === '') return null;
+    const v: unknown = JSON.parse(out);
+    if (!isObj(v)) throw new HostapdParseError('bad-line', `ubus ${method} did not return an object`);
+    return v;
   }
 
   private safeEmit(name: string, ...args: unknown[]): void {

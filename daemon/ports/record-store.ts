@@ -1,4 +1,5 @@
-import type { MachineAuthRecord, StationKeys, StationRecord } from './station.js';
+// Port: where station records and their keys are kept.
+import type { MachineAuthRecord, StationKeys, StationRecord } from '../records/station.js';
 
 /**
  * Persistence the core needs. Implemented by adapters/store (SQLite). Every write has reached
@@ -9,7 +10,9 @@ import type { MachineAuthRecord, StationKeys, StationRecord } from './station.js
  * the Unix epoch.
  */
 export interface StationWrite {
+  /** The record to store (the JSON columns). */
   record: StationRecord;
+  /** Its keys, sealed by the store; null keeps the stored ones (see saveStation). */
   keys: StationKeys | null;
   /** JSON.stringify(record), when the caller needs it too and has made it already. */
   json?: string;
@@ -34,10 +37,14 @@ export interface RecordStore {
   countStations(now: number): number;
   /** Decrypts this station's keys; null if there are none or they cannot be decrypted. */
   loadKeys(staMac: string): StationKeys | null;
+  /** Forgets one station, record and keys. */
   deleteStation(staMac: string): void;
   /** Removes stations and machine authentications that expired before `now`; returns how many. */
   purgeExpired(now: number): number;
+  /** Remembers a machine (computer) authentication until `expiresAt`, durably. */
   saveMachineAuth(auth: MachineAuthRecord, expiresAt: number): void;
+  /** Machine authentications that have not expired at `now`. */
   loadMachineAuths(now: number): MachineAuthRecord[];
+  /** Closes the database (at shutdown). */
   close(): void;
 }

@@ -1,5 +1,5 @@
-// The interfaces key distribution needs from the outside world. adapters/rrb and
-// adapters/hostapd implement them; the core never sees sockets, SSH or frame formats.
+// Port: the R0KH-R1KH protocol (ethertype 0x88B7) as key distribution needs it. adapters/rrb
+// implements it on the R0KH-R1KH thread; the core never sees sockets or frame formats.
 import type { VlanAssignment } from '../records/station.js';
 
 /** Everything a target AP stores with a PMK-R1 (R0KH-R1KH PUSH/RESP session TLVs). */
@@ -10,15 +10,21 @@ export interface PmkR1Entry {
   r0khId: string;
   /** R1KH-ID of the target BSS (its BSSID unless r1_key_holder is set), canonical MAC form. */
   r1khId: string;
+  /** PMKR0Name (16 octets): names the PMK-R0 the PMK-R1 was derived from. */
   pmkR0Name: Buffer;
+  /** The PMK-R1 itself (32 or 48 octets). Secret: never logged. */
   pmkR1: Buffer;
+  /** PMKR1Name (16 octets): how the AP and the station name this key. */
   pmkR1Name: Buffer;
   /** hostapd WPA_CIPHER_* bitmask (CCMP = 0x10). */
   pairwise: number;
   /** Seconds, 1..65535: chosen by the KMS, never truncated. */
   expiresInS: number;
+  /** The VLAN the station was authorized into, for hostapd's VLAN TLVs; null for none. */
   vlan: VlanAssignment | null;
+  /** The station's RADIUS identity (User-Name), handed on to the target AP's accounting. */
   identity: string | null;
+  /** Chargeable-User-Identity, handed on like identity. */
   cui: string | null;
   /** Seconds, 0 = none. */
   sessionTimeoutS: number;
@@ -34,7 +40,9 @@ export interface RrbPeer {
   key: Buffer;
 }
 
+/** What became of one PUSH. */
 export type PushOutcome =
+  /** The frame went out (hostapd acknowledges a PUSH with nothing). */
   | { ok: true }
   /** Not delivered: the AP did not complete the sequence exchange, the link is down, … */
   | { ok: false; reason: string };
@@ -48,40 +56,21 @@ export interface PmkR1Pusher {
   push(peer: RrbPeer, entry: PmkR1Entry): Promise<PushOutcome>;
 }
 
-/** The core's answer to a PULL: the PMK-R1 for that R1KH, or null for a NAK. */
+/** A PULL the R0KH-R1KH endpoint received: what the AP asks the KMS for. */
 export interface PullRequest {
   /** Source MAC of the PULL frame. */
   fromMac: string;
+  /** R0KH-ID the AP asks under (the nas_identifier of the AP where the station authenticated). */
   r0khId: string;
+  /** R1KH-ID of the asking BSS. */
   r1khId: string;
+  /** Station MAC (S1KH-ID), canonical form. */
   staMac: string;
+  /** PMKR0Name the station presented in its FT authentication. */
   pmkR0Name: Buffer;
 }
+/** Answers one PULL: the PMK-R1 for the asking R1KH, or null for a NAK. */
 export type PullHandler = (req: PullRequest) => PmkR1Entry | null;
-
-/** One AP's hostapd control: over SSH (hostapd_cli or ubus), or a local ctrl socket. */
-export interface ApControl {
-  /** `PMKSA_ADD` on one BSS (interface name). Resolves on OK, rejects with the AP's reply or the transport error. */
-  pmksaAdd(ifname: string, req: { staMac: string; pmkid: Buffer; pmk: Buffer; expirationS: number; akmp: number }): Promise<void>;
-  /**
-   * The station/PMKID pairs in one BSS's PMKSA cache (hostapd's `PMKSA` command), PMKIDs in hex;
-   * absent where the channel cannot list them.
-   */
-  pmksaList?(ifname: string): Promise<{ staMac: string; pmkid: string }[]>;
-  /** Raw control command on one BSS; resolves with the reply text. */
-  command(ifname: string, cmd: string): Promise<string>;
-  /** True while the transport is connected. */
-  readonly connected: boolean;
-  close(): Promise<void>;
-}
-
-export type ApEvent =
-  | { type: 'sta-connected'; ifname: string; staMac: string; vlanId?: number; authAlg?: string }
-  | { type: 'sta-disconnected'; ifname: string; staMac: string }
-  | { type: '4way-completed'; ifname: string; staMac: string }
-  /** token is null from OpenWrt's ubus beacon-report, which carries no dialog token. */
-  | { type: 'beacon-report'; ifname: string; staMac: string; token: number | null; reportMode: number; body: Buffer }
-  | { type: 'transport'; up: boolean; reason?: string };
 
 /**
  * Runs the R0KH-R1KH sequence exchanges with one BSS for one R0KH-ID before any key needs them
@@ -89,5 +78,6 @@ export type ApEvent =
  * the exchange completes in frames the prober answers itself.
  */
 export interface SequenceProber {
+  /** Starts the exchange with `peer` for `r0khId`; returns at once, failures are the prober's to retry. */
   probe(peer: RrbPeer, r0khId: string): void;
 }
