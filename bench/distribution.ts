@@ -6,14 +6,18 @@ import { SqliteRecordStore } from '../adapters/store/sqlite-store.js';
 import { RrbEndpoint } from '../adapters/rrb/endpoint.js';
 import type { L2Transport } from '../adapters/rrb/l2-socket.js';
 import { StationTable } from '../daemon/records/station-table.js';
+import { StationRecorder } from '../daemon/records/recorder.js';
+import type { StationRecord } from '../daemon/records/station.js';
+import { StationLife } from '../daemon/stations/station-life.js';
 import { KeyDistributor } from '../daemon/distribution/distributor.js';
 import { StaticNeighbors, Topology, type ApInfo } from '../daemon/distribution/topology.js';
 import type { AccessAcceptFacts } from '../daemon/records/facts.js';
 import { AKM } from '../daemon/keys/index.js';
 import { percentile } from './radius-load.js';
 
-// Key distribution cost inside the KMS: from the Access-Accept's facts reaching the station
-// table (record built, PMK-R0 derived, committed) to the last PUSH frame handed to the link,
+// Key distribution cost inside the KMS: from the Access-Accept's facts reaching the recorder
+// (record built, PMK-R0 derived, committed, as on kmsd's RADIUS thread) through StationLife's
+// learned event to the last PUSH frame handed to the link,
 // with the real RrbEndpoint (PMK-R1 + AES-SIV + framing per neighbour) and SQLite ledger. The
 // link is a local sink: "local endpoints", no AP in the loop.
 
@@ -36,7 +40,9 @@ function world(apCount: number, neighbours: number) {
 async function setup(apCount: number, neighbours: number) {
   const dir = mkdtempSync(join(tmpdir(), 'kms-bench-dist-'));
   const store = new SqliteRecordStore(join(dir, 'kms.sqlite'), randomBytes(32));
-  const table = new StationTable(store, { defaultLifetimeS: 3600, machineAuthWindowS: 0 });
+  const table = new StationTable(store);
+  const recorder = new StationRecorder(store, { defaultLifetimeS: 3600, machineAuthWindowS: 0 });
+  const life = new StationLife({ stations: table, places: null, log: { info() {} } });
   const link = sink();
   const key = randomBytes(32);
   const endpoint = new RrbEndpoint(link, { keyFor: () => key, pullHandler: () => null });
@@ -48,6 +54,7 @@ async function setup(apCount: number, neighbours: number) {
     policy: { keyLifetimeS: 3600, repushMarginS: 300, ssid: 'bench', mobilityDomain: 'a1b2', retry: { maxQueuedPerAp: 10, baseDelayMs: 1000, maxDelayMs: 1000 } },
     logger: { debug() {}, info() {}, warn() {} },
   });
+  life.subscribe(distributor);
   const msk = randomBytes(64);
   const facts = (n: number): AccessAcceptFacts => {
     const ap = w.aps[n % apCount]!;
@@ -59,8 +66,8 @@ async function setup(apCount: number, neighbours: number) {
   };
   const learn = async (n: number) => {
     const f = facts(n);
-    await table.onAccessAccept(f);
-    await distributor.onStationLearned(table.get(f.staMac)!);
+    const { json, news } = await recorder.record(f);
+    await life.adopt(JSON.parse(json) as StationRecord, news);
   };
   return { learn, link, close: () => { distributor.stop(); endpoint.close(); store.close(); rmSync(dir, { recursive: true, force: true }); } };
 }

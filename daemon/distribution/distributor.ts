@@ -1,4 +1,5 @@
 import type { StationKeys, StationRecord } from '../records/station.js';
+import type { StationLifeEvent } from '../stations/events.js';
 import { ON_AP, placementKey, type Placement } from './placement.js';
 import type { PlacementStore } from '../ports/placement-store.js';
 import { planPlacements, type Intent, type PlanPolicy } from './planner.js';
@@ -13,6 +14,15 @@ import type { ApInfo, BssInfo, NeighborSource, Topology } from './topology.js';
 // per BSS over R0KH-R1KH PUSH (FT) or its PMK through PMKSA_ADD (OKC). Remembers every
 // placement (never the same key twice), re-places before keys expire while the session lives,
 // queues placements for unreachable APs, and keeps the ledger of the PULLs answered for it.
+
+/** What a PULL answered elsewhere came to: the placement made, or why it was refused. */
+export interface PullOutcome {
+  staMac: string;
+  r1khId: string;
+  fromMac: string;
+  placement: Placement | null;
+  why: string | null;
+}
 
 export interface DistributionObserver {
   placed(kind: 'ft' | 'okc', via: Placement['via']): void;
@@ -31,7 +41,7 @@ export interface DistributorDeps {
   stations: { get(staMac: string): StationRecord | undefined; keysFor(staMac: string): StationKeys | null };
   ledger: PlacementStore;
   policy: PlanPolicy & { repushMarginS: number; retry: RetryPolicy };
-  logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void };
+  logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void; error?(o: object, m: string): void };
   observer?: DistributionObserver;
   now?: () => number;
 }
@@ -80,24 +90,44 @@ export class KeyDistributor {
     for (const q of this.queues.values()) q.stop();
   }
 
-  onStationLearned(record: StationRecord): Promise<void> {
-    return this.primeAt(record, this.d.topology.locate(record.ap), record.ap.bssid);
+  /**
+   * What happens in a station's life (StationLife's events), the distributor's one way in:
+   * learned or moved primes the neighbours of the place the station is now, ended or revoked
+   * stops re-placement. Keys are read from the store at the moment they are placed (keysFor),
+   * never taken from an event. Resolves when this event's placements are done; failures are
+   * logged here and never reach the caller.
+   */
+  onStationLife(e: StationLifeEvent): Promise<void> {
+    if (e.type === 'ended' || e.type === 'revoked') {
+      this.end(e.record);
+      return Promise.resolve();
+    }
+    return this.prime(e.record).catch((err: Error) => {
+      (this.d.logger.error ?? this.d.logger.warn).call(this.d.logger, { err: err.message, what: e.type }, 'key distribution failed');
+    });
   }
 
-  onStationMoved(record: StationRecord): Promise<void> {
-    const at = record.currentAp;
-    return at ? this.primeAt(record, this.d.topology.locate(at), at.bssid) : Promise.resolve();
+  /** The AP's control channel is (back) up: what was queued for it goes now. */
+  onApEvent(apName: string, ev: ApEvent): void {
+    if (ev.type === 'transport' && ev.up) this.queues.get(apName)?.kick();
   }
 
-  /** A roam seen on the air (captures): the station is now at `toBssid`; prime that AP's neighbours. */
-  onRoamObserved(staMac: string, toBssid: string): Promise<void> {
-    const bss = this.d.topology.bss(toBssid);
-    const record = this.d.stations.get(staMac);
-    if (!bss || !record) return Promise.resolve();
-    return this.primeAt(record, this.d.topology.ap(bss.ap), toBssid);
+  /**
+   * A PULL answered elsewhere (kmsd answers them on the R0KH-R1KH thread, see pull.ts): with the
+   * placement it made, or refused and why.
+   */
+  onPull(o: PullOutcome): void {
+    if (o.placement) this.pullAnswered(o.placement);
+    else this.pullRefused(o, o.why ?? 'refused');
   }
 
-  onStationEnded(record: StationRecord): void {
+  /** Priming: the neighbours of the station's place get its keys. The only path to a placement. */
+  private prime(record: StationRecord): Promise<void> {
+    const at = record.currentAp ?? record.ap;
+    return this.primeAt(record, this.d.topology.locate(at), at.bssid);
+  }
+
+  private end(record: StationRecord): void {
     clearTimeout(this.repush.get(record.staMac));
     this.repush.delete(record.staMac);
     for (const q of this.queues.values()) q.filter((i) => i.staMac !== record.staMac);
@@ -108,16 +138,6 @@ export class KeyDistributor {
       if (p.state !== 'withdrawn') withdrawn.push({ ...p, state: 'withdrawn' });
     }
     this.record(withdrawn);
-  }
-
-  onApEvent(apName: string, ev: ApEvent): void {
-    if (ev.type === 'transport' && ev.up) this.queues.get(apName)?.kick();
-    if (ev.type !== 'sta-connected') return;
-    const ap = this.d.topology.ap(apName);
-    const record = this.d.stations.get(ev.staMac);
-    const bss = ap?.bsses.find((b) => b.ifname === ev.ifname);
-    if (!ap || !record || !bss) return;
-    void this.primeAt(record, ap, bss.bssid);
   }
 
   /** Forgets expired placements (the store purges its rows on the same schedule). */
@@ -139,17 +159,14 @@ export class KeyDistributor {
     return Object.fromEntries([...this.queues].map(([ap, q]) => [ap, q.size]));
   }
 
-  /**
-   * A PULL answered elsewhere (kmsd answers them on the R0KH-R1KH thread, see pull.ts): the
-   * ledger learns of the placement after the AP already has its key.
-   */
-  pullAnswered(p: Placement): void {
+  /** A PULL answered elsewhere: the ledger learns of the placement after the AP already has its key. */
+  private pullAnswered(p: Placement): void {
     this.record([p]);
     this.d.observer?.placed('ft', 'pull');
     this.d.logger.info({ sta: p.staMac, bssid: p.bssid, ap: p.ap }, 'answered PULL with a PMK-R1');
   }
 
-  pullRefused(req: Pick<PullRequest, 'staMac' | 'r1khId' | 'fromMac'>, why: string): void {
+  private pullRefused(req: Pick<PullRequest, 'staMac' | 'r1khId' | 'fromMac'>, why: string): void {
     this.d.observer?.failed('ft', 'pull-nak');
     this.d.logger.warn({ sta: req.staMac, r1kh: req.r1khId, from: req.fromMac, why }, 'PULL answered with NAK');
   }
@@ -282,7 +299,7 @@ export class KeyDistributor {
       this.repush.delete(staMac);
       const record = this.d.stations.get(staMac);
       if (!record || record.session === 'ended') return;
-      void (record.currentAp ? this.onStationMoved(record) : this.onStationLearned(record));
+      void this.prime(record).catch((e: Error) => this.d.logger.warn({ sta: staMac, err: e.message }, 'key re-placement failed'));
     }, Math.min(delay, 2 ** 31 - 1));
     t.unref();
     this.repush.set(staMac, t);

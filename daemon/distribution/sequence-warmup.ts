@@ -1,4 +1,5 @@
 import type { RrbPeer, SequenceProber } from '../ports/pmk-r1-transport.js';
+import type { ApEvent } from '../ports/ap-driver.js';
 import type { BssInfo, NeighborSource, Topology } from './topology.js';
 
 // hostapd keeps R0KH-R1KH sequence state per BSS and per R0KH-ID, learns the KMS's only through a
@@ -75,6 +76,11 @@ export class SequenceWarmup {
   /** The AP's control channel came up: its hostapd may be new. */
   apUp(ap: string): void {
     this.round('ap-up', ap);
+  }
+
+  /** An AP event (ApChannels): only a channel coming up concerns the warm-up. */
+  onApEvent(ap: string, ev: ApEvent): void {
+    if (ev.type === 'transport' && ev.up) this.apUp(ap);
   }
 
   /** One round over every pair (or those towards one AP). */

@@ -1,5 +1,6 @@
 import type { RecordPolicy } from '../records/build.js';
 import type { AccountingFacts } from '../records/facts.js';
+import type { StationNews } from '../records/news.js';
 
 // What kmsd's main thread and its RADIUS thread say to each other (radius-thread.ts,
 // radius-worker.ts). Everything is structured-cloned within the process: secrets and the master
@@ -61,8 +62,11 @@ export type FromRadiusThread =
   /** `tid`: the thread's kernel id (for `top -H`, and its priority); null if unknown. */
   | { type: 'ready'; authPort: number; acctPort: number; tid: number | null }
   | { type: 'start-failed'; message: string }
-  /** Committed to the store before their Accepts were relayed; one message per group commit. */
-  | { type: 'learned'; json: string[] }
+  /**
+   * Committed to the store before their Accepts were relayed; one message per group commit.
+   * `news[i]` says whether `json[i]` tells anything new (records/news.ts).
+   */
+  | { type: 'learned'; json: string[]; news: StationNews[] }
   | { type: 'accounting'; facts: AccountingFacts }
   | { type: 'upstream'; name: string; alive: boolean }
   /** `id` answers a 'report' request; periodic reports have none. */

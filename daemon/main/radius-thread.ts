@@ -3,14 +3,14 @@ import type { KmsConfig } from '../config/schema.js';
 import type { StartupSecrets } from './startup-checks.js';
 import type { Logger } from '../log/logger.js';
 import { perLabels, type KmsMetrics } from '../metrics/metrics.js';
-import type { StationTable } from '../records/station-table.js';
+import type { StationLife } from '../stations/station-life.js';
 import type { StationRecord } from '../records/station.js';
 import type {
   FromRadiusThread, RadiusCounts, RadiusReloadResult, RadiusReloadTables, RadiusStatus, RadiusWorkerData, ToRadiusThread,
 } from './radius-messages.js';
 
-// The main thread's side of the RADIUS thread (radius-worker.ts): starts it, announces the records
-// it commits (through the station table), applies accounting, and turns its counters into metrics.
+// The main thread's side of the RADIUS thread (radius-worker.ts): starts it, hands the records it
+// commits and the accounting it receives to StationLife, and turns its counters into metrics.
 // If the thread dies, kmsd exits and systemd restarts it: a KMS that cannot answer RADIUS must
 // not look healthy.
 
@@ -29,7 +29,8 @@ export interface RadiusThread {
 }
 
 export interface RadiusThreadDeps {
-  stations: StationTable;
+  /** Where the thread's records and accounting go. */
+  life: StationLife;
   metrics: KmsMetrics;
   log: Logger;
   storePath: string;
@@ -57,7 +58,7 @@ export function radiusTables(config: KmsConfig, secrets: Pick<StartupSecrets, 'c
 }
 
 export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Promise<RadiusThread> {
-  const { stations, metrics, log } = deps;
+  const { life, metrics, log } = deps;
   const tables = radiusTables(config, deps.secrets);
   const data: RadiusWorkerData = {
     storePath: deps.storePath,
@@ -114,10 +115,10 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
       silentLogged = false;
       switch (m.type) {
         case 'learned':
-          for (const json of m.json) stations.adopt(JSON.parse(json) as StationRecord);
+          m.json.forEach((json, i) => void life.adopt(JSON.parse(json) as StationRecord, m.news[i] ?? 'new'));
           return;
         case 'accounting':
-          return stations.onAccounting(m.facts);
+          return void life.onAccounting(m.facts);
         case 'upstream':
           return metrics.upstreamUp.set({ upstream: m.name }, m.alive ? 1 : 0);
         case 'report':

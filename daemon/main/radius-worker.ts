@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, setLogLevel } from '../log/logger.js';
 import { StationRecorder } from '../records/recorder.js';
+import type { StationNews } from '../records/news.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { RadiusProxy, type ReceiveBuffer } from '../../adapters/radius/proxy.js';
 import type { FromRadiusThread, RadiusWorkerData, ToRadiusThread } from './radius-messages.js';
@@ -27,16 +28,19 @@ const log = rootLog.child({ thread: 'radius' });
  */
 class LearnedOutbox {
   private json: string[] = [];
+  private news: StationNews[] = [];
 
-  add(json: string): void {
+  add(json: string, news: StationNews): void {
     if (this.json.length === 0) process.nextTick(() => this.flush());
     this.json.push(json);
+    this.news.push(news);
   }
 
   flush(): void {
     if (this.json.length === 0) return;
-    post({ type: 'learned', json: this.json });
+    post({ type: 'learned', json: this.json, news: this.news });
     this.json = [];
+    this.news = [];
   }
 }
 
@@ -59,8 +63,8 @@ async function main(): Promise<void> {
       onAccessAccept: async (facts) => {
         // The JSON the store was given: a string crosses threads as one copy, and the main
         // thread parses it once for its listeners.
-        const { json } = await recorder.record(facts);
-        learned.add(json);
+        const { json, news } = await recorder.record(facts);
+        learned.add(json, news);
       },
       onAccounting: (facts) => post({ type: 'accounting', facts }),
     },

@@ -1,7 +1,7 @@
-import type { Placement } from '../distribution/placement.js';
 import type { PlanPolicy } from '../distribution/planner.js';
 import type { PmkR1Entry, PushOutcome, RrbPeer } from '../ports/pmk-r1-transport.js';
 import type { ApInfo } from '../distribution/topology.js';
+import type { PullOutcome } from '../distribution/distributor.js';
 
 // What kmsd's main thread and its R0KH-R1KH thread say to each other (rrb-thread.ts,
 // rrb-worker.ts). Structured-cloned within the process: the AP keys, the master key and the
@@ -20,14 +20,8 @@ export interface RrbWorkerData {
   policy: PlanPolicy;
 }
 
-/** What a PULL was answered with; the main thread keeps the ledger and the metrics. */
-export interface PullOutcome {
-  staMac: string;
-  r1khId: string;
-  fromMac: string;
-  placement: Placement | null;
-  why: string | null;
-}
+/** What a PULL was answered with; the main thread's distributor keeps the ledger (onPull). */
+export type { PullOutcome };
 
 export type FromRrbThread =
   | { type: 'ready'; mac: string; tid: number | null }

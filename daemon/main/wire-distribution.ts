@@ -7,9 +7,12 @@ import type { StartupSecrets } from './startup-checks.js';
 import { partLogger } from '../log/logger.js';
 import type { KmsMetrics } from '../metrics/metrics.js';
 import type { StationTable } from '../records/station-table.js';
+import type { StationLife } from '../stations/station-life.js';
+import { ApChannels } from '../distribution/ap-channels.js';
+import { apStatusViews, type ApStatusView } from '../api/views.js';
 import type { PlacementStore } from '../ports/placement-store.js';
 import { KeyDistributor } from '../distribution/distributor.js';
-import { RrbKeyTable, StaticNeighbors, Topology, type ApInfo, type BssInfo } from '../distribution/topology.js';
+import { RrbKeyTable, StaticNeighbors, type ApInfo, type BssInfo, type Topology } from '../distribution/topology.js';
 import { SequenceWarmup } from '../distribution/sequence-warmup.js';
 import { canonicalNetwork } from '../common/ip-prefix.js';
 import { startRrbThread } from './rrb-thread.js';
@@ -17,14 +20,14 @@ import type { ApDriver, ApEvent } from '../ports/ap-driver.js';
 import { CtrlSocketDriver, HostapdCliDriver, SshTransport, UbusDriver } from '../../adapters/hostapd/index.js';
 import type { NeighborStore } from '../ports/neighbor-store.js';
 import { startNeighbors, type RunningNeighbors } from './wire-neighbors.js';
-import type { ApStatusView } from '../api/views.js';
 
-// Builds key distribution from the `distribution:` section: the topology, the R0KH-R1KH thread
-// (the endpoint on the APs' L2 segment, answering PULLs), one control channel per AP, the
-// distributor that ties them to the station table, and the sequence warm-up. A reload replaces
-// the topology, the RRB key table (here and on the R0KH-R1KH thread), the control channels of
-// new, changed and removed APs, and the neighbour pins; everything reads them through lookups
-// (topology.*, rrbKeys.get, controls.get), never through copies.
+// Builds key distribution from the `distribution:` section: the R0KH-R1KH thread (the endpoint on
+// the APs' L2 segment, answering PULLs), one control channel per AP whose events go to ApChannels,
+// the distributor that StationLife's events drive, and the sequence warm-up. It constructs and
+// connects; what an event means is decided in the core (ApChannels, StationLife, the distributor).
+// A reload replaces the topology, the RRB key table (here and on the R0KH-R1KH thread), the
+// control channels of new, changed and removed APs, and the neighbour pins; everything reads them
+// through lookups (topology.*, rrbKeys.get, controls.get), never through copies.
 
 export interface RunningDistribution {
   distributor: KeyDistributor;
@@ -44,7 +47,8 @@ export interface RunningDistribution {
 
 export interface ApsReloaded { added: string[]; removed: string[]; changed: string[] }
 
-function apInfosOf(config: KmsConfig): ApInfo[] {
+/** The topology of the `distribution:` section (kmsd builds it first: StationLife places stations with it). */
+export function apInfosOf(config: KmsConfig): ApInfo[] {
   const clientAddress = new Map(config.radius.clients.map((c) => [c.name, c.address]));
   return config.distribution!.aps.map((a) => ({
     name: a.name, nasIdentifier: a.nasIdentifier,
@@ -62,13 +66,17 @@ export async function startDistribution(config: KmsConfig, deps: {
   /** What the start-up checks resolved (runStartupChecks): the APs' RRB and SSH keys. */
   secrets: Pick<StartupSecrets, 'rrbKeys' | 'sshKeys'>;
   stations: StationTable; ledger: PlacementStore; neighborStore: NeighborStore; log: Logger; metrics: KmsMetrics;
+  /** Built from apInfosOf(config); replaced in place on a reload. */
+  topology: Topology;
+  /** The station's life: the distributor and RF neighbours subscribe to it, AP events feed it. */
+  life: StationLife;
   /** For the R0KH-R1KH thread, which reads station keys from the store itself. */
   storePath: string; masterKey: Buffer;
   fatal(reason: string): void;
 }): Promise<RunningDistribution> {
   const d = config.distribution!;
   const log = partLogger(deps.log, 'distribution');
-  const topology = new Topology(apInfosOf(config));
+  const topology = deps.topology;
   const rrbKeys = new RrbKeyTable();
   for (const [ap, key] of deps.secrets.rrbKeys) rrbKeys.set(ap, key);
   const sshKeys = new Map(deps.secrets.sshKeys);
@@ -82,10 +90,7 @@ export async function startDistribution(config: KmsConfig, deps: {
     policy: { keyLifetimeS: policy.keyLifetimeS, ssid: policy.ssid, mobilityDomain: policy.mobilityDomain },
   }, {
     log,
-    onPull: (o) => {
-      if (o.placement) distributor?.pullAnswered(o.placement);
-      else distributor?.pullRefused(o, o.why ?? 'refused');
-    },
+    onPull: (o) => distributor?.onPull(o),
     onFrames: (counts) => {
       for (const [event, reason, n] of counts) deps.metrics.rrbFrames.inc({ event, reason }, n);
     },
@@ -99,8 +104,7 @@ export async function startDistribution(config: KmsConfig, deps: {
   let warmup: SequenceWarmup | null = null;
 
   const controls = new Map<string, ApDriver>();
-  /** Last control-channel change per AP, for the API (the reason the channel went down). */
-  const controlChanges = new Map<string, { at: number; reason: string | null }>();
+  const channels = new ApChannels({ log, observer: { channel: (ap, up) => deps.metrics.apTransportUp.set({ ap }, up ? 1 : 0) } });
   let neighbors: RunningNeighbors | null = null;
   const attach = (a: ApConfig) => {
     const control = openControl(a, config.stateDir, log, sshKeys);
@@ -109,14 +113,7 @@ export async function startDistribution(config: KmsConfig, deps: {
     deps.metrics.apTransportUp.set({ ap: a.name }, control.connected ? 1 : 0);
     control.subscribe((ev: ApEvent) => {
       if (controls.get(a.name) !== control) return; // closed by a reload; its last words are stale
-      if (ev.type === 'transport') {
-        controlChanges.set(a.name, { at: Date.now(), reason: ev.reason ?? null });
-        deps.metrics.apTransportUp.set({ ap: a.name }, ev.up ? 1 : 0);
-        log[ev.up ? 'info' : 'warn']({ ap: a.name, reason: ev.reason }, ev.up ? 'AP control channel up' : 'AP control channel down');
-      }
-      if (ev.type === 'transport' && ev.up) warmup?.apUp(a.name);
-      distributor?.onApEvent(a.name, ev);
-      neighbors?.onApEvent(a.name, ev);
+      channels.onApEvent(a.name, ev);
     });
     control.startEvents(a.bsses.map((b) => b.ifname)).catch((e: Error) => log.warn({ ap: a.name, err: e.message }, 'cannot stream hostapd events yet (retried on reconnect)'));
   };
@@ -157,6 +154,13 @@ export async function startDistribution(config: KmsConfig, deps: {
     topology, neighbors: neighbors?.graph ?? staticNeighbors, prober: rrb, rrbPeerFor, refreshS: 3600, logger: log,
   });
   warmup.start();
+  // Before any event can arrive: the control channels deliver theirs on later turns of the loop.
+  channels.subscribe(warmup);
+  channels.subscribe(distributor);
+  if (neighbors) channels.subscribe(neighbors.service);
+  channels.subscribe(deps.life);
+  deps.life.subscribe(distributor);
+  if (neighbors) deps.life.subscribe(neighbors.service);
 
   let running = new Map(d.aps.map((a) => [a.name, a]));
   const prepareReload = (next: KmsConfig, secrets: Pick<StartupSecrets, 'rrbKeys' | 'sshKeys'>) => {
@@ -196,20 +200,12 @@ export async function startDistribution(config: KmsConfig, deps: {
     topology,
     neighbors,
     prepareReload,
-    apStatus: () => {
-      const queued = distributor!.queued();
-      return [...running.values()].map((a) => {
-        const c = controls.get(a.name);
-        const change = controlChanges.get(a.name);
-        return {
-          name: a.name, nasIdentifier: a.nasIdentifier, radiusClient: a.radiusClient,
-          bsses: a.bsses.map((b) => ({ ifname: b.ifname, bssid: b.bssid })),
-          control: { kind: a.control.kind, up: c ? c.connected : null, changedAt: change?.at ?? null, reason: change?.reason ?? null },
-          queued: queued[a.name] ?? 0,
-          neighbors: neighbors ? neighbors.graph.neighborsOf(a.name) : staticNeighbors.neighborsOf(a.name),
-        };
-      });
-    },
+    apStatus: () => apStatusViews(running.values(), {
+      connected: (ap) => controls.get(ap)?.connected ?? null,
+      lastChange: (ap) => channels.lastChange(ap),
+      queued: distributor!.queued(),
+      neighborsOf: (ap) => (neighbors?.graph ?? staticNeighbors).neighborsOf(ap),
+    }),
     stop: async () => {
       neighbors?.stop();
       warmup?.stop();

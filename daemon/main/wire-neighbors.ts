@@ -1,7 +1,6 @@
 import type { NeighborsConfig } from '../config/neighbors-schema.js';
 import type { ApDriver, ApEvent } from '../ports/ap-driver.js';
 import type { Topology } from '../distribution/topology.js';
-import type { RoamEvent } from '../roams/roam-event.js';
 import type { NeighborStore } from '../ports/neighbor-store.js';
 import { RfGraph } from '../neighbors/rf-graph.js';
 import { NeighborService } from '../neighbors/service.js';
@@ -9,8 +8,8 @@ import type { FrameEventDecoderOptions } from '../../adapters/pcap/index.js';
 
 // Builds RF-neighbour discovery for wire-distribution.ts: the graph (a NeighborSource to hand the
 // KeyDistributor instead of StaticNeighbors; the static lists become pinned entries), the service
-// fed with AP events, captured roams and beacons and driving each AP through its ApDriver, and
-// the tick.
+// fed with AP events, station moves (StationLife) and beacons and driving each AP through its
+// ApDriver, and the tick.
 
 type Log = { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void; child?(b: object): Log };
 
@@ -37,7 +36,6 @@ export interface RunningNeighbors {
   graph: RfGraph;
   service: NeighborService;
   onApEvent(ap: string, ev: ApEvent): void;
-  onRoam(e: RoamEvent): void;
   onBeacon(ap: string, bssid: string, signalDbm: number | null, freqMhz?: number): void;
   /** An onManagement callback for a capture taken next to `ap` (watchCaptureSource's third argument). */
   beaconTap(ap: string): NonNullable<FrameEventDecoderOptions['onManagement']>;
@@ -75,7 +73,6 @@ export function startNeighbors(inputs: NeighborsInputs, deps: NeighborsDeps): Ru
   return {
     graph, service, tick,
     onApEvent: (ap, ev) => service.onApEvent(ap, ev),
-    onRoam: (e) => service.onRoam(e),
     onBeacon: (ap, bssid, dbm, freq) => service.onBeacon(ap, bssid, dbm, freq),
     beaconTap: (ap) => (_ts, h, body, rt) => {
       if (body.kind === 'beacon' && h.addr3) service.onBeacon(ap, h.addr3, rt?.signalDbm ?? null, rt?.freqMhz);

@@ -5,13 +5,15 @@ import type { KmsMetrics } from '../metrics/metrics.js';
 import { RoamTracker } from '../roams/roam-tracker.js';
 import { RoamLog } from '../roams/roam-log.js';
 import type { RoamEvent } from '../roams/roam-event.js';
+import { roamReport } from '../roams/roam-report.js';
 import { slowThresholds } from '../roams/classify.js';
 import { tcpdumpSource } from '../../adapters/pcap/index.js';
 import { watchCaptureSource, type CaptureWatch } from '../../adapters/pcap/roam-analysis.js';
 
 // Live roam observation: each configured monitor interface is read with tcpdump into one
-// tracker; every roam goes to the log (GET /v1/roams), the metrics, and whoever listens (key
-// distribution primes the new AP's neighbours). A source that dies is restarted with backoff.
+// tracker; every roam goes to the log (GET /v1/roams), the metrics, and StationLife (roam-report.ts),
+// which moves the station and so primes the new AP's neighbours. A source that dies is restarted
+// with backoff.
 
 export interface RunningRoams {
   log: RoamLog;
@@ -24,17 +26,16 @@ export function startRoams(config: KmsConfig, deps: { log: Logger; metrics: KmsM
   const roamLog = new RoamLog(r.logSize);
   const tracker = new RoamTracker({
     slowMs: slowThresholds(r.slowFtMs, r.slowOtherMs),
-    onRoam: (e) => {
-      roamLog.add(e);
-      deps.metrics.roams.inc({ method: e.method });
-      if (e.slow) deps.metrics.roamsSlow.inc({ method: e.method });
-      deps.metrics.roamSeconds.observe({ method: e.method }, e.durationMs / 1000);
-      log[e.slow || e.method === 'failed' ? 'warn' : 'info']({
-        sta: e.sta, from: e.fromBssid, to: e.toBssid, method: e.method, ms: Math.round(e.durationMs * 10) / 10,
-        eapFrames: e.eapFrames, slow: e.slow, reason: e.reason,
-      }, 'roam');
-      deps.onRoam(e);
-    },
+    onRoam: roamReport({
+      log: roamLog, logger: log, next: deps.onRoam,
+      observer: {
+        roam: (method, seconds, slow) => {
+          deps.metrics.roams.inc({ method });
+          if (slow) deps.metrics.roamsSlow.inc({ method });
+          deps.metrics.roamSeconds.observe({ method }, seconds);
+        },
+      },
+    }),
   });
   let stopped = false;
   const watches: CaptureWatch[] = [];

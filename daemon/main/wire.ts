@@ -5,10 +5,14 @@ import { createLogger } from '../log/logger.js';
 import { KmsMetrics } from '../metrics/metrics.js';
 import { StationTable } from '../records/station-table.js';
 import { ApiServer } from '../api/server.js';
-import { akmName } from '../keys/akm.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { SdNotifier } from './sd-notify.js';
-import { startDistribution, type RunningDistribution } from './wire-distribution.js';
+import { apInfosOf, startDistribution, type RunningDistribution } from './wire-distribution.js';
+import { Topology } from '../distribution/topology.js';
+import { StationLife } from '../stations/station-life.js';
+import { topologyPlaces } from '../stations/places.js';
+import { StationPurge } from '../stations/purge.js';
+import { healthReport } from '../api/health.js';
 import { startRoams } from './wire-roams.js';
 import { currentThreadId, lowerThreadPriority } from '../common/thread-priority.js';
 import { radiusTables, startRadiusThread, type RadiusThread } from './radius-thread.js';
@@ -52,57 +56,33 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     logger: log, backgroundCheckpointMs: 200, checkpointThreadNice: config.radius.otherThreadsNice,
   });
 
-  let distribution: RunningDistribution | null = null;
-  // Distribution failures are logged by the distributor; they never affect the RADIUS path.
-  const distribute = (what: string, p: Promise<void> | undefined) =>
-    p?.catch((e: Error) => log.error({ err: e.message, what }, 'key distribution failed'));
-  const stations = new StationTable(store, config.stations, {
-    stationLearned: (r) => {
-      metrics.stationsLearned.inc({ keys: r.pmkR0Name ? 'pmk-r0' : r.hasPmk ? 'pmk' : 'none' });
-      // Building this line costs more than the rest of the callback; skip it when nobody reads it.
-      if (log.isLevelEnabled('info')) log.info({
-        sta: r.staMac, ap: r.ap.nasIdentifier ?? r.ap.clientAddress, bssid: r.ap.bssid, ssid: r.ssid,
-        akm: r.akm === null ? null : akmName(r.akm), vlan: r.vlan, identity: r.identity, pmkR0Name: r.pmkR0Name,
-        machineAuth: r.machineAuth.authenticated,
-      }, 'station learned');
-      // After the log line: a primed neighbour can store the key within milliseconds, and the
-      // line's timestamp is what operators (and the lab's timings) measure from.
-      distribute('learned', distribution?.distributor.onStationLearned(r));
-    },
-    stationMoved: (r, from) => {
-      distribute('moved', distribution?.distributor.onStationMoved(r));
-      log.info({ sta: r.staMac, from: from?.bssid ?? from?.clientAddress ?? null, to: r.currentAp?.bssid ?? r.currentAp?.clientAddress }, 'station seen at AP');
-    },
-    stationEnded: (r) => {
-      distribution?.distributor.onStationEnded(r);
-      log.info({ sta: r.staMac, ap: r.currentAp?.bssid ?? null }, 'station session ended');
-    },
-    warning: (sta, message) => log.warn({ sta }, message),
+  const stations = new StationTable(store, { warning: (sta, message) => log.warn({ sta }, message) });
+  const topology = config.distribution ? new Topology(apInfosOf(config)) : null;
+  // The one owner of each station's life: RADIUS, accounting, AP events and captured roams feed it;
+  // key distribution and RF neighbours subscribe to it (startDistribution connects them).
+  const life = new StationLife({
+    stations, places: topology ? topologyPlaces(topology) : null, log,
+    observer: { learned: (keys) => metrics.stationsLearned.inc({ keys }) },
   });
   const loaded = stations.load();
+  let distribution: RunningDistribution | null = null;
   if (config.distribution) {
     distribution = await startDistribution(config, {
-      secrets, stations, ledger: store.placements, neighborStore: store.neighbors, log, metrics, storePath, masterKey, fatal: () => process.exit(1),
+      secrets, stations, topology: topology!, life, ledger: store.placements, neighborStore: store.neighbors, log, metrics, storePath, masterKey, fatal: () => process.exit(1),
     });
   }
   metrics.stations.set(loaded);
   log.info({ stations: loaded, config: configFile, version: VERSION }, 'station records loaded');
 
-  const roams = startRoams(config, {
-    log, metrics,
-    onRoam: (e) => {
-      distribution?.neighbors?.onRoam(e);
-      if (e.method !== 'failed' && e.method !== 'initial') distribute('roam', distribution?.distributor.onRoamObserved(e.sta, e.toBssid));
-    },
-  });
+  const roams = startRoams(config, { log, metrics, onRoam: (e) => void life.onRoam(e) });
 
   for (const u of config.radius.upstreams) metrics.upstreamUp.set({ upstream: u.name }, 1);
   // RADIUS runs on its own thread (radius-worker.ts), which commits each new record with its
-  // own connection and hands it to `stations` here.
+  // own connection and hands it to StationLife here.
   let radius: RadiusThread;
   try {
     radius = await startRadiusThread(config, {
-      stations, metrics, log, storePath, masterKey, secrets,
+      life, metrics, log, storePath, masterKey, secrets,
       fatal: () => process.exit(1),
     });
   } finally {
@@ -154,29 +134,23 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     roams: roams.log,
     aps: distribution ? () => distribution!.apStatus() : undefined,
     neighbors: distribution?.neighbors ? { graph: distribution.neighbors.graph, topology: distribution.topology } : undefined,
-    health: () => ({
-      status: radius.alive() ? 'ok' : 'radius-thread-not-answering', version: VERSION, uptimeS: Math.round((Date.now() - startedAt) / 1000),
-      stations: stations.size, radius: radius.status(),
-      distribution: distribution ? { queued: distribution.distributor.queued() } : null,
-      config: reloads.health(),
+    health: healthReport({
+      version: VERSION, startedAt, radius, stations, config: reloads,
+      ...(distribution ? { queued: () => distribution!.distributor.queued() } : {}),
     }),
   });
   const apiPort = await api.listen(config.api.address, config.api.port);
 
-  const purge = setInterval(() => {
-    try {
-      const n = stations.purgeExpired();
-      distribution?.distributor.purgeExpired();
-      if (n > 0) {
+  const purge = new StationPurge({
+    stations, alongside: distribution ? [distribution.distributor] : [], intervalMs: config.stations.purgeIntervalS * 1000, log,
+    observer: {
+      purged: (n, left) => {
         metrics.stationsPurged.inc(n);
-        metrics.stations.set(stations.size);
-        log.info({ purged: n }, 'expired station records purged');
-      }
-    } catch (e) {
-      log.error({ err: (e as Error).message }, 'purge failed');
-    }
-  }, config.stations.purgeIntervalS * 1000);
-  purge.unref();
+        metrics.stations.set(left);
+      },
+    },
+  });
+  purge.start();
 
   log.info({ auth: ports.authPort, acct: ports.acctPort, das: das?.port ?? null, api: apiPort, radiusThread: radius.tid }, 'kmsd ready');
   notify.ready(`serving ${stations.size} stations`);
@@ -187,7 +161,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   const stop = () => (stopping ??= (async () => {
     notify.stopping();
     log.info({}, 'kmsd stopping');
-    clearInterval(purge);
+    purge.stop();
     await das?.stop();
     await radius.stop();
     roams.stop();

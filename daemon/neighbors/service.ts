@@ -3,7 +3,7 @@
 // holds no sockets or timers; daemon/main/wire-neighbors.ts gives it the AP drivers and calls tick().
 import type { ApDriver, ApEvent } from '../ports/ap-driver.js';
 import type { Topology } from '../distribution/topology.js';
-import type { RoamEvent } from '../roams/roam-event.js';
+import type { StationLifeEvent } from '../stations/events.js';
 import { bandChannels, type BeaconMode, type BeaconRequestParams } from './beacon-request.js';
 import { BeaconReportError, parseBeaconReportEvent, reportedPhyType } from './beacon-report.js';
 import { opClassForFreq } from './neighbor-report.js';
@@ -11,6 +11,8 @@ import { NeighborReportSync, type NrSyncOptions } from './nr-sync.js';
 import type { EdgeRecord, NeighborStore } from '../ports/neighbor-store.js';
 import type { RfGraph } from './rf-graph.js';
 import { BeaconScheduler, type SchedulerOptions } from './scheduler.js';
+
+const STALE_STAY_MS = 86_400_000;
 
 export interface NeighborServiceOptions {
   beaconRequest: SchedulerOptions & { enabled: boolean; mode: BeaconMode; durationTu: number };
@@ -44,7 +46,6 @@ export class NeighborService {
     requests: { sent: 0, rejected: 0, gone: 0, errors: 0 },
   };
   private readonly now: () => number;
-  private readonly where = new Map<string, { ap: string; connected: boolean; at: number }>();
   private readonly recentRoams = new Map<string, number>();
   private readonly radioSeen = new Map<string, number>();
   private lastPersist = 0;
@@ -82,31 +83,31 @@ export class NeighborService {
       case 'transport':
         if (ev.up) this.nr.invalidate(ap);
         return;
-      case 'sta-connected': {
-        this.scheduler.connected(ev.staMac, ap, ev.ifname, now);
-        const prev = this.where.get(ev.staMac);
-        if (prev && prev.ap !== ap && (prev.connected || now - prev.at <= this.o.roamWindowS * 1000)) this.roam(ev.staMac, prev.ap, ap, now);
-        this.where.set(ev.staMac, { ap, connected: true, at: now });
-        return;
-      }
-      case 'sta-disconnected': {
-        this.scheduler.disconnected(ev.staMac, ap);
-        const prev = this.where.get(ev.staMac);
-        if (prev?.ap === ap) this.where.set(ev.staMac, { ap, connected: false, at: now });
-        return;
-      }
+      // Whom to ask for beacon reports, and through which BSS. Where the station is, and whether
+      // it roamed, is StationLife's (onStationLife).
+      case 'sta-connected':
+        return this.scheduler.connected(ev.staMac, ap, ev.ifname, now);
+      case 'sta-disconnected':
+        return this.scheduler.disconnected(ev.staMac, ap);
       case 'beacon-report':
         return this.onBeaconReport(ap, ev.reportMode, ev.body, now);
       default:
     }
   }
 
-  /** A roam classified from a capture (daemon/roams). Failed attempts and first joins are not roams. */
-  onRoam(e: RoamEvent): void {
-    if (!e.fromBssid || e.method === 'failed' || e.method === 'initial') return;
-    const from = this.d.topology.bss(e.fromBssid)?.ap;
-    const to = this.d.topology.bss(e.toBssid)?.ap;
-    if (from && to && from !== to) this.roam(e.sta, from, to, this.now());
+  /**
+   * A station moved (StationLife, whichever source saw it first): a roam between two APs when it
+   * was still at the first, or left it within roamWindowS. A place it was at for a day without a
+   * word is stale (a disconnect event was lost): moving on from it is no evidence of adjacency.
+   */
+  onStationLife(e: StationLifeEvent): void {
+    if (e.type !== 'moved') return;
+    const now = this.now();
+    const from = this.d.topology.locate(e.from)?.name;
+    const to = this.d.topology.locate(e.to)?.name;
+    if (!from || !to || from === to) return;
+    const fresh = e.from.leftAt === undefined ? now - e.from.since <= STALE_STAY_MS : now - e.from.leftAt <= this.o.roamWindowS * 1000;
+    if (fresh) this.roam(e.record.staMac, from, to, now);
   }
 
   /** A beacon heard by `ap`'s radio or a monitor placed at `ap` (radiotap signal). */
@@ -179,7 +180,7 @@ export class NeighborService {
   }
 
   private roam(sta: string, from: string, to: string, now: number): void {
-    // The same roam may arrive from hostapd events and from a capture: count it once.
+    // A station bouncing between two APs counts once per window and direction.
     const key = `${sta}/${from}/${to}`;
     if (now - (this.recentRoams.get(key) ?? -Infinity) < this.o.roamWindowS * 1000) return;
     this.recentRoams.set(key, now);
@@ -208,8 +209,6 @@ export class NeighborService {
 
   private prune(now: number): void {
     const window = this.o.roamWindowS * 1000;
-    // A connected entry untouched for a day lost its disconnect event; roam detection then falls back to the window.
-    for (const [sta, w] of this.where) if (now - w.at > (w.connected ? 86_400_000 : window)) this.where.delete(sta);
     for (const [k, t] of this.recentRoams) if (now - t > window) this.recentRoams.delete(k);
     for (const [k, t] of this.radioSeen) if (now - t > this.o.radioSampleS * 1000) this.radioSeen.delete(k);
   }

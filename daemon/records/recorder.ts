@@ -3,6 +3,7 @@ import type { AccessAcceptFacts } from './facts.js';
 import type { MachineAuthRecord, StationKeys, StationRecord } from './station.js';
 import type { RecordStore } from '../ports/record-store.js';
 import { WriteBatcher } from './write-batcher.js';
+import { stationNews, type StationNews } from './news.js';
 
 const NO_KEYS: StationKeys = { pmk: null, mpmk: null, pmkR0: null, pmkR0Name: null };
 
@@ -31,10 +32,10 @@ export class StationRecorder {
   }
 
   /**
-   * Resolves with the record, and the JSON the store holds of it, once it is committed; the
-   * proxy relays the Accept only then.
+   * Resolves with the record, the JSON the store holds of it, and whether it tells anything new
+   * (news.ts), once it is committed; the proxy relays the Accept only then.
    */
-  async record(facts: AccessAcceptFacts): Promise<{ record: StationRecord; json: string }> {
+  async record(facts: AccessAcceptFacts): Promise<{ record: StationRecord; json: string; news: StationNews }> {
     const now = this.now();
     if (isMachineIdentity(facts.userName)) {
       const auth: MachineAuthRecord = { staMac: facts.staMac, identity: facts.userName!, at: now };
@@ -45,13 +46,11 @@ export class StationRecorder {
     for (const w of built.warnings) this.warning(facts.staMac, w);
     // A new authentication without keys must not inherit the previous session's keys.
     const json = JSON.stringify(built.record);
+    // One indexed read of the row this record replaces: what the main thread needs to decide
+    // whether to log it, and the store is the only place that still has it.
+    const news = stationNews(this.store.loadStationRow(facts.staMac), built.record, now);
     await this.writer.save({ record: built.record, keys: built.keys ?? NO_KEYS, json });
-    return { record: built.record, json };
-  }
-
-  /** Queues a record update (accounting) in the same group commits; keys stay as stored. */
-  update(record: StationRecord, json: string = JSON.stringify(record)): Promise<void> {
-    return this.writer.save({ record, keys: null, json });
+    return { record: built.record, json, news };
   }
 
   purgeMachineAuths(): void {

@@ -16,6 +16,17 @@ export interface ApRef {
 
 export type SessionState = 'authenticated' | 'active' | 'ended';
 
+/**
+ * Where a station is, or was last: the one place the KMS keeps it (daemon/stations/station-life.ts
+ * writes it from accounting, AP events and captured roams alike).
+ */
+export interface ApStay extends ApRef {
+  /** When the station was first seen there. */
+  since: number;
+  /** When it was seen leaving (AP-STA-DISCONNECTED, Accounting-Stop); absent while it is there. */
+  leftAt?: number;
+}
+
 export interface MachineAuthState {
   /** True when a machine (host/…) authentication for this MAC succeeded within the window. */
   authenticated: boolean;
@@ -27,8 +38,11 @@ export interface StationRecord {
   staMac: string;
   /** Where the station completed 802.1X. */
   ap: ApRef;
-  /** Where accounting last saw it; null until the first Start/Interim. */
-  currentAp: (ApRef & { since: number }) | null;
+  /**
+   * Where the station is: set by accounting, AP events or a roam seen in a capture, whichever says
+   * so first; null until one of them places it.
+   */
+  currentAp: ApStay | null;
   ssid: string | null;
   /** Mobility domain, 4 hex digits as in hostapd's mobility_domain. */
   mdid: string | null;
@@ -51,6 +65,8 @@ export interface StationRecord {
   authenticatedAt: number;
   updatedAt: number;
   expiresAt: number;
+  /** Set by StationLife.revoke: the KMS withdrew this authentication (why, and when). */
+  revoked?: { at: number; reason: string };
 }
 
 /** Secret material. Never logged, never served; encrypted at rest by the store. */

@@ -52,6 +52,11 @@ export interface Attempt extends AttemptFacts {
 
 export interface Sta {
   mac: Mac;
+  /**
+   * The BSS this capture last saw the station connect to: classification state (a roam is an
+   * attempt away from a known BSS), valid for this capture only. Where the station is, for the
+   * KMS, is its record's currentAp, which StationLife keeps from all sources.
+   */
   bssid?: Mac;
   left?: { bssid: Mac; ts: number; why: string };
   lastDataTs: number;

@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
-import { StationTable } from '../../../daemon/records/station-table.js';
+import type { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
+import type { StationTable } from '../../../daemon/records/station-table.js';
+import type { StationRecord } from '../../../daemon/records/station.js';
+import { topologyPlaces } from '../../../daemon/stations/places.js';
+import { kmsCore, type KmsCore } from '../../helpers/kms-core.js';
 import { KeyDistributor } from '../../../daemon/distribution/distributor.js';
 import { answerPull } from '../../../daemon/distribution/pull.js';
 import { Topology, StaticNeighbors, type ApInfo } from '../../../daemon/distribution/topology.js';
@@ -13,7 +15,9 @@ import { AKM, derivePmkR0, derivePmkR1, derivePmkR1Name, derivePmkid } from '../
 import { macToBytes } from '../../../daemon/common/mac.js';
 import { tempDir } from '../store/fixtures.js';
 
-// The distributor's decisions over the real store and station table. The two ports (R0KH-R1KH
+// The distributor's decisions over the real store and station table, fed as kmsd feeds it: each
+// Access-Accept committed by the recorder and announced by StationLife, to which the distributor
+// subscribes (kmsCore). The two ports (R0KH-R1KH
 // pusher, AP control) are recording stand-ins here: these tests are about what is placed where
 // and when; the real transports are proven in their own tests and in the lab.
 
@@ -54,6 +58,7 @@ class SwitchableControl implements ApDriver {
 
 describe('KeyDistributor', () => {
   let tmp: ReturnType<typeof tempDir>;
+  let core: KmsCore;
   let store: SqliteRecordStore;
   let table: StationTable;
   let pusher: RecordingPusher;
@@ -63,7 +68,16 @@ describe('KeyDistributor', () => {
   const key = randomBytes(32);
 
   const quiet = { debug() {}, info() {}, warn() {} };
-  const make = (logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void } = quiet) => new KeyDistributor({
+  /** A distributor subscribed to the station's life, as kmsd connects it. */
+  const make = (logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void } = quiet) => {
+    const d = build(logger);
+    core.life.subscribe(d);
+    return d;
+  };
+  /** Priming again without a new Accept: what StationLife would announce. */
+  const learned = (d: KeyDistributor, record: StationRecord) => d.onStationLife({ type: 'learned', record, news: 'same' });
+  const accept = (f: AccessAcceptFacts) => core.accept(f);
+  const build = (logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void }) => new KeyDistributor({
     topology, neighbors: new StaticNeighbors(new Map(aps.map((a) => [a.name, a.neighbours]))), pusher,
     rrbPeerFor: (bss) => ({ mac: bss.bssid, r1khId: bss.r1khId, key: Buffer.alloc(32, 1) }),
     controlFor: (name) => controls.get(name) ?? null,
@@ -79,20 +93,20 @@ describe('KeyDistributor', () => {
 
   beforeEach(() => {
     tmp = tempDir();
-    store = new SqliteRecordStore(join(tmp.dir, 'kms.sqlite'), key);
-    table = new StationTable(store, { defaultLifetimeS: 3600, machineAuthWindowS: 0 });
+    core = kmsCore(tmp.dir, key, { policy: { defaultLifetimeS: 3600, machineAuthWindowS: 0 }, places: topologyPlaces(topology) });
+    store = core.store;
+    table = core.stations;
     pusher = new RecordingPusher();
     controls = new Map(aps.map((a) => [a.name, new SwitchableControl()]));
   });
   afterEach(() => {
-    store.close();
+    core.close();
     tmp.cleanup();
   });
 
   it('pushes one PMK-R1 per neighbour BSS, with VLAN, identity, CUI and a chosen lifetime', async () => {
-    await table.onAccessAccept(facts());
     const d = make();
-    await d.onStationLearned(table.get(STA)!);
+    await accept(facts());
     expect(pusher.pushes.map((p) => p.peer.mac).sort()).toEqual(['02:00:00:00:02:00', '02:00:00:00:03:00']);
     const r0 = derivePmkR0({ xxKey: MSK.subarray(32), ssid: Buffer.from('hostapd-kms'), mdid: Buffer.from('a1b2', 'hex'), r0khId: Buffer.from('ap1.example.com'), s0khId: macToBytes(STA) });
     for (const { peer, entry } of pusher.pushes) {
@@ -104,45 +118,42 @@ describe('KeyDistributor', () => {
   });
 
   it('the PMK-R1 carries the station\'s own pairwise cipher (hostapd main rejects an FT authentication whose RSNE cipher differs)', async () => {
-    await table.onAccessAccept(facts({ pairwiseCipher: 0x000fac08 })); // WLAN-Pairwise-Cipher GCMP-128
-    await make().onStationLearned(table.get(STA)!);
+    make();
+    await accept(facts({ pairwiseCipher: 0x000fac08 })); // WLAN-Pairwise-Cipher GCMP-128
     expect(pusher.pushes.length).toBeGreaterThan(0);
     for (const { entry } of pusher.pushes) expect(entry.pairwise).toBe(0x40); // hostapd's WPA_CIPHER_GCMP
   });
 
   it('never places the same key on the same BSS twice, also across a restart', async () => {
-    await table.onAccessAccept(facts());
-    await make().onStationLearned(table.get(STA)!);
-    const again = make();
+    make();
+    await accept(facts());
+    const again = build(quiet);
     again.start();
-    await again.onStationLearned(table.get(STA)!);
+    await learned(again, table.get(STA)!);
     expect(pusher.pushes).toHaveLength(2);
   });
 
   it('overlapping primings of one station (Accept, then AP-STA-CONNECTED) place each key once', async () => {
-    await table.onAccessAccept(facts());
+    await accept(facts());
     const d = make();
     const rec = table.get(STA)!;
-    await Promise.all([d.onStationLearned(rec), d.onStationLearned(rec), d.onStationMoved({ ...rec, currentAp: { ...rec.ap, since: 0 } })]);
+    await Promise.all([learned(d, rec), learned(d, rec), core.life.onApEvent('ap1', { type: 'sta-connected', ifname: 'wlan0', staMac: STA })]);
     expect(pusher.pushes).toHaveLength(2);
   });
 
   it('a roam primes the new AP\'s neighbours', async () => {
-    await table.onAccessAccept(facts());
-    const d = make();
-    await d.onStationLearned(table.get(STA)!);
-    table.onAccounting({ status: 'start', staMac: STA, clientAddress: '10.0.0.2', nasIdentifier: 'ap2.example.com', bssid: '02:00:00:00:02:00', acctSessionId: 's' });
-    await d.onStationMoved(table.get(STA)!);
+    make();
+    await accept(facts());
+    await core.life.onAccounting({ status: 'start', staMac: STA, clientAddress: '10.0.0.2', nasIdentifier: 'ap2.example.com', bssid: '02:00:00:00:02:00', acctSessionId: 's' });
     // ap2's neighbours are ap1 and ap4. ap4 gets a PMK-R1 now; ap1 never does: its own
     // nas_identifier is the R0KH-ID, hostapd would drop the PUSH, and it derives locally anyway.
     expect(pusher.pushes.map((p) => p.peer.mac).sort()).toEqual(['02:00:00:00:02:00', '02:00:00:00:03:00', '02:00:00:00:04:00']);
   });
 
   it('OKC: PMKSA_ADD with the target BSSID\'s PMKID; an unreachable AP catches up when it returns', async () => {
-    await table.onAccessAccept(facts({ akm: AKM.IEEE8021X, vlan: null }));
     const d = make();
     controls.get('ap3')!.connected = false;
-    await d.onStationLearned(table.get(STA)!);
+    await accept(facts({ akm: AKM.IEEE8021X, vlan: null }));
     const pmk = MSK.subarray(0, 32);
     expect(controls.get('ap2')!.added).toEqual([{ ifname: 'wlan0', staMac: STA, pmkid: derivePmkid(pmk, macToBytes('02:00:00:00:02:00'), macToBytes(STA), AKM.IEEE8021X).toString('hex') }]);
     expect(d.queued()).toEqual({ ap3: 1 });
@@ -157,18 +168,17 @@ describe('KeyDistributor', () => {
   });
 
   it('OKC: "added" when the channel cannot list the PMKSA cache, or the list lacks the entry', async () => {
-    await table.onAccessAccept(facts({ akm: AKM.IEEE8021X, vlan: null }));
     controls.get('ap2')!.pmksaList = undefined;
     controls.get('ap3')!.listing = 'empty';
     const d = make();
-    await d.onStationLearned(table.get(STA)!);
+    await accept(facts({ akm: AKM.IEEE8021X, vlan: null }));
     expect(d.placementsFor(STA).find((p) => p.ap === 'ap2')).toMatchObject({ state: 'added', lastError: null });
     expect(d.placementsFor(STA).find((p) => p.ap === 'ap3')).toMatchObject({ state: 'added', lastError: expect.stringMatching(/PMKSA list does not show this station/) });
   });
 
   it('answers a PULL for a known station, NAKs what it cannot vouch for, and the ledger keeps the answer', async () => {
-    await table.onAccessAccept(facts());
-    const d = make();
+    await accept(facts());
+    const d = build(quiet);
     const rec = table.get(STA)!;
     const station = { record: rec, keys: table.keysFor(STA)! };
     const policy = { keyLifetimeS: 3600, ssid: 'hostapd-kms', mobilityDomain: 'a1b2' };
@@ -179,7 +189,7 @@ describe('KeyDistributor', () => {
     if (!answer.ok) throw new Error(answer.why);
     expect(answer.entry.r1khId).toBe('02:00:00:00:04:00');
     expect(answer.entry.pmkR1).toEqual(derivePmkR1(station.keys.pmkR0!, macToBytes('02:00:00:00:04:00'), macToBytes(STA)));
-    d.pullAnswered(answer.placement);
+    d.onPull({ staMac: STA, r1khId: req.r1khId, fromMac: req.fromMac, placement: answer.placement, why: null });
     expect(d.placementsFor(STA)).toMatchObject([{ ap: 'ap4', via: 'pull', state: 'sent' }]);
     expect(store.placements.loadPlacements(Date.now())).toMatchObject([{ ap: 'ap4', via: 'pull' }]);
     expect(ask({ ...req, pmkR0Name: Buffer.alloc(16) })).toEqual({ ok: false, why: 'PMKR0Name does not match the current key' });
@@ -190,27 +200,43 @@ describe('KeyDistributor', () => {
   });
 
   it('a session end stops re-placement and marks the placed keys withdrawn', async () => {
-    await table.onAccessAccept(facts());
     const d = make();
-    await d.onStationLearned(table.get(STA)!);
-    d.onStationEnded(table.get(STA)!);
+    await accept(facts());
+    await core.life.onAccounting({ status: 'stop', staMac: STA, clientAddress: '10.0.0.1', nasIdentifier: 'ap1.example.com', bssid: '02:00:00:00:01:00', acctSessionId: 's' });
     expect(d.placementsFor(STA).map((p) => p.state)).toEqual(['withdrawn', 'withdrawn']);
     expect(store.placements.loadPlacements(Date.now()).map((p) => p.state)).toEqual(['withdrawn', 'withdrawn']);
   });
 
+  it('a revocation ends re-placement like a session end', async () => {
+    const d = make();
+    await accept(facts());
+    await core.life.revoke(STA, 'test');
+    expect(d.placementsFor(STA).map((p) => p.state)).toEqual(['withdrawn', 'withdrawn']);
+  });
+
+  it('a roam seen by several sources primes once: the AP event, then the capture and accounting saying the same', async () => {
+    make();
+    await accept(facts());
+    await core.life.onApEvent('ap2', { type: 'sta-connected', ifname: 'wlan0', staMac: STA });
+    const pushed = pusher.pushes.length;
+    expect(pusher.pushes.map((p) => p.peer.mac)).toContain('02:00:00:00:04:00');
+    await core.life.onRoam({ sta: STA, fromBssid: '02:00:00:00:01:00', toBssid: '02:00:00:00:02:00', method: 'ft-over-air', endTs: Date.now() } as never);
+    await core.life.onAccounting({ status: 'start', staMac: STA, clientAddress: '10.0.0.2', nasIdentifier: 'ap2.example.com', bssid: '02:00:00:00:02:00', acctSessionId: 's' });
+    expect(pusher.pushes).toHaveLength(pushed);
+  });
+
   it('skips stations of another SSID and says why', async () => {
     const lines: string[] = [];
-    await table.onAccessAccept(facts({ ssid: 'guest' }));
-    const d = make({ ...quiet, info: (_o: object, m: string) => void lines.push(m) });
-    await d.onStationLearned(table.get(STA)!);
+    make({ ...quiet, info: (_o: object, m: string) => void lines.push(m) });
+    await accept(facts({ ssid: 'guest' }));
     expect(pusher.pushes).toHaveLength(0);
     expect(lines.join('\n')).toMatch(/SSID guest is not the mobility domain's/);
   });
 
   // WPA3-Enterprise: the AKM decides the key lengths, hashes and the PMKSA_ADD key_mgmt bit.
   it('FT-EAP-SHA384 (192-bit mode): 48-octet PMK-R1s named with SHA-384, GCMP-256 pairwise', async () => {
-    await table.onAccessAccept(facts({ akm: AKM.FT_IEEE8021X_SHA384, pairwiseCipher: 0x000fac09 }));
-    await make().onStationLearned(table.get(STA)!);
+    make();
+    await accept(facts({ akm: AKM.FT_IEEE8021X_SHA384, pairwiseCipher: 0x000fac09 }));
     const r0 = derivePmkR0({ xxKey: MSK.subarray(0, 48), ssid: Buffer.from('hostapd-kms'), mdid: Buffer.from('a1b2', 'hex'), r0khId: Buffer.from('ap1.example.com'), s0khId: macToBytes(STA) });
     expect(pusher.pushes).toHaveLength(2);
     for (const { peer, entry } of pusher.pushes) {
@@ -224,8 +250,8 @@ describe('KeyDistributor', () => {
   });
 
   it('WPA-EAP-SHA256 (WPA3-Enterprise OKC): SHA-256 PMKID per target, MSK[0..31], key_mgmt 128', async () => {
-    await table.onAccessAccept(facts({ akm: AKM.IEEE8021X_SHA256, vlan: null, mdid: null }));
-    await make().onStationLearned(table.get(STA)!);
+    make();
+    await accept(facts({ akm: AKM.IEEE8021X_SHA256, vlan: null, mdid: null }));
     const pmk = MSK.subarray(0, 32);
     expect(controls.get('ap2')!.added).toEqual([{ ifname: 'wlan0', staMac: STA, pmkid: derivePmkid(pmk, macToBytes('02:00:00:00:02:00'), macToBytes(STA), AKM.IEEE8021X_SHA256).toString('hex') }]);
     expect(controls.get('ap2')!.added[0]!.pmkid).not.toBe(derivePmkid(pmk, macToBytes('02:00:00:00:02:00'), macToBytes(STA), AKM.IEEE8021X).toString('hex'));
@@ -237,9 +263,8 @@ describe('KeyDistributor', () => {
 
   it('WPA-EAP-SUITE-B-192 without FT: no OKC (the PMKID needs the KCK), and the log says why', async () => {
     const lines: string[] = [];
-    await table.onAccessAccept(facts({ akm: AKM.IEEE8021X_SUITE_B_192, pairwiseCipher: 0x000fac09, vlan: null }));
     const d = make({ ...quiet, info: (_o: object, m: string) => void lines.push(m) });
-    await d.onStationLearned(table.get(STA)!);
+    await accept(facts({ akm: AKM.IEEE8021X_SUITE_B_192, pairwiseCipher: 0x000fac09, vlan: null }));
     expect([...controls.values()].every((c) => c.added.length === 0)).toBe(true);
     expect(d.placementsFor(STA)).toEqual([]);
     expect(lines.join('\n')).toMatch(/no OKC for WPA-EAP-SUITE-B-192: its PMKID comes from the AP's KCK/);

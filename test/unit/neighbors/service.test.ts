@@ -13,6 +13,10 @@ import { parseNeighborReport } from '../../../daemon/neighbors/neighbor-report.j
 import { MemoryNeighborStore } from '../../../daemon/neighbors/persistence.js';
 import type { RoamEvent } from '../../../daemon/roams/roam-event.js';
 import { fakeClock, reportBody } from './helpers.js';
+import { randomBytes } from 'node:crypto';
+import { topologyPlaces } from '../../../daemon/stations/places.js';
+import { kmsCore } from '../../helpers/kms-core.js';
+import { tempDir } from '../store/fixtures.js';
 
 const STA = '02:00:00:00:00:41';
 const bssid = (ap: number, i = 0) => `02:00:00:00:0${ap}:0${i}`;
@@ -184,21 +188,41 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
     expect(r.service.scheduler.isIncapable(other, clock.now())).toBe(false);
   });
 
-  it('counts roams from hostapd events and captures once each, strongly', () => {
+  it('counts a roam once, whichever source saw it first, strongly; a late reconnect elsewhere is no roam', async () => {
     const { clock, r } = setup();
-    r.onApEvent('ap1', { type: 'sta-connected', ifname: 'wlan0', staMac: STA });
-    clock.advance(600_000);
-    r.onApEvent('ap2', { type: 'sta-connected', ifname: 'wlan0', staMac: STA }); // still "connected" at ap1: a roam
-    r.onApEvent('ap1', { type: 'sta-disconnected', ifname: 'wlan0', staMac: STA }); // late, ignored
-    const captured = { sta: STA, fromBssid: bssid(1), toBssid: bssid(2), method: 'ft' } as RoamEvent;
-    r.onRoam(captured); // the same roam seen on the air
-    r.onRoam({ ...captured, method: 'failed' });
-    expect(r.service.stats.roams).toBe(1);
-    expect(r.graph.neighborsOf('ap1')).toEqual(['ap2']); // one roam and no report: listed
-    r.onApEvent('ap2', { type: 'sta-disconnected', ifname: 'wlan0', staMac: STA });
-    clock.advance(60_000); // reconnecting a minute later somewhere else is not a roam
-    r.onApEvent('ap3', { type: 'sta-connected', ifname: 'wlan0', staMac: STA });
-    expect(r.graph.neighborsOf('ap2')).toEqual([]);
+    // Where the station is comes from StationLife, fed as kmsd feeds it; the service subscribes.
+    const tmp = tempDir();
+    const core = kmsCore(tmp.dir, randomBytes(32), { places: topologyPlaces(topology), now: clock.now });
+    core.life.subscribe(r.service);
+    const ap = (name: string, type: 'sta-connected' | 'sta-disconnected') => {
+      const ev: ApEvent = { type, ifname: 'wlan0', staMac: STA };
+      r.onApEvent(name, ev);
+      return core.life.onApEvent(name, ev);
+    };
+    try {
+      await core.accept({
+        staMac: STA, clientAddress: '10.0.0.1', nasIdentifier: 'ap1', bssid: bssid(1), ssid: 'corp', mdid: null, akm: 0x000fac01, pairwiseCipher: 0x000fac04,
+        userName: 'alice', cui: null, classes: [], vlan: null, filterId: null, arubaUserRole: null, sessionTimeout: null, acctSessionId: null, msk: Buffer.alloc(64, 7),
+      });
+      await ap('ap1', 'sta-connected');
+      clock.advance(600_000);
+      await ap('ap2', 'sta-connected'); // still at ap1 (no disconnect yet): a roam
+      await ap('ap1', 'sta-disconnected'); // late, ignored
+      // The same roam seen on the air, and by accounting: no second move.
+      await core.life.onRoam({ sta: STA, fromBssid: bssid(1), toBssid: bssid(2), method: 'ft-over-air', endTs: clock.now() } as RoamEvent);
+      await core.life.onRoam({ sta: STA, fromBssid: bssid(2), toBssid: bssid(3), method: 'failed', endTs: clock.now() } as RoamEvent);
+      await core.life.onAccounting({ status: 'start', staMac: STA, clientAddress: '10.0.0.2', nasIdentifier: 'ap2', bssid: bssid(2), acctSessionId: 's' });
+      expect(r.service.stats.roams).toBe(1);
+      expect(r.graph.neighborsOf('ap1')).toEqual(['ap2']); // one roam and no report: listed
+      await ap('ap2', 'sta-disconnected');
+      clock.advance(60_000); // reconnecting a minute later somewhere else is a move, not a roam
+      await ap('ap3', 'sta-connected');
+      expect(core.stations.get(STA)!.currentAp).toMatchObject({ bssid: bssid(3), nasIdentifier: 'ap3' });
+      expect(r.graph.neighborsOf('ap2')).toEqual([]);
+    } finally {
+      core.close();
+      tmp.cleanup();
+    }
   });
 
   it('takes beacons heard by an AP radio at a sampled rate, with channel facts', () => {

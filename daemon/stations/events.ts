@@ -1,0 +1,48 @@
+import type { ApStay, StationRecord } from '../records/station.js';
+
+// What StationLife tells its subscribers (key distribution, RF neighbours): each happening in a
+// station's life once, whichever source reported it first.
+//
+// Keys never ride an event. An event carries the record (which by construction holds no key:
+// station.ts keeps StationKeys apart) and places; a subscriber that needs keys asks the store
+// (`stations.keysFor(staMac)`) at the moment it uses them. So no listener, log line or queue can
+// hold key material it was merely handed, and a key replaced meanwhile is never the one used.
+// `KeysNeverRideAnEvent` below makes it a compile error to add bytes to an event.
+
+/** Which source placed the station: accounting, the AP's control channel, or a capture. */
+export type PlaceSource = 'accounting' | 'ap-event' | 'capture';
+
+export type StationLifeEvent =
+  /**
+   * An Access-Accept's record, committed: a new authentication with new keys. `news` says whether
+   * it told anything new (records/news.ts); every Accept is one event, whatever its news.
+   */
+  | { type: 'learned'; record: StationRecord; news: 'new' | 'changed' | 'same' }
+  /**
+   * The station is at another BSS than it was (`from`: the place it left, or where it
+   * authenticated if it had been placed nowhere yet). Once per real move, whatever the source;
+   * `record.currentAp` is `to` already.
+   */
+  | { type: 'moved'; record: StationRecord; from: ApStay; to: ApStay; via: PlaceSource }
+  /** The session ended (Accounting-Stop from the AP it is at). */
+  | { type: 'ended'; record: StationRecord }
+  /**
+   * The KMS withdrew the authentication (StationLife.revoke). Only marked and announced so far:
+   * telling the AP (Disconnect/CoA) is for whoever acts on it; subscribers treat it as an end.
+   */
+  | { type: 'revoked'; record: StationRecord; reason: string };
+
+/** True if any field, however deep, can hold bytes (keys are bytes: Buffer, Uint8Array). */
+type CarriesBytes<T> = T extends Uint8Array ? true
+  : T extends string | number | boolean | bigint | null | undefined ? false
+  : T extends object ? true extends { [K in keyof T]-?: CarriesBytes<T[K]> }[keyof T] ? true : false
+  : false;
+
+/** Compiles only while no event can carry bytes (see above). */
+export const KeysNeverRideAnEvent: CarriesBytes<StationLifeEvent> extends false ? true : never = true;
+
+/** A subscriber to StationLife (the distributor, the RF-neighbour service). */
+export interface StationLifeListener {
+  /** Resolves (when it returns a promise) once the subscriber is done with the event. */
+  onStationLife(e: StationLifeEvent): void | Promise<void>;
+}

@@ -1,0 +1,189 @@
+import { akmName } from '../keys/akm.js';
+import type { AccountingFacts } from '../records/facts.js';
+import type { StationNews } from '../records/news.js';
+import type { ApRef, ApStay, StationRecord } from '../records/station.js';
+import type { ApEvent } from '../ports/ap-driver.js';
+import type { RoamEvent } from '../roams/roam-event.js';
+import type { PlaceSource, StationLifeEvent, StationLifeListener } from './events.js';
+import { samePlace, type ApPlaces } from './places.js';
+
+// The one owner of a station's life. Four sources speak of stations: the RADIUS thread (records it
+// committed for Access-Accepts), accounting, the APs' control channels (AP-STA-CONNECTED /
+// -DISCONNECTED) and roams classified from captures. StationLife turns them into learned / moved /
+// ended (and revoked) once each, keeps where the station is in its record (currentAp: nowhere
+// else), and tells its subscribers (key distribution, RF neighbours). Events carry no keys
+// (events.ts). It holds no timers and no copy of any record: the store has them (StationTable).
+
+/** What StationLife reads and writes: the station table (records/station-table.ts). */
+export interface LifeRecords {
+  get(staMac: string): StationRecord | undefined;
+  /** A record the RADIUS thread committed: the table's from now on. */
+  adopt(record: StationRecord): void;
+  /** A change to the current authentication (place, session), committed in the next group commit. */
+  update(record: StationRecord): void;
+}
+
+export interface StationLifeDeps {
+  stations: LifeRecords;
+  /** The configured APs' BSSes; without it only accounting places stations. */
+  places: ApPlaces | null;
+  log: { info(o: object, m: string): void; isLevelEnabled?(level: string): boolean };
+  /** Counts every Access-Accept, logged or not: which keys it brought. */
+  observer?: { learned(keys: 'pmk-r0' | 'pmk' | 'none'): void };
+  now?: () => number;
+}
+
+/** How long an ended session's record stays (for late roams and for the operator to look at). */
+export const ENDED_RETENTION_MS = 5 * 60 * 1000;
+
+export class StationLife {
+  private readonly listeners: StationLifeListener[] = [];
+  private readonly now: () => number;
+
+  constructor(private readonly d: StationLifeDeps) {
+    this.now = d.now ?? Date.now;
+  }
+
+  /** `l` hears every event from now on, in subscription order. */
+  subscribe(l: StationLifeListener): void {
+    this.listeners.push(l);
+  }
+
+  /**
+   * Records the RADIUS thread committed, in commit order, with their news (records/news.ts). The
+   * returned promise settles when every subscriber is done with them (tests wait for it).
+   */
+  adopt(record: StationRecord, news: StationNews = 'new'): Promise<void> {
+    this.d.stations.adopt(record);
+    this.d.observer?.learned(record.pmkR0Name ? 'pmk-r0' : record.hasPmk ? 'pmk' : 'none');
+    // Only news is logged: a burst of re-authentications would write a line per Accept. The line
+    // comes before the event: a primed neighbour stores its key within milliseconds, and the line's
+    // timestamp is what operators (and the lab's timings) measure from. Building it costs more than
+    // the rest, so it is skipped when nobody reads it.
+    if (news !== 'same' && (this.d.log.isLevelEnabled?.('info') ?? true)) {
+      const r = record;
+      this.d.log.info({
+        sta: r.staMac, ap: r.ap.nasIdentifier ?? r.ap.clientAddress, bssid: r.ap.bssid, ssid: r.ssid,
+        akm: r.akm === null ? null : akmName(r.akm), vlan: r.vlan, identity: r.identity, pmkR0Name: r.pmkR0Name,
+        machineAuth: r.machineAuth.authenticated, news,
+      }, 'station learned');
+    }
+    return this.emit({ type: 'learned', record, news });
+  }
+
+  onAccounting(facts: AccountingFacts): Promise<void> {
+    if (facts.staMac === null) return done; // Accounting-On/Off: nothing per station yet.
+    const record = this.d.stations.get(facts.staMac);
+    if (!record) return done;
+    const here: ApRef = { bssid: facts.bssid, nasIdentifier: facts.nasIdentifier, clientAddress: facts.clientAddress };
+    if (facts.status === 'start' || facts.status === 'interim') {
+      return this.place(record, here, 'accounting', this.now(), { acctSessionId: facts.acctSessionId ?? record.acctSessionId, session: 'active' });
+    }
+    if (facts.status === 'stop') {
+      // After a roam the old AP's Stop can arrive after the new AP's Start: it ends nothing.
+      if (record.currentAp !== null && !samePlace(record.currentAp, here)) return done;
+      return this.end(record);
+    }
+    return done;
+  }
+
+  /** An AP's control channel: AP-STA-CONNECTED places the station, -DISCONNECTED marks it leaving. */
+  onApEvent(ap: string, ev: ApEvent): Promise<void> {
+    if (ev.type !== 'sta-connected' && ev.type !== 'sta-disconnected') return done;
+    const here = this.d.places?.bssOf(ap, ev.ifname);
+    const record = here ? this.d.stations.get(ev.staMac) : undefined;
+    if (!here || !record) return done;
+    if (ev.type === 'sta-connected') return this.place(record, here, 'ap-event', this.now());
+    this.left(record, here);
+    return done;
+  }
+
+  /** A roam classified from a capture. Failed attempts and first joins move nobody. */
+  onRoam(e: RoamEvent): Promise<void> {
+    if (e.method === 'failed' || e.method === 'initial') return done;
+    const here = this.d.places?.bssid(e.toBssid);
+    const record = here ? this.d.stations.get(e.sta) : undefined;
+    if (!here || !record) return done;
+    // A roam held back for its data gap may arrive after a fresher source placed the station.
+    return this.place(record, here, 'capture', Math.min(e.endTs, this.now()));
+  }
+
+  /**
+   * Withdraws a station's authentication: marks the record and announces it. The place for
+   * revocation (Disconnect/CoA) to start from; acting on the AP is not done here.
+   */
+  revoke(staMac: string, reason: string): Promise<boolean> {
+    const record = this.d.stations.get(staMac);
+    if (!record || record.revoked) return Promise.resolve(false);
+    const now = this.now();
+    const updated: StationRecord = {
+      ...record, session: 'ended', revoked: { at: now, reason }, updatedAt: now,
+      expiresAt: Math.min(record.expiresAt, now + ENDED_RETENTION_MS),
+    };
+    this.d.stations.update(updated);
+    this.d.log.info({ sta: staMac, reason }, 'station revoked');
+    return this.emit({ type: 'revoked', record: updated, reason }).then(() => true);
+  }
+
+  /**
+   * The station is at `here`, seen there at `seenAt`; a move if that is another BSS than its last
+   * place.
+   */
+  private place(record: StationRecord, here: ApRef, via: PlaceSource, seenAt: number, session: Partial<StationRecord> = {}): Promise<void> {
+    const now = this.now();
+    const stay = record.currentAp;
+    // A report older than the station's current place says nothing about where it is now.
+    if (stay && seenAt < stay.since && !samePlace(stay, here)) return done;
+    // Placed nowhere yet: it is where it authenticated.
+    const last: ApStay = stay ?? { ...record.ap, since: record.authenticatedAt };
+    const moved = !samePlace(last, here);
+    const there: ApStay = moved || !stay ? { ...here, since: now } : withoutLeft(stay);
+    const changed = moved || !stay || stay.leftAt !== undefined || Object.keys(session).length > 0;
+    if (!changed) return done;
+    const updated: StationRecord = { ...record, ...session, currentAp: there, updatedAt: now };
+    this.d.stations.update(updated);
+    if (!moved) return done;
+    this.d.log.info({ sta: record.staMac, from: last.bssid ?? last.clientAddress, to: there.bssid ?? there.clientAddress, via }, 'station seen at AP');
+    return this.emit({ type: 'moved', record: updated, from: last, to: there, via });
+  }
+
+  private left(record: StationRecord, here: ApRef): void {
+    const stay = record.currentAp ?? { ...record.ap, since: record.authenticatedAt };
+    if (!samePlace(stay, here) || stay.leftAt !== undefined) return;
+    const now = this.now();
+    this.d.stations.update({ ...record, currentAp: { ...stay, ...here, leftAt: now }, updatedAt: now });
+  }
+
+  private end(record: StationRecord): Promise<void> {
+    if (record.session === 'ended') return done; // a repeated Stop ends nothing more
+    const now = this.now();
+    const stay = record.currentAp;
+    const updated: StationRecord = {
+      ...record,
+      session: 'ended',
+      currentAp: stay && stay.leftAt === undefined ? { ...stay, leftAt: now } : stay,
+      updatedAt: now,
+      expiresAt: Math.min(record.expiresAt, now + ENDED_RETENTION_MS),
+    };
+    this.d.stations.update(updated);
+    this.d.log.info({ sta: record.staMac, ap: stay?.bssid ?? null }, 'station session ended');
+    return this.emit({ type: 'ended', record: updated });
+  }
+
+  private emit(e: StationLifeEvent): Promise<void> {
+    const work: Promise<void>[] = [];
+    for (const l of this.listeners) {
+      const p = l.onStationLife(e);
+      if (p) work.push(p);
+    }
+    return work.length === 0 ? done : Promise.all(work).then(() => undefined);
+  }
+}
+
+const done = Promise.resolve();
+
+function withoutLeft(stay: ApStay): ApStay {
+  if (stay.leftAt === undefined) return stay;
+  const { leftAt: _, ...rest } = stay;
+  return rest;
+}
