@@ -7,9 +7,10 @@ import { Server, utils, type Connection } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApEvent } from '../../../daemon/ports/ap-driver.js';
 import { SshTransport, sshFingerprint } from '../../../adapters/hostapd/index.js';
+import { ed25519KeyPair } from '../../helpers/ssh-keys.js';
 
-const hostKey = utils.generateKeyPairSync('ed25519');
-const clientKey = utils.generateKeyPairSync('ed25519');
+const hostKey = ed25519KeyPair();
+const clientKey = ed25519KeyPair();
 const pin = (pub: string): string => {
   const key = utils.parseKey(pub);
   if (key instanceof Error) throw key;
@@ -54,7 +55,7 @@ describe('SshTransport (against an in-process ssh2 server)', () => {
   };
 
   it('refuses a host key that does not match the pin, naming both fingerprints', async () => {
-    const other = pin(utils.generateKeyPairSync('ed25519').public);
+    const other = pin(ed25519KeyPair().public);
     const err = await transport(other).connect().then(() => null, (e: Error) => e);
     expect(err).toMatchObject({ code: 'host-key' });
     expect(err!.message).toContain(`presented host key ${pin(hostKey.public)}, but ${other} is pinned`);

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import ssh2 from 'ssh2';
+import { ed25519KeyPair } from '../../helpers/ssh-keys.js';
 import { STARTUP_CHECKS } from '../../../daemon/main/startup-checks.js';
 import { parseStrictJson } from '../../helpers/strict-json.js';
 import { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
@@ -36,7 +36,7 @@ const credential = (name: string, content: string) => {
 };
 
 const masterKey = secretFile('master-key', `${randomBytes(32).toString('hex')}\n`);
-const sshKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+const sshKey = ed25519KeyPair().private;
 credential('ssh-ap1', sshKey);
 credential('ap1-rrb', `${'ab'.repeat(32)}\n`);
 credential('api-token', 'tok\n');
