@@ -7,7 +7,6 @@ export {
   buildMessage, decryptEnvelope, encodeSeq, parseEnvelope, parseMessage, parsePlaintext,
   type RrbEnvelope, type RrbMessage, type RrbSeq, type RrbSession, type RrbVlan,
 } from './messages.js';
-export { expandOldKey, parseRkhKey } from './oldkey.js';
 export { BACKLOG, MAX_QUEUE, SEQ_TIMEOUT_S, SeqReceiver, SeqSender, monotonicClock, peerKey, type Clock, type SeqCheck } from './sequence.js';
 export { SIV_KEY_LEN, SIV_TAG_LEN, sivOpen, sivSeal } from './siv.js';
 export { RrbDecodeError, Tlv, decodeTlvs, encodeTlvs, requireTlv, tlvMap, type RrbDecodeReason, type TlvItem } from './tlv.js';

@@ -10,7 +10,7 @@ export interface ApConfigInputs {
   distribution: DistributionConfig;
   ap: ApConfig;
   radiusSecret: string;
-  /** 64 hex digits. */
+  /** As configured: 64 hex digits, or 32 (a legacy key, which hostapd expands as the KMS does). */
   rrbKeyHex: string;
   kmsMac: string;
   authPort: number;
