@@ -1,3 +1,4 @@
+import { writeMac } from '../daemon/common/mac.js';
 import { Topology, type ApInfo } from '../daemon/distribution/topology.js';
 import type { ApEvent } from '../daemon/distribution/ports.js';
 import { dbmToRcpi } from '../daemon/neighbors/beacon-report.js';
@@ -23,7 +24,7 @@ function body(bssid: string, dbm: number): Buffer {
   b[12] = 7;
   b[13] = dbmToRcpi(dbm);
   b[14] = 255;
-  Buffer.from(bssid.replace(/:/g, ''), 'hex').copy(b, 15);
+  writeMac(bssid, b, 15);
   return b;
 }
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SqliteRecordStore } from '../adapters/store/sqlite-store.js';
+import { bytesToMac } from '../daemon/common/mac.js';
 import type { StationWrite } from '../daemon/records/store.js';
 import type { StationRecord } from '../daemon/records/station.js';
 
@@ -93,5 +94,7 @@ export function* sampleStations(n: number, now: number): Generator<StationWrite>
 }
 
 function macFor(value: number): string {
-  return value.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+  const b = Buffer.alloc(6);
+  b.writeUIntBE(value, 0, 6);
+  return bytesToMac(b);
 }

@@ -3,7 +3,8 @@
 // WNM BSS Transition Management (802.11v: query, request, response) and Fast BSS Transition
 // (802.11r over the DS: request, response, confirm, ack). Field layouts: notes §5 and the standard.
 import { need } from './errors.js';
-import { macAt, parseElements, type Elements, type NeighborReport } from './elements.js';
+import { macAt } from '../../daemon/common/mac.js';
+import { parseElements, type Elements, type NeighborReport } from './elements.js';
 
 export const CATEGORY = { BLOCK_ACK: 3, PUBLIC: 4, RADIO_MEASUREMENT: 5, FT: 6, SA_QUERY: 8, WNM: 10 } as const;
 

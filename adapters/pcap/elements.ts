@@ -4,14 +4,8 @@
 // Layouts are the standard's (IEEE 802.11-2016 §9.4.2), checked against frames captured in the lab;
 // nothing is copied from other decoders. Strict: an element that overruns the body, or a known element whose length cannot
 // hold its fixed fields, makes the whole frame malformed (FrameDecodeError). Unknown elements are skipped.
+import { macAt } from '../../daemon/common/mac.js';
 import { FrameDecodeError, need } from './errors.js';
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** "aa:bb:cc:dd:ee:ff" from 6 octets at `o` (the caller has checked the length). */
-export function macAt(b: Buffer, o: number): string {
-  return `${HEX[b[o]!]}:${HEX[b[o + 1]!]}:${HEX[b[o + 2]!]}:${HEX[b[o + 3]!]}:${HEX[b[o + 4]!]}:${HEX[b[o + 5]!]}`;
-}
 
 /** Cipher/AKM suite selector as one number, e.g. 0x000fac04 for 00-0F-AC:4. */
 const suiteAt = (b: Buffer, o: number) => b.readUInt32BE(o);

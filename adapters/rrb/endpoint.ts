@@ -1,7 +1,7 @@
 import type { PmkR1Entry, PmkR1Pusher, PullHandler, PushOutcome, RrbPeer } from '../../daemon/distribution/ports.js';
-import { bytesToMac, parseMac } from '../../daemon/common/mac.js';
+import { bytesToMac, isGroupMac, parseMac } from '../../daemon/common/mac.js';
 import { Throttle } from '../../daemon/common/throttle.js';
-import { PacketType, decodeFrame, encodeFrame, isMulticastMac, type PacketTypeNumber } from './frame.js';
+import { PacketType, decodeFrame, encodeFrame, type PacketTypeNumber } from './frame.js';
 import { openL2Socket, type L2Transport } from './l2-socket.js';
 import { buildMessage, decryptEnvelope, parseEnvelope, parsePlaintext, type RrbMessage, type RrbSession } from './messages.js';
 import { SeqReceiver, SeqSender, monotonicClock, peerKey, type Clock } from './sequence.js';
@@ -228,8 +228,8 @@ export class RrbEndpoint implements PmkR1Pusher {
   private handle(buf: Buffer, replay: boolean): void {
     const f = decodeFrame(buf);
     if (f.src === this.mac) return this.drop('own-frame');
-    if (isMulticastMac(f.src)) return this.drop('multicast-src');
-    const multicast = isMulticastMac(f.dst);
+    if (isGroupMac(f.src)) return this.drop('multicast-src');
+    const multicast = isGroupMac(f.dst);
     if (!multicast && f.dst !== this.mac) return this.drop('not-for-us');
     this.emit('rx', TYPE_NAME[f.packetType]);
     if (f.packetType === PacketType.RESP || f.packetType === PacketType.PUSH) return this.drop('unexpected-type');
