@@ -1,3 +1,4 @@
+import { silentLog } from '../daemon/log/log.js';
 import { writeMac } from '../daemon/common/mac.js';
 import { Topology, type ApInfo } from '../daemon/distribution/topology.js';
 import type { ApEvent } from '../daemon/distribution/ports.js';
@@ -75,7 +76,7 @@ export function benchNeighbors(): string[] {
     beaconRequest: { enabled: false, mode: 'table', durationTu: 100, intervalS: 3600, perStationMinIntervalS: 600, afterJoinDelayS: 5, failMemoryS: 86_400, maxPerTick: 20 },
     neighborReports: { enabled: false, minIntervalS: 60, maxPerTick: 20, mobilityDomainBit: true, keyScope: true, ssid: 'bench' },
     roamWindowS: 10, radioWeight: 0.5, radioSampleS: 10, persistIntervalS: 60, ageIntervalS: 600,
-  }, { graph, topology, portFor: () => null, store: null, log: { debug() {}, info() {}, warn() {} }, now: () => now });
+  }, { graph, topology, portFor: () => null, store: null, log: silentLog, now: () => now });
   service.start();
   graph.flush();
 

@@ -1,6 +1,6 @@
 // Public API of the R0KH-R1KH adapter: codec (frames, TLVs, messages, AES-SIV), replay
 // protection, the L2 transport and the endpoint that implements the core's PmkR1Pusher.
-export { RrbEndpoint, sessionOf, type RrbEndpointOptions, type RrbKeyLookup, type RrbLogger, type RrbObserver } from './endpoint.js';
+export { RrbEndpoint, sessionOf, type RrbEndpointOptions, type RrbKeyLookup, type RrbObserver } from './endpoint.js';
 export { ETH_P_OUI, FRAME_HEADER_LEN, PacketType, decodeFrame, encodeFrame, isPacketType, type PacketTypeNumber, type RrbFrame } from './frame.js';
 export { MemorySegment, loadAfPacket, openL2Socket, type L2Transport } from './l2-socket.js';
 export {

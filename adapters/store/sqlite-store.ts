@@ -15,6 +15,7 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { normalizeMac, parseMac } from '../../daemon/common/mac.js';
+import type { Log } from '../../daemon/log/log.js';
 import type { MachineAuthRecord, StationKeys, StationRecord } from '../../daemon/records/station.js';
 import type { RecordStore, StationWrite } from '../../daemon/records/store.js';
 import { decodeStationKeys, encodeStationKeys, SealedBox } from './sealed-box.js';
@@ -23,14 +24,8 @@ import { SqlitePlacementTable } from './placement-table.js';
 import { SqliteNeighborTable } from './neighbor-table.js';
 import { BackgroundCheckpointer } from './background-checkpoint.js';
 
-/** What the store logs through: a pino logger fits, so does a console shim. */
-export interface StoreLogger {
-  warn(fields: Record<string, unknown>, msg: string): void;
-  error(fields: Record<string, unknown>, msg: string): void;
-}
-
 export interface SqliteStoreOptions {
-  logger?: StoreLogger;
+  logger?: Log;
   /** NORMAL (default) survives process crashes; FULL also survives power loss. See above. */
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a write waits for another connection's lock before SQLITE_BUSY. */
@@ -93,7 +88,10 @@ export function storeMasterKeyProblem(path: string, masterKey: Buffer): string |
   }
 }
 
-const consoleLogger: StoreLogger = {
+/** Without a logger (tools, tests), warnings and errors go to stderr. */
+const consoleLogger: Log = {
+  debug: () => {},
+  info: () => {},
   warn: (fields, msg) => console.warn(msg, fields),
   error: (fields, msg) => console.error(msg, fields),
 };
@@ -103,7 +101,7 @@ type Stmt = Database.Statement<unknown[]>;
 export class SqliteRecordStore implements RecordStore {
   private readonly db: Database.Database;
   private readonly box: SealedBox;
-  private readonly logger: StoreLogger;
+  private readonly logger: Log;
   private readonly stmt: Record<
     | 'upsertRecord' | 'upsertWithKeys' | 'loadStations' | 'loadStationRows' | 'loadStationRow' | 'countStations'
     | 'loadKeys' | 'deleteStation' | 'purgeStations' | 'purgeMachineAuths' | 'saveMachineAuth' | 'loadMachineAuths',

@@ -3,6 +3,7 @@ import { ON_AP, placementKey, type Placement, type PlacementStore } from './plac
 import { planPlacements, type Intent, type PlanPolicy } from './planner.js';
 import { WARM_UP_STA, warmUpStation } from './warm-up.js';
 import { AKM } from '../keys/akm.js';
+import type { Log } from '../log/log.js';
 import type { ApControl, ApEvent, PmkR1Pusher, PullRequest, RrbPeer } from './ports.js';
 import { RetryQueue, type Queued, type RetryPolicy } from './retry-queue.js';
 import type { ApInfo, BssInfo, NeighborSource, Topology } from './topology.js';
@@ -29,7 +30,7 @@ export interface DistributorDeps {
   stations: { get(staMac: string): StationRecord | undefined; keysFor(staMac: string): StationKeys | null };
   ledger: PlacementStore;
   policy: PlanPolicy & { repushMarginS: number; retry: RetryPolicy };
-  logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void };
+  logger: Log;
   observer?: DistributionObserver;
   now?: () => number;
 }

@@ -9,6 +9,7 @@ import type { NeighborDbEntry, NeighborPort } from '../neighbors/nr-sync.js';
 import type { NeighborStore } from '../neighbors/persistence.js';
 import { RfGraph } from '../neighbors/rf-graph.js';
 import { NeighborService } from '../neighbors/service.js';
+import type { Log } from '../log/log.js';
 import { parseNeighborList } from '../../adapters/hostapd/events.js';
 import type { FrameEventDecoderOptions } from '../../adapters/pcap/index.js';
 import { SqliteNeighborTable } from '../../adapters/store/neighbor-table.js';
@@ -17,8 +18,6 @@ import { SqliteNeighborTable } from '../../adapters/store/neighbor-table.js';
 // to hand the KeyDistributor instead of StaticNeighbors; the static lists become pinned entries),
 // the service fed with AP events, captured roams and beacons, one port per AP over its existing
 // control channel (hostapd ctrl interface, or ubus on OpenWrt), the SQLite table, and the tick.
-
-type Log = { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void; child?(b: object): Log };
 
 export interface NeighborsInputs {
   config: NeighborsConfig;
@@ -33,7 +32,8 @@ export interface NeighborsDeps {
   controls: ReadonlyMap<string, ApControl>;
   /** The store's database (the table is created on it), a NeighborStore, or null to keep nothing. */
   store: Database.Database | NeighborStore | null;
-  log: Log;
+  /** kmsd's root logger (a pino one): the neighbour service logs as its child, part "neighbors". */
+  log: Log & { child?(bindings: object): Log };
   onListChanged?(ap: string, list: string[]): void;
   now?: () => number;
 }

@@ -5,6 +5,7 @@
 // the list, at most once per minIntervalS per AP and maxPerTick APs per tick: a list change on a
 // big campus must not become a storm of SSH commands.
 import type { Topology } from '../distribution/topology.js';
+import type { Log } from '../log/log.js';
 import type { BeaconRequestParams } from './beacon-request.js';
 import { bssidInfo, buildNeighborReport, decodeNeighborReport, neighborEntryFrom, NeighborReportError, PHY_TYPE, type NeighborReport } from './neighbor-report.js';
 
@@ -46,7 +47,6 @@ interface BssFacts {
   heard?: { opClass: number; channel: number; phyType: number };
 }
 
-type Log = { debug(o: object, m: string): void; warn(o: object, m: string): void };
 
 export class NeighborReportSync {
   private readonly facts = new Map<string, BssFacts>();

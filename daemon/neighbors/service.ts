@@ -3,6 +3,7 @@
 // holds no sockets or timers; daemon/main/wire-neighbors.ts gives it ports and calls tick().
 import type { ApEvent } from '../distribution/ports.js';
 import type { Topology } from '../distribution/topology.js';
+import type { Log } from '../log/log.js';
 import type { RoamEvent } from '../roams/roam-event.js';
 import { bandChannels, type BeaconMode, type BeaconRequestParams } from './beacon-request.js';
 import { BeaconReportError, parseBeaconReportEvent, reportedPhyType } from './beacon-report.js';
@@ -25,7 +26,6 @@ export interface NeighborServiceOptions {
   ageIntervalS: number;
 }
 
-type Log = { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void };
 
 export interface NeighborServiceDeps {
   graph: RfGraph;
