@@ -6,7 +6,7 @@ import { StationTable } from '../../../daemon/records/station-table.js';
 import { StationRecorder } from '../../../daemon/records/recorder.js';
 import type { AccessAcceptFacts } from '../../../daemon/records/facts.js';
 import { AKM } from '../../../daemon/keys/index.js';
-import { tempDir } from '../store/fixtures.js';
+import { liveRecords, tempDir } from '../store/fixtures.js';
 
 // The core's station table over the real SQLite store (no fakes): what it persists, when, and
 // what it clears.
@@ -55,7 +55,7 @@ describe('StationTable', () => {
     const table = new StationTable(store, policy, {}, () => clock);
     await Promise.all(Array.from({ length: 20 }, (_, i) => table.onAccessAccept(facts({ staMac: `02:00:00:00:02:${i.toString(16).padStart(2, '0')}` }))));
     expect(table.writeStats.largestBatch).toBe(20);
-    expect(store.loadStations(clock)).toHaveLength(20);
+    expect(liveRecords(store, clock)).toHaveLength(20);
   });
 
   it('a re-authentication without MS-MPPE keys clears the old keys', async () => {
@@ -93,7 +93,7 @@ describe('StationTable', () => {
     clock += 61_000;
     expect(table.get('02:00:00:00:01:00')).toBeUndefined();
     expect(table.purgeExpired()).toBe(1);
-    expect(store.loadStations(0)).toHaveLength(0);
+    expect(liveRecords(store, 0)).toHaveLength(0);
   });
 
   it('holds no copy: a record committed through another connection (the RADIUS thread) is read from the store', async () => {
@@ -119,12 +119,12 @@ describe('StationTable', () => {
     clock += 1000;
     table.onAccounting(startAtAp2);
     // Queued for the next group commit: the store has the old record, the table the new one.
-    expect(store.loadStations(clock)[0]!.currentAp).toBeNull();
+    expect(liveRecords(store, clock)[0]!.currentAp).toBeNull();
     expect(table.get('02:00:00:00:01:00')!.currentAp!.bssid).toBe('02:00:00:00:03:01');
     expect(table.list()[0]!.currentAp!.bssid).toBe('02:00:00:00:03:01');
     table.flush();
     await new Promise((r) => setImmediate(r));
-    expect(store.loadStations(clock)[0]!.currentAp!.bssid).toBe('02:00:00:00:03:01');
+    expect(liveRecords(store, clock)[0]!.currentAp!.bssid).toBe('02:00:00:00:03:01');
     expect(table.get('02:00:00:00:01:00')!.acctSessionId).toBe('S1');
   });
 
@@ -138,7 +138,7 @@ describe('StationTable', () => {
     expect(table.get('02:00:00:00:01:00')!.identity).toBe('bob');
     expect(table.get('02:00:00:00:01:00')!.currentAp).toBeNull();
     await new Promise((r) => setImmediate(r));
-    expect(store.loadStations(clock)[0]!.identity).toBe('bob');
+    expect(liveRecords(store, clock)[0]!.identity).toBe('bob');
   });
 
   it('counts only stations that have not expired', async () => {

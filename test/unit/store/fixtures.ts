@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StationKeys, StationRecord } from '../../../daemon/records/station.js';
 import type { Log } from '../../../daemon/log/log.js';
+import type { RecordStore } from '../../../daemon/records/store.js';
 
 export const HOUR = 3_600_000;
 
@@ -58,4 +59,14 @@ export function captureLogger(): Log & { lines: { level: string; fields: Record<
     warn: (fields, msg) => lines.push({ level: 'warn', fields: fields as Record<string, unknown>, msg }),
     error: (fields, msg) => lines.push({ level: 'error', fields: fields as Record<string, unknown>, msg }),
   };
+}
+
+/** One station written as kmsd writes it: saveStations, one commit. */
+export function save(store: RecordStore, record: StationRecord, keys: StationKeys | null): void {
+  store.saveStations([{ record, keys }]);
+}
+
+/** Every unexpired record, parsed, as StationTable.list() reads them. */
+export function liveRecords(store: RecordStore, now: number): StationRecord[] {
+  return [...store.loadStationRows(now)].map((r) => JSON.parse(r.json) as StationRecord);
 }
