@@ -1,7 +1,8 @@
 // TLV, frame and message codec: round trips and every class of malformed input.
 import { describe, expect, it } from 'vitest';
 import { ETH_P_OUI, PacketType, decodeFrame, encodeFrame } from '../../../adapters/rrb/frame.js';
-import { buildMessage, parseEnvelope, parseMessage, type RrbMessage, type RrbSession } from '../../../adapters/rrb/messages.js';
+import { buildMessage, parseEnvelope, type RrbMessage, type RrbSession } from '../../../adapters/rrb/messages.js';
+import { parseMessage } from './parse-message.js';
 import { sivSeal } from '../../../adapters/rrb/siv.js';
 import { RrbDecodeError, Tlv, decodeTlvs, encodeTlvs, type TlvItem } from '../../../adapters/rrb/tlv.js';
 import { macToBytes } from '../../../daemon/common/mac.js';
