@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { normalizeMac } from '../common/mac.js';
+import type { Log } from '../log/log.js';
 import type { StationTable } from '../records/station-table.js';
 import { pmkidFor, stationView } from './views.js';
 import type { Placement } from '../distribution/placement.js';
@@ -35,7 +36,7 @@ export interface ApiDeps {
   webRoot?: string;
   /** hostapd release line of the AP serving `bssid` (distribution.aps[].hostapdVersion); absent: 2.10. */
   hostapdVersionOf?(bssid: string): HostapdVersion | undefined;
-  logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  logger: Log;
 }
 
 export class ApiServer {

@@ -73,6 +73,11 @@ function main(): void {
   key.fill(0);
   const topology = new Topology(data.aps);
   let apKeys = new Map(data.apKeys.map(([ap, k]) => [ap, bytes(k)]));
+  /** This thread's own key Buffer of the AP holding R1KH-ID `r1khId`: AES-SIV keeps its per-key state on that object. */
+  const apKeyOf = (r1khId: string): Buffer | null => {
+    const bss = topology.bssByR1khId(r1khId);
+    return bss ? apKeys.get(bss.ap) ?? null : null;
+  };
   const frames = new FrameCounts();
 
   const stationFor = (staMac: string): { record: StationRecord; keys: NonNullable<ReturnType<typeof store.loadKeys>> } | null => {
@@ -98,10 +103,7 @@ function main(): void {
     endpoint = RrbEndpoint.open({
       ifname: data.ifname,
       mac: data.mac,
-      keyFor: (_src, r1khId) => {
-        const bss = topology.bssByR1khId(r1khId);
-        return bss ? apKeys.get(bss.ap) : null;
-      },
+      keyFor: (_src, r1khId) => apKeyOf(r1khId),
       pullHandler,
       observer: (event, reason) => {
         const i = event.indexOf(':');
@@ -116,7 +118,8 @@ function main(): void {
     return;
   }
 
-  const peerOf = (p: RrbPeer): RrbPeer => ({ mac: p.mac, r1khId: p.r1khId, key: bytes(p.key) });
+  // The key that came with the message is a fresh copy each time; the thread's own is the same object every time.
+  const peerOf = (p: RrbPeer): RrbPeer => ({ mac: p.mac, r1khId: p.r1khId, key: apKeyOf(p.r1khId) ?? bytes(p.key) });
   const probes: { peer: RrbPeer; r0khId: string }[] = [];
   const probeSlice = () => {
     for (const p of probes.splice(0, PROBES_PER_TURN)) endpoint.probe(peerOf(p.peer), p.r0khId);

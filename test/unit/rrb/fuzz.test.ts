@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { RrbEndpoint } from '../../../adapters/rrb/endpoint.js';
 import { PacketType, decodeFrame, encodeFrame } from '../../../adapters/rrb/frame.js';
-import { MemorySegment } from '../../../adapters/rrb/l2-socket.js';
+import { MemorySegment } from '../../helpers/memory-segment.js';
 import { buildMessage, decryptEnvelope, parseEnvelope, parsePlaintext, type RrbMessage } from '../../../adapters/rrb/messages.js';
 import { RrbDecodeError, Tlv, decodeTlvs, encodeTlvs, type TlvItem } from '../../../adapters/rrb/tlv.js';
 import { Prng } from '../../helpers/prng.js';
