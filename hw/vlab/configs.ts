@@ -163,8 +163,8 @@ export interface KmsConfigInputs {
   stateDir: string;
   masterKeyFile: string;
   apiToken: string;
-  /** Per AP: RADIUS secret and 64-hex rrbKey. */
-  apSecrets: Record<string, { radius: string; rrbKey: string }>;
+  /** Per AP: RADIUS secret, 64-hex rrbKey and (kms.das) the secret of its DAS. */
+  apSecrets: Record<string, { radius: string; rrbKey: string; das?: string }>;
   /** Per AP: the pinned SSH host key fingerprint (SHA256:…). */
   hostKeys: Record<string, string>;
   clientKeyPath: string;
@@ -193,9 +193,21 @@ export function kmsdConfig(s: Scenario, plan: Plan, i: KmsConfigInputs, radiusIp
     radius: {
       authListen: { address: plan.kms.ip, port: 1812 },
       acctListen: { address: plan.kms.ip, port: 1813 },
-      clients: plan.aps.map((ap) => ({ name: ap.name, address: ap.ip, secret: i.apSecrets[ap.name]!.radius })),
+      clients: plan.aps.map((ap) => ({
+        name: ap.name, address: ap.ip, secret: i.apSecrets[ap.name]!.radius,
+        // The AP's DAS listens on its own address (the default), hostapd's first-BSS port 3799.
+        ...(kms.das ? { das: { secret: i.apSecrets[ap.name]!.das ?? `vlab-${ap.name}-das`, port: 3799 } } : {}),
+      })),
       upstreams: [{ name: 'freeradius', address: radiusIp, secret: s.radius.secret, timeoutMs: 3000, tries: 2 }],
       duplicateWindowS: 30,
+      // Revocation disconnects through the APs' DAS; the lab's FreeRADIUS is the one AAA server
+      // allowed to send Disconnect/CoA to the KMS (with the RADIUS secret, as radclient would).
+      ...(kms.das ? {
+        dynamicAuthorization: {
+          listen: { address: plan.kms.ip, port: 3799 },
+          upstreams: [{ name: 'freeradius', address: radiusIp, secret: s.radius.secret }],
+        },
+      } : {}),
     },
     api: { address: '127.0.0.1', port: plan.kms.apiPort, token: i.apiToken },
   };

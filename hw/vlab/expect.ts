@@ -7,8 +7,8 @@ export function checkExpectations(expected: ExpectRoam[], rows: RoamRow[]): stri
   const used = new Set<number>();
   const problems: string[] = [];
   expected.forEach((e, i) => {
-    const label = `expect.roams[${i}] (${e.station} ${e.from}→${e.to})`;
-    const idx = rows.findIndex((r, j) => !used.has(j) && r.station === e.station && r.from === e.from && r.to === e.to);
+    const label = `expect.roams[${i}] (${e.station} ${e.from}→${e.to ?? 'any AP'})`;
+    const idx = rows.findIndex((r, j) => !used.has(j) && r.station === e.station && r.from === e.from && (e.to === undefined || r.to === e.to));
     if (idx < 0) { problems.push(`${label}: no such roam happened`); return; }
     used.add(idx);
     const r = rows[idx]!;

@@ -34,11 +34,30 @@ export interface RoamRecord {
   fromBssid: string;
   to: string;
   toBssid: string;
-  via: 'wpa_cli' | 'bss-tm';
+  /** reconnect: the station's own login after an AP disconnected it (the rejoin step). */
+  via: 'wpa_cli' | 'bss-tm' | 'reconnect';
   requestedAt: number;
   /** Timestamps from wpa_supplicant's log: first "Trying to authenticate" and CTRL-EVENT-CONNECTED. */
   authStartAt?: number;
   connectedAt?: number;
+}
+
+/** An AP throwing a station out (the expect-disconnect step), timed from the frames and hostapd's events. */
+export interface DisconnectRecord {
+  station: string;
+  ap: string;
+  /** How the station had got in: 'roam', 'join', or 'login <method>' (a rejoin with a key left behind). */
+  how: string;
+  /** The successful (Re)Association Response that let the station in, and the AP's Deauthentication/Disassociation. */
+  admittedAt: number;
+  disconnectedAt: number;
+  frame: 'deauth' | 'disassoc';
+  reason?: number;
+  /** disconnectedAt − admittedAt (capture). */
+  captureMs: number;
+  /** AP-STA-CONNECTED → AP-STA-DISCONNECTED in the AP's log. */
+  eventsMs: number | null;
+  withinMs: number;
 }
 
 export interface GuestResult {
@@ -50,6 +69,8 @@ export interface GuestResult {
   hostapdVersion?: string;
   steps: StepRecord[];
   roams: RoamRecord[];
+  /** expect-disconnect steps that saw their disconnect (older results have none). */
+  disconnects?: DisconnectRecord[];
   /** node name → MAC (BSSID for APs, station address for stations). */
   macs: Record<string, string>;
   /** Log files written to the results folder, by node name. */

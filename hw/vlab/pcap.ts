@@ -15,6 +15,8 @@ export interface WifiFrame {
   /** Authentication transaction sequence number. */
   authSeq?: number;
   status?: number;
+  /** Reason code of a Deauthentication or Disassociation. */
+  reason?: number;
 }
 
 const LINKTYPE_IEEE802_11_RADIOTAP = 127;
@@ -48,6 +50,7 @@ export function decode80211(f: Buffer, at: number): WifiFrame | undefined {
     }
     // (Re)Association Response: capability, then the status code.
     if ((kind === 'assoc-resp' || kind === 'reassoc-resp') && f.length >= 28) frame.status = f.readUInt16LE(26);
+    if ((kind === 'deauth' || kind === 'disassoc') && f.length >= 26) frame.reason = f.readUInt16LE(24);
     return frame;
   }
   if (type !== 2) return undefined;

@@ -16,6 +16,7 @@ import { checkExpectations } from './expect.js';
 import { kmsTimings, type KmsTimings } from './kms-timings.js';
 import { DEFAULT_TIMEOUT_MS } from './guest/steps.js';
 import { hostapBinaryPaths } from './guest/hostap-bin.js';
+import { formatDisconnects } from './revocation.js';
 
 export interface LabRun {
   ok: boolean;
@@ -81,6 +82,9 @@ function vmTimeoutMs(s: Scenario, scale: number): number {
     if ('assert-hostapd-log' in st) return sum + (st['assert-hostapd-log'].timeoutMs ?? DEFAULT_TIMEOUT_MS.wait);
     if ('assert-kms' in st) return sum + (st['assert-kms'].timeoutMs ?? DEFAULT_TIMEOUT_MS.kms) * 2 + (st['assert-kms'].kmsctl ? 90_000 : 0);
     if ('inject-rrb' in st) return sum + 30_000;
+    if ('kms-revoke' in st) return sum + 90_000 + (st['kms-revoke'].timeoutMs ?? DEFAULT_TIMEOUT_MS.kms);
+    if ('expect-disconnect' in st) return sum + 10_000 + (st['expect-disconnect'].timeoutMs ?? DEFAULT_TIMEOUT_MS.wait);
+    if ('rejoin' in st) return sum + 20_000 + (st.rejoin.timeoutMs ?? DEFAULT_TIMEOUT_MS.join);
     if ('ap-ssh-down' in st || 'ap-ssh-up' in st) return sum + 20_000;
     return sum + 1000;
   }, 0);
@@ -152,6 +156,7 @@ export async function runScenario(nameOrPath: string | Scenario, o: RunOptions =
   }
   const version = guest?.hostapdVersion ? `, ${guest.hostapdVersion}` : '';
   let table = formatRoamTable(`${scenario.name} (RADIUS delay ${scenario.radius.delayMs} ms each way${version})`, rows);
+  if (guest?.disconnects?.length) table += `\n${formatDisconnects(guest.disconnects)}`;
   let kms: KmsTimings | undefined;
   if (guest && scenario.kms?.enabled) {
     try {

@@ -100,6 +100,12 @@ const kmsSchema = z.strictObject({
   sendDelayMs: z.number().int().min(0).max(500).default(0),
   logLevel: z.enum(['info', 'debug', 'trace']).default('debug'),
   /**
+   * Dynamic authorization: every AP's client entry gets a `das:` (its own secret), kmsd listens for
+   * Disconnect/CoA from the lab's FreeRADIUS, and `kmsctl ap-config` gives the APs their
+   * radius_das_* lines, so the KMS can disconnect stations (revocation).
+   */
+  das: z.boolean().default(false),
+  /**
    * RF-neighbour discovery: kmsd's `distribution.neighbors` block as it is (daemon/config/neighbors-schema.ts,
    * checked with kmsd's own schema at load time). The static `neighbors` lists become pinned entries.
    */
@@ -142,7 +148,7 @@ const stepSchema = z.union([
       expect: z.string().optional(),
       /** The output must not contain this. */
       lacks: z.string().optional(),
-      /** Repeat the command (every second) until `expect` shows up, for up to this long. */
+      /** Repeat the command (every second) until `expect` shows up and `lacks` is gone, for up to this long. */
       timeoutMs,
     }),
   }),
@@ -222,6 +228,29 @@ const stepSchema = z.union([
     }),
   }),
   z.strictObject({
+    /**
+     * Revoke a station at the KMS: `kmsctl revoke <mac>` or `POST /v1/stations/<mac>/revoke`; waits
+     * for kmsd's `station revoked` line.
+     */
+    'kms-revoke': z.strictObject({ station: name, via: z.enum(['kmsctl', 'api']).default('kmsctl'), timeoutMs }),
+  }),
+  z.strictObject({
+    /**
+     * The station, just (re)associated with `ap`, must be thrown off there: a Deauthentication or
+     * Disassociation frame from the AP in the capture and AP-STA-DISCONNECTED, at most `withinMs`
+     * after the (Re)Association Response that let it in. The time is measured and printed.
+     */
+    'expect-disconnect': z.strictObject({ station: name, ap: name, withinMs: z.number().int().positive(), timeoutMs }),
+  }),
+  z.strictObject({
+    /**
+     * After an expect-disconnect: the station's next login (wpa_supplicant reconnects by itself,
+     * anywhere) must be a full EAP authentication (EAP frames in the capture) that the KMS saw as
+     * a new Access-Accept (`station learned`). It enters the roam table with via `reconnect`.
+     */
+    rejoin: z.strictObject({ station: name, timeoutMs }),
+  }),
+  z.strictObject({
     /** Send a bad R0KH-R1KH frame to the KMS from an AP's bridge (the AP's BSSID as source). */
     'inject-rrb': z.strictObject({
       from: name,
@@ -233,7 +262,8 @@ const stepSchema = z.union([
 const expectRoamSchema = z.strictObject({
   station: name,
   from: name,
-  to: name,
+  /** Left out: wherever the station went (a rejoin, where wpa_supplicant picks the AP). */
+  to: name.optional(),
   method: z.enum(['ft', 'pmksa', 'full-eap']).optional(),
   eapFrames: z.number().int().min(0).optional(),
   minEapFrames: z.number().int().min(0).optional(),
@@ -286,6 +316,17 @@ export const scenarioSchema = z
         if (a.log !== undefined) { try { new RegExp(a.log); } catch (e) { bad(`bad log pattern: ${(e as Error).message}`); } }
       }
       if ('inject-rrb' in step && !aps.has(step['inject-rrb'].from)) bad(`unknown AP ${step['inject-rrb'].from}`);
+      if ('kms-revoke' in step && !stas.has(step['kms-revoke'].station)) bad(`unknown station ${step['kms-revoke'].station}`);
+      if ('expect-disconnect' in step) {
+        const d = step['expect-disconnect'];
+        if (!stas.has(d.station)) bad(`unknown station ${d.station}`);
+        if (!aps.has(d.ap)) bad(`unknown AP ${d.ap}`);
+      }
+      if ('rejoin' in step) {
+        if (!stas.has(step.rejoin.station)) bad(`unknown station ${step.rejoin.station}`);
+        const earlier = s.steps.slice(0, i).some((x) => 'expect-disconnect' in x && x['expect-disconnect'].station === step.rejoin.station);
+        if (!earlier) bad(`rejoin of ${step.rejoin.station} needs an earlier expect-disconnect of it`);
+      }
       if ('neighbor-report' in step) {
         const n = step['neighbor-report'];
         if (!stas.has(n.station)) bad(`unknown station ${n.station}`);
@@ -301,6 +342,10 @@ export const scenarioSchema = z
         }
       }
     }
+    if (s.kms?.enabled && !s.kms.das && s.steps.some((x) => 'expect-disconnect' in x)) {
+      ctx.addIssue({ code: 'custom', path: ['kms', 'das'], message: 'expect-disconnect needs kms.das: true (the KMS disconnects through the APs\' DAS)' });
+    }
+    if (s.kms?.das && !s.kms.distribution) ctx.addIssue({ code: 'custom', path: ['kms', 'das'], message: 'das needs kms.distribution: true (kmsctl ap-config writes the DAS lines)' });
     if (s.kms?.discovery !== undefined) {
       const path = ['kms', 'discovery'];
       if (!s.kms.distribution) ctx.addIssue({ code: 'custom', path, message: 'discovery needs kms.distribution: true' });
@@ -335,6 +380,9 @@ export function describeStep(step: Step, index: number): string {
     'assert-hostapd-log' in step ? `${step['assert-hostapd-log'].ap} log ${step['assert-hostapd-log'].absent ? 'lacks' : 'has'} /${step['assert-hostapd-log'].pattern}/` :
     'assert-kms' in step ? `KMS knows ${describeKmsAssert(step['assert-kms'])}` :
     'inject-rrb' in step ? `inject ${step['inject-rrb'].frame} RRB frame from ${step['inject-rrb'].from}` :
+    'kms-revoke' in step ? `revoke ${step['kms-revoke'].station} at the KMS via ${step['kms-revoke'].via}` :
+    'expect-disconnect' in step ? `${step['expect-disconnect'].ap} disconnects ${step['expect-disconnect'].station} within ${step['expect-disconnect'].withinMs} ms` :
+    'rejoin' in step ? `${step.rejoin.station} logs in again with full EAP` :
     'neighbor-report' in step ? `${step['neighbor-report'].station}: neighbour report lists ${step['neighbor-report'].expect.join(', ')}` :
     `sleep ${step.sleep.ms} ms`;
   return `step ${index + 1} (${what})`;
@@ -342,7 +390,7 @@ export function describeStep(step: Step, index: number): string {
 
 /** The name of a step that needs the KMS, or null. */
 export function kmsStepName(step: Step): string | null {
-  for (const k of ['kms-kill', 'kms-start', 'ap-ssh-down', 'ap-ssh-up', 'assert-kms', 'inject-rrb'] as const) if (k in step) return k;
+  for (const k of ['kms-kill', 'kms-start', 'ap-ssh-down', 'ap-ssh-up', 'assert-kms', 'inject-rrb', 'kms-revoke'] as const) if (k in step) return k;
   return null;
 }
 

@@ -1,15 +1,24 @@
-// `node kms-api.js <url>`: one GET on kmsd's API with the bearer token from $KMS_TOKEN. Prints the
-// HTTP status on the first line and the body after it. Run by the lab inside the KMS namespace, where
-// the API listens on loopback (the runner itself lives in the guest's root namespace).
-const url = process.argv[2];
-if (!url) {
-  process.stderr.write('usage: kms-api.js <url>\n');
+// `node kms-api.js [--post <json body>] <url>`: one GET (or POST) on kmsd's API with the bearer token
+// from $KMS_TOKEN. Prints the HTTP status on the first line and the body after it. Run by the lab
+// inside the KMS namespace, where the API listens on loopback (the runner itself lives in the
+// guest's root namespace).
+const args = process.argv.slice(2);
+const post = args[0] === '--post' ? args[1] : undefined;
+const url = post === undefined ? args[0] : args[2];
+if (!url || (args[0] === '--post' && post === undefined)) {
+  process.stderr.write('usage: kms-api.js [--post <json body>] <url>\n');
   process.exit(64);
 }
+const method = post === undefined ? 'GET' : 'POST';
 try {
-  const res = await fetch(url, { headers: { authorization: `Bearer ${process.env.KMS_TOKEN ?? ''}` }, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${process.env.KMS_TOKEN ?? ''}`, ...(post === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(post === undefined ? {} : { body: post }),
+    signal: AbortSignal.timeout(10_000),
+  });
   process.stdout.write(`${res.status}\n${await res.text()}`);
 } catch (e) {
-  process.stderr.write(`GET ${url}: ${(e as Error).message}\n`);
+  process.stderr.write(`${method} ${url}: ${(e as Error).message}\n`);
   process.exit(1);
 }

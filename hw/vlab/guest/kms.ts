@@ -36,8 +36,8 @@ export interface KmsHandle {
   running(): boolean;
   /** `kmsctl --config … <args>` in the KMS namespace. */
   kmsctl(args: string[], timeoutMs?: number): Promise<RunResult>;
-  /** GET on kmsd's API from the KMS namespace; resolves with the HTTP status and the body text. */
-  api(path: string, timeoutMs?: number): Promise<{ status: number; text: string }>;
+  /** GET (or, with a body, POST) on kmsd's API from the KMS namespace; resolves with the HTTP status and the body text. */
+  api(path: string, timeoutMs?: number, post?: { body: string }): Promise<{ status: number; text: string }>;
   /** Runs a node script of the lab (dist/hw/vlab/guest/<script>.js) in a namespace. */
   node(ns: string, script: string, args: string[], timeoutMs?: number): Promise<RunResult>;
 }
@@ -70,7 +70,9 @@ export function prepareKms(s: Scenario, plan: Plan, imageDir: string, daemons: D
   const masterKeyFile = join(k.dir, 'master-key');
   writeFileSync(masterKeyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
   const apiToken = randomBytes(16).toString('hex');
-  const apSecrets = Object.fromEntries(plan.aps.map((ap) => [ap.name, { radius: `vlab-${ap.name}-secret`, rrbKey: randomBytes(32).toString('hex') }]));
+  const apSecrets = Object.fromEntries(plan.aps.map((ap) => [ap.name, {
+    radius: `vlab-${ap.name}-secret`, rrbKey: randomBytes(32).toString('hex'), das: randomBytes(16).toString('hex'),
+  }]));
   const hostKeys = Object.fromEntries(plan.aps.map((ap) => [ap.name, sshFingerprint(readFileSync(join(imageDir, 'ssh', `ap${ap.index + 1}.hostkey.pub`), 'utf8'))]));
   writeFileSync(k.configPath, kmsdConfigYaml(withDiscovery(s), plan, {
     stateDir: join(k.dir, 'state'), masterKeyFile, apiToken, apSecrets, hostKeys, clientKeyPath: join(imageDir, 'ssh', 'client'),
@@ -105,9 +107,10 @@ export function prepareKms(s: Scenario, plan: Plan, imageDir: string, daemons: D
     },
     running: () => !daemons.exited('kms'),
     kmsctl: (args, timeoutMs = 30_000) => run(inNs(k.ns, [process.execPath, kmsctlPath, '--config', k.configPath, ...args]), timeoutMs),
-    async api(path, timeoutMs = 30_000) {
-      const r = await run(inNs(k.ns, ['env', `KMS_TOKEN=${apiToken}`, process.execPath, distScript('kms-api'), `http://127.0.0.1:${k.apiPort}${path}`]), timeoutMs);
-      if (r.code !== 0) throw new Error(`GET ${path}: ${(r.stderr || r.stdout).trim()}`);
+    async api(path, timeoutMs = 30_000, post) {
+      const method = post ? ['--post', post.body] : [];
+      const r = await run(inNs(k.ns, ['env', `KMS_TOKEN=${apiToken}`, process.execPath, distScript('kms-api'), ...method, `http://127.0.0.1:${k.apiPort}${path}`]), timeoutMs);
+      if (r.code !== 0) throw new Error(`${post ? 'POST' : 'GET'} ${path}: ${(r.stderr || r.stdout).trim()}`);
       const nl = r.stdout.indexOf('\n');
       return { status: Number(r.stdout.slice(0, nl)), text: r.stdout.slice(nl + 1) };
     },

@@ -5,7 +5,7 @@ import { statSync, existsSync, openSync, fstatSync, readSync, closeSync } from '
 import { until } from './exec.js';
 
 /** Lines that tell the story of a connection in hostapd, wpa_supplicant and FreeRADIUS logs. */
-const EVENT = /CTRL-EVENT-|AP-STA-|EAPOL-4WAY|WPA: Key negotiation|Trying to (authenticate|associate)|Associated with|FT: (Found|Did not find|Send|Received PMK|PMK-R1 (push|pull))|Login (OK|incorrect)|Auth: |RADIUS: No response|AP-ENABLED|AP-DISABLED|"level":(40|50|60)|"msg":"(station learned|kmsd ready|answered PULL|PULL answered|key placement)/;
+const EVENT = /CTRL-EVENT-|AP-STA-|EAPOL-4WAY|WPA: Key negotiation|Trying to (authenticate|associate)|Associated with|FT: (Found|Did not find|Send|Received PMK|PMK-R1 (push|pull))|Login (OK|incorrect)|Auth: |RADIUS: No response|AP-ENABLED|AP-DISABLED|DAS: |"level":(40|50|60)|"msg":"(station learned|station revoked|station seen at AP|kmsd ready|answered PULL|PULL answered|key placement|[^"]*[Dd]isconnect)/;
 /** Words of trouble, and debug chatter that contains them without meaning it. */
 const TROUBLE = /fail|error|reject|denied|timed out|invalid|mismatch|could not|unable|refus/i;
 const NOISE = /decision=FAIL|not support|Ignored event|SSL_connect:error in|fail=0|errors=0/;

@@ -46,6 +46,7 @@ async function main(): Promise<number> {
     result.ok = await runner.runAll();
     result.steps.push(...runner.records);
     result.roams = runner.roams;
+    result.disconnects = runner.disconnects;
   } catch {
     result.ok = false;
   } finally {

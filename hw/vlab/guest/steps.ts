@@ -4,8 +4,10 @@
 // stops the run and records the log lines that explain it.
 import type { Scenario, Step } from '../scenario.js';
 import { describeStep } from '../scenario.js';
-import type { RoamRecord, StepRecord } from '../job.js';
-import type { Logs } from './logs.js';
+import type { DisconnectRecord, RoamRecord, StepRecord } from '../job.js';
+import type { WifiFrame } from '../pcap.js';
+import { disconnectFrames, explainNoDisconnect, reasonText, reloginOf } from '../revocation.js';
+import type { LogLine, Logs } from './logs.js';
 import type { RunResult } from './exec.js';
 import { until, sleep } from './exec.js';
 import { BSSID_INFO, NeighborReportError, neighborReportsIn, type NeighborReport } from '../../../daemon/neighbors/neighbor-report.js';
@@ -51,6 +53,8 @@ export interface Target {
   kms?: KmsTarget;
   /** Stopping and starting an AP's SSH server (the virtual lab). */
   apSsh?: { down(ap: string): Promise<void>; up(ap: string): Promise<void> };
+  /** The frames on the air so far (labs with a capture they can read while it runs). */
+  frames?(): WifiFrame[];
 }
 
 export interface KmsTarget {
@@ -68,6 +72,8 @@ export interface KmsTarget {
   placements(mac: string): Promise<Record<string, unknown>[] | null>;
   /** Sends one bad R0KH-R1KH frame to the KMS from the AP's bridge; returns what was sent. */
   injectRrb(fromAp: string, frame: string): Promise<string>;
+  /** `kmsctl revoke <mac>` or `POST /v1/stations/<mac>/revoke`; throws unless it succeeded; returns its output. */
+  revoke(mac: string, via: 'kmsctl' | 'api'): Promise<string>;
 }
 
 /** Default timeouts: four times the slowest quiet timing measured for each kind of step, or more. */
@@ -82,6 +88,11 @@ export class StepRunner {
   private readonly current = new Map<string, string>();
   readonly roams: RoamRecord[] = [];
   readonly records: StepRecord[] = [];
+  readonly disconnects: DisconnectRecord[] = [];
+  /** When each station last started to join or roam, and to which AP (expect-disconnect looks from there). */
+  private readonly arrivals = new Map<string, { ap: string; at: number; apMark: number; stationMark: number }>();
+  /** The last disconnect expect-disconnect saw per station, with the station's log mark at that step's start. */
+  private readonly disconnected = new Map<string, { ap: string; at: number; stationMark: number }>();
   /** Log marks taken at the start of the previous step: `wait` looks from there on. */
   private previousMarks: Record<string, number> = {};
 
@@ -149,9 +160,10 @@ export class StepRunner {
         return out;
       };
       let out = await once();
-      if (expect !== undefined && !out.includes(expect) && step.cli.timeoutMs !== undefined) {
+      const done = (o: string) => (expect === undefined || o.includes(expect)) && (lacks === undefined || !o.includes(lacks));
+      if (!done(out) && step.cli.timeoutMs !== undefined) {
         const deadline = Date.now() + this.t(step.cli.timeoutMs, 0);
-        while (!out.includes(expect) && Date.now() < deadline) {
+        while (!done(out) && Date.now() < deadline) {
           await sleep(1000);
           out = await once();
         }
@@ -175,6 +187,12 @@ export class StepRunner {
       return;
     }
     if ('neighbor-report' in step) return this.neighborReport(step['neighbor-report']);
+    if ('kms-revoke' in step) return this.revoke(step['kms-revoke'].station, step['kms-revoke'].via, this.t(step['kms-revoke'].timeoutMs, DEFAULT_TIMEOUT_MS.kms), marks);
+    if ('expect-disconnect' in step) {
+      const d = step['expect-disconnect'];
+      return this.expectDisconnect(d.station, d.ap, d.withinMs, this.t(d.timeoutMs, DEFAULT_TIMEOUT_MS.wait));
+    }
+    if ('rejoin' in step) return this.rejoin(step.rejoin.station, this.t(step.rejoin.timeoutMs, DEFAULT_TIMEOUT_MS.join));
     if ('ssh' in step) return this.ssh(step.ssh.ap, step.ssh.run, step.ssh.expect, this.t(step.ssh.timeoutMs, DEFAULT_TIMEOUT_MS.ssh));
     await sleep(step.sleep.ms);
   }
@@ -354,6 +372,7 @@ export class StepRunner {
     // Pin the network to this AP for the join (bssid_hint is ignored when wpa_supplicant does its own
     // SME, as with mac80211), and unpin it afterwards so later roams and BSS TM steering can choose.
     await this.wpaCli(station, 'set_network', '0', 'bssid', ap.bssid);
+    this.arrivals.set(station, { ap: apName, at: Date.now(), apMark: marks[apName] ?? 0, stationMark: marks[station] ?? 0 });
     await this.wpaCli(station, 'select_network', '0');
     const deadline = Date.now() + timeoutMs;
     // An EAP failure ends the step at once instead of waiting out the timeout.
@@ -388,6 +407,7 @@ export class StepRunner {
 
     const mark = this.w.logs.mark(station);
     const requestedAt = Date.now();
+    this.arrivals.set(station, { ap: toName, at: requestedAt, apMark: marks[toName] ?? 0, stationMark: mark });
     if (via === 'wpa_cli') {
       const reply = await this.wpaCli(station, 'roam', to.bssid);
       if (!reply.includes('OK')) throw new StepFailure(`wpa_cli roam ${to.bssid} answered: ${reply.trim()}`, explain);
@@ -406,6 +426,200 @@ export class StepRunner {
       requestedAt, authStartAt: authStart?.at, connectedAt: connected.at,
     });
     this.current.set(station, toName);
+  }
+
+  /** `kmsctl revoke` or the API's POST, then kmsd's `station revoked` line for the station. */
+  private async revoke(station: string, via: 'kmsctl' | 'api', timeoutMs: number, marks: Record<string, number>): Promise<void> {
+    const kms = this.kms();
+    const mac = this.sta(station).mac;
+    let out: string;
+    try {
+      out = await kms.revoke(mac, via);
+    } catch (e) {
+      throw new StepFailure(`revoking ${station} (${mac}) ${via === 'api' ? 'with POST /v1/stations/<mac>/revoke' : 'with kmsctl revoke'} failed: ${(e as Error).message}`, [kms.logName]);
+    }
+    console.log(`vlab: revoke ${station} via ${via}: ${out.trim().split('\n').slice(0, 6).join(' | ').slice(0, 400)}`);
+    await this.assertLog(kms.logName, `"sta":"${mac}".*"msg":"station revoked"`, marks[kms.logName] ?? 0, false, 1, timeoutMs);
+  }
+
+  /** The frames captured so far (read again on every call: the capture grows while the run goes on). */
+  private frames(): WifiFrame[] {
+    if (!this.w.frames) throw new StepFailure('this lab cannot read its capture while it runs', []);
+    return this.w.frames();
+  }
+
+  /** Frames until `pick` finds something in them: tcpdump writes each frame at once, the reader may still be a little behind. */
+  private async framesUntil<T>(pick: (frames: WifiFrame[]) => T | undefined, timeoutMs: number): Promise<{ frames: WifiFrame[]; found?: T }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const frames = this.frames();
+      const found = pick(frames);
+      if (found !== undefined || Date.now() >= deadline) return { frames, found };
+      await sleep(300);
+    }
+  }
+
+  /**
+   * The AP that just let the station in must throw it out (a revoked station): AP-STA-DISCONNECTED
+   * in its log and its Deauthentication/Disassociation in the capture, within the bound. The time
+   * from the (Re)Association Response to that frame is the measured figure.
+   */
+  private async expectDisconnect(station: string, apName: string, withinMs: number, timeoutMs: number): Promise<void> {
+    const sta = this.sta(station);
+    const ap = this.ap(apName);
+    const arrival = this.arrivals.get(station);
+    if (!arrival || arrival.ap !== apName) throw new StepFailure(`${station}'s last join or roam was not to ${apName}: nothing to be disconnected from`, []);
+    const kmsLog = this.w.kms?.logName;
+    const explain = [apName, station, ...(kmsLog ? [kmsLog] : [])];
+    const gone = `AP-STA-DISCONNECTED ${sta.mac}`;
+    try {
+      await this.w.logs.waitFor(apName, arrival.apMark, gone, (l) => l.includes(gone), timeoutMs);
+    } catch {
+      const { frames } = await this.framesUntil(() => undefined, 0);
+      const since = (name: string) => this.w.logs.linesSince(name, 0).filter((l) => l.at === undefined || l.at >= arrival.at).map((l) => l.text);
+      const stillAssociated = await this.hostapdCli(apName, 'sta', sta.mac).then((o) => o.includes(sta.mac), () => null);
+      const why = explainNoDisconnect({
+        station, staMac: sta.mac, ap: apName, bssid: ap.bssid, apLines: since(apName), kmsLines: kmsLog ? since(kmsLog) : [], stillAssociated,
+        frames: disconnectFrames(frames, sta.mac, ap.bssid, arrival.at - 5),
+      });
+      throw new StepFailure(`${apName} did not disconnect ${station} within ${timeoutMs} ms: ${why}`, explain);
+    }
+    const { found } = await this.framesUntil((frames) => {
+      const d = disconnectFrames(frames, sta.mac, ap.bssid, arrival.at - 5);
+      return d.disconnect || d.stationLeft ? d : undefined;
+    }, this.t(3000, 0));
+    if (!found?.admitted) throw new StepFailure(`${apName} logged ${gone}, but the capture has no successful (Re)Association Response from ${apName} to ${station} since its last join or roam began`, explain);
+    if (!found.disconnect) {
+      const left = found.stationLeft;
+      throw new StepFailure(`${apName} logged ${gone}, but the capture has no Deauthentication/Disassociation from ${apName} to ${station}${left ? `: the station left by itself (${left.kind}, ${reasonText(left.reason)})` : ''}`, explain);
+    }
+    const d = found.disconnect;
+    const arrivedBy = this.roams.filter((r) => r.station === station).at(-1)?.to === apName ? 'roam' : 'join';
+    const bound = this.t(withinMs, 0);
+    const record = this.disconnectRecord(station, apName, found.admitted, d, bound, arrivedBy);
+    this.disconnected.set(station, { ap: apName, at: d.at, stationMark: arrival.stationMark });
+    if (record.captureMs > bound) {
+      throw new StepFailure(`${apName} disconnected ${station} ${record.captureMs.toFixed(0)} ms after letting it in (${found.admitted.kind} → ${d.kind}), over the bound of ${bound} ms`, explain);
+    }
+  }
+
+  /**
+   * After a disconnect the station logs in again by itself (wpa_supplicant reconnects, to whichever
+   * AP it picks). It may first try a key it still holds (a PMKSA entry, a PMK-R1): an AP that lets
+   * it in that way must throw it out again within the same bound, and the login that lasts must be a
+   * full EAP authentication the KMS saw as a new Access-Accept.
+   */
+  private async rejoin(station: string, timeoutMs: number): Promise<void> {
+    const first = this.disconnected.get(station);
+    if (!first) throw new StepFailure(`${station} was not disconnected by an earlier expect-disconnect step`, []);
+    // The bound of the station's last expect-disconnect (already scaled by the time scale).
+    const bound = this.disconnects.filter((x) => x.station === station).at(-1)?.withinMs ?? this.t(2000, 0);
+    const sta = this.sta(station);
+    const kmsLog = this.w.kms?.logName;
+    const explain = [station, 'radius', ...(kmsLog ? [kmsLog] : [])];
+    let from = { ap: first.ap, at: first.at };
+    for (let login = 1; login <= 4; login++) {
+      const { toName, bssid, connectedAt, authStartAt } = await this.nextLogin(station, first.stationMark, from, timeoutMs, explain);
+      const { found: how } = await this.framesUntil((frames) => {
+        const r = reloginOf(frames, sta.mac, bssid, from.at, connectedAt);
+        return r.method === 'unknown' ? undefined : r;
+      }, this.t(3000, 0));
+      if (!how) throw new StepFailure(`${station} logged in again at ${toName}, but the capture holds no authentication between them after the disconnect`, explain);
+      console.log(`vlab: ${station} logged in again at ${toName}: ${how.method}, ${how.eapFrames} EAP frames, ${how.eapolKeyFrames} EAPOL-Key frames`);
+      this.roams.push({
+        station, stationMac: sta.mac, from: from.ap, fromBssid: this.w.bssidOf(from.ap), to: toName, toBssid: bssid, via: 'reconnect',
+        requestedAt: from.at, authStartAt, connectedAt,
+      });
+      this.current.set(station, toName);
+      if (how.method === 'full-eap') {
+        if (kmsLog) await this.expectNewAccept(station, kmsLog, from.at, toName, explain);
+        return;
+      }
+      // A key left behind let it in: the AP must throw it out again like the first one did.
+      const left = how.method === 'ft'
+        ? `by FT (a PMK-R1 ${toName} still held)`
+        : `from a cached PMK (${toName} still had a PMKSA entry for it: a 4-way handshake with ${how.eapolKeyFrames} EAPOL-Key frames and no EAP)`;
+      const { found } = await this.framesUntil((frames) => disconnectFrames(frames, sta.mac, bssid, connectedAt - 2000).disconnect, bound + this.t(5000, 0));
+      const admitted = disconnectFrames(this.frames(), sta.mac, bssid, connectedAt - 2000).admitted;
+      if (!found || !admitted) {
+        const why = explainNoDisconnect({
+          station, staMac: sta.mac, ap: toName, bssid, stillAssociated: await this.hostapdCli(toName, 'sta', sta.mac).then((o) => o.includes(sta.mac), () => null),
+          apLines: this.linesAfter(toName, connectedAt - 2000), kmsLines: kmsLog ? this.linesAfter(kmsLog, connectedAt - 2000) : [],
+          frames: disconnectFrames(this.frames(), sta.mac, bssid, connectedAt - 2000),
+        });
+        throw new StepFailure(`${station} logged in again at ${toName} without EAP ${left}, and ${toName} did not disconnect it: ${why}`, [...explain, toName]);
+      }
+      const record = this.disconnectRecord(station, toName, admitted, found, bound, `login ${how.method}`);
+      if (record.captureMs > bound) throw new StepFailure(`${station} logged in again at ${toName} without EAP ${left}; ${toName} disconnected it ${record.captureMs.toFixed(0)} ms later, over the bound of ${bound} ms`, [...explain, toName]);
+      from = { ap: toName, at: found.at };
+    }
+    throw new StepFailure(`${station} logged in again 4 times without EAP after the revocation (each time disconnected again): no full EAP login`, explain);
+  }
+
+  /** Log lines written at or after `at` (whole log read once: for failure reports and rare look-ups). */
+  private linesAfter(log: string, at: number): string[] {
+    return this.w.logs.linesSince(log, 0).filter((l) => l.at === undefined || l.at >= at).map((l) => l.text);
+  }
+
+  /** The station's first CTRL-EVENT-CONNECTED after `from.at` (nudging wpa_supplicant once if it does not try). */
+  private async nextLogin(station: string, stationMark: number, from: { ap: string; at: number }, timeoutMs: number, explain: string[]) {
+    const afterFrom = () => this.w.logs.linesSince(station, stationMark).filter((l) => l.at !== undefined && l.at > from.at);
+    const started = Date.now();
+    let nudged = false;
+    let connected: LogLine | undefined;
+    try {
+      await until(`${station} to log in again after ${from.ap} disconnected it`, timeoutMs, async () => {
+        const lines = afterFrom();
+        const failure = lines.find((l) => l.text.includes('CTRL-EVENT-EAP-FAILURE'));
+        if (failure) throw new StepFailure(`EAP failed for ${station} when it logged in again: ${failure.text}`, explain);
+        connected = lines.find((l) => l.text.includes('CTRL-EVENT-CONNECTED'));
+        if (connected) return true;
+        // wpa_supplicant reconnects by itself after an AP's Deauthentication; if it has not after
+        // half the time, ask it to (what is checked is the login, not wpa_supplicant's timers).
+        if (!nudged && Date.now() - started > timeoutMs / 2) {
+          nudged = true;
+          console.log(`vlab: ${station} has not reconnected by itself: wpa_cli reconnect`);
+          await this.wpaCli(station, 'reconnect').catch(() => undefined);
+        }
+        return undefined;
+      }, 250);
+    } catch (e) {
+      if (e instanceof StepFailure) throw e;
+      throw new StepFailure((e as Error).message, explain);
+    }
+    const bssid = /Connection to ([0-9a-f:]{17})/.exec(connected!.text)?.[1];
+    const toName = this.s.aps.find((a) => this.w.bssidOf(a.name) === bssid)?.name;
+    if (!bssid || !toName) throw new StepFailure(`${station} connected to no AP of the scenario: ${connected!.text}`, explain);
+    const authStartAt = afterFrom().find((l) => /Trying to authenticate with/.test(l.text) && l.text.includes(bssid))?.at;
+    return { toName, bssid, connectedAt: connected!.at!, authStartAt };
+  }
+
+  /** kmsd's `station learned` for the station after `since`: the new Access-Accept went through the KMS. */
+  private async expectNewAccept(station: string, kmsLog: string, since: number, at: string, explain: string[]): Promise<void> {
+    const learned = new RegExp(`"sta":"${this.sta(station).mac}".*"msg":"station learned"`);
+    const mark = { offset: 0 };
+    try {
+      await until(`a new Access-Accept for ${station} through the KMS`, this.t(10_000, 0), async () =>
+        (this.w.logs.linesSince(kmsLog, mark.offset).some((l) => l.at !== undefined && l.at >= since && learned.test(l.text)) ? true : undefined), 500);
+    } catch {
+      throw new StepFailure(`${station} logged in again at ${at} with full EAP, but the KMS logged no 'station learned' for it after the disconnect (no new Access-Accept through the KMS)`, explain);
+    }
+  }
+
+  /** Records (and prints) one disconnect: admission → Deauthentication/Disassociation, and hostapd's events between. */
+  private disconnectRecord(station: string, apName: string, admitted: WifiFrame, d: WifiFrame, withinMs: number, how: string): DisconnectRecord {
+    const mac = this.sta(station).mac;
+    const lines = this.w.logs.linesSince(apName, 0).filter((l) => l.at !== undefined && l.at >= admitted.at - 2000);
+    const connectedAt = lines.find((l) => l.text.includes(`AP-STA-CONNECTED ${mac}`))?.at;
+    const goneAt = lines.find((l) => l.text.includes(`AP-STA-DISCONNECTED ${mac}`) && (connectedAt === undefined || l.at! >= connectedAt))?.at;
+    const eventsMs = connectedAt !== undefined && goneAt !== undefined ? goneAt - connectedAt : null;
+    const record: DisconnectRecord = {
+      station, ap: apName, how, admittedAt: admitted.at, disconnectedAt: d.at, frame: d.kind === 'disassoc' ? 'disassoc' : 'deauth', reason: d.reason,
+      captureMs: d.at - admitted.at, eventsMs, withinMs,
+    };
+    this.disconnects.push(record);
+    console.log(`vlab: ${apName} disconnected ${station} (${how}) ${record.captureMs.toFixed(1)} ms after letting it in (capture: ${admitted.kind} → ${d.kind}, ${reasonText(d.reason)}); AP-STA-CONNECTED → AP-STA-DISCONNECTED ${eventsMs === null ? 'n/a' : `${eventsMs.toFixed(1)} ms`}; bound ${withinMs} ms`);
+    return record;
   }
 
   private async ssh(apName: string, command: string, expect: string | undefined, timeoutMs: number): Promise<void> {

@@ -5,6 +5,8 @@ import type { KmsTarget, Target } from './steps.js';
 import type { World } from './topology.js';
 import { must, run, inNs, until } from './exec.js';
 import { fillNames } from '../plan.js';
+import { readFileSync, existsSync } from 'node:fs';
+import { readPcap } from '../pcap.js';
 
 export function vlabTarget(w: World): Target {
   const ap = (name: string) => {
@@ -52,6 +54,12 @@ export function vlabTarget(w: World): Target {
       },
     },
     kms: w.kms ? kmsTarget(w) : undefined,
+    // tcpdump writes every frame at once (-U --immediate-mode); a record cut at the end is skipped.
+    frames: () => {
+      if (!existsSync(w.capturePath)) return [];
+      const bytes = readFileSync(w.capturePath);
+      return bytes.length < 24 ? [] : readPcap(bytes);
+    },
   };
 }
 
@@ -81,6 +89,17 @@ function kmsTarget(w: World): KmsTarget {
       const r = await kms.api('/metrics');
       if (r.status !== 200) throw new Error(`/metrics: HTTP ${r.status} ${r.text.slice(0, 200)}`);
       return r.text;
+    },
+    async revoke(mac, via) {
+      if (via === 'kmsctl') {
+        const r = await kms.kmsctl(['revoke', mac], 90_000);
+        const out = `${r.stdout}${r.stderr}`;
+        if (r.code !== 0) throw new Error(`kmsctl revoke ${mac} exited ${r.code}: ${out.trim().slice(0, 400)}`);
+        return out;
+      }
+      const r = await kms.api(`/v1/stations/${encodeURIComponent(mac)}/revoke`, 30_000, { body: JSON.stringify({ reason: 'vlab kms-revoke step' }) });
+      if (r.status < 200 || r.status > 299) throw new Error(`POST /v1/stations/${mac}/revoke: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+      return `HTTP ${r.status} ${r.text}`;
     },
     async injectRrb(fromAp, frame) {
       const a = w.plan.aps.find((x) => x.name === fromAp);
