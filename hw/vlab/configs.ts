@@ -2,6 +2,7 @@
 // FreeRADIUS we replace. Written from the hostapd.conf / wpa_supplicant.conf option references, not
 // copied from any example file. Shared with hw/hil, which pushes the same hostapd BSS to real APs.
 import type { Scenario } from './scenario.js';
+import { apHasDas } from './scenario.js';
 import type { ApPlan, Plan } from './plan.js';
 import { stringify as toYaml } from 'yaml';
 import { securityHostapdLines } from '../../daemon/distribution/security.js';
@@ -196,7 +197,7 @@ export function kmsdConfig(s: Scenario, plan: Plan, i: KmsConfigInputs, radiusIp
       clients: plan.aps.map((ap) => ({
         name: ap.name, address: ap.ip, secret: i.apSecrets[ap.name]!.radius,
         // The AP's DAS listens on its own address (the default), hostapd's first-BSS port 3799.
-        ...(kms.das ? { das: { secret: i.apSecrets[ap.name]!.das ?? `vlab-${ap.name}-das`, port: 3799 } } : {}),
+        ...(apHasDas(s, ap.name) ? { das: { secret: i.apSecrets[ap.name]!.das ?? `vlab-${ap.name}-das`, port: 3799 } } : {}),
       })),
       upstreams: [{ name: 'freeradius', address: radiusIp, secret: s.radius.secret, timeoutMs: 3000, tries: 2 }],
       duplicateWindowS: 30,

@@ -102,9 +102,10 @@ const kmsSchema = z.strictObject({
   /**
    * Dynamic authorization: every AP's client entry gets a `das:` (its own secret), kmsd listens for
    * Disconnect/CoA from the lab's FreeRADIUS, and `kmsctl ap-config` gives the APs their
-   * radius_das_* lines, so the KMS can disconnect stations (revocation).
+   * radius_das_* lines, so the KMS can disconnect stations (revocation). A list names the APs that
+   * get a DAS; the others have none (the KMS cannot disconnect anyone there).
    */
-  das: z.boolean().default(false),
+  das: z.union([z.boolean(), z.array(name).min(1)]).default(false),
   /**
    * RF-neighbour discovery: kmsd's `distribution.neighbors` block as it is (daemon/config/neighbors-schema.ts,
    * checked with kmsd's own schema at load time). The static `neighbors` lists become pinned entries.
@@ -345,6 +346,7 @@ export const scenarioSchema = z
     if (s.kms?.enabled && !s.kms.das && s.steps.some((x) => 'expect-disconnect' in x)) {
       ctx.addIssue({ code: 'custom', path: ['kms', 'das'], message: 'expect-disconnect needs kms.das: true (the KMS disconnects through the APs\' DAS)' });
     }
+    if (Array.isArray(s.kms?.das)) for (const ap of s.kms.das) if (!aps.has(ap)) ctx.addIssue({ code: 'custom', path: ['kms', 'das'], message: `unknown AP ${ap}` });
     if (s.kms?.das && !s.kms.distribution) ctx.addIssue({ code: 'custom', path: ['kms', 'das'], message: 'das needs kms.distribution: true (kmsctl ap-config writes the DAS lines)' });
     if (s.kms?.discovery !== undefined) {
       const path = ['kms', 'discovery'];
@@ -361,6 +363,12 @@ export const scenarioSchema = z
   });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
+
+/** Whether the AP gets a DAS (kms.das: true for every AP, or a list of AP names). */
+export function apHasDas(s: Scenario, ap: string): boolean {
+  const das = s.kms?.enabled ? s.kms.das : false;
+  return Array.isArray(das) ? das.includes(ap) : das;
+}
 export type Step = Scenario['steps'][number];
 export type ExpectRoam = Scenario['expect']['roams'][number];
 

@@ -57,6 +57,14 @@ describe('kms-revoke: DAS in the configs the lab writes', () => {
     expect(cfg.radius.dynamicAuthorization).toMatchObject({ listen: { address: plan.kms.ip, port: 3799 }, upstreams: [{ name: 'freeradius', address: RADIUS_IP }] });
   });
 
+  it('kms.das may name the APs that get a DAS', () => {
+    const text = 'name: x\naps: [{name: ap1}, {name: ap2}]\nstations: [{name: sta1}]\nkms: {das: [ap2]}\nsteps: [{sleep: {ms: 1}}]\n';
+    const one = parseScenario(text);
+    const c = parseConfig(kmsdConfigYaml(one, makePlan(one), fixtureKmsInputs(makePlan(one)), RADIUS_IP));
+    expect(c.radius.clients.map((x) => [x.name, x.das !== undefined])).toEqual([['ap1', false], ['ap2', true]]);
+    expect(() => parseScenario(text.replace('[ap2]', '[ap7]'))).toThrow(/kms\.das: unknown AP ap7/);
+  });
+
   it('other KMS scenarios stay without DAS', () => {
     const ft = loadScenario('kms-ft');
     const c = parseConfig(kmsdConfigYaml(ft, makePlan(ft), fixtureKmsInputs(makePlan(ft)), RADIUS_IP));
