@@ -48,14 +48,17 @@ export interface DisconnectRecord {
   ap: string;
   /** How the station had got in: 'roam', 'join', or 'login <method>' (a rejoin with a key left behind). */
   how: string;
+  /** What the time is measured from: the (Re)Association Response that let the station in, or kmsd's `station revoked` line. */
+  since: 'admission' | 'revoke';
   /** The successful (Re)Association Response that let the station in, and the AP's Deauthentication/Disassociation. */
   admittedAt: number;
+  revokedAt?: number;
   disconnectedAt: number;
   frame: 'deauth' | 'disassoc';
   reason?: number;
-  /** disconnectedAt − admittedAt (capture). */
+  /** disconnectedAt − admittedAt (or − revokedAt): capture time, kmsd's log on the same clock. */
   captureMs: number;
-  /** AP-STA-CONNECTED → AP-STA-DISCONNECTED in the AP's log. */
+  /** AP-STA-CONNECTED → AP-STA-DISCONNECTED in the AP's log (since: admission). */
   eventsMs: number | null;
   withinMs: number;
 }

@@ -107,8 +107,10 @@ export function reloginOf(frames: WifiFrame[], staMac: string, bssid: string, fr
 /** The lines under the roam table: each disconnect with its measured time and its bound. */
 export function formatDisconnects(list: DisconnectRecord[]): string {
   const lines = list.map((d) => {
-    const events = d.eventsMs === null ? 'n/a' : `${d.eventsMs.toFixed(1)} ms`;
-    return `  ${d.station} at ${d.ap} (${d.how}): ${d.captureMs.toFixed(1)} ms from the (Re)Association Response to the ${d.frame === 'deauth' ? 'Deauthentication' : 'Disassociation'} (${reasonText(d.reason)}), AP-STA-CONNECTED → AP-STA-DISCONNECTED ${events}; bound ${d.withinMs} ms`;
+    const frame = d.frame === 'deauth' ? 'Deauthentication' : 'Disassociation';
+    const from = d.since === 'revoke' ? 'kmsd\'s `station revoked`' : 'the (Re)Association Response';
+    const events = d.since === 'revoke' ? '' : `, AP-STA-CONNECTED → AP-STA-DISCONNECTED ${d.eventsMs === null ? 'n/a' : `${d.eventsMs.toFixed(1)} ms`}`;
+    return `  ${d.station} at ${d.ap} (${d.how}): ${d.captureMs.toFixed(1)} ms from ${from} to the ${frame} (${reasonText(d.reason)})${events}; bound ${d.withinMs} ms`;
   });
   return ['disconnected after revocation:', ...lines].join('\n');
 }

@@ -241,7 +241,14 @@ const stepSchema = z.union([
      * Disassociation frame from the AP in the capture and AP-STA-DISCONNECTED, at most `withinMs`
      * after the (Re)Association Response that let it in. The time is measured and printed.
      */
-    'expect-disconnect': z.strictObject({ station: name, ap: name, withinMs: z.number().int().positive(), timeoutMs }),
+    'expect-disconnect': z.strictObject({
+      station: name,
+      ap: name,
+      withinMs: z.number().int().positive(),
+      /** admission: from the AP's (Re)Association Response; revoke: from kmsd's `station revoked` (a kms-revoke step). */
+      since: z.enum(['admission', 'revoke']).default('admission'),
+      timeoutMs,
+    }),
   }),
   z.strictObject({
     /**
@@ -322,6 +329,8 @@ export const scenarioSchema = z
         const d = step['expect-disconnect'];
         if (!stas.has(d.station)) bad(`unknown station ${d.station}`);
         if (!aps.has(d.ap)) bad(`unknown AP ${d.ap}`);
+        const revoked = s.steps.slice(0, i).some((x) => 'kms-revoke' in x && x['kms-revoke'].station === d.station);
+        if (d.since === 'revoke' && !revoked) bad(`expect-disconnect since: revoke needs an earlier kms-revoke of ${d.station}`);
       }
       if ('rejoin' in step) {
         if (!stas.has(step.rejoin.station)) bad(`unknown station ${step.rejoin.station}`);

@@ -6,7 +6,7 @@ import type { Scenario, Step } from '../scenario.js';
 import { describeStep } from '../scenario.js';
 import type { DisconnectRecord, RoamRecord, StepRecord } from '../job.js';
 import type { WifiFrame } from '../pcap.js';
-import { disconnectFrames, explainNoDisconnect, reasonText, reloginOf } from '../revocation.js';
+import { disconnectFrames, explainNoDisconnect, formatDisconnects, reasonText, reloginOf } from '../revocation.js';
 import type { LogLine, Logs } from './logs.js';
 import type { RunResult } from './exec.js';
 import { until, sleep } from './exec.js';
@@ -93,6 +93,8 @@ export class StepRunner {
   private readonly arrivals = new Map<string, { ap: string; at: number; apMark: number; stationMark: number }>();
   /** The last disconnect expect-disconnect saw per station, with the station's log mark at that step's start. */
   private readonly disconnected = new Map<string, { ap: string; at: number; stationMark: number }>();
+  /** When kmsd logged each station's revocation (`station revoked`): expect-disconnect with since: revoke times from there. */
+  private readonly revokedAt = new Map<string, number>();
   /** Log marks taken at the start of the previous step: `wait` looks from there on. */
   private previousMarks: Record<string, number> = {};
 
@@ -190,7 +192,7 @@ export class StepRunner {
     if ('kms-revoke' in step) return this.revoke(step['kms-revoke'].station, step['kms-revoke'].via, this.t(step['kms-revoke'].timeoutMs, DEFAULT_TIMEOUT_MS.kms), marks);
     if ('expect-disconnect' in step) {
       const d = step['expect-disconnect'];
-      return this.expectDisconnect(d.station, d.ap, d.withinMs, this.t(d.timeoutMs, DEFAULT_TIMEOUT_MS.wait));
+      return this.expectDisconnect(d.station, d.ap, d.withinMs, d.since, this.t(d.timeoutMs, DEFAULT_TIMEOUT_MS.wait));
     }
     if ('rejoin' in step) return this.rejoin(step.rejoin.station, this.t(step.rejoin.timeoutMs, DEFAULT_TIMEOUT_MS.join));
     if ('ssh' in step) return this.ssh(step.ssh.ap, step.ssh.run, step.ssh.expect, this.t(step.ssh.timeoutMs, DEFAULT_TIMEOUT_MS.ssh));
@@ -439,7 +441,10 @@ export class StepRunner {
       throw new StepFailure(`revoking ${station} (${mac}) ${via === 'api' ? 'with POST /v1/stations/<mac>/revoke' : 'with kmsctl revoke'} failed: ${(e as Error).message}`, [kms.logName]);
     }
     console.log(`vlab: revoke ${station} via ${via}: ${out.trim().split('\n').slice(0, 6).join(' | ').slice(0, 400)}`);
-    await this.assertLog(kms.logName, `"sta":"${mac}".*"msg":"station revoked"`, marks[kms.logName] ?? 0, false, 1, timeoutMs);
+    const revoked = new RegExp(`"sta":"${mac}".*"msg":"station revoked"`);
+    const line = await this.expectLine(kms.logName, marks[kms.logName] ?? 0, `station revoked for ${mac}`, (l) => revoked.test(l), timeoutMs, [kms.logName]);
+    console.log(`vlab: kms: ${line.text.slice(0, 300)}`);
+    if (line.at !== undefined) this.revokedAt.set(station, line.at);
   }
 
   /** The frames captured so far (read again on every call: the capture grows while the run goes on). */
@@ -464,7 +469,7 @@ export class StepRunner {
    * in its log and its Deauthentication/Disassociation in the capture, within the bound. The time
    * from the (Re)Association Response to that frame is the measured figure.
    */
-  private async expectDisconnect(station: string, apName: string, withinMs: number, timeoutMs: number): Promise<void> {
+  private async expectDisconnect(station: string, apName: string, withinMs: number, since: 'admission' | 'revoke', timeoutMs: number): Promise<void> {
     const sta = this.sta(station);
     const ap = this.ap(apName);
     const arrival = this.arrivals.get(station);
@@ -496,10 +501,13 @@ export class StepRunner {
     const d = found.disconnect;
     const arrivedBy = this.roams.filter((r) => r.station === station).at(-1)?.to === apName ? 'roam' : 'join';
     const bound = this.t(withinMs, 0);
-    const record = this.disconnectRecord(station, apName, found.admitted, d, bound, arrivedBy);
+    const revokedAt = this.revokedAt.get(station);
+    if (since === 'revoke' && revokedAt === undefined) throw new StepFailure(`${station} has no revocation to time from (no kms-revoke step saw kmsd's 'station revoked' for it)`, explain);
+    const record = this.disconnectRecord(station, apName, found.admitted, d, bound, arrivedBy, since === 'revoke' ? revokedAt : undefined);
     this.disconnected.set(station, { ap: apName, at: d.at, stationMark: arrival.stationMark });
     if (record.captureMs > bound) {
-      throw new StepFailure(`${apName} disconnected ${station} ${record.captureMs.toFixed(0)} ms after letting it in (${found.admitted.kind} → ${d.kind}), over the bound of ${bound} ms`, explain);
+      const from = since === 'revoke' ? 'the KMS revoked it' : `letting it in (${found.admitted.kind} → ${d.kind})`;
+      throw new StepFailure(`${apName} disconnected ${station} ${record.captureMs.toFixed(0)} ms after ${from}, over the bound of ${bound} ms`, explain);
     }
   }
 
@@ -607,18 +615,19 @@ export class StepRunner {
   }
 
   /** Records (and prints) one disconnect: admission → Deauthentication/Disassociation, and hostapd's events between. */
-  private disconnectRecord(station: string, apName: string, admitted: WifiFrame, d: WifiFrame, withinMs: number, how: string): DisconnectRecord {
+  private disconnectRecord(station: string, apName: string, admitted: WifiFrame, d: WifiFrame, withinMs: number, how: string, revokedAt?: number): DisconnectRecord {
     const mac = this.sta(station).mac;
     const lines = this.w.logs.linesSince(apName, 0).filter((l) => l.at !== undefined && l.at >= admitted.at - 2000);
     const connectedAt = lines.find((l) => l.text.includes(`AP-STA-CONNECTED ${mac}`))?.at;
     const goneAt = lines.find((l) => l.text.includes(`AP-STA-DISCONNECTED ${mac}`) && (connectedAt === undefined || l.at! >= connectedAt))?.at;
     const eventsMs = connectedAt !== undefined && goneAt !== undefined ? goneAt - connectedAt : null;
     const record: DisconnectRecord = {
-      station, ap: apName, how, admittedAt: admitted.at, disconnectedAt: d.at, frame: d.kind === 'disassoc' ? 'disassoc' : 'deauth', reason: d.reason,
-      captureMs: d.at - admitted.at, eventsMs, withinMs,
+      station, ap: apName, how, since: revokedAt === undefined ? 'admission' : 'revoke', admittedAt: admitted.at, ...(revokedAt === undefined ? {} : { revokedAt }),
+      disconnectedAt: d.at, frame: d.kind === 'disassoc' ? 'disassoc' : 'deauth', reason: d.reason,
+      captureMs: d.at - (revokedAt ?? admitted.at), eventsMs: revokedAt === undefined ? eventsMs : null, withinMs,
     };
     this.disconnects.push(record);
-    console.log(`vlab: ${apName} disconnected ${station} (${how}) ${record.captureMs.toFixed(1)} ms after letting it in (capture: ${admitted.kind} → ${d.kind}, ${reasonText(d.reason)}); AP-STA-CONNECTED → AP-STA-DISCONNECTED ${eventsMs === null ? 'n/a' : `${eventsMs.toFixed(1)} ms`}; bound ${withinMs} ms`);
+    console.log(`vlab: ${formatDisconnects([record]).split('\n')[1]!.trim()}`);
     return record;
   }
 

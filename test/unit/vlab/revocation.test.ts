@@ -20,7 +20,7 @@ const f = (at: number, kind: WifiFrame['kind'], src: string, dst: string, extra:
 describe('kms-revoke: the scenario and its steps', () => {
   it('loads, with DAS on the neighbours and the revocation steps in order', () => {
     const s = loadScenario('kms-revoke');
-    expect(s.kms?.das).toEqual(['ap2', 'ap3']);
+    expect(s.kms?.das).toEqual(['ap2', 'ap3', 'ap4']);
     const kinds = s.steps.map((st) => Object.keys(st)[0]);
     expect(kinds).toContain('kms-revoke');
     expect(kinds.indexOf('expect-disconnect')).toBeLessThan(kinds.indexOf('rejoin'));
@@ -36,6 +36,8 @@ describe('kms-revoke: the scenario and its steps', () => {
       .toThrow(/kms\.das: expect-disconnect needs kms\.das: true/);
     expect(() => parseScenario(`${head}kms: {das: true}\nsteps: [{rejoin: {station: sta1}}]\n`)).toThrow(/steps\.0: rejoin of sta1 needs an earlier expect-disconnect of it/);
     expect(() => parseScenario(`${head}kms: {das: true, distribution: false}\nsteps: [{sleep: {ms: 1}}]\n`)).toThrow(/kms\.das: das needs kms\.distribution: true/);
+    expect(() => parseScenario(`${head}kms: {das: true}\nsteps: [{join: {station: sta1, ap: ap1}}, {expect-disconnect: {station: sta1, ap: ap1, withinMs: 100, since: revoke}}]\n`))
+      .toThrow(/steps\.1: expect-disconnect since: revoke needs an earlier kms-revoke of sta1/);
   });
 
   it('an expected roam without `to` matches wherever the station went', () => {
@@ -52,7 +54,7 @@ describe('kms-revoke: DAS in the configs the lab writes', () => {
   const cfg = parseConfig(kmsdConfigYaml(s, plan, inputs, RADIUS_IP), 'lab kms.yaml');
 
   it('kmsd accepts it: the neighbours have a DAS with its own secret, FreeRADIUS may send Disconnect/CoA', () => {
-    expect(cfg.radius.clients.map((c) => [c.name, c.das?.port])).toEqual([['ap1', undefined], ['ap2', 3799], ['ap3', 3799]]);
+    expect(cfg.radius.clients.map((c) => [c.name, c.das?.port])).toEqual([['ap1', undefined], ['ap2', 3799], ['ap3', 3799], ['ap4', 3799]]);
     expect(cfg.radius.clients[1]!.das!.secret).not.toEqual(cfg.radius.clients[2]!.das!.secret);
     expect(cfg.radius.dynamicAuthorization).toMatchObject({ listen: { address: plan.kms.ip, port: 3799 }, upstreams: [{ name: 'freeradius', address: RADIUS_IP }] });
   });
@@ -140,7 +142,13 @@ describe('kms-revoke: reading disconnects and logins from the frames', () => {
   });
 
   it('prints each disconnect with its bound', () => {
-    expect(formatDisconnects([{ station: 'sta1', ap: 'ap2', how: 'roam', admittedAt: 130, disconnectedAt: 460, frame: 'deauth', reason: 2, captureMs: 330, eventsMs: 310.5, withinMs: 2000 }]))
-      .toBe('disconnected after revocation:\n  sta1 at ap2 (roam): 330.0 ms from the (Re)Association Response to the Deauthentication (reason 2 (previous authentication no longer valid)), AP-STA-CONNECTED → AP-STA-DISCONNECTED 310.5 ms; bound 2000 ms');
+    expect(formatDisconnects([
+      { station: 'sta1', ap: 'ap2', how: 'roam', since: 'admission', admittedAt: 130, disconnectedAt: 460, frame: 'deauth', reason: 2, captureMs: 330, eventsMs: 310.5, withinMs: 2000 },
+      { station: 'sta2', ap: 'ap2', how: 'join', since: 'revoke', admittedAt: 130, revokedAt: 5000, disconnectedAt: 5120, frame: 'deauth', reason: 2, captureMs: 120, eventsMs: null, withinMs: 2000 },
+    ])).toBe([
+      'disconnected after revocation:',
+      '  sta1 at ap2 (roam): 330.0 ms from the (Re)Association Response to the Deauthentication (reason 2 (previous authentication no longer valid)), AP-STA-CONNECTED → AP-STA-DISCONNECTED 310.5 ms; bound 2000 ms',
+      '  sta2 at ap2 (join): 120.0 ms from kmsd\'s `station revoked` to the Deauthentication (reason 2 (previous authentication no longer valid)); bound 2000 ms',
+    ].join('\n'));
   });
 });
