@@ -73,8 +73,9 @@ export class Revocation implements StationLifeListener {
     if (record.currentAp) add(this.placeOf(record.currentAp), 'current-ap');
     const now = this.now();
     for (const p of this.d.placementsFor?.(record.staMac) ?? []) {
-      // PMK-R1s cannot be removed (hostapd has no interface for it): only PMKSA entries are.
-      if (p.kind === 'okc' && p.expiresAt > now && p.state !== 'failed' && p.state !== 'queued') {
+      // PMK-R1s cannot be removed (hostapd has no interface for it): only PMKSA entries are. A
+      // placement never made (failed, or queued until the distributor dropped it) has no placedAt.
+      if (p.kind === 'okc' && p.expiresAt > now && p.placedAt !== null) {
         add({ ap: p.ap, bssid: p.bssid, clientAddress: null }, 'okc-placement');
       }
     }
