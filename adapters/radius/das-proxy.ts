@@ -6,29 +6,22 @@
 // attributes. Never an ACK for a change nobody applied.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { Throttle } from '../../daemon/common/throttle.js';
 import type { Logger } from '../../daemon/log/logger.js';
 import type { StationLocation, StationLocator } from '../../daemon/records/station-locator.js';
 import { Attr, Code, ErrorCause, codeName } from './codes.js';
-import { attrString, type RadiusAttribute, type RadiusPacket } from './packet.js';
+import type { RadiusAttribute, RadiusPacket } from './packet.js';
 import {
-  DAS_ANSWERS, errorCause, errorCauseName, eventTimestamp, finishDasRequest, finishDasResponse, sessionSelector,
-  verifyDasRequest, verifyDasResponse, type DasDropReason,
+  DAS_ANSWERS, errorCause, errorCauseName, eventTimestamp, finishDasResponse, sessionSelector,
+  verifyDasRequest, type DasDropReason,
 } from './dynamic-authorization.js';
+import { DasClient, canonical, type ApDasTarget, type DasOutcome } from './das-client.js';
+
+export type { ApDasTarget } from './das-client.js';
 
 export interface DasUpstream {
   name: string;
   address: string;
-  secret: Buffer;
-}
-
-/** Where one AP's DAS listens, and the secret it shares with the KMS. */
-export interface ApDasTarget {
-  /** The radius.clients entry (for logs and metrics). */
-  name: string;
-  address: string;
-  port: number;
   secret: Buffer;
 }
 
@@ -65,28 +58,21 @@ export interface DasProxyOptions {
   maxSessionsPerRequest: number;
   logger: Logger;
   observer?: DasProxyObserver;
+  /** The sender towards the APs' DAS, when shared with revocation; default one of its own. */
+  client?: DasClient;
   now?: () => number;
 }
 
 /** An answer kept for retransmissions of the same request (the upstream did not hear it). */
 const ANSWER_CACHE_MS = 30_000;
 
-interface PendingAp {
-  code: number;
-  authenticator: Buffer;
-  target: ApDasTarget;
-  resolve(r: ApOutcome): void;
-}
-
-type ApOutcome = { ack: true } | { ack: false; errorCause: number };
+type ApOutcome = DasOutcome;
 
 export class DasProxy {
   private socket: Socket | null = null;
-  /** Sockets towards the APs' DAS, one per family, on ephemeral ports. */
-  private readonly out = new Map<'udp4' | 'udp6', Socket>();
+  private readonly client: DasClient;
+  private readonly ownClient: boolean;
   private readonly upstreams = new Map<string, DasUpstream>();
-  private readonly pending = new Map<string, PendingAp>();
-  private readonly nextId = new Map<string, number>();
   private readonly seen = new Map<string, { at: number; answer: Buffer | null }>();
   private readonly dropLog = new Throttle(10, 10_000);
   private readonly now: () => number;
@@ -98,6 +84,12 @@ export class DasProxy {
     for (const u of o.upstreams) this.upstreams.set(canonical(u.address), u);
     this.apDas = o.apDas;
     this.now = o.now ?? Date.now;
+    this.ownClient = !o.client;
+    this.client = o.client ?? new DasClient({
+      ...(o.sourceAddress ? { sourceAddress: o.sourceAddress } : {}),
+      timeoutMs: o.timeoutMs, tries: o.tries, logger: o.logger, now: this.now,
+      observer: { sent: (ap) => o.observer?.forwarded?.(ap), dropped: (reason, from, detail) => this.drop(reason, from, detail) },
+    });
   }
 
   /** A reload: new upstreams and AP DAS table; requests in flight finish with what they started with. */
@@ -126,11 +118,10 @@ export class DasProxy {
 
   async stop(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
-    for (const p of this.pending.values()) p.resolve({ ack: false, errorCause: ErrorCause.OtherProxyProcessingError });
-    const all = [this.socket, ...this.out.values()].filter((s): s is Socket => s !== null);
+    const s = this.socket;
     this.socket = null;
-    this.out.clear();
-    await Promise.all(all.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    if (this.ownClient) await this.client.stop();
+    if (s) await new Promise<void>((r) => s.close(() => r()));
   }
 
   private drop(reason: DasProxyDropReason, from: string, detail?: string): void {
@@ -204,93 +195,13 @@ export class DasProxy {
       this.o.logger.warn({ sta: station.staMac, ap: station.clientAddress }, 'the station\'s AP has no DAS configured (radius.clients[].das): cannot relay');
       return { ack: false, errorCause: ErrorCause.RequestNotRoutable };
     }
-    const family = isIPv6(target.address) ? 'udp6' : 'udp4';
-    const socket = await this.outSocket(family);
-    const dest = `${canonical(target.address)}|${target.port}`;
-    const id = this.allocateId(dest);
-    if (id === null) return { ack: false, errorCause: ErrorCause.ResourcesUnavailable };
-    const authenticatorPlaceholder = Buffer.alloc(16);
-    const attributes: RadiusAttribute[] = [
-      // hostapd matches the station by this alone; NAS identification is left out because the
-      // upstream names the KMS or the AP the station first joined, not the one it is at now.
-      attrString(Attr.CallingStationId, station.staMac.replace(/:/g, '-').toUpperCase()),
-      eventTimestamp(this.now() / 1000),
-    ];
-    const bytes = finishDasRequest({ code: Code.DisconnectRequest, identifier: id, authenticator: authenticatorPlaceholder, attributes }, target.secret);
-    const authenticator = Buffer.from(bytes.subarray(4, 20));
-    const key = `${dest}|${id}`;
-    return new Promise<ApOutcome>((resolve) => {
-      let tries = 0;
-      let timer: NodeJS.Timeout | null = null;
-      const finish = (r: ApOutcome) => {
-        if (timer) clearTimeout(timer);
-        this.pending.delete(key);
-        if (r.ack) this.o.observer?.disconnected?.(station, target.name);
-        resolve(r);
-      };
-      this.pending.set(key, { code: Code.DisconnectRequest, authenticator, target, resolve: finish });
-      const send = () => {
-        if (tries++ >= this.o.tries) {
-          this.o.logger.warn({ sta: station.staMac, ap: target.name, das: `${target.address}:${target.port}`, tries: this.o.tries }, 'the AP\'s DAS did not answer');
-          return finish({ ack: false, errorCause: ErrorCause.OtherProxyProcessingError });
-        }
-        this.o.observer?.forwarded?.(target.name);
-        socket.send(bytes, target.port, target.address);
-        timer = setTimeout(send, this.o.timeoutMs);
-      };
-      send();
-    });
-  }
-
-  private onApAnswer(msg: Buffer, rinfo: RemoteInfo): void {
-    const from = `${canonical(rinfo.address)}:${rinfo.port}`;
-    if (msg.length < 20) return this.drop('ap-answer-unexpected', from);
-    const p = this.pending.get(`${canonical(rinfo.address)}|${rinfo.port}|${msg[1]}`);
-    if (!p) return this.drop('ap-answer-unexpected', from);
-    const v = verifyDasResponse(msg, p.code, p.authenticator, p.target.secret);
-    // A bad answer is not the answer: the retries go on (it may be forged).
-    if (!v.ok) return this.drop('ap-answer-invalid', from, v.reason);
-    p.resolve(v.packet.code === Code.DisconnectAck ? { ack: true } : { ack: false, errorCause: v.errorCause ?? ErrorCause.OtherProxyProcessingError });
-  }
-
-  private async outSocket(family: 'udp4' | 'udp6'): Promise<Socket> {
-    const have = this.out.get(family);
-    if (have) return have;
-    const s = createSocket({ type: family });
-    this.out.set(family, s);
-    const source = this.o.sourceAddress !== undefined && (isIPv6(this.o.sourceAddress) ? 'udp6' : 'udp4') === family ? this.o.sourceAddress : undefined;
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.bind(0, source, () => {
-        s.off('error', reject);
-        resolve();
-      });
-    });
-    s.on('error', (e) => this.o.logger.error({ err: e.message }, 'dynamic authorization socket towards the APs failed'));
-    s.on('message', (msg, rinfo) => this.onApAnswer(msg, rinfo));
-    return s;
-  }
-
-  /** A free identifier towards one AP DAS, or null when 256 requests to it are in flight. */
-  private allocateId(dest: string): number | null {
-    const start = this.nextId.get(dest) ?? randomBytes(1)[0]!;
-    for (let i = 0; i < 256; i++) {
-      const id = (start + i) & 0xff;
-      if (!this.pending.has(`${dest}|${id}`)) {
-        this.nextId.set(dest, (id + 1) & 0xff);
-        return id;
-      }
-    }
-    return null;
+    const r = await this.client.disconnect(station.staMac, target);
+    if (r.ack) this.o.observer?.disconnected?.(station, target.name);
+    return r;
   }
 
   private forgetOldAnswers(): void {
     const cutoff = this.now() - ANSWER_CACHE_MS;
     for (const [k, v] of this.seen) if (v.answer && v.at < cutoff) this.seen.delete(k);
   }
-}
-
-/** Node reports IPv4 senders on a dual-stack socket as ::ffff:a.b.c.d. */
-function canonical(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address.toLowerCase();
 }

@@ -1,4 +1,5 @@
 import type { AccessAcceptFacts, AccountingFacts, AcctStatus } from '../../daemon/records/facts.js';
+import { ACCT_TERMINATE_CAUSES } from '../../daemon/records/facts.js';
 import { normalizeMac } from '../../daemon/common/mac.js';
 import { Attr, Vendor, ArubaAttr, AcctStatusType } from './codes.js';
 import { getAttr, getAttrs, getInteger, getString, getVendorAttrs, RadiusDecodeError, type RadiusPacket } from './packet.js';
@@ -97,5 +98,13 @@ export function accountingFacts(request: RadiusPacket, clientAddress: string): A
     nasIdentifier: getString(request, Attr.NasIdentifier) ?? null,
     bssid: parseCalledStationId(getString(request, Attr.CalledStationId)).bssid,
     acctSessionId: getString(request, Attr.AcctSessionId) ?? null,
+    terminateCause: terminateCause(request),
   };
+}
+
+/** The Acct-Terminate-Cause by name; an unknown value by its number, so it can still be matched. */
+function terminateCause(request: RadiusPacket): string | null {
+  const v = intOrProblem(request, Attr.AcctTerminateCause, 'Acct-Terminate-Cause', []);
+  if (v === undefined) return null;
+  return ACCT_TERMINATE_CAUSES[v] || String(v);
 }

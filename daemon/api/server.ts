@@ -18,6 +18,7 @@ import type { ApStatusView } from './views.js';
 // The local control API (loopback by default). Every route needs the bearer token, /metrics
 // included: station lists are personal data. Read-only for now. The dashboard's static files
 // (/ui/, see dashboard.ts) are the exception: they hold no data, and the page asks for the token.
+// One route changes state: POST /v1/stations/<sta>/revoke (docs/revocation.md), same token.
 
 export interface ApiDeps {
   token: string;
@@ -36,8 +37,16 @@ export interface ApiDeps {
   webRoot?: string;
   /** hostapd release line of the AP serving `bssid` (distribution.aps[].hostapdVersion); absent: 2.10. */
   hostapdVersionOf?(bssid: string): HostapdVersion | undefined;
+  /**
+   * Revokes a station (StationLife.revoke, then the APs are told): resolves once every AP
+   * answered or ran out of tries, with what each was told; 'unknown' / 'already' otherwise.
+   */
+  revoke?(staMac: string, reason: string, trigger: 'api' | 'kmsctl'): Promise<{ kicks: object[] } | 'unknown' | 'already'>;
   logger: Log;
 }
+
+/** A revocation request's body is a reason and who asks, nothing more. */
+const MAX_REVOKE_BODY = 4096;
 
 export class ApiServer {
   private server: Server | null = null;
@@ -90,9 +99,11 @@ export class ApiServer {
       res.setHeader('WWW-Authenticate', 'Bearer');
       return send(res, 401, { error: 'missing or wrong bearer token' });
     }
-    if (req.method !== 'GET') return send(res, 405, { error: 'only GET is supported' });
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
+    const rv = /^\/v1\/stations\/([^/]+)\/revoke$/.exec(path);
+    if (rv && req.method === 'POST') return this.revoke(req, res, rv[1]!);
+    if (req.method !== 'GET') return send(res, 405, { error: rv ? 'revoke is a POST' : 'only GET is supported (and POST /v1/stations/<sta>/revoke)' });
 
     if (path === '/metrics') {
       await this.deps.refreshMetrics?.();
@@ -154,6 +165,33 @@ export class ApiServer {
     return send(res, 404, { error: `no such route: ${path}` });
   }
 
+  private async revoke(req: IncomingMessage, res: ServerResponse, macParam: string): Promise<void> {
+    const mac = normalizeMac(decodeURIComponent(macParam));
+    if (!mac) return send(res, 400, { error: `"${macParam}" is not a MAC address` });
+    if (!this.deps.revoke) return send(res, 404, { error: 'revocation is not available' });
+    const body = await readBody(req, MAX_REVOKE_BODY);
+    if (body === null) return send(res, 413, { error: `the request body is over ${MAX_REVOKE_BODY} bytes` });
+    let parsed: { reason?: unknown; via?: unknown } = {};
+    if (body.length > 0) {
+      try {
+        parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+      } catch {
+        return send(res, 400, { error: 'the body is not JSON: expected {"reason": "..."}' });
+      }
+      if (typeof parsed !== 'object' || parsed === null) return send(res, 400, { error: 'the body must be a JSON object' });
+    }
+    if (parsed.reason !== undefined && (typeof parsed.reason !== 'string' || parsed.reason.length > 200)) {
+      return send(res, 400, { error: 'reason must be a string of at most 200 characters' });
+    }
+    const trigger = parsed.via === 'kmsctl' ? 'kmsctl' : 'api';
+    const reason = (parsed.reason as string | undefined) ?? `revoked by the operator (${trigger})`;
+    const r = await this.deps.revoke(mac, reason, trigger);
+    if (r === 'unknown') return send(res, 404, { error: `no record for station ${mac}` });
+    const record = this.deps.stations.get(mac);
+    if (r === 'already') return send(res, 409, { error: `station ${mac} is revoked already`, station: record ? stationView(record) : null });
+    return send(res, 200, { revoked: true, station: record ? stationView(record) : null, told: r.kicks });
+  }
+
   private authorized(req: IncomingMessage): boolean {
     const h = req.headers.authorization ?? '';
     const m = /^Bearer (.+)$/.exec(h);
@@ -164,6 +202,20 @@ export class ApiServer {
 /** Comparing digests keeps the comparison constant-time whatever the token lengths. */
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
+}
+
+/** The body, or null when it is longer than `max` bytes. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= max) parts.push(c);
+    });
+    req.on('end', () => resolve(size > max ? null : Buffer.concat(parts)));
+    req.on('error', reject);
+  });
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -38,11 +38,21 @@ export class ApiError extends Error {
   }
 }
 
-export async function apiGet<T>(target: ApiTarget, path: string): Promise<T> {
+export function apiGet<T>(target: ApiTarget, path: string): Promise<T> {
+  return apiRequest<T>(target, path);
+}
+
+/** A POST with a JSON body (the one route that changes state: a station's revocation). */
+export function apiPost<T>(target: ApiTarget, path: string, body: unknown): Promise<T> {
+  return apiRequest<T>(target, path, { method: 'POST', body: JSON.stringify(body) });
+}
+
+async function apiRequest<T>(target: ApiTarget, path: string, init: { method?: string; body?: string } = {}): Promise<T> {
   let res: Response;
   try {
     res = await fetch(`${target.baseUrl}${path}`, {
-      headers: { Authorization: `Bearer ${target.token}` },
+      ...init,
+      headers: { Authorization: `Bearer ${target.token}`, ...(init.body ? { 'Content-Type': 'application/json' } : {}) },
       signal: AbortSignal.timeout(10_000),
     });
   } catch (e) {

@@ -30,7 +30,7 @@ export function stationsTable(stations: StationView[], now = Date.now()): string
     ['STATION', 'AP', 'BSSID', 'SSID', 'AKM', 'VLAN', 'IDENTITY', 'SESSION', 'EXPIRES'],
     stations.map((s) => [
       s.staMac, s.currentAp?.nasIdentifier ?? s.ap.nasIdentifier ?? s.ap.clientAddress, s.currentAp?.bssid ?? s.ap.bssid ?? '-',
-      s.ssid ?? '-', s.akmName ?? '-', vlanText(s.vlan), s.identity ?? '-', s.session, age(s.expiresAt, now),
+      s.ssid ?? '-', s.akmName ?? '-', vlanText(s.vlan), s.identity ?? '-', s.revoked ? 'revoked' : s.session, age(s.expiresAt, now),
     ]),
   );
 }
@@ -47,6 +47,7 @@ export function stationDetail(s: StationView, now = Date.now()): string {
     ['role', `Filter-Id ${s.role.filterId ?? '-'}, Aruba-User-Role ${s.role.arubaUserRole ?? '-'}`],
     ['machine auth', s.machineAuth.authenticated ? `yes (${s.machineAuth.identity})` : 'no'],
     ['session', `${s.session}, timeout ${s.sessionTimeout ?? '-'} s, expires ${age(s.expiresAt, now)}`],
+    ...(s.revoked ? [['revoked', `${new Date(s.revoked.at).toISOString()}: ${s.revoked.reason}`] as [string, string]] : []),
     ['PMKR0Name', s.pmkR0Name ?? '-'],
   ];
   if (s.pmkid) rows.push([`PMKID @ ${s.pmkidBssid}`, `${s.pmkid}${s.pmkidHostapd ? ` (hostapd ${s.pmkidHostapd} convention)` : ''}`]);

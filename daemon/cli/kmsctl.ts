@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import type { StationView } from '../api/views.js';
-import { apiGet, DEFAULT_CONFIG, resolveTarget, type TargetOptions } from './api-client.js';
+import { apiGet, apiPost, DEFAULT_CONFIG, resolveTarget, type TargetOptions } from './api-client.js';
 import { DEFAULT_CREDENTIALS_DIR } from '../config/load.js';
 import { placementsTable, stationDetail, stationsTable } from './format.js';
 import type { Placement } from '../distribution/placement.js';
@@ -45,6 +45,21 @@ program.command('station').description('one station record (never its keys)')
     const q = o.bssid ? `?bssid=${encodeURIComponent(o.bssid)}` : '';
     const s = await apiGet<StationView>(target(), `/v1/stations/${encodeURIComponent(mac)}${q}`);
     o.json ? json(s) : print(stationDetail(s));
+  });
+
+program.command('revoke').description('withdraw a station\'s authentication: its APs disconnect it, no AP gets its keys again (docs/revocation.md)')
+  .argument('<sta-mac>', 'station MAC address')
+  .option('--reason <text>', 'why (kept in the record for audit)')
+  .option('--json', 'machine-readable output')
+  .action(async (mac: string, o: { reason?: string; json?: boolean }) => {
+    const r = await apiPost<{ station: StationView | null; told: { ap: string | null; bssid: string | null; why: string; result: string; detail?: string }[] }>(
+      target(), `/v1/stations/${encodeURIComponent(mac)}/revoke`, { via: 'kmsctl', ...(o.reason ? { reason: o.reason } : {}) });
+    if (o.json) {
+      json(r);
+      return;
+    }
+    print(`station ${r.station?.staMac ?? mac} revoked${r.station?.revoked ? `: ${r.station.revoked.reason}` : ''}`);
+    for (const k of r.told) print(`  ${k.ap ?? '-'} ${k.bssid ?? '-'} (${k.why}): ${k.result}${k.detail ? ` (${k.detail})` : ''}`);
   });
 
 program.command('placements').description('where a station\'s keys were placed (FT PMK-R1s, OKC PMKSA entries)')

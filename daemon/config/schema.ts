@@ -3,6 +3,7 @@ import { distributionSchema } from './distribution-schema.js';
 import { apDasSchema, dynamicAuthorizationSchema } from './das-schema.js';
 import { ipAddress, listenPort, name, port, secretRef, type SecretRef } from './primitives.js';
 import { canonicalNetwork, isPrefix, networkContains, networkProblem } from '../common/ip-prefix.js';
+import { ACCT_TERMINATE_CAUSES } from '../records/facts.js';
 
 export { secretRef, type SecretRef };
 
@@ -103,7 +104,14 @@ export const configSchema = z.object({
     defaultLifetimeS: z.number().int().min(60).default(12 * 3600),
     machineAuthWindowS: z.number().int().min(0).default(8 * 3600),
     purgeIntervalS: z.number().int().min(1).default(300),
-  }).strict().default({ defaultLifetimeS: 12 * 3600, machineAuthWindowS: 8 * 3600, purgeIntervalS: 300 }),
+    /** Accounting-Stop causes (Acct-Terminate-Cause, RFC 2866 names) that revoke the session (docs/revocation.md). */
+    revokeOnAcctTerminateCause: z.array(z.enum(ACCT_TERMINATE_CAUSES.slice(1) as [string, ...string[]])).default(['Admin-Reset']),
+    /** How long a revoked record is kept (audit; and a sign of the session is recognised while it is). At least the key lifetime is used. */
+    revokedRetentionS: z.number().int().min(60).default(24 * 3600),
+  }).strict().default({
+    defaultLifetimeS: 12 * 3600, machineAuthWindowS: 8 * 3600, purgeIntervalS: 300,
+    revokeOnAcctTerminateCause: ['Admin-Reset'], revokedRetentionS: 24 * 3600,
+  }),
   api: z.object({
     address: ipAddress.default('127.0.0.1'),
     port: listenPort.default(8900),

@@ -103,6 +103,8 @@ export class KeyDistributor {
       this.end(e.record);
       return Promise.resolve();
     }
+    // A revoked session seen at an AP: never a reason to place keys (stations/revocation.ts acts).
+    if (e.type === 'revoked-seen') return Promise.resolve();
     return this.prime(e.record).catch((err: Error) => {
       (this.d.logger.error ?? this.d.logger.warn).call(this.d.logger, { err: err.message, what: e.type }, 'key distribution failed');
     });
@@ -124,6 +126,7 @@ export class KeyDistributor {
 
   /** Priming: the neighbours of the station's place get its keys. The only path to a placement. */
   private prime(record: StationRecord): Promise<void> {
+    if (record.revoked) return Promise.resolve();
     const at = record.currentAp ?? record.ap;
     return this.primeAt(record, this.d.topology.locate(at), at.bssid);
   }
@@ -281,7 +284,7 @@ export class KeyDistributor {
     const done: Placement[] = [];
     for (const q of batch) {
       const record = this.d.stations.get(q.item.staMac);
-      if (!record || record.session === 'ended' || q.item.intent.expiresAt <= this.now()) continue;
+      if (!record || record.session === 'ended' || record.revoked || q.item.intent.expiresAt <= this.now()) continue;
       const p = await this.attempt(q.item.staMac, q.item.intent, q.attempts + 1);
       if (p.state === 'queued') again.push(q);
       else done.push(p);
@@ -299,7 +302,7 @@ export class KeyDistributor {
     const t = setTimeout(() => {
       this.repush.delete(staMac);
       const record = this.d.stations.get(staMac);
-      if (!record || record.session === 'ended') return;
+      if (!record || record.session === 'ended' || record.revoked) return;
       void this.prime(record).catch((e: Error) => this.d.logger.warn({ sta: staMac, err: e.message }, 'key re-placement failed'));
     }, Math.min(delay, 2 ** 31 - 1));
     t.unref();

@@ -34,6 +34,7 @@ export function placementLifetimeS(record: StationRecord, policy: PlanPolicy, no
 export function planPlacements(record: StationRecord, keys: StationKeys, targets: BssInfo[], policy: PlanPolicy, now: number): Plan {
   const skipped: string[] = [];
   const lifetimeS = placementLifetimeS(record, policy, now);
+  if (record.revoked) return { intents: [], skipped: ['station revoked'] };
   if (lifetimeS < 1) return { intents: [], skipped: ['record expires now'] };
   if (record.ssid !== null && record.ssid !== policy.ssid) return { intents: [], skipped: [`SSID ${record.ssid} is not the mobility domain's (${policy.ssid})`] };
   const akm = record.akm ?? AKM.IEEE8021X;

@@ -26,6 +26,8 @@ export function answerPull(req: PullRequest, ctx: PullContext): PullAnswer {
   const { station, bss } = ctx;
   if (!station || !station.keys.pmkR0 || !station.keys.pmkR0Name) return nak('no PMK-R0 for this station');
   const { record, keys } = station;
+  // A revoked station gets no key anywhere, whatever else the PULL says (the record is kept).
+  if (record.revoked) return nak(`the station was revoked: ${record.revoked.reason}`);
   // An ended session still answers: a roaming station's old AP may send its Accounting-Stop
   // before the new AP's Start, and the record is kept a few minutes for exactly such late roams.
   if (record.expiresAt <= ctx.now) return nak('the station\'s record has expired');

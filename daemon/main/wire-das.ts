@@ -8,6 +8,9 @@ import { networkContains, parseNetwork, type IpNetwork } from '../common/ip-pref
 import type { StationLocation, StationLocator } from '../records/station-locator.js';
 import type { StartupSecrets } from './startup-checks.js';
 import { DasProxy, type ApDasTarget } from '../../adapters/radius/das-proxy.js';
+import { DasClient } from '../../adapters/radius/das-client.js';
+import { DasDisconnecter } from '../../adapters/radius/das-disconnecter.js';
+import type { DisconnectPlace } from '../ports/station-disconnecter.js';
 
 // The dynamic authorization proxy (RFC 5176) runs on the main thread, not the RADIUS thread: it
 // needs the station records, which live here; its rate is that of operators and AAA policies
@@ -21,20 +24,72 @@ export interface RunningDas {
   stop(): Promise<void>;
 }
 
+/**
+ * The KMS's own sender towards the APs' DAS: revocation's Disconnects and the proxy's relayed
+ * ones go through it. Null when no radius.clients entry has a DAS.
+ */
+export interface DasSender {
+  client: DasClient;
+  disconnecter: DasDisconnecter;
+  reconfigure(next: KmsConfig, secrets: Pick<StartupSecrets, 'dasSecrets'>): void;
+  stop(): Promise<void>;
+}
+
+export function startDasSender(config: KmsConfig, deps: { secrets: Pick<StartupSecrets, 'dasSecrets'>; log: Logger; registry: Registry; metrics?: DasMetrics }): DasSender | null {
+  if (!config.radius.clients.some((c) => c.das)) return null;
+  const das = config.radius.dynamicAuthorization;
+  const log = partLogger(deps.log, 'das');
+  const metrics = deps.metrics ?? new DasMetrics(deps.registry);
+  const client = new DasClient({
+    ...(das?.sourceAddress ? { sourceAddress: das.sourceAddress } : {}),
+    timeoutMs: das?.timeoutMs ?? 1000, tries: das?.tries ?? 3, logger: log,
+    observer: {
+      sent: (ap) => metrics.forwarded.inc({ ap }),
+      dropped: (reason, from, detail) => {
+        metrics.dropped.inc({ reason });
+        log.warn({ reason, from, ...(detail ? { detail } : {}) }, 'dynamic authorization packet dropped');
+      },
+    },
+  });
+  const disconnecter = new DasDisconnecter(client, placeDasTable(config, deps.secrets.dasSecrets!.aps));
+  return {
+    client, disconnecter,
+    reconfigure: (next, s) => { disconnecter.targetOf = placeDasTable(next, s.dasSecrets!.aps); },
+    stop: () => client.stop(),
+  };
+}
+
+/** A place as the core names it (an AP by name, or a record's RADIUS source) to its DAS. */
+export function placeDasTable(config: KmsConfig, secrets: Map<string, Buffer>): (at: DisconnectPlace) => ApDasTarget | null {
+  const table = apDasTable(config, secrets);
+  const clientAddress = new Map(config.radius.clients.map((c) => [c.name, c.address]));
+  const radiusAddress = new Map((config.distribution?.aps ?? []).map((a) => [a.name, a.radiusAddress ?? clientAddress.get(a.radiusClient)]));
+  return (at) => {
+    const address = at.clientAddress ?? (at.ap ? radiusAddress.get(at.ap) : undefined);
+    // A prefix names no single AP: without the AP's own radiusAddress its DAS cannot be found.
+    if (!address || address.includes('/')) return null;
+    return table(address, at.bssid);
+  };
+}
+
 export interface DasDeps {
   locator: StationLocator;
+  /** The shared sender (startDasSender), so the proxy's and revocation's Disconnects go one way. */
+  sender?: DasSender | null;
   secrets: Pick<StartupSecrets, 'dasSecrets'>;
   log: Logger;
   registry: Registry;
-  /** An AP acknowledged a Disconnect of this station. */
+  /** An AP acknowledged a Disconnect of this station that an upstream asked for (revocation starts here). */
   disconnected?(station: StationLocation, ap: string): void;
+  /** Shared with startDasSender's (one set of counters). */
+  metrics?: DasMetrics;
 }
 
 export async function startDynamicAuthorization(config: KmsConfig, deps: DasDeps): Promise<RunningDas | null> {
   const das = config.radius.dynamicAuthorization;
   if (!das) return null;
   const log = partLogger(deps.log, 'das');
-  const metrics = new DasMetrics(deps.registry);
+  const metrics = deps.metrics ?? new DasMetrics(deps.registry);
   const secrets = deps.secrets.dasSecrets!;
   const upstreamsOf = (c: KmsConfig, s: NonNullable<StartupSecrets['dasSecrets']>) =>
     (c.radius.dynamicAuthorization?.upstreams ?? []).map((u) => ({ name: u.name, address: u.address, secret: s.upstreams.get(u.name)! }));
@@ -50,6 +105,7 @@ export async function startDynamicAuthorization(config: KmsConfig, deps: DasDeps
     timeoutMs: das.timeoutMs,
     tries: das.tries,
     maxSessionsPerRequest: das.maxSessionsPerRequest,
+    ...(deps.sender ? { client: deps.sender.client } : {}),
     logger: log,
     observer: {
       dropped: (reason) => metrics.dropped.inc({ reason }),

@@ -34,6 +34,8 @@ export interface RunningDistribution {
   topology: Topology;
   /** RF-neighbour discovery, when configured. */
   neighbors: RunningNeighbors | null;
+  /** An AP's control channel, when it has one (revocation deauthenticates through it when the AP has no DAS). */
+  controlFor(ap: string): ApDriver | null;
   /**
    * A reload's distribution.aps (and neighbour pins/forbids): resolves and checks its secrets
    * first (throws, naming the setting, before anything changes), and returns the step that
@@ -199,6 +201,7 @@ export async function startDistribution(config: KmsConfig, deps: {
     distributor,
     topology,
     neighbors,
+    controlFor: (name) => controls.get(name) ?? null,
     prepareReload,
     apStatus: () => apStatusViews(running.values(), {
       connected: (ap) => controls.get(ap)?.connected ?? null,

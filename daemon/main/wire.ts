@@ -19,7 +19,10 @@ import { radiusTables, startRadiusThread, type RadiusThread } from './radius-thr
 import { Reloader } from './reload.js';
 import type { StartupSecrets } from './startup-checks.js';
 import { KMS_VERSION } from '../common/version.js';
-import { startDynamicAuthorization } from './wire-das.js';
+import { startDasSender, startDynamicAuthorization } from './wire-das.js';
+import { DasMetrics } from '../metrics/das-metrics.js';
+import { Revocation } from '../stations/revocation.js';
+import { partLogger } from '../log/logger.js';
 import { RecordStationLocator } from '../records/station-locator.js';
 
 const VERSION = KMS_VERSION;
@@ -62,7 +65,13 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   // key distribution and RF neighbours subscribe to it (startDistribution connects them).
   const life = new StationLife({
     stations, places: topology ? topologyPlaces(topology) : null, log,
-    observer: { learned: (keys) => metrics.stationsLearned.inc({ keys }) },
+    observer: {
+      learned: (keys) => metrics.stationsLearned.inc({ keys }),
+      revoked: (trigger) => metrics.revocations.inc({ trigger }),
+    },
+    revokeOnTerminateCause: new Set(config.stations.revokeOnAcctTerminateCause),
+    // A revoked record outlives every key placed for it: a sign of the session is recognised only while it is there.
+    revokedRetentionMs: Math.max(config.stations.revokedRetentionS, config.distribution?.keyLifetimeS ?? 0) * 1000,
   });
   const loaded = stations.load();
   let distribution: RunningDistribution | null = null;
@@ -90,9 +99,34 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   }
   const ports = radius.ports;
   // Disconnect/CoA from the AAA servers: on this thread, next to the station records (wire-das.ts).
+  // The KMS's own Disconnects (revocation) and the relayed ones leave through one sender.
+  const dasMetrics = config.radius.dynamicAuthorization || config.radius.clients.some((c) => c.das) ? new DasMetrics(metrics.registry) : undefined;
+  const dasSender = startDasSender(config, { secrets, log, registry: metrics.registry, ...(dasMetrics ? { metrics: dasMetrics } : {}) });
+  const revocation = new Revocation({
+    disconnecter: dasSender?.disconnecter ?? null,
+    ...(distribution ? {
+      placementsFor: (mac: string) => distribution!.distributor.placementsFor(mac),
+      topology: distribution.topology,
+      controlFor: (ap: string) => distribution!.controlFor(ap),
+    } : {}),
+    log: partLogger(log, 'revocation'),
+    observer: { kicked: (result) => metrics.revocationKicks.inc({ result }) },
+  });
+  life.subscribe(revocation);
+  if (!dasSender) log.info({}, 'no radius.clients entry has a DAS: revocation deauthenticates through AP control channels only, and PMKSA entries stay until they expire');
   const das = await startDynamicAuthorization(config, {
     locator: new RecordStationLocator(stations), secrets, log, registry: metrics.registry,
+    sender: dasSender, ...(dasMetrics ? { metrics: dasMetrics } : {}),
+    // Every Disconnect an upstream asked for and the AP acknowledged revokes the station.
+    disconnected: (s, ap) => void life.revoke(s.staMac, `Disconnect-Request from an upstream, acknowledged by ${ap}`, 'disconnect-ack'),
   });
+  const revoke = async (mac: string, reason: string, trigger: 'api' | 'kmsctl') => {
+    const record = stations.get(mac);
+    if (!record) return 'unknown' as const;
+    if (record.revoked) return 'already' as const;
+    if (!(await life.revoke(mac, reason, trigger))) return 'already' as const;
+    return { kicks: revocation.kicksOf(mac) ?? [] };
+  };
   // Only now: threads inherit their creator's priority, and the RADIUS thread must keep the
   // service's. The threads made later (libuv's pool) serve this one and may inherit it.
   if (config.radius.otherThreadsNice > 0) {
@@ -109,7 +143,10 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     radiusTables,
     reconfigureRadius: (t) => radius.reconfigure(t),
     prepareDistribution: distribution ? (next, s) => distribution!.prepareReload(next, s) : undefined,
-    reconfigureDas: das ? (next, s) => das.reconfigure(next, s) : undefined,
+    reconfigureDas: das || dasSender ? (next, s) => {
+      das?.reconfigure(next, s);
+      dasSender?.reconfigure(next, s);
+    } : undefined,
     upstreamsChanged: (r) => {
       for (const name of r.retired) if (!r.kept.includes(name) && !r.added.includes(name)) metrics.upstreamUp.remove({ upstream: name });
       for (const name of r.added) metrics.upstreamUp.set({ upstream: name }, 1);
@@ -129,6 +166,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
       return radius.refreshMetrics();
     },
     logger: log,
+    revoke,
     placementsFor: distribution ? (mac) => distribution!.distributor.placementsFor(mac) : undefined,
     hostapdVersionOf: distribution ? (bssid) => distribution!.topology.bss(bssid)?.hostapdVersion : undefined,
     roams: roams.log,
@@ -163,6 +201,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     log.info({}, 'kmsd stopping');
     purge.stop();
     await das?.stop();
+    await dasSender?.stop();
     await radius.stop();
     roams.stop();
     await distribution?.stop();

@@ -30,6 +30,14 @@ export class KmsMetrics {
     name: 'kms_stations_learned_total', help: 'Station records created from an Access-Accept', labelNames: ['keys'],
     registers: [this.registry],
   });
+  readonly revocations = new Counter({
+    name: 'kms_revocations_total', help: 'Stations revoked, by what asked (kmsctl, api, disconnect-ack, accounting)', labelNames: ['trigger'],
+    registers: [this.registry],
+  });
+  readonly revocationKicks = new Counter({
+    name: 'kms_revocation_kicks_total', registers: [this.registry], labelNames: ['result'],
+    help: 'APs told to drop a revoked station (at revocation and when its session shows up again), by outcome: ack, nak, timeout, driver (no DAS: deauthenticated through the control channel), no-das, unreachable',
+  });
   readonly stationsPurged = new Counter({ name: 'kms_stations_purged_total', help: 'Expired records removed', registers: [this.registry] });
   readonly keysPlaced = new Counter({
     name: 'kms_keys_placed_total', help: 'Keys placed on APs: FT PMK-R1 (pushed or pulled) and OKC PMKSA entries',

@@ -35,4 +35,14 @@ export interface AccountingFacts {
   nasIdentifier: string | null;
   bssid: string | null;
   acctSessionId: string | null;
+  /** Acct-Terminate-Cause by its RFC 2866 name (e.g. Admin-Reset), on a Stop that carries one. */
+  terminateCause?: string | null;
 }
+
+/** Acct-Terminate-Cause names by value (RFC 2866 §5.10, and RFC 3580's 802.1X additions 19..22). */
+export const ACCT_TERMINATE_CAUSES: readonly string[] = [
+  '', 'User-Request', 'Lost-Carrier', 'Lost-Service', 'Idle-Timeout', 'Session-Timeout', 'Admin-Reset',
+  'Admin-Reboot', 'Port-Error', 'NAS-Error', 'NAS-Request', 'NAS-Reboot', 'Port-Unneeded', 'Port-Preempted',
+  'Port-Suspended', 'Service-Unavailable', 'Callback', 'User-Error', 'Host-Request',
+  'Supplicant-Restart', 'Reauthentication-Failure', 'Port-Reinitialized', 'Port-Administratively-Disabled',
+];

@@ -1,4 +1,4 @@
-import type { ApStay, StationRecord } from '../records/station.js';
+import type { ApRef, ApStay, StationRecord } from '../records/station.js';
 
 // What StationLife tells its subscribers (key distribution, RF neighbours): each happening in a
 // station's life once, whichever source reported it first.
@@ -27,10 +27,21 @@ export type StationLifeEvent =
   /** The session ended (Accounting-Stop from the AP it is at). */
   | { type: 'ended'; record: StationRecord }
   /**
-   * The KMS withdrew the authentication (StationLife.revoke). Only marked and announced so far:
-   * telling the AP (Disconnect/CoA) is for whoever acts on it; subscribers treat it as an end.
+   * The KMS withdrew the authentication (StationLife.revoke): the record is marked and kept for
+   * audit. Telling the APs (Disconnect-Requests) is the revocation consumer's
+   * (stations/revocation.ts); the others treat it as an end. `trigger`: who asked.
    */
-  | { type: 'revoked'; record: StationRecord; reason: string };
+  | { type: 'revoked'; record: StationRecord; reason: string; trigger: RevocationTrigger }
+  /**
+   * A revoked station's session showed up at an AP (accounting, AP-STA-CONNECTED, a captured roam):
+   * a PMK-R1 or PMKSA entry the KMS could not remove let it in. The place is not recorded; that AP
+   * must disconnect it at once.
+   */
+  | { type: 'revoked-seen'; record: StationRecord; at: ApRef; via: PlaceSource };
+
+/** Who revoked: the operator (kmsctl or the API), an upstream's Disconnect relayed and ACKed, or an Accounting-Stop cause. */
+export type RevocationTrigger = 'kmsctl' | 'api' | 'disconnect-ack' | 'accounting';
+export const REVOCATION_TRIGGERS: readonly RevocationTrigger[] = ['kmsctl', 'api', 'disconnect-ack', 'accounting'];
 
 /** True if any field, however deep, can hold bytes (keys are bytes: Buffer, Uint8Array). */
 type CarriesBytes<T> = T extends Uint8Array ? true

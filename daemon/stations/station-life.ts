@@ -4,7 +4,7 @@ import type { StationNews } from '../records/news.js';
 import type { ApRef, ApStay, StationRecord } from '../records/station.js';
 import type { ApEvent } from '../ports/ap-driver.js';
 import type { RoamEvent } from '../roams/roam-event.js';
-import type { PlaceSource, StationLifeEvent, StationLifeListener } from './events.js';
+import type { PlaceSource, RevocationTrigger, StationLifeEvent, StationLifeListener } from './events.js';
 import { samePlace, type ApPlaces } from './places.js';
 
 // The one owner of a station's life. Four sources speak of stations: the RADIUS thread (records it
@@ -29,7 +29,17 @@ export interface StationLifeDeps {
   places: ApPlaces | null;
   log: { info(o: object, m: string): void; isLevelEnabled?(level: string): boolean };
   /** Counts every Access-Accept, logged or not: which keys it brought. */
-  observer?: { learned(keys: 'pmk-r0' | 'pmk' | 'none'): void };
+  observer?: { learned(keys: 'pmk-r0' | 'pmk' | 'none'): void; revoked?(trigger: RevocationTrigger): void };
+  /**
+   * Accounting-Stop causes (Acct-Terminate-Cause names, RFC 2866) that revoke the session
+   * (stations.revokeOnAcctTerminateCause); default none.
+   */
+  revokeOnTerminateCause?: ReadonlySet<string>;
+  /**
+   * How long a revoked record stays: at least as long as any key placed for it can live on an AP,
+   * since a sign of the revoked session is recognised only while its record is there.
+   */
+  revokedRetentionMs?: number;
   now?: () => number;
 }
 
@@ -76,12 +86,20 @@ export class StationLife {
     const record = this.d.stations.get(facts.staMac);
     if (!record) return done;
     const here: ApRef = { bssid: facts.bssid, nasIdentifier: facts.nasIdentifier, clientAddress: facts.clientAddress };
+    if (record.revoked) {
+      // Start or Interim: the revoked session is up at this AP (a key the KMS could not remove).
+      return facts.status === 'start' || facts.status === 'interim' ? this.seenRevoked(record, here, 'accounting') : done;
+    }
     if (facts.status === 'start' || facts.status === 'interim') {
       return this.place(record, here, 'accounting', this.now(), { acctSessionId: facts.acctSessionId ?? record.acctSessionId, session: 'active' });
     }
     if (facts.status === 'stop') {
       // After a roam the old AP's Stop can arrive after the new AP's Start: it ends nothing.
       if (record.currentAp !== null && !samePlace(record.currentAp, here)) return done;
+      const cause = facts.terminateCause ?? null;
+      if (cause !== null && this.d.revokeOnTerminateCause?.has(cause)) {
+        return this.revoke(record.staMac, `Accounting-Stop with Acct-Terminate-Cause ${cause}`, 'accounting').then(() => undefined);
+      }
       return this.end(record);
     }
     return done;
@@ -93,6 +111,7 @@ export class StationLife {
     const here = this.d.places?.bssOf(ap, ev.ifname);
     const record = here ? this.d.stations.get(ev.staMac) : undefined;
     if (!here || !record) return done;
+    if (record.revoked) return ev.type === 'sta-connected' ? this.seenRevoked(record, here, 'ap-event') : done;
     if (ev.type === 'sta-connected') return this.place(record, here, 'ap-event', this.now());
     this.left(record, here);
     return done;
@@ -104,25 +123,37 @@ export class StationLife {
     const here = this.d.places?.bssid(e.toBssid);
     const record = here ? this.d.stations.get(e.sta) : undefined;
     if (!here || !record) return done;
+    if (record.revoked) return this.seenRevoked(record, here, 'capture');
     // A roam held back for its data gap may arrive after a fresher source placed the station.
     return this.place(record, here, 'capture', Math.min(e.endTs, this.now()));
   }
 
   /**
-   * Withdraws a station's authentication: marks the record and announces it. The place for
-   * revocation (Disconnect/CoA) to start from; acting on the AP is not done here.
+   * Withdraws a station's authentication: marks the record (kept for audit, and to recognise the
+   * session if it shows up again) and announces it; the revocation consumer tells the APs. False
+   * when there is no such station or it is revoked already. Only a new full authentication (a new
+   * record, from an Access-Accept) brings the station back.
    */
-  revoke(staMac: string, reason: string): Promise<boolean> {
+  revoke(staMac: string, reason: string, trigger: RevocationTrigger): Promise<boolean> {
     const record = this.d.stations.get(staMac);
     if (!record || record.revoked) return Promise.resolve(false);
     const now = this.now();
+    const stay = record.currentAp;
     const updated: StationRecord = {
       ...record, session: 'ended', revoked: { at: now, reason }, updatedAt: now,
-      expiresAt: Math.min(record.expiresAt, now + ENDED_RETENTION_MS),
+      currentAp: stay && stay.leftAt === undefined ? { ...stay, leftAt: now } : stay,
+      expiresAt: now + Math.max(this.d.revokedRetentionMs ?? 0, ENDED_RETENTION_MS),
     };
     this.d.stations.update(updated);
-    this.d.log.info({ sta: staMac, reason }, 'station revoked');
-    return this.emit({ type: 'revoked', record: updated, reason }).then(() => true);
+    this.d.observer?.revoked?.(trigger);
+    this.d.log.info({ sta: staMac, reason, trigger, ap: stay?.bssid ?? record.ap.bssid }, 'station revoked');
+    return this.emit({ type: 'revoked', record: updated, reason, trigger }).then(() => true);
+  }
+
+  /** A revoked session at `here`: announced (the AP must disconnect it), never placed. */
+  private seenRevoked(record: StationRecord, here: ApRef, via: PlaceSource): Promise<void> {
+    this.d.log.info({ sta: record.staMac, ap: here.nasIdentifier ?? here.clientAddress, bssid: here.bssid, via }, 'revoked station seen at AP; disconnecting');
+    return this.emit({ type: 'revoked-seen', record, at: here, via });
   }
 
   /**

@@ -25,6 +25,8 @@ export interface KmsCore {
 export function kmsCore(dir: string, masterKey: Buffer, o: {
   policy?: RecordPolicy; places?: StationLifeDeps['places']; log?: StationLifeDeps['log']; observer?: StationLifeDeps['observer']; now?: () => number;
   warning?(sta: string, message: string): void;
+  /** StationLife's other settings (revocation's). */
+  life?: Pick<StationLifeDeps, 'revokeOnTerminateCause' | 'revokedRetentionMs'>;
 } = {}): KmsCore {
   const path = join(dir, 'kms.sqlite');
   const policy = o.policy ?? { defaultLifetimeS: 3600, machineAuthWindowS: 600 };
@@ -34,7 +36,7 @@ export function kmsCore(dir: string, masterKey: Buffer, o: {
   const recorder = new StationRecorder(radiusStore, policy, o.warning, now);
   recorder.load();
   const stations = new StationTable(store, o.warning ? { warning: o.warning } : {}, now);
-  const life = new StationLife({ stations, places: o.places ?? null, log: o.log ?? { info() {} }, now, ...(o.observer ? { observer: o.observer } : {}) });
+  const life = new StationLife({ stations, places: o.places ?? null, log: o.log ?? { info() {} }, now, ...(o.observer ? { observer: o.observer } : {}), ...o.life });
   return {
     store, stations, life, recorder,
     accept: async (facts) => {

@@ -210,7 +210,7 @@ describe('KeyDistributor', () => {
   it('a revocation ends re-placement like a session end', async () => {
     const d = make();
     await accept(facts());
-    await core.life.revoke(STA, 'test');
+    await core.life.revoke(STA, 'test', 'api');
     expect(d.placementsFor(STA).map((p) => p.state)).toEqual(['withdrawn', 'withdrawn']);
   });
 

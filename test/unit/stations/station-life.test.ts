@@ -155,9 +155,9 @@ describe('StationLife', () => {
 
   it('revoked: marked in the record and announced once', async () => {
     await core.accept(facts());
-    expect(await core.life.revoke(STA, 'operator')).toBe(true);
-    expect(await core.life.revoke(STA, 'operator')).toBe(false);
-    expect(await core.life.revoke('02:00:00:00:09:09', 'operator')).toBe(false);
+    expect(await core.life.revoke(STA, 'operator', 'kmsctl')).toBe(true);
+    expect(await core.life.revoke(STA, 'operator', 'kmsctl')).toBe(false);
+    expect(await core.life.revoke('02:00:00:00:09:09', 'operator', 'kmsctl')).toBe(false);
     expect(kinds()).toEqual(['learned', 'revoked']);
     expect(events[1]).toMatchObject({ type: 'revoked', reason: 'operator' });
     expect(core.stations.get(STA)).toMatchObject({ session: 'ended', revoked: { reason: 'operator', at: expect.any(Number) } });
@@ -177,7 +177,7 @@ describe('StationLife', () => {
     await core.accept(facts());
     await core.life.onApEvent('ap2', ev('sta-connected'));
     await core.life.onAccounting(acct('stop', 2));
-    await core.life.revoke(STA, 'test');
+    await core.life.revoke(STA, 'test', 'api');
     expect(events.length).toBe(4);
     expect(events.filter(carriesBytes)).toEqual([]);
     expect(core.stations.keysFor(STA)!.pmkR0).toHaveLength(32);
