@@ -15,7 +15,9 @@ try {
     method,
     headers: { authorization: `Bearer ${process.env.KMS_TOKEN ?? ''}`, ...(post === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(post === undefined ? {} : { body: post }),
-    signal: AbortSignal.timeout(10_000),
+    // A revocation answers after every AP was told or given up on (an unreachable AP without a DAS:
+    // its control channel's command timeout), so POSTs get longer than GETs.
+    signal: AbortSignal.timeout(post === undefined ? 10_000 : 60_000),
   });
   process.stdout.write(`${res.status}\n${await res.text()}`);
 } catch (e) {

@@ -438,7 +438,13 @@ export class StepRunner {
     try {
       out = await kms.revoke(mac, via);
     } catch (e) {
-      throw new StepFailure(`revoking ${station} (${mac}) ${via === 'api' ? 'with POST /v1/stations/<mac>/revoke' : 'with kmsctl revoke'} failed: ${(e as Error).message}`, [kms.logName]);
+      // kmsd answers once every AP has been told or given up on: say so when it did revoke.
+      const done = this.w.logs.find(kms.logName, marks[kms.logName] ?? 0, (l) => l.includes(`"sta":"${mac}"`) && l.includes('"msg":"station revoked"'));
+      const told = this.w.logs.linesSince(kms.logName, marks[kms.logName] ?? 0).filter((l) => l.text.includes(`"sta":"${mac}"`) && l.text.includes('"msg":"revocation: Disconnect sent to AP"'));
+      const hint = done
+        ? ` (kmsd did revoke it at ${new Date(done.at ?? 0).toISOString()} and told ${told.length} AP(s) so far${told.length ? `: ${told.map((l) => /"ap":"([^"]*)".*"result":"([^"]*)"/.exec(l.text)?.slice(1).join(' ') ?? '?').join(', ')}` : ''}; the answer comes after every AP was told or given up on, which for an AP without a DAS whose control channel is down is that channel's command timeout)`
+        : '';
+      throw new StepFailure(`revoking ${station} (${mac}) ${via === 'api' ? 'with POST /v1/stations/<mac>/revoke' : 'with kmsctl revoke'} failed: ${(e as Error).message}${hint}`, [kms.logName]);
     }
     console.log(`vlab: revoke ${station} via ${via}: ${out.trim().split('\n').slice(0, 6).join(' | ').slice(0, 400)}`);
     const revoked = new RegExp(`"sta":"${mac}".*"msg":"station revoked"`);

@@ -97,7 +97,7 @@ function kmsTarget(w: World): KmsTarget {
         if (r.code !== 0) throw new Error(`kmsctl revoke ${mac} exited ${r.code}: ${out.trim().slice(0, 400)}`);
         return out;
       }
-      const r = await kms.api(`/v1/stations/${encodeURIComponent(mac)}/revoke`, 30_000, { body: JSON.stringify({ reason: 'vlab kms-revoke step' }) });
+      const r = await kms.api(`/v1/stations/${encodeURIComponent(mac)}/revoke`, 90_000, { body: JSON.stringify({ reason: 'vlab kms-revoke step' }) });
       if (r.status < 200 || r.status > 299) throw new Error(`POST /v1/stations/${mac}/revoke: HTTP ${r.status} ${r.text.slice(0, 300)}`);
       return `HTTP ${r.status} ${r.text}`;
     },
