@@ -342,6 +342,6 @@ export function privateKeyProblem(key: string | Buffer): string | null {
   const parsed = ssh2.utils.parseKey(key);
   if (parsed instanceof Error) return `not a usable SSH private key (${parsed.message}; an encrypted key needs its passphrase removed)`;
   const first = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (!first || !first.isPrivateKey()) return 'is a public key, not an SSH private key';
+  if (!first?.isPrivateKey()) return 'is a public key, not an SSH private key';
   return null;
 }

@@ -24,7 +24,7 @@ export interface PullContext {
 export function answerPull(req: PullRequest, ctx: PullContext): PullAnswer {
   const nak = (why: string): PullAnswer => ({ ok: false, why });
   const { station, bss } = ctx;
-  if (!station || !station.keys.pmkR0 || !station.keys.pmkR0Name) return nak('no PMK-R0 for this station');
+  if (!station?.keys.pmkR0 || !station.keys.pmkR0Name) return nak('no PMK-R0 for this station');
   const { record, keys } = station;
   // An ended session still answers: a roaming station's old AP may send its Accounting-Stop
   // before the new AP's Start, and the record is kept a few minutes for exactly such late roams.
