@@ -194,6 +194,18 @@ export class SshTransport extends EventEmitter {
   }
 
   private openShell(client: Client): void {
+    // The shell can end while the connection is already going down, before the client's close
+    // event: ssh2 then throws from exec() instead of calling back. The close event (onLost) is
+    // what reconnects, so here only the reason is kept.
+    try {
+      this.execShell(client);
+    } catch (e) {
+      this.lastError = e as Error;
+      client.end();
+    }
+  }
+
+  private execShell(client: Client): void {
     client.exec('sh', (err, ch) => {
       if (this.client !== client) return ch?.close();
       if (err) { this.lastError = err; return void client.end(); }
