@@ -131,7 +131,7 @@ export async function benchPull(): Promise<string[]> {
       calledStationId: `02-00-00-00-03-00:${SSID}`,
       extra: [attrInteger(Attr.MobilityDomainId, 0xa1b2), attrString(Attr.WlanAkmSuite, Buffer.from([0, 0x0f, 0xac, 3])), attrString(Attr.WlanPairwiseCipher, Buffer.from([0, 0x0f, 0xac, 4]))],
     }));
-    if (!accept || accept[0] !== 2) throw new Error('the bench station was not accepted');
+    if (accept?.[0] !== 2) throw new Error('the bench station was not accepted');
     const rec = await kms.kmsctlJson<{ pmkR0Name: string | null }>(['station', STA]);
     if (!rec.pmkR0Name) throw new Error('the bench station has no PMK-R0');
     const pmkR0Name = Buffer.from(rec.pmkR0Name, 'hex');

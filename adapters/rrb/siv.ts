@@ -58,7 +58,7 @@ function state(key: Uint8Array): KeyState {
   // hostapd's r0kh/r1kh keys are 256-bit (a 128-bit config key is expanded first, see daemon/keys/rrb-key.ts).
   if (key.length !== SIV_KEY_LEN) throw new RangeError(`AES-SIV key must be ${SIV_KEY_LEN} octets, got ${key.length}`);
   const kept = cache.get(key);
-  if (kept && kept.k1.equals(key.subarray(0, 16)) && kept.k2.equals(key.subarray(16, 32))) return kept;
+  if (kept?.k1.equals(key.subarray(0, 16)) && kept.k2.equals(key.subarray(16, 32))) return kept;
   const k1 = Buffer.from(key.subarray(0, 16));
   const k2 = Buffer.from(key.subarray(16, 32));
   const sub1 = dbl(cbcMacLast(k1, ZERO));

@@ -215,12 +215,6 @@ export function neighborEntryFrom(own: NeighborReport, policy: NeighborPolicy): 
   return { ...own, info: info >>> 0, subelements };
 }
 
-function dropSubelement(subs: Buffer, id: number): Buffer {
-  const keep: Buffer[] = [];
-  for (let p = 0; p + 2 <= subs.length; p += 2 + subs[p + 1]!) if (subs[p] !== id) keep.push(subs.subarray(p, p + 2 + subs[p + 1]!));
-  return Buffer.concat(keep);
-}
-
 /** Operating class of a BSS heard by a monitor (radiotap gives the frequency). null if unknown. */
 export function opClassForFreq(freqMhz: number): number | null {
   if (freqMhz >= 5955 && freqMhz <= 7115) return 131; // 6 GHz, 20 MHz

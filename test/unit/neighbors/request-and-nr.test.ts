@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseElements } from '../../../adapters/pcap/elements.js';
 import { bandChannels, buildBeaconRequest } from '../../../daemon/neighbors/beacon-request.js';
 import {
   BSSID_INFO, bssidInfo, bssidInfoFlags, buildNeighborReport, buildNeighborReportElement, decodeNeighborReport, neighborEntryFrom, opClassForFreq, PHY_TYPE,

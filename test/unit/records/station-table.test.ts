@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
+import type { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
 import { StationTable } from '../../../daemon/records/station-table.js';
 import type { AccessAcceptFacts } from '../../../daemon/records/facts.js';
 import { AKM } from '../../../daemon/keys/index.js';
