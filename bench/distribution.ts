@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { silentLog } from '../daemon/log/log.js';
 import { SqliteRecordStore } from '../adapters/store/sqlite-store.js';
 import { RrbEndpoint } from '../adapters/rrb/endpoint.js';
 import type { L2Transport } from '../adapters/rrb/l2-socket.js';
@@ -52,7 +53,7 @@ async function setup(apCount: number, neighbours: number) {
     rrbPeerFor: (bss) => ({ mac: bss.bssid, r1khId: bss.r1khId, key }), controlFor: () => null,
     stations: table, ledger: store.placements,
     policy: { keyLifetimeS: 3600, repushMarginS: 300, ssid: 'bench', mobilityDomain: 'a1b2', retry: { maxQueuedPerAp: 10, baseDelayMs: 1000, maxDelayMs: 1000 } },
-    logger: { debug() {}, info() {}, warn() {} },
+    logger: silentLog,
   });
   life.subscribe(distributor);
   const msk = randomBytes(64);

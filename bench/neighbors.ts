@@ -1,3 +1,5 @@
+import { silentLog } from '../daemon/log/log.js';
+import { writeMac } from '../daemon/common/mac.js';
 import { Topology, type ApInfo } from '../daemon/distribution/topology.js';
 import type { ApEvent } from '../daemon/ports/ap-driver.js';
 import { dbmToRcpi } from '../daemon/neighbors/beacon-report.js';
@@ -23,7 +25,7 @@ function body(bssid: string, dbm: number): Buffer {
   b[12] = 7;
   b[13] = dbmToRcpi(dbm);
   b[14] = 255;
-  Buffer.from(bssid.replace(/:/g, ''), 'hex').copy(b, 15);
+  writeMac(bssid, b, 15);
   return b;
 }
 
@@ -74,7 +76,7 @@ export function benchNeighbors(): string[] {
     beaconRequest: { enabled: false, mode: 'table', durationTu: 100, intervalS: 3600, perStationMinIntervalS: 600, afterJoinDelayS: 5, failMemoryS: 86_400, maxPerTick: 20 },
     neighborReports: { enabled: false, minIntervalS: 60, maxPerTick: 20, mobilityDomainBit: true, keyScope: true, ssid: 'bench' },
     roamWindowS: 10, radioWeight: 0.5, radioSampleS: 10, persistIntervalS: 60, ageIntervalS: 600,
-  }, { graph, topology, driverFor: () => null, store: null, log: { debug() {}, info() {}, warn() {} }, now: () => now });
+  }, { graph, topology, driverFor: () => null, store: null, log: silentLog, now: () => now });
   service.start();
   graph.flush();
 

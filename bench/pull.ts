@@ -9,6 +9,7 @@ import { HostapdR1kh } from '../test/unit/rrb/hostapd-r1kh.js';
 import { openL2Socket, type L2Transport } from '../adapters/rrb/l2-socket.js';
 import { attrInteger, attrString } from '../adapters/radius/packet.js';
 import { Attr } from '../adapters/radius/codes.js';
+import { writeMac } from '../daemon/common/mac.js';
 import { percentile } from './radius-load.js';
 
 // A roam-time PULL, timed from the AP's side: an AP (the hostapd-like R1KH of the tests, on a
@@ -58,8 +59,8 @@ async function timeEcho(l2: L2Transport): Promise<Figures> {
   l2.onFrame((f) => waiting?.(f));
   for (let i = 0; i < PULLS; i++) {
     const frame = Buffer.alloc(120, 0);
-    Buffer.from(MACS.echo.replace(/:/g, ''), 'hex').copy(frame, 0);
-    Buffer.from(l2.mac.replace(/:/g, ''), 'hex').copy(frame, 6);
+    writeMac(MACS.echo, frame, 0);
+    writeMac(l2.mac, frame, 6);
     frame.writeUInt16BE(0x88b7, 12);
     frame.writeUInt32BE(i, 20);
     const t0 = performance.now();
@@ -130,7 +131,7 @@ export async function benchPull(): Promise<string[]> {
       calledStationId: `02-00-00-00-03-00:${SSID}`,
       extra: [attrInteger(Attr.MobilityDomainId, 0xa1b2), attrString(Attr.WlanAkmSuite, Buffer.from([0, 0x0f, 0xac, 3])), attrString(Attr.WlanPairwiseCipher, Buffer.from([0, 0x0f, 0xac, 4]))],
     }));
-    if (!accept || accept[0] !== 2) throw new Error('the bench station was not accepted');
+    if (accept?.[0] !== 2) throw new Error('the bench station was not accepted');
     const rec = await kms.kmsctlJson<{ pmkR0Name: string | null }>(['station', STA]);
     if (!rec.pmkR0Name) throw new Error('the bench station has no PMK-R0');
     const pmkR0Name = Buffer.from(rec.pmkR0Name, 'hex');

@@ -1,7 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { kmsCore } from '../test/helpers/kms-core.js';
-import { tempDir, macOf } from '../test/unit/store/fixtures.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KeyDistributor } from '../daemon/distribution/distributor.js';
 import { Topology, StaticNeighbors, type ApInfo } from '../daemon/distribution/topology.js';
 import { topologyPlaces } from '../daemon/stations/places.js';
@@ -25,6 +27,8 @@ import { percentile } from './radius-load.js';
 const STATIONS = Number(process.env.KMS_BENCH_REVOKES ?? 300);
 const NEIGHBOURS = 8;
 const SECRET = Buffer.from('bench-das-secret');
+
+const macOf = (i: number) => (0x020000000000 + i).toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
 
 class AcceptingControl implements ApDriver {
   connected = true;
@@ -54,7 +58,8 @@ export async function benchRevoke(): Promise<string[]> {
     bsses: [{ ap: `ap${i}`, ifname: 'wlan0', bssid: macOf(0x10000 + i), r1khId: macOf(0x10000 + i) }],
   }));
   const topology = new Topology(aps);
-  const tmp = tempDir('kms-bench-revoke-');
+  const dir = mkdtempSync(join(tmpdir(), 'kms-bench-revoke-'));
+  const tmp = { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
   const core = kmsCore(tmp.dir, randomBytes(32), { policy: { defaultLifetimeS: 3600, machineAuthWindowS: 0 }, places: topologyPlaces(topology) });
   const das = await Promise.all(aps.map(() => standInDas()));
   const portOf = new Map(aps.map((a, i) => [a.name, das[i]!.port]));

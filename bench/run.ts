@@ -4,7 +4,7 @@ import { benchRadius } from './radius.js';
 import { benchRadsec } from './radsec.js';
 import { benchStoreReload } from './store-reload.js';
 import { benchDistribution } from './distribution.js';
-import { benchRrb } from './rrb.js';
+import { BURST, benchRrb } from './rrb.js';
 import { benchRoams } from './roams.js';
 import { benchNeighbors } from './neighbors.js';
 import { benchPull } from './pull.js';
@@ -34,10 +34,20 @@ async function main(): Promise<void> {
     console.log(`reload ${fmt(s.n)} records at start-up         ${fmt(s.reloadSeconds, 2)} s   (goal < 3 s)`);
   }
 
+  if (want('rrb')) {
+    console.log('\n## R0KH-R1KH frames and AES-SIV (one core: kmsd\'s R0KH-R1KH thread)');
+    const r = benchRrb();
+    console.log(`R0KH-R1KH PUSH frames built ${fmt(r.pushBuildsPerS)} /s`);
+    const burst = BURST.stationsPerS * BURST.neighbourBsses;
+    console.log(`AES-SIV at a burst of ${fmt(BURST.stationsPerS)} new stations/s x ${BURST.neighbourBsses} BSSes = ${fmt(burst)} PUSH seals/s + ${fmt(BURST.stationsPerS)} PULL opens/s:`);
+    for (const s of r.siv) {
+      console.log(`  ${s.name.padEnd(24)} seals ${fmt(s.sealsPerS)} /s, opens ${fmt(s.opensPerS)} /s, seal+open ${fmt(s.sealOpenPairsPerS)} /s, ` +
+        `${fmt(s.usPerPushFrame, 1)} µs per PUSH frame, ${fmt(100 * s.coreShareAtBurst)} % of one core at the burst`);
+    }
+  }
+
   if (want('distribution')) {
     console.log('\n## Key distribution (FT PUSH to neighbours; SQLite ledger; local L2 sink)');
-    const r = benchRrb();
-    console.log(`R0KH-R1KH PUSH frames built ${fmt(r.pushBuildsPerS)} /s, AES-SIV seals ${fmt(r.sivSealsPerS)} /s (peer: the raw AES-SIV rate)`);
     for (const line of await benchDistribution()) console.log(line);
   }
 

@@ -2,7 +2,7 @@
 // checked builder each: a value that hostapd would misread, or that could smuggle a second
 // argument into the line, throws here instead of reaching the AP. Pure: no I/O.
 import { buildBeaconRequest, type BeaconRequestParams } from '../../daemon/neighbors/beacon-request.js';
-import { parseNeighborReport } from '../../daemon/neighbors/neighbor-report.js';
+import { decodeNeighborReport, type NeighborReport } from '../../daemon/neighbors/neighbor-report.js';
 import type { BssTransitionParams, DisconnectParams, NeighborDbEntry, PmksaAddParams } from '../../daemon/ports/ap-driver.js';
 import { normalizeMac } from '../../daemon/common/mac.js';
 
@@ -45,9 +45,18 @@ function ssidHex(ssid: Buffer): string {
 }
 
 /** `SET_NEIGHBOR <bssid> ssid=<hex> nr=<hex>`: the nr must be a well-formed Neighbor Report body. */
+/** The element body decoded, or a RangeError naming the command and the codec's reason. */
+function neighborReportFor(body: Buffer, what: string): NeighborReport {
+  try {
+    return decodeNeighborReport(body);
+  } catch (e) {
+    throw new RangeError(`${what}: not a Neighbor Report element body (${(e as Error).message})`);
+  }
+}
+
 export function setNeighborCommand(e: NeighborDbEntry): string {
   const bssid = mac(e.bssid, 'SET_NEIGHBOR');
-  if (!parseNeighborReport(e.nr)) throw new RangeError(`SET_NEIGHBOR ${bssid}: nr is not a Neighbor Report element body`);
+  neighborReportFor(e.nr, `SET_NEIGHBOR ${bssid}: nr`);
   return `SET_NEIGHBOR ${bssid} ssid=${ssidHex(e.ssid)} nr=${e.nr.toString('hex')}`;
 }
 
@@ -76,8 +85,7 @@ export function bssTmReqCommand(req: BssTransitionParams): string {
   if (req.abridged) parts.push('abridged=1');
   if (req.candidates.length > 0) parts.push('pref=1');
   for (const body of req.candidates) {
-    const nr = parseNeighborReport(body);
-    if (!nr) throw new RangeError('BSS_TM_REQ: a candidate is not a Neighbor Report element body');
+    const nr = neighborReportFor(body, 'BSS_TM_REQ: a candidate');
     const subs = nr.subelements.length > 0 ? `,${nr.subelements.toString('hex')}` : '';
     parts.push(`neighbor=${nr.bssid},0x${nr.info.toString(16).padStart(8, '0')},${nr.opClass},${nr.channel},${nr.phyType}${subs}`);
   }

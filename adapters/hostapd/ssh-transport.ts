@@ -194,6 +194,18 @@ export class SshTransport extends EventEmitter {
   }
 
   private openShell(client: Client): void {
+    // The shell can end while the connection is already going down, before the client's close
+    // event: ssh2 then throws from exec() instead of calling back. The close event (onLost) is
+    // what reconnects, so here only the reason is kept.
+    try {
+      this.execShell(client);
+    } catch (e) {
+      this.lastError = e as Error;
+      client.end();
+    }
+  }
+
+  private execShell(client: Client): void {
     client.exec('sh', (err, ch) => {
       if (this.client !== client) return ch?.close();
       if (err) { this.lastError = err; return void client.end(); }
@@ -342,6 +354,6 @@ export function privateKeyProblem(key: string | Buffer): string | null {
   const parsed = ssh2.utils.parseKey(key);
   if (parsed instanceof Error) return `not a usable SSH private key (${parsed.message}; an encrypted key needs its passphrase removed)`;
   const first = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (!first || !first.isPrivateKey()) return 'is a public key, not an SSH private key';
+  if (!first?.isPrivateKey()) return 'is a public key, not an SSH private key';
   return null;
 }

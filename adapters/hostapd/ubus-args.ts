@@ -1,7 +1,7 @@
 // The argument objects of the `hostapd.<ifname>` ubus methods the KMS calls (OpenWrt's
 // hostapd/src/src/ap/ubus.c), one checked builder each. Pure: no I/O.
 import { BEACON_MODE, buildBeaconRequest, type BeaconRequestParams } from '../../daemon/neighbors/beacon-request.js';
-import { parseNeighborReport } from '../../daemon/neighbors/neighbor-report.js';
+import { decodeNeighborReport } from '../../daemon/neighbors/neighbor-report.js';
 import type { BssTransitionParams, DisconnectParams, NeighborDbEntry } from '../../daemon/ports/ap-driver.js';
 import { normalizeMac } from '../../daemon/common/mac.js';
 
@@ -17,7 +17,11 @@ function uint(v: number, what: string, max: number): number {
 }
 
 function nrHex(body: Buffer, what: string): string {
-  if (!parseNeighborReport(body)) throw new RangeError(`${what}: not a Neighbor Report element body`);
+  try {
+    decodeNeighborReport(body);
+  } catch (e) {
+    throw new RangeError(`${what}: not a Neighbor Report element body (${(e as Error).message})`);
+  }
   return body.toString('hex');
 }
 

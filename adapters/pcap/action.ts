@@ -4,7 +4,8 @@
 // (802.11r over the DS: request, response, confirm, ack). Field layouts: the standard, and
 // docs/hostapd-interfaces.md "802.11k elements".
 import { need } from './errors.js';
-import { macAt, parseElements, type Elements, type NeighborReport } from './elements.js';
+import { macAt } from '../../daemon/common/mac.js';
+import { parseElements, type Elements, type NeighborReport } from './elements.js';
 
 export const CATEGORY = { BLOCK_ACK: 3, PUBLIC: 4, RADIO_MEASUREMENT: 5, FT: 6, SA_QUERY: 8, WNM: 10 } as const;
 

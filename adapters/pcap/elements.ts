@@ -4,14 +4,11 @@
 // Layouts are the standard's (IEEE 802.11-2016 §9.4.2), checked against frames captured in the lab;
 // nothing is copied from other decoders. Strict: an element that overruns the body, or a known element whose length cannot
 // hold its fixed fields, makes the whole frame malformed (FrameDecodeError). Unknown elements are skipped.
+import { macAt } from '../../daemon/common/mac.js';
+import { decodeNeighborReport, EID_NEIGHBOR_REPORT, NeighborReportError, type NeighborReport } from '../../daemon/neighbors/neighbor-report.js';
 import { FrameDecodeError, need } from './errors.js';
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** "aa:bb:cc:dd:ee:ff" from 6 octets at `o` (the caller has checked the length). */
-export function macAt(b: Buffer, o: number): string {
-  return `${HEX[b[o]!]}:${HEX[b[o + 1]!]}:${HEX[b[o + 2]!]}:${HEX[b[o + 3]!]}:${HEX[b[o + 4]!]}:${HEX[b[o + 5]!]}`;
-}
+export type { NeighborReport };
 
 /** Cipher/AKM suite selector as one number, e.g. 0x000fac04 for 00-0F-AC:4. */
 const suiteAt = (b: Buffer, o: number) => b.readUInt32BE(o);
@@ -49,18 +46,6 @@ export interface RmCaps {
   hex: string;
 }
 
-export interface NeighborReport {
-  bssid: string;
-  /** BSSID Information (le32): b0-1 reachability, b2 security, b3 key scope, b7 RM, b10 mobility domain… */
-  bssidInfo: number;
-  opClass: number;
-  channel: number;
-  phyType: number;
-  /** BSS Transition Candidate Preference subelement (3), when present. */
-  preference?: number;
-  subelementIds: number[];
-}
-
 export interface Elements {
   ssid?: string;
   dsChannel?: number;
@@ -74,9 +59,9 @@ export interface Elements {
   neighborReports: NeighborReport[];
 }
 
-export const EID = { SSID: 0, DS: 3, RSN: 48, MDE: 54, FTE: 55, TIMEOUT: 56, NEIGHBOR: 52, HT_OP: 61, RM_CAPS: 70, EXT_CAPS: 127 } as const;
+export const EID = { SSID: 0, DS: 3, RSN: 48, MDE: 54, FTE: 55, TIMEOUT: 56, NEIGHBOR: EID_NEIGHBOR_REPORT, HT_OP: 61, RM_CAPS: 70, EXT_CAPS: 127 } as const;
 
-export function parseRsn(b: Buffer, o: number, len: number): Rsn {
+function parseRsn(b: Buffer, o: number, len: number): Rsn {
   need(len >= 2, 'ie-rsn-short');
   const end = o + len;
   const rsn: Rsn = { version: b.readUInt16LE(o), pairwise: [], akms: [], pmkids: [] };
@@ -107,7 +92,7 @@ export function parseRsn(b: Buffer, o: number, len: number): Rsn {
 }
 
 /** FT AKMs that use SHA-384 (00-0F-AC:13) carry a 24-octet MIC in the FTE, the others 16. */
-export function parseFte(b: Buffer, o: number, len: number, akms?: number[]): Fte {
+function parseFte(b: Buffer, o: number, len: number, akms?: number[]): Fte {
   const preferred = akms?.includes(0x000fac0d) ? 24 : 16;
   // Try the MIC length the AKM implies first; if the subelements then do not line up, the other ones.
   for (const micLength of [preferred, 16, 24, 32]) {
@@ -134,22 +119,14 @@ export function parseFte(b: Buffer, o: number, len: number, akms?: number[]): Ft
   throw new FrameDecodeError(len < 82 ? 'ie-fte-short' : 'ie-fte-subelement-overrun');
 }
 
-export function parseNeighborReport(b: Buffer, o: number, len: number): NeighborReport {
-  need(len >= 13, 'ie-nr-short');
-  const nr: NeighborReport = {
-    bssid: macAt(b, o), bssidInfo: b.readUInt32LE(o + 6), opClass: b[o + 10]!, channel: b[o + 11]!, phyType: b[o + 12]!,
-    subelementIds: [],
-  };
-  let p = o + 13;
-  const end = o + len;
-  while (p < end) {
-    need(p + 2 <= end && p + 2 + b[p + 1]! <= end, 'ie-nr-subelement-overrun');
-    const id = b[p]!;
-    if (id === 3 && b[p + 1]! >= 1) nr.preference = b[p + 2]!;
-    nr.subelementIds.push(id);
-    p += 2 + b[p + 1]!;
+/** A Neighbor Report element through the core's codec; its reasons become `ie-<reason>` (e.g. ie-nr-short). */
+function neighborReportAt(b: Buffer, o: number, len: number): NeighborReport {
+  try {
+    return decodeNeighborReport(b.subarray(o, o + len));
+  } catch (e) {
+    if (e instanceof NeighborReportError) throw new FrameDecodeError(`ie-${e.reason}`, e.message);
+    throw e;
   }
-  return nr;
 }
 
 /** Walks the elements in b[off, end). */
@@ -188,7 +165,7 @@ export function parseElements(b: Buffer, off: number, end: number): Elements {
         break;
       }
       case EID.EXT_CAPS: el.bssTransition ??= len >= 3 && (b[o + 2]! & 0x08) !== 0; break;
-      case EID.NEIGHBOR: el.neighborReports.push(parseNeighborReport(b, o, len)); break;
+      case EID.NEIGHBOR: el.neighborReports.push(neighborReportAt(b, o, len)); break;
       default: break;
     }
     p = o + len;

@@ -3,7 +3,8 @@
 // number of data frames too. Management bodies are decoded for the subtypes roams and the RF graph
 // need; their elements are in elements.ts and action frames in action.ts.
 import { need } from './errors.js';
-import { macAt, parseElements, type Elements } from './elements.js';
+import { macAt } from '../../daemon/common/mac.js';
+import { parseElements, type Elements } from './elements.js';
 import { decodeAction, type ActionFrame } from './action.js';
 
 export const TYPE_MGMT = 0;

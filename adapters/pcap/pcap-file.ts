@@ -4,7 +4,6 @@
 // multiple of 4 or disagrees with its trailer, a record longer than any snaplen) throws
 // CaptureFormatError: after such damage nothing later in the stream can be trusted. A record cut
 // short at the very end is normal (tcpdump killed mid-write) and is only reported in the stats.
-import type { Readable } from 'node:stream';
 import { CaptureFormatError } from './errors.js';
 
 export const LINKTYPE_IEEE802_11 = 105;
@@ -212,13 +211,6 @@ export class CaptureReader {
     }
     return { unitsPerMs, offsetMs };
   }
-}
-
-/** Reads a whole stream (file, tcpdump stdout, SSH channel) through a CaptureReader. */
-export async function readCaptureStream(stream: Readable, onPacket: PacketHandler): Promise<ReaderStats> {
-  const reader = new CaptureReader(onPacket);
-  for await (const chunk of stream) reader.push(chunk as Buffer);
-  return reader.end();
 }
 
 /** Same, for bytes already in memory (tests, small files). */

@@ -1,9 +1,7 @@
-// Where captures come from: a pcap/pcapng file; a local monitor interface through tcpdump (we read
-// its pcap stream from stdout rather than binding libpcap, so no native addon is needed); or tcpdump
-// on an AP over SSH, through whatever `(cmd) => Readable` the daemon's SSH transport provides.
-// All three feed the same streaming CaptureReader.
+// Where kmsd's captures come from (roams.sources): a local monitor interface through tcpdump. We
+// read its pcap stream from stdout rather than binding libpcap, so no native addon is needed, and
+// feed it to the streaming CaptureReader. (kmsctl reads capture files itself: roam-analysis.ts.)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { CaptureReader, type PacketHandler, type ReaderStats } from './pcap-file.js';
 
@@ -29,16 +27,6 @@ async function pump(stream: Readable, onPacket: PacketHandler, stopped: () => bo
   return reader.end();
 }
 
-export function fileSource(path: string): CaptureSource {
-  let stream: Readable | undefined;
-  let stopped = false;
-  return {
-    description: `file ${path}`,
-    run: (onPacket) => pump((stream = createReadStream(path, { highWaterMark: 1 << 20 })), onPacket, () => stopped),
-    stop: () => { stopped = true; stream?.destroy(); },
-  };
-}
-
 const IFNAME = /^[A-Za-z0-9_.:@-]{1,32}$/;
 
 export interface TcpdumpOptions {
@@ -55,9 +43,6 @@ export function tcpdumpArgs(o: TcpdumpOptions): string[] {
   if (!IFNAME.test(o.iface)) throw new Error(`"${o.iface}" is not an interface name`);
   return ['-i', o.iface, ...(o.rfmon ? ['-I'] : []), '-U', '-w', '-', ...(o.filter ? [o.filter] : [])];
 }
-
-/** POSIX shell single-quoting, for the command line sent over SSH. */
-export const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export type Spawner = (cmd: string, args: string[]) => ChildProcess;
 const defaultSpawn: Spawner = (cmd, args) => spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -90,21 +75,5 @@ export function tcpdumpSource(o: TcpdumpOptions & { tcpdump?: string; spawn?: Sp
       stopped = true;
       child?.kill('SIGTERM'); // the one process this source started
     },
-  };
-}
-
-/**
- * tcpdump on a remote AP. `exec(cmd)` runs a command line there and returns its stdout (the daemon's
- * SSH transport; OpenSSH's `ssh host cmd` or ssh2's exec both fit). stop() destroys that stream,
- * which closes the SSH channel and with it the remote tcpdump.
- */
-export function sshTcpdumpSource(o: TcpdumpOptions & { exec: (cmd: string) => Readable; tcpdump?: string }): CaptureSource {
-  const cmd = [o.tcpdump ?? 'tcpdump', ...tcpdumpArgs(o).map((a) => (/^[A-Za-z0-9_.:@\/-]+$/.test(a) ? a : shellQuote(a)))].join(' ');
-  let stream: Readable | undefined;
-  let stopped = false;
-  return {
-    description: `ssh: ${cmd}`,
-    run: (onPacket) => pump((stream = o.exec(cmd)), onPacket, () => stopped),
-    stop: () => { stopped = true; stream?.destroy(); },
   };
 }

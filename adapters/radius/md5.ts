@@ -125,6 +125,6 @@ const keys = new WeakMap<Buffer, { bytes: Buffer; key: HmacMd5Key }>();
  */
 export function hmacMd5(key: Buffer, ...parts: Uint8Array[]): Buffer {
   let k = keys.get(key);
-  if (!k || !k.bytes.equals(key)) keys.set(key, (k = { bytes: Buffer.from(key), key: new HmacMd5Key(key) }));
+  if (!k?.bytes.equals(key)) keys.set(key, (k = { bytes: Buffer.from(key), key: new HmacMd5Key(key) }));
   return k.key.mac(...parts);
 }

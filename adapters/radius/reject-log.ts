@@ -35,7 +35,7 @@ function printable(text: string | undefined): string | null {
   if (text === undefined) return null;
   // Control characters (a line break in a Reply-Message) would forge or split log lines in a
   // plain-text sink; JSON escapes them, but the journal's short view does not.
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
   const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return clean.length > MAX_TEXT ? `${clean.slice(0, MAX_TEXT)}…` : clean;
 }

@@ -1,7 +1,8 @@
 import type { PmkR1Entry, PmkR1Pusher, PullHandler, PushOutcome, RrbPeer } from '../../daemon/ports/pmk-r1-transport.js';
-import { bytesToMac, parseMac } from '../../daemon/common/mac.js';
+import { bytesToMac, isGroupMac, parseMac } from '../../daemon/common/mac.js';
+import { silentLog, type Log } from '../../daemon/log/log.js';
 import { Throttle } from '../../daemon/common/throttle.js';
-import { PacketType, decodeFrame, encodeFrame, isMulticastMac, type PacketTypeNumber } from './frame.js';
+import { PacketType, decodeFrame, encodeFrame, type PacketTypeNumber } from './frame.js';
 import { openL2Socket, type L2Transport } from './l2-socket.js';
 import { buildMessage, decryptEnvelope, parseEnvelope, parsePlaintext, type RrbMessage, type RrbSession } from './messages.js';
 import { SeqReceiver, SeqSender, monotonicClock, peerKey, type Clock } from './sequence.js';
@@ -17,12 +18,6 @@ import { RrbDecodeError } from './tlv.js';
 // throws: a hostile frame must not take the daemon down.
 
 export type RrbObserver = (event: string, reason?: string) => void;
-export interface RrbLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 /** The per-AP key (its r0kh line for the KMS) for frames from `srcMac` claiming R1KH-ID `r1khId`; null = unknown AP. */
 export type RrbKeyLookup = (srcMac: string, r1khId: string) => Buffer | null | undefined;
 
@@ -34,7 +29,7 @@ export interface RrbEndpointOptions {
   keyFor: RrbKeyLookup;
   pullHandler: PullHandler;
   observer?: RrbObserver;
-  logger?: RrbLogger;
+  logger?: Log;
   /** Monotonic clock (tests inject a fake one). */
   clock?: Clock;
   /** First wait before an unanswered sequence probe is sent again; it doubles, up to a minute. */
@@ -42,7 +37,6 @@ export interface RrbEndpointOptions {
 }
 
 const TYPE_NAME: Record<PacketTypeNumber, string> = { 1: 'PULL', 2: 'RESP', 3: 'PUSH', 4: 'SEQ_REQ', 5: 'SEQ_RESP' };
-const noLog: RrbLogger = { debug() {}, info() {}, warn() {}, error() {} };
 const QUIET_DROPS = new Set(['own-frame', 'not-for-us', 'multicast-src', 'seq-resp-bad-nonce', 'seq-req-timeout']);
 
 
@@ -66,7 +60,7 @@ export class RrbEndpoint implements PmkR1Pusher {
   /** Deferred PULLs, kept as whole frames so a replay goes through the same checks. */
   private readonly rx: SeqReceiver<Buffer>;
   private readonly observer: RrbObserver;
-  private readonly log: RrbLogger;
+  private readonly log: Log;
   private readonly sweeper: NodeJS.Timeout;
   /** Sequence probes not yet answered by their AP, by peer key. */
   private readonly probes = new Map<string, { tries: number; timer: NodeJS.Timeout }>();
@@ -86,7 +80,7 @@ export class RrbEndpoint implements PmkR1Pusher {
     const clock = opts.clock ?? monotonicClock;
     this.tx = new SeqSender(clock);
     this.rx = new SeqReceiver<Buffer>(clock);
-    this.log = opts.logger ?? noLog;
+    this.log = opts.logger ?? silentLog;
     this.probeRetryMs = opts.probeRetryMs ?? 1000;
     this.observer = opts.observer ?? (() => {});
     transport.onFrame((frame) => this.receive(frame));
@@ -228,8 +222,8 @@ export class RrbEndpoint implements PmkR1Pusher {
   private handle(buf: Buffer, replay: boolean): void {
     const f = decodeFrame(buf);
     if (f.src === this.mac) return this.drop('own-frame');
-    if (isMulticastMac(f.src)) return this.drop('multicast-src');
-    const multicast = isMulticastMac(f.dst);
+    if (isGroupMac(f.src)) return this.drop('multicast-src');
+    const multicast = isGroupMac(f.dst);
     if (!multicast && f.dst !== this.mac) return this.drop('not-for-us');
     this.emit('rx', TYPE_NAME[f.packetType]);
     if (f.packetType === PacketType.RESP || f.packetType === PacketType.PUSH) return this.drop('unexpected-type');

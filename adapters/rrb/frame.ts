@@ -53,8 +53,3 @@ export function decodeFrame(buf: Buffer): RrbFrame {
     payload: buf.subarray(FRAME_HEADER_LEN),
   };
 }
-
-/** Group bit of the first octet: hostapd drops multicast sources and treats multicast destinations as no-defer. */
-export function isMulticastMac(mac: string): boolean {
-  return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
-}

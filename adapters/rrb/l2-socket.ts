@@ -8,7 +8,7 @@ import type { AfPacketAddon } from './native.js';
 
 // The L2 transport the RRB endpoint talks through: whole Ethernet frames in and out of one
 // interface. The real one is our AF_PACKET addon (native/af_packet.c, built by node-gyp from the
-// root binding.gyp into build/Release); MemorySegment is an in-process Ethernet segment for tests.
+// root binding.gyp into build/Release). Tests use an in-process segment instead (test/helpers/memory-segment.ts).
 
 export interface L2Transport {
   /** The MAC frames from us carry (canonical aa:bb:… form). */
@@ -49,32 +49,4 @@ export function openL2Socket(ifname: string, ethertype = ETH_P_OUI): L2Transport
     onFrame: (cb) => { receiver = cb; },
     close: () => native.close(handle),
   };
-}
-
-/**
- * An in-memory Ethernet segment: every attached port sees every frame sent by another port
- * (like a hub; the endpoint filters by destination itself), delivered asynchronously as a NIC would.
- */
-export class MemorySegment {
-  private readonly ports = new Set<{ mac: string; rx: (frame: Buffer) => void }>();
-  /** Every frame sent on the segment, for tests that replay or tamper with them. */
-  readonly sent: Buffer[] = [];
-  /** Optional hook: return null to lose the frame, or a changed copy. */
-  tamper: ((frame: Buffer) => Buffer | null) | null = null;
-
-  attach(mac: string): L2Transport {
-    const port = { mac, rx: (_: Buffer) => {} };
-    this.ports.add(port);
-    return {
-      mac,
-      send: (frame) => {
-        this.sent.push(Buffer.from(frame));
-        const out = this.tamper ? this.tamper(Buffer.from(frame)) : Buffer.from(frame);
-        if (!out) return;
-        for (const p of this.ports) if (p !== port) queueMicrotask(() => p.rx(Buffer.from(out)));
-      },
-      onFrame: (cb) => { port.rx = cb; },
-      close: () => { this.ports.delete(port); },
-    };
-  }
 }

@@ -66,7 +66,7 @@ const u16 = (n: number) => { const b = Buffer.alloc(2); b.writeUInt16LE(n); retu
 const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n >>> 0); return b; };
 const tlv = (type: number, value: Buffer): TlvItem => ({ type, value });
 
-export function encodeSeq(s: RrbSeq): Buffer {
+function encodeSeq(s: RrbSeq): Buffer {
   return Buffer.concat([u32(s.dom), u32(s.seq), u32(s.ts)]);
 }
 function decodeSeq(b: Buffer): RrbSeq {
@@ -237,10 +237,4 @@ export function parsePlaintext(env: RrbEnvelope, plain: Buffer): RrbMessage {
     case PacketType.SEQ_RESP:
       return { type: env.type, nonce: env.nonce!, seq: env.seq!, ...ids };
   }
-}
-
-/** parseEnvelope + decryptEnvelope + parsePlaintext in one call. */
-export function parseMessage(type: PacketTypeNumber, payload: Buffer, key: Uint8Array, srcMac: string): RrbMessage {
-  const env = parseEnvelope(type, payload);
-  return parsePlaintext(env, decryptEnvelope(env, key, srcMac));
 }

@@ -3,9 +3,12 @@ import { createCipheriv, timingSafeEqual } from 'node:crypto';
 // AES-SIV (RFC 5297) as hostapd's R0KH-R1KH protocol uses it (src/crypto/aes-siv.c): a 32-octet
 // key split into K1 (S2V/CMAC) and K2 (CTR), a vector of associated-data items, output V(16) || C.
 // node:crypto has neither SIV nor CMAC, so both are built here on its AES (AES-NI): CMAC from
-// AES-128-CBC with a zero IV, then AES-128-CTR. Measured 4x the rate of @noble/ciphers' pure-JS
-// aessiv, which stays as the test oracle. Per-key constants (CMAC subkeys, CMAC of the zero
-// block) are cached: the KMS has one key per AP.
+// AES-128-CBC with a zero IV, then AES-128-CTR. @noble/ciphers' audited pure-JS aessiv is the
+// test oracle (test/unit/rrb/siv-oracle.test.ts) and this one's peer in `npm run bench rrb`, which
+// times both at the burst the KMS is sized for on its one R0KH-R1KH thread: there noble needs most
+// of that thread's core or more, and this about half to two thirds. Per-key constants (CMAC
+// subkeys, CMAC of the zero block) are cached per key object, never under a string of the key:
+// the KMS holds one key Buffer per AP and passes that same object on every call.
 
 export const SIV_TAG_LEN = 16;
 export const SIV_KEY_LEN = 32;
@@ -13,7 +16,9 @@ export const SIV_KEY_LEN = 32;
 const ZERO = Buffer.alloc(16);
 
 interface KeyState { k1: Buffer; k2: Buffer; sub1: Buffer; sub2: Buffer; d0: Buffer }
-const cache = new Map<string, KeyState>();
+/** By the caller's key object; an entry goes when that object does. Checked against the bytes on
+ *  every use, so a key Buffer overwritten in place never meets stale state. */
+const cache = new WeakMap<Uint8Array, KeyState>();
 
 function dbl(b: Buffer): Buffer {
   const out = Buffer.allocUnsafe(16);
@@ -50,20 +55,16 @@ function cmac(s: KeyState, m: Uint8Array): Buffer {
 }
 
 function state(key: Uint8Array): KeyState {
-  // hostapd's r0kh/r1kh keys are 256-bit (a 128-bit config key is expanded first, see oldkey.ts).
+  // hostapd's r0kh/r1kh keys are 256-bit (a 128-bit config key is expanded first, see daemon/keys/rrb-key.ts).
   if (key.length !== SIV_KEY_LEN) throw new RangeError(`AES-SIV key must be ${SIV_KEY_LEN} octets, got ${key.length}`);
-  const id = Buffer.from(key).toString('hex');
-  let s = cache.get(id);
-  if (!s) {
-    const k1 = Buffer.from(key.subarray(0, 16));
-    const k2 = Buffer.from(key.subarray(16, 32));
-    const l = cbcMacLast(k1, ZERO);
-    const sub1 = dbl(l);
-    s = { k1, k2, sub1, sub2: dbl(sub1), d0: ZERO };
-    s.d0 = cmac(s, ZERO);
-    if (cache.size > 4096) cache.clear();
-    cache.set(id, s);
-  }
+  const kept = cache.get(key);
+  if (kept?.k1.equals(key.subarray(0, 16)) && kept.k2.equals(key.subarray(16, 32))) return kept;
+  const k1 = Buffer.from(key.subarray(0, 16));
+  const k2 = Buffer.from(key.subarray(16, 32));
+  const sub1 = dbl(cbcMacLast(k1, ZERO));
+  const s: KeyState = { k1, k2, sub1, sub2: dbl(sub1), d0: ZERO };
+  s.d0 = cmac(s, ZERO);
+  cache.set(key, s);
   return s;
 }
 

@@ -1,5 +1,5 @@
 // RecordStore on SQLite (better-sqlite3). One file, WAL journal, synchronous calls: the core
-// relays an Access-Accept only after saveStation() returns, and better-sqlite3 returns only
+// relays an Access-Accept only after saveStations() returns, and better-sqlite3 returns only
 // after SQLite has committed.
 //
 // Durability: WAL with synchronous=NORMAL. A commit appends its frames to the -wal file
@@ -15,6 +15,7 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { normalizeMac, parseMac } from '../../daemon/common/mac.js';
+import type { Log } from '../../daemon/log/log.js';
 import type { MachineAuthRecord, StationKeys, StationRecord } from '../../daemon/records/station.js';
 import type { RecordStore, StationWrite } from '../../daemon/ports/record-store.js';
 import { decodeStationKeys, encodeStationKeys, SealedBox } from './sealed-box.js';
@@ -23,14 +24,8 @@ import { SqlitePlacementTable } from './placement-table.js';
 import { SqliteNeighborTable } from './neighbor-table.js';
 import { BackgroundCheckpointer } from './background-checkpoint.js';
 
-/** What the store logs through: a pino logger fits, so does a console shim. */
-export interface StoreLogger {
-  warn(fields: Record<string, unknown>, msg: string): void;
-  error(fields: Record<string, unknown>, msg: string): void;
-}
-
 export interface SqliteStoreOptions {
-  logger?: StoreLogger;
+  logger?: Log;
   /** NORMAL (default) survives process crashes; FULL also survives power loss. See above. */
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a write waits for another connection's lock before SQLITE_BUSY. */
@@ -93,7 +88,10 @@ export function storeMasterKeyProblem(path: string, masterKey: Buffer): string |
   }
 }
 
-const consoleLogger: StoreLogger = {
+/** Without a logger (tools, tests), warnings and errors go to stderr. */
+const consoleLogger: Log = {
+  debug: () => {},
+  info: () => {},
   warn: (fields, msg) => console.warn(msg, fields),
   error: (fields, msg) => console.error(msg, fields),
 };
@@ -103,10 +101,10 @@ type Stmt = Database.Statement<unknown[]>;
 export class SqliteRecordStore implements RecordStore {
   private readonly db: Database.Database;
   private readonly box: SealedBox;
-  private readonly logger: StoreLogger;
+  private readonly logger: Log;
   private readonly stmt: Record<
-    | 'upsertRecord' | 'upsertWithKeys' | 'loadStations' | 'loadStationRows' | 'loadStationRow' | 'countStations'
-    | 'loadKeys' | 'deleteStation' | 'purgeStations' | 'purgeMachineAuths' | 'saveMachineAuth' | 'loadMachineAuths',
+    | 'upsertRecord' | 'upsertWithKeys' | 'loadStationRows' | 'loadStationRow' | 'countStations'
+    | 'loadKeys' | 'purgeStations' | 'purgeMachineAuths' | 'saveMachineAuth' | 'loadMachineAuths',
     Stmt
   >;
   private readonly importTx: (items: Iterable<StationWrite>) => number;
@@ -142,7 +140,7 @@ export class SqliteRecordStore implements RecordStore {
 
     const db = this.db;
     this.stmt = {
-      // `keys = excluded.keys` only in the second form: saveStation(r, null) keeps the blob.
+      // `keys = excluded.keys` only in the second form: a write with keys null keeps the blob.
       // And it updates only the same authentication: kmsd commits new authentications from its
       // RADIUS thread and accounting updates from the main one, so an update built from the
       // previous record must not overwrite a newer one committed meanwhile.
@@ -158,12 +156,10 @@ export class SqliteRecordStore implements RecordStore {
       ),
       // NOT INDEXED: at start-up nearly every row is live, and a plain table scan beats
       // walking the expires_at index and looking each row up (measured 2.5x faster, 200k rows).
-      loadStations: db.prepare('SELECT record FROM stations NOT INDEXED WHERE expires_at > ?').pluck(),
       loadStationRows: db.prepare('SELECT sta_mac AS staMac, record AS json, expires_at AS expiresAt FROM stations NOT INDEXED WHERE expires_at > ?'),
       loadKeys: db.prepare('SELECT keys FROM stations WHERE sta_mac = ?').pluck(),
       loadStationRow: db.prepare('SELECT record AS json, expires_at AS expiresAt FROM stations WHERE sta_mac = ?'),
       countStations: db.prepare('SELECT count(*) FROM stations WHERE expires_at > ?').pluck(),
-      deleteStation: db.prepare('DELETE FROM stations WHERE sta_mac = ?'),
       purgeStations: db.prepare('DELETE FROM stations WHERE expires_at <= ?'),
       purgeMachineAuths: db.prepare('DELETE FROM machine_auth WHERE expires_at <= ?'),
       saveMachineAuth: db.prepare(
@@ -187,10 +183,6 @@ export class SqliteRecordStore implements RecordStore {
     });
   }
 
-  saveStation(record: StationRecord, keys: StationKeys | null): void {
-    this.write(record, keys, JSON.stringify(record));
-  }
-
   private write(record: StationRecord, keys: StationKeys | null, json: string): void {
     const mac = parseMac(record.staMac, 'station MAC');
     if (keys === null) {
@@ -205,16 +197,8 @@ export class SqliteRecordStore implements RecordStore {
     return this.importTx(items);
   }
 
-  loadStations(now: number): StationRecord[] {
-    const out: StationRecord[] = [];
-    // iterate(): each JSON string can be collected as soon as it is parsed.
-    for (const json of this.stmt.loadStations.iterate(now) as IterableIterator<string>) {
-      out.push(JSON.parse(json) as StationRecord);
-    }
-    return out;
-  }
-
   loadStationRows(now: number): Iterable<{ staMac: string; json: string; expiresAt: number }> {
+    // iterate(): each row can be collected as soon as the caller is done with it.
     return this.stmt.loadStationRows.iterate(now) as IterableIterator<{ staMac: string; json: string; expiresAt: number }>;
   }
 
@@ -248,13 +232,8 @@ export class SqliteRecordStore implements RecordStore {
     }
   }
 
-  deleteStation(staMac: string): void {
-    const mac = normalizeMac(staMac);
-    if (mac !== null) this.stmt.deleteStation.run(mac);
-  }
-
   purgeExpired(now: number): number {
-    // "Expired before now" is expires_at <= now: the complement of loadStations' filter.
+    // "Expired before now" is expires_at <= now: the complement of loadStationRows' filter.
     return this.db.transaction(() =>
       this.stmt.purgeStations.run(now).changes + this.stmt.purgeMachineAuths.run(now).changes
         + this.placements.purgeExpired(now),

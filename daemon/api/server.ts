@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { normalizeMac } from '../common/mac.js';
+import type { Log } from '../log/log.js';
 import type { StationTable } from '../records/station-table.js';
 import { pmkidFor, stationView } from './views.js';
 import type { Placement } from '../distribution/placement.js';
@@ -41,7 +42,7 @@ export interface ApiDeps {
    * answered or ran out of tries, with what each was told; 'unknown' / 'already' otherwise.
    */
   revoke?(staMac: string, reason: string, trigger: 'api' | 'kmsctl'): Promise<{ kicks: object[] } | 'unknown' | 'already'>;
-  logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  logger: Log;
 }
 
 /** A revocation request's body is a reason and who asks, nothing more. */

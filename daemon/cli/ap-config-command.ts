@@ -4,6 +4,7 @@ import { loadConfig, resolveSecret } from '../config/load.js';
 import { normalizeMac } from '../common/mac.js';
 import { renderHostapd, renderRxkhFile, renderUci } from '../distribution/ap-config.js';
 import { HOSTAPD_VERSIONS, type HostapdVersion } from '../keys/akm.js';
+import { rrbKeyFromHex } from '../keys/rrb-key.js';
 
 // kmsctl ap-config: the lines an AP needs, from the KMS's own config (no daemon needed).
 
@@ -26,7 +27,9 @@ export function registerApConfigCommand(program: Command, configFile: () => stri
       if (!ap) throw new Error(`no AP named "${apName}" in ${file} (have: ${d.aps.map((a) => a.name).join(', ')})`);
       const client = cfg.radius.clients.find((c) => c.name === ap.radiusClient)!;
       const rrbKeyHex = resolveSecret(ap.rrbKey, `distribution.aps[${ap.name}].rrbKey`).trim().toLowerCase();
-      if (!/^[0-9a-f]{64}$/.test(rrbKeyHex)) throw new Error(`distribution.aps[${ap.name}].rrbKey must be 64 hex digits (a 256-bit key)`);
+      // The AP gets the key as written: hostapd expands a legacy 32-digit key the way the KMS does.
+      const checked = rrbKeyFromHex(rrbKeyHex);
+      if (!checked.ok) throw new Error(`distribution.aps[${ap.name}].rrbKey ${checked.problem}`);
       const kmsMac = d.rrb.mac ?? interfaceMac(d.rrb.interface);
       const dynamic = cfg.radius.dynamicAuthorization;
       // The DAS lines only when the KMS relays Disconnect/CoA and this AP's client entry has a DAS.

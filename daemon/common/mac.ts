@@ -45,14 +45,40 @@ export function parseMac(text: string, what = 'MAC address'): string {
   return mac;
 }
 
+/** The 6 octets of a MAC in any form normalizeMac takes; an Error naming it if it is not one. */
 export function macToBytes(mac: string): Buffer {
-  const c = parseMac(mac);
   const out = Buffer.allocUnsafe(6);
-  for (let i = 0; i < 6; i++) out[i] = parseInt(c.slice(i * 3, i * 3 + 2), 16);
+  writeMac(mac, out, 0);
   return out;
+}
+
+/** Writes the 6 octets of `mac` into `b` at `offset` (a frame or element being built). */
+export function writeMac(mac: string, b: Uint8Array, offset: number): void {
+  const c = parseMac(mac);
+  if (offset < 0 || offset + 6 > b.length) throw new RangeError(`no room for a MAC at offset ${offset} of ${b.length} octets`);
+  for (let i = 0; i < 6; i++) b[offset + i] = parseInt(c.slice(i * 3, i * 3 + 2), 16);
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * Canonical text of the 6 octets at `offset`: the decoders of captures call it for every address
+ * of every frame, so it only indexes a table. The caller has checked the length.
+ */
+export function macAt(b: Uint8Array, offset: number): string {
+  const o = offset;
+  return `${HEX[b[o]!]}:${HEX[b[o + 1]!]}:${HEX[b[o + 2]!]}:${HEX[b[o + 3]!]}:${HEX[b[o + 4]!]}:${HEX[b[o + 5]!]}`;
 }
 
 export function bytesToMac(bytes: Uint8Array): string {
   if (bytes.length !== 6) throw new Error(`a MAC address is 6 octets, got ${bytes.length}`);
-  return Buffer.from(bytes).toString('hex').replace(/(..)(?!$)/g, '$1:');
+  return macAt(bytes, 0);
+}
+
+/**
+ * True for group (multicast or broadcast) addresses: the I/G bit of the first octet. Takes the
+ * canonical text form; hostapd drops R0KH-R1KH frames from one, and no station has one.
+ */
+export function isGroupMac(mac: string): boolean {
+  return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
 }

@@ -52,7 +52,7 @@ const ap = z.object({
    * it is the client's address (and, if given, must be that address).
    */
   radiusAddress: ipAddress.optional(),
-  /** 256-bit key of this AP's r0kh line for the KMS: 64 hex digits. */
+  /** Key of this AP's r0kh line for the KMS: 64 hex digits, or 32 (legacy, expanded as hostapd does; daemon/keys/rrb-key.ts). */
   rrbKey: secretRef,
   /** The AP's ft_iface (OpenWrt: its bridge, e.g. br-lan). */
   bridge: z.string().min(1).default('br-lan'),

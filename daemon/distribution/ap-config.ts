@@ -1,6 +1,7 @@
 import type { ApConfig, DistributionConfig, SecurityMode } from '../config/distribution-schema.js';
 import { SECURITY_PROFILES, securityHostapdLines } from './security.js';
 import type { HostapdVersion } from '../keys/akm.js';
+import { macToBytes } from '../common/mac.js';
 
 // What an AP needs to work with the KMS (docs/design.md, "The AP configuration the KMS expects"):
 // the KMS as RADIUS server, its own secret, nas_identifier = R0KH-ID, FT with the KMS as the one
@@ -10,7 +11,7 @@ export interface ApConfigInputs {
   distribution: DistributionConfig;
   ap: ApConfig;
   radiusSecret: string;
-  /** 64 hex digits. */
+  /** As configured: 64 hex digits, or 32 (a legacy key, which hostapd expands as the KMS does). */
   rrbKeyHex: string;
   kmsMac: string;
   authPort: number;
@@ -116,7 +117,7 @@ export function renderHostapd(i: ApConfigInputs): string {
     'ft_over_ds=0',
     // Upstream hostapd opens its R0KH-R1KH socket on bridge= (ft_iface= exists only in OpenWrt's build).
     `bridge=${i.ap.bridge}`,
-    ...(b.r1khId ? [`r1_key_holder=${b.r1khId.replace(/:/g, '')}`] : []),
+    ...(b.r1khId ? [`r1_key_holder=${macToBytes(b.r1khId).toString('hex')}`] : []),
     'pmk_r1_push=0',
     ...(i.rxkhFile ? [`# the r0kh line is in ${i.rxkhFile} (kmsctl ap-config ${i.ap.name} --format rxkh)`, `rxkh_file=${i.rxkhFile}`] : [`r0kh=${r0khLine(i)}`]),
     '# OKC for stations without 802.11r (keys placed by PMKSA_ADD; note: no VLAN travels with them)',
@@ -172,7 +173,7 @@ export function renderUci(i: ApConfigInputs): string {
     `\toption ft_over_ds ${q(0)}`,
     `\toption ft_psk_generate_local ${q(0)}`,
     `\toption pmk_r1_push ${q(0)}`,
-    ...(b.r1khId ? [`\toption r1_key_holder ${q(b.r1khId.replace(/:/g, ''))}`] : []),
+    ...(b.r1khId ? [`\toption r1_key_holder ${q(macToBytes(b.r1khId).toString('hex'))}`] : []),
     `\tlist r0kh ${q(r0khLine(i).replace(/ /g, ','))}`,
     `\toption auth_cache ${q(1)}`,
     `\toption ieee80211k ${q(1)}`,

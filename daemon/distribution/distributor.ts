@@ -5,6 +5,7 @@ import type { PlacementStore } from '../ports/placement-store.js';
 import { planPlacements, type Intent, type PlanPolicy } from './planner.js';
 import { WARM_UP_STA, warmUpStation } from './warm-up.js';
 import { AKM } from '../keys/akm.js';
+import type { Log } from '../log/log.js';
 import type { ApDriver, ApEvent } from '../ports/ap-driver.js';
 import type { PmkR1Pusher, PullRequest, RrbPeer } from '../ports/pmk-r1-transport.js';
 import { RetryQueue, type Queued, type RetryPolicy } from './retry-queue.js';
@@ -41,7 +42,7 @@ export interface DistributorDeps {
   stations: { get(staMac: string): StationRecord | undefined; keysFor(staMac: string): StationKeys | null };
   ledger: PlacementStore;
   policy: PlanPolicy & { repushMarginS: number; retry: RetryPolicy };
-  logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void; error?(o: object, m: string): void };
+  logger: Log;
   observer?: DistributionObserver;
   now?: () => number;
 }

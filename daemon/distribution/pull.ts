@@ -24,7 +24,7 @@ export interface PullContext {
 export function answerPull(req: PullRequest, ctx: PullContext): PullAnswer {
   const nak = (why: string): PullAnswer => ({ ok: false, why });
   const { station, bss } = ctx;
-  if (!station || !station.keys.pmkR0 || !station.keys.pmkR0Name) return nak('no PMK-R0 for this station');
+  if (!station?.keys.pmkR0 || !station.keys.pmkR0Name) return nak('no PMK-R0 for this station');
   const { record, keys } = station;
   // A revoked station gets no key anywhere, whatever else the PULL says (the record is kept).
   if (record.revoked) return nak(`the station was revoked: ${record.revoked.reason}`);

@@ -1,3 +1,4 @@
+import type { Log } from '../log/log.js';
 import type { RrbPeer, SequenceProber } from '../ports/pmk-r1-transport.js';
 import type { ApEvent } from '../ports/ap-driver.js';
 import type { BssInfo, NeighborSource, Topology } from './topology.js';
@@ -24,7 +25,7 @@ export interface WarmupDeps {
   refreshS: number;
   /** Up to this many (BSS, R0KH-ID) pairs in the whole site, every pair is warmed; past it, neighbour pairs only. */
   allPairsUpTo?: number;
-  logger: { info(o: object, m: string): void };
+  logger: Log;
 }
 
 /** A round is a probe and a SEQ_REQ per pair, sent a slice at a time: a few thousand is cheap. */

@@ -6,11 +6,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, setLogLevel } from '../log/logger.js';
 import { StationRecorder } from '../records/recorder.js';
-import type { StationNews } from '../records/news.js';
+import { RadiusThreadLearner } from '../threads/radius-learner.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { RadiusProxy, type ReceiveBuffer } from '../../adapters/radius/proxy.js';
-import type { FromRadiusThread, RadiusWorkerData, ToRadiusThread } from './radius-messages.js';
-import { RadiusTally } from './radius-tally.js';
+import type { FromRadiusThread, RadiusWorkerData, ToRadiusThread } from '../threads/radius-messages.js';
+import { RadiusTally } from '../threads/radius-tally.js';
 import { threadIdForReport } from '../common/thread-priority.js';
 
 const data = workerData as RadiusWorkerData;
@@ -21,29 +21,6 @@ const bytes = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLengt
 const rootLog = createLogger(data.logLevel);
 const log = rootLog.child({ thread: 'radius' });
 
-/**
- * Records learned, posted to the main thread as one message per turn of the event loop: the
- * records of one group commit resolve together, and one message per record cost the RADIUS
- * thread more than the records' JSON itself.
- */
-class LearnedOutbox {
-  private json: string[] = [];
-  private news: StationNews[] = [];
-
-  add(json: string, news: StationNews): void {
-    if (this.json.length === 0) process.nextTick(() => this.flush());
-    this.json.push(json);
-    this.news.push(news);
-  }
-
-  flush(): void {
-    if (this.json.length === 0) return;
-    post({ type: 'learned', json: this.json, news: this.news });
-    this.json = [];
-    this.news = [];
-  }
-}
-
 async function main(): Promise<void> {
   const key = bytes(data.masterKey);
   // The main thread's connection runs the checkpoints; this one's commits never do.
@@ -52,22 +29,14 @@ async function main(): Promise<void> {
   const recorder = new StationRecorder(store, data.policy, (sta, message) => log.warn({ sta }, message));
   recorder.load();
   const counts = new RadiusTally();
-  const learned = new LearnedOutbox();
+  const learner = new RadiusThreadLearner(recorder, post);
 
   const proxy = new RadiusProxy({
     authListen: data.authListen,
     acctListen: data.acctListen,
     clients: data.clients.map((c) => ({ ...c, secret: bytes(c.secret) })),
     upstreams: data.upstreams.map((u) => ({ ...u, secret: bytes(u.secret) })),
-    learner: {
-      onAccessAccept: async (facts) => {
-        // The JSON the store was given: a string crosses threads as one copy, and the main
-        // thread parses it once for its listeners.
-        const { json, news } = await recorder.record(facts);
-        learned.add(json, news);
-      },
-      onAccounting: (facts) => post({ type: 'accounting', facts }),
-    },
+    learner,
     deadProbeIntervalMs: data.deadProbeIntervalMs,
     duplicateWindowMs: data.duplicateWindowMs,
     maxInFlight: data.maxInFlight,
@@ -126,7 +95,7 @@ async function main(): Promise<void> {
         recorder.flush();
         // The flushed records' continuations run first, so the main thread hears of them all.
         await new Promise((r) => setImmediate(r));
-        learned.flush();
+        learner.flush();
         store.close();
         report(null);
         post({ type: 'stopped' });

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import type { KmsConfig } from '../config/schema.js';
 import { appliedConfig, planReload } from '../config/reload-plan.js';
 import { setLogLevel } from '../log/logger.js';
-import type { RadiusReloadResult, RadiusReloadTables } from './radius-messages.js';
+import type { RadiusReloadResult, RadiusReloadTables } from '../threads/radius-messages.js';
 import type { ApsReloaded } from './wire-distribution.js';
 import { runStartupChecks, type StartupSecrets } from './startup-checks.js';
 

@@ -7,15 +7,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, setLogLevel } from '../log/logger.js';
 import { answerPull } from '../distribution/pull.js';
 import { Topology } from '../distribution/topology.js';
-import type { PmkR1Entry, PullRequest, RrbPeer } from '../ports/pmk-r1-transport.js';
-import type { StationRecord } from '../records/station.js';
 import { threadIdForReport } from '../common/thread-priority.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { RrbEndpoint, sessionOf } from '../../adapters/rrb/endpoint.js';
 import { buildMessage } from '../../adapters/rrb/messages.js';
 import { PacketType } from '../../adapters/rrb/frame.js';
 import { WARM_UP_R0KH_ID, WARM_UP_STA, warmUpStation } from '../distribution/warm-up.js';
-import type { FromRrbThread, RrbWorkerData, ToRrbThread } from './rrb-messages.js';
+import type { FromRrbThread, RrbWorkerData, ToRrbThread } from '../threads/rrb-messages.js';
+import { FrameCounts, RrbThreadService } from '../threads/rrb-service.js';
 
 const data = workerData as RrbWorkerData;
 const port = parentPort!;
@@ -23,23 +22,6 @@ const post = (m: FromRrbThread) => port.postMessage(m);
 const bytes = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 const rootLog = createLogger(data.logLevel);
 const log = rootLog.child({ part: 'rrb' });
-
-/** Frame events, posted once per turn of the event loop. */
-class FrameCounts {
-  private counts = new Map<string, number>();
-
-  add(event: string, reason: string): void {
-    if (this.counts.size === 0) setImmediate(() => this.flush());
-    const k = `${event}\n${reason}`;
-    this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
-  }
-
-  flush(): void {
-    if (this.counts.size === 0) return;
-    post({ type: 'frames', counts: [...this.counts].map(([k, n]) => [k.slice(0, k.indexOf('\n')), k.slice(k.indexOf('\n') + 1), n]) });
-    this.counts = new Map();
-  }
-}
 
 /**
  * Runs the PULL path's code before the first real PULL (warm-up.ts says why): the store lookup,
@@ -64,50 +46,24 @@ function warmRoamPath(stationFor: (sta: string) => unknown, topology: Topology):
   }
 }
 
-/** Probes go out a slice per turn, so a PULL arriving in the middle of a large round waits for one slice only. */
-const PROBES_PER_TURN = 64;
-
 function main(): void {
   const key = bytes(data.masterKey);
   const store = new SqliteRecordStore(data.storePath, key, { logger: log, checkpointsElsewhere: true });
   key.fill(0);
   const topology = new Topology(data.aps);
-  let apKeys = new Map(data.apKeys.map(([ap, k]) => [ap, bytes(k)]));
-  const frames = new FrameCounts();
+  const frames = new FrameCounts(post);
+  const service = new RrbThreadService({ store, topology, policy: data.policy, post }, data.apKeys);
 
-  const stationFor = (staMac: string): { record: StationRecord; keys: NonNullable<ReturnType<typeof store.loadKeys>> } | null => {
-    const row = store.loadStationRow(staMac);
-    if (!row || row.expiresAt <= Date.now()) return null;
-    const keys = store.loadKeys(staMac);
-    return keys ? { record: JSON.parse(row.json) as StationRecord, keys } : null;
-  };
-  const pullHandler = (req: PullRequest): PmkR1Entry | null => {
-    const answer = answerPull(req, { station: stationFor(req.staMac), bss: topology.bssByR1khId(req.r1khId), policy: data.policy, now: Date.now() });
-    // The ledger and the log line are the main thread's, after the answer is on the wire.
-    setImmediate(() => post({
-      type: 'pull',
-      outcome: { staMac: req.staMac, r1khId: req.r1khId, fromMac: req.fromMac, placement: answer.ok ? answer.placement : null, why: answer.ok ? null : answer.why },
-    }));
-    return answer.ok ? answer.entry : null;
-  };
-
-  warmRoamPath(stationFor, topology);
+  warmRoamPath((sta) => service.stationFor(sta), topology);
 
   let endpoint: RrbEndpoint;
   try {
     endpoint = RrbEndpoint.open({
       ifname: data.ifname,
       mac: data.mac,
-      keyFor: (_src, r1khId) => {
-        const bss = topology.bssByR1khId(r1khId);
-        return bss ? apKeys.get(bss.ap) : null;
-      },
-      pullHandler,
-      observer: (event, reason) => {
-        const i = event.indexOf(':');
-        if (i >= 0) frames.add(event.slice(0, i), event.slice(i + 1));
-        else frames.add(event, reason ?? '');
-      },
+      keyFor: (_src, r1khId) => service.keyFor(r1khId),
+      pullHandler: service.answerPull,
+      observer: (event, reason) => frames.observe(event, reason),
       logger: log,
     });
   } catch (e) {
@@ -116,30 +72,13 @@ function main(): void {
     return;
   }
 
-  const peerOf = (p: RrbPeer): RrbPeer => ({ mac: p.mac, r1khId: p.r1khId, key: bytes(p.key) });
-  const probes: { peer: RrbPeer; r0khId: string }[] = [];
-  const probeSlice = () => {
-    for (const p of probes.splice(0, PROBES_PER_TURN)) endpoint.probe(peerOf(p.peer), p.r0khId);
-    if (probes.length > 0) setImmediate(probeSlice);
-  };
+  service.attach(endpoint);
   port.on('message', (m: ToRrbThread) => {
+    if (service.handle(m)) return;
     switch (m.type) {
-      case 'push': {
-        const entry: PmkR1Entry = { ...m.entry, pmkR0Name: bytes(m.entry.pmkR0Name), pmkR1: bytes(m.entry.pmkR1), pmkR1Name: bytes(m.entry.pmkR1Name) };
-        void endpoint.push(peerOf(m.peer), entry).then((outcome) => {
-          entry.pmkR1.fill(0);
-          post({ type: 'pushed', id: m.id, outcome });
-        });
-        return;
-      }
       case 'reload':
-        topology.replace(m.aps);
-        apKeys = new Map(m.apKeys.map(([ap, k]) => [ap, bytes(k)]));
+        service.reload(m.aps, m.apKeys);
         setLogLevel(rootLog, m.logLevel);
-        return;
-      case 'probe':
-        if (probes.length === 0) setImmediate(probeSlice);
-        probes.push(...m.pairs);
         return;
       case 'stop':
         endpoint.close();

@@ -8,6 +8,7 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError, resolveSecret } from '../config/load.js';
+import { rrbKeyFromHex } from '../keys/rrb-key.js';
 import type { KmsConfig, SecretRef } from '../config/schema.js';
 import { loadMasterKey } from '../../adapters/store/master-key.js';
 import { storeMasterKeyProblem } from '../../adapters/store/sqlite-store.js';
@@ -24,7 +25,7 @@ export interface StartupSecrets {
   upstreamSecrets: Map<string, Buffer>;
   /** radius.upstreams[].tls (PEM, checked) by upstream name, for RadSec upstreams. */
   upstreamTls: Map<string, { ca: string; cert: string; key: string }>;
-  /** distribution.aps[].rrbKey (256 bits) by AP name. */
+  /** distribution.aps[].rrbKey by AP name: the 256-bit key hostapd uses (a legacy 128-bit one expanded). */
   rrbKeys: Map<string, Buffer>;
   /** distribution.aps[].control.privateKey (ssh, ubus) by AP name. */
   sshKeys: Map<string, string>;
@@ -166,14 +167,11 @@ export const STARTUP_CHECKS: readonly StartupCheck[] = [
       ctx.secrets.rrbKeys = new Map();
       for (const a of ctx.config.distribution?.aps ?? []) {
         const field = `distribution.aps[${a.name}].rrbKey`;
-        const hex = secret(ctx, a.rrbKey, field)?.trim();
+        const hex = secret(ctx, a.rrbKey, field);
         if (hex === undefined) continue;
-        if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
-          const what = /^[0-9a-fA-F]*$/.test(hex) ? `${hex.length} hex digits` : 'characters that are not hex digits';
-          ctx.problem(field, `must be 64 hex digits (a 256-bit key), got ${what}`);
-          continue;
-        }
-        ctx.secrets.rrbKeys.set(a.name, Buffer.from(hex, 'hex'));
+        const r = rrbKeyFromHex(hex);
+        if (r.ok) ctx.secrets.rrbKeys.set(a.name, r.key);
+        else ctx.problem(field, r.problem);
       }
     },
   },

@@ -15,7 +15,8 @@ import { KeyDistributor } from '../distribution/distributor.js';
 import { RrbKeyTable, StaticNeighbors, type ApInfo, type BssInfo, type Topology } from '../distribution/topology.js';
 import { SequenceWarmup } from '../distribution/sequence-warmup.js';
 import { canonicalNetwork } from '../common/ip-prefix.js';
-import { startRrbThread } from './rrb-thread.js';
+import { startRrbThread } from '../threads/rrb-thread.js';
+import { spawnThread } from './spawn-thread.js';
 import type { ApDriver, ApEvent } from '../ports/ap-driver.js';
 import { CtrlSocketDriver, HostapdCliDriver, SshTransport, UbusDriver } from '../../adapters/hostapd/index.js';
 import type { NeighborStore } from '../ports/neighbor-store.js';
@@ -91,6 +92,7 @@ export async function startDistribution(config: KmsConfig, deps: {
     logLevel: config.log.level, aps: topology.aps, apKeys: d.aps.map((a) => [a.name, new Uint8Array(rrbKeys.get(a.name)!)]),
     policy: { keyLifetimeS: policy.keyLifetimeS, ssid: policy.ssid, mobilityDomain: policy.mobilityDomain },
   }, {
+    spawn: (data) => spawnThread('rrb-worker.js', 'rrb', data),
     log,
     onPull: (o) => distributor?.onPull(o),
     onFrames: (counts) => {

@@ -4,14 +4,13 @@ import type { Topology } from '../distribution/topology.js';
 import type { NeighborStore } from '../ports/neighbor-store.js';
 import { RfGraph } from '../neighbors/rf-graph.js';
 import { NeighborService } from '../neighbors/service.js';
+import type { Log } from '../log/log.js';
 import type { FrameEventDecoderOptions } from '../../adapters/pcap/index.js';
 
 // Builds RF-neighbour discovery for wire-distribution.ts: the graph (a NeighborSource to hand the
 // KeyDistributor instead of StaticNeighbors; the static lists become pinned entries), the service
 // fed with AP events, station moves (StationLife) and beacons and driving each AP through its
 // ApDriver, and the tick.
-
-type Log = { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void; child?(b: object): Log };
 
 export interface NeighborsInputs {
   config: NeighborsConfig;
@@ -27,7 +26,8 @@ export interface NeighborsDeps {
   controls: ReadonlyMap<string, ApDriver>;
   /** Where the graph is persisted, or null to keep nothing. */
   store: NeighborStore | null;
-  log: Log;
+  /** kmsd's root logger (a pino one): the neighbour service logs as its child, part "neighbors". */
+  log: Log & { child?(bindings: object): Log };
   onListChanged?(ap: string, list: string[]): void;
   now?: () => number;
 }

@@ -15,7 +15,8 @@ import { StationPurge } from '../stations/purge.js';
 import { healthReport } from '../api/health.js';
 import { startRoams } from './wire-roams.js';
 import { currentThreadId, lowerThreadPriority } from '../common/thread-priority.js';
-import { radiusTables, startRadiusThread, type RadiusThread } from './radius-thread.js';
+import { radiusTables, startRadiusThread, type RadiusThread } from '../threads/radius-thread.js';
+import { spawnThread } from './spawn-thread.js';
 import { Reloader } from './reload.js';
 import type { StartupSecrets } from './startup-checks.js';
 import { KMS_VERSION } from '../common/version.js';
@@ -91,6 +92,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   let radius: RadiusThread;
   try {
     radius = await startRadiusThread(config, {
+      spawn: (data) => spawnThread('radius-worker.js', 'radius', data),
       life, metrics, log, storePath, masterKey, secrets,
       fatal: () => process.exit(1),
     });

@@ -4,6 +4,7 @@
 // rebuilds from OpenWrt's `beacon-report` fields. The input comes from stations, i.e. from
 // anyone in radio range, so every rule is checked and a bad report is rejected with a reason the
 // caller can count, never an exception of another kind. Pure: no I/O.
+import { macAt } from '../common/mac.js';
 
 export type BeaconReportReason =
   | 'empty' // no body: hostapd's answer when nothing matched, or a refused/incapable report
@@ -104,7 +105,7 @@ export function parseBeaconReport(input: Uint8Array): BeaconReport {
   const rsni = b[14]!;
   return {
     opClass: b[0]!, channel, startTsf: b.readBigUInt64LE(2), durationTu: b.readUInt16LE(10), frameInfo: b[12]!,
-    rcpi, rsni, bssid: macText(b, 15), antennaId: b[21]!, parentTsf: b.readUInt32LE(22), subelements,
+    rcpi, rsni, bssid: macAt(b, 15), antennaId: b[21]!, parentTsf: b.readUInt32LE(22), subelements,
     signalDbm: rcpiToDbm(rcpi), snrDb: rsniToDb(rsni), frameBody: one(SUBELEMENT.FRAME_BODY), last: last === null ? null : last[0] === 1,
   };
 }
@@ -137,10 +138,6 @@ function parseSubelements(b: Buffer): BeaconSubelement[] {
     p += 2 + len;
   }
   return out;
-}
-
-function macText(b: Buffer, o: number): string {
-  return b.toString('hex', o, o + 6).replace(/(..)(?!$)/g, '$1:');
 }
 
 function hex2(n: number): string {

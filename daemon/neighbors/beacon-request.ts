@@ -1,7 +1,7 @@
 // Builds the Beacon request the KMS asks a station for (IEEE 802.11-2016 §9.4.2.21.7;
 // docs/hostapd-interfaces.md, "Beacon request"): the Measurement Request body an AP driver sends
 // (adapters/hostapd turns it into the AP's own command form). Pure: no I/O.
-import { normalizeMac } from '../common/mac.js';
+import { normalizeMac, writeMac } from '../common/mac.js';
 
 export type BeaconMode = 'passive' | 'active' | 'table';
 export const BEACON_MODE: Record<BeaconMode, number> = { passive: 0, active: 1, table: 2 };
@@ -54,7 +54,7 @@ export function buildBeaconRequest(p: BeaconRequestParams): Buffer {
   fixed[6] = mode;
   const bssid = normalizeMac(p.bssid ?? 'ff:ff:ff:ff:ff:ff');
   if (!bssid) throw new RangeError(`bad BSSID ${JSON.stringify(p.bssid)}`);
-  Buffer.from(bssid.replace(/:/g, ''), 'hex').copy(fixed, 7);
+  writeMac(bssid, fixed, 7);
   const subs: Buffer[] = [];
   if (p.ssid !== undefined) {
     const ssid = typeof p.ssid === 'string' ? Buffer.from(p.ssid, 'utf8') : p.ssid;

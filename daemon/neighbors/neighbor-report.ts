@@ -3,7 +3,9 @@
 // to learn their roam candidates. hostapd builds its *own* entry with the right capability bits
 // but never sets the Mobility Domain bit (b10, a "TODO" in neighbor_db.c); a station that sees
 // b10 clear may not attempt FT towards that BSS, so the KMS sets it for FT neighbours. Pure.
-import { normalizeMac } from '../common/mac.js';
+// This is the one Neighbor Report codec: the capture decoder (adapters/pcap) and the lab read
+// reports through it too. Every malformed report is refused with a NeighborReportReason.
+import { macAt, normalizeMac, writeMac } from '../common/mac.js';
 
 /** BSSID Information bits (hostapd NEI_REP_BSSID_INFO_*). */
 export const BSSID_INFO = {
@@ -62,35 +64,128 @@ export interface NeighborReport {
   subelements: Buffer;
 }
 
+/** BSSID (6), BSSID Information (4), Operating Class, Channel Number, PHY Type. */
 export const NR_FIXED = 13;
+/** Element ID of the Neighbor Report element. */
+export const EID_NEIGHBOR_REPORT = 52;
+/** Subelement IDs the KMS reads or writes (IEEE 802.11-2016 Table 9-150). */
+export const NR_SUBELEMENT = { CANDIDATE_PREFERENCE: 3, WIDE_BANDWIDTH_CHANNEL: 6 } as const;
+/** Shortest body of those subelements; longer is allowed (later amendments may extend them). */
+const SUBELEMENT_MIN: Record<number, [number, NeighborReportReason]> = {
+  [NR_SUBELEMENT.CANDIDATE_PREFERENCE]: [1, 'nr-preference-short'],
+  [NR_SUBELEMENT.WIDE_BANDWIDTH_CHANNEL]: [3, 'nr-wide-bandwidth-short'],
+};
+
+export type NeighborReportReason =
+  | 'nr-short' // fewer than the 13 fixed octets
+  | 'nr-long' // more than an element can carry (255 octets)
+  | 'nr-subelement-truncated' // a subelement's ID and length octets run past the end
+  | 'nr-subelement-overrun' // a subelement's body runs past the end
+  | 'nr-preference-short' // a BSS Transition Candidate Preference subelement without its octet
+  | 'nr-wide-bandwidth-short' // a Wide Bandwidth Channel subelement of fewer than 3 octets
+  | 'nr-bad-bssid' // (encoding) not a MAC address
+  | 'nr-bad-field' // (encoding) info not a 32-bit value, or class/channel/PHY not an octet
+  | 'element-truncated' // in a run of elements: an ID and length running past the end
+  | 'element-overrun'; // in a run of elements: a body running past the end
+
+/** Why a Neighbor Report cannot be decoded or encoded. A RangeError: bad input, never a bug. */
+export class NeighborReportError extends RangeError {
+  override readonly name = 'NeighborReportError';
+  constructor(readonly reason: NeighborReportReason, detail?: string) {
+    super(detail ? `${reason}: ${detail}` : reason);
+  }
+}
+
+/** Checks that `b[from, b.length)` is whole subelements, each long enough for what the KMS reads. */
+function checkSubelements(b: Uint8Array, from: number): void {
+  for (let p = from; p < b.length;) {
+    if (p + 2 > b.length) throw new NeighborReportError('nr-subelement-truncated', `at octet ${p} of ${b.length}`);
+    const id = b[p]!;
+    const len = b[p + 1]!;
+    if (p + 2 + len > b.length) throw new NeighborReportError('nr-subelement-overrun', `subelement ${id} of ${len} octets at ${p} of ${b.length}`);
+    const min = SUBELEMENT_MIN[id];
+    if (min && len < min[0]) throw new NeighborReportError(min[1], `${len} octets`);
+    p += 2 + len;
+  }
+}
+
+/** Octets of the body buildNeighborReport makes for `nr`. */
+export function neighborReportLength(nr: NeighborReport): number {
+  return NR_FIXED + nr.subelements.length;
+}
 
 /** Neighbor Report element body (no EID/length): BSSID, info (le32), class, channel, PHY, subelements. */
 export function buildNeighborReport(nr: NeighborReport): Buffer {
   const bssid = normalizeMac(nr.bssid);
-  if (!bssid) throw new RangeError(`bad BSSID ${JSON.stringify(nr.bssid)}`);
+  if (!bssid) throw new NeighborReportError('nr-bad-bssid', JSON.stringify(nr.bssid));
+  if (!Number.isInteger(nr.info) || nr.info < 0 || nr.info > 0xffffffff) throw new NeighborReportError('nr-bad-field', `BSSID information ${nr.info}`);
   for (const [v, what] of [[nr.opClass, 'operating class'], [nr.channel, 'channel'], [nr.phyType, 'PHY type']] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > 255) throw new RangeError(`${what} must be 0..255, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > 255) throw new NeighborReportError('nr-bad-field', `${what} must be 0..255, got ${v}`);
   }
-  if (NR_FIXED + nr.subelements.length > 255) throw new RangeError('neighbor report longer than an element');
-  const b = Buffer.alloc(NR_FIXED);
-  Buffer.from(bssid.replace(/:/g, ''), 'hex').copy(b, 0);
-  b.writeUInt32LE(nr.info >>> 0, 6);
+  const len = neighborReportLength(nr);
+  if (len > 255) throw new NeighborReportError('nr-long', `${len} octets`);
+  const b = Buffer.allocUnsafe(len);
+  writeMac(bssid, b, 0);
+  b.writeUInt32LE(nr.info, 6);
   b[10] = nr.opClass;
   b[11] = nr.channel;
   b[12] = nr.phyType;
-  return Buffer.concat([b, nr.subelements]);
+  b.set(nr.subelements, NR_FIXED);
+  // What is sent must decode: the same subelement rules as the decoder.
+  checkSubelements(b, NR_FIXED);
+  return b;
 }
 
-/** Reads an NR body, e.g. hostapd's own entry from SHOW_NEIGHBOR or `rrm_nr_get_own`. null if malformed. */
-export function parseNeighborReport(body: Uint8Array): NeighborReport | null {
-  const b = Buffer.from(body);
-  if (b.length < NR_FIXED || b.length > 255) return null;
-  // Subelements must tile the rest exactly, or this is not an NR body.
-  for (let p = NR_FIXED; p < b.length; p += 2 + b[p + 1]!) if (p + 2 > b.length || p + 2 + b[p + 1]! > b.length) return null;
+/**
+ * Reads an NR body (hostapd's own entry from SHOW_NEIGHBOR or `rrm_nr_get_own`, an element of a
+ * captured frame, a station's log). Throws NeighborReportError with the reason it is not one.
+ * The subelements are copied: the result does not hold on to `body`.
+ */
+export function decodeNeighborReport(body: Uint8Array): NeighborReport {
+  if (body.length < NR_FIXED) throw new NeighborReportError('nr-short', `${body.length} octets`);
+  if (body.length > 255) throw new NeighborReportError('nr-long', `${body.length} octets`);
+  checkSubelements(body, NR_FIXED);
+  const b = Buffer.from(body.buffer, body.byteOffset, body.length);
   return {
-    bssid: b.toString('hex', 0, 6).replace(/(..)(?!$)/g, '$1:'), info: b.readUInt32LE(6), opClass: b[10]!, channel: b[11]!,
-    phyType: b[12]!, subelements: b.subarray(NR_FIXED),
+    bssid: macAt(b, 0), info: b.readUInt32LE(6), opClass: b[10]!, channel: b[11]!, phyType: b[12]!,
+    subelements: Buffer.from(b.subarray(NR_FIXED)),
   };
+}
+
+/** A whole Neighbor Report element: EID 52, length, body. */
+export function buildNeighborReportElement(nr: NeighborReport): Buffer {
+  const body = buildNeighborReport(nr);
+  return Buffer.concat([Buffer.from([EID_NEIGHBOR_REPORT, body.length]), body]);
+}
+
+/**
+ * The Neighbor Reports among a run of whole elements (a Neighbor Report Response after its dialog
+ * token, a BSS Transition Management frame's candidate list), in order; other elements are skipped.
+ * Throws NeighborReportError when the run does not tile or a Neighbor Report in it is malformed.
+ */
+export function neighborReportsIn(elements: Uint8Array): NeighborReport[] {
+  const out: NeighborReport[] = [];
+  for (let p = 0; p < elements.length;) {
+    if (p + 2 > elements.length) throw new NeighborReportError('element-truncated', `at octet ${p} of ${elements.length}`);
+    const len = elements[p + 1]!;
+    if (p + 2 + len > elements.length) throw new NeighborReportError('element-overrun', `element ${elements[p]} of ${len} octets at ${p} of ${elements.length}`);
+    if (elements[p] === EID_NEIGHBOR_REPORT) out.push(decodeNeighborReport(elements.subarray(p + 2, p + 2 + len)));
+    p += 2 + len;
+  }
+  return out;
+}
+
+/** The subelements of a report, in order (decodeNeighborReport and buildNeighborReport have checked they tile). */
+export function subelementsOf(nr: NeighborReport): { id: number; body: Buffer }[] {
+  const out: { id: number; body: Buffer }[] = [];
+  const s = nr.subelements;
+  for (let p = 0; p + 2 <= s.length && p + 2 + s[p + 1]! <= s.length; p += 2 + s[p + 1]!) out.push({ id: s[p]!, body: s.subarray(p + 2, p + 2 + s[p + 1]!) });
+  return out;
+}
+
+/** The BSS Transition Candidate Preference (1..255, 0 = excluded), when the report carries one. */
+export function candidatePreference(nr: NeighborReport): number | undefined {
+  return subelementsOf(nr).find((e) => e.id === NR_SUBELEMENT.CANDIDATE_PREFERENCE)?.body[0];
 }
 
 export interface NeighborPolicy {
@@ -111,18 +206,13 @@ export function neighborEntryFrom(own: NeighborReport, policy: NeighborPolicy): 
   let info = (own.info & ~0x3) | BSSID_INFO.REACHABLE | BSSID_INFO.SECURITY;
   info = policy.sameMobilityDomain ? info | BSSID_INFO.MOBILITY_DOMAIN : info & ~BSSID_INFO.MOBILITY_DOMAIN;
   info = policy.sharedKeys ? info | BSSID_INFO.KEY_SCOPE : info & ~BSSID_INFO.KEY_SCOPE;
-  let subelements = dropSubelement(own.subelements, 3);
+  const kept = subelementsOf(own).filter((e) => e.id !== NR_SUBELEMENT.CANDIDATE_PREFERENCE);
+  let subelements = Buffer.concat(kept.map((e) => Buffer.concat([Buffer.from([e.id, e.body.length]), e.body])));
   if (policy.preference !== undefined) {
     if (!Number.isInteger(policy.preference) || policy.preference < 0 || policy.preference > 255) throw new RangeError('preference must be 0..255');
-    subelements = Buffer.concat([Buffer.from([3, 1, policy.preference]), subelements]);
+    subelements = Buffer.concat([Buffer.from([NR_SUBELEMENT.CANDIDATE_PREFERENCE, 1, policy.preference]), subelements]);
   }
   return { ...own, info: info >>> 0, subelements };
-}
-
-function dropSubelement(subs: Buffer, id: number): Buffer {
-  const keep: Buffer[] = [];
-  for (let p = 0; p + 2 <= subs.length; p += 2 + subs[p + 1]!) if (subs[p] !== id) keep.push(subs.subarray(p, p + 2 + subs[p + 1]!));
-  return Buffer.concat(keep);
 }
 
 /** Operating class of a BSS heard by a monitor (radiotap gives the frequency). null if unknown. */

@@ -6,7 +6,8 @@
 // big campus must not become a storm of SSH commands.
 import type { Topology } from '../distribution/topology.js';
 import type { ApDriver, NeighborDbEntry } from '../ports/ap-driver.js';
-import { bssidInfo, buildNeighborReport, neighborEntryFrom, parseNeighborReport, PHY_TYPE, type NeighborReport } from './neighbor-report.js';
+import type { Log } from '../log/log.js';
+import { bssidInfo, buildNeighborReport, decodeNeighborReport, neighborEntryFrom, NeighborReportError, PHY_TYPE, type NeighborReport } from './neighbor-report.js';
 
 export interface NrSyncOptions {
   enabled: boolean;
@@ -28,7 +29,6 @@ interface BssFacts {
   heard?: { opClass: number; channel: number; phyType: number };
 }
 
-type Log = { debug(o: object, m: string): void; warn(o: object, m: string): void };
 
 export class NeighborReportSync {
   private readonly facts = new Map<string, BssFacts>();
@@ -113,7 +113,7 @@ export class NeighborReportSync {
         const r = await port.readNeighborDb!(b.ifname, b.bssid);
         if (!r) continue;
         any = true;
-        const own = r.own ? parseNeighborReport(r.own.nr) : null;
+        const own = r.own ? this.ownReport(ap, b.ifname, r.own.nr) : null;
         if (own && r.own) (this.facts.set(b.bssid, { ...this.facts.get(b.bssid), own, ssid: r.own.ssid }), this.fresh.add(ap));
         this.pushed.set(`${ap}/${b.ifname}`, r.others);
       }
@@ -121,6 +121,17 @@ export class NeighborReportSync {
     } catch (e) {
       this.db.delete(ap);
       this.d.log.debug({ ap, err: (e as Error).message }, 'cannot read the neighbour database yet');
+    }
+  }
+
+  /** hostapd's own entry of a BSS, or null (and why, in the log) when it is not a Neighbor Report. */
+  private ownReport(ap: string, ifname: string, nr: Uint8Array): NeighborReport | null {
+    try {
+      return decodeNeighborReport(nr);
+    } catch (e) {
+      if (!(e instanceof NeighborReportError)) throw e;
+      this.d.log.warn({ ap, ifname, reason: e.reason }, 'hostapd\'s own neighbour report is malformed; using what the KMS heard of that BSS');
+      return null;
     }
   }
 

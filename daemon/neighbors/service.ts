@@ -4,6 +4,7 @@
 import type { ApDriver, ApEvent } from '../ports/ap-driver.js';
 import type { Topology } from '../distribution/topology.js';
 import type { StationLifeEvent } from '../stations/events.js';
+import type { Log } from '../log/log.js';
 import { bandChannels, type BeaconMode, type BeaconRequestParams } from './beacon-request.js';
 import { BeaconReportError, parseBeaconReportEvent, reportedPhyType } from './beacon-report.js';
 import { opClassForFreq } from './neighbor-report.js';
@@ -27,7 +28,6 @@ export interface NeighborServiceOptions {
   ageIntervalS: number;
 }
 
-type Log = { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void };
 
 export interface NeighborServiceDeps {
   graph: RfGraph;

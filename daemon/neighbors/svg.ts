@@ -80,7 +80,7 @@ export function renderSvg(r: NeighborsResponse, opts: SvgOptions = {}): string {
   const raw = names.length <= (opts.maxForceNodes ?? 400) ? forceLayout(names.length, list) : circle(names.length);
   const top = 56; // caption and legend
   const pad = 48;
-  const pos = fit(raw, { x: pad, y: top + pad / 2, w: W - 2 * pad, h: H - top - pad * 1.5 });
+  const pos = fitInto(raw, { x: pad, y: top + pad / 2, w: W - 2 * pad, h: H - top - pad * 1.5 });
   const maxScore = Math.max(1, ...list.map((p) => p.score));
   const font = names.length > 150 ? 7 : names.length > 50 ? 10 : 13;
   const radius = names.length > 150 ? 5 : names.length > 50 ? 7 : 10;
@@ -142,7 +142,7 @@ function legend(x: number, y: number): string {
 }
 
 /** Uniform scale (the layout's proportions are the picture), centred, no link longer than MAX_UNIT_PX. */
-function fit(pos: [number, number][], box: { x: number; y: number; w: number; h: number }): [number, number][] {
+function fitInto(pos: [number, number][], box: { x: number; y: number; w: number; h: number }): [number, number][] {
   if (pos.length === 0) return [];
   const xs = pos.map((p) => p[0]);
   const ys = pos.map((p) => p[1]);

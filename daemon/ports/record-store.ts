@@ -4,7 +4,7 @@ import type { MachineAuthRecord, StationKeys, StationRecord } from '../records/s
 /**
  * Persistence the core needs. Implemented by adapters/store (SQLite). Every write has reached
  * the database when the call returns: the proxy relays an Access-Accept only after
- * saveStation() has returned, so a crash of the KMS process (kill -9, OOM, a bug) never loses
+ * saveStations() has returned, so a crash of the KMS process (kill -9, OOM, a bug) never loses
  * a station the AP was told about. (Surviving power loss as well is the store's
  * `synchronous` setting: FULL, at about 6x the cost per write.) Times are milliseconds since
  * the Unix epoch.
@@ -20,16 +20,13 @@ export interface StationWrite {
 
 export interface RecordStore {
   /**
-   * Insert or replace. `keys` null is an update of the session already stored: it keeps the
-   * stored keys, and changes nothing if the stored record is of another authentication
-   * (authenticatedAt differs). An all-null StationKeys clears the keys.
+   * Inserts or replaces each, in one transaction (one commit): all or nothing. Returns how many.
+   * `keys` null is an update of the session already stored: it keeps the stored keys, and
+   * changes nothing if the stored record is of another authentication (authenticatedAt
+   * differs). An all-null StationKeys clears the keys.
    */
-  saveStation(record: StationRecord, keys: StationKeys | null): void;
-  /** Several saves in one transaction (one commit): all or nothing. Returns how many. */
   saveStations(items: Iterable<StationWrite>): number;
-  /** Records whose expiresAt is in the future, without keys (fast: used at start-up). */
-  loadStations(now: number): StationRecord[];
-  /** The same, unparsed: each record's JSON as stored. */
+  /** Records whose expiresAt is in the future, each one's JSON as stored, without keys (fast). */
   loadStationRows(now: number): Iterable<{ staMac: string; json: string; expiresAt: number }>;
   /** One station's stored JSON and expiry, expired or not (the caller decides). */
   loadStationRow(staMac: string): { json: string; expiresAt: number } | undefined;
@@ -37,8 +34,6 @@ export interface RecordStore {
   countStations(now: number): number;
   /** Decrypts this station's keys; null if there are none or they cannot be decrypted. */
   loadKeys(staMac: string): StationKeys | null;
-  /** Forgets one station, record and keys. */
-  deleteStation(staMac: string): void;
   /** Removes stations and machine authentications that expired before `now`; returns how many. */
   purgeExpired(now: number): number;
   /** Remembers a machine (computer) authentication until `expiresAt`, durably. */

@@ -57,7 +57,3 @@ export const AKM = {
   PSK_SHA256: 0x000fac06, SAE: 0x000fac08, FT_SAE: 0x000fac09, FT_IEEE8021X_SHA384: 0x000fac0d,
 } as const;
 
-/** True for group (multicast/broadcast) addresses: the I/G bit of the first octet. */
-export function isGroupMac(mac: Mac): boolean {
-  return (parseInt(mac[1]!, 16) & 1) === 1;
-}

@@ -3,7 +3,8 @@
 // Pure logic: no clock, no timers; time only moves when frames (or tick()) say so, which makes a
 // capture file and a live stream behave the same. Start/end frames per kind: README.md.
 import { classifyAttempt, DEFAULT_SLOW_MS, endsAtAssocResponse, stalledPhase, type AttemptStart, type SlowThresholds } from './classify.js';
-import { isGroupMac, type FrameEvent, type Mac } from './frame-events.js';
+import { isGroupMac } from '../common/mac.js';
+import type { FrameEvent, Mac } from './frame-events.js';
 import { buildRoamEvent, type Attempt, type RoamEvent, type RoamTrackerOptions, type Sta } from './roam-event.js';
 
 export type { RoamEvent, RoamTrackerOptions } from './roam-event.js';

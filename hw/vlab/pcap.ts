@@ -1,6 +1,7 @@
 // A deliberately small reader for the lab's capture of hwsim0: classic pcap files with radiotap
 // link type, decoded only as far as the roam table needs (who sent which management frame to whom,
 // and which data frames carry EAPOL/EAP). A full decoder belongs in adapters/pcap.
+import { macAt } from '../../daemon/common/mac.js';
 
 /** One 802.11 frame of interest, with its capture time in ms since the epoch. */
 export interface WifiFrame {
@@ -19,7 +20,6 @@ export interface WifiFrame {
 const LINKTYPE_IEEE802_11_RADIOTAP = 127;
 const LINKTYPE_IEEE802_11 = 105;
 
-const mac = (b: Buffer, o: number) => [...b.subarray(o, o + 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');
 
 const MGMT_KINDS: Record<number, WifiFrame['kind']> = {
   0: 'assoc-req', 1: 'assoc-resp', 2: 'reassoc-req', 3: 'reassoc-resp', 10: 'disassoc', 11: 'auth', 12: 'deauth', 13: 'action',
@@ -35,8 +35,8 @@ export function decode80211(f: Buffer, at: number): WifiFrame | undefined {
   const retry = (fc1 & 0x08) !== 0;
   // Retransmissions repeat a frame already counted.
   if (retry) return undefined;
-  const dst = mac(f, 4);
-  const src = mac(f, 10);
+  const dst = macAt(f, 4);
+  const src = macAt(f, 10);
   if (type === 0) {
     const kind = MGMT_KINDS[subtype];
     if (!kind) return undefined;
@@ -135,7 +135,7 @@ export function rrbFrames(buf: Buffer): RrbWireFrame[] {
   return readPcapRecords(buf)
     .filter((r) => r.linkType === 1 && r.data.length >= 20 && r.data.readUInt16BE(12) === 0x88b7)
     .map((r) => ({
-      at: r.at, dst: mac(r.data, 0), src: mac(r.data, 6),
+      at: r.at, dst: macAt(r.data, 0), src: macAt(r.data, 6),
       type: RRB_TYPES[r.data[19]!] ?? 'other', frame: Buffer.from(r.data),
     }));
 }

@@ -120,7 +120,7 @@ describe.skipIf(!canUseNetns())('the web dashboard', () => {
   /** The whole page as the browser has it (markup and text), which must never hold key material. */
   async function assertNoKeys(): Promise<void> {
     const html = (await page.content()).toLowerCase();
-    const text = (await page.evaluate(() => document.body.innerText)).toLowerCase();
+    const text = (await page.evaluate(() => document.body.textContent)).toLowerCase();
     for (const s of secrets) {
       expect(html.includes(s), `key hex ${s.slice(0, 8)}… in the page`).toBe(false);
       expect(text.includes(s)).toBe(false);

@@ -61,7 +61,7 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
   let hostKeyFp: string;
   let otherKeyFp: string;
   let clientKey: Buffer;
-  const cleanup: Array<() => Promise<unknown> | void> = [];
+  const cleanup: Array<() => Promise<unknown> | undefined> = [];
 
   const startHostapd = async (): Promise<void> => {
     hostapd = topo.apNs.spawn('hostapd', ['-d', join(temp.path, 'hostapd.conf')]);

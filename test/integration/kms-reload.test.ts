@@ -14,7 +14,7 @@ import { createWiredTopology, startWiredAuthenticator, type WiredAuthenticator, 
 // serves on; the log level changes on both threads; restart-only settings are named.
 
 const UP = 'kms-to-aaa-secret';
-type Config = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Config = Record<string, any>;
 
 function editConfig(kms: KmsHandle, change: (c: Config) => void): void {
   const c = parse(readFileSync(kms.configPath, 'utf8')) as Config;

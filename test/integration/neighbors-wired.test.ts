@@ -11,7 +11,7 @@ import { CtrlSocketDriver } from '../../adapters/hostapd/index.js';
 import { Topology } from '../../daemon/distribution/topology.js';
 import { neighborsSchema } from '../../daemon/config/neighbors-schema.js';
 import { startNeighbors } from '../../daemon/main/wire-neighbors.js';
-import { BSSID_INFO, buildNeighborReport, parseNeighborReport } from '../../daemon/neighbors/neighbor-report.js';
+import { BSSID_INFO, buildNeighborReport, decodeNeighborReport } from '../../daemon/neighbors/neighbor-report.js';
 import { MemoryNeighborStore } from '../../daemon/neighbors/persistence.js';
 import { startFreeRadius, type FreeRadiusHandle } from '../helpers/freeradius.js';
 import { canUseNetns, makeTempDir, type TempDir } from '../helpers/netns.js';
@@ -60,7 +60,7 @@ describe.skipIf(!canUseNetns())('RF-neighbour driver members against real hostap
     await control.setNeighbors(ifname, [a, b], empty!.others);
     const first = (await control.readNeighborDb(ifname, AP_MAC))!.others;
     expect(first.map((e) => [e.bssid, e.ssid.toString(), e.nr.toString('hex')]).sort()).toEqual([a, b].map((e) => [e.bssid, 'corp', e.nr.toString('hex')]).sort());
-    expect(parseNeighborReport(first[0]!.nr)!.info & BSSID_INFO.MOBILITY_DOMAIN).toBe(BSSID_INFO.MOBILITY_DOMAIN);
+    expect(decodeNeighborReport(first[0]!.nr).info & BSSID_INFO.MOBILITY_DOMAIN).toBe(BSSID_INFO.MOBILITY_DOMAIN);
 
     const b2 = { ...b, nr: nr(b.bssid, 44) };
     const c = { bssid: '02:00:00:00:0d:00', ssid: corp, nr: nr('02:00:00:00:0d:00', 48) };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { spawn } from 'node:child_process';
 import { analyseCaptureFile, watchCaptureSource } from '../../adapters/pcap/roam-analysis.js';
-import { sshTcpdumpSource } from '../../adapters/pcap/index.js';
+import { tcpdumpSource } from '../../adapters/pcap/index.js';
 import { RoamTracker, type RoamEvent } from '../../daemon/roams/roam-tracker.js';
 import { RoamLog } from '../../daemon/roams/roam-log.js';
 
@@ -91,14 +91,17 @@ describe('roams in the lab captures', () => {
     expect(eap.durationMs).toBeGreaterThan(ft.durationMs * 2);
   });
 
-  it('live: the same capture streamed as from an AP over SSH gives the same roams, into a RoamLog', async () => {
-    const bytes = readFileSync(`${FIX}explore-signal-btm.pcap`);
-    // tcpdump -U writes a packet at a time: feed it in small pieces, as an SSH channel would.
-    const pieces = Array.from({ length: Math.ceil(bytes.length / 700) }, (_, i) => bytes.subarray(i * 700, (i + 1) * 700));
+  it('live: the same capture streamed as kmsd reads a monitor interface gives the same roams, into a RoamLog', async () => {
+    // tcpdump -U writes a packet at a time: a real process writes the capture to the source's
+    // stdout pipe in small pieces (dd, 700 octets per write), where kmsd would run tcpdump.
     const log = new RoamLog(10);
     const seen: RoamEvent[] = [];
     const tracker = new RoamTracker({ onRoam: (e) => { seen.push(e); log.add(e); } });
-    const watch = watchCaptureSource(sshTcpdumpSource({ iface: 'phy1-mon0', exec: () => Readable.from(pieces) }), tracker);
+    const source = tcpdumpSource({
+      iface: 'phy1-mon0',
+      spawn: () => spawn('dd', [`if=${FIX}explore-signal-btm.pcap`, 'bs=700', 'status=none'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    });
+    const watch = watchCaptureSource(source, tracker);
     await watch.done;
     tracker.flush();
     expect(watch.decode.packets).toBe(394);

@@ -36,7 +36,7 @@ function entryFor(staMac: string, r0khId = 'ap1.example.com'): PmkR1Entry {
 
 describe.skipIf(!canUseNetns())('RRB over AF_PACKET on a bridged veth segment', () => {
   let ns: Netns;
-  let links: VethPair[] = [];
+  const links: VethPair[] = [];
   let kms: RrbEndpoint;
   let apL2: L2Transport;
   let ap: HostapdR1kh;

@@ -27,7 +27,7 @@ describe('lab scenario files', () => {
     const s = parseScenario(text(3));
     expect(s.steps.map((st) => ('join' in st ? 'join' : 'roam' in st ? st.roam.to : '?'))).toEqual(['join', 'ap2', 'ap1', 'ap2', 'ap1', 'ap2', 'ap1']);
     expect(s.expect.roams).toHaveLength(3);
-    expect(() => parseScenario(text(0), 'r.yaml')).toThrow(/r\.yaml is not a valid scenario:\n  repeat\.times must be 1\.\.1000, got 0/);
+    expect(() => parseScenario(text(0), 'r.yaml')).toThrow(/r\.yaml is not a valid scenario:\n {2}repeat\.times must be 1\.\.1000, got 0/);
   });
 
   it('FT without an ft: section is refused', () => {

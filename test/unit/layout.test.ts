@@ -25,6 +25,20 @@ describe('layout', () => {
     expect(offenders).toEqual([]);
   });
 
+  // daemon/main only constructs: the core reaches it through nothing, not even a worker's file name
+  // (daemon/threads takes the Worker that daemon/main/spawn-thread.ts starts).
+  it('no core file imports or names daemon/main', () => {
+    const offenders = tsFiles(join(ROOT, 'daemon'))
+      .filter((f) => !relative(ROOT, f).startsWith('daemon/main/'))
+      .flatMap((f) => {
+        const text = readFileSync(f, 'utf8');
+        const named = imports(f).filter((i) => /(^|\/)main\//.test(i));
+        if (/-worker\.js['"`]/.test(text)) named.push('a worker file of daemon/main');
+        return named.map((i) => `${relative(ROOT, f)} -> ${i}`);
+      });
+    expect(offenders).toEqual([]);
+  });
+
   it('kmsctl (daemon/cli) never imports kmsd (daemon/main)', () => {
     const offenders = tsFiles(join(ROOT, 'daemon', 'cli'))
       .flatMap((f) => imports(f).filter((i) => /(^|\/)main\//.test(i)).map((i) => `${relative(ROOT, f)} -> ${i}`));

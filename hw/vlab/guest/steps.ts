@@ -8,7 +8,7 @@ import type { RoamRecord, StepRecord } from '../job.js';
 import type { Logs } from './logs.js';
 import type { RunResult } from './exec.js';
 import { until, sleep } from './exec.js';
-import { BSSID_INFO, parseNeighborReport, type NeighborReport } from '../../../daemon/neighbors/neighbor-report.js';
+import { BSSID_INFO, NeighborReportError, neighborReportsIn, type NeighborReport } from '../../../daemon/neighbors/neighbor-report.js';
 import type { NeighborsResponse } from '../../../daemon/neighbors/api-types.js';
 
 /** wpa_supplicant -d: `RRM: New Neighbor Report - hexdump(len=N): <token> <elements…>` (rrm.c). */
@@ -16,20 +16,15 @@ const NR_HEXDUMP = /RRM: New Neighbor Report - hexdump\(len=(\d+)\):((?: [0-9a-f
 
 /**
  * The Neighbor Report elements (EID 52) of a station's `RRM: New Neighbor Report` hexdump line
- * (dialog token first), or null when the line is not one. wpa_supplicant sends the decoded entries
- * only to control-interface monitors (RRM-NEIGHBOR-REP-RECEIVED), not to its log; the log has the bytes.
+ * (dialog token first), or null when the line is not one; NeighborReportError when the AP sent a
+ * malformed one. wpa_supplicant sends the decoded entries only to control-interface monitors
+ * (RRM-NEIGHBOR-REP-RECEIVED), not to its log; the log has the bytes.
  */
 export function neighborReportFromLog(line: string): NeighborReport[] | null {
   const m = NR_HEXDUMP.exec(line);
   if (!m) return null;
   const b = Buffer.from(m[2]!.replace(/ /g, ''), 'hex');
-  const out: NeighborReport[] = [];
-  for (let p = 1; p + 2 <= b.length; p += 2 + b[p + 1]!) {
-    if (b[p] !== 52) continue;
-    const nr = parseNeighborReport(b.subarray(p + 2, p + 2 + b[p + 1]!));
-    if (nr) out.push(nr);
-  }
-  return out;
+  return b.length === 0 ? [] : neighborReportsIn(b.subarray(1));
 }
 
 /** One entry as wpa_supplicant's RRM-NEIGHBOR-REP-RECEIVED event prints it. */
@@ -320,7 +315,13 @@ export class StepRunner {
       const reply = await this.wpaCli(station, 'neighbor_rep_request');
       if (!reply.includes('OK')) throw new StepFailure(`wpa_cli neighbor_rep_request on ${station} answered: ${reply.trim()}`, [station]);
       const line = await this.expectLine(station, mark, 'RRM: New Neighbor Report', (l) => NR_HEXDUMP.test(l) || l.includes('RRM: Neighbor report request timed out'), this.t(undefined, 10_000), [station]);
-      const entries = neighborReportFromLog(line.text);
+      let entries: NeighborReport[] | null;
+      try {
+        entries = neighborReportFromLog(line.text);
+      } catch (e) {
+        if (!(e instanceof NeighborReportError)) throw e;
+        throw new StepFailure(`malformed neighbour report for ${station} (${e.reason}): ${line.text}`, [station]);
+      }
       if (entries === null) throw new StepFailure(`no neighbour report for ${station}: ${line.text}`, [station]);
       console.log(`vlab: ${station}: neighbour report with ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
       for (const e of entries) console.log(`vlab:   ${neighborReportEventText(e)}`);

@@ -101,6 +101,13 @@ describe('kmsctl ap-config', () => {
     expect(kmsctl(['ap-config', 'ap1'], config.replaceAll(KEY, 'abcd')).stderr).toMatch(/rrbKey must be 64 hex digits/);
   });
 
+  it('a legacy 32-digit rrbKey goes to the AP as written: hostapd expands it as the KMS does', () => {
+    const legacy = 'ab'.repeat(16);
+    const r = kmsctl(['ap-config', 'ap1'], config.replaceAll(KEY, legacy));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toContain(`r0kh=02:00:00:00:09:00 * ${legacy}`);
+  });
+
   it('hostapd 2.11: the header names the release line; --rxkh-file moves the r0kh line into an rxkh_file', () => {
     const plain = kmsctl(['ap-config', 'ap1', '--hostapd', '2.11']);
     expect(plain.status, plain.stderr).toBe(0);

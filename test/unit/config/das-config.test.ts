@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ConfigError, parseConfig } from '../../../daemon/config/load.js';
+import { type ConfigError, parseConfig } from '../../../daemon/config/load.js';
 import { planReload } from '../../../daemon/config/reload-plan.js';
 
 // radius.dynamicAuthorization and radius.clients[].das: defaults, refusals, and the DAS lines

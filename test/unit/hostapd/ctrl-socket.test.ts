@@ -46,7 +46,7 @@ class FakeHostapd {
 }
 
 const standard: Handler = (cmd, reply) => reply(cmd === 'PING' ? 'PONG\n' : cmd === 'ATTACH' || cmd === 'DETACH' ? 'OK\n' : `reply:${cmd}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const _sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('CtrlSocketClient (against a scripted socket)', () => {
   let dir: string;

@@ -3,8 +3,7 @@ import {
   AKM, akmToHostapdKeyMgmt, derivePmkR0, derivePmkR1, derivePmkR1Name, deriveFtPtk, derivePmkid, pmkFromMsk,
   pmkidNeedsKck, pmksaCachePmk, usesSha384, xxKeyFor,
 } from '../../../daemon/keys/index.js';
-import { macToBytes } from '../../../daemon/common/mac.js';
-import { AA1, AA2, MDID, MSK, R0KH, SSID, STA, hex, seq } from './inputs.js';
+import { AA1, AA2, MDID, MSK, R0KH, SSID, STA, seq } from './inputs.js';
 
 // The keys of WPA3-Enterprise's AKMs: 5 (WPA-EAP-SHA256, OKC), 3 (FT-EAP) and 13 (FT-EAP-SHA384,
 // the 192-bit mode's FT). Same inputs as vectors.test.ts. IEEE 802.11 publishes no FT-SHA384

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import ssh2 from 'ssh2';
+import { ed25519KeyPair } from '../../helpers/ssh-keys.js';
 import { STARTUP_CHECKS } from '../../../daemon/main/startup-checks.js';
 import { parseStrictJson } from '../../helpers/strict-json.js';
 import { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
@@ -36,7 +36,7 @@ const credential = (name: string, content: string) => {
 };
 
 const masterKey = secretFile('master-key', `${randomBytes(32).toString('hex')}\n`);
-const sshKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+const sshKey = ed25519KeyPair().private;
 credential('ssh-ap1', sshKey);
 credential('ap1-rrb', `${'ab'.repeat(32)}\n`);
 credential('api-token', 'tok\n');
@@ -136,7 +136,7 @@ const cases: Case[] = [
   { check: 'RADIUS secrets', what: 'mode-644 RADIUS secret', edit: (c) => { c.radius.upstreams[0].secret = { file: secretFile('aaa-644', 'x\n', 0o644) }; }, message: /radius\.upstreams\[aaa\]\.secret: secret file .*aaa-644 has mode 644; make it 600/ },
   { check: 'dynamic authorization secrets', what: 'missing AP DAS secret file', edit: (c) => { c.radius.clients[0].das = { secret: { file: join(dir, 'no-das-secret') } }; }, message: /radius\.clients\[ap1\]\.das\.secret: cannot read secret file .*no-das-secret: ENOENT/ },
   { check: 'API token', what: 'credential with neither systemd nor a file', edit: (c) => { c.api.token = { credential: 'secrets_nope' }; }, message: /api\.token: credential "secrets_nope": \$CREDENTIALS_DIRECTORY is not set \(not under systemd\) and its file .*credentials\/nope does not exist/ },
-  { check: 'RRB keys', what: '63-digit rrbKey', edit: (c) => { c.distribution.aps[0].rrbKey = 'a'.repeat(63); }, message: /distribution\.aps\[ap1\]\.rrbKey: must be 64 hex digits \(a 256-bit key\), got 63 hex digits/ },
+  { check: 'RRB keys', what: '63-digit rrbKey', edit: (c) => { c.distribution.aps[0].rrbKey = 'a'.repeat(63); }, message: /distribution\.aps\[ap1\]\.rrbKey: must be 64 hex digits \(a 256-bit key\) or 32 \(a legacy 128-bit key, expanded as hostapd does\), got 63 hex digits/ },
   { check: 'AP SSH keys', what: 'SSH private key that is not one', edit: (c) => { c.distribution.aps[0].control.privateKey = 'not a key'; }, message: /distribution\.aps\[ap1\]\.control\.privateKey: not a usable SSH private key/ },
   { check: 'RRB interface', what: 'missing RRB interface', edit: (c) => { c.distribution.rrb.interface = 'nosuch0'; }, message: /distribution\.rrb\.interface: no network interface named nosuch0 on this host/ },
   { check: 'RadSec certificates', what: 'missing CA file', edit: (c) => radsec(c, { ca: { file: join(dir, 'no-ca.pem') } }), message: /radius\.upstreams\[rs\]\.tls\.ca: cannot read .*no-ca\.pem: ENOENT/ },

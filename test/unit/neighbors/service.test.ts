@@ -9,7 +9,7 @@ import { neighborsConfigIssues, neighborsSchema } from '../../../daemon/config/n
 import type { ApEvent } from '../../../daemon/ports/ap-driver.js';
 import { Topology } from '../../../daemon/distribution/topology.js';
 import { startNeighbors, type RunningNeighbors } from '../../../daemon/main/wire-neighbors.js';
-import { parseNeighborReport } from '../../../daemon/neighbors/neighbor-report.js';
+import { decodeNeighborReport } from '../../../daemon/neighbors/neighbor-report.js';
 import { MemoryNeighborStore } from '../../../daemon/neighbors/persistence.js';
 import type { RoamEvent } from '../../../daemon/roams/roam-event.js';
 import { fakeClock, reportBody } from './helpers.js';
@@ -127,10 +127,10 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
     const set = ap1.log.filter((l) => l.startsWith('wlan0: SET_NEIGHBOR'));
     expect(set.map((l) => l.split(' ')[2])).toEqual([bssid(1, 1), bssid(2), bssid(3)]);
     // hostapd's own entry for ap2 had info 0x9ef; the pushed one has b10 (Mobility Domain) set.
-    const nr = parseNeighborReport(Buffer.from(set[1]!.split('nr=')[1]!, 'hex'))!;
+    const nr = decodeNeighborReport(Buffer.from(set[1]!.split('nr=')[1]!, 'hex'));
     expect(nr).toMatchObject({ bssid: bssid(2), info: 0xdef, opClass: 81, channel: 3, phyType: 7 });
     // ap3 is on ubus: its own entry came from rrm_nr_get_own.
-    expect(parseNeighborReport(Buffer.from(set[2]!.split('nr=')[1]!, 'hex'))!.channel).toBe(4);
+    expect(decodeNeighborReport(Buffer.from(set[2]!.split('nr=')[1]!, 'hex')).channel).toBe(4);
     // A later list without ap3 removes it from the AP's database.
     r.graph.setOverrides(new Map(), new Map([['ap1', ['ap3']]]));
     clock.advance(60_000);
@@ -242,7 +242,7 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
     const [ifname, list] = ap3.sets[0]!;
     expect(ifname).toBe('wlan0');
     expect(list.map(([b, s]) => [b, s])).toEqual([[bssid(1), 'corp'], [bssid(1, 1), 'corp']]);
-    expect(parseNeighborReport(Buffer.from(list[0]![2], 'hex'))!.info & 0x400).toBe(0x400);
+    expect(decodeNeighborReport(Buffer.from(list[0]![2], 'hex')).info & 0x400).toBe(0x400);
     r.onApEvent('ap3', { type: 'sta-connected', ifname: 'wlan0', staMac: STA });
     clock.advance(5000);
     await r.tick();

@@ -3,6 +3,7 @@ import { decodeAction, decodeEapol, FrameDecodeError, keyMessage, snapEthertype 
 import {
   actionBody, beaconReportIe, beaconRequestIe, cat, eapol, eapolKey, eapPacket, ftActionBody, ipPayload, KEY_INFO, mac, mdeIe, nrIe, rsnIe, u16le,
 } from './build.js';
+import { candidatePreference } from '../../../daemon/neighbors/neighbor-report.js';
 
 const STA = '02:00:00:00:02:00';
 const AP1 = '02:00:00:00:00:00';
@@ -40,7 +41,9 @@ describe('radio measurement (802.11k)', () => {
     expect(act(actionBody(5, 3, [3]))).toMatchObject({ kind: 'link-measurement-report', token: 3 });
     expect(act(actionBody(5, 4, [9]))).toMatchObject({ kind: 'neighbor-report-request', token: 9 });
     const resp = act(actionBody(5, 5, [9], nrIe(AP1), nrIe(AP2, { channel: 6, pref: 255 })));
-    expect(resp).toMatchObject({ kind: 'neighbor-report-response', token: 9, neighbors: [{ bssid: AP1 }, { bssid: AP2, channel: 6, preference: 255 }] });
+    expect(resp).toMatchObject({ kind: 'neighbor-report-response', token: 9, neighbors: [{ bssid: AP1 }, { bssid: AP2, channel: 6 }] });
+    if (resp.kind !== 'neighbor-report-response') throw new Error(resp.kind);
+    expect(resp.neighbors.map(candidatePreference)).toEqual([undefined, 255]);
   });
 
   it('malformed measurement elements', () => {
@@ -56,7 +59,7 @@ describe('BSS transition management (802.11v)', () => {
   it('query, request (with disassociation imminent, termination duration and URL), response', () => {
     expect(act(actionBody(10, 6, [1, 16], nrIe(AP2)))).toMatchObject({ kind: 'btm-query', token: 1, reason: 16, candidates: [{ bssid: AP2 }] });
     const req = actionBody(10, 7, [2, 0x1f], u16le(10), [255], Buffer.alloc(12), [3], Buffer.from('x.y'), nrIe(AP1, { pref: 255 }));
-    expect(act(req)).toMatchObject({ kind: 'btm-request', token: 2, mode: 0x1f, disassocTimer: 10, validity: 255, url: 'x.y', candidates: [{ bssid: AP1, preference: 255 }] });
+    expect(act(req)).toMatchObject({ kind: 'btm-request', token: 2, mode: 0x1f, disassocTimer: 10, validity: 255, url: 'x.y', candidates: [{ bssid: AP1, subelements: Buffer.from([3, 1, 255]) }] });
     expect(act(actionBody(10, 8, [2, 0, 0], mac(AP1)))).toMatchObject({ kind: 'btm-response', status: 0, target: AP1, candidates: [] });
     const reject = act(actionBody(10, 8, [2, 7, 0]));
     expect(reject).toMatchObject({ kind: 'btm-response', status: 7 });

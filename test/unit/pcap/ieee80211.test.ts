@@ -136,10 +136,13 @@ describe('information elements', () => {
     // The DAWN example (docs/hostapd-interfaces.md, "Neighbor Report"): f09fc2f4ae2c, info 0x000009ef,
     // class 81, channel 9, PHY 7, wide-bandwidth subelement.
     const dawn = ie(52, Buffer.from('f09fc2f4ae2cef0900005109070603000900', 'hex'));
-    expect(els(dawn).neighborReports).toEqual([{ bssid: 'f0:9f:c2:f4:ae:2c', bssidInfo: 0x9ef, opClass: 81, channel: 9, phyType: 7, subelementIds: [6] }]);
-    expect(els(nrIe(AP2, { pref: 200, channel: 11 })).neighborReports[0]).toMatchObject({ bssid: AP2, channel: 11, preference: 200, subelementIds: [3] });
+    expect(els(dawn).neighborReports).toEqual([{ bssid: 'f0:9f:c2:f4:ae:2c', info: 0x9ef, opClass: 81, channel: 9, phyType: 7, subelements: Buffer.from('0603000900', 'hex') }]);
+    expect(els(nrIe(AP2, { pref: 200, channel: 11 })).neighborReports[0]).toMatchObject({ bssid: AP2, channel: 11, subelements: Buffer.from([3, 1, 200]) });
+    // The core's codec decides; its reasons come through as ie-<reason>.
     expect(reason(() => els(ie(52, Buffer.alloc(12))))).toBe('ie-nr-short');
     expect(reason(() => els(ie(52, cat(Buffer.alloc(13), [3, 5, 1]))))).toBe('ie-nr-subelement-overrun');
+    expect(reason(() => els(ie(52, cat(Buffer.alloc(13), [3]))))).toBe('ie-nr-subelement-truncated');
+    expect(reason(() => els(ie(52, cat(Buffer.alloc(13), [3, 0]))))).toBe('ie-nr-preference-short');
   });
 
   it('first occurrence wins; unknown elements are skipped', () => {

@@ -41,7 +41,7 @@ function ours(data: Buffer): Partial<Record<keyof Row, number | string | undefin
     if (b.kind === 'action') out['wlan.fixed.category_code'] = b.action.category;
     const el = 'elements' in b ? b.elements : b.kind === 'action' && 'elements' in b.action ? b.action.elements : undefined;
     if (el?.rsn) out['wlan.rsn.akms.type'] = el.rsn.akms[0]! & 0xff;
-    if (el?.rsn && el.rsn.pmkids.length) out['wlan.rsn.pmkid.count'] = el.rsn.pmkids.length;
+    if (el?.rsn?.pmkids.length) out['wlan.rsn.pmkid.count'] = el.rsn.pmkids.length;
     if (el?.mde) out['wlan.mobility_domain.mdid'] = parseInt(el.mde.mdid.slice(2) + el.mde.mdid.slice(0, 2), 16);
     if (el?.ssid !== undefined && el.ssid !== '') out['wlan.ssid'] = Buffer.from(el.ssid).toString('hex');
   }
@@ -49,7 +49,7 @@ function ours(data: Buffer): Partial<Record<keyof Row, number | string | undefin
     const e = decodeEapol(f, h.bodyOffset + 8, f.length);
     out['eapol.type'] = e.type;
     if (e.eap) Object.assign(out, { 'eap.code': e.eap.code, 'eap.type': e.eap.type });
-    if (e.key && e.key.message.startsWith('M')) out['wlan_rsna_eapol.keydes.msgnr'] = Number(e.key.message.slice(1));
+    if (e.key?.message.startsWith('M')) out['wlan_rsna_eapol.keydes.msgnr'] = Number(e.key.message.slice(1));
   }
   return out;
 }

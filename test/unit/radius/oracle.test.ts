@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Attr,
   Code,
-  RadiusDecodeError,
+  type RadiusDecodeError,
   attrString,
   attrVendor,
   decodePacket,

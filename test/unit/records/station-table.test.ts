@@ -1,11 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
+import type { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
 import { StationTable } from '../../../daemon/records/station-table.js';
 import type { AccessAcceptFacts } from '../../../daemon/records/facts.js';
 import { AKM } from '../../../daemon/keys/index.js';
-import { tempDir } from '../store/fixtures.js';
+import { liveRecords, tempDir } from '../store/fixtures.js';
 import { kmsCore, type KmsCore } from '../../helpers/kms-core.js';
 
 // The core's station table over the real SQLite store (no fakes), fed as kmsd feeds it: records
@@ -61,7 +60,7 @@ describe('StationTable', () => {
   it('commits saves from one turn of the event loop together', async () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => accept(facts({ staMac: `02:00:00:00:02:${i.toString(16).padStart(2, '0')}` }))));
     expect(core.recorder.writeStats.largestBatch).toBe(20);
-    expect(store.loadStations(clock)).toHaveLength(20);
+    expect(liveRecords(store, clock)).toHaveLength(20);
   });
 
   it('a re-authentication without MS-MPPE keys clears the old keys', async () => {
@@ -93,7 +92,7 @@ describe('StationTable', () => {
     clock += 61_000;
     expect(table.get('02:00:00:00:01:00')).toBeUndefined();
     expect(table.purgeExpired()).toBe(1);
-    expect(store.loadStations(0)).toHaveLength(0);
+    expect(liveRecords(store, 0)).toHaveLength(0);
   });
 
   it('holds no copy: a record committed through another connection (the RADIUS thread) is read from the store', async () => {
@@ -109,12 +108,12 @@ describe('StationTable', () => {
     clock += 1000;
     void core.life.onAccounting(startAtAp2);
     // Queued for the next group commit: the store has the old record, the table the new one.
-    expect(store.loadStations(clock)[0]!.currentAp).toBeNull();
+    expect(liveRecords(store, clock)[0]!.currentAp).toBeNull();
     expect(table.get('02:00:00:00:01:00')!.currentAp!.bssid).toBe('02:00:00:00:03:01');
     expect(table.list()[0]!.currentAp!.bssid).toBe('02:00:00:00:03:01');
     table.flush();
     await new Promise((r) => setImmediate(r));
-    expect(store.loadStations(clock)[0]!.currentAp!.bssid).toBe('02:00:00:00:03:01');
+    expect(liveRecords(store, clock)[0]!.currentAp!.bssid).toBe('02:00:00:00:03:01');
     expect(table.get('02:00:00:00:01:00')!.acctSessionId).toBe('S1');
   });
 
@@ -127,7 +126,7 @@ describe('StationTable', () => {
     expect(table.get('02:00:00:00:01:00')!.identity).toBe('bob');
     expect(table.get('02:00:00:00:01:00')!.currentAp).toBeNull();
     await new Promise((r) => setImmediate(r));
-    expect(store.loadStations(clock)[0]!.identity).toBe('bob');
+    expect(liveRecords(store, clock)[0]!.identity).toBe('bob');
   });
 
   it('counts only stations that have not expired', async () => {

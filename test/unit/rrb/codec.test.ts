@@ -1,7 +1,8 @@
 // TLV, frame and message codec: round trips and every class of malformed input.
 import { describe, expect, it } from 'vitest';
-import { ETH_P_OUI, PacketType, decodeFrame, encodeFrame, isMulticastMac } from '../../../adapters/rrb/frame.js';
-import { buildMessage, parseEnvelope, parseMessage, type RrbMessage, type RrbSession } from '../../../adapters/rrb/messages.js';
+import { ETH_P_OUI, PacketType, decodeFrame, encodeFrame } from '../../../adapters/rrb/frame.js';
+import { buildMessage, parseEnvelope, type RrbMessage, type RrbSession } from '../../../adapters/rrb/messages.js';
+import { parseMessage } from './parse-message.js';
 import { sivSeal } from '../../../adapters/rrb/siv.js';
 import { RrbDecodeError, Tlv, decodeTlvs, encodeTlvs, type TlvItem } from '../../../adapters/rrb/tlv.js';
 import { macToBytes } from '../../../daemon/common/mac.js';
@@ -61,11 +62,6 @@ describe('Ethernet framing', () => {
     expect(reason(() => decodeFrame(mut(19, 0)))).toBe('frame-unknown-type');
     expect(reason(() => decodeFrame(mut(19, 6)))).toBe('frame-unknown-type');
     expect(decodeFrame(bytes.subarray(0, 20)).payload.length).toBe(0);
-  });
-  it('knows multicast addresses', () => {
-    expect(isMulticastMac('ff:ff:ff:ff:ff:ff')).toBe(true);
-    expect(isMulticastMac('01:80:c2:00:00:0e')).toBe(true);
-    expect(isMulticastMac('02:00:00:00:09:00')).toBe(false);
   });
 });
 

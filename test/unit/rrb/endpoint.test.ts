@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { RrbEndpoint } from '../../../adapters/rrb/endpoint.js';
 import { PacketType, decodeFrame, encodeFrame } from '../../../adapters/rrb/frame.js';
-import { MemorySegment } from '../../../adapters/rrb/l2-socket.js';
+import { MemorySegment } from '../../helpers/memory-segment.js';
 import { buildMessage } from '../../../adapters/rrb/messages.js';
 import { macToBytes } from '../../../daemon/common/mac.js';
 import type { PmkR1Entry, PullRequest } from '../../../daemon/ports/pmk-r1-transport.js';

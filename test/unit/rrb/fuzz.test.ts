@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { RrbEndpoint } from '../../../adapters/rrb/endpoint.js';
 import { PacketType, decodeFrame, encodeFrame } from '../../../adapters/rrb/frame.js';
-import { MemorySegment } from '../../../adapters/rrb/l2-socket.js';
+import { MemorySegment } from '../../helpers/memory-segment.js';
 import { buildMessage, decryptEnvelope, parseEnvelope, parsePlaintext, type RrbMessage } from '../../../adapters/rrb/messages.js';
 import { RrbDecodeError, Tlv, decodeTlvs, encodeTlvs, type TlvItem } from '../../../adapters/rrb/tlv.js';
 import { Prng } from '../../helpers/prng.js';
@@ -96,7 +96,7 @@ describe(`RRB fuzz (seed ${SEED}, ${ITERATIONS} inputs)`, () => {
 
   it('random valid TLV lists round-trip', () => {
     const r = new Prng(SEED + 2);
-    const lengths: Record<number, number[]> = { [Tlv.SEQ]: [12], [Tlv.NONCE]: [16], [Tlv.R0KH_ID]: [1, 48], [Tlv.R1KH_ID]: [6], [Tlv.PMK_R1]: [32, 48], [Tlv.VLAN_TAGGED]: [2, 8], [Tlv.IDENTITY]: [0, 300], [40]: [0, 20] };
+    const lengths: Record<number, number[]> = { [Tlv.SEQ]: [12], [Tlv.NONCE]: [16], [Tlv.R0KH_ID]: [1, 48], [Tlv.R1KH_ID]: [6], [Tlv.PMK_R1]: [32, 48], [Tlv.VLAN_TAGGED]: [2, 8], [Tlv.IDENTITY]: [0, 300], 40: [0, 20] };
     for (let i = 0; i < 5000; i++) {
       const types = Object.keys(lengths).map(Number).filter(() => r.chance(0.5));
       const items: TlvItem[] = types.map((type) => ({ type, value: r.bytes(r.pick(lengths[type]!)) }));

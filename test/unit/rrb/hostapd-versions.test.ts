@@ -3,7 +3,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPcapRecords } from '../../../hw/vlab/pcap.js';
 import { decodeFrame, PacketType } from '../../../adapters/rrb/frame.js';
-import { parseMessage, type RrbMessage } from '../../../adapters/rrb/messages.js';
+import type { RrbMessage } from '../../../adapters/rrb/messages.js';
+import { parseMessage } from './parse-message.js';
 
 // R0KH-R1KH frames captured on the lab's DS bridge (ds-rrb.pcap of a kms-ft run) with hostapd 2.11 and
 // upstream main as the APs, and the run's test-only keys (keys.json: each AP's BSSID and rrbKey, the

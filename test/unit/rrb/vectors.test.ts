@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { derivePmkR1, derivePmkR1Name } from '../../../daemon/keys/index.js';
 import { macToBytes } from '../../../daemon/common/mac.js';
 import { PacketType } from '../../../adapters/rrb/frame.js';
-import { buildMessage, decryptEnvelope, parseEnvelope, parseMessage, type RrbMessage } from '../../../adapters/rrb/messages.js';
-import { expandOldKey, parseRkhKey } from '../../../adapters/rrb/oldkey.js';
+import { buildMessage, decryptEnvelope, parseEnvelope, type RrbMessage } from '../../../adapters/rrb/messages.js';
+import { parseMessage } from './parse-message.js';
+import { expandOldKey, rrbKeyFromHex } from '../../../daemon/keys/rrb-key.js';
 import { sivOpen, sivSeal } from '../../../adapters/rrb/siv.js';
 import * as V from './vectors.js';
 
@@ -31,14 +32,25 @@ describe('AES-SIV (RFC 5297)', () => {
   });
 });
 
-describe('FT OLDKEY expansion', () => {
-  it('matches the hostapd-generated vector', () => {
+describe('RRB keys as hostapd reads them (rkh_derive_key)', () => {
+  it('expands a legacy 32-digit key to the hostapd-generated vector', () => {
     expect(expandOldKey(V.range(0, 16)).toString('hex')).toBe('19dafc5c6b21def65f42f15bc967aa63777ba7553557803d6849fc947ef66ff7');
-    expect(parseRkhKey(V.range(0, 16).toString('hex'))).toEqual(expandOldKey(V.range(0, 16)));
-    expect(parseRkhKey(V.KEY.toString('hex'))).toEqual(V.KEY);
-    expect(() => parseRkhKey('00')).toThrow();
-    expect(() => parseRkhKey('zz'.repeat(32))).toThrow();
+    expect(rrbKeyFromHex(V.range(0, 16).toString('hex'))).toEqual({ ok: true, key: expandOldKey(V.range(0, 16)) });
+    expect(rrbKeyFromHex(V.range(0, 16).toString('hex').toUpperCase())).toEqual({ ok: true, key: expandOldKey(V.range(0, 16)) });
     expect(() => expandOldKey(Buffer.alloc(32))).toThrow(RangeError);
+  });
+
+  it('takes 64 digits as the key itself, white space around it ignored', () => {
+    expect(rrbKeyFromHex(V.KEY.toString('hex'))).toEqual({ ok: true, key: V.KEY });
+    expect(rrbKeyFromHex(` ${V.KEY.toString('hex')}\n`)).toEqual({ ok: true, key: V.KEY });
+  });
+
+  it('refuses every other length and anything not hex, saying what it got', () => {
+    for (const n of [0, 2, 31, 33, 63, 65, 96]) {
+      expect(rrbKeyFromHex('a'.repeat(n))).toEqual({ ok: false, problem: expect.stringMatching(new RegExp(`got ${n} hex digits$`)) });
+    }
+    expect(rrbKeyFromHex('zz'.repeat(32))).toEqual({ ok: false, problem: expect.stringMatching(/got characters that are not hex digits$/) });
+    expect(rrbKeyFromHex(`${'a'.repeat(32)} ${'b'.repeat(31)}`)).toMatchObject({ ok: false });
   });
 });
 

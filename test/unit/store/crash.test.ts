@@ -1,4 +1,4 @@
-// A writer killed with SIGKILL mid-burst loses nothing that saveStation() had returned for:
+// A writer killed with SIGKILL mid-burst loses nothing that saveStations() had returned for:
 // the durability the RADIUS proxy relies on before relaying an Access-Accept (WAL,
 // synchronous=NORMAL; see sqlite-store.ts for why that suffices against process crashes).
 //
@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteRecordStore } from '../../../adapters/store/sqlite-store.js';
 import { burstKeys, burstMac } from './child/burst-keys.mjs';
+import { liveRecords } from './fixtures.js';
 import { tempDir } from './fixtures.js';
 
 const CHILD_DIR = fileURLToPath(new URL('./child/', import.meta.url));
@@ -67,7 +68,7 @@ it('keeps every save that returned before a SIGKILL', async () => {
 
   const store = new SqliteRecordStore(path, key);
   try {
-    const saved = new Set(store.loadStations(Date.now()).map((r) => r.staMac));
+    const saved = new Set(liveRecords(store, Date.now()).map((r) => r.staMac));
     const missing = printed.filter((mac) => !saved.has(mac));
     expect(missing).toEqual([]);
     // At most the one save in flight when the signal landed can be in the file unprinted.

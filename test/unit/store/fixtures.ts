@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StationKeys, StationRecord } from '../../../daemon/records/station.js';
-import type { StoreLogger } from '../../../adapters/store/sqlite-store.js';
+import type { Log } from '../../../daemon/log/log.js';
+import type { RecordStore } from '../../../daemon/records/store.js';
 
 export const HOUR = 3_600_000;
 
@@ -49,11 +50,23 @@ export function makeKeys(): StationKeys {
 }
 
 /** Records every call, so tests can look at what was logged (and what was not). */
-export function captureLogger(): StoreLogger & { lines: { level: string; fields: Record<string, unknown>; msg: string }[] } {
+export function captureLogger(): Log & { lines: { level: string; fields: Record<string, unknown>; msg: string }[] } {
   const lines: { level: string; fields: Record<string, unknown>; msg: string }[] = [];
   return {
     lines,
-    warn: (fields, msg) => lines.push({ level: 'warn', fields, msg }),
-    error: (fields, msg) => lines.push({ level: 'error', fields, msg }),
+    debug: (fields, msg) => lines.push({ level: 'debug', fields: fields as Record<string, unknown>, msg }),
+    info: (fields, msg) => lines.push({ level: 'info', fields: fields as Record<string, unknown>, msg }),
+    warn: (fields, msg) => lines.push({ level: 'warn', fields: fields as Record<string, unknown>, msg }),
+    error: (fields, msg) => lines.push({ level: 'error', fields: fields as Record<string, unknown>, msg }),
   };
+}
+
+/** One station written as kmsd writes it: saveStations, one commit. */
+export function save(store: RecordStore, record: StationRecord, keys: StationKeys | null): void {
+  store.saveStations([{ record, keys }]);
+}
+
+/** Every unexpired record, parsed, as StationTable.list() reads them. */
+export function liveRecords(store: RecordStore, now: number): StationRecord[] {
+  return [...store.loadStationRows(now)].map((r) => JSON.parse(r.json) as StationRecord);
 }

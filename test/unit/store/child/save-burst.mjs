@@ -1,5 +1,5 @@
 // Child for crash.test.ts: saves stations one by one (autocommit, as the RADIUS proxy does)
-// and prints each MAC only after saveStation() has returned. The parent kills it with
+// and prints each MAC only after saveStations() has returned. The parent kills it with
 // SIGKILL mid-burst and checks every printed MAC is in the file.
 // usage: node --import ./register-ts.mjs save-burst.mjs DB MASTER_KEY_HEX COUNT [BACKGROUND_CHECKPOINT_MS]
 import { writeSync } from 'node:fs';
@@ -30,13 +30,13 @@ function printLine(text) {
 printLine('open');
 for (let i = 0; i < Number(countText); i++) {
   const staMac = burstMac(i);
-  store.saveStation({
+  store.saveStations([{ record: {
     staMac, ap: { bssid: null, nasIdentifier: 'ap1', clientAddress: '10.0.0.1' }, currentAp: null, ssid: 'corp',
     mdid: null, akm: null, pairwiseCipher: null, identity: `u${i}`, cui: null, classes: [], vlan: null,
     role: { filterId: null, arubaUserRole: null }, machineAuth: { authenticated: false, identity: null, at: null },
     sessionTimeout: null, acctSessionId: null, session: 'authenticated', pmkR0Name: null, hasPmk: true,
     authenticatedAt: now, updatedAt: now, expiresAt: now + 3_600_000,
-  }, burstKeys(i));
+  }, keys: burstKeys(i) }]);
   // Synchronous: the line has left the process before the next save starts.
   printLine(`${i} ${staMac}`);
 }

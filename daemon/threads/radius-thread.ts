@@ -1,6 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { KmsConfig } from '../config/schema.js';
-import type { StartupSecrets } from './startup-checks.js';
 import type { Logger } from '../log/logger.js';
 import { perLabels, type KmsMetrics } from '../metrics/metrics.js';
 import type { StationLife } from '../stations/station-life.js';
@@ -9,8 +8,9 @@ import type {
   FromRadiusThread, RadiusCounts, RadiusReloadResult, RadiusReloadTables, RadiusStatus, RadiusWorkerData, ToRadiusThread,
 } from './radius-messages.js';
 
-// The main thread's side of the RADIUS thread (radius-worker.ts): starts it, hands the records it
-// commits and the accounting it receives to StationLife, and turns its counters into metrics.
+// The main thread's side of the RADIUS thread (daemon/main/radius-worker.ts, which the composition
+// root spawns): hands the records the thread commits and the accounting it receives to
+// StationLife, and turns its counters into metrics.
 // If the thread dies, kmsd exits and systemd restarts it: a KMS that cannot answer RADIUS must
 // not look healthy.
 
@@ -28,7 +28,17 @@ export interface RadiusThread {
   stop(): Promise<void>;
 }
 
+/** The RADIUS secrets the start-up checks resolved (daemon/main/startup-checks.ts). */
+export interface RadiusSecrets {
+  clientSecrets: ReadonlyMap<string, Buffer>;
+  upstreamSecrets: ReadonlyMap<string, Buffer>;
+  /** PEM text of each RadSec upstream's CA, certificate and key. */
+  upstreamTls: ReadonlyMap<string, { ca: string; cert: string; key: string }>;
+}
+
 export interface RadiusThreadDeps {
+  /** Starts the thread's code with this data (the composition root knows where that code is). */
+  spawn(data: RadiusWorkerData): Worker;
   /** Where the thread's records and accounting go. */
   life: StationLife;
   metrics: KmsMetrics;
@@ -36,13 +46,13 @@ export interface RadiusThreadDeps {
   storePath: string;
   masterKey: Buffer;
   /** The RADIUS secrets, resolved by the start-up checks. */
-  secrets: Pick<StartupSecrets, 'clientSecrets' | 'upstreamSecrets' | 'upstreamTls'>;
+  secrets: RadiusSecrets;
   /** Called when the thread fails after start-up. */
   fatal(reason: string): void;
 }
 
 /** The tables a reload may change, with the secrets the start-up checks resolved. */
-export function radiusTables(config: KmsConfig, secrets: Pick<StartupSecrets, 'clientSecrets' | 'upstreamSecrets' | 'upstreamTls'>): RadiusReloadTables {
+export function radiusTables(config: KmsConfig, secrets: RadiusSecrets): RadiusReloadTables {
   return {
     logLevel: config.log.level,
     clients: config.radius.clients.map((c) => ({
@@ -75,7 +85,7 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
     maxInFlight: config.radius.maxInFlight,
     recvBufferBytes: config.radius.recvBufferBytes,
   };
-  const worker = new Worker(new URL('./radius-worker.js', import.meta.url), { workerData: data, name: 'radius' });
+  const worker = deps.spawn(data);
   data.masterKey.fill(0);
 
   const dropped = perLabels((reason, ap) => metrics.radiusDropped.labels(reason!, ap!));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RadiusTally } from '../../../daemon/main/radius-tally.js';
+import { RadiusTally } from '../../../daemon/threads/radius-tally.js';
 
 describe('RadiusTally', () => {
   it('counts per label set, hands over only what changed, and starts again from zero', () => {

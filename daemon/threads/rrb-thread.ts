@@ -1,12 +1,12 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
 import type { PmkR1Entry, PmkR1Pusher, PushOutcome, RrbPeer, SequenceProber } from '../ports/pmk-r1-transport.js';
 import type { ApInfo } from '../distribution/topology.js';
 import type { FromRrbThread, PullOutcome, RrbWorkerData, ToRrbThread } from './rrb-messages.js';
 
-// The main thread's side of the R0KH-R1KH thread (rrb-worker.ts): starts it, hands it PUSHes and
-// sequence probes, and passes on what it reports (PULL outcomes for the ledger, frame counts for
-// the metrics). If the thread dies, kmsd exits and systemd restarts it: FT that silently stopped
+// The main thread's side of the R0KH-R1KH thread (daemon/main/rrb-worker.ts, which the composition
+// root spawns): hands it PUSHes and sequence probes, and passes on what it reports (PULL outcomes
+// for the ledger, frame counts for the metrics). If the thread dies, kmsd exits and systemd restarts it: FT that silently stopped
 // would look healthy and cost every roam a full EAP.
 
 export interface RrbThread extends PmkR1Pusher, SequenceProber {
@@ -19,6 +19,8 @@ export interface RrbThread extends PmkR1Pusher, SequenceProber {
 }
 
 export interface RrbThreadDeps {
+  /** Starts the thread's code with this data (the composition root knows where that code is). */
+  spawn(data: RrbWorkerData): Worker;
   log: Logger;
   onPull(outcome: PullOutcome): void;
   onFrames(counts: [event: string, reason: string, n: number][]): void;
@@ -27,7 +29,7 @@ export interface RrbThreadDeps {
 }
 
 export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promise<RrbThread> {
-  const worker = new Worker(new URL('./rrb-worker.js', import.meta.url), { workerData: data, name: 'rrb' });
+  const worker = deps.spawn(data);
   data.masterKey.fill(0);
   const pending = new Map<number, (o: PushOutcome) => void>();
   let nextId = 1;
