@@ -9,6 +9,7 @@ import { benchRoams } from './roams.js';
 import { benchNeighbors } from './neighbors.js';
 import { benchPull } from './pull.js';
 import { benchBurstAfterRestart } from './burst-after-restart.js';
+import { benchRevoke } from './revoke.js';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -53,6 +54,11 @@ async function main(): Promise<void> {
   if (want('pull')) {
     console.log('\n## Roam-time PULL (kmsd\'s R0KH-R1KH thread; AP on a bridged veth segment)');
     for (const line of await benchPull()) console.log(line);
+  }
+
+  if (want('revoke')) {
+    console.log('\n## Revocation: revoke → every AP holding the station\'s keys told (KMS Disconnect-Requests, ACKs in)');
+    for (const line of await benchRevoke()) console.log(line);
   }
 
   if (want('roams')) {

@@ -102,8 +102,8 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const rv = /^\/v1\/stations\/([^/]+)\/revoke$/.exec(path);
-    if (rv && req.method === 'POST') return this.revoke(req, res, rv[1]!);
-    if (req.method !== 'GET') return send(res, 405, { error: rv ? 'revoke is a POST' : 'only GET is supported (and POST /v1/stations/<sta>/revoke)' });
+    if (rv) return req.method === 'POST' ? this.revoke(req, res, rv[1]!) : send(res, 405, { error: 'revoke is a POST' });
+    if (req.method !== 'GET') return send(res, 405, { error: 'only GET is supported (and POST /v1/stations/<sta>/revoke)' });
 
     if (path === '/metrics') {
       await this.deps.refreshMetrics?.();

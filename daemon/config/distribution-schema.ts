@@ -83,8 +83,13 @@ export const distributionSchema = z.object({
     /** Source MAC of our frames (the `r0kh` MAC in AP configs); default the interface's. */
     mac: mac.optional(),
   }).strict(),
-  /** EXPIRES_IN of pushed PMK-R1s and PMKSA_ADD lifetimes (less if the session ends sooner); re-placed before it runs out. */
-  keyLifetimeS: z.number().int().min(60).max(65535).default(3600),
+  /**
+   * EXPIRES_IN of pushed PMK-R1s and PMKSA_ADD lifetimes (less if the session ends sooner); re-placed
+   * before it runs out. It bounds how long a revoked station's PMK-R1 (which no AP interface
+   * removes) stays usable on an AP that reports nothing of it: half an hour, for a re-push rate of
+   * stations × neighbour BSSes / (lifetime − margin) (docs/revocation.md has both figures).
+   */
+  keyLifetimeS: z.number().int().min(60).max(65535).default(1800),
   repushMarginS: z.number().int().min(10).default(300),
   retry: z.object({
     maxQueuedPerAp: z.number().int().min(1).default(10_000),
