@@ -130,6 +130,12 @@ export class Revocation implements StationLifeListener {
       this.d.log.warn({ sta: staMac, ap: at.ap ?? at.clientAddress, bssid: at.bssid }, 'revocation: the AP has neither a DAS (radius.clients[].das) nor a control channel that can disconnect; its keys for the station stay until they expire');
       return done('unreachable');
     }
+    // A channel that is down would hold the command until it reconnects (or times out), and the
+    // operator's revoke would wait with it: an AP that cannot be reached now is reported as such.
+    if (!control.connected) {
+      this.d.log.warn({ sta: staMac, ap: bss.ap }, 'revocation: the AP has no DAS and its control channel is down; its keys for the station stay until they expire');
+      return done('unreachable', 'control channel down');
+    }
     try {
       await control.disconnect(bss.ifname, { staMac });
     } catch (e) {

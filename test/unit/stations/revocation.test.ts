@@ -169,6 +169,16 @@ describe('revocation', () => {
     expect(lines).toContain('revocation: the AP has no DAS; deauthenticated through its control channel, its PMKSA entry may remain until it expires');
   });
 
+  it('an AP without a DAS whose control channel is down is reported unreachable at once, not waited for', async () => {
+    await core.accept(facts());
+    das.noDas.add('ap2');
+    controls.get('ap2')!.connected = false;
+    await core.life.revoke(STA, 'operator', 'api');
+    expect(controls.get('ap2')!.deauthenticated).toEqual([]);
+    expect(kicks.sort()).toEqual(['ack', 'ack', 'unreachable']);
+    expect(lines).toContain('revocation: the AP has no DAS and its control channel is down; its keys for the station stay until they expire');
+  });
+
   it('an Accounting-Stop with a configured cause revokes; another cause only ends the session', async () => {
     await core.accept(facts());
     await core.life.onAccounting(acct('stop', 1, 'User-Request'));
