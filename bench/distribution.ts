@@ -23,15 +23,26 @@ import { percentile } from './radius-load.js';
 // link is a local sink: "local endpoints", no AP in the loop.
 
 const sink = (): L2Transport & { frames: number } => {
-  const t = { mac: '02:00:00:00:09:00', frames: 0, send: () => { t.frames++; }, onFrame: () => {}, close: () => {} };
+  const t = {
+    mac: '02:00:00:00:09:00',
+    frames: 0,
+    send: () => {
+      t.frames++;
+    },
+    onFrame: () => {},
+    close: () => {},
+  };
   return t;
 };
 
-const mac = (prefix: number, n: number) => `02:${prefix.toString(16).padStart(2, '0')}:${((n >> 16) & 0xff).toString(16).padStart(2, '0')}:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}:00`;
+const mac = (prefix: number, n: number) =>
+  `02:${prefix.toString(16).padStart(2, '0')}:${((n >> 16) & 0xff).toString(16).padStart(2, '0')}:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}:00`;
 
 function world(apCount: number, neighbours: number) {
   const aps: ApInfo[] = Array.from({ length: apCount }, (_, i) => ({
-    name: `ap${i}`, nasIdentifier: `ap${i}.bench`, radiusAddress: `10.${(i >> 8) & 0xff}.${i & 0xff}.1`,
+    name: `ap${i}`,
+    nasIdentifier: `ap${i}.bench`,
+    radiusAddress: `10.${(i >> 8) & 0xff}.${i & 0xff}.1`,
     bsses: [{ ap: `ap${i}`, ifname: 'wlan0', bssid: mac(0xa0, i), r1khId: mac(0xa0, i) }],
   }));
   const lists = new Map(aps.map((_, i) => [`ap${i}`, Array.from({ length: neighbours }, (_, k) => `ap${(i + k + 1) % apCount}`)]));
@@ -49,10 +60,20 @@ async function setup(apCount: number, neighbours: number) {
   const endpoint = new RrbEndpoint(link, { keyFor: () => key, pullHandler: () => null });
   const w = world(apCount, neighbours);
   const distributor = new KeyDistributor({
-    topology: w.topology, neighbors: w.neighbours, pusher: endpoint,
-    rrbPeerFor: (bss) => ({ mac: bss.bssid, r1khId: bss.r1khId, key }), controlFor: () => null,
-    stations: table, ledger: store.placements,
-    policy: { keyLifetimeS: 3600, repushMarginS: 300, ssid: 'bench', mobilityDomain: 'a1b2', retry: { maxQueuedPerAp: 10, baseDelayMs: 1000, maxDelayMs: 1000 } },
+    topology: w.topology,
+    neighbors: w.neighbours,
+    pusher: endpoint,
+    rrbPeerFor: (bss) => ({ mac: bss.bssid, r1khId: bss.r1khId, key }),
+    controlFor: () => null,
+    stations: table,
+    ledger: store.placements,
+    policy: {
+      keyLifetimeS: 3600,
+      repushMarginS: 300,
+      ssid: 'bench',
+      mobilityDomain: 'a1b2',
+      retry: { maxQueuedPerAp: 10, baseDelayMs: 1000, maxDelayMs: 1000 },
+    },
     logger: silentLog,
   });
   life.subscribe(distributor);
@@ -60,9 +81,23 @@ async function setup(apCount: number, neighbours: number) {
   const facts = (n: number): AccessAcceptFacts => {
     const ap = w.aps[n % apCount]!;
     return {
-      staMac: mac(0x5a, n), clientAddress: ap.radiusAddress, nasIdentifier: ap.nasIdentifier, bssid: ap.bsses[0]!.bssid, ssid: 'bench',
-      mdid: 'a1b2', akm: AKM.FT_IEEE8021X, pairwiseCipher: 0x000fac04, userName: `user${n}`, cui: null, classes: [],
-      vlan: { untagged: 100, tagged: [] }, filterId: null, arubaUserRole: null, sessionTimeout: 3600, acctSessionId: null, msk,
+      staMac: mac(0x5a, n),
+      clientAddress: ap.radiusAddress,
+      nasIdentifier: ap.nasIdentifier,
+      bssid: ap.bsses[0]!.bssid,
+      ssid: 'bench',
+      mdid: 'a1b2',
+      akm: AKM.FT_IEEE8021X,
+      pairwiseCipher: 0x000fac04,
+      userName: `user${n}`,
+      cui: null,
+      classes: [],
+      vlan: { untagged: 100, tagged: [] },
+      filterId: null,
+      arubaUserRole: null,
+      sessionTimeout: 3600,
+      acctSessionId: null,
+      msk,
     };
   };
   const learn = async (n: number) => {
@@ -70,7 +105,16 @@ async function setup(apCount: number, neighbours: number) {
     const { json, news } = await recorder.record(f);
     await life.adopt(JSON.parse(json) as StationRecord, news);
   };
-  return { learn, link, close: () => { distributor.stop(); endpoint.close(); store.close(); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    learn,
+    link,
+    close: () => {
+      distributor.stop();
+      endpoint.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function benchDistribution(): Promise<string[]> {
@@ -84,7 +128,9 @@ export async function benchDistribution(): Promise<string[]> {
       await s.learn(i);
       times.push(performance.now() - t0);
     }
-    lines.push(`Accept -> last key placed, ${String(n).padStart(2)} neighbours: p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms (goal for 8: p99 < 10 ms); ${s.link.frames} PUSH frames`);
+    lines.push(
+      `Accept -> last key placed, ${String(n).padStart(2)} neighbours: p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms (goal for 8: p99 < 10 ms); ${s.link.frames} PUSH frames`,
+    );
     s.close();
   }
   const s = await setup(2000, 8);
@@ -93,7 +139,9 @@ export async function benchDistribution(): Promise<string[]> {
   // 64 stations in flight at a time, like bursts of Accepts arriving together.
   for (let i = 0; i < total; i += 64) await Promise.all(Array.from({ length: Math.min(64, total - i) }, (_, k) => s.learn(i + k)));
   const secs = (performance.now() - t0) / 1000;
-  lines.push(`synthetic campus, 2,000 APs / 32,000 stations, 8 neighbours each: ${(total / secs).toFixed(0)} new records/s with keys on all neighbours (goal 2,000/s), ${s.link.frames} PUSH frames in ${secs.toFixed(1)} s, one core`);
+  lines.push(
+    `synthetic campus, 2,000 APs / 32,000 stations, 8 neighbours each: ${(total / secs).toFixed(0)} new records/s with keys on all neighbours (goal 2,000/s), ${s.link.frames} PUSH frames in ${secs.toFixed(1)} s, one core`,
+  );
   s.close();
   return lines;
 }

@@ -15,7 +15,8 @@ import { NeighborService } from '../daemon/neighbors/service.js';
 const COLS = 80;
 const ROWS = 75;
 const SPACING = 15;
-const mac = (i: number) => `02:00:${((i >> 16) & 0xff).toString(16).padStart(2, '0')}:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}:00`;
+const mac = (i: number) =>
+  `02:00:${((i >> 16) & 0xff).toString(16).padStart(2, '0')}:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}:00`;
 
 function body(bssid: string, dbm: number): Buffer {
   const b = Buffer.alloc(26);
@@ -57,7 +58,10 @@ function reports(n: number, seed: number): { ap: string; ev: ApEvent }[] {
     heard.sort((p, q) => q[1] - p[1]);
     const ap = `ap${heard[0]![0]}`;
     for (const [i, dbm] of heard.slice(1, 25)) {
-      out.push({ ap, ev: { type: 'beacon-report', ifname: 'wlan0', staMac: '02:00:00:00:00:41', token: 1, reportMode: 0, body: body(mac(i), dbm) } });
+      out.push({
+        ap,
+        ev: { type: 'beacon-report', ifname: 'wlan0', staMac: '02:00:00:00:00:41', token: 1, reportMode: 0, body: body(mac(i), dbm) },
+      });
     }
   }
   return out.slice(0, n);
@@ -67,16 +71,35 @@ const us = (ms: number, n: number) => ((ms * 1000) / n).toFixed(2);
 
 export function benchNeighbors(): string[] {
   const aps: ApInfo[] = Array.from({ length: COLS * ROWS }, (_, i) => ({
-    name: `ap${i}`, nasIdentifier: `ap${i}`, radiusAddress: `10.${i >> 8}.${i & 0xff}.1`, bsses: [{ ap: `ap${i}`, ifname: 'wlan0', bssid: mac(i), r1khId: mac(i) }],
+    name: `ap${i}`,
+    nasIdentifier: `ap${i}`,
+    radiusAddress: `10.${i >> 8}.${i & 0xff}.1`,
+    bsses: [{ ap: `ap${i}`, ifname: 'wlan0', bssid: mac(i), r1khId: mac(i) }],
   }));
   const topology = new Topology(aps);
   let now = 1_760_000_000_000;
   const graph = new RfGraph({ now: () => now });
-  const service = new NeighborService({
-    beaconRequest: { enabled: false, mode: 'table', durationTu: 100, intervalS: 3600, perStationMinIntervalS: 600, afterJoinDelayS: 5, failMemoryS: 86_400, maxPerTick: 20 },
-    neighborReports: { enabled: false, minIntervalS: 60, maxPerTick: 20, mobilityDomainBit: true, keyScope: true, ssid: 'bench' },
-    roamWindowS: 10, radioWeight: 0.5, radioSampleS: 10, persistIntervalS: 60, ageIntervalS: 600,
-  }, { graph, topology, driverFor: () => null, store: null, log: silentLog, now: () => now });
+  const service = new NeighborService(
+    {
+      beaconRequest: {
+        enabled: false,
+        mode: 'table',
+        durationTu: 100,
+        intervalS: 3600,
+        perStationMinIntervalS: 600,
+        afterJoinDelayS: 5,
+        failMemoryS: 86_400,
+        maxPerTick: 20,
+      },
+      neighborReports: { enabled: false, minIntervalS: 60, maxPerTick: 20, mobilityDomainBit: true, keyScope: true, ssid: 'bench' },
+      roamWindowS: 10,
+      radioWeight: 0.5,
+      radioSampleS: 10,
+      persistIntervalS: 60,
+      ageIntervalS: 600,
+    },
+    { graph, topology, driverFor: () => null, store: null, log: silentLog, now: () => now },
+  );
   service.start();
   graph.flush();
 
@@ -99,7 +122,7 @@ export function benchNeighbors(): string[] {
   const flushMs = performance.now() - t0;
   const single = reports(20_000, 3);
   t0 = performance.now();
-  for (const { ap, ev } of single) (service.onApEvent(ap, ev), graph.flush());
+  for (const { ap, ev } of single) service.onApEvent(ap, ev), graph.flush();
   const perReportIncrementalMs = performance.now() - t0;
 
   // 3. Full recomputation of all 6,000 lists (the ageing sweep does this every ageIntervalS), and
@@ -114,7 +137,7 @@ export function benchNeighbors(): string[] {
   fullRuns.sort((a, b) => a - b);
   const naive = reports(50, 4);
   t0 = performance.now();
-  for (const { ap, ev } of naive) (service.onApEvent(ap, ev), graph.recomputeAll());
+  for (const { ap, ev } of naive) service.onApEvent(ap, ev), graph.recomputeAll();
   const naivePerReportMs = (performance.now() - t0) / naive.length;
   t0 = performance.now();
   now += 600_000;
@@ -124,11 +147,20 @@ export function benchNeighbors(): string[] {
   const s = graph.stats();
   const incrUs = (perReportIncrementalMs * 1000) / single.length;
   const rows: [string, string][] = [
-    ['beacon report → graph (parse 26-octet body, BSSID → AP, edge update)', `${us(updateMs, batch.length)} µs/report (${batch.length.toLocaleString('en-US')} reports)`],
+    [
+      'beacon report → graph (parse 26-octet body, BSSID → AP, edge update)',
+      `${us(updateMs, batch.length)} µs/report (${batch.length.toLocaleString('en-US')} reports)`,
+    ],
     [`incremental re-ranking of the ${dirtyAps} APs that batch touched`, `${flushMs.toFixed(1)} ms = ${us(flushMs, dirtyAps)} µs/AP`],
     ['one report + incremental re-ranking (what a live report costs)', `${incrUs.toFixed(2)} µs/report`],
-    [`full recomputation of all ${s.aps} lists (ageing sweep)`, `${fullRuns[5]!.toFixed(1)} ms median of 10 (min ${fullRuns[0]!.toFixed(1)})`],
-    ['naive: full recomputation after every report', `${naivePerReportMs.toFixed(1)} ms/report = ${((naivePerReportMs * 1000) / incrUs).toFixed(0)}x the incremental cost`],
+    [
+      `full recomputation of all ${s.aps} lists (ageing sweep)`,
+      `${fullRuns[5]!.toFixed(1)} ms median of 10 (min ${fullRuns[0]!.toFixed(1)})`,
+    ],
+    [
+      'naive: full recomputation after every report',
+      `${naivePerReportMs.toFixed(1)} ms/report = ${((naivePerReportMs * 1000) / incrUs).toFixed(0)}x the incremental cost`,
+    ],
     ['ageing sweep incl. freeing dead edges', `${ageMs.toFixed(1)} ms (${aged.removed} edges freed, ${aged.changed.length} lists changed)`],
   ];
   return [

@@ -29,7 +29,12 @@ const MACS = { kms: '02:00:00:00:09:00', ap: '02:00:00:00:04:00', echo: '02:00:0
 const AP_KEY = Buffer.alloc(32, 0xa2);
 const here = fileURLToPath(import.meta.url);
 
-interface Figures { p50: number; p99: number; max: number; lost: number }
+interface Figures {
+  p50: number;
+  p99: number;
+  max: number;
+  lost: number;
+}
 
 const summary = (ms: number[], lost: number): Figures => ({ p50: percentile(ms, 50), p99: percentile(ms, 99), max: Math.max(...ms), lost });
 
@@ -106,31 +111,67 @@ export async function benchPull(): Promise<string[]> {
       links.push(pair);
     }
     aaa = await startFreeRadius({
-      debug: false, authLog: false, secret: SECRET,
-      users: [{ name: USER.name, password: USER.password, reply: [
-        { name: 'MS-MPPE-Recv-Key', value: `0x${Buffer.alloc(32, 0x11).toString('hex')}` },
-        { name: 'MS-MPPE-Send-Key', value: `0x${Buffer.alloc(32, 0x22).toString('hex')}` },
-      ] }],
+      debug: false,
+      authLog: false,
+      secret: SECRET,
+      users: [
+        {
+          name: USER.name,
+          password: USER.password,
+          reply: [
+            { name: 'MS-MPPE-Recv-Key', value: `0x${Buffer.alloc(32, 0x11).toString('hex')}` },
+            { name: 'MS-MPPE-Send-Key', value: `0x${Buffer.alloc(32, 0x22).toString('hex')}` },
+          ],
+        },
+      ],
     });
     kms = await startKms({
       logLevel: 'warn',
       clients: [{ name: 'ap1', address: '127.0.0.1', secret: SECRET }],
       upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: SECRET, timeoutMs: 3000 }],
       distribution: {
-        ssid: SSID, mobilityDomain: 'a1b2', kmsRadiusAddress: '127.0.0.1', rrb: { interface: links[0]!.b.ifname },
+        ssid: SSID,
+        mobilityDomain: 'a1b2',
+        kmsRadiusAddress: '127.0.0.1',
+        rrb: { interface: links[0]!.b.ifname },
         aps: [
-          { name: 'ap1', nasIdentifier: 'ap1.example.com', radiusClient: 'ap1', rrbKey: 'a1'.repeat(32), bsses: [{ ifname: 'wlan0', bssid: '02:00:00:00:03:00' }], neighbors: [] },
+          {
+            name: 'ap1',
+            nasIdentifier: 'ap1.example.com',
+            radiusClient: 'ap1',
+            rrbKey: 'a1'.repeat(32),
+            bsses: [{ ifname: 'wlan0', bssid: '02:00:00:00:03:00' }],
+            neighbors: [],
+          },
           // Nobody's neighbour: every key it gets, it PULLs.
-          { name: 'ap2', nasIdentifier: 'ap2.example.com', radiusClient: 'ap1', rrbKey: AP_KEY.toString('hex'), bsses: [{ ifname: 'wlan0', bssid: MACS.ap }], neighbors: [] },
+          {
+            name: 'ap2',
+            nasIdentifier: 'ap2.example.com',
+            radiusClient: 'ap1',
+            rrbKey: AP_KEY.toString('hex'),
+            bsses: [{ ifname: 'wlan0', bssid: MACS.ap }],
+            neighbors: [],
+          },
         ],
       },
     });
     // One FT station learned at ap1 (PAP stands in for EAP: the Accept carries MPPE keys).
-    const [accept] = await exchange({ address: '127.0.0.1', port: kms.authPort }, papRequest({
-      secret: SECRET, user: USER.name, password: USER.password, station: STA, nasIdentifier: 'ap1.example.com',
-      calledStationId: `02-00-00-00-03-00:${SSID}`,
-      extra: [attrInteger(Attr.MobilityDomainId, 0xa1b2), attrString(Attr.WlanAkmSuite, Buffer.from([0, 0x0f, 0xac, 3])), attrString(Attr.WlanPairwiseCipher, Buffer.from([0, 0x0f, 0xac, 4]))],
-    }));
+    const [accept] = await exchange(
+      { address: '127.0.0.1', port: kms.authPort },
+      papRequest({
+        secret: SECRET,
+        user: USER.name,
+        password: USER.password,
+        station: STA,
+        nasIdentifier: 'ap1.example.com',
+        calledStationId: `02-00-00-00-03-00:${SSID}`,
+        extra: [
+          attrInteger(Attr.MobilityDomainId, 0xa1b2),
+          attrString(Attr.WlanAkmSuite, Buffer.from([0, 0x0f, 0xac, 3])),
+          attrString(Attr.WlanPairwiseCipher, Buffer.from([0, 0x0f, 0xac, 4])),
+        ],
+      }),
+    );
     if (accept?.[0] !== 2) throw new Error('the bench station was not accepted');
     const rec = await kms.kmsctlJson<{ pmkR0Name: string | null }>(['station', STA]);
     if (!rec.pmkR0Name) throw new Error('the bench station has no PMK-R0');
@@ -162,7 +203,8 @@ export async function benchPull(): Promise<string[]> {
     await measure('CPU hog (2 busy processes)', cpuHog);
     await measure('both', () => [radiusLoad(kms!.authPort, 600), ...cpuHog()]);
 
-    const f = (x: Figures) => `p50 ${x.p50.toFixed(2)} ms, p99 ${x.p99.toFixed(2)} ms, max ${x.max.toFixed(1)} ms${x.lost ? `, ${x.lost} lost` : ''}`;
+    const f = (x: Figures) =>
+      `p50 ${x.p50.toFixed(2)} ms, p99 ${x.p99.toFixed(2)} ms, max ${x.max.toFixed(1)} ms${x.lost ? `, ${x.lost} lost` : ''}`;
     return [
       `PULL → RESP at the AP, ${PULLS} PULLs per row (goal p99 < 5 ms; hostapd retransmits after ~100 ms)`,
       ...rows.map(([name, pull, floor]) => `${name.padEnd(28)} kmsd: ${f(pull)}   (peer, L2 echo process: ${f(floor)})`),

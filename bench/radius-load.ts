@@ -36,21 +36,31 @@ function nextStation(): string {
   return `02-BE-${((n >>> 24) & 0xff).toString(16).padStart(2, '0')}-${((n >>> 16) & 0xff).toString(16).padStart(2, '0')}-${((n >>> 8) & 0xff).toString(16).padStart(2, '0')}-${(n & 0xff).toString(16).padStart(2, '0')}`.toUpperCase();
 }
 
-export function buildRequest(target: LoadTarget, identifier: number, user: { name: string; password: string }): { bytes: Buffer; authenticator: Buffer } {
+export function buildRequest(
+  target: LoadTarget,
+  identifier: number,
+  user: { name: string; password: string },
+): { bytes: Buffer; authenticator: Buffer } {
   const authenticator = randomBytes(16);
-  const bytes = finishAccessRequest({
-    code: Code.AccessRequest, identifier, authenticator, attributes: [
-      attrString(Attr.UserName, user.name),
-      { type: Attr.UserPassword, value: hidePassword(user.password, target.secret, authenticator) },
-      attrString(Attr.NasIdentifier, 'bench-ap.example.com'),
-      attrString(Attr.CalledStationId, '02-00-00-00-03-00:bench-ssid'),
-      attrString(Attr.CallingStationId, nextStation()),
-      attrInteger(Attr.NasPortType, 19),
-      attrInteger(Attr.MobilityDomainId, 0xa1b2),
-      attrInteger(Attr.WlanPairwiseCipher, 0x000fac04),
-      attrInteger(Attr.WlanAkmSuite, 0x000fac03),
-    ],
-  }, target.secret);
+  const bytes = finishAccessRequest(
+    {
+      code: Code.AccessRequest,
+      identifier,
+      authenticator,
+      attributes: [
+        attrString(Attr.UserName, user.name),
+        { type: Attr.UserPassword, value: hidePassword(user.password, target.secret, authenticator) },
+        attrString(Attr.NasIdentifier, 'bench-ap.example.com'),
+        attrString(Attr.CalledStationId, '02-00-00-00-03-00:bench-ssid'),
+        attrString(Attr.CallingStationId, nextStation()),
+        attrInteger(Attr.NasPortType, 19),
+        attrInteger(Attr.MobilityDomainId, 0xa1b2),
+        attrInteger(Attr.WlanPairwiseCipher, 0x000fac04),
+        attrInteger(Attr.WlanAkmSuite, 0x000fac03),
+      ],
+    },
+    target.secret,
+  );
   return { bytes, authenticator };
 }
 
@@ -59,7 +69,11 @@ class Sender {
   readonly result: LoadResult = { sent: 0, answered: 0, accepts: 0, badAnswers: 0, seconds: 0, latenciesMs: [] };
   onAnswer: () => void = () => {};
 
-  constructor(private readonly target: LoadTarget, private readonly user: { name: string; password: string }, sockets: number) {
+  constructor(
+    private readonly target: LoadTarget,
+    private readonly user: { name: string; password: string },
+    sockets: number,
+  ) {
     for (let i = 0; i < sockets; i++) {
       const socket = createSocket('udp4');
       const entry = { socket, pending: new Map<number, Outstanding>(), next: 0 };
@@ -104,7 +118,12 @@ class Sender {
 }
 
 /** Keeps `concurrency` requests outstanding for `durationMs`: the throughput a server sustains. */
-export async function closedLoop(target: LoadTarget, user: { name: string; password: string }, concurrency: number, durationMs: number): Promise<LoadResult> {
+export async function closedLoop(
+  target: LoadTarget,
+  user: { name: string; password: string },
+  concurrency: number,
+  durationMs: number,
+): Promise<LoadResult> {
   const sender = new Sender(target, user, Math.ceil(concurrency / 255) + 1);
   const started = performance.now();
   let running = true;
@@ -120,7 +139,12 @@ export async function closedLoop(target: LoadTarget, user: { name: string; passw
 }
 
 /** Sends at a fixed rate for `durationMs`, whatever the answers do: latency under a given load. */
-export async function openLoop(target: LoadTarget, user: { name: string; password: string }, ratePerS: number, durationMs: number): Promise<LoadResult> {
+export async function openLoop(
+  target: LoadTarget,
+  user: { name: string; password: string },
+  ratePerS: number,
+  durationMs: number,
+): Promise<LoadResult> {
   const sender = new Sender(target, user, 8);
   const started = performance.now();
   const total = Math.round((ratePerS * durationMs) / 1000);

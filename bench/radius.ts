@@ -76,8 +76,10 @@ async function settle(pids: number[]): Promise<void> {
 async function measureLatency(target: LoadTarget): Promise<Pick<Round, 'p50' | 'p99' | 'lost' | 'bad'>> {
   const open: LoadResult = await openLoop(target, USER, RATE, SECONDS * 1000);
   return {
-    p50: percentile(open.latenciesMs, 50), p99: percentile(open.latenciesMs, 99),
-    lost: open.sent - open.answered, bad: open.badAnswers,
+    p50: percentile(open.latenciesMs, 50),
+    p99: percentile(open.latenciesMs, 99),
+    lost: open.sent - open.answered,
+    bad: open.badAnswers,
   };
 }
 
@@ -91,7 +93,9 @@ async function measureThroughput(target: LoadTarget, pid: number | null): Promis
 /** relay-only.ts in a process of its own (so its CPU is measured like the others'). */
 async function startRelayOnly(upstreamPort: number): Promise<{ child: ChildProcess; port: number }> {
   const script = fileURLToPath(new URL('./relay-only.js', import.meta.url));
-  const child = spawn(process.execPath, [...KMSD_NODE_FLAGS, script, String(upstreamPort), SECRET], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...KMSD_NODE_FLAGS, script, String(upstreamPort), SECRET], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     // Keeps reading after "ready": a child blocked on a full stdout pipe would stall.
@@ -111,25 +115,43 @@ export async function benchRadius(): Promise<string[]> {
   let relay: { child: ChildProcess; port: number } | undefined;
   try {
     upstream = await startFreeRadius({
-      debug: false, authLog: false, secret: SECRET,
-      users: [{ name: USER.name, password: USER.password, reply: [
-        { name: 'MS-MPPE-Recv-Key', value: MSK_HALF(0x11) }, { name: 'MS-MPPE-Send-Key', value: MSK_HALF(0x22) },
-      ] }],
+      debug: false,
+      authLog: false,
+      secret: SECRET,
+      users: [
+        {
+          name: USER.name,
+          password: USER.password,
+          reply: [
+            { name: 'MS-MPPE-Recv-Key', value: MSK_HALF(0x11) },
+            { name: 'MS-MPPE-Send-Key', value: MSK_HALF(0x22) },
+          ],
+        },
+      ],
     });
     frProxy = await startFreeRadius({
-      debug: false, authLog: false, secret: SECRET,
+      debug: false,
+      authLog: false,
+      secret: SECRET,
       proxyTo: { address: '127.0.0.1', authPort: upstream.authPort, acctPort: upstream.acctPort, secret: SECRET },
     });
     kms = await startKms({
       logLevel: 'warn',
       clients: [{ name: 'bench', address: '127.0.0.1', secret: SECRET }],
-      upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: upstream.authPort, acctPort: upstream.acctPort, secret: SECRET, timeoutMs: 3000 }],
+      upstreams: [
+        { name: 'fr', address: '127.0.0.1', authPort: upstream.authPort, acctPort: upstream.acctPort, secret: SECRET, timeoutMs: 3000 },
+      ],
     });
     relay = await startRelayOnly(upstream.authPort);
     const kmsTarget: LoadTarget = { address: '127.0.0.1', port: kms.authPort, secret: SECRET };
     const paths: { name: string; target: LoadTarget; pid: number | null; rounds: Round[] }[] = [
       { name: 'direct to FreeRADIUS', target: { address: '127.0.0.1', port: upstream.authPort, secret: SECRET }, pid: null, rounds: [] },
-      { name: 'via FreeRADIUS proxy', target: { address: '127.0.0.1', port: frProxy.authPort, secret: SECRET }, pid: frProxy.pid, rounds: [] },
+      {
+        name: 'via FreeRADIUS proxy',
+        target: { address: '127.0.0.1', port: frProxy.authPort, secret: SECRET },
+        pid: frProxy.pid,
+        rounds: [],
+      },
       { name: 'via KMS', target: kmsTarget, pid: kms.process.pid, rounds: [] },
       { name: 'KMS relay alone*', target: { address: '127.0.0.1', port: relay.port, secret: SECRET }, pid: relay.child.pid!, rounds: [] },
     ];
@@ -154,23 +176,25 @@ export async function benchRadius(): Promise<string[]> {
       }
     }
 
-    const [direct, fr, viaKms, relayAlone] = paths as [typeof paths[0], typeof paths[0], typeof paths[0], typeof paths[0]];
+    const [direct, fr, viaKms, relayAlone] = paths as [(typeof paths)[0], (typeof paths)[0], (typeof paths)[0], (typeof paths)[0]];
     // Added latency per round (against that round's direct run), then the median of those.
-    const added = (p: typeof paths[0], q: 'p50' | 'p99') => p.rounds.map((r, i) => r[q] - direct.rounds[i]![q]);
-    const line = (p: typeof paths[0]) => {
+    const added = (p: (typeof paths)[0], q: 'p50' | 'p99') => p.rounds.map((r, i) => r[q] - direct.rounds[i]![q]);
+    const line = (p: (typeof paths)[0]) => {
       const rps = p.rounds.map((r) => r.rps);
       const p99 = p.rounds.map((r) => r.p99);
       const cpu = p.rounds.map((r) => r.cpuUs).filter((x): x is number => x !== null);
       const lost = p.rounds.reduce((n, r) => n + r.lost, 0);
       const bad = p.rounds.reduce((n, r) => n + r.bad, 0);
-      const base = p === direct ? 'baseline' :
-        `added p50 ${median(added(p, 'p50')).toFixed(3)} ms, added p99 ${median(added(p, 'p99')).toFixed(3)} ms (${range(added(p, 'p99'), 3)})`;
+      const base =
+        p === direct
+          ? 'baseline'
+          : `added p50 ${median(added(p, 'p50')).toFixed(3)} ms, added p99 ${median(added(p, 'p99')).toFixed(3)} ms (${range(added(p, 'p99'), 3)})`;
       const cpuText = cpu.length ? `; proxy CPU ${median(cpu).toFixed(1)} µs/req` : '';
       return `${p.name.padEnd(22)} ${median(rps).toFixed(0).padStart(6)} req/s (${range(rps, 0)})   p50 ${median(p.rounds.map((r) => r.p50)).toFixed(3)} ms  p99 ${median(p99).toFixed(3)} ms   ${base}${cpuText}; ${lost} lost, ${bad} bad`;
     };
     const ratios = viaKms.rounds.map((r, i) => r.rps / fr.rounds[i]!.rps);
     const kmsAdded = added(viaKms, 'p99');
-    const cpuOf = (p: typeof paths[0]) => median(p.rounds.map((r) => r.cpuUs ?? 0));
+    const cpuOf = (p: (typeof paths)[0]) => median(p.rounds.map((r) => r.cpuUs ?? 0));
     const lines = [
       `load: Access-Request (PAP, FT-EAP attributes, a new station each) -> Access-Accept with MS-MPPE keys`,
       `the KMS held ${filled} station records when its latency was measured`,
@@ -183,7 +207,9 @@ export async function benchRadius(): Promise<string[]> {
         `KMS added p99 at ${RATE}/s = ${median(kmsAdded).toFixed(3)} ms (${range(kmsAdded, 3)}) (goal < 1 ms)`,
     ];
     const stations = await kms.api<{ stations: unknown[] }>('/v1/stations');
-    lines.push(`KMS holds ${stations.body.stations.length} station records after the run (one per distinct station MAC, persisted before each relay)`);
+    lines.push(
+      `KMS holds ${stations.body.stations.length} station records after the run (one per distinct station MAC, persisted before each relay)`,
+    );
     return lines;
   } finally {
     if (relay && relay.child.exitCode === null) {

@@ -32,10 +32,23 @@ async function radsecOpenLoop(port: number, pki: RadsecPki, ratePerS: number, du
   const target = { address: '127.0.0.1', port, secret: 'radsec' };
   const result: LoadResult = { sent: 0, answered: 0, accepts: 0, badAnswers: 0, seconds: 0, latenciesMs: [] };
   const conns = new RadsecConnections({
-    address: '127.0.0.1', port, maxConnections: 8, keepaliveMs: 60_000, answerTimeoutMs: 3000,
-    tls: { ca: readFileSync(pki.caFile, 'utf8'), cert: readFileSync(pki.clientCertFile, 'utf8'), key: readFileSync(pki.clientKeyFile, 'utf8'), serverName: 'radsec.test' },
-    buildStatusServer: () => { throw new Error('no keepalives in a bench'); },
-    stray: () => { result.badAnswers++; },
+    address: '127.0.0.1',
+    port,
+    maxConnections: 8,
+    keepaliveMs: 60_000,
+    answerTimeoutMs: 3000,
+    tls: {
+      ca: readFileSync(pki.caFile, 'utf8'),
+      cert: readFileSync(pki.clientCertFile, 'utf8'),
+      key: readFileSync(pki.clientKeyFile, 'utf8'),
+      serverName: 'radsec.test',
+    },
+    buildStatusServer: () => {
+      throw new Error('no keepalives in a bench');
+    },
+    stray: () => {
+      result.badAnswers++;
+    },
     log: () => {},
   });
   let outstanding = 0;
@@ -81,7 +94,13 @@ async function radsecOpenLoop(port: number, pki: RadsecPki, ratePerS: number, du
   return result;
 }
 
-interface Round { p50: number; p99: number; rps: number; lost: number; bad: number }
+interface Round {
+  p50: number;
+  p99: number;
+  rps: number;
+  lost: number;
+  bad: number;
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const range = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
@@ -93,24 +112,48 @@ export async function benchRadsec(): Promise<string[]> {
   try {
     pki = await makeRadsecPki();
     upstream = await startFreeRadius({
-      debug: false, authLog: false, secret: SECRET,
+      debug: false,
+      authLog: false,
+      secret: SECRET,
       radsec: { certificateFile: pki.serverCertFile, keyFile: pki.serverKeyFile, caFile: pki.caFile },
-      users: [{ name: USER.name, password: USER.password, reply: [
-        { name: 'MS-MPPE-Recv-Key', value: MSK_HALF(0x11) }, { name: 'MS-MPPE-Send-Key', value: MSK_HALF(0x22) },
-      ] }],
+      users: [
+        {
+          name: USER.name,
+          password: USER.password,
+          reply: [
+            { name: 'MS-MPPE-Recv-Key', value: MSK_HALF(0x11) },
+            { name: 'MS-MPPE-Send-Key', value: MSK_HALF(0x22) },
+          ],
+        },
+      ],
     });
     const client = [{ name: 'bench', address: '127.0.0.1', secret: SECRET }];
     const viaUdp = await startKms({
-      logLevel: 'warn', clients: client,
-      upstreams: [{ name: 'fr-udp', address: '127.0.0.1', authPort: upstream.authPort, acctPort: upstream.acctPort, secret: SECRET, timeoutMs: 3000 }],
+      logLevel: 'warn',
+      clients: client,
+      upstreams: [
+        { name: 'fr-udp', address: '127.0.0.1', authPort: upstream.authPort, acctPort: upstream.acctPort, secret: SECRET, timeoutMs: 3000 },
+      ],
     });
     kmss.push(viaUdp);
     const viaTls = await startKms({
-      logLevel: 'warn', clients: client,
-      upstreams: [{
-        name: 'fr-tls', address: '127.0.0.1', transport: 'tls', authPort: upstream.radsecPort!, timeoutMs: 3000,
-        tls: { ca: { file: pki.caFile }, certificate: { file: pki.clientCertFile }, key: { file: pki.clientKeyFile }, serverName: 'radsec.test' },
-      }],
+      logLevel: 'warn',
+      clients: client,
+      upstreams: [
+        {
+          name: 'fr-tls',
+          address: '127.0.0.1',
+          transport: 'tls',
+          authPort: upstream.radsecPort!,
+          timeoutMs: 3000,
+          tls: {
+            ca: { file: pki.caFile },
+            certificate: { file: pki.clientCertFile },
+            key: { file: pki.clientKeyFile },
+            serverName: 'radsec.test',
+          },
+        },
+      ],
     });
     kmss.push(viaTls);
     const paths: { name: string; target: LoadTarget; rounds: Round[] }[] = [
@@ -122,37 +165,57 @@ export async function benchRadsec(): Promise<string[]> {
     await radsecOpenLoop(upstream.radsecPort!, pki, RATE, WARMUP_SECONDS * 1000);
     const latency = new Map(paths.map((p) => [p, [] as { p50: number; p99: number; lost: number; bad: number }[]]));
     const directTls: { p50: number; p99: number; lost: number; bad: number }[] = [];
-    const summary = (open: LoadResult) => ({ p50: percentile(open.latenciesMs, 50), p99: percentile(open.latenciesMs, 99), lost: open.sent - open.answered, bad: open.badAnswers });
+    const summary = (open: LoadResult) => ({
+      p50: percentile(open.latenciesMs, 50),
+      p99: percentile(open.latenciesMs, 99),
+      lost: open.sent - open.answered,
+      bad: open.badAnswers,
+    });
     for (let r = 0; r < ROUNDS; r++) {
       for (const p of paths) latency.get(p)!.push(summary(await openLoop(p.target, USER, RATE, SECONDS * 1000)));
       directTls.push(summary(await radsecOpenLoop(upstream.radsecPort!, pki, RATE, SECONDS * 1000)));
-      if (process.env.KMS_BENCH_VERBOSE) console.log(`  round ${r + 1} direct to FreeRADIUS over RadSec: ${JSON.stringify(directTls.at(-1))}`);
+      if (process.env.KMS_BENCH_VERBOSE)
+        console.log(`  round ${r + 1} direct to FreeRADIUS over RadSec: ${JSON.stringify(directTls.at(-1))}`);
     }
     for (let r = 0; r < ROUNDS; r++) {
       for (const p of paths) {
         const closed = await closedLoop(p.target, USER, CONCURRENCY, SECONDS * 1000);
         const l = latency.get(p)![r]!;
-        p.rounds.push({ ...l, rps: closed.answered / closed.seconds, lost: l.lost + closed.sent - closed.answered, bad: l.bad + closed.badAnswers });
+        p.rounds.push({
+          ...l,
+          rps: closed.answered / closed.seconds,
+          lost: l.lost + closed.sent - closed.answered,
+          bad: l.bad + closed.badAnswers,
+        });
         if (process.env.KMS_BENCH_VERBOSE) console.log(`  round ${r + 1} ${p.name}: ${JSON.stringify(p.rounds.at(-1))}`);
       }
     }
-    const [direct, udp, tls] = paths as [typeof paths[0], typeof paths[0], typeof paths[0]];
-    const added = (p: typeof paths[0], q: 'p50' | 'p99') => p.rounds.map((r, i) => r[q] - direct.rounds[i]![q]);
-    const line = (p: typeof paths[0]) => {
+    const [direct, udp, tls] = paths as [(typeof paths)[0], (typeof paths)[0], (typeof paths)[0]];
+    const added = (p: (typeof paths)[0], q: 'p50' | 'p99') => p.rounds.map((r, i) => r[q] - direct.rounds[i]![q]);
+    const line = (p: (typeof paths)[0]) => {
       const rps = p.rounds.map((r) => r.rps);
       const lost = p.rounds.reduce((n, r) => n + r.lost, 0);
       const bad = p.rounds.reduce((n, r) => n + r.bad, 0);
-      const base = p === direct ? 'baseline' :
-        `added p50 ${median(added(p, 'p50')).toFixed(3)} ms (${range(added(p, 'p50'), 3)}), added p99 ${median(added(p, 'p99')).toFixed(3)} ms (${range(added(p, 'p99'), 3)})`;
+      const base =
+        p === direct
+          ? 'baseline'
+          : `added p50 ${median(added(p, 'p50')).toFixed(3)} ms (${range(added(p, 'p50'), 3)}), added p99 ${median(added(p, 'p99')).toFixed(3)} ms (${range(added(p, 'p99'), 3)})`;
       return `${p.name.padEnd(22)} ${median(rps).toFixed(0).padStart(6)} req/s (${range(rps, 0)})   p50 ${median(p.rounds.map((r) => r.p50)).toFixed(3)} ms  p99 ${median(p.rounds.map((r) => r.p99)).toFixed(3)} ms   ${base}; ${lost} lost, ${bad} bad`;
     };
     const ratio = tls.rounds.map((r, i) => r.rps / udp.rounds[i]!.rps);
     const tlsOverUdp = (q: 'p50' | 'p99') => tls.rounds.map((r, i) => r[q] - udp.rounds[i]![q]);
     // Where lost requests went, per KMS: its own drop counters (reason: count).
-    const drops = async (k: KmsHandle) => (await k.metrics()).split('\n')
-      .filter((l) => l.startsWith('kms_radius_dropped_total{')).map((l) => `${/reason="([^"]+)"/.exec(l)?.[1]}=${l.split(' ')[1]}`).join(', ') || 'none';
+    const drops = async (k: KmsHandle) =>
+      (await k.metrics())
+        .split('\n')
+        .filter((l) => l.startsWith('kms_radius_dropped_total{'))
+        .map((l) => `${/reason="([^"]+)"/.exec(l)?.[1]}=${l.split(' ')[1]}`)
+        .join(', ') || 'none';
     // Connection events on the RadSec side (a dropped connection is why requests would wait).
-    const events = viaTls.logs().split('\n').filter((l) => /RadSec|upstream AAA server/.test(l));
+    const events = viaTls
+      .logs()
+      .split('\n')
+      .filter((l) => /RadSec|upstream AAA server/.test(l));
     const eventCounts = new Map<string, number>();
     for (const l of events) {
       const msg = /"msg":"([^"]+)"/.exec(l)?.[1] ?? l;

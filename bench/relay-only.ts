@@ -18,10 +18,17 @@ const proxy = new RadiusProxy({
   authListen: { address: '127.0.0.1', port: 0 },
   acctListen: { address: '127.0.0.1', port: 0 },
   clients: [{ name: 'bench', address: '127.0.0.1', secret }],
-  upstreams: [{
-    name: 'fr', address: '127.0.0.1', authPort: Number(upstreamPort), acctPort: Number(upstreamPort) + 1,
-    secret, timeoutMs: 3000, tries: 3,
-  }],
+  upstreams: [
+    {
+      name: 'fr',
+      address: '127.0.0.1',
+      authPort: Number(upstreamPort),
+      acctPort: Number(upstreamPort) + 1,
+      secret,
+      timeoutMs: 3000,
+      tries: 3,
+    },
+  ],
   learner: { onAccessAccept: async () => {}, onAccounting: quiet },
   // kmsd's defaults (config/schema.ts), so the duplicate cache is as large as in kmsd.
   deadProbeIntervalMs: 30_000,

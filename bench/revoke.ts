@@ -28,12 +28,18 @@ const STATIONS = Number(process.env.KMS_BENCH_REVOKES ?? 300);
 const NEIGHBOURS = 8;
 const SECRET = Buffer.from('bench-das-secret');
 
-const macOf = (i: number) => (0x020000000000 + i).toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+const macOf = (i: number) =>
+  (0x020000000000 + i)
+    .toString(16)
+    .padStart(12, '0')
+    .replace(/(..)(?!$)/g, '$1:');
 
 class AcceptingControl implements ApDriver {
   connected = true;
   async pmksaAdd() {}
-  subscribe() { return () => undefined; }
+  subscribe() {
+    return () => undefined;
+  }
   async startEvents() {}
   async close() {}
 }
@@ -46,7 +52,15 @@ async function standInDas(): Promise<{ socket: Socket; port: number; answered: (
     if (!v.ok) return;
     n++;
     const req = v.packet;
-    s.send(finishDasResponse({ code: Code.DisconnectAck, identifier: req.identifier, authenticator: req.authenticator, attributes: [] }, req.authenticator, SECRET), rinfo.port, rinfo.address);
+    s.send(
+      finishDasResponse(
+        { code: Code.DisconnectAck, identifier: req.identifier, authenticator: req.authenticator, attributes: [] },
+        req.authenticator,
+        SECRET,
+      ),
+      rinfo.port,
+      rinfo.address,
+    );
   });
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
   return { socket: s, port: s.address().port, answered: () => n };
@@ -54,13 +68,18 @@ async function standInDas(): Promise<{ socket: Socket; port: number; answered: (
 
 export async function benchRevoke(): Promise<string[]> {
   const aps: ApInfo[] = Array.from({ length: NEIGHBOURS + 1 }, (_, i) => ({
-    name: `ap${i}`, nasIdentifier: `ap${i}.example.com`, radiusAddress: `10.0.0.${i + 1}`,
+    name: `ap${i}`,
+    nasIdentifier: `ap${i}.example.com`,
+    radiusAddress: `10.0.0.${i + 1}`,
     bsses: [{ ap: `ap${i}`, ifname: 'wlan0', bssid: macOf(0x10000 + i), r1khId: macOf(0x10000 + i) }],
   }));
   const topology = new Topology(aps);
   const dir = mkdtempSync(join(tmpdir(), 'kms-bench-revoke-'));
   const tmp = { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-  const core = kmsCore(tmp.dir, randomBytes(32), { policy: { defaultLifetimeS: 3600, machineAuthWindowS: 0 }, places: topologyPlaces(topology) });
+  const core = kmsCore(tmp.dir, randomBytes(32), {
+    policy: { defaultLifetimeS: 3600, machineAuthWindowS: 0 },
+    places: topologyPlaces(topology),
+  });
   const das = await Promise.all(aps.map(() => standInDas()));
   const portOf = new Map(aps.map((a, i) => [a.name, das[i]!.port]));
   const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -72,29 +91,60 @@ export async function benchRevoke(): Promise<string[]> {
   });
   const control = new AcceptingControl();
   const distributor = new KeyDistributor({
-    topology, neighbors: new StaticNeighbors(new Map([['ap0', aps.slice(1).map((a) => a.name)]])), pusher: null,
-    rrbPeerFor: () => null, controlFor: () => control, stations: core.stations, ledger: core.store.placements,
-    policy: { keyLifetimeS: 3600, repushMarginS: 300, ssid: 'bench', mobilityDomain: 'a1b2', retry: { maxQueuedPerAp: 10, baseDelayMs: 1000, maxDelayMs: 10_000 } },
+    topology,
+    neighbors: new StaticNeighbors(new Map([['ap0', aps.slice(1).map((a) => a.name)]])),
+    pusher: null,
+    rrbPeerFor: () => null,
+    controlFor: () => control,
+    stations: core.stations,
+    ledger: core.store.placements,
+    policy: {
+      keyLifetimeS: 3600,
+      repushMarginS: 300,
+      ssid: 'bench',
+      mobilityDomain: 'a1b2',
+      retry: { maxQueuedPerAp: 10, baseDelayMs: 1000, maxDelayMs: 10_000 },
+    },
     logger: quiet,
   });
   let acks = 0;
   let others = 0;
   core.life.subscribe(distributor);
-  core.life.subscribe(new Revocation({
-    disconnecter, placementsFor: (m) => distributor.placementsFor(m), topology, log: quiet,
-    observer: { kicked: (r) => (r === 'ack' ? acks++ : others++) },
-  }));
+  core.life.subscribe(
+    new Revocation({
+      disconnecter,
+      placementsFor: (m) => distributor.placementsFor(m),
+      topology,
+      log: quiet,
+      observer: { kicked: (r) => (r === 'ack' ? acks++ : others++) },
+    }),
+  );
   const ms: number[] = [];
   try {
     for (let i = 0; i < STATIONS; i++) {
       const sta = macOf(0x20000 + i);
       const { json, news } = await core.recorder.record({
-        staMac: sta, clientAddress: '10.0.0.1', nasIdentifier: 'ap0.example.com', bssid: aps[0]!.bsses[0]!.bssid, ssid: 'bench', mdid: 'a1b2',
-        akm: AKM.IEEE8021X, pairwiseCipher: 0x000fac04, userName: 'bench', cui: null, classes: [], vlan: null, filterId: null,
-        arubaUserRole: null, sessionTimeout: null, acctSessionId: null, msk: randomBytes(64),
+        staMac: sta,
+        clientAddress: '10.0.0.1',
+        nasIdentifier: 'ap0.example.com',
+        bssid: aps[0]!.bsses[0]!.bssid,
+        ssid: 'bench',
+        mdid: 'a1b2',
+        akm: AKM.IEEE8021X,
+        pairwiseCipher: 0x000fac04,
+        userName: 'bench',
+        cui: null,
+        classes: [],
+        vlan: null,
+        filterId: null,
+        arubaUserRole: null,
+        sessionTimeout: null,
+        acctSessionId: null,
+        msk: randomBytes(64),
       });
       await core.life.adopt(JSON.parse(json), news);
-      if (distributor.placementsFor(sta).filter((p) => p.kind === 'okc').length !== NEIGHBOURS) throw new Error('the station\'s PMK is not on 8 neighbours');
+      if (distributor.placementsFor(sta).filter((p) => p.kind === 'okc').length !== NEIGHBOURS)
+        throw new Error("the station's PMK is not on 8 neighbours");
       const before = acks;
       const t0 = performance.now();
       await core.life.revoke(sta, 'bench', 'api');

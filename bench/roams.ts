@@ -18,7 +18,9 @@ const WORKER_FLAG = '--roams-bench-worker';
 
 /** Writes a classic pcap of at least `minFrames` frames built from the fixtures; returns the frame count. */
 export function buildBenchCapture(path: string, minFrames: number): number {
-  const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.pcap')).sort();
+  const files = readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.pcap'))
+    .sort();
   // Records (header + data) of every fixture, with their timestamps relative to the fixture's start.
   const records: { rel: number; data: Buffer; origLen: number }[][] = files.map((f) => {
     const out: { rel: number; data: Buffer; origLen: number }[] = [];
@@ -69,8 +71,12 @@ function run(cmd: string, args: string[]): Promise<{ seconds: number; stdout: st
     const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-1000); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-1000);
+    });
     child.on('error', rej);
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -86,7 +92,9 @@ export async function benchRoams(minFrames = Number(process.env.KMS_BENCH_ROAM_F
   try {
     const file = join(dir, 'replay.pcap');
     const frames = buildBenchCapture(file, minFrames);
-    const lines = [`input: ${fmt(frames)} frames (lab fixtures replayed), ${(readFileSync(file).length / 1e6).toFixed(1)} MB, one core (taskset -c 0)`];
+    const lines = [
+      `input: ${fmt(frames)} frames (lab fixtures replayed), ${(readFileSync(file).length / 1e6).toFixed(1)} MB, one core (taskset -c 0)`,
+    ];
     // Best of 3 for each side: the machine is shared, the minimum is the least disturbed run.
     // Each figure from its own fresh process (JIT warm-up included, as in a real `kmsctl roams` run).
     const worker = async (mode: 'roams' | 'full') => {
@@ -104,7 +112,9 @@ export async function benchRoams(minFrames = Number(process.env.KMS_BENCH_ROAM_F
       roams = w.roams;
       full = Math.min(full, (await worker('full')).seconds);
     }
-    lines.push(`kmsctl roams analysis   ${fmt(frames / inner)} frames/s   (${inner.toFixed(3)} s read+decode+track, beacon bodies skipped; ${fmt(roams)} roam events; goal ≥ 200,000)`);
+    lines.push(
+      `kmsctl roams analysis   ${fmt(frames / inner)} frames/s   (${inner.toFixed(3)} s read+decode+track, beacon bodies skipped; ${fmt(roams)} roam events; goal ≥ 200,000)`,
+    );
     lines.push(`  every body decoded    ${fmt(frames / full)} frames/s   (beacon/probe elements too, as the live RF graph needs)`);
     lines.push(`  whole process         ${fmt(frames / ours)} frames/s   (${ours.toFixed(3)} s including node start-up)`);
     if (spawnSync('tshark', ['--version']).status !== 0) {
@@ -120,8 +130,12 @@ export async function benchRoams(minFrames = Number(process.env.KMS_BENCH_ROAM_F
       tsharkStart = Math.min(tsharkStart, (await run('tshark', ['-r', empty, '-T', 'fields', '-e', 'frame.number'])).seconds);
     }
     const tsharkNet = Math.max(tshark - tsharkStart, 1e-6);
-    lines.push(`tshark -r -T fields     ${fmt(frames / tshark)} frames/s   (${tshark.toFixed(3)} s; ${fmt(frames / tsharkNet)} frames/s without its ${tsharkStart.toFixed(2)} s start-up)`);
-    lines.push(`ratio                   ours ${(tsharkNet / inner).toFixed(1)}x tshark's rate, ${(tsharkNet / full).toFixed(1)}x with every body decoded (start-up excluded on both sides)`);
+    lines.push(
+      `tshark -r -T fields     ${fmt(frames / tshark)} frames/s   (${tshark.toFixed(3)} s; ${fmt(frames / tsharkNet)} frames/s without its ${tsharkStart.toFixed(2)} s start-up)`,
+    );
+    lines.push(
+      `ratio                   ours ${(tsharkNet / inner).toFixed(1)}x tshark's rate, ${(tsharkNet / full).toFixed(1)}x with every body decoded (start-up excluded on both sides)`,
+    );
     return lines;
   } finally {
     rmSync(dir, { recursive: true, force: true });

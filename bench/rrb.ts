@@ -80,11 +80,21 @@ export interface SivFigures {
 }
 
 const PUSH: Extract<RrbMessage, { type: 3 }> = {
-  type: PacketType.PUSH, seq: { dom: 0x01020305, seq: 7, ts: 1700000000 }, r0khId: Buffer.from('ap1.example.com'),
-  r1khId: '02:00:00:00:04:00', staMac: '02:00:00:00:01:00', pmkR0Name: Buffer.alloc(16, 1),
+  type: PacketType.PUSH,
+  seq: { dom: 0x01020305, seq: 7, ts: 1700000000 },
+  r0khId: Buffer.from('ap1.example.com'),
+  r1khId: '02:00:00:00:04:00',
+  staMac: '02:00:00:00:01:00',
+  pmkR0Name: Buffer.alloc(16, 1),
   session: {
-    pmkR1: Buffer.alloc(32, 2), pmkR1Name: Buffer.alloc(16, 3), pairwise: 0x10, expiresIn: 3600,
-    identity: Buffer.from('alice@example.com'), cui: Buffer.alloc(0), sessionTimeout: 0, vlan: { untagged: 100, tagged: [] },
+    pmkR1: Buffer.alloc(32, 2),
+    pmkR1Name: Buffer.alloc(16, 3),
+    pairwise: 0x10,
+    expiresIn: 3600,
+    identity: Buffer.from('alice@example.com'),
+    cui: Buffer.alloc(0),
+    sessionTimeout: 0,
+    vlan: { untagged: 100, tagged: [] },
   },
 };
 const MAC = '02:00:00:00:09:00';
@@ -92,10 +102,13 @@ const MAC = '02:00:00:00:09:00';
 /** Microseconds per PUSH frame as the KMS builds it (TLVs, padding, its AES-SIV, Ethernet header). */
 function usPerPushFrame(seconds: number): number {
   let seq = 0;
-  return 1e6 / rate(() => {
-    const msg: RrbMessage = { ...PUSH, seq: { ...PUSH.seq, seq: seq++ } };
-    encodeFrame({ dst: '02:00:00:00:04:00', src: MAC, packetType: PacketType.PUSH, payload: buildMessage(msg, KEY, MAC) });
-  }, seconds);
+  return (
+    1e6 /
+    rate(() => {
+      const msg: RrbMessage = { ...PUSH, seq: { ...PUSH.seq, seq: seq++ } };
+      encodeFrame({ dst: '02:00:00:00:04:00', src: MAC, packetType: PacketType.PUSH, payload: buildMessage(msg, KEY, MAC) });
+    }, seconds)
+  );
 }
 
 function figuresOf(impl: SivImpl, seconds: number, frameUs: number, kmsdSealUs: number): SivFigures {
@@ -107,7 +120,11 @@ function figuresOf(impl: SivImpl, seconds: number, frameUs: number, kmsdSealUs: 
   const sealOpenPairsPerS = rate(() => (impl.seal(KEY, PUSH_AD, PUSH_PLAIN), impl.open(KEY, PUSH_AD, pushSealed)), seconds);
   const seals = BURST.stationsPerS * BURST.neighbourBsses;
   return {
-    name: impl.name, sealsPerS, opensPerS, sealOpenPairsPerS, usPerPushFrame: impl === SIV_IMPLS[0] ? frameUs : frameUs - kmsdSealUs + 1e6 / sealsPerS,
+    name: impl.name,
+    sealsPerS,
+    opensPerS,
+    sealOpenPairsPerS,
+    usPerPushFrame: impl === SIV_IMPLS[0] ? frameUs : frameUs - kmsdSealUs + 1e6 / sealsPerS,
     coreShareAtBurst: seals / sealsPerS + BURST.stationsPerS / opensPerS,
   };
 }

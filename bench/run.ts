@@ -22,7 +22,9 @@ async function main(): Promise<void> {
     const k = benchKeys();
     console.log('\n## Key hierarchy (one core)');
     console.log(`raw HMAC-SHA256 (21-octet message)   ${fmt(k.hmacPerS)} /s   (peer: node:crypto HMAC)`);
-    console.log(`PMK-R1 derivation                     ${fmt(k.pmkR1PerS)} /s   = ${fmt(k.hmacPerS / k.pmkR1PerS, 2)}x the time of one raw HMAC (goal < 2x)`);
+    console.log(
+      `PMK-R1 derivation                     ${fmt(k.pmkR1PerS)} /s   = ${fmt(k.hmacPerS / k.pmkR1PerS, 2)}x the time of one raw HMAC (goal < 2x)`,
+    );
     console.log(`PMK-R1 + PMKR1Name                    ${fmt(k.pmkR1WithNamePerS)} /s`);
   }
 
@@ -35,14 +37,18 @@ async function main(): Promise<void> {
   }
 
   if (want('rrb')) {
-    console.log('\n## R0KH-R1KH frames and AES-SIV (one core: kmsd\'s R0KH-R1KH thread)');
+    console.log("\n## R0KH-R1KH frames and AES-SIV (one core: kmsd's R0KH-R1KH thread)");
     const r = benchRrb();
     console.log(`R0KH-R1KH PUSH frames built ${fmt(r.pushBuildsPerS)} /s`);
     const burst = BURST.stationsPerS * BURST.neighbourBsses;
-    console.log(`AES-SIV at a burst of ${fmt(BURST.stationsPerS)} new stations/s x ${BURST.neighbourBsses} BSSes = ${fmt(burst)} PUSH seals/s + ${fmt(BURST.stationsPerS)} PULL opens/s:`);
+    console.log(
+      `AES-SIV at a burst of ${fmt(BURST.stationsPerS)} new stations/s x ${BURST.neighbourBsses} BSSes = ${fmt(burst)} PUSH seals/s + ${fmt(BURST.stationsPerS)} PULL opens/s:`,
+    );
     for (const s of r.siv) {
-      console.log(`  ${s.name.padEnd(24)} seals ${fmt(s.sealsPerS)} /s, opens ${fmt(s.opensPerS)} /s, seal+open ${fmt(s.sealOpenPairsPerS)} /s, ` +
-        `${fmt(s.usPerPushFrame, 1)} µs per PUSH frame, ${fmt(100 * s.coreShareAtBurst)} % of one core at the burst`);
+      console.log(
+        `  ${s.name.padEnd(24)} seals ${fmt(s.sealsPerS)} /s, opens ${fmt(s.opensPerS)} /s, seal+open ${fmt(s.sealOpenPairsPerS)} /s, ` +
+          `${fmt(s.usPerPushFrame, 1)} µs per PUSH frame, ${fmt(100 * s.coreShareAtBurst)} % of one core at the burst`,
+      );
     }
   }
 
@@ -52,12 +58,12 @@ async function main(): Promise<void> {
   }
 
   if (want('pull')) {
-    console.log('\n## Roam-time PULL (kmsd\'s R0KH-R1KH thread; AP on a bridged veth segment)');
+    console.log("\n## Roam-time PULL (kmsd's R0KH-R1KH thread; AP on a bridged veth segment)");
     for (const line of await benchPull()) console.log(line);
   }
 
   if (want('revoke')) {
-    console.log('\n## Revocation: revoke → every AP holding the station\'s keys told (KMS Disconnect-Requests, ACKs in)');
+    console.log("\n## Revocation: revoke → every AP holding the station's keys told (KMS Disconnect-Requests, ACKs in)");
     for (const line of await benchRevoke()) console.log(line);
   }
 
@@ -88,7 +94,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (e) => {
-  console.error(`bench failed: ${(e as Error).stack}`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`bench failed: ${(e as Error).stack}`);
+    process.exit(1);
+  },
+);

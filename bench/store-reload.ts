@@ -65,7 +65,11 @@ export function* sampleStations(n: number, now: number): Generator<StationWrite>
   };
   for (let i = 0; i < n; i++) {
     const staMac = macFor(0x020000000000 + i);
-    const ap = { bssid: macFor(0x0a0000000000 + (i % 400)), nasIdentifier: `ap-${i % 400}.example.net`, clientAddress: `10.1.${(i >> 8) & 255}.${i & 255}` };
+    const ap = {
+      bssid: macFor(0x0a0000000000 + (i % 400)),
+      nasIdentifier: `ap-${i % 400}.example.net`,
+      clientAddress: `10.1.${(i >> 8) & 255}.${i & 255}`,
+    };
     const record: StationRecord = {
       staMac,
       ap,
@@ -79,7 +83,11 @@ export function* sampleStations(n: number, now: number): Generator<StationWrite>
       classes: [octets(i + 1, 16).toString('hex')],
       vlan: { untagged: 100 + (i % 20), tagged: [] },
       role: { filterId: 'employee', arubaUserRole: null },
-      machineAuth: { authenticated: i % 3 === 0, identity: i % 3 === 0 ? `host/pc${i}.corp.example.org` : null, at: i % 3 === 0 ? now - 60_000 : null },
+      machineAuth: {
+        authenticated: i % 3 === 0,
+        identity: i % 3 === 0 ? `host/pc${i}.corp.example.org` : null,
+        at: i % 3 === 0 ? now - 60_000 : null,
+      },
       sessionTimeout: 28_800,
       acctSessionId: `5F3A${i.toString(16).padStart(12, '0')}`,
       session: 'active',

@@ -19,7 +19,11 @@ export async function api(path, { as = 'json', bearer = token.get() } = {}) {
   const res = await fetch(path, { headers: { Authorization: `Bearer ${bearer ?? ''}` }, cache: 'no-store', credentials: 'omit' });
   if (!res.ok) {
     let msg = `${res.status} ${res.statusText}`;
-    try { msg = (await res.json()).error ?? msg; } catch { /* not JSON */ }
+    try {
+      msg = (await res.json()).error ?? msg;
+    } catch {
+      /* not JSON */
+    }
     if (res.status === 401) window.dispatchEvent(new Event('kms-unauthorized'));
     throw new ApiError(res.status, msg);
   }

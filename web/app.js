@@ -25,7 +25,9 @@ async function signIn(candidate) {
   try {
     await api('/v1/health', { bearer: candidate });
   } catch (e) {
-    showLogin(e instanceof ApiError && e.status === 401 ? 'Token rejected: it does not match api.token.' : `Cannot reach kmsd: ${e.message}`);
+    showLogin(
+      e instanceof ApiError && e.status === 401 ? 'Token rejected: it does not match api.token.' : `Cannot reach kmsd: ${e.message}`,
+    );
     return;
   }
   token.set(candidate);
@@ -51,7 +53,8 @@ async function route() {
   if (!token.get()) return showLogin();
   const [name, ...args] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   const view = routes[name] ?? stationsView;
-  for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.view === (name === 'station' ? 'stations' : name));
+  for (const a of document.querySelectorAll('#nav a'))
+    a.classList.toggle('active', a.dataset.view === (name === 'station' ? 'stations' : name));
   cleanup?.();
   cleanup = null;
   const main = $('view');

@@ -19,13 +19,23 @@ export function ago(ms, now = Date.now()) {
   if (ms === null || ms === undefined) return '–';
   const s = Math.round((now - ms) / 1000);
   const abs = Math.abs(s);
-  const t = abs >= 86400 ? `${Math.floor(abs / 86400)} d` : abs >= 3600 ? `${Math.floor(abs / 3600)} h` : abs >= 60 ? `${Math.floor(abs / 60)} min` : `${abs} s`;
+  const t =
+    abs >= 86400
+      ? `${Math.floor(abs / 86400)} d`
+      : abs >= 3600
+        ? `${Math.floor(abs / 3600)} h`
+        : abs >= 60
+          ? `${Math.floor(abs / 60)} min`
+          : `${abs} s`;
   return s >= 0 ? `${t} ago` : `in ${t}`;
 }
 
 export function time(ms) {
   if (ms === null || ms === undefined) return '–';
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export function badge(text, kind = '') {
@@ -34,9 +44,20 @@ export function badge(text, kind = '') {
 
 export function table(head, rows, empty = 'nothing to show') {
   if (rows.length === 0) return h('p', { class: 'empty' }, empty);
-  return h('table', { class: 'grid' },
-    h('thead', {}, h('tr', {}, head.map((c) => h('th', {}, c)))),
-    h('tbody', {}, rows));
+  return h(
+    'table',
+    { class: 'grid' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        head.map((c) => h('th', {}, c)),
+      ),
+    ),
+    h('tbody', {}, rows),
+  );
 }
 
 export function card(title, ...body) {
@@ -44,5 +65,9 @@ export function card(title, ...body) {
 }
 
 export function kv(pairs) {
-  return h('dl', { class: 'kv' }, pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v === null || v === undefined || v === '' ? '–' : v)]));
+  return h(
+    'dl',
+    { class: 'kv' },
+    pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v === null || v === undefined || v === '' ? '–' : v)]),
+  );
 }

@@ -33,7 +33,8 @@ export function formatPmksaAdd(req: PmksaAddParams): string {
   if (!sta) throw new Error(`PMKSA_ADD: bad station address ${JSON.stringify(req.staMac)}`);
   if (req.pmkid.length !== 16) throw new Error('PMKSA_ADD: a PMKID is 16 octets');
   if (req.pmk.length < 32 || req.pmk.length > 64) throw new Error('PMKSA_ADD: a PMK is 32..64 octets');
-  if (!Number.isInteger(req.expirationS) || req.expirationS < 0 || req.expirationS > 0x7fffffff) throw new Error('PMKSA_ADD: bad expiration');
+  if (!Number.isInteger(req.expirationS) || req.expirationS < 0 || req.expirationS > 0x7fffffff)
+    throw new Error('PMKSA_ADD: bad expiration');
   if (!Number.isInteger(req.akmp) || req.akmp <= 0 || req.akmp > 0x7fffffff) throw new Error('PMKSA_ADD: bad akmp');
   return `PMKSA_ADD ${sta} ${req.pmkid.toString('hex')} ${req.pmk.toString('hex')} ${req.expirationS} ${req.akmp}`;
 }

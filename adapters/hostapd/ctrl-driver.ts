@@ -5,10 +5,26 @@
 import { EventEmitter } from 'node:events';
 import type { BeaconRequestParams } from '../../daemon/neighbors/beacon-request.js';
 import type {
-  ApDriver, ApEvent, BeaconRequestOutcome, BssTransitionParams, DisconnectParams, NeighborDb, NeighborDbEntry, PmksaAddParams, PmksaCacheEntry,
+  ApDriver,
+  ApEvent,
+  BeaconRequestOutcome,
+  BssTransitionParams,
+  DisconnectParams,
+  NeighborDb,
+  NeighborDbEntry,
+  PmksaAddParams,
+  PmksaCacheEntry,
 } from '../../daemon/ports/ap-driver.js';
 import { normalizeMac } from '../../daemon/common/mac.js';
-import { bssTmReqCommand, checkIfname, deauthenticateCommand, formatPmksaAdd, removeNeighborCommand, reqBeaconCommand, setNeighborCommand } from './ctrl-commands.js';
+import {
+  bssTmReqCommand,
+  checkIfname,
+  deauthenticateCommand,
+  formatPmksaAdd,
+  removeNeighborCommand,
+  reqBeaconCommand,
+  setNeighborCommand,
+} from './ctrl-commands.js';
 import { HostapdParseError, parseEvent, parseNeighborList, parsePmksaList } from './events.js';
 
 /** The AP answered, but not what the operation needs (FAIL, UNKNOWN COMMAND, …). */
@@ -56,7 +72,10 @@ export abstract class CtrlInterfaceDriver extends EventEmitter implements ApDriv
     const reply = await this.request(ifname, formatPmksaAdd(req));
     if (reply.trim() !== 'OK') {
       // Never echo the command: it holds the PMK.
-      throw new ApCommandError(`AP ${this.apName}/${ifname}: PMKSA_ADD for ${normalizeMac(req.staMac)} refused, hostapd answered ${JSON.stringify(reply.trim())}`, reply);
+      throw new ApCommandError(
+        `AP ${this.apName}/${ifname}: PMKSA_ADD for ${normalizeMac(req.staMac)} refused, hostapd answered ${JSON.stringify(reply.trim())}`,
+        reply,
+      );
     }
   }
 
@@ -96,7 +115,8 @@ export abstract class CtrlInterfaceDriver extends EventEmitter implements ApDriv
     const cmd = reqBeaconCommand(staMac, req);
     const reply = (await this.request(ifname, cmd)).trim();
     if (/^\d+$/.test(reply)) return 'sent'; // the dialog token
-    if (reply !== 'FAIL') throw new ApCommandError(`AP ${this.apName}/${ifname}: REQ_BEACON answered ${JSON.stringify(reply.slice(0, 40))}`, reply);
+    if (reply !== 'FAIL')
+      throw new ApCommandError(`AP ${this.apName}/${ifname}: REQ_BEACON answered ${JSON.stringify(reply.slice(0, 40))}`, reply);
     // FAIL means "not authorized" or "no RM beacon capability": only the second is worth remembering.
     const sta = (await this.request(ifname, `STA ${normalizeMac(staMac)}`)).trim();
     return sta === '' || sta === 'FAIL' ? 'gone' : 'rejected';

@@ -27,7 +27,13 @@ export class CtrlSocketDriver extends CtrlInterfaceDriver {
   constructor(o: CtrlSocketDriverOptions) {
     super();
     for (const ifname of o.interfaces) {
-      const c = new CtrlSocketClient({ path: join(o.ctrlDir, checkIfname(ifname)), ifname, localDir: o.localDir, timeoutMs: o.timeoutMs, heartbeatMs: o.heartbeatMs });
+      const c = new CtrlSocketClient({
+        path: join(o.ctrlDir, checkIfname(ifname)),
+        ifname,
+        localDir: o.localDir,
+        timeoutMs: o.timeoutMs,
+        heartbeatMs: o.heartbeatMs,
+      });
       c.on('event', (ev: ApEvent) => ev.type === 'transport' && this.emitEvent(ev));
       this.clients.set(ifname, c);
     }

@@ -116,7 +116,8 @@ export class CtrlSocketClient extends EventEmitter {
   async attach(): Promise<void> {
     this.attached = true;
     const reply = await this.request('ATTACH');
-    if (reply.trim() !== 'OK') throw new CtrlSocketError('send', `ATTACH to ${this.path}: hostapd answered ${JSON.stringify(reply.trim())}`);
+    if (reply.trim() !== 'OK')
+      throw new CtrlSocketError('send', `ATTACH to ${this.path}: hostapd answered ${JSON.stringify(reply.trim())}`);
   }
 
   async detach(): Promise<void> {
@@ -192,7 +193,9 @@ export class CtrlSocketClient extends EventEmitter {
     const f = this.inFlight;
     if (!f) return;
     this.inFlight = null;
-    f.p.reject(new CtrlSocketError('timeout', `no reply from hostapd at ${this.path} to ${f.p.cmd.split(' ')[0]} within ${f.p.timeoutMs} ms`));
+    f.p.reject(
+      new CtrlSocketError('timeout', `no reply from hostapd at ${this.path} to ${f.p.cmd.split(' ')[0]} within ${f.p.timeoutMs} ms`),
+    );
     this.markDown('request timed out');
     // A late reply must not be taken for the next request's answer: use a fresh socket.
     this.closeSocket();
@@ -229,7 +232,10 @@ export class CtrlSocketClient extends EventEmitter {
     if (this.closed || this.inFlight || this.queue.length > 0) return; // busy: requests prove liveness
     const cmd = this.attached ? 'ATTACH' : 'PING';
     this.enqueue(cmd, this.timeoutMs, true).then(
-      (reply) => (reply.trim() === (cmd === 'PING' ? 'PONG' : 'OK') ? this.markUp(cmd === 'ATTACH') : this.markDown(`${cmd} answered ${reply.trim()}`)),
+      (reply) =>
+        reply.trim() === (cmd === 'PING' ? 'PONG' : 'OK')
+          ? this.markUp(cmd === 'ATTACH')
+          : this.markDown(`${cmd} answered ${reply.trim()}`),
       () => undefined, // already reported through markDown
     );
   }

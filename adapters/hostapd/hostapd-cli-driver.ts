@@ -72,11 +72,13 @@ export class HostapdCliDriver extends CtrlInterfaceDriver {
   protected async attachEvents(ifnames: readonly string[]): Promise<void> {
     for (const ifname of ifnames) {
       const g = this.o.cliPingIntervalS === undefined ? '' : ` -G ${Math.max(1, Math.floor(this.o.cliPingIntervalS))}`;
-      this.streams.push(this.o.transport.stream(`${this.cli(ifname)} -a /bin/echo${g}`, (line, stderr) => {
-        const text = stderr ? null : cliEventLine(line, ifname);
-        if (text !== null) this.onEventText(ifname, text);
-        else if (line.trim() !== '') this.safeEmit('status', ifname, line);
-      }));
+      this.streams.push(
+        this.o.transport.stream(`${this.cli(ifname)} -a /bin/echo${g}`, (line, stderr) => {
+          const text = stderr ? null : cliEventLine(line, ifname);
+          if (text !== null) this.onEventText(ifname, text);
+          else if (line.trim() !== '') this.safeEmit('status', ifname, line);
+        }),
+      );
     }
   }
 

@@ -33,17 +33,26 @@ export interface SshTransportOptions {
   runTimeoutMs?: number;
 }
 
-export interface RunResult { stdout: string; stderr: string; exitCode: number }
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
 
 export type SshErrorCode = 'host-key' | 'timeout' | 'connection-lost' | 'closed' | 'bad-command' | 'too-large';
 export class SshTransportError extends Error {
-  constructor(readonly code: SshErrorCode, message: string) {
+  constructor(
+    readonly code: SshErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'SshTransportError';
   }
 }
 
-export interface StreamHandle { stop(): void }
+export interface StreamHandle {
+  stop(): void;
+}
 
 /** `SHA256:…` fingerprint of a host key blob, the form ssh-keygen and dropbearkey print. */
 export function sshFingerprint(keyBlob: Buffer): string {
@@ -76,11 +85,25 @@ const MAX_OUTPUT = 16 * 1024 * 1024;
 const SHA256_FP = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 interface Job {
-  cmd: string; delim: string; out: Buffer; err: Buffer; exitCode: number | null; errDone: boolean;
-  timer: NodeJS.Timeout; resolve: (r: RunResult) => void; reject: (e: Error) => void;
+  cmd: string;
+  delim: string;
+  out: Buffer;
+  err: Buffer;
+  exitCode: number | null;
+  errDone: boolean;
+  timer: NodeJS.Timeout;
+  resolve: (r: RunResult) => void;
+  reject: (e: Error) => void;
 }
 type LineSink = (line: string, stderr: boolean) => void;
-interface Stream { cmd: string; onLine: LineSink; ch: ClientChannel | null; stopped: boolean; failures: number; timer: NodeJS.Timeout | null }
+interface Stream {
+  cmd: string;
+  onLine: LineSink;
+  ch: ClientChannel | null;
+  stopped: boolean;
+  failures: number;
+  timer: NodeJS.Timeout | null;
+}
 
 /** Split a channel's bytes into lines (UTF-8 safe across chunks); a runaway line is dropped. */
 function lines(onLine: (line: string) => void): (d: Buffer) => void {
@@ -90,7 +113,12 @@ function lines(onLine: (line: string) => void): (d: Buffer) => void {
     const parts = (partial + dec.write(d)).split('\n');
     partial = parts.pop() ?? '';
     if (partial.length > 65536) partial = '';
-    for (const line of parts) try { onLine(line.replace(/\r$/, '')); } catch { /* the consumer's bug */ }
+    for (const line of parts)
+      try {
+        onLine(line.replace(/\r$/, ''));
+      } catch {
+        /* the consumer's bug */
+      }
   };
 }
 
@@ -114,16 +142,27 @@ export class SshTransport extends EventEmitter {
 
   constructor(options: SshTransportOptions) {
     super();
-    if (!SHA256_FP.test(options.hostKeySha256)) throw new Error(`AP ${options.apName}: host key pin must look like SHA256:<43 base64 characters>`);
+    if (!SHA256_FP.test(options.hostKeySha256))
+      throw new Error(`AP ${options.apName}: host key pin must look like SHA256:<43 base64 characters>`);
     const o = options;
     this.o = {
-      ...o, port: o.port ?? 22, username: o.username ?? 'root', connectTimeoutMs: o.connectTimeoutMs ?? 10_000, keepaliveMs: o.keepaliveMs ?? 10_000,
-      backoffMinMs: o.backoffMinMs ?? 250, backoffMaxMs: o.backoffMaxMs ?? 30_000, runTimeoutMs: o.runTimeoutMs ?? 10_000,
+      ...o,
+      port: o.port ?? 22,
+      username: o.username ?? 'root',
+      connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+      keepaliveMs: o.keepaliveMs ?? 10_000,
+      backoffMinMs: o.backoffMinMs ?? 250,
+      backoffMaxMs: o.backoffMaxMs ?? 30_000,
+      runTimeoutMs: o.runTimeoutMs ?? 10_000,
     };
   }
 
-  get apName(): string { return this.o.apName; }
-  get connected(): boolean { return this.state === 'up'; }
+  get apName(): string {
+    return this.o.apName;
+  }
+  get connected(): boolean {
+    return this.state === 'up';
+  }
 
   /** Start (if needed) and resolve once connected; rejects with the first failed attempt's error, while retrying goes on. */
   connect(): Promise<void> {
@@ -140,7 +179,17 @@ export class SshTransport extends EventEmitter {
       if (this.state === 'closed') return reject(new SshTransportError('closed', `SSH to AP ${this.o.apName} is closed`));
       if (cmd.includes('\0')) return reject(new SshTransportError('bad-command', 'command contains NUL'));
       this.seq += 1;
-      const job: Job = { cmd, delim: `KMS_${this.token}_${this.seq}`, out: Buffer.alloc(0), err: Buffer.alloc(0), exitCode: null, errDone: false, resolve, reject, timer: setTimeout(() => this.onJobTimeout(job, timeoutMs), timeoutMs) };
+      const job: Job = {
+        cmd,
+        delim: `KMS_${this.token}_${this.seq}`,
+        out: Buffer.alloc(0),
+        err: Buffer.alloc(0),
+        exitCode: null,
+        errDone: false,
+        resolve,
+        reject,
+        timer: setTimeout(() => this.onJobTimeout(job, timeoutMs), timeoutMs),
+      };
       this.queue.push(job);
       if (this.state === 'idle') this.dial();
       this.pump();
@@ -169,7 +218,12 @@ export class SshTransport extends EventEmitter {
     for (const w of this.waiters.splice(0)) w.reject(err);
     const client = this.client;
     this.client = null;
-    if (client) await new Promise<void>((resolve) => { client.once('close', () => resolve()); client.end(); setTimeout(resolve, 2000).unref(); });
+    if (client)
+      await new Promise<void>((resolve) => {
+        client.once('close', () => resolve());
+        client.end();
+        setTimeout(resolve, 2000).unref();
+      });
   }
 
   private dial(): void {
@@ -181,12 +235,21 @@ export class SshTransport extends EventEmitter {
     client.on('error', (err) => (this.lastError = mismatch ?? err));
     client.on('close', () => this.onLost(client));
     client.connect({
-      host: this.o.host, port: this.o.port, username: this.o.username, privateKey: this.o.privateKey, passphrase: this.o.passphrase,
-      readyTimeout: this.o.connectTimeoutMs, keepaliveInterval: this.o.keepaliveMs, keepaliveCountMax: 3,
+      host: this.o.host,
+      port: this.o.port,
+      username: this.o.username,
+      privateKey: this.o.privateKey,
+      passphrase: this.o.passphrase,
+      readyTimeout: this.o.connectTimeoutMs,
+      keepaliveInterval: this.o.keepaliveMs,
+      keepaliveCountMax: 3,
       hostVerifier: (key: Buffer) => {
         const got = sshFingerprint(key);
         if (got === this.o.hostKeySha256) return true;
-        mismatch = new SshTransportError('host-key', `AP ${this.o.apName} (${this.o.host}:${this.o.port}) presented host key ${got}, but ${this.o.hostKeySha256} is pinned: refusing to connect`);
+        mismatch = new SshTransportError(
+          'host-key',
+          `AP ${this.o.apName} (${this.o.host}:${this.o.port}) presented host key ${got}, but ${this.o.hostKeySha256} is pinned: refusing to connect`,
+        );
         return false;
       },
     });
@@ -208,7 +271,10 @@ export class SshTransport extends EventEmitter {
   private execShell(client: Client): void {
     client.exec('sh', (err, ch) => {
       if (this.client !== client) return ch?.close();
-      if (err) { this.lastError = err; return void client.end(); }
+      if (err) {
+        this.lastError = err;
+        return void client.end();
+      }
       this.shell = ch;
       this.shellOpenedAt = Date.now();
       ch.on('data', (d: Buffer) => this.onShellData(ch, d, false));
@@ -231,7 +297,8 @@ export class SshTransport extends EventEmitter {
   private onShellClosed(client: Client, ch: ClientChannel): void {
     if (this.shell !== ch) return;
     this.shell = null;
-    if (this.current) this.finish(this.current, new SshTransportError('connection-lost', `AP ${this.o.apName}: shell ended during the command`));
+    if (this.current)
+      this.finish(this.current, new SshTransportError('connection-lost', `AP ${this.o.apName}: shell ended during the command`));
     // A shell that dies right away would loop: go through the reconnect backoff instead.
     if (this.client === client && this.state === 'up') Date.now() - this.shellOpenedAt < 1000 ? client.end() : this.openShell(client);
   }
@@ -241,8 +308,16 @@ export class SshTransport extends EventEmitter {
     this.client = null;
     this.shell = null;
     const reason = this.lastError?.message ?? 'connection closed';
-    if (this.current) this.finish(this.current, new SshTransportError('connection-lost', `AP ${this.o.apName}: connection lost during the command (${reason}); it may or may not have run`));
-    for (const w of this.waiters.splice(0)) w.reject(this.lastError ?? new SshTransportError('connection-lost', `AP ${this.o.apName}: ${reason}`));
+    if (this.current)
+      this.finish(
+        this.current,
+        new SshTransportError(
+          'connection-lost',
+          `AP ${this.o.apName}: connection lost during the command (${reason}); it may or may not have run`,
+        ),
+      );
+    for (const w of this.waiters.splice(0))
+      w.reject(this.lastError ?? new SshTransportError('connection-lost', `AP ${this.o.apName}: ${reason}`));
     if (this.state === 'closed') return;
     this.state = 'connecting';
     this.announce(false, reason);
@@ -255,7 +330,11 @@ export class SshTransport extends EventEmitter {
     if (this.announcedUp === up) return;
     this.announcedUp = up;
     const ev: ApEvent = up ? { type: 'transport', up } : { type: 'transport', up, reason: `AP ${this.o.apName}: ${reason}` };
-    try { this.emit('transport', ev); } catch { /* a listener's bug is not the transport's */ }
+    try {
+      this.emit('transport', ev);
+    } catch {
+      /* a listener's bug is not the transport's */
+    }
   }
 
   private pump(): void {
@@ -278,11 +357,17 @@ export class SshTransport extends EventEmitter {
     if (job.exitCode === null) {
       const i = job.out.indexOf(`\n${job.delim} `);
       const m = i >= 0 ? /^(\d+)\n/.exec(job.out.subarray(i + job.delim.length + 2).toString('latin1')) : null;
-      if (m) { job.exitCode = Number(m[1]); job.out = job.out.subarray(0, i); }
+      if (m) {
+        job.exitCode = Number(m[1]);
+        job.out = job.out.subarray(0, i);
+      }
     }
     if (!job.errDone) {
       const i = job.err.indexOf(`\n${job.delim}\n`);
-      if (i >= 0) { job.errDone = true; job.err = job.err.subarray(0, i); }
+      if (i >= 0) {
+        job.errDone = true;
+        job.err = job.err.subarray(0, i);
+      }
     }
     if (job.exitCode !== null && job.errDone) this.finish(job, null);
   }
@@ -300,12 +385,23 @@ export class SshTransport extends EventEmitter {
     if (i >= 0) this.queue.splice(i, 1);
     // A command still running would answer into the next one's reply: replace the shell.
     if (this.current === job && this.shell) this.recycleShell(this.shell);
-    this.finish(job, new SshTransportError('timeout', `AP ${this.o.apName}: no answer within ${timeoutMs} ms (${this.state === 'up' ? 'command still running' : 'not connected'})`));
+    this.finish(
+      job,
+      new SshTransportError(
+        'timeout',
+        `AP ${this.o.apName}: no answer within ${timeoutMs} ms (${this.state === 'up' ? 'command still running' : 'not connected'})`,
+      ),
+    );
   }
 
   private recycleShell(ch: ClientChannel): void {
     this.shell = null;
-    try { ch.signal('KILL'); ch.close(); } catch { /* channel already gone */ }
+    try {
+      ch.signal('KILL');
+      ch.close();
+    } catch {
+      /* channel already gone */
+    }
     if (this.client && this.state === 'up') this.openShell(this.client);
   }
 
@@ -314,13 +410,24 @@ export class SshTransport extends EventEmitter {
     if (!client || s.stopped || s.ch) return;
     client.exec(streamWrapper(s.cmd), (err, ch) => {
       if (err || s.stopped || this.client !== client) {
-        try { ch?.end(); ch?.close(); } catch { /* gone */ }
+        try {
+          ch?.end();
+          ch?.close();
+        } catch {
+          /* gone */
+        }
         return void (err && this.restartStream(s, client));
       }
       s.ch = ch;
       const started = Date.now();
-      ch.on('data', lines((l) => s.onLine(l, false)));
-      ch.stderr.on('data', lines((l) => s.onLine(l, true)));
+      ch.on(
+        'data',
+        lines((l) => s.onLine(l, false)),
+      );
+      ch.stderr.on(
+        'data',
+        lines((l) => s.onLine(l, true)),
+      );
       ch.on('close', () => {
         s.ch = null;
         if (Date.now() - started > 30_000) s.failures = 0;
@@ -340,7 +447,12 @@ export class SshTransport extends EventEmitter {
     s.stopped = true;
     this.streams.delete(s);
     if (s.timer) clearTimeout(s.timer);
-    try { s.ch?.end(); s.ch?.close(); } catch { /* gone */ }
+    try {
+      s.ch?.end();
+      s.ch?.close();
+    } catch {
+      /* gone */
+    }
     s.ch = null;
   }
 }

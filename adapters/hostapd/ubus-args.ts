@@ -41,7 +41,11 @@ export function rrmBeaconReqArgs(staMac: string, p: BeaconRequestParams): RrmBea
   const addr = mac(staMac, 'rrm_beacon_req');
   buildBeaconRequest(p); // same validation as the ctrl-iface form
   const out: RrmBeaconReqArgs = {
-    addr, mode: BEACON_MODE[p.mode], op_class: p.opClass, channel: p.channel, duration: p.durationTu ?? (p.mode === 'table' ? 0 : 100),
+    addr,
+    mode: BEACON_MODE[p.mode],
+    op_class: p.opClass,
+    channel: p.channel,
+    duration: p.durationTu ?? (p.mode === 'table' ? 0 : 100),
   };
   if (p.bssid) out.bssid = mac(p.bssid, 'rrm_beacon_req bssid');
   if (typeof p.ssid === 'string') out.ssid = p.ssid;
@@ -60,7 +64,10 @@ export function rrmNrSetArgs(entries: readonly NeighborDbEntry[]): { list: [stri
 
 /** `bss_transition_request`: the candidates as Neighbor Report bodies in hex. */
 export function bssTransitionArgs(req: BssTransitionParams): Record<string, unknown> {
-  const out: Record<string, unknown> = { addr: mac(req.staMac, 'bss_transition_request'), neighbors: req.candidates.map((c) => nrHex(c, 'bss_transition_request')) };
+  const out: Record<string, unknown> = {
+    addr: mac(req.staMac, 'bss_transition_request'),
+    neighbors: req.candidates.map((c) => nrHex(c, 'bss_transition_request')),
+  };
   if (req.disassocImminent !== undefined) out.disassociation_imminent = req.disassocImminent;
   if (req.disassocTimerTbtt !== undefined) out.disassociation_timer = uint(req.disassocTimerTbtt, 'disassociation timer', 0xffff);
   if (req.validityIntervalTbtt !== undefined) out.validity_period = uint(req.validityIntervalTbtt, 'validity interval', 255);

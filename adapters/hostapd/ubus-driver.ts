@@ -19,7 +19,15 @@
 import { EventEmitter } from 'node:events';
 import type { BeaconRequestParams } from '../../daemon/neighbors/beacon-request.js';
 import type {
-  ApDriver, ApEvent, BeaconRequestOutcome, BssTransitionParams, DisconnectParams, NeighborDb, NeighborDbEntry, PmksaAddParams, PmksaCacheEntry,
+  ApDriver,
+  ApEvent,
+  BeaconRequestOutcome,
+  BssTransitionParams,
+  DisconnectParams,
+  NeighborDb,
+  NeighborDbEntry,
+  PmksaAddParams,
+  PmksaCacheEntry,
 } from '../../daemon/ports/ap-driver.js';
 import { checkIfname } from './ctrl-commands.js';
 import { HostapdParseError, parseMacToken } from './events.js';
@@ -68,7 +76,8 @@ function nrEntry(v: unknown): NeighborDbEntry | null {
 
 function intField(o: Record<string, unknown>, key: string, max: number): number {
   const v = o[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new HostapdParseError('bad-number', `${key}: ${JSON.stringify(v)?.slice(0, 40)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max)
+    throw new HostapdParseError('bad-number', `${key}: ${JSON.stringify(v)?.slice(0, 40)}`);
   return v;
 }
 
@@ -111,7 +120,8 @@ export function parseUbusEvent(line: string, ifname: string): ApEvent | null {
       const ev: Extract<ApEvent, { type: 'sta-connected' }> = { type: 'sta-connected', ifname, staMac: macField(o.address, 'address') };
       if (o.vlan !== undefined) ev.vlanId = intField(o, 'vlan', 4095);
       if (o['auth-alg'] !== undefined) {
-        if (typeof o['auth-alg'] !== 'string' || !/^[a-z0-9_-]{1,32}$/.test(o['auth-alg'])) throw new HostapdParseError('bad-field', 'auth-alg');
+        if (typeof o['auth-alg'] !== 'string' || !/^[a-z0-9_-]{1,32}$/.test(o['auth-alg']))
+          throw new HostapdParseError('bad-field', 'auth-alg');
         ev.authAlg = o['auth-alg'];
       }
       return ev;
@@ -123,7 +133,9 @@ export function parseUbusEvent(line: string, ifname: string): ApEvent | null {
       return { type: 'sta-disconnected', ifname, staMac: macField(o.address, 'address') };
     case 'beacon-report':
       return {
-        type: 'beacon-report', ifname, staMac: macField(o.address, 'address'),
+        type: 'beacon-report',
+        ifname,
+        staMac: macField(o.address, 'address'),
         token: o.token === undefined ? null : intField(o, 'token', 255),
         reportMode: o['rep-mode'] === undefined ? 0 : intField(o, 'rep-mode', 255),
         body: beaconBody(o),
@@ -145,7 +157,13 @@ export class UbusDriver extends EventEmitter implements ApDriver {
   /** close() also closes the transport unless `keepTransportOpen`. */
   constructor(private readonly o: UbusDriverOptions) {
     super();
-    this.cli = new HostapdCliDriver({ transport: o.transport, ctrlDir: o.ctrlDir, hostapdCli: o.hostapdCli, timeoutMs: o.timeoutMs, keepTransportOpen: true });
+    this.cli = new HostapdCliDriver({
+      transport: o.transport,
+      ctrlDir: o.ctrlDir,
+      hostapdCli: o.hostapdCli,
+      timeoutMs: o.timeoutMs,
+      keepTransportOpen: true,
+    });
     o.transport.on('transport', this.forward);
   }
 
@@ -210,16 +228,18 @@ export class UbusDriver extends EventEmitter implements ApDriver {
   async startEvents(ifnames: readonly string[]): Promise<void> {
     for (const ifname of ifnames) {
       const obj = `hostapd.${checkIfname(ifname)}`;
-      this.streams.push(this.o.transport.stream(`${this.o.ubus ?? 'ubus'} subscribe ${obj}`, (line, stderr) => {
-        if (stderr) return void this.safeEmit('status', ifname, line);
-        if (line.trim() === '') return;
-        try {
-          const ev = parseUbusEvent(line, ifname);
-          if (ev) this.safeEmit('event', ev);
-        } catch (err) {
-          if (err instanceof HostapdParseError) this.safeEmit('parse-error', err, ifname, line);
-        }
-      }));
+      this.streams.push(
+        this.o.transport.stream(`${this.o.ubus ?? 'ubus'} subscribe ${obj}`, (line, stderr) => {
+          if (stderr) return void this.safeEmit('status', ifname, line);
+          if (line.trim() === '') return;
+          try {
+            const ev = parseUbusEvent(line, ifname);
+            if (ev) this.safeEmit('event', ev);
+          } catch (err) {
+            if (err instanceof HostapdParseError) this.safeEmit('parse-error', err, ifname, line);
+          }
+        }),
+      );
     }
   }
 

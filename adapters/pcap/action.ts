@@ -10,7 +10,10 @@ import { parseElements, type Elements, type NeighborReport } from './elements.js
 export const CATEGORY = { BLOCK_ACK: 3, PUBLIC: 4, RADIO_MEASUREMENT: 5, FT: 6, SA_QUERY: 8, WNM: 10 } as const;
 
 export interface BeaconRequest {
-  opClass: number; channel: number; randomizationTu: number; durationTu: number;
+  opClass: number;
+  channel: number;
+  randomizationTu: number;
+  durationTu: number;
   /** 0 passive, 1 active, 2 beacon table. */
   mode: number;
   bssid: string;
@@ -18,16 +21,33 @@ export interface BeaconRequest {
 }
 
 export interface BeaconReport {
-  opClass: number; channel: number; startTsf: number; durationTu: number; frameInfo: number;
-  rcpi: number; rsni: number;
+  opClass: number;
+  channel: number;
+  startTsf: number;
+  durationTu: number;
+  frameInfo: number;
+  rcpi: number;
+  rsni: number;
   /** From RCPI: dBm = RCPI/2 - 110; undefined when RCPI is 255 (not available). */
   rssiDbm?: number;
-  bssid: string; antennaId: number; parentTsf: number;
+  bssid: string;
+  antennaId: number;
+  parentTsf: number;
 }
 
-export interface MeasurementRequest { token: number; mode: number; type: number; beacon?: BeaconRequest }
+export interface MeasurementRequest {
+  token: number;
+  mode: number;
+  type: number;
+  beacon?: BeaconRequest;
+}
 /** mode bits: 0 late, 1 incapable, 2 refused; a refused/incapable report has no body. */
-export interface MeasurementReport { token: number; mode: number; type: number; beacon?: BeaconReport }
+export interface MeasurementReport {
+  token: number;
+  mode: number;
+  type: number;
+  beacon?: BeaconReport;
+}
 
 export type ActionFrame = { category: number; action: number } & (
   | { kind: 'rm-request'; token: number; repetitions: number; requests: MeasurementRequest[] }
@@ -35,7 +55,15 @@ export type ActionFrame = { category: number; action: number } & (
   | { kind: 'link-measurement-request' | 'link-measurement-report' | 'neighbor-report-request'; token: number }
   | { kind: 'neighbor-report-response'; token: number; neighbors: NeighborReport[] }
   | { kind: 'btm-query'; token: number; reason: number; candidates: NeighborReport[] }
-  | { kind: 'btm-request'; token: number; mode: number; disassocTimer: number; validity: number; url?: string; candidates: NeighborReport[] }
+  | {
+      kind: 'btm-request';
+      token: number;
+      mode: number;
+      disassocTimer: number;
+      validity: number;
+      url?: string;
+      candidates: NeighborReport[];
+    }
   | { kind: 'btm-response'; token: number; status: number; terminationDelay: number; target?: string; candidates: NeighborReport[] }
   | { kind: 'ft-request' | 'ft-response' | 'ft-confirm' | 'ft-ack'; sta: string; targetAp: string; status?: number; elements: Elements }
   | { kind: 'other' }
@@ -59,11 +87,17 @@ function measurementRequest(b: Buffer, o: number, len: number): MeasurementReque
     need(len >= 16, 'rm-beacon-request-short');
     const q = o + 3;
     r.beacon = {
-      opClass: b[q]!, channel: b[q + 1]!, randomizationTu: b.readUInt16LE(q + 2), durationTu: b.readUInt16LE(q + 4),
-      mode: b[q + 6]!, bssid: macAt(b, q + 7),
+      opClass: b[q]!,
+      channel: b[q + 1]!,
+      randomizationTu: b.readUInt16LE(q + 2),
+      durationTu: b.readUInt16LE(q + 4),
+      mode: b[q + 6]!,
+      bssid: macAt(b, q + 7),
     };
     const beacon = r.beacon;
-    eachElement(b, q + 13, o + len, 0, (s, l) => { beacon.ssid ??= b.toString('utf8', s, s + l); });
+    eachElement(b, q + 13, o + len, 0, (s, l) => {
+      beacon.ssid ??= b.toString('utf8', s, s + l);
+    });
   }
   return r;
 }
@@ -77,9 +111,16 @@ function measurementReport(b: Buffer, o: number, len: number): MeasurementReport
     const q = o + 3;
     const rcpi = b[q + 13]!;
     r.beacon = {
-      opClass: b[q]!, channel: b[q + 1]!, startTsf: b.readUInt32LE(q + 6) * 4294967296 + b.readUInt32LE(q + 2),
-      durationTu: b.readUInt16LE(q + 10), frameInfo: b[q + 12]!, rcpi, rsni: b[q + 14]!,
-      bssid: macAt(b, q + 15), antennaId: b[q + 21]!, parentTsf: b.readUInt32LE(q + 22),
+      opClass: b[q]!,
+      channel: b[q + 1]!,
+      startTsf: b.readUInt32LE(q + 6) * 4294967296 + b.readUInt32LE(q + 2),
+      durationTu: b.readUInt16LE(q + 10),
+      frameInfo: b[q + 12]!,
+      rcpi,
+      rsni: b[q + 14]!,
+      bssid: macAt(b, q + 15),
+      antennaId: b[q + 21]!,
+      parentTsf: b.readUInt32LE(q + 22),
     };
     if (rcpi <= 220) r.beacon.rssiDbm = rcpi / 2 - 110;
   }
@@ -102,11 +143,16 @@ function radioMeasurement(b: Buffer, o: number, end: number, action: number): Ac
       eachElement(b, o + 1, end, 39, (s, l) => reports.push(measurementReport(b, s, l)));
       return { ...base, kind: 'rm-report', token, reports };
     }
-    case 2: return { ...base, kind: 'link-measurement-request', token };
-    case 3: return { ...base, kind: 'link-measurement-report', token };
-    case 4: return { ...base, kind: 'neighbor-report-request', token };
-    case 5: return { ...base, kind: 'neighbor-report-response', token, neighbors: parseElements(b, o + 1, end).neighborReports };
-    default: return { ...base, kind: 'other' };
+    case 2:
+      return { ...base, kind: 'link-measurement-request', token };
+    case 3:
+      return { ...base, kind: 'link-measurement-report', token };
+    case 4:
+      return { ...base, kind: 'neighbor-report-request', token };
+    case 5:
+      return { ...base, kind: 'neighbor-report-response', token, neighbors: parseElements(b, o + 1, end).neighborReports };
+    default:
+      return { ...base, kind: 'other' };
   }
 }
 
@@ -129,8 +175,14 @@ function wnm(b: Buffer, o: number, end: number, action: number): ActionFrame {
       }
       need(p <= end, 'action-body-short');
       return {
-        ...base, kind: 'btm-request', token: b[o]!, mode, disassocTimer: b.readUInt16LE(o + 2), validity: b[o + 4]!,
-        ...(url !== undefined ? { url } : {}), candidates: parseElements(b, p, end).neighborReports,
+        ...base,
+        kind: 'btm-request',
+        token: b[o]!,
+        mode,
+        disassocTimer: b.readUInt16LE(o + 2),
+        validity: b[o + 4]!,
+        ...(url !== undefined ? { url } : {}),
+        candidates: parseElements(b, p, end).neighborReports,
       };
     }
     case 8: {
@@ -139,13 +191,22 @@ function wnm(b: Buffer, o: number, end: number, action: number): ActionFrame {
       let p = o + 3;
       let target: string | undefined;
       // Status 0 (accept) is followed by the BSSID the station will move to.
-      if (status === 0 && end - p >= 6) { target = macAt(b, p); p += 6; }
+      if (status === 0 && end - p >= 6) {
+        target = macAt(b, p);
+        p += 6;
+      }
       return {
-        ...base, kind: 'btm-response', token: b[o]!, status, terminationDelay: b[o + 2]!,
-        ...(target !== undefined ? { target } : {}), candidates: parseElements(b, p, end).neighborReports,
+        ...base,
+        kind: 'btm-response',
+        token: b[o]!,
+        status,
+        terminationDelay: b[o + 2]!,
+        ...(target !== undefined ? { target } : {}),
+        candidates: parseElements(b, p, end).neighborReports,
       };
     }
-    default: return { ...base, kind: 'other' };
+    default:
+      return { ...base, kind: 'other' };
   }
 }
 
@@ -160,7 +221,11 @@ function ft(b: Buffer, o: number, end: number, action: number): ActionFrame {
   need(!withStatus || end - o >= 14, 'action-body-short');
   const ies = o + (withStatus ? 14 : 12);
   return {
-    ...base, kind, sta: macAt(b, o), targetAp: macAt(b, o + 6), ...(withStatus ? { status: b.readUInt16LE(o + 12) } : {}),
+    ...base,
+    kind,
+    sta: macAt(b, o),
+    targetAp: macAt(b, o + 6),
+    ...(withStatus ? { status: b.readUInt16LE(o + 12) } : {}),
     elements: parseElements(b, ies, end),
   };
 }

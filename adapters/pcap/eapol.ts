@@ -52,11 +52,11 @@ export function keyMessage(info: number, keyDataLength: number): KeyMessage {
   const ack = (info & KI_ACK) !== 0;
   const mic = (info & KI_MIC) !== 0;
   if (!(info & KI_PAIRWISE)) return ack ? 'G1' : mic ? 'G2' : 'unknown';
-  if (ack) return mic ? ((info & KI_INSTALL) ? 'M3' : 'unknown') : 'M1';
+  if (ack) return mic ? (info & KI_INSTALL ? 'M3' : 'unknown') : 'M1';
   if (!mic) return 'unknown';
   // M2 and M4 both come from the supplicant with MIC set; RSN sets Secure in M4 only. WPA(1) never
   // sets it in M4, but M4 is then the one without Key Data.
-  return (info & KI_SECURE) || keyDataLength === 0 ? 'M4' : 'M2';
+  return info & KI_SECURE || keyDataLength === 0 ? 'M4' : 'M2';
 }
 
 function decodeKey(b: Buffer, o: number, bodyLen: number): EapolKey {
@@ -72,8 +72,13 @@ function decodeKey(b: Buffer, o: number, bodyLen: number): EapolKey {
     const keyDataLength = b.readUInt16BE(kdlAt);
     if (77 + micLength + 2 + keyDataLength !== bodyLen) continue;
     return {
-      descriptor, info, pairwise: (info & KI_PAIRWISE) !== 0, message: keyMessage(info, keyDataLength),
-      replayCounter: b.readUInt32BE(o + 5) * 4294967296 + b.readUInt32BE(o + 9), micLength, keyDataLength,
+      descriptor,
+      info,
+      pairwise: (info & KI_PAIRWISE) !== 0,
+      message: keyMessage(info, keyDataLength),
+      replayCounter: b.readUInt32BE(o + 5) * 4294967296 + b.readUInt32BE(o + 9),
+      micLength,
+      keyDataLength,
     };
   }
   throw new FrameDecodeError('eapol-key-length-mismatch');

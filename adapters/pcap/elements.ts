@@ -5,7 +5,12 @@
 // nothing is copied from other decoders. Strict: an element that overruns the body, or a known element whose length cannot
 // hold its fixed fields, makes the whole frame malformed (FrameDecodeError). Unknown elements are skipped.
 import { macAt } from '../../daemon/common/mac.js';
-import { decodeNeighborReport, EID_NEIGHBOR_REPORT, NeighborReportError, type NeighborReport } from '../../daemon/neighbors/neighbor-report.js';
+import {
+  decodeNeighborReport,
+  EID_NEIGHBOR_REPORT,
+  NeighborReportError,
+  type NeighborReport,
+} from '../../daemon/neighbors/neighbor-report.js';
 import { FrameDecodeError, need } from './errors.js';
 
 export type { NeighborReport };
@@ -24,7 +29,11 @@ export interface Rsn {
   groupMgmtCipher?: number;
 }
 
-export interface Mde { mdid: string; ftOverDs: boolean; resourceRequest: boolean }
+export interface Mde {
+  mdid: string;
+  ftOverDs: boolean;
+  resourceRequest: boolean;
+}
 
 export interface Fte {
   micControl: number;
@@ -59,7 +68,18 @@ export interface Elements {
   neighborReports: NeighborReport[];
 }
 
-export const EID = { SSID: 0, DS: 3, RSN: 48, MDE: 54, FTE: 55, TIMEOUT: 56, NEIGHBOR: EID_NEIGHBOR_REPORT, HT_OP: 61, RM_CAPS: 70, EXT_CAPS: 127 } as const;
+export const EID = {
+  SSID: 0,
+  DS: 3,
+  RSN: 48,
+  MDE: 54,
+  FTE: 55,
+  TIMEOUT: 56,
+  NEIGHBOR: EID_NEIGHBOR_REPORT,
+  HT_OP: 61,
+  RM_CAPS: 70,
+  EXT_CAPS: 127,
+} as const;
 
 function parseRsn(b: Buffer, o: number, len: number): Rsn {
   need(len >= 2, 'ie-rsn-short');
@@ -73,21 +93,26 @@ function parseRsn(b: Buffer, o: number, len: number): Rsn {
     return true;
   };
   if (!more(4)) return rsn;
-  rsn.groupCipher = suiteAt(b, p); p += 4;
+  rsn.groupCipher = suiteAt(b, p);
+  p += 4;
   for (const list of [rsn.pairwise, rsn.akms]) {
     if (!more(2)) return rsn;
-    const n = b.readUInt16LE(p); p += 2;
+    const n = b.readUInt16LE(p);
+    p += 2;
     need(p + 4 * n <= end, 'ie-rsn-overrun');
     for (let i = 0; i < n; i++, p += 4) list.push(suiteAt(b, p));
   }
   if (!more(2)) return rsn;
-  rsn.capabilities = b.readUInt16LE(p); p += 2;
+  rsn.capabilities = b.readUInt16LE(p);
+  p += 2;
   if (!more(2)) return rsn;
-  const n = b.readUInt16LE(p); p += 2;
+  const n = b.readUInt16LE(p);
+  p += 2;
   need(p + 16 * n <= end, 'ie-rsn-overrun');
   for (let i = 0; i < n; i++, p += 16) rsn.pmkids.push(b.toString('hex', p, p + 16));
   if (!more(4)) return rsn;
-  rsn.groupMgmtCipher = suiteAt(b, p); p += 4;
+  rsn.groupMgmtCipher = suiteAt(b, p);
+  p += 4;
   return rsn;
 }
 
@@ -99,7 +124,9 @@ function parseFte(b: Buffer, o: number, len: number, akms?: number[]): Fte {
     const fixed = 2 + micLength + 64;
     if (len < fixed) continue;
     const fte: Fte = {
-      micControl: b.readUInt16LE(o), elementCount: b[o + 1]!, micLength,
+      micControl: b.readUInt16LE(o),
+      elementCount: b[o + 1]!,
+      micLength,
       anonce: b.toString('hex', o + 2 + micLength, o + 34 + micLength),
       snonce: b.toString('hex', o + 34 + micLength, o + 66 + micLength),
     };
@@ -107,7 +134,10 @@ function parseFte(b: Buffer, o: number, len: number, akms?: number[]): Fte {
     const end = o + len;
     let ok = true;
     while (p < end) {
-      if (p + 2 > end || p + 2 + b[p + 1]! > end) { ok = false; break; }
+      if (p + 2 > end || p + 2 + b[p + 1]! > end) {
+        ok = false;
+        break;
+      }
       const id = b[p]!;
       const l = b[p + 1]!;
       if (id === 1 && l === 6) fte.r1khId = macAt(b, p + 2);
@@ -145,28 +175,50 @@ export function parseElements(b: Buffer, off: number, end: number): Elements {
         need(len <= 32, 'ie-ssid-length');
         if (el.ssid === undefined) el.ssid = b.toString('utf8', o, o + len);
         break;
-      case EID.DS: need(len >= 1, 'ie-ds-length'); el.dsChannel ??= b[o]; break;
-      case EID.HT_OP: need(len >= 1, 'ie-ht-op-length'); el.htPrimaryChannel ??= b[o]; break;
-      case EID.RSN: if (!el.rsn) el.rsn = parseRsn(b, o, len); break;
+      case EID.DS:
+        need(len >= 1, 'ie-ds-length');
+        el.dsChannel ??= b[o];
+        break;
+      case EID.HT_OP:
+        need(len >= 1, 'ie-ht-op-length');
+        el.htPrimaryChannel ??= b[o];
+        break;
+      case EID.RSN:
+        if (!el.rsn) el.rsn = parseRsn(b, o, len);
+        break;
       case EID.MDE:
         need(len === 3, 'ie-mde-length');
         el.mde ??= { mdid: b.toString('hex', o, o + 2), ftOverDs: (b[o + 2]! & 1) !== 0, resourceRequest: (b[o + 2]! & 2) !== 0 };
         break;
-      case EID.FTE: fte ??= [o, len]; break; // parsed last: its MIC length depends on the RSN AKM
-      case EID.TIMEOUT: need(len === 5, 'ie-timeout-length'); el.timeoutInterval ??= { type: b[o]!, value: b.readUInt32LE(o + 1) }; break;
+      case EID.FTE:
+        fte ??= [o, len];
+        break; // parsed last: its MIC length depends on the RSN AKM
+      case EID.TIMEOUT:
+        need(len === 5, 'ie-timeout-length');
+        el.timeoutInterval ??= { type: b[o]!, value: b.readUInt32LE(o + 1) };
+        break;
       case EID.RM_CAPS: {
         need(len >= 5, 'ie-rm-caps-length');
         const c0 = b[o]!;
         el.rmCaps ??= {
-          linkMeasurement: (c0 & 1) !== 0, neighborReport: (c0 & 2) !== 0, beaconPassive: (c0 & 0x10) !== 0,
-          beaconActive: (c0 & 0x20) !== 0, beaconTable: (c0 & 0x40) !== 0, apChannelReport: (b[o + 2]! & 1) !== 0,
+          linkMeasurement: (c0 & 1) !== 0,
+          neighborReport: (c0 & 2) !== 0,
+          beaconPassive: (c0 & 0x10) !== 0,
+          beaconActive: (c0 & 0x20) !== 0,
+          beaconTable: (c0 & 0x40) !== 0,
+          apChannelReport: (b[o + 2]! & 1) !== 0,
           hex: b.toString('hex', o, o + len),
         };
         break;
       }
-      case EID.EXT_CAPS: el.bssTransition ??= len >= 3 && (b[o + 2]! & 0x08) !== 0; break;
-      case EID.NEIGHBOR: el.neighborReports.push(neighborReportAt(b, o, len)); break;
-      default: break;
+      case EID.EXT_CAPS:
+        el.bssTransition ??= len >= 3 && (b[o + 2]! & 0x08) !== 0;
+        break;
+      case EID.NEIGHBOR:
+        el.neighborReports.push(neighborReportAt(b, o, len));
+        break;
+      default:
+        break;
     }
     p = o + len;
   }

@@ -6,7 +6,17 @@ import type { FrameEvent, FrameEventBase } from '../../daemon/roams/frame-events
 import { FrameDecodeError } from './errors.js';
 import { LINKTYPE_IEEE802_11, LINKTYPE_IEEE802_11_RADIOTAP, type CapturedPacket } from './pcap-file.js';
 import { decodeRadiotap, RT_FLAG_BAD_FCS, RT_FLAG_DATA_PAD, RT_FLAG_FCS, type Radiotap } from './radiotap.js';
-import { decodeHeader, decodeManagement, MGMT, TYPE_DATA, TYPE_MGMT, FC_FROM_DS, FC_TO_DS, type Dot11Header, type MgmtBody } from './ieee80211.js';
+import {
+  decodeHeader,
+  decodeManagement,
+  MGMT,
+  TYPE_DATA,
+  TYPE_MGMT,
+  FC_FROM_DS,
+  FC_TO_DS,
+  type Dot11Header,
+  type MgmtBody,
+} from './ieee80211.js';
 import { decodeEapol, ETHERTYPE_EAPOL, snapEthertype } from './eapol.js';
 
 export interface DecodeStats {
@@ -50,7 +60,10 @@ export class FrameEventDecoder {
     let rt: Radiotap | undefined;
     if (p.linkType === LINKTYPE_IEEE802_11_RADIOTAP) {
       rt = decodeRadiotap(frame);
-      if (rt.flags & RT_FLAG_BAD_FCS) { this.stats.badFcs++; return; }
+      if (rt.flags & RT_FLAG_BAD_FCS) {
+        this.stats.badFcs++;
+        return;
+      }
       const end = rt.flags & RT_FLAG_FCS ? frame.length - 4 : frame.length;
       if (end < rt.length) throw new FrameDecodeError('fcs-overrun');
       frame = frame.subarray(rt.length, end);
@@ -88,8 +101,14 @@ export class FrameEventDecoder {
       case 'reassoc-req': {
         const rsn = body.elements.rsn;
         return this.emit({
-          ...base, kind: 'assoc-req', reassoc: body.kind === 'reassoc-req', ...(body.currentAp ? { currentAp: body.currentAp } : {}),
-          rsn: rsn !== undefined, akms: rsn?.akms ?? [], pmkids: rsn?.pmkids ?? [], ft: body.elements.fte !== undefined,
+          ...base,
+          kind: 'assoc-req',
+          reassoc: body.kind === 'reassoc-req',
+          ...(body.currentAp ? { currentAp: body.currentAp } : {}),
+          rsn: rsn !== undefined,
+          akms: rsn?.akms ?? [],
+          pmkids: rsn?.pmkids ?? [],
+          ft: body.elements.fte !== undefined,
         });
       }
       case 'assoc-resp':
@@ -101,7 +120,14 @@ export class FrameEventDecoder {
       case 'action': {
         const a = body.action;
         if (a.kind === 'ft-request' || a.kind === 'ft-response' || a.kind === 'ft-confirm' || a.kind === 'ft-ack') {
-          return this.emit({ ...base, kind: 'ft-action', action: a.action, sta: a.sta, targetAp: a.targetAp, ...(a.status !== undefined ? { status: a.status } : {}) });
+          return this.emit({
+            ...base,
+            kind: 'ft-action',
+            action: a.action,
+            sta: a.sta,
+            targetAp: a.targetAp,
+            ...(a.status !== undefined ? { status: a.status } : {}),
+          });
         }
         if (a.kind === 'btm-query' || a.kind === 'btm-request' || a.kind === 'btm-response') {
           const extra = a.kind === 'btm-response' ? { status: a.status, ...(a.target ? { target: a.target } : {}) } : {};
@@ -123,7 +149,9 @@ export class FrameEventDecoder {
     if (!h.protected && snapEthertype(frame, h.bodyOffset, frame.length) === ETHERTYPE_EAPOL) {
       const e = decodeEapol(frame, h.bodyOffset + 8, frame.length);
       return this.emit({
-        ...base, kind: 'eapol', eapolType: e.type,
+        ...base,
+        kind: 'eapol',
+        eapolType: e.type,
         ...(e.eap ? { eapCode: e.eap.code, ...(e.eap.type !== undefined ? { eapType: e.eap.type } : {}) } : {}),
         ...(e.key ? { keyMessage: e.key.message } : {}),
       });

@@ -12,8 +12,18 @@ export const TYPE_CTRL = 1;
 export const TYPE_DATA = 2;
 
 export const MGMT = {
-  ASSOC_REQ: 0, ASSOC_RESP: 1, REASSOC_REQ: 2, REASSOC_RESP: 3, PROBE_REQ: 4, PROBE_RESP: 5,
-  BEACON: 8, DISASSOC: 10, AUTH: 11, DEAUTH: 12, ACTION: 13, ACTION_NO_ACK: 14,
+  ASSOC_REQ: 0,
+  ASSOC_RESP: 1,
+  REASSOC_REQ: 2,
+  REASSOC_RESP: 3,
+  PROBE_REQ: 4,
+  PROBE_RESP: 5,
+  BEACON: 8,
+  DISASSOC: 10,
+  AUTH: 11,
+  DEAUTH: 12,
+  ACTION: 13,
+  ACTION_NO_ACK: 14,
 } as const;
 
 export const FC_TO_DS = 0x01;
@@ -53,8 +63,15 @@ export function decodeHeader(b: Buffer, dataPad = false): Dot11Header {
   const type = (fc0 >> 2) & 3;
   const subtype = fc0 >> 4;
   const h: Dot11Header = {
-    type, subtype, flags, retry: (flags & FC_RETRY) !== 0, protected: (flags & FC_PROTECTED) !== 0,
-    addr1: macAt(b, 4), seqCtl: -1, tid: -1, bodyOffset: 10,
+    type,
+    subtype,
+    flags,
+    retry: (flags & FC_RETRY) !== 0,
+    protected: (flags & FC_PROTECTED) !== 0,
+    addr1: macAt(b, 4),
+    seqCtl: -1,
+    tid: -1,
+    bodyOffset: 10,
   };
   if (type === TYPE_CTRL) {
     if (CTRL_WITH_TA.has(subtype)) {
@@ -117,8 +134,10 @@ export function decodeManagement(h: Dot11Header, b: Buffer): MgmtBody {
       need(len >= 12, 'mgmt-body-short');
       return {
         kind: h.subtype === MGMT.BEACON ? 'beacon' : 'probe-resp',
-        tsf: b.readUInt32LE(o + 4) * 4294967296 + b.readUInt32LE(o), interval: b.readUInt16LE(o + 8),
-        capability: b.readUInt16LE(o + 10), elements: parseElements(b, o + 12, end),
+        tsf: b.readUInt32LE(o + 4) * 4294967296 + b.readUInt32LE(o),
+        interval: b.readUInt16LE(o + 8),
+        capability: b.readUInt16LE(o + 10),
+        elements: parseElements(b, o + 12, end),
       };
     case MGMT.PROBE_REQ:
       return { kind: 'probe-req', elements: parseElements(b, o, end) };
@@ -133,19 +152,30 @@ export function decodeManagement(h: Dot11Header, b: Buffer): MgmtBody {
     }
     case MGMT.ASSOC_REQ:
       need(len >= 4, 'mgmt-body-short');
-      return { kind: 'assoc-req', capability: b.readUInt16LE(o), listenInterval: b.readUInt16LE(o + 2), elements: parseElements(b, o + 4, end) };
+      return {
+        kind: 'assoc-req',
+        capability: b.readUInt16LE(o),
+        listenInterval: b.readUInt16LE(o + 2),
+        elements: parseElements(b, o + 4, end),
+      };
     case MGMT.REASSOC_REQ:
       need(len >= 10, 'mgmt-body-short');
       return {
-        kind: 'reassoc-req', capability: b.readUInt16LE(o), listenInterval: b.readUInt16LE(o + 2), currentAp: macAt(b, o + 4),
+        kind: 'reassoc-req',
+        capability: b.readUInt16LE(o),
+        listenInterval: b.readUInt16LE(o + 2),
+        currentAp: macAt(b, o + 4),
         elements: parseElements(b, o + 10, end),
       };
     case MGMT.ASSOC_RESP:
     case MGMT.REASSOC_RESP:
       need(len >= 6, 'mgmt-body-short');
       return {
-        kind: h.subtype === MGMT.ASSOC_RESP ? 'assoc-resp' : 'reassoc-resp', capability: b.readUInt16LE(o),
-        status: b.readUInt16LE(o + 2), aid: b.readUInt16LE(o + 4) & 0x3fff, elements: parseElements(b, o + 6, end),
+        kind: h.subtype === MGMT.ASSOC_RESP ? 'assoc-resp' : 'reassoc-resp',
+        capability: b.readUInt16LE(o),
+        status: b.readUInt16LE(o + 2),
+        aid: b.readUInt16LE(o + 4) & 0x3fff,
+        elements: parseElements(b, o + 6, end),
       };
     case MGMT.DEAUTH:
     case MGMT.DISASSOC:

@@ -34,7 +34,11 @@ export interface ReaderStats {
 const MAX_RECORD = 262_144 + 4096;
 const MAX_BLOCK = 16 * 1024 * 1024;
 
-interface Iface { linkType: number; unitsPerMs: number; offsetMs: number }
+interface Iface {
+  linkType: number;
+  unitsPerMs: number;
+  offsetMs: number;
+}
 
 export type PacketHandler = (p: CapturedPacket) => void;
 
@@ -55,11 +59,17 @@ export class CaptureReader {
     const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     let off = 0;
     if (this.stats.format === undefined) {
-      if (buf.length < 4) { this.pending = buf; return; }
+      if (buf.length < 4) {
+        this.pending = buf;
+        return;
+      }
       const m = buf.readUInt32LE(0);
       if (m === 0x0a0d0d0a) this.stats.format = 'pcapng';
       else off = this.classicHeader(buf);
-      if (off < 0) { this.pending = buf; return; }
+      if (off < 0) {
+        this.pending = buf;
+        return;
+      }
     }
     off = this.stats.format === 'pcap' ? this.classicRecords(buf, off) : this.ngBlocks(buf, off);
     this.pending = off < buf.length ? buf.subarray(off) : undefined;
@@ -99,7 +109,8 @@ export class CaptureReader {
       const frac = le ? buf.readUInt32LE(off + 4) : buf.readUInt32BE(off + 4);
       const capLen = le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8);
       const origLen = le ? buf.readUInt32LE(off + 12) : buf.readUInt32BE(off + 12);
-      if (capLen > MAX_RECORD) throw new CaptureFormatError(`pcap record at byte ${this.stats.bytes - buf.length + off} claims ${capLen} octets`);
+      if (capLen > MAX_RECORD)
+        throw new CaptureFormatError(`pcap record at byte ${this.stats.bytes - buf.length + off} claims ${capLen} octets`);
       if (frac >= fracPerMs * 1000) throw new CaptureFormatError(`pcap record timestamp fraction ${frac} out of range`);
       if (off + 16 + capLen > buf.length) break;
       pkt.ts = sec * 1000 + frac / fracPerMs;
@@ -128,9 +139,11 @@ export class CaptureReader {
         type = 0x0a0d0d0a;
       }
       const len = this.u32(buf, off + 4);
-      if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK) throw new CaptureFormatError(`pcapng block of type 0x${type.toString(16)} has bad length ${len}`);
+      if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK)
+        throw new CaptureFormatError(`pcapng block of type 0x${type.toString(16)} has bad length ${len}`);
       if (off + len > buf.length) break;
-      if (this.u32(buf, off + len - 4) !== len) throw new CaptureFormatError(`pcapng block of type 0x${type.toString(16)}: trailing length differs from ${len}`);
+      if (this.u32(buf, off + len - 4) !== len)
+        throw new CaptureFormatError(`pcapng block of type 0x${type.toString(16)}: trailing length differs from ${len}`);
       this.ngBlock(type, buf, off + 8, off + len - 4);
       off += len;
     }

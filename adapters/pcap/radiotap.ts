@@ -25,8 +25,34 @@ export const RT_FLAG_BAD_FCS = 0x40;
 
 // [alignment, size] of radiotap namespace fields 0..27 (bit 28 starts TLVs: size unknown here).
 const FIELDS: ReadonlyArray<readonly [number, number]> = [
-  [8, 8], [1, 1], [1, 1], [2, 4], [1, 2], [1, 1], [1, 1], [2, 2], [2, 2], [2, 2], [1, 1], [1, 1], [1, 1], [1, 1],
-  [2, 2], [2, 2], [1, 1], [1, 1], [4, 8], [1, 3], [4, 8], [2, 12], [8, 12], [2, 12], [2, 12], [2, 6], [1, 1], [2, 4],
+  [8, 8],
+  [1, 1],
+  [1, 1],
+  [2, 4],
+  [1, 2],
+  [1, 1],
+  [1, 1],
+  [2, 2],
+  [2, 2],
+  [2, 2],
+  [1, 1],
+  [1, 1],
+  [1, 1],
+  [1, 1],
+  [2, 2],
+  [2, 2],
+  [1, 1],
+  [1, 1],
+  [4, 8],
+  [1, 3],
+  [4, 8],
+  [2, 12],
+  [8, 12],
+  [2, 12],
+  [2, 12],
+  [2, 6],
+  [1, 1],
+  [2, 4],
 ];
 
 /** Channel number for a centre frequency (2.4, 5 and 6 GHz bands). */
@@ -71,9 +97,18 @@ export function decodeRadiotap(b: Buffer): Radiotap {
         if (off + size > length) throw new FrameDecodeError('radiotap-field-overrun', `field ${bit}`);
         // Only the first occurrence of a field is the frame's; later namespaces repeat signal per antenna.
         switch (bit) {
-          case 0: if (rt.tsftUs === undefined) rt.tsftUs = b.readUInt32LE(off + 4) * 4294967296 + b.readUInt32LE(off); break;
-          case 1: if (!seenFlags) { rt.flags = b[off]!; seenFlags = true; } break;
-          case 2: if (rt.rateKbps === undefined) rt.rateKbps = b[off]! * 500; break;
+          case 0:
+            if (rt.tsftUs === undefined) rt.tsftUs = b.readUInt32LE(off + 4) * 4294967296 + b.readUInt32LE(off);
+            break;
+          case 1:
+            if (!seenFlags) {
+              rt.flags = b[off]!;
+              seenFlags = true;
+            }
+            break;
+          case 2:
+            if (rt.rateKbps === undefined) rt.rateKbps = b[off]! * 500;
+            break;
           case 3:
             if (rt.freqMhz === undefined) {
               rt.freqMhz = b.readUInt16LE(off);
@@ -81,10 +116,20 @@ export function decodeRadiotap(b: Buffer): Radiotap {
               rt.channel = freqToChannel(rt.freqMhz);
             }
             break;
-          case 5: if (!seenSignal) { rt.signalDbm = b.readInt8(off); seenSignal = true; } break;
-          case 6: if (rt.noiseDbm === undefined) rt.noiseDbm = b.readInt8(off); break;
-          case 11: if (rt.antenna === undefined) rt.antenna = b[off]; break;
-          default: break;
+          case 5:
+            if (!seenSignal) {
+              rt.signalDbm = b.readInt8(off);
+              seenSignal = true;
+            }
+            break;
+          case 6:
+            if (rt.noiseDbm === undefined) rt.noiseDbm = b.readInt8(off);
+            break;
+          case 11:
+            if (rt.antenna === undefined) rt.antenna = b[off];
+            break;
+          default:
+            break;
         }
         off += size;
       }
@@ -100,7 +145,7 @@ export function decodeRadiotap(b: Buffer): Radiotap {
       ns = 'vendor';
     } else if (w & 0x20000000) {
       ns = 'radiotap';
-    } else if (ns === 'radiotap' && (w & 0x80000000)) {
+    } else if (ns === 'radiotap' && w & 0x80000000) {
       ns = 'unknown'; // radiotap bits 32+ are not defined: stop reading fields
     }
   }

@@ -2,7 +2,14 @@
 // decoders and the core's roam tracker (daemon/roams). kmsctl roams and the benchmark call
 // analyseCaptureFile; kmsd's composition root calls watchCaptureSource.
 import { createReadStream } from 'node:fs';
-import { CaptureReader, FrameEventDecoder, type CaptureSource, type DecodeStats, type FrameEventDecoderOptions, type ReaderStats } from './index.js';
+import {
+  CaptureReader,
+  FrameEventDecoder,
+  type CaptureSource,
+  type DecodeStats,
+  type FrameEventDecoderOptions,
+  type ReaderStats,
+} from './index.js';
 import { RoamTracker, type RoamEvent, type RoamTrackerOptions } from '../../daemon/roams/roam-tracker.js';
 
 export interface RoamAnalysis {
@@ -40,8 +47,12 @@ export async function analyseCaptureFile(path: string, opts: RoamAnalysisOptions
   const capture = reader.end();
   tracker.flush();
   return {
-    roams, capture, decode: decoder.stats, duplicates: tracker.stats.duplicates,
-    ...(firstTs !== undefined ? { firstTs } : {}), ...(lastTs !== undefined ? { lastTs } : {}),
+    roams,
+    capture,
+    decode: decoder.stats,
+    duplicates: tracker.stats.duplicates,
+    ...(firstTs !== undefined ? { firstTs } : {}),
+    ...(lastTs !== undefined ? { lastTs } : {}),
   };
 }
 
@@ -58,7 +69,11 @@ export interface CaptureWatch {
  * an AP's; so silence is turned into tracker time from the last frame's timestamp plus the wall time
  * since it arrived, once a second, and a stalled attempt still times out when the air goes quiet.
  */
-export function watchCaptureSource(source: CaptureSource, tracker: RoamTracker, onManagement?: FrameEventDecoderOptions['onManagement']): CaptureWatch {
+export function watchCaptureSource(
+  source: CaptureSource,
+  tracker: RoamTracker,
+  onManagement?: FrameEventDecoderOptions['onManagement'],
+): CaptureWatch {
   let lastTs: number | undefined;
   let lastArrival = 0;
   const decoder = new FrameEventDecoder({ onEvent: (e) => tracker.push(e), ...(onManagement ? { onManagement } : {}) });
@@ -66,10 +81,12 @@ export function watchCaptureSource(source: CaptureSource, tracker: RoamTracker, 
     if (lastTs !== undefined) tracker.tick(lastTs + (Date.now() - lastArrival));
   }, 1000);
   timer.unref();
-  const done = source.run((p) => {
-    lastTs = p.ts;
-    lastArrival = Date.now();
-    decoder.packet(p);
-  }).finally(() => clearInterval(timer));
+  const done = source
+    .run((p) => {
+      lastTs = p.ts;
+      lastArrival = Date.now();
+      decoder.packet(p);
+    })
+    .finally(() => clearInterval(timer));
   return { done, decode: decoder.stats, stop: () => source.stop() };
 }

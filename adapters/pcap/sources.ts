@@ -22,7 +22,11 @@ async function pump(stream: Readable, onPacket: PacketHandler, stopped: () => bo
   }
   if (stopped()) {
     // Stopped before the capture header arrived: an empty capture, not a format error.
-    try { return reader.end(); } catch { return { format: undefined, packets: 0, bytes: 0, truncatedTailBytes: 0, skippedBlocks: 0 }; }
+    try {
+      return reader.end();
+    } catch {
+      return { format: undefined, packets: 0, bytes: 0, truncatedTailBytes: 0, skippedBlocks: 0 };
+    }
   }
   return reader.end();
 }
@@ -57,7 +61,9 @@ export function tcpdumpSource(o: TcpdumpOptions & { tcpdump?: string; spawn?: Sp
     async run(onPacket) {
       const proc = (child = (o.spawn ?? defaultSpawn)(o.tcpdump ?? 'tcpdump', args));
       let stderr = '';
-      proc.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+      proc.stderr?.on('data', (d: Buffer) => {
+        stderr = (stderr + d.toString()).slice(-2000);
+      });
       const exited = new Promise<number | null>((resolve, reject) => {
         proc.once('error', reject);
         proc.once('close', (code) => resolve(code));
@@ -67,7 +73,8 @@ export function tcpdumpSource(o: TcpdumpOptions & { tcpdump?: string; spawn?: Sp
       // than the reader's "no pcap header" does.
       const [stats, code] = await Promise.allSettled([pump(proc.stdout, onPacket, () => stopped), exited]);
       if (code.status === 'rejected') throw code.reason;
-      if (!stopped && code.value !== 0) throw new Error(`tcpdump exited with ${code.value}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      if (!stopped && code.value !== 0)
+        throw new Error(`tcpdump exited with ${code.value}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
       if (stats.status === 'rejected') throw stats.reason;
       return stats.value;
     },

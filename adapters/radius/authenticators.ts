@@ -6,23 +6,8 @@
 // received packets may carry it anywhere (hostapd 2.10 puts it last).
 import { timingSafeEqual } from 'node:crypto';
 import { hmacMd5 as hmac, md5 } from './md5.js';
-import {
-  AUTHENTICATOR_LENGTH,
-  Attr,
-  Code,
-  HASHED_REQUEST_CODES,
-  HEADER_LENGTH,
-  RANDOM_REQUEST_CODES,
-  RESPONSE_CODES,
-} from './codes.js';
-import {
-  RadiusDecodeError,
-  RadiusEncodeError,
-  decodePacket,
-  encodePacket,
-  type RadiusDecodeReason,
-  type RadiusPacket,
-} from './packet.js';
+import { AUTHENTICATOR_LENGTH, Attr, Code, HASHED_REQUEST_CODES, HEADER_LENGTH, RANDOM_REQUEST_CODES, RESPONSE_CODES } from './codes.js';
+import { RadiusDecodeError, RadiusEncodeError, decodePacket, encodePacket, type RadiusDecodeReason, type RadiusPacket } from './packet.js';
 
 export type Secret = string | Buffer;
 
@@ -52,7 +37,6 @@ const FIRST_MA_VALUE = HEADER_LENGTH + 2;
 
 const key = (secret: Secret): Buffer => (typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret);
 const hmacMd5 = (secret: Secret, data: Buffer): Buffer => hmac(key(secret), data);
-
 
 function checkCode(p: RadiusPacket, allowed: ReadonlySet<number>, fn: string): void {
   if (!allowed.has(p.code)) throw new RadiusEncodeError('wrong-code', `${fn} cannot finish code ${p.code}`);
@@ -92,11 +76,7 @@ export function finishStatusServer(p: RadiusPacket, secret: Secret): Buffer {
  * field zeroed, before the Request Authenticator (RFC 5176 §3.4; RFC 3579 defines MA only for
  * Access-* packets, and FreeRADIUS treats Accounting-Request the same way as CoA-Request).
  */
-export function finishAccountingRequest(
-  p: RadiusPacket,
-  secret: Secret,
-  opts: { messageAuthenticator?: boolean } = {},
-): Buffer {
+export function finishAccountingRequest(p: RadiusPacket, secret: Secret, opts: { messageAuthenticator?: boolean } = {}): Buffer {
   checkCode(p, HASHED_REQUEST_CODES, 'finishAccountingRequest');
   const ma = opts.messageAuthenticator === true;
   const buf = encodePacket({ ...p, authenticator: ZERO16, attributes: attributesWithMa(p, ma) });
@@ -169,11 +149,15 @@ function receive(input: Uint8Array, decoded?: RadiusPacket): Received | VerifyRe
 function checkMa(r: Received, secret: Secret, vector: Buffer | null, required: boolean): VerifyResult {
   if (r.maOffset === null) return required || r.hasEap ? fail('message-authenticator-missing') : OK;
   const b = r.bytes;
-  const expected = hmac(key(secret), b.subarray(0, 4), vector ?? b.subarray(4, HEADER_LENGTH),
-    b.subarray(HEADER_LENGTH, r.maOffset), ZERO16, b.subarray(r.maOffset + 16));
-  return timingSafeEqual(expected, r.bytes.subarray(r.maOffset, r.maOffset + 16))
-    ? OK
-    : fail('message-authenticator-invalid');
+  const expected = hmac(
+    key(secret),
+    b.subarray(0, 4),
+    vector ?? b.subarray(4, HEADER_LENGTH),
+    b.subarray(HEADER_LENGTH, r.maOffset),
+    ZERO16,
+    b.subarray(r.maOffset + 16),
+  );
+  return timingSafeEqual(expected, r.bytes.subarray(r.maOffset, r.maOffset + 16)) ? OK : fail('message-authenticator-invalid');
 }
 
 /**

@@ -17,7 +17,10 @@ export interface RadiusClient {
 export class ClientTable {
   private readonly exact = new Map<string, RadiusClient>();
   /** Per family, prefix length → network key → client; lengths kept longest first. */
-  private readonly prefixes: { v4: Map<number, Map<string, RadiusClient>>; v6: Map<number, Map<string, RadiusClient>> } = { v4: new Map(), v6: new Map() };
+  private readonly prefixes: { v4: Map<number, Map<string, RadiusClient>>; v6: Map<number, Map<string, RadiusClient>> } = {
+    v4: new Map(),
+    v6: new Map(),
+  };
   private readonly lengths: { v4: number[]; v6: number[] } = { v4: [], v6: [] };
 
   constructor(clients: RadiusClient[]) {
@@ -50,4 +53,3 @@ export class ClientTable {
     return undefined;
   }
 }
-

@@ -20,9 +20,7 @@ export const Code = {
 } as const;
 export type CodeName = keyof typeof Code;
 
-const codeNames = new Map<number, CodeName>(
-  (Object.entries(Code) as [CodeName, number][]).map(([name, code]) => [code, name]),
-);
+const codeNames = new Map<number, CodeName>((Object.entries(Code) as [CodeName, number][]).map(([name, code]) => [code, name]));
 
 /** The name of a packet code, or `Code-<n>` for one this module does not know. */
 export function codeName(code: number): string {
@@ -30,11 +28,7 @@ export function codeName(code: number): string {
 }
 
 /** Request codes whose Request Authenticator is an MD5 over the packet (RFC 2866 §3, RFC 5176 §2.3). */
-export const HASHED_REQUEST_CODES: ReadonlySet<number> = new Set([
-  Code.AccountingRequest,
-  Code.DisconnectRequest,
-  Code.CoaRequest,
-]);
+export const HASHED_REQUEST_CODES: ReadonlySet<number> = new Set([Code.AccountingRequest, Code.DisconnectRequest, Code.CoaRequest]);
 /** Request codes whose Request Authenticator is random (RFC 2865 §3, RFC 5997 §3). */
 export const RANDOM_REQUEST_CODES: ReadonlySet<number> = new Set([Code.AccessRequest, Code.StatusServer]);
 /** Codes that answer a request and carry a Response Authenticator. */

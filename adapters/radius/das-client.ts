@@ -71,7 +71,10 @@ export class DasClient {
       attrString(Attr.CallingStationId, staMac.replace(/:/g, '-').toUpperCase()),
       eventTimestamp(this.now() / 1000),
     ];
-    const bytes = finishDasRequest({ code: Code.DisconnectRequest, identifier: id, authenticator: Buffer.alloc(16), attributes }, target.secret);
+    const bytes = finishDasRequest(
+      { code: Code.DisconnectRequest, identifier: id, authenticator: Buffer.alloc(16), attributes },
+      target.secret,
+    );
     const authenticator = Buffer.from(bytes.subarray(4, 20));
     const key = `${dest}|${id}`;
     return new Promise<DasOutcome>((resolve) => {
@@ -85,7 +88,10 @@ export class DasClient {
       this.pending.set(key, { code: Code.DisconnectRequest, authenticator, target, resolve: finish });
       const send = () => {
         if (tries++ >= this.o.tries) {
-          this.o.logger.warn({ sta: staMac, ap: target.name, das: `${target.address}:${target.port}`, tries: this.o.tries }, 'the AP\'s DAS did not answer');
+          this.o.logger.warn(
+            { sta: staMac, ap: target.name, das: `${target.address}:${target.port}`, tries: this.o.tries },
+            "the AP's DAS did not answer",
+          );
           return finish({ ack: false, errorCause: ErrorCause.OtherProxyProcessingError, timedOut: true });
         }
         this.o.observer?.sent?.(target.name);
@@ -112,14 +118,19 @@ export class DasClient {
     const v = verifyDasResponse(msg, p.code, p.authenticator, p.target.secret);
     // A bad answer is not the answer: the retries go on (it may be forged).
     if (!v.ok) return this.o.observer?.dropped?.('ap-answer-invalid', from, v.reason);
-    p.resolve(v.packet.code === Code.DisconnectAck ? { ack: true } : { ack: false, errorCause: v.errorCause ?? ErrorCause.OtherProxyProcessingError });
+    p.resolve(
+      v.packet.code === Code.DisconnectAck
+        ? { ack: true }
+        : { ack: false, errorCause: v.errorCause ?? ErrorCause.OtherProxyProcessingError },
+    );
   }
 
   private outSocket(family: 'udp4' | 'udp6'): Promise<Socket> {
     const have = this.out.get(family);
     if (have) return have;
     const s = createSocket({ type: family });
-    const source = this.o.sourceAddress !== undefined && (isIPv6(this.o.sourceAddress) ? 'udp6' : 'udp4') === family ? this.o.sourceAddress : undefined;
+    const source =
+      this.o.sourceAddress !== undefined && (isIPv6(this.o.sourceAddress) ? 'udp6' : 'udp4') === family ? this.o.sourceAddress : undefined;
     // Two first requests at once (a revocation tells several APs together) share one socket.
     const ready = new Promise<Socket>((resolve, reject) => {
       s.once('error', reject);

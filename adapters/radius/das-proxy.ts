@@ -12,8 +12,14 @@ import type { StationLocation, StationLocator } from '../../daemon/records/stati
 import { Attr, Code, ErrorCause, codeName } from './codes.js';
 import type { RadiusAttribute, RadiusPacket } from './packet.js';
 import {
-  DAS_ANSWERS, errorCause, errorCauseName, eventTimestamp, finishDasResponse, sessionSelector,
-  verifyDasRequest, type DasDropReason,
+  DAS_ANSWERS,
+  errorCause,
+  errorCauseName,
+  eventTimestamp,
+  finishDasResponse,
+  sessionSelector,
+  verifyDasRequest,
+  type DasDropReason,
 } from './dynamic-authorization.js';
 import { DasClient, canonical, type ApDasTarget, type DasOutcome } from './das-client.js';
 
@@ -29,8 +35,11 @@ export type DasKind = 'disconnect' | 'coa';
 
 /** Drops of requests from upstreams, and of answers from APs that do not check out. */
 export type DasProxyDropReason =
-  | DasDropReason | 'unknown-client' | 'retransmission-in-progress'
-  | 'ap-answer-unexpected' | 'ap-answer-invalid';
+  | DasDropReason
+  | 'unknown-client'
+  | 'retransmission-in-progress'
+  | 'ap-answer-unexpected'
+  | 'ap-answer-invalid';
 
 export interface DasProxyObserver {
   dropped?(reason: DasProxyDropReason): void;
@@ -85,11 +94,16 @@ export class DasProxy {
     this.apDas = o.apDas;
     this.now = o.now ?? Date.now;
     this.ownClient = !o.client;
-    this.client = o.client ?? new DasClient({
-      ...(o.sourceAddress ? { sourceAddress: o.sourceAddress } : {}),
-      timeoutMs: o.timeoutMs, tries: o.tries, logger: o.logger, now: this.now,
-      observer: { sent: (ap) => o.observer?.forwarded?.(ap), dropped: (reason, from, detail) => this.drop(reason, from, detail) },
-    });
+    this.client =
+      o.client ??
+      new DasClient({
+        ...(o.sourceAddress ? { sourceAddress: o.sourceAddress } : {}),
+        timeoutMs: o.timeoutMs,
+        tries: o.tries,
+        logger: o.logger,
+        now: this.now,
+        observer: { sent: (ap) => o.observer?.forwarded?.(ap), dropped: (reason, from, detail) => this.drop(reason, from, detail) },
+      });
   }
 
   /** A reload: new upstreams and AP DAS table; requests in flight finish with what they started with. */
@@ -126,7 +140,8 @@ export class DasProxy {
 
   private drop(reason: DasProxyDropReason, from: string, detail?: string): void {
     this.o.observer?.dropped?.(reason);
-    if (this.dropLog.allow(reason)) this.o.logger.warn({ reason, from, ...(detail ? { detail } : {}) }, 'dynamic authorization packet dropped');
+    if (this.dropLog.allow(reason))
+      this.o.logger.warn({ reason, from, ...(detail ? { detail } : {}) }, 'dynamic authorization packet dropped');
   }
 
   private onRequest(msg: Buffer, rinfo: RemoteInfo): void {
@@ -134,7 +149,9 @@ export class DasProxy {
     const upstream = this.upstreams.get(canonical(rinfo.address));
     if (!upstream) return this.drop('unknown-client', from);
     const check = verifyDasRequest(msg, upstream.secret, {
-      nowS: this.now() / 1000, windowS: this.o.eventTimestampWindowS, requireEventTimestamp: this.o.requireEventTimestamp,
+      nowS: this.now() / 1000,
+      windowS: this.o.eventTimestampWindowS,
+      requireEventTimestamp: this.o.requireEventTimestamp,
     });
     if (!check.ok) return this.drop(check.reason, from);
     const req = check.packet;
@@ -147,13 +164,16 @@ export class DasProxy {
       return;
     }
     this.seen.set(key, { at: this.now(), answer: null });
-    void this.handle(req, upstream, from).then((answer) => {
-      this.seen.set(key, { at: this.now(), answer });
-      this.socket?.send(answer, rinfo.port, rinfo.address);
-    }, (e: Error) => {
-      this.seen.delete(key);
-      this.o.logger.error({ err: e.message, from }, 'dynamic authorization request failed');
-    });
+    void this.handle(req, upstream, from).then(
+      (answer) => {
+        this.seen.set(key, { at: this.now(), answer });
+        this.socket?.send(answer, rinfo.port, rinfo.address);
+      },
+      (e: Error) => {
+        this.seen.delete(key);
+        this.o.logger.error({ err: e.message, from }, 'dynamic authorization request failed');
+      },
+    );
   }
 
   /** The signed answer to a verified request. */
@@ -170,29 +190,48 @@ export class DasProxy {
       const code = outcome.ack ? ackCode : nakCode;
       const cause = outcome.ack ? 'none' : errorCauseName(outcome.errorCause);
       this.o.observer?.answered?.(kind, codeName(code), cause);
-      this.o.logger.info({ upstream: upstream.name, from, kind, answer: codeName(code), errorCause: cause, stations, why }, 'dynamic authorization request answered');
-      return finishDasResponse({ code, identifier: req.identifier, authenticator: req.authenticator, attributes }, req.authenticator, upstream.secret);
+      this.o.logger.info(
+        { upstream: upstream.name, from, kind, answer: codeName(code), errorCause: cause, stations, why },
+        'dynamic authorization request answered',
+      );
+      return finishDasResponse(
+        { code, identifier: req.identifier, authenticator: req.authenticator, attributes },
+        req.authenticator,
+        upstream.secret,
+      );
     };
 
     const sel = sessionSelector(req);
     if (!sel.ok) return answer({ ack: false, errorCause: sel.errorCause }, sel.detail);
     const found = this.o.locator.locate(sel.selector, this.o.maxSessionsPerRequest).filter((s) => s.session !== 'ended');
-    if (found.length === 0) return answer({ ack: false, errorCause: ErrorCause.SessionContextNotFound }, 'no such station with an open session');
+    if (found.length === 0)
+      return answer({ ack: false, errorCause: ErrorCause.SessionContextNotFound }, 'no such station with an open session');
     const names = found.map((s) => s.staMac);
     if (kind === 'coa' && this.o.coa === 'nak') {
-      return answer({ ack: false, errorCause: ErrorCause.UnsupportedExtension }, 'hostapd cannot apply a CoA (radius.dynamicAuthorization.coa: nak)', names);
+      return answer(
+        { ack: false, errorCause: ErrorCause.UnsupportedExtension },
+        'hostapd cannot apply a CoA (radius.dynamicAuthorization.coa: nak)',
+        names,
+      );
     }
     // A CoA under coa: disconnect, and every Disconnect: each station's AP disconnects it.
     const outcomes = await Promise.all(found.map((s) => this.disconnectAt(s)));
     const failed = outcomes.find((r) => !r.ack);
-    return answer(failed ?? { ack: true }, kind === 'coa' ? 'CoA applied as a Disconnect (radius.dynamicAuthorization.coa: disconnect)' : 'relayed to the AP', names);
+    return answer(
+      failed ?? { ack: true },
+      kind === 'coa' ? 'CoA applied as a Disconnect (radius.dynamicAuthorization.coa: disconnect)' : 'relayed to the AP',
+      names,
+    );
   }
 
   /** A Disconnect-Request to the station's AP, sent until answered or out of tries. */
   private async disconnectAt(station: StationLocation): Promise<ApOutcome> {
     const target = this.apDas(station.clientAddress, station.bssid);
     if (!target) {
-      this.o.logger.warn({ sta: station.staMac, ap: station.clientAddress }, 'the station\'s AP has no DAS configured (radius.clients[].das): cannot relay');
+      this.o.logger.warn(
+        { sta: station.staMac, ap: station.clientAddress },
+        "the station's AP has no DAS configured (radius.clients[].das): cannot relay",
+      );
       return { ack: false, errorCause: ErrorCause.RequestNotRoutable };
     }
     const r = await this.client.disconnect(station.staMac, target);

@@ -10,10 +10,7 @@
 // entry is a few words in preallocated arrays and a reply is a slice of a 64 KB block, so the
 // cache gives the collector nothing to trace.
 
-export type DuplicateState =
-  | { kind: 'new'; handle: number }
-  | { kind: 'in-flight' }
-  | { kind: 'answered'; reply: Buffer };
+export type DuplicateState = { kind: 'new'; handle: number } | { kind: 'in-flight' } | { kind: 'answered'; reply: Buffer };
 
 const IN_FLIGHT: DuplicateState = { kind: 'in-flight' };
 /** Words of a key: source id, port/code/identifier, four words of Request Authenticator. */
@@ -84,7 +81,11 @@ export class DuplicateCache {
   private readonly sources = new Map<string, number>();
   private readonly probe = new Uint32Array(KEY_WORDS);
 
-  constructor(private readonly windowMs: number, maxEntries: number, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly windowMs: number,
+    maxEntries: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.capacity = Math.max(1, maxEntries);
     this.keys = new Uint32Array(this.capacity * KEY_WORDS);
     this.expiresAt = new Float64Array(this.capacity);
@@ -107,7 +108,7 @@ export class DuplicateCache {
     let source = this.sources.get(address);
     if (source === undefined) this.sources.set(address, (source = this.sources.size));
     k[0] = source;
-    k[1] = ((port & 0xffff) << 16 | (code & 0xff) << 8 | (identifier & 0xff)) >>> 0;
+    k[1] = (((port & 0xffff) << 16) | ((code & 0xff) << 8) | (identifier & 0xff)) >>> 0;
     k[2] = authenticator.readUInt32BE(0);
     k[3] = authenticator.readUInt32BE(4);
     k[4] = authenticator.readUInt32BE(8);

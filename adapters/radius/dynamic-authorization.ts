@@ -4,7 +4,14 @@
 // that over the zeroed Authenticator (§3.4). What is checked here, in order: structure, code,
 // Request Authenticator, Message-Authenticator (always required), Event-Timestamp window (§3.5).
 import { AUTHENTICATOR_LENGTH, Attr, Code, ErrorCause } from './codes.js';
-import { finishAccountingRequest, finishResponse, verifyRequest, verifyResponse, type Secret, type VerifyReason } from './authenticators.js';
+import {
+  finishAccountingRequest,
+  finishResponse,
+  verifyRequest,
+  verifyResponse,
+  type Secret,
+  type VerifyReason,
+} from './authenticators.js';
 import { RadiusDecodeError, attrInteger, decodePacket, type RadiusAttribute, type RadiusPacket } from './packet.js';
 
 export const DAS_REQUEST_CODES: ReadonlySet<number> = new Set([Code.DisconnectRequest, Code.CoaRequest]);
@@ -31,9 +38,7 @@ export interface DasTimePolicy {
   requireEventTimestamp: boolean;
 }
 
-export type DasRequestCheck =
-  | { ok: true; packet: RadiusPacket; eventTimestamp: number | null }
-  | { ok: false; reason: DasDropReason };
+export type DasRequestCheck = { ok: true; packet: RadiusPacket; eventTimestamp: number | null } | { ok: false; reason: DasDropReason };
 
 /**
  * Verify a received Disconnect-/CoA-Request. Never throws on hostile input. Message-Authenticator
@@ -52,7 +57,8 @@ export function verifyDasRequest(buf: Uint8Array, secret: Secret, time: DasTimeP
   const v = verifyRequest(buf, secret, { requireMessageAuthenticator: true }, packet);
   if (!v.ok) return { ok: false, reason: v.reason as DasDropReason };
   const ts = packet.attributes.find((a) => a.type === Attr.EventTimestamp);
-  if (!ts) return time.requireEventTimestamp ? { ok: false, reason: 'event-timestamp-missing' } : { ok: true, packet, eventTimestamp: null };
+  if (!ts)
+    return time.requireEventTimestamp ? { ok: false, reason: 'event-timestamp-missing' } : { ok: true, packet, eventTimestamp: null };
   if (ts.value.length !== 4) return { ok: false, reason: 'event-timestamp-bad-length' };
   const eventTimestamp = ts.value.readUInt32BE(0);
   if (Math.abs(time.nowS - eventTimestamp) > time.windowS) return { ok: false, reason: 'event-timestamp-stale' };
@@ -78,18 +84,33 @@ export const NAS_IDENTIFICATION: ReadonlySet<number> = new Set([Attr.NasIpAddres
  * disconnect does, so the KMS reads none of them.
  */
 const DISCONNECT_EXTRA: ReadonlySet<number> = new Set([
-  Attr.EventTimestamp, Attr.MessageAuthenticator, Attr.ProxyState, Attr.ReplyMessage, Attr.Class, Attr.State,
-  Attr.ServiceType, Attr.AcctTerminateCause, Attr.VendorSpecific,
-  Attr.NasPort, Attr.NasPortId, Attr.NasPortType, Attr.CalledStationId, Attr.FramedIpAddress,
-  94 /* Originating-Line-Info */, 96 /* Framed-Interface-Id */, 97 /* Framed-IPv6-Prefix */,
+  Attr.EventTimestamp,
+  Attr.MessageAuthenticator,
+  Attr.ProxyState,
+  Attr.ReplyMessage,
+  Attr.Class,
+  Attr.State,
+  Attr.ServiceType,
+  Attr.AcctTerminateCause,
+  Attr.VendorSpecific,
+  Attr.NasPort,
+  Attr.NasPortId,
+  Attr.NasPortType,
+  Attr.CalledStationId,
+  Attr.FramedIpAddress,
+  94 /* Originating-Line-Info */,
+  96 /* Framed-Interface-Id */,
+  97 /* Framed-IPv6-Prefix */,
 ]);
 const SESSION_IDENTIFICATION: ReadonlySet<number> = new Set([
-  Attr.UserName, Attr.CallingStationId, Attr.AcctSessionId, Attr.AcctMultiSessionId, Attr.ChargeableUserIdentity,
+  Attr.UserName,
+  Attr.CallingStationId,
+  Attr.AcctSessionId,
+  Attr.AcctMultiSessionId,
+  Attr.ChargeableUserIdentity,
 ]);
 
-export type SelectorResult =
-  | { ok: true; selector: DasSessionSelector }
-  | { ok: false; errorCause: number; detail: string };
+export type SelectorResult = { ok: true; selector: DasSessionSelector } | { ok: false; errorCause: number; detail: string };
 
 /**
  * The session selector of a verified request, or the Error-Cause its NAK carries: 407 for a value
@@ -123,20 +144,33 @@ export function sessionSelector(p: RadiusPacket): SelectorResult {
     sel.staMac = mac;
   }
   if (p.code === Code.DisconnectRequest) {
-    const unknown = p.attributes.find((a) => !SESSION_IDENTIFICATION.has(a.type) && !NAS_IDENTIFICATION.has(a.type) && !DISCONNECT_EXTRA.has(a.type));
-    if (unknown) return { ok: false, errorCause: ErrorCause.UnsupportedAttribute, detail: `attribute ${unknown.type} in a Disconnect-Request` };
+    const unknown = p.attributes.find(
+      (a) => !SESSION_IDENTIFICATION.has(a.type) && !NAS_IDENTIFICATION.has(a.type) && !DISCONNECT_EXTRA.has(a.type),
+    );
+    if (unknown)
+      return { ok: false, errorCause: ErrorCause.UnsupportedAttribute, detail: `attribute ${unknown.type} in a Disconnect-Request` };
   }
   const s = sel as DasSessionSelector;
   if (s.staMac === null && s.userName === null && s.acctSessionId === null && s.cui === null) {
-    return { ok: false, errorCause: ErrorCause.MissingAttribute, detail: 'no Calling-Station-Id, User-Name, Acct-Session-Id or Chargeable-User-Identity' };
+    return {
+      ok: false,
+      errorCause: ErrorCause.MissingAttribute,
+      detail: 'no Calling-Station-Id, User-Name, Acct-Session-Id or Chargeable-User-Identity',
+    };
   }
   return { ok: true, selector: s };
 }
 
 /** The attributes of a CoA-Request that change authorisation (everything that is not identification or framing). */
 export function authorizationChanges(p: RadiusPacket): RadiusAttribute[] {
-  return p.attributes.filter((a) => !SESSION_IDENTIFICATION.has(a.type) && !NAS_IDENTIFICATION.has(a.type)
-    && a.type !== Attr.EventTimestamp && a.type !== Attr.MessageAuthenticator && a.type !== Attr.ProxyState);
+  return p.attributes.filter(
+    (a) =>
+      !SESSION_IDENTIFICATION.has(a.type) &&
+      !NAS_IDENTIFICATION.has(a.type) &&
+      a.type !== Attr.EventTimestamp &&
+      a.type !== Attr.MessageAuthenticator &&
+      a.type !== Attr.ProxyState,
+  );
 }
 
 /** The MAC forms APs and AAA servers write: AA-BB-CC-DD-EE-FF, aa:bb:…, aabb.ccdd.eeff, bare hex. */

@@ -31,7 +31,13 @@ const NEXT: Uint8Array[] = [PREV, PREV];
  * secret || authenticator [|| salt].
  */
 function stream(
-  input: Uint8Array, secret: Secret, authenticator: Uint8Array, salt: Uint8Array | null, decrypt: boolean, out: Buffer, at: number,
+  input: Uint8Array,
+  secret: Secret,
+  authenticator: Uint8Array,
+  salt: Uint8Array | null,
+  decrypt: boolean,
+  out: Buffer,
+  at: number,
 ): Buffer {
   const b = KEYSTREAM;
   FIRST.length = 0;
@@ -91,7 +97,15 @@ export function decryptMppeKey(value: Buffer, secret: Secret, requestAuthenticat
   if (value.length < 2 + 16) throw new RadiusDecodeError('mppe-too-short', `${value.length} octets`);
   if ((value.length - 2) % 16 !== 0) throw new RadiusDecodeError('mppe-not-padded', `${value.length - 2} octets`);
   if ((value[0]! & 0x80) === 0) throw new RadiusDecodeError('mppe-salt-invalid', 'MSB of salt not set');
-  const plain = stream(value.subarray(2), secret, requestAuthenticator, value.subarray(0, 2), true, Buffer.allocUnsafe(value.length - 2), 0);
+  const plain = stream(
+    value.subarray(2),
+    secret,
+    requestAuthenticator,
+    value.subarray(0, 2),
+    true,
+    Buffer.allocUnsafe(value.length - 2),
+    0,
+  );
   const len = plain[0]!;
   if (len === 0 || len > plain.length - 1) {
     plain.fill(0);
@@ -155,18 +169,22 @@ export function encryptTunnelPassword(
 }
 
 /** Decrypt a Tunnel-Password attribute value (Tag || Salt || ciphertext). */
-export function decryptTunnelPassword(
-  value: Buffer,
-  secret: Secret,
-  requestAuthenticator: Buffer,
-): { tag: number; password: Buffer } {
+export function decryptTunnelPassword(value: Buffer, secret: Secret, requestAuthenticator: Buffer): { tag: number; password: Buffer } {
   checkAuthenticator(requestAuthenticator);
   if (value.length < 3 + 16) throw new RadiusDecodeError('tunnel-password-too-short', `${value.length} octets`);
   const tag = value[0]!;
   if (tag > 0x1f) throw new RadiusDecodeError('tunnel-password-tag-invalid', `tag 0x${tag.toString(16)}`);
   if ((value.length - 3) % 16 !== 0) throw new RadiusDecodeError('tunnel-password-not-padded');
   if ((value[1]! & 0x80) === 0) throw new RadiusDecodeError('tunnel-password-salt-invalid', 'MSB of salt not set');
-  const plain = stream(value.subarray(3), secret, requestAuthenticator, value.subarray(1, 3), true, Buffer.allocUnsafe(value.length - 3), 0);
+  const plain = stream(
+    value.subarray(3),
+    secret,
+    requestAuthenticator,
+    value.subarray(1, 3),
+    true,
+    Buffer.allocUnsafe(value.length - 3),
+    0,
+  );
   const len = plain[0]!;
   if (len > plain.length - 1) {
     throw new RadiusDecodeError('tunnel-password-length-invalid', `length ${len} in ${plain.length} octets`);

@@ -1,12 +1,6 @@
 // RADIUS packet codec (RFC 2865 §3, §5). Decoding is strict and never copies attribute values:
 // every Buffer in a decoded packet is a view into the input, so keep the input alive and unchanged.
-import {
-  AUTHENTICATOR_LENGTH,
-  Attr,
-  HEADER_LENGTH,
-  MAX_ATTRIBUTE_VALUE_LENGTH,
-  MAX_PACKET_LENGTH,
-} from './codes.js';
+import { AUTHENTICATOR_LENGTH, Attr, HEADER_LENGTH, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH } from './codes.js';
 
 /** One attribute. For type 26 (Vendor-Specific) the value starts with the 4-octet Vendor-Id. */
 export interface RadiusAttribute {
@@ -30,15 +24,30 @@ export interface VendorAttribute {
 /** Stable, machine-readable reasons (usable as a metrics label). */
 export type RadiusDecodeReason =
   // packet structure
-  | 'short-header' | 'length-field-too-small' | 'length-field-mismatch' | 'packet-too-long'
-  | 'attribute-truncated' | 'attribute-length-invalid' | 'attribute-overrun'
+  | 'short-header'
+  | 'length-field-too-small'
+  | 'length-field-mismatch'
+  | 'packet-too-long'
+  | 'attribute-truncated'
+  | 'attribute-length-invalid'
+  | 'attribute-overrun'
   // typed accessors and Vendor-Specific (RFC 2865 §5.26)
-  | 'integer-bad-length' | 'vsa-too-short' | 'vsa-sub-truncated' | 'vsa-sub-length-invalid' | 'vsa-sub-overrun'
+  | 'integer-bad-length'
+  | 'vsa-too-short'
+  | 'vsa-sub-truncated'
+  | 'vsa-sub-length-invalid'
+  | 'vsa-sub-overrun'
   // hidden values (mppe.ts)
-  | 'mppe-too-short' | 'mppe-not-padded' | 'mppe-salt-invalid' | 'mppe-key-length-invalid'
+  | 'mppe-too-short'
+  | 'mppe-not-padded'
+  | 'mppe-salt-invalid'
+  | 'mppe-key-length-invalid'
   | 'password-bad-length'
-  | 'tunnel-password-too-short' | 'tunnel-password-not-padded' | 'tunnel-password-tag-invalid'
-  | 'tunnel-password-salt-invalid' | 'tunnel-password-length-invalid';
+  | 'tunnel-password-too-short'
+  | 'tunnel-password-not-padded'
+  | 'tunnel-password-tag-invalid'
+  | 'tunnel-password-salt-invalid'
+  | 'tunnel-password-length-invalid';
 
 export class RadiusDecodeError extends Error {
   override readonly name = 'RadiusDecodeError';
@@ -51,9 +60,19 @@ export class RadiusDecodeError extends Error {
 }
 
 export type RadiusEncodeReason =
-  | 'invalid-code' | 'invalid-identifier' | 'authenticator-bad-length' | 'invalid-attribute-type'
-  | 'attribute-too-long' | 'packet-too-long' | 'invalid-integer' | 'invalid-vendor' | 'invalid-salt'
-  | 'invalid-tag' | 'value-too-long' | 'empty-value' | 'wrong-code';
+  | 'invalid-code'
+  | 'invalid-identifier'
+  | 'authenticator-bad-length'
+  | 'invalid-attribute-type'
+  | 'attribute-too-long'
+  | 'packet-too-long'
+  | 'invalid-integer'
+  | 'invalid-vendor'
+  | 'invalid-salt'
+  | 'invalid-tag'
+  | 'value-too-long'
+  | 'empty-value'
+  | 'wrong-code';
 
 /** Thrown when asked to build something the wire format cannot carry (a caller bug, not hostile input). */
 export class RadiusEncodeError extends Error {

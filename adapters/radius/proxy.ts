@@ -54,7 +54,11 @@ export interface RadiusProxyOptions {
 }
 
 /** A listening socket's receive buffer: what was asked, what the kernel gave, and whether it capped it. */
-export interface ReceiveBuffer { requested: number | null; bytes: number; capped: boolean }
+export interface ReceiveBuffer {
+  requested: number | null;
+  bytes: number;
+  capped: boolean;
+}
 
 interface Transaction {
   kind: RequestKind;
@@ -153,7 +157,8 @@ export class RadiusProxy {
 
   private listen(kind: RequestKind, where: { address: string; port: number }): Promise<number> {
     const socket = createSocket({
-      type: isIPv6(where.address) ? 'udp6' : 'udp4', reuseAddr: false,
+      type: isIPv6(where.address) ? 'udp6' : 'udp4',
+      reuseAddr: false,
       ...(this.opts.recvBufferBytes ? { recvBufferSize: this.opts.recvBufferBytes } : {}),
     });
     this.sockets[kind] = socket;
@@ -210,8 +215,19 @@ export class RadiusProxy {
 
     this.inFlight++;
     this.forward({
-      kind, client, from, request, dupHandle: dup.handle, startedAt: performance.now(), servers: this.pool.order(),
-      serverIndex: 0, triesOnServer: 0, sentToServerAt: 0, proxyState: randomOctets(8), release: null, timer: null,
+      kind,
+      client,
+      from,
+      request,
+      dupHandle: dup.handle,
+      startedAt: performance.now(),
+      servers: this.pool.order(),
+      serverIndex: 0,
+      triesOnServer: 0,
+      sentToServerAt: 0,
+      proxyState: randomOctets(8),
+      release: null,
+      timer: null,
     });
   }
 
@@ -225,8 +241,11 @@ export class RadiusProxy {
     const release = server.sockets(tx.kind).send((identifier) => {
       // Access-Request authenticators are random; an Accounting-Request's is computed over the packet.
       const authenticator = tx.kind === 'auth' ? randomOctets(16) : Buffer.allocUnsafe(16).fill(0);
-      const attributes = rewriteRequestAttributes(tx.request.attributes,
-        { secret: tx.client.secret, authenticator: tx.request.authenticator }, { secret, authenticator });
+      const attributes = rewriteRequestAttributes(
+        tx.request.attributes,
+        { secret: tx.client.secret, authenticator: tx.request.authenticator },
+        { secret, authenticator },
+      );
       attributes.push({ type: Attr.ProxyState, value: tx.proxyState });
       const packet = { code: tx.request.code, identifier, authenticator, attributes };
       const bytes = tx.kind === 'auth' ? finishAccessRequest(packet, secret) : finishAccountingRequest(packet, secret);
@@ -246,7 +265,10 @@ export class RadiusProxy {
     if (tx.triesOnServer >= server.triesPerRequest) {
       // Dead only if the server answers nothing at all (UpstreamServer.requestUnanswered).
       if (server.requestUnanswered(tx.sentToServerAt, this.deadProbeIntervalMs)) {
-        this.opts.logger.warn({ upstream: server.config.name, tries: tx.triesOnServer }, 'upstream AAA server answered nothing since a request was sent; probing it with Status-Server');
+        this.opts.logger.warn(
+          { upstream: server.config.name, tries: tx.triesOnServer },
+          'upstream AAA server answered nothing since a request was sent; probing it with Status-Server',
+        );
       }
       tx.serverIndex++;
       tx.triesOnServer = 0;
@@ -262,21 +284,26 @@ export class RadiusProxy {
       answer = decodePacket(reply);
     } catch (e) {
       // Same reason labels as verifyResponse gives for a packet it cannot decode.
-      if (e instanceof RadiusDecodeError) return this.drop(`upstream-${e.reason}`, { upstream: server.config.name, client: tx.client.name });
+      if (e instanceof RadiusDecodeError)
+        return this.drop(`upstream-${e.reason}`, { upstream: server.config.name, client: tx.client.name });
       throw e;
     }
     const verdict = verifyResponse(reply, ourAuthenticator, secret, { requireMessageAuthenticator: tx.kind === 'auth' }, answer);
     // A forged or corrupted answer is dropped and the real one is still awaited.
     if (!verdict.ok) return this.drop(`upstream-${verdict.reason}`, { upstream: server.config.name, client: tx.client.name });
-    if (!ACCEPTED[tx.kind].has(answer.code)) return this.drop('upstream-unexpected-code', { upstream: server.config.name, client: tx.client.name });
+    if (!ACCEPTED[tx.kind].has(answer.code))
+      return this.drop('upstream-unexpected-code', { upstream: server.config.name, client: tx.client.name });
 
     this.settle(tx);
     server.markAnswered();
     const attrs = withoutOurProxyState(answer.attributes, tx.proxyState);
     let rewritten;
     try {
-      rewritten = rewriteResponseAttributes(attrs, { secret, authenticator: ourAuthenticator },
-        { secret: tx.client.secret, authenticator: tx.request.authenticator });
+      rewritten = rewriteResponseAttributes(
+        attrs,
+        { secret, authenticator: ourAuthenticator },
+        { secret: tx.client.secret, authenticator: tx.request.authenticator },
+      );
     } catch (e) {
       if (!(e instanceof RadiusDecodeError)) throw e;
       this.duplicates.forget(tx.dupHandle);
@@ -284,12 +311,19 @@ export class RadiusProxy {
     }
     const bytes = finishResponse(
       { code: answer.code, identifier: tx.request.identifier, authenticator: tx.request.authenticator, attributes: rewritten.attributes },
-      tx.request.authenticator, tx.client.secret,
+      tx.request.authenticator,
+      tx.client.secret,
     );
     const relay = () => {
       this.duplicates.answered(tx.dupHandle, bytes);
       this.sockets[tx.kind]!.send(bytes, tx.from.port, tx.from.address);
-      this.opts.observer?.answered(tx.kind, codeName(answer.code), server.config.name, (performance.now() - tx.startedAt) / 1000, tx.client.name);
+      this.opts.observer?.answered(
+        tx.kind,
+        codeName(answer.code),
+        server.config.name,
+        (performance.now() - tx.startedAt) / 1000,
+        tx.client.name,
+      );
       if (answer.code === Code.AccessReject) this.logReject(tx, answer, server);
     };
     if (answer.code === Code.AccessAccept) void this.learnAccept(tx, answer, rewritten.msk).then(relay);
@@ -300,7 +334,10 @@ export class RadiusProxy {
   private async learnAccept(tx: Transaction, accept: RadiusPacket, msk: Buffer | null): Promise<void> {
     const staMac = requestStation(tx.request);
     if (!staMac) {
-      this.opts.logger.warn({ client: tx.client.name }, 'Access-Accept for a request without a valid Calling-Station-Id: no station record');
+      this.opts.logger.warn(
+        { client: tx.client.name },
+        'Access-Accept for a request without a valid Calling-Station-Id: no station record',
+      );
       return;
     }
     const { facts, problems } = acceptFacts(tx.request, accept, tx.from.address, staMac, msk);
@@ -327,8 +364,11 @@ export class RadiusProxy {
 
   private answerStatusServer(kind: RequestKind, client: RadiusClient, request: RadiusPacket, from: RemoteInfo): void {
     const code = kind === 'auth' ? Code.AccessAccept : Code.AccountingResponse;
-    const bytes = finishResponse({ code, identifier: request.identifier, authenticator: request.authenticator, attributes: [] },
-      request.authenticator, client.secret);
+    const bytes = finishResponse(
+      { code, identifier: request.identifier, authenticator: request.authenticator, attributes: [] },
+      request.authenticator,
+      client.secret,
+    );
     this.sockets[kind]!.send(bytes, from.port, from.address);
   }
 
@@ -351,10 +391,18 @@ export class RadiusProxy {
   /** Every relayed Access-Reject, one line: who, where, and the AAA server's reason; never a secret (reject-log.ts). */
   private logReject(tx: Transaction, reject: RadiusPacket, server: UpstreamServer): void {
     const f = rejectLogFields(tx.request, reject);
-    this.opts.logger.info({
-      ap: tx.client.name, from: tx.from.address, nasIdentifier: f.nasIdentifier, sta: f.sta, identity: f.identity,
-      reason: f.reason ?? 'no Reply-Message from the AAA server', upstream: server.config.name,
-    }, 'login rejected');
+    this.opts.logger.info(
+      {
+        ap: tx.client.name,
+        from: tx.from.address,
+        nasIdentifier: f.nasIdentifier,
+        sta: f.sta,
+        identity: f.identity,
+        reason: f.reason ?? 'no Reply-Message from the AAA server',
+        upstream: server.config.name,
+      },
+      'login rejected',
+    );
   }
 
   /** `context.client`, when known, is the RADIUS client (AP) the packet came from. */

@@ -8,7 +8,10 @@ export const MIN_PACKET = 20;
 export const MAX_PACKET = 4096;
 
 export class RadsecFrameError extends Error {
-  constructor(readonly reason: 'length-below-header' | 'length-above-maximum', detail: string) {
+  constructor(
+    readonly reason: 'length-below-header' | 'length-above-maximum',
+    detail: string,
+  ) {
     super(`RadSec stream: ${reason} (${detail})`);
     this.name = 'RadsecFrameError';
   }

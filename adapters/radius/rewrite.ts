@@ -1,8 +1,13 @@
 import { Attr, Vendor, MsAttr } from './codes.js';
 import type { RadiusAttribute } from './packet.js';
 import {
-  decryptMppeKey, encryptMppeKey, freshSalts, hidePassword, unhidePassword,
-  decryptTunnelPassword, encryptTunnelPassword,
+  decryptMppeKey,
+  encryptMppeKey,
+  freshSalts,
+  hidePassword,
+  unhidePassword,
+  decryptTunnelPassword,
+  encryptTunnelPassword,
 } from './mppe.js';
 
 // A proxy changes the Request Authenticator and the shared secret between its two legs, and

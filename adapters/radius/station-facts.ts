@@ -45,7 +45,11 @@ export function requestStation(request: RadiusPacket): string | null {
 }
 
 export function acceptFacts(
-  request: RadiusPacket, accept: RadiusPacket, clientAddress: string, staMac: string, msk: Buffer | null,
+  request: RadiusPacket,
+  accept: RadiusPacket,
+  clientAddress: string,
+  staMac: string,
+  msk: Buffer | null,
 ): { facts: AccessAcceptFacts; problems: string[] } {
   const problems: string[] = [];
   const called = parseCalledStationId(getString(request, Attr.CalledStationId));

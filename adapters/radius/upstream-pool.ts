@@ -51,13 +51,21 @@ export class UpstreamServer {
   private probeTimer: NodeJS.Timeout | null = null;
   private zombieTimer: NodeJS.Timeout | null = null;
 
-  constructor(readonly config: UpstreamServerConfig, maxSockets: number, private readonly events: UpstreamEventsWithLog) {
+  constructor(
+    readonly config: UpstreamServerConfig,
+    maxSockets: number,
+    private readonly events: UpstreamEventsWithLog,
+  ) {
     if (config.tls) {
       const tls = config.tls;
       // One connection (or more, past 256 outstanding) for both kinds, as RFC 6614 §2.1 has it.
       const radsec = new RadsecConnections({
-        address: config.address, port: config.authPort, tls, maxConnections: maxSockets,
-        keepaliveMs: tls.keepaliveMs, answerTimeoutMs: config.timeoutMs,
+        address: config.address,
+        port: config.authPort,
+        tls,
+        maxConnections: maxSockets,
+        keepaliveMs: tls.keepaliveMs,
+        answerTimeoutMs: config.timeoutMs,
         buildStatusServer: (identifier, onAnswer) => this.statusServer(identifier, onAnswer),
         stray: events.stray,
         log: (level, detail, msg) => events.log?.(level, { upstream: config.name, ...detail }, msg),
@@ -93,7 +101,11 @@ export class UpstreamServer {
     if (this.zombie) {
       this.zombie = false;
       this.stopZombie();
-      this.events.log?.('info', { upstream: this.config.name }, 'upstream AAA server answered after a request went unanswered: it discarded that request, and stays in service');
+      this.events.log?.(
+        'info',
+        { upstream: this.config.name },
+        'upstream AAA server answered after a request went unanswered: it discarded that request, and stays in service',
+      );
     }
     if (this.alive) return;
     this.alive = true;
@@ -135,10 +147,12 @@ export class UpstreamServer {
 
   /** One Status-Server; any correctly signed answer brings the server back. */
   probe(): void {
-    const release = this.auth.send((identifier) => this.statusServer(identifier, () => {
-      release?.();
-      this.markAnswered();
-    }));
+    const release = this.auth.send((identifier) =>
+      this.statusServer(identifier, () => {
+        release?.();
+        this.markAnswered();
+      }),
+    );
     // Unanswered probes must not hold identifiers for ever.
     if (release) setTimeout(release, this.config.timeoutMs).unref();
   }
@@ -180,10 +194,25 @@ export class UpstreamServer {
   /** Same server, same secret, same timing: a reload keeps the running one (and its alive state). */
   sameAs(c: UpstreamServerConfig): boolean {
     const o = this.config;
-    const sameTls = (a = o.tls, b = c.tls) => (!a && !b) || (!!a && !!b && a.ca === b.ca && a.cert === b.cert
-      && a.key === b.key && a.serverName === b.serverName && a.keepaliveMs === b.keepaliveMs);
-    return o.name === c.name && o.address === c.address && o.authPort === c.authPort && o.acctPort === c.acctPort
-      && o.timeoutMs === c.timeoutMs && o.tries === c.tries && o.secret.equals(c.secret) && sameTls();
+    const sameTls = (a = o.tls, b = c.tls) =>
+      (!a && !b) ||
+      (!!a &&
+        !!b &&
+        a.ca === b.ca &&
+        a.cert === b.cert &&
+        a.key === b.key &&
+        a.serverName === b.serverName &&
+        a.keepaliveMs === b.keepaliveMs);
+    return (
+      o.name === c.name &&
+      o.address === c.address &&
+      o.authPort === c.authPort &&
+      o.acctPort === c.acctPort &&
+      o.timeoutMs === c.timeoutMs &&
+      o.tries === c.tries &&
+      o.secret.equals(c.secret) &&
+      sameTls()
+    );
   }
 
   retire(): void {
@@ -209,7 +238,11 @@ export class UpstreamPool {
   readonly retiring = new Set<UpstreamServer>();
   private readonly maxSockets: number;
 
-  constructor(configs: UpstreamServerConfig[], maxInFlight: number, private readonly events: UpstreamEventsWithLog) {
+  constructor(
+    configs: UpstreamServerConfig[],
+    maxInFlight: number,
+    private readonly events: UpstreamEventsWithLog,
+  ) {
     this.maxSockets = Math.max(1, Math.ceil(maxInFlight / 256));
     this.servers = configs.map((c) => new UpstreamServer(c, this.maxSockets, events));
   }
@@ -267,4 +300,3 @@ export class UpstreamPool {
     this.retiring.clear();
   }
 }
-

@@ -57,7 +57,10 @@ const CERT_ERRORS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'server certificate does not carry the configured serverName',
 };
 
-interface Outstanding { pending: PendingRequest; bytes: Buffer }
+interface Outstanding {
+  pending: PendingRequest;
+  bytes: Buffer;
+}
 
 class Connection {
   socket: TLSSocket | null = null;
@@ -176,11 +179,14 @@ export class RadsecConnections implements UpstreamTransport {
     socket.setNoDelay(true);
     // A server that takes the TCP connection but never finishes the handshake must not hold
     // the requests for ever: they would wait on a connection that never comes up.
-    const handshake = setTimeout(() => {
-      const e: NodeJS.ErrnoException = new Error('TLS handshake not finished in time');
-      e.code = 'HANDSHAKE_TIMEOUT';
-      socket.destroy(e);
-    }, Math.max(this.o.answerTimeoutMs, HANDSHAKE_TIMEOUT_MS));
+    const handshake = setTimeout(
+      () => {
+        const e: NodeJS.ErrnoException = new Error('TLS handshake not finished in time');
+        e.code = 'HANDSHAKE_TIMEOUT';
+        socket.destroy(e);
+      },
+      Math.max(this.o.answerTimeoutMs, HANDSHAKE_TIMEOUT_MS),
+    );
     handshake.unref();
     socket.on('secureConnect', () => {
       clearTimeout(handshake);
@@ -217,7 +223,12 @@ export class RadsecConnections implements UpstreamTransport {
       if (problem === this.lastProblem) return;
       this.lastProblem = problem;
       if (cert) this.o.log('error', { ...where, serverName: tls.serverName, code, err: e.message }, `RadSec connection refused: ${cert}`);
-      else this.o.log('warn', { ...where, code, err: e.message }, conn.up ? 'RadSec connection to upstream failed' : 'RadSec connection to upstream could not be opened');
+      else
+        this.o.log(
+          'warn',
+          { ...where, code, err: e.message },
+          conn.up ? 'RadSec connection to upstream failed' : 'RadSec connection to upstream could not be opened',
+        );
     });
     socket.on('close', () => {
       clearTimeout(handshake);
@@ -259,7 +270,11 @@ export class RadsecConnections implements UpstreamTransport {
       const timer = setTimeout(() => {
         conn.outstanding.delete(id);
         conn.keepaliveOut = false;
-        this.o.log('warn', { server: `${this.o.address}:${this.o.port}`, connection: conn.index }, 'RadSec keepalive (Status-Server) unanswered; reconnecting');
+        this.o.log(
+          'warn',
+          { server: `${this.o.address}:${this.o.port}`, connection: conn.index },
+          'RadSec keepalive (Status-Server) unanswered; reconnecting',
+        );
         if (conn.socket === socket) socket?.destroy();
       }, this.o.answerTimeoutMs);
       timer.unref();

@@ -47,10 +47,7 @@ const validVid = (vid: number): boolean => vid >= 1 && vid <= MAX_VLAN_ID;
  * The VLAN assignment in `p`'s attributes, or null when there is none. Never throws. Values that
  * are ignored are reported by pushing a reason onto `ignored` (for logging; one per attribute).
  */
-export function extractVlan(
-  p: Pick<RadiusPacket, 'attributes'>,
-  ignored: VlanIgnoredReason[] = [],
-): VlanAssignment | null {
+export function extractVlan(p: Pick<RadiusPacket, 'attributes'>, ignored: VlanIgnoredReason[] = []): VlanAssignment | null {
   const tunnels: Tunnel[] = [];
   const tunnel = (tag: number): Tunnel => (tunnels[tag] ??= {});
   let untagged: number | null = null;

@@ -39,7 +39,6 @@ export interface RrbEndpointOptions {
 const TYPE_NAME: Record<PacketTypeNumber, string> = { 1: 'PULL', 2: 'RESP', 3: 'PUSH', 4: 'SEQ_REQ', 5: 'SEQ_RESP' };
 const QUIET_DROPS = new Set(['own-frame', 'not-for-us', 'multicast-src', 'seq-resp-bad-nonce', 'seq-req-timeout']);
 
-
 /** The session TLVs of a PMK-R1 entry; throws RangeError on values the wire cannot carry. */
 export function sessionOf(e: PmkR1Entry): RrbSession {
   if (!Number.isInteger(e.expiresInS) || e.expiresInS < 1 || e.expiresInS > 0xffff) {
@@ -47,9 +46,14 @@ export function sessionOf(e: PmkR1Entry): RrbSession {
     throw new RangeError(`expiresInS must be 1..65535, got ${e.expiresInS}`);
   }
   return {
-    pmkR1: e.pmkR1, pmkR1Name: e.pmkR1Name, pairwise: e.pairwise, expiresIn: e.expiresInS,
-    identity: Buffer.from(e.identity ?? '', 'utf8'), cui: Buffer.from(e.cui ?? '', 'utf8'),
-    sessionTimeout: e.sessionTimeoutS, vlan: e.vlan,
+    pmkR1: e.pmkR1,
+    pmkR1Name: e.pmkR1Name,
+    pairwise: e.pairwise,
+    expiresIn: e.expiresInS,
+    identity: Buffer.from(e.identity ?? '', 'utf8'),
+    cui: Buffer.from(e.cui ?? '', 'utf8'),
+    sessionTimeout: e.sessionTimeoutS,
+    vlan: e.vlan,
   };
 }
 
@@ -75,7 +79,10 @@ export class RrbEndpoint implements PmkR1Pusher {
     return new RrbEndpoint(openL2Socket(opts.ifname), opts);
   }
 
-  constructor(private readonly transport: L2Transport, private readonly opts: RrbEndpointOptions) {
+  constructor(
+    private readonly transport: L2Transport,
+    private readonly opts: RrbEndpointOptions,
+  ) {
     this.mac = parseMac(opts.mac ?? transport.mac, 'RRB endpoint MAC');
     const clock = opts.clock ?? monotonicClock;
     this.tx = new SeqSender(clock);
@@ -107,8 +114,13 @@ export class RrbEndpoint implements PmkR1Pusher {
       if (parseMac(entry.r1khId, 'entry R1KH-ID') !== r1khId) return this.pushFailed('r1kh-mismatch');
       const r0khId = Buffer.from(entry.r0khId, 'utf8');
       const msg: RrbMessage = {
-        type: PacketType.PUSH, seq: this.tx.next(peerKey(parseMac(peer.mac), r1khId, r0khId)),
-        r0khId, r1khId, staMac: parseMac(entry.staMac, 'STA MAC'), pmkR0Name: entry.pmkR0Name, session: sessionOf(entry),
+        type: PacketType.PUSH,
+        seq: this.tx.next(peerKey(parseMac(peer.mac), r1khId, r0khId)),
+        r0khId,
+        r1khId,
+        staMac: parseMac(entry.staMac, 'STA MAC'),
+        pmkR0Name: entry.pmkR0Name,
+        session: sessionOf(entry),
       };
       return this.send(parseMac(peer.mac), msg, peer.key) ? { ok: true } : this.pushFailed('send-failed');
     } catch (err) {
@@ -248,7 +260,11 @@ export class RrbEndpoint implements PmkR1Pusher {
           clearTimeout(probe.timer);
           this.probes.delete(peer);
         }
-        this.send(f.src, { type: PacketType.SEQ_RESP, nonce: msg.nonce, seq: this.tx.next(peer), r0khId: msg.r0khId, r1khId: msg.r1khId }, key);
+        this.send(
+          f.src,
+          { type: PacketType.SEQ_RESP, nonce: msg.nonce, seq: this.tx.next(peer), r0khId: msg.r0khId, r1khId: msg.r1khId },
+          key,
+        );
         // An AP that asks without having had a PUSH from us is about to PULL. Asking back now,
         // instead of when the PULL arrives, saves one round trip of a roam-time PULL (the station
         // waits in its FT authentication meanwhile).
@@ -270,7 +286,8 @@ export class RrbEndpoint implements PmkR1Pusher {
           const deferred = this.rx.defer(peer, Buffer.from(buf));
           if (!deferred) return this.drop('queue-full', { src: f.src });
           this.emit('defer', seq.reason);
-          if (deferred.ask) this.send(f.src, { type: PacketType.SEQ_REQ, nonce: deferred.nonce, r0khId: msg.r0khId, r1khId: msg.r1khId }, key);
+          if (deferred.ask)
+            this.send(f.src, { type: PacketType.SEQ_REQ, nonce: deferred.nonce, r0khId: msg.r0khId, r1khId: msg.r1khId }, key);
           return;
         }
         this.rx.accept(peer, msg.seq);
@@ -283,7 +300,11 @@ export class RrbEndpoint implements PmkR1Pusher {
     let entry: PmkR1Entry | null = null;
     try {
       entry = this.opts.pullHandler({
-        fromMac: src, r0khId: pull.r0khId.toString('utf8'), r1khId: pull.r1khId, staMac: pull.staMac, pmkR0Name: pull.pmkR0Name,
+        fromMac: src,
+        r0khId: pull.r0khId.toString('utf8'),
+        r1khId: pull.r1khId,
+        staMac: pull.staMac,
+        pmkR0Name: pull.pmkR0Name,
       });
     } catch (err) {
       this.log.error({ src, err: (err as Error).message }, 'PULL handler failed; answering NAK');
@@ -305,6 +326,18 @@ export class RrbEndpoint implements PmkR1Pusher {
     }
     this.emit(session ? 'pull-answered' : 'pull-nak');
     // RESP echoes the PULL's nonce and IDs (wpa_ft_rrb_rx_pull); a NAK carries the S1KH-ID only.
-    this.send(src, { type: PacketType.RESP, nonce: pull.nonce, seq: this.tx.next(peer), r0khId: pull.r0khId, r1khId: pull.r1khId, staMac: pull.staMac, session }, key);
+    this.send(
+      src,
+      {
+        type: PacketType.RESP,
+        nonce: pull.nonce,
+        seq: this.tx.next(peer),
+        r0khId: pull.r0khId,
+        r1khId: pull.r1khId,
+        staMac: pull.staMac,
+        session,
+      },
+      key,
+    );
   }
 }

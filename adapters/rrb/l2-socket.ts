@@ -32,7 +32,9 @@ export function loadAfPacket(): AfPacketAddon {
   ].filter((p): p is string => !!p);
   const path = candidates.find((p) => existsSync(p));
   if (!path) {
-    throw new Error(`AF_PACKET addon not built (looked in ${candidates.join(', ')}); run "npm ci" or "npm rebuild" (needs python3, make, g++)`);
+    throw new Error(
+      `AF_PACKET addon not built (looked in ${candidates.join(', ')}); run "npm ci" or "npm rebuild" (needs python3, make, g++)`,
+    );
   }
   addon = createRequire(import.meta.url)(path) as AfPacketAddon;
   return addon;
@@ -46,7 +48,9 @@ export function openL2Socket(ifname: string, ethertype = ETH_P_OUI): L2Transport
   return {
     mac: bytesToMac(handle.mac),
     send: (frame) => native.send(handle, frame),
-    onFrame: (cb) => { receiver = cb; },
+    onFrame: (cb) => {
+      receiver = cb;
+    },
     close: () => native.close(handle),
   };
 }

@@ -10,23 +10,35 @@ import { RrbDecodeError, Tlv, decodeTlvs, encodeTlvs, requireTlv, tlvMap, type T
 // We emit TLVs in hostapd's order so our frames are byte-identical to hostapd's (the vectors
 // in docs/hostapd-interfaces.md "R0KH-R1KH vectors" check that); the receiver side looks TLVs up by type.
 
-export interface RrbSeq { dom: number; seq: number; ts: number }
-export interface RrbVlan { untagged: number | null; tagged: number[] }
+export interface RrbSeq {
+  dom: number;
+  seq: number;
+  ts: number;
+}
+export interface RrbVlan {
+  untagged: number | null;
+  tagged: number[];
+}
 /** What a PUSH or RESP carries for the STA besides its identifiers. */
 export interface RrbSession {
-  pmkR1: Buffer; pmkR1Name: Buffer;
+  pmkR1: Buffer;
+  pmkR1Name: Buffer;
   /** WPA_CIPHER_* bitmask, le16 on the wire. */
   pairwise: number;
   /** le16 seconds, 0 = none. */
   expiresIn: number;
   /** Always sent, possibly empty (as hostapd does). */
-  identity: Buffer; cui: Buffer;
+  identity: Buffer;
+  cui: Buffer;
   /** le32 seconds, 0 = none. */
   sessionTimeout: number;
   /** null or both empty: no VLAN TLVs. */
   vlan: RrbVlan | null;
 }
-interface Ids { r0khId: Buffer; r1khId: string }
+interface Ids {
+  r0khId: Buffer;
+  r1khId: string;
+}
 export type RrbMessage =
   | ({ type: typeof PacketType.PULL; nonce: Buffer; seq: RrbSeq; staMac: string; pmkR0Name: Buffer } & Ids)
   /** session null = NAK (hostapd: no PAIRWISE, S1KH_ID only). */
@@ -44,7 +56,17 @@ export type RrbMessage =
 
 /** hostapd's RRB_MIN_MSG_LEN: payloads are padded to at least this many octets. */
 const MIN_PAYLOAD = 64;
-const SESSION_TYPES = [Tlv.PMK_R1, Tlv.PMK_R1_NAME, Tlv.PAIRWISE, Tlv.EXPIRES_IN, Tlv.IDENTITY, Tlv.RADIUS_CUI, Tlv.SESSION_TIMEOUT, Tlv.VLAN_UNTAGGED, Tlv.VLAN_TAGGED];
+const SESSION_TYPES = [
+  Tlv.PMK_R1,
+  Tlv.PMK_R1_NAME,
+  Tlv.PAIRWISE,
+  Tlv.EXPIRES_IN,
+  Tlv.IDENTITY,
+  Tlv.RADIUS_CUI,
+  Tlv.SESSION_TIMEOUT,
+  Tlv.VLAN_UNTAGGED,
+  Tlv.VLAN_TAGGED,
+];
 /** Which known TLVs may appear where, per packet type; a known type elsewhere is 'unexpected-tlv'. */
 const AUTH_TYPES: Record<PacketTypeNumber, number[]> = {
   [PacketType.PULL]: [Tlv.NONCE, Tlv.SEQ, Tlv.R0KH_ID, Tlv.R1KH_ID],
@@ -62,8 +84,16 @@ const ENC_TYPES: Record<PacketTypeNumber, number[]> = {
 };
 const LAST_KNOWN_TYPE = Tlv.SESSION_TIMEOUT;
 
-const u16 = (n: number) => { const b = Buffer.alloc(2); b.writeUInt16LE(n); return b; };
-const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n >>> 0); return b; };
+const u16 = (n: number) => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(n);
+  return b;
+};
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+};
 const tlv = (type: number, value: Buffer): TlvItem => ({ type, value });
 
 function encodeSeq(s: RrbSeq): Buffer {
@@ -88,8 +118,12 @@ function sessionTlvs(s: RrbSession): TlvItem[] {
   checkRange('expiresIn', s.expiresIn, 0xffff);
   checkRange('sessionTimeout', s.sessionTimeout, 0xffffffff);
   const out = [
-    tlv(Tlv.PMK_R1, s.pmkR1), tlv(Tlv.PMK_R1_NAME, s.pmkR1Name), tlv(Tlv.PAIRWISE, u16(s.pairwise)),
-    tlv(Tlv.EXPIRES_IN, u16(s.expiresIn)), tlv(Tlv.IDENTITY, s.identity), tlv(Tlv.RADIUS_CUI, s.cui),
+    tlv(Tlv.PMK_R1, s.pmkR1),
+    tlv(Tlv.PMK_R1_NAME, s.pmkR1Name),
+    tlv(Tlv.PAIRWISE, u16(s.pairwise)),
+    tlv(Tlv.EXPIRES_IN, u16(s.expiresIn)),
+    tlv(Tlv.IDENTITY, s.identity),
+    tlv(Tlv.RADIUS_CUI, s.cui),
     tlv(Tlv.SESSION_TIMEOUT, u32(s.sessionTimeout)),
   ];
   if (s.vlan?.untagged) out.push(tlv(Tlv.VLAN_UNTAGGED, u16(vlanId(s.vlan.untagged))));
@@ -103,15 +137,21 @@ function messageTlvs(m: RrbMessage): { auth: TlvItem[]; enc: TlvItem[] } {
   const ids = [tlv(Tlv.R0KH_ID, m.r0khId), tlv(Tlv.R1KH_ID, macToBytes(m.r1khId))];
   switch (m.type) {
     case PacketType.PULL:
-      return { auth: [tlv(Tlv.NONCE, m.nonce), tlv(Tlv.SEQ, encodeSeq(m.seq)), ...ids],
-        enc: [tlv(Tlv.PMK_R0_NAME, m.pmkR0Name), tlv(Tlv.S1KH_ID, macToBytes(m.staMac))] };
+      return {
+        auth: [tlv(Tlv.NONCE, m.nonce), tlv(Tlv.SEQ, encodeSeq(m.seq)), ...ids],
+        enc: [tlv(Tlv.PMK_R0_NAME, m.pmkR0Name), tlv(Tlv.S1KH_ID, macToBytes(m.staMac))],
+      };
     case PacketType.RESP:
-      return { auth: [tlv(Tlv.NONCE, m.nonce), tlv(Tlv.SEQ, encodeSeq(m.seq)), ...ids],
-        enc: [tlv(Tlv.S1KH_ID, macToBytes(m.staMac)), ...(m.session ? sessionTlvs(m.session) : [])] };
+      return {
+        auth: [tlv(Tlv.NONCE, m.nonce), tlv(Tlv.SEQ, encodeSeq(m.seq)), ...ids],
+        enc: [tlv(Tlv.S1KH_ID, macToBytes(m.staMac)), ...(m.session ? sessionTlvs(m.session) : [])],
+      };
     case PacketType.PUSH:
       if ('probe' in m) return { auth: [tlv(Tlv.SEQ, encodeSeq(m.seq)), ...ids], enc: [] };
-      return { auth: [tlv(Tlv.SEQ, encodeSeq(m.seq)), ...ids],
-        enc: [tlv(Tlv.S1KH_ID, macToBytes(m.staMac)), tlv(Tlv.PMK_R0_NAME, m.pmkR0Name), ...sessionTlvs(m.session)] };
+      return {
+        auth: [tlv(Tlv.SEQ, encodeSeq(m.seq)), ...ids],
+        enc: [tlv(Tlv.S1KH_ID, macToBytes(m.staMac)), tlv(Tlv.PMK_R0_NAME, m.pmkR0Name), ...sessionTlvs(m.session)],
+      };
     case PacketType.SEQ_REQ:
       return { auth: [tlv(Tlv.NONCE, m.nonce), ...ids], enc: [] };
     case PacketType.SEQ_RESP:
@@ -175,7 +215,9 @@ export function parseEnvelope(type: PacketTypeNumber, payload: Buffer): RrbEnvel
   for (const t of AUTH_TYPES[type]) requireTlv(map, t, `auth of type ${type}`);
   const seq = map.get(Tlv.SEQ);
   return {
-    type, auth, enc,
+    type,
+    auth,
+    enc,
     nonce: map.get(Tlv.NONCE) ?? null,
     seq: seq ? decodeSeq(seq) : null,
     r0khId: map.get(Tlv.R0KH_ID)!,
@@ -203,10 +245,12 @@ function parseVlan(map: Map<number, Buffer>): RrbVlan | null {
 
 function parseSession(map: Map<number, Buffer>, where: string): RrbSession {
   return {
-    pmkR1: requireTlv(map, Tlv.PMK_R1, where), pmkR1Name: requireTlv(map, Tlv.PMK_R1_NAME, where),
+    pmkR1: requireTlv(map, Tlv.PMK_R1, where),
+    pmkR1Name: requireTlv(map, Tlv.PMK_R1_NAME, where),
     pairwise: requireTlv(map, Tlv.PAIRWISE, where).readUInt16LE(0),
     expiresIn: map.get(Tlv.EXPIRES_IN)?.readUInt16LE(0) ?? 0,
-    identity: map.get(Tlv.IDENTITY) ?? Buffer.alloc(0), cui: map.get(Tlv.RADIUS_CUI) ?? Buffer.alloc(0),
+    identity: map.get(Tlv.IDENTITY) ?? Buffer.alloc(0),
+    cui: map.get(Tlv.RADIUS_CUI) ?? Buffer.alloc(0),
     sessionTimeout: map.get(Tlv.SESSION_TIMEOUT)?.readUInt32LE(0) ?? 0,
     vlan: parseVlan(map),
   };
@@ -222,16 +266,31 @@ export function parsePlaintext(env: RrbEnvelope, plain: Buffer): RrbMessage {
   const sta = () => bytesToMac(requireTlv(map, Tlv.S1KH_ID, where));
   switch (env.type) {
     case PacketType.PULL:
-      return { type: env.type, nonce: env.nonce!, seq: env.seq!, ...ids, staMac: sta(), pmkR0Name: requireTlv(map, Tlv.PMK_R0_NAME, where) };
+      return {
+        type: env.type,
+        nonce: env.nonce!,
+        seq: env.seq!,
+        ...ids,
+        staMac: sta(),
+        pmkR0Name: requireTlv(map, Tlv.PMK_R0_NAME, where),
+      };
     case PacketType.RESP: {
       // hostapd reads a RESP without PAIRWISE as a NAK; we also insist the NAK carries nothing else.
       const nak = !map.has(Tlv.PAIRWISE);
-      if (nak && items.some((t) => t.type !== Tlv.S1KH_ID && t.type <= LAST_KNOWN_TYPE)) throw new RrbDecodeError('missing-tlv', 'PAIRWISE in RESP');
+      if (nak && items.some((t) => t.type !== Tlv.S1KH_ID && t.type <= LAST_KNOWN_TYPE))
+        throw new RrbDecodeError('missing-tlv', 'PAIRWISE in RESP');
       return { type: env.type, nonce: env.nonce!, seq: env.seq!, ...ids, staMac: sta(), session: nak ? null : parseSession(map, where) };
     }
     case PacketType.PUSH:
       if (items.length === 0) return { type: env.type, seq: env.seq!, ...ids, probe: true };
-      return { type: env.type, seq: env.seq!, ...ids, staMac: sta(), pmkR0Name: requireTlv(map, Tlv.PMK_R0_NAME, where), session: parseSession(map, where) };
+      return {
+        type: env.type,
+        seq: env.seq!,
+        ...ids,
+        staMac: sta(),
+        pmkR0Name: requireTlv(map, Tlv.PMK_R0_NAME, where),
+        session: parseSession(map, where),
+      };
     case PacketType.SEQ_REQ:
       return { type: env.type, nonce: env.nonce!, ...ids };
     case PacketType.SEQ_RESP:

@@ -39,7 +39,10 @@ const randomU32 = () => randomBytes(4).readUInt32LE(0);
 /** Our sequence numbers towards each peer. */
 export class SeqSender {
   private readonly state = new Map<string, { dom: number; seq: number }>();
-  constructor(private readonly clock: Clock = monotonicClock, private readonly random32: () => number = randomU32) {}
+  constructor(
+    private readonly clock: Clock = monotonicClock,
+    private readonly random32: () => number = randomU32,
+  ) {}
 
   /** We have sent this peer something (a PUSH, a SEQ_RESP) before. */
   knows(peer: string): boolean {
@@ -64,7 +67,11 @@ export type SeqCheck =
   | { verdict: 'defer'; reason: 'seq-unknown-peer' | 'seq-dom-changed' | 'seq-ts-skew' | 'seq-out-of-window' };
 
 /** A SEQ_REQ we sent, with the frame it holds back (null when we asked ahead of any frame). */
-interface Pending<T> { nonce: Buffer; at: number; item: T | null }
+interface Pending<T> {
+  nonce: Buffer;
+  at: number;
+  item: T | null;
+}
 interface RxState<T> {
   /** 0 = no state yet (dom always has its low bit set). */
   dom: number;
@@ -80,7 +87,10 @@ const diff = (a: number, b: number) => (a - b) >>> 0;
 /** What we accept from each peer; T is whatever the caller needs to replay a deferred frame. */
 export class SeqReceiver<T> {
   private readonly state = new Map<string, RxState<T>>();
-  constructor(private readonly clock: Clock = monotonicClock, private readonly nonce: () => Buffer = () => randomBytes(16)) {}
+  constructor(
+    private readonly clock: Clock = monotonicClock,
+    private readonly nonce: () => Buffer = () => randomBytes(16),
+  ) {}
 
   private get(peer: string): RxState<T> {
     let s = this.state.get(peer);

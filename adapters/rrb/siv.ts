@@ -15,7 +15,13 @@ export const SIV_KEY_LEN = 32;
 
 const ZERO = Buffer.alloc(16);
 
-interface KeyState { k1: Buffer; k2: Buffer; sub1: Buffer; sub2: Buffer; d0: Buffer }
+interface KeyState {
+  k1: Buffer;
+  k2: Buffer;
+  sub1: Buffer;
+  sub2: Buffer;
+  d0: Buffer;
+}
 /** By the caller's key object; an entry goes when that object does. Checked against the bytes on
  *  every use, so a key Buffer overwritten in place never meets stale state. */
 const cache = new WeakMap<Uint8Array, KeyState>();

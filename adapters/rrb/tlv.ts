@@ -7,13 +7,27 @@
 // TLV still interoperates.
 
 export type RrbDecodeReason =
-  | 'frame-truncated' | 'frame-bad-ethertype' | 'frame-bad-oui' | 'frame-unknown-type'
-  | 'payload-truncated' | 'auth-overrun'
-  | 'tlv-truncated' | 'tlv-overrun' | 'duplicate-tlv' | 'missing-tlv' | 'tlv-bad-length'
-  | 'padding-not-last' | 'unexpected-tlv' | 'bad-vlan' | 'decrypt-failed';
+  | 'frame-truncated'
+  | 'frame-bad-ethertype'
+  | 'frame-bad-oui'
+  | 'frame-unknown-type'
+  | 'payload-truncated'
+  | 'auth-overrun'
+  | 'tlv-truncated'
+  | 'tlv-overrun'
+  | 'duplicate-tlv'
+  | 'missing-tlv'
+  | 'tlv-bad-length'
+  | 'padding-not-last'
+  | 'unexpected-tlv'
+  | 'bad-vlan'
+  | 'decrypt-failed';
 
 export class RrbDecodeError extends Error {
-  constructor(readonly reason: RrbDecodeReason, detail?: string) {
+  constructor(
+    readonly reason: RrbDecodeReason,
+    detail?: string,
+  ) {
     super(detail ? `${reason}: ${detail}` : reason);
     this.name = 'RrbDecodeError';
   }
@@ -21,9 +35,24 @@ export class RrbDecodeError extends Error {
 
 /** TLV type numbers (FT_RRB_* in wpa_auth.h). */
 export const Tlv = {
-  LAST_EMPTY: 0, SEQ: 1, NONCE: 2, TIMESTAMP: 3, R0KH_ID: 4, R1KH_ID: 5, S1KH_ID: 6,
-  PMK_R0_NAME: 7, PMK_R0: 8, PMK_R1_NAME: 9, PMK_R1: 10, PAIRWISE: 11, EXPIRES_IN: 12,
-  VLAN_UNTAGGED: 13, VLAN_TAGGED: 14, IDENTITY: 15, RADIUS_CUI: 16, SESSION_TIMEOUT: 17,
+  LAST_EMPTY: 0,
+  SEQ: 1,
+  NONCE: 2,
+  TIMESTAMP: 3,
+  R0KH_ID: 4,
+  R1KH_ID: 5,
+  S1KH_ID: 6,
+  PMK_R0_NAME: 7,
+  PMK_R0: 8,
+  PMK_R1_NAME: 9,
+  PMK_R1: 10,
+  PAIRWISE: 11,
+  EXPIRES_IN: 12,
+  VLAN_UNTAGGED: 13,
+  VLAN_TAGGED: 14,
+  IDENTITY: 15,
+  RADIUS_CUI: 16,
+  SESSION_TIMEOUT: 17,
 } as const;
 
 export interface TlvItem {

@@ -34,7 +34,13 @@ export class BackgroundCheckpointer {
   private readonly results = { checkpoints: 0, framesCopied: 0, busy: 0, restarts: 0, errors: 0, lastError: null as string | null };
 
   /** `nice`: how much nicer than its creator the thread runs (copying pages is never urgent). */
-  constructor(path: string, intervalMs: number, private readonly events: CheckpointerEvents, nice = 0, restartFrames = RESTART_FRAMES) {
+  constructor(
+    path: string,
+    intervalMs: number,
+    private readonly events: CheckpointerEvents,
+    nice = 0,
+    restartFrames = RESTART_FRAMES,
+  ) {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(`(${checkpointLoop.toString()})(require)`, {
       eval: true,

@@ -5,9 +5,7 @@
 // $CREDENTIALS_DIRECTORY; the kms user then needs no access to /etc/hostapd-kms/master-key.
 // Without systemd (development, containers) the key comes from a file we check ourselves.
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync,
-} from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export const MASTER_KEY_LENGTH = 32;
@@ -78,8 +76,7 @@ export function parseMasterKey(content: Buffer, where: string): Buffer {
   const text = content.toString('latin1').replace(/\r?\n$/, '');
   if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
   throw new Error(
-    `${where} holds ${content.length} octets: expected 32 raw octets or 64 hex digits ` +
-      '(create one with `kmsd --init-master-key FILE`)',
+    `${where} holds ${content.length} octets: expected 32 raw octets or 64 hex digits ` + '(create one with `kmsd --init-master-key FILE`)',
   );
 }
 

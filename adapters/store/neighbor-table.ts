@@ -22,8 +22,15 @@ export const NEIGHBOR_EDGES_DDL = `
 `;
 
 interface Row {
-  from_ap: string; to_ap: string; weight: number; signal_dbm: number | null; roams: number; updated_at: number;
-  last_seen: number; observations: number; roams_total: number;
+  from_ap: string;
+  to_ap: string;
+  weight: number;
+  signal_dbm: number | null;
+  roams: number;
+  updated_at: number;
+  last_seen: number;
+  observations: number;
+  roams_total: number;
 }
 
 export class SqliteNeighborTable implements NeighborStore {
@@ -46,8 +53,15 @@ export class SqliteNeighborTable implements NeighborStore {
       for (const d of deletes) del.run(d.from, d.to);
       for (const r of upserts) {
         upsert.run({
-          from: r.from, to: r.to, weight: r.weight, signalDbm: r.signalDbm, roams: r.roams, updatedAt: Math.round(r.updatedAt),
-          lastSeen: Math.round(r.lastSeen), observations: r.observations, roamsTotal: r.roamsTotal,
+          from: r.from,
+          to: r.to,
+          weight: r.weight,
+          signalDbm: r.signalDbm,
+          roams: r.roams,
+          updatedAt: Math.round(r.updatedAt),
+          lastSeen: Math.round(r.lastSeen),
+          observations: r.observations,
+          roamsTotal: r.roamsTotal,
         });
       }
     });
@@ -59,8 +73,15 @@ export class SqliteNeighborTable implements NeighborStore {
 
   loadEdges(): EdgeRecord[] {
     return (this.all.all() as Row[]).map((r) => ({
-      from: r.from_ap, to: r.to_ap, weight: r.weight, signalDbm: r.signal_dbm, roams: r.roams, updatedAt: r.updated_at,
-      lastSeen: r.last_seen, observations: r.observations, roamsTotal: r.roams_total,
+      from: r.from_ap,
+      to: r.to_ap,
+      weight: r.weight,
+      signalDbm: r.signal_dbm,
+      roams: r.roams,
+      updatedAt: r.updated_at,
+      lastSeen: r.last_seen,
+      observations: r.observations,
+      roamsTotal: r.roams_total,
     }));
   }
 }

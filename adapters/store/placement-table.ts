@@ -6,8 +6,17 @@ import type { PlacementStore } from '../../daemon/ports/placement-store.js';
 // key names, targets and timestamps.
 
 interface Row {
-  sta_mac: string; bssid: string; kind: Placement['kind']; key_name: string; ap: string; state: string;
-  via: Placement['via']; placed_at: number | null; expires_at: number; attempts: number; last_error: string | null;
+  sta_mac: string;
+  bssid: string;
+  kind: Placement['kind'];
+  key_name: string;
+  ap: string;
+  state: string;
+  via: Placement['via'];
+  placed_at: number | null;
+  expires_at: number;
+  attempts: number;
+  last_error: string | null;
 }
 
 export class SqlitePlacementTable implements PlacementStore {
@@ -37,8 +46,17 @@ export class SqlitePlacementTable implements PlacementStore {
 
   loadPlacements(now: number): Placement[] {
     return (this.load.all(now) as Row[]).map((r) => ({
-      staMac: r.sta_mac, bssid: r.bssid, kind: r.kind, keyName: r.key_name, ap: r.ap, state: migratePlacementState(r.state, r.kind), via: r.via,
-      placedAt: r.placed_at, expiresAt: r.expires_at, attempts: r.attempts, lastError: r.last_error,
+      staMac: r.sta_mac,
+      bssid: r.bssid,
+      kind: r.kind,
+      keyName: r.key_name,
+      ap: r.ap,
+      state: migratePlacementState(r.state, r.kind),
+      via: r.via,
+      placedAt: r.placed_at,
+      expiresAt: r.expires_at,
+      attempts: r.attempts,
+      lastError: r.last_error,
     }));
   }
 

@@ -43,7 +43,6 @@ export interface SqliteStoreOptions {
   checkpointsElsewhere?: boolean;
 }
 
-
 export class MasterKeyMismatchError extends Error {
   constructor(readonly path: string) {
     super(
@@ -103,8 +102,16 @@ export class SqliteRecordStore implements RecordStore {
   private readonly box: SealedBox;
   private readonly logger: Log;
   private readonly stmt: Record<
-    | 'upsertRecord' | 'upsertWithKeys' | 'loadStationRows' | 'loadStationRow' | 'countStations'
-    | 'loadKeys' | 'purgeStations' | 'purgeMachineAuths' | 'saveMachineAuth' | 'loadMachineAuths',
+    | 'upsertRecord'
+    | 'upsertWithKeys'
+    | 'loadStationRows'
+    | 'loadStationRow'
+    | 'countStations'
+    | 'loadKeys'
+    | 'purgeStations'
+    | 'purgeMachineAuths'
+    | 'saveMachineAuth'
+    | 'loadMachineAuths',
     Stmt
   >;
   private readonly importTx: (items: Iterable<StationWrite>) => number;
@@ -115,7 +122,11 @@ export class SqliteRecordStore implements RecordStore {
   /** RF-neighbour graph edges, on the same database. */
   readonly neighbors: SqliteNeighborTable;
 
-  constructor(readonly path: string, masterKey: Buffer, opts: SqliteStoreOptions = {}) {
+  constructor(
+    readonly path: string,
+    masterKey: Buffer,
+    opts: SqliteStoreOptions = {},
+  ) {
     this.logger = opts.logger ?? consoleLogger;
     this.box = new SealedBox(masterKey, 'store/station-keys');
     // Create the file ourselves so it is 0600 whatever the umask (SQLite gives -wal and
@@ -156,7 +167,9 @@ export class SqliteRecordStore implements RecordStore {
       ),
       // NOT INDEXED: at start-up nearly every row is live, and a plain table scan beats
       // walking the expires_at index and looking each row up (measured 2.5x faster, 200k rows).
-      loadStationRows: db.prepare('SELECT sta_mac AS staMac, record AS json, expires_at AS expiresAt FROM stations NOT INDEXED WHERE expires_at > ?'),
+      loadStationRows: db.prepare(
+        'SELECT sta_mac AS staMac, record AS json, expires_at AS expiresAt FROM stations NOT INDEXED WHERE expires_at > ?',
+      ),
       loadKeys: db.prepare('SELECT keys FROM stations WHERE sta_mac = ?').pluck(),
       loadStationRow: db.prepare('SELECT record AS json, expires_at AS expiresAt FROM stations WHERE sta_mac = ?'),
       countStations: db.prepare('SELECT count(*) FROM stations WHERE expires_at > ?').pluck(),
@@ -169,7 +182,8 @@ export class SqliteRecordStore implements RecordStore {
       ),
       loadMachineAuths: db.prepare('SELECT sta_mac, identity, at FROM machine_auth WHERE expires_at > ?'),
     };
-    if (opts.backgroundCheckpointMs) this.startCheckpointer(opts.backgroundCheckpointMs, opts.checkpointThreadNice ?? 0, opts.walRestartFrames);
+    if (opts.backgroundCheckpointMs)
+      this.startCheckpointer(opts.backgroundCheckpointMs, opts.checkpointThreadNice ?? 0, opts.walRestartFrames);
     else if (opts.checkpointsElsewhere) db.pragma('wal_autocheckpoint = 0');
     this.placements = new SqlitePlacementTable(db);
     this.neighbors = new SqliteNeighborTable(db);
@@ -225,7 +239,10 @@ export class SqliteRecordStore implements RecordStore {
     try {
       return decodeStationKeys(opened.plaintext);
     } catch (e) {
-      this.logger.warn({ staMac: mac, reason: (e as Error).message }, 'stored station keys are malformed; treating the station as having none');
+      this.logger.warn(
+        { staMac: mac, reason: (e as Error).message },
+        'stored station keys are malformed; treating the station as having none',
+      );
       return null;
     } finally {
       opened.plaintext.fill(0);
@@ -234,9 +251,8 @@ export class SqliteRecordStore implements RecordStore {
 
   purgeExpired(now: number): number {
     // "Expired before now" is expires_at <= now: the complement of loadStationRows' filter.
-    return this.db.transaction(() =>
-      this.stmt.purgeStations.run(now).changes + this.stmt.purgeMachineAuths.run(now).changes
-        + this.placements.purgeExpired(now),
+    return this.db.transaction(
+      () => this.stmt.purgeStations.run(now).changes + this.stmt.purgeMachineAuths.run(now).changes + this.placements.purgeExpired(now),
     )();
   }
 
@@ -264,16 +280,22 @@ export class SqliteRecordStore implements RecordStore {
 
   private startCheckpointer(intervalMs: number, nice: number, restartFrames: number | undefined): void {
     this.db.pragma('wal_autocheckpoint = 0');
-    this.checkpointer = new BackgroundCheckpointer(this.path, intervalMs, {
-      failed: (reason) => {
-        this.checkpointer = null;
-        if (this.closed) return;
-        // Without checkpoints the WAL would grow without bound: SQLite takes them over again.
-        this.db.pragma('wal_autocheckpoint = 1000');
-        this.logger.error({ reason }, 'background WAL checkpoint thread stopped; commits checkpoint again (latency spikes possible)');
+    this.checkpointer = new BackgroundCheckpointer(
+      this.path,
+      intervalMs,
+      {
+        failed: (reason) => {
+          this.checkpointer = null;
+          if (this.closed) return;
+          // Without checkpoints the WAL would grow without bound: SQLite takes them over again.
+          this.db.pragma('wal_autocheckpoint = 1000');
+          this.logger.error({ reason }, 'background WAL checkpoint thread stopped; commits checkpoint again (latency spikes possible)');
+        },
+        warning: (message) => this.logger.warn({}, message),
       },
-      warning: (message) => this.logger.warn({}, message),
-    }, nice, restartFrames);
+      nice,
+      restartFrames,
+    );
   }
 
   private configure(opts: SqliteStoreOptions): void {
@@ -293,13 +315,15 @@ export class SqliteRecordStore implements RecordStore {
    */
   private checkMasterKey(): void {
     const select = this.db.prepare('SELECT value FROM meta WHERE name = ?').pluck();
-    const stored = this.db.transaction((): Buffer => {
-      const existing = select.get(KEY_CHECK_NAME) as Buffer | undefined;
-      if (existing) return existing;
-      const sealed = this.box.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_CONTEXT);
-      this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?)').run(KEY_CHECK_NAME, sealed);
-      return sealed;
-    }).immediate();
+    const stored = this.db
+      .transaction((): Buffer => {
+        const existing = select.get(KEY_CHECK_NAME) as Buffer | undefined;
+        if (existing) return existing;
+        const sealed = this.box.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_CONTEXT);
+        this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?)').run(KEY_CHECK_NAME, sealed);
+        return sealed;
+      })
+      .immediate();
     const opened = this.box.open(stored, KEY_CHECK_CONTEXT);
     if (!opened.ok || !opened.plaintext.equals(KEY_CHECK_PLAINTEXT)) throw new MasterKeyMismatchError(this.path);
   }

@@ -15,8 +15,11 @@ export interface HealthSources {
 export function healthReport(s: HealthSources): () => object {
   const now = s.now ?? Date.now;
   return () => ({
-    status: s.radius.alive() ? 'ok' : 'radius-thread-not-answering', version: s.version, uptimeS: Math.round((now() - s.startedAt) / 1000),
-    stations: s.stations.size, radius: s.radius.status(),
+    status: s.radius.alive() ? 'ok' : 'radius-thread-not-answering',
+    version: s.version,
+    uptimeS: Math.round((now() - s.startedAt) / 1000),
+    stations: s.stations.size,
+    radius: s.radius.status(),
     distribution: s.queued ? { queued: s.queued() } : null,
     config: s.config.health(),
   });

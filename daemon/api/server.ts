@@ -131,7 +131,8 @@ export class ApiServer {
       const sta = q.get('sta') === null ? undefined : normalizeMac(q.get('sta')!);
       if (sta === null) return send(res, 400, { error: `sta "${q.get('sta')}" is not a MAC address` });
       const limit = q.get('limit') === null ? undefined : Number(q.get('limit'));
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) return send(res, 400, { error: 'limit must be a positive integer' });
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+        return send(res, 400, { error: 'limit must be a positive integer' });
       const since = q.get('since') === null ? undefined : Number(q.get('since'));
       return send(res, 200, {
         roams: this.deps.roams.list({ sta, limit, since, method: (q.get('method') ?? undefined) as RoamMethod | undefined }),
@@ -188,7 +189,8 @@ export class ApiServer {
     const r = await this.deps.revoke(mac, reason, trigger);
     if (r === 'unknown') return send(res, 404, { error: `no record for station ${mac}` });
     const record = this.deps.stations.get(mac);
-    if (r === 'already') return send(res, 409, { error: `station ${mac} is revoked already`, station: record ? stationView(record) : null });
+    if (r === 'already')
+      return send(res, 409, { error: `station ${mac} is revoked already`, station: record ? stationView(record) : null });
     return send(res, 200, { revoked: true, station: record ? stationView(record) : null, told: r.kicks });
   }
 

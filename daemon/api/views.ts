@@ -53,7 +53,13 @@ export interface ApStatusView {
 
 /** GET /v1/aps: each configured AP with its channel's state, its queue and its neighbour list. */
 export function apStatusViews(
-  aps: Iterable<{ name: string; nasIdentifier: string; radiusClient: string; bsses: { ifname: string; bssid: string }[]; control: { kind: string } }>,
+  aps: Iterable<{
+    name: string;
+    nasIdentifier: string;
+    radiusClient: string;
+    bsses: { ifname: string; bssid: string }[];
+    control: { kind: string };
+  }>,
   state: {
     /** Whether the AP's control channel is connected; null when it has none. */
     connected(ap: string): boolean | null;
@@ -65,7 +71,9 @@ export function apStatusViews(
   return [...aps].map((a) => {
     const change = state.lastChange(a.name);
     return {
-      name: a.name, nasIdentifier: a.nasIdentifier, radiusClient: a.radiusClient,
+      name: a.name,
+      nasIdentifier: a.nasIdentifier,
+      radiusClient: a.radiusClient,
       bsses: a.bsses.map((b) => ({ ifname: b.ifname, bssid: b.bssid })),
       control: { kind: a.control.kind, up: state.connected(a.name), changedAt: change?.at ?? null, reason: change?.reason ?? null },
       queued: state.queued[a.name] ?? 0,

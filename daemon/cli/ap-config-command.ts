@@ -9,10 +9,15 @@ import { rrbKeyFromHex } from '../keys/rrb-key.js';
 // kmsctl ap-config: the lines an AP needs, from the KMS's own config (no daemon needed).
 
 export function registerApConfigCommand(program: Command, configFile: () => string): void {
-  program.command('ap-config').description('print an AP\'s configuration for use with the KMS (hostapd.conf lines or an OpenWrt UCI snippet)')
+  program
+    .command('ap-config')
+    .description("print an AP's configuration for use with the KMS (hostapd.conf lines or an OpenWrt UCI snippet)")
     .argument('<ap>', 'AP name from distribution.aps')
     .option('--format <format>', 'hostapd | uci | rxkh (the rxkh_file content, hostapd 2.11+)', 'hostapd')
-    .option('--hostapd <version>', 'the AP\'s hostapd release line: 2.10 | 2.11 (2.11 and later); default the AP\'s hostapdVersion, else 2.10')
+    .option(
+      '--hostapd <version>',
+      "the AP's hostapd release line: 2.10 | 2.11 (2.11 and later); default the AP's hostapdVersion, else 2.10",
+    )
     .option('--rxkh-file <path>', 'hostapd 2.11+: put rxkh_file=<path> in place of the r0kh line (print the file with --format rxkh)')
     .option('--json', 'machine-readable output: {ap, format, text}')
     .action((apName: string, o: { format: string; hostapd?: string; rxkhFile?: string; json?: boolean }) => {
@@ -33,17 +38,26 @@ export function registerApConfigCommand(program: Command, configFile: () => stri
       const kmsMac = d.rrb.mac ?? interfaceMac(d.rrb.interface);
       const dynamic = cfg.radius.dynamicAuthorization;
       // The DAS lines only when the KMS relays Disconnect/CoA and this AP's client entry has a DAS.
-      const das = dynamic && client.das ? {
-        secret: resolveSecret(client.das.secret, `radius.clients[${client.name}].das.secret`),
-        port: client.das.port,
-        kmsAddress: dynamic.sourceAddress ?? d.kmsRadiusAddress,
-        eventTimestampWindowS: dynamic.eventTimestampWindowS,
-      } : undefined;
+      const das =
+        dynamic && client.das
+          ? {
+              secret: resolveSecret(client.das.secret, `radius.clients[${client.name}].das.secret`),
+              port: client.das.port,
+              kmsAddress: dynamic.sourceAddress ?? d.kmsRadiusAddress,
+              eventTimestampWindowS: dynamic.eventTimestampWindowS,
+            }
+          : undefined;
       const inputs = {
-        distribution: d, ap, rrbKeyHex, kmsMac, ...(das ? { das } : {}),
+        distribution: d,
+        ap,
+        rrbKeyHex,
+        kmsMac,
+        ...(das ? { das } : {}),
         radiusSecret: resolveSecret(client.secret, `radius.clients[${client.name}].secret`),
-        authPort: cfg.radius.authListen.port || 1812, acctPort: cfg.radius.acctListen.port || 1813,
-        ...(o.hostapd ? { hostapd: o.hostapd as HostapdVersion } : {}), ...(o.rxkhFile !== undefined ? { rxkhFile: o.rxkhFile } : {}),
+        authPort: cfg.radius.authListen.port || 1812,
+        acctPort: cfg.radius.acctListen.port || 1813,
+        ...(o.hostapd ? { hostapd: o.hostapd as HostapdVersion } : {}),
+        ...(o.rxkhFile !== undefined ? { rxkhFile: o.rxkhFile } : {}),
       };
       const render = { hostapd: renderHostapd, uci: renderUci, rxkh: renderRxkhFile }[o.format];
       if (!render) throw new Error(`--format must be hostapd, uci or rxkh, not "${o.format}"`);

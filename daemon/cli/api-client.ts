@@ -27,13 +27,18 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
     token ??= resolveSecret(cfg.api.token, 'api.token', env);
   }
   if (!baseUrl || !token) {
-    throw new Error(`cannot find the KMS API: no config at ${DEFAULT_CONFIG}; give --config FILE (or KMS_CONFIG), or --api URL and --token TOKEN (or KMS_API/KMS_TOKEN)`);
+    throw new Error(
+      `cannot find the KMS API: no config at ${DEFAULT_CONFIG}; give --config FILE (or KMS_CONFIG), or --api URL and --token TOKEN (or KMS_API/KMS_TOKEN)`,
+    );
   }
   return { baseUrl: baseUrl.replace(/\/$/, ''), token };
 }
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -5,7 +5,11 @@ import type { Placement } from '../distribution/placement.js';
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (c ?? '').padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
@@ -20,7 +24,8 @@ function vlanText(v: StationView['vlan']): string {
 function age(ms: number, now: number): string {
   const s = Math.round((ms - now) / 1000);
   const abs = Math.abs(s);
-  const text = abs >= 3600 ? `${Math.floor(abs / 3600)}h${Math.floor((abs % 3600) / 60)}m` : abs >= 60 ? `${Math.floor(abs / 60)}m` : `${abs}s`;
+  const text =
+    abs >= 3600 ? `${Math.floor(abs / 3600)}h${Math.floor((abs % 3600) / 60)}m` : abs >= 60 ? `${Math.floor(abs / 60)}m` : `${abs}s`;
   return s >= 0 ? `in ${text}` : `${text} ago`;
 }
 
@@ -29,8 +34,15 @@ export function stationsTable(stations: StationView[], now = Date.now()): string
   return table(
     ['STATION', 'AP', 'BSSID', 'SSID', 'AKM', 'VLAN', 'IDENTITY', 'SESSION', 'EXPIRES'],
     stations.map((s) => [
-      s.staMac, s.currentAp?.nasIdentifier ?? s.ap.nasIdentifier ?? s.ap.clientAddress, s.currentAp?.bssid ?? s.ap.bssid ?? '-',
-      s.ssid ?? '-', s.akmName ?? '-', vlanText(s.vlan), s.identity ?? '-', s.revoked ? 'revoked' : s.session, age(s.expiresAt, now),
+      s.staMac,
+      s.currentAp?.nasIdentifier ?? s.ap.nasIdentifier ?? s.ap.clientAddress,
+      s.currentAp?.bssid ?? s.ap.bssid ?? '-',
+      s.ssid ?? '-',
+      s.akmName ?? '-',
+      vlanText(s.vlan),
+      s.identity ?? '-',
+      s.revoked ? 'revoked' : s.session,
+      age(s.expiresAt, now),
     ]),
   );
 }
@@ -59,6 +71,16 @@ export function placementsTable(placements: Placement[], now = Date.now()): stri
   if (placements.length === 0) return 'no placements';
   return table(
     ['AP', 'BSSID', 'KIND', 'VIA', 'STATE', 'KEY NAME', 'EXPIRES', 'ATTEMPTS', 'LAST ERROR'],
-    placements.map((p) => [p.ap, p.bssid, p.kind, p.via, p.state, p.keyName, age(p.expiresAt, now), String(p.attempts), p.lastError ?? '-']),
+    placements.map((p) => [
+      p.ap,
+      p.bssid,
+      p.kind,
+      p.via,
+      p.state,
+      p.keyName,
+      age(p.expiresAt, now),
+      String(p.attempts),
+      p.lastError ?? '-',
+    ]),
   );
 }

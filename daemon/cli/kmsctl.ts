@@ -18,26 +18,33 @@ const program = new Command('kmsctl')
   .option('--config <file>', `kmsd config to read the API address and token from (default: $KMS_CONFIG, else ${DEFAULT_CONFIG})`)
   .option('--api <url>', 'API base URL, e.g. http://127.0.0.1:8900 (default: $KMS_API, else from the config)')
   .option('--token <token>', 'API bearer token (default: $KMS_TOKEN, else api.token from the config)')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Secrets in the config are read as kmsd reads them: a string, {file: PATH} (mode 0600), or
 {credential: NAME}: from $CREDENTIALS_DIRECTORY under systemd, else from its file in
 ${DEFAULT_CREDENTIALS_DIR}/ (secrets_<file>; $KMS_CREDENTIALS_DIR moves it).
 Every subcommand takes --json: its result as JSON on stdout, and an error as {"error": "..."}
-with a non-zero exit (2: the API answered with an error or could not be reached; 1: anything else).`)
+with a non-zero exit (2: the API answered with an error or could not be reached; 1: anything else).`,
+  )
   .showHelpAfterError();
 
 const target = () => resolveTarget(program.opts<TargetOptions>());
 const print = (text: string) => process.stdout.write(`${text}\n`);
 const json = (value: unknown) => print(JSON.stringify(value, null, 2));
 
-program.command('stations').description('list station records')
+program
+  .command('stations')
+  .description('list station records')
   .option('--json', 'machine-readable output')
   .action(async (o: { json?: boolean }) => {
     const { stations } = await apiGet<{ stations: StationView[] }>(target(), '/v1/stations');
     o.json ? json(stations) : print(stationsTable(stations));
   });
 
-program.command('station').description('one station record (never its keys)')
+program
+  .command('station')
+  .description('one station record (never its keys)')
   .argument('<sta-mac>', 'station MAC address')
   .option('--bssid <bssid>', 'also show the PMKID this station would present at that BSSID')
   .option('--json', 'machine-readable output')
@@ -47,13 +54,17 @@ program.command('station').description('one station record (never its keys)')
     o.json ? json(s) : print(stationDetail(s));
   });
 
-program.command('revoke').description('withdraw a station\'s authentication: its APs disconnect it, no AP gets its keys again (docs/revocation.md)')
+program
+  .command('revoke')
+  .description("withdraw a station's authentication: its APs disconnect it, no AP gets its keys again (docs/revocation.md)")
   .argument('<sta-mac>', 'station MAC address')
   .option('--reason <text>', 'why (kept in the record for audit)')
   .option('--json', 'machine-readable output')
   .action(async (mac: string, o: { reason?: string; json?: boolean }) => {
-    const r = await apiPost<{ station: StationView | null; told: { ap: string | null; bssid: string | null; why: string; result: string; detail?: string }[] }>(
-      target(), `/v1/stations/${encodeURIComponent(mac)}/revoke`, { via: 'kmsctl', ...(o.reason ? { reason: o.reason } : {}) });
+    const r = await apiPost<{
+      station: StationView | null;
+      told: { ap: string | null; bssid: string | null; why: string; result: string; detail?: string }[];
+    }>(target(), `/v1/stations/${encodeURIComponent(mac)}/revoke`, { via: 'kmsctl', ...(o.reason ? { reason: o.reason } : {}) });
     if (o.json) {
       json(r);
       return;
@@ -62,7 +73,9 @@ program.command('revoke').description('withdraw a station\'s authentication: its
     for (const k of r.told) print(`  ${k.ap ?? '-'} ${k.bssid ?? '-'} (${k.why}): ${k.result}${k.detail ? ` (${k.detail})` : ''}`);
   });
 
-program.command('placements').description('where a station\'s keys were placed (FT PMK-R1s, OKC PMKSA entries)')
+program
+  .command('placements')
+  .description("where a station's keys were placed (FT PMK-R1s, OKC PMKSA entries)")
   .argument('<sta-mac>', 'station MAC address')
   .option('--json', 'machine-readable output')
   .action(async (mac: string, o: { json?: boolean }) => {
@@ -70,15 +83,25 @@ program.command('placements').description('where a station\'s keys were placed (
     o.json ? json(r.placements) : print(placementsTable(r.placements));
   });
 
-program.command('health').description('daemon and upstream AAA status')
+program
+  .command('health')
+  .description('daemon and upstream AAA status')
   .option('--json', 'machine-readable output')
   .action(async (o: { json?: boolean }) => {
-    const h = await apiGet<{ status: string; version: string; uptimeS: number; stations: number; radius: { inFlight: number; upstreams: { name: string; alive: boolean }[] } }>(target(), '/v1/health');
+    const h = await apiGet<{
+      status: string;
+      version: string;
+      uptimeS: number;
+      stations: number;
+      radius: { inFlight: number; upstreams: { name: string; alive: boolean }[] };
+    }>(target(), '/v1/health');
     if (o.json) {
       json(h);
       return;
     }
-    print(`status ${h.status}, version ${h.version}, up ${h.uptimeS} s, ${h.stations} stations, ${h.radius.inFlight} RADIUS requests in flight`);
+    print(
+      `status ${h.status}, version ${h.version}, up ${h.uptimeS} s, ${h.stations} stations, ${h.radius.inFlight} RADIUS requests in flight`,
+    );
     for (const u of h.radius.upstreams) print(`upstream ${u.name}: ${u.alive ? 'alive' : 'DEAD'}`);
   });
 
@@ -100,9 +123,11 @@ program.parseAsync().catch((e: Error & { code?: string; exitCode?: number; statu
   const fromCommander = typeof e.code === 'string' && e.code.startsWith('commander.');
   const message = fromCommander ? e.message.replace(/^error: /, '') : e.message;
   if (wantJson) {
-    process.stdout.write(`${JSON.stringify({ error: message, ...(typeof e.status === 'number' && e.status > 0 ? { status: e.status } : {}) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ error: message, ...(typeof e.status === 'number' && e.status > 0 ? { status: e.status } : {}) })}\n`,
+    );
   } else {
     process.stderr.write(`kmsctl: ${message}\n`);
   }
-  process.exit(fromCommander ? (e.exitCode || 1) : exitCode(e));
+  process.exit(fromCommander ? e.exitCode || 1 : exitCode(e));
 });

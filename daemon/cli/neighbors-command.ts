@@ -11,26 +11,42 @@ import { table } from './format.js';
 function ago(ms: number | null, now: number): string {
   if (ms === null) return '-';
   const s = Math.max(0, Math.round((now - ms) / 1000));
-  return s >= 86_400 ? `${Math.floor(s / 86_400)}d ago` : s >= 3600 ? `${Math.floor(s / 3600)}h ago` : s >= 60 ? `${Math.floor(s / 60)}m ago` : `${s}s ago`;
+  return s >= 86_400
+    ? `${Math.floor(s / 86_400)}d ago`
+    : s >= 3600
+      ? `${Math.floor(s / 3600)}h ago`
+      : s >= 60
+        ? `${Math.floor(s / 60)}m ago`
+        : `${s}s ago`;
 }
 
 /** One line per (AP, neighbour), best first within an AP. */
 export function neighborsTable(r: NeighborsResponse, now = r.generatedAt): string {
-  const rows = r.aps.flatMap((a) => (a.neighbors.length === 0
-    ? [[a.name, '-', '', '', '', '', '', '']]
-    : a.neighbors.map((n, i) => [
-      i === 0 ? a.name : '', n.ap, n.score.toFixed(1), n.signalDbm === null ? '-' : n.signalDbm.toFixed(1),
-      String(n.observations), String(n.roams), n.pinned ? 'pinned' : '', ago(n.lastSeen, now),
-    ])));
+  const rows = r.aps.flatMap((a) =>
+    a.neighbors.length === 0
+      ? [[a.name, '-', '', '', '', '', '', '']]
+      : a.neighbors.map((n, i) => [
+          i === 0 ? a.name : '',
+          n.ap,
+          n.score.toFixed(1),
+          n.signalDbm === null ? '-' : n.signalDbm.toFixed(1),
+          String(n.observations),
+          String(n.roams),
+          n.pinned ? 'pinned' : '',
+          ago(n.lastSeen, now),
+        ]),
+  );
   if (rows.length === 0) return 'no APs';
-  const head = `top ${r.params.topK} above ${r.params.floorDbm} dBm, hysteresis ${r.params.hysteresisDb} dB, half-life ${Math.round(r.params.halfLifeS / 3600 * 10) / 10} h; `
-    + describeCounts(graphCounts(r));
+  const head =
+    `top ${r.params.topK} above ${r.params.floorDbm} dBm, hysteresis ${r.params.hysteresisDb} dB, half-life ${Math.round((r.params.halfLifeS / 3600) * 10) / 10} h; ` +
+    describeCounts(graphCounts(r));
   return `${table(['AP', 'NEIGHBOUR', 'SCORE', 'SIGNAL DBM', 'REPORTS', 'ROAMS', 'PINNED', 'LAST SEEN'], rows)}\n\n${head}`;
 }
 
 export function registerNeighborsCommand(program: Command, target: () => ApiTarget): void {
-  program.command('neighbors')
-    .description('RF neighbour lists (who each AP\'s stations hear and roam to); --svg draws the graph')
+  program
+    .command('neighbors')
+    .description("RF neighbour lists (who each AP's stations hear and roam to); --svg draws the graph")
     .argument('[ap]', 'only this AP and its neighbourhood')
     .option('--json', 'machine-readable output (the API response)')
     .option('--svg <file>', 'write a picture of the graph (APs as nodes, edges weighted by score); "-" for stdout')

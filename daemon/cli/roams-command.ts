@@ -15,9 +15,13 @@ export function roamsTable(roams: RoamEvent[]): string {
   return table(
     ['STATION', 'FROM', 'TO', 'METHOD', 'EAP FRAMES', 'TIME MS', 'SLOW', 'DATA GAP MS', 'NOTE'],
     roams.map((r) => [
-      r.sta, r.fromBssid ?? '-', r.toBssid,
+      r.sta,
+      r.fromBssid ?? '-',
+      r.toBssid,
       r.method === 'failed' || r.method === 'initial' ? `${r.method} (${r.auth})` : r.method,
-      String(r.eapFrames), ms(r.durationMs), r.slow ? 'SLOW' : '-',
+      String(r.eapFrames),
+      ms(r.durationMs),
+      r.slow ? 'SLOW' : '-',
       r.dataGapMs === undefined ? '-' : ms(r.dataGapMs),
       [r.trigger === 'bss-tm' ? 'after BSS TM request' : '', r.reason ?? ''].filter(Boolean).join('; ') || '-',
     ]),
@@ -27,10 +31,14 @@ export function roamsTable(roams: RoamEvent[]): string {
 /** One line about the capture itself: how much was read, what was malformed. */
 export function analysisSummary(a: RoamAnalysis): string {
   const span = a.firstTs !== undefined && a.lastTs !== undefined ? `, ${((a.lastTs - a.firstTs) / 1000).toFixed(1)} s` : '';
-  const bad = Object.entries(a.decode.malformed).map(([k, v]) => `${k} ${v}`).join(', ');
-  return `${a.capture.format ?? '?'}: ${a.capture.packets} frames${span}; ${a.roams.length} roam events; `
-    + `${a.decode.malformedTotal} malformed${bad ? ` (${bad})` : ''}; ${a.duplicates} retransmissions ignored`
-    + (a.capture.truncatedTailBytes ? `; last ${a.capture.truncatedTailBytes} bytes cut short` : '');
+  const bad = Object.entries(a.decode.malformed)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  return (
+    `${a.capture.format ?? '?'}: ${a.capture.packets} frames${span}; ${a.roams.length} roam events; ` +
+    `${a.decode.malformedTotal} malformed${bad ? ` (${bad})` : ''}; ${a.duplicates} retransmissions ignored` +
+    (a.capture.truncatedTailBytes ? `; last ${a.capture.truncatedTailBytes} bytes cut short` : '')
+  );
 }
 
 const positive = (what: string) => (v: string) => {
@@ -40,7 +48,8 @@ const positive = (what: string) => (v: string) => {
 };
 
 export function registerRoamsCommand(program: Command): void {
-  program.command('roams')
+  program
+    .command('roams')
     .description('classify and time every roam in a capture (offline; FT, PMKSA/OKC, full EAP, failed)')
     .requiredOption('--pcap <file>', 'capture file (pcap or pcapng; radiotap or 802.11 link type)')
     .option('--json', 'machine-readable output: the roam events and capture statistics')
@@ -49,7 +58,9 @@ export function registerRoamsCommand(program: Command): void {
     .action(async (o: { pcap: string; json?: boolean; slowMs?: number; slowOtherMs?: number }) => {
       const a = await analyseCaptureFile(o.pcap, { slowMs: slowThresholds(o.slowMs, o.slowOtherMs) });
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ roams: a.roams, capture: a.capture, decode: a.decode, duplicates: a.duplicates }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ roams: a.roams, capture: a.capture, decode: a.decode, duplicates: a.duplicates }, null, 2)}\n`,
+        );
         return;
       }
       process.stdout.write(`${roamsTable(a.roams)}\n\n${analysisSummary(a)}\n`);

@@ -107,8 +107,11 @@ function formatOctets(octets: Uint8Array): string {
   for (let i = 0; i < 16; i += 2) groups.push(((octets[i]! << 8) | octets[i + 1]!).toString(16));
   // RFC 5952: the longest run (of two or more) of zero groups becomes "::".
   let best = { at: -1, len: 1 };
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== '0') { i++; continue; }
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === '0') j++;
     if (j - i > best.len) best = { at: i, len: j - i };

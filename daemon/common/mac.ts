@@ -2,7 +2,8 @@
 // "aa:bb:cc:dd:ee:ff" and through key derivations as 6 raw octets. The KMS keeps one
 // canonical text form (lower-case, colons) so a station is the same key everywhere.
 
-const MAC_RE = /^([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})$/;
+const MAC_RE =
+  /^([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})[:-]?([0-9a-fA-F]{2})$/;
 
 const CANONICAL_RE = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 

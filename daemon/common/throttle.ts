@@ -5,7 +5,11 @@
 export class Throttle {
   private readonly windows = new Map<string, { start: number; n: number }>();
 
-  constructor(private readonly limit: number, private readonly periodMs: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly limit: number,
+    private readonly periodMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   allow(key: string): boolean {
     const now = this.now();

@@ -4,14 +4,19 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { configSchema, type KmsConfig, type SecretRef } from './schema.js';
 
 export class ConfigError extends Error {
-  constructor(readonly file: string, readonly problems: string[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
     super(`invalid configuration in ${file}:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
   }
 }
 
 function pathText(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '') || '(top level)';
+  return (
+    path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '') || '(top level)'
+  );
 }
 
 /** zod's wording, made to read like an operator's checklist. */
@@ -31,7 +36,10 @@ export function parseConfig(text: string, file = '<config>'): KmsConfig {
   }
   const result = configSchema.safeParse(raw ?? {});
   if (!result.success) {
-    throw new ConfigError(file, result.error.issues.map((i) => `${pathText(i.path)}: ${issueText(i)}`));
+    throw new ConfigError(
+      file,
+      result.error.issues.map((i) => `${pathText(i.path)}: ${issueText(i)}`),
+    );
   }
   return result.data;
 }
@@ -79,12 +87,16 @@ export function resolveSecret(ref: SecretRef, what: string, env: NodeJS.ProcessE
     if (dir) {
       path = join(dir, name);
       if (!existsSync(path)) {
-        throw new Error(`${what}: credential "${name}" is not in $CREDENTIALS_DIRECTORY (${dir}): the unit loads every file in ${DEFAULT_CREDENTIALS_DIR}/ as ${CREDENTIAL_PREFIX}<file>`);
+        throw new Error(
+          `${what}: credential "${name}" is not in $CREDENTIALS_DIRECTORY (${dir}): the unit loads every file in ${DEFAULT_CREDENTIALS_DIR}/ as ${CREDENTIAL_PREFIX}<file>`,
+        );
       }
     } else {
       path = credentialFallbackPath(name, env);
       if (!existsSync(path)) {
-        throw new Error(`${what}: credential "${name}": $CREDENTIALS_DIRECTORY is not set (not under systemd) and its file ${path} does not exist`);
+        throw new Error(
+          `${what}: credential "${name}": $CREDENTIALS_DIRECTORY is not set (not under systemd) and its file ${path} does not exist`,
+        );
       }
       checkPrivateFile(path, what, `credential file for "${name}"`);
     }

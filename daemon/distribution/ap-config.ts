@@ -45,9 +45,13 @@ export function dasPortOfBss(port: number, index: number): number {
 function checkDas(das: ApDasInputs, ap: ApConfig): void {
   if (/[\r\n]/.test(das.secret)) throw new Error(`the DAS secret of AP ${ap.name} contains a line break: hostapd reads one line`);
   const last = dasPortOfBss(das.port, ap.bsses.length - 1);
-  if (last > 65535) throw new Error(`AP ${ap.name}'s ${ap.bsses.length} BSSes need DAS ports ${das.port}..${last}: lower radius.clients[].das.port`);
+  if (last > 65535)
+    throw new Error(`AP ${ap.name}'s ${ap.bsses.length} BSSes need DAS ports ${das.port}..${last}: lower radius.clients[].das.port`);
   // hostapd's DAS socket is IPv4 only, and so is the client it accepts.
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(das.kmsAddress)) throw new Error(`hostapd's radius_das_client takes an IPv4 address, not ${das.kmsAddress} (set radius.dynamicAuthorization.sourceAddress)`);
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(das.kmsAddress))
+    throw new Error(
+      `hostapd's radius_das_client takes an IPv4 address, not ${das.kmsAddress} (set radius.dynamicAuthorization.sourceAddress)`,
+    );
 }
 
 /**
@@ -68,8 +72,10 @@ function dasHostapdLines(das: ApDasInputs, index: number): string[] {
 /** The release line the output is for, refusing what that release cannot read. */
 function versionOf(i: ApConfigInputs): HostapdVersion {
   const v = i.hostapd ?? i.ap.hostapdVersion ?? '2.10';
-  if (i.rxkhFile !== undefined && v === '2.10') throw new Error('rxkh_file needs hostapd 2.11 or later (--hostapd 2.11, or hostapdVersion: "2.11" on the AP)');
-  if (i.rxkhFile !== undefined && !/^\/[^\s]*$/.test(i.rxkhFile)) throw new Error(`the rxkh file must be an absolute path without spaces, not "${i.rxkhFile}"`);
+  if (i.rxkhFile !== undefined && v === '2.10')
+    throw new Error('rxkh_file needs hostapd 2.11 or later (--hostapd 2.11, or hostapdVersion: "2.11" on the AP)');
+  if (i.rxkhFile !== undefined && !/^\/[^\s]*$/.test(i.rxkhFile))
+    throw new Error(`the rxkh file must be an absolute path without spaces, not "${i.rxkhFile}"`);
   return v;
 }
 
@@ -90,7 +96,11 @@ function r0khLine(i: ApConfigInputs): string {
 /** Content of the rxkh_file (hostapd 2.11+): the same r0kh line, read by hostapd and RELOAD_RXKHS. */
 export function renderRxkhFile(i: ApConfigInputs): string {
   versionOf({ ...i, rxkhFile: i.rxkhFile ?? '/rxkh' });
-  return [`# hostapd-kms: R0KH-R1KH peers of AP ${i.ap.name} (every BSS); after a change: hostapd_cli reload_rxkhs`, `r0kh=${r0khLine(i)}`, ''].join('\n');
+  return [
+    `# hostapd-kms: R0KH-R1KH peers of AP ${i.ap.name} (every BSS); after a change: hostapd_cli reload_rxkhs`,
+    `r0kh=${r0khLine(i)}`,
+    '',
+  ].join('\n');
 }
 
 export function renderHostapd(i: ApConfigInputs): string {
@@ -98,40 +108,44 @@ export function renderHostapd(i: ApConfigInputs): string {
   const security = securityHostapdLines(securityOf(i));
   const version = versionOf(i);
   if (i.das) checkDas(i.das, i.ap);
-  const blocks = i.ap.bsses.map((b, index) => [
-    `# --- hostapd-kms: BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name} (hostapd ${version}${version === '2.11' ? ' or later' : ''}); merge into that BSS's section ---`,
-    `ssid=${d.ssid}`,
-    '# RADIUS: the KMS is this AP\'s authentication and accounting server',
-    'ieee8021x=1',
-    `auth_server_addr=${d.kmsRadiusAddress}`,
-    `auth_server_port=${i.authPort}`,
-    `auth_server_shared_secret=${i.radiusSecret}`,
-    `acct_server_addr=${d.kmsRadiusAddress}`,
-    `acct_server_port=${i.acctPort}`,
-    `acct_server_shared_secret=${i.radiusSecret}`,
-    `nas_identifier=${i.ap.nasIdentifier}`,
-    ...(i.das ? dasHostapdLines(i.das, index) : []),
-    ...security,
-    '# 802.11r: the KMS is the R0KH of the mobility domain; APs never push',
-    `mobility_domain=${d.mobilityDomain}`,
-    'ft_over_ds=0',
-    // Upstream hostapd opens its R0KH-R1KH socket on bridge= (ft_iface= exists only in OpenWrt's build).
-    `bridge=${i.ap.bridge}`,
-    ...(b.r1khId ? [`r1_key_holder=${macToBytes(b.r1khId).toString('hex')}`] : []),
-    'pmk_r1_push=0',
-    ...(i.rxkhFile ? [`# the r0kh line is in ${i.rxkhFile} (kmsctl ap-config ${i.ap.name} --format rxkh)`, `rxkh_file=${i.rxkhFile}`] : [`r0kh=${r0khLine(i)}`]),
-    '# OKC for stations without 802.11r (keys placed by PMKSA_ADD; note: no VLAN travels with them)',
-    'okc=1',
-    'disable_pmksa_caching=0',
-    '# 802.11k/v: neighbour reports, beacon reports, BSS transition',
-    'rrm_neighbor_report=1',
-    'rrm_beacon_report=1',
-    'bss_transition=1',
-    '# RADIUS-assigned VLANs (also carried in pushed PMK-R1s). hostapd applies a pushed VLAN only if it',
-    '# knows it: list every VLAN in a vlan_file (e.g. "100 wlan0.100") with vlan_bridge=, so the',
-    '# interfaces exist from the start; creating one during an FT authentication can miss the roam.',
-    'dynamic_vlan=1',
-  ].join('\n'));
+  const blocks = i.ap.bsses.map((b, index) =>
+    [
+      `# --- hostapd-kms: BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name} (hostapd ${version}${version === '2.11' ? ' or later' : ''}); merge into that BSS's section ---`,
+      `ssid=${d.ssid}`,
+      "# RADIUS: the KMS is this AP's authentication and accounting server",
+      'ieee8021x=1',
+      `auth_server_addr=${d.kmsRadiusAddress}`,
+      `auth_server_port=${i.authPort}`,
+      `auth_server_shared_secret=${i.radiusSecret}`,
+      `acct_server_addr=${d.kmsRadiusAddress}`,
+      `acct_server_port=${i.acctPort}`,
+      `acct_server_shared_secret=${i.radiusSecret}`,
+      `nas_identifier=${i.ap.nasIdentifier}`,
+      ...(i.das ? dasHostapdLines(i.das, index) : []),
+      ...security,
+      '# 802.11r: the KMS is the R0KH of the mobility domain; APs never push',
+      `mobility_domain=${d.mobilityDomain}`,
+      'ft_over_ds=0',
+      // Upstream hostapd opens its R0KH-R1KH socket on bridge= (ft_iface= exists only in OpenWrt's build).
+      `bridge=${i.ap.bridge}`,
+      ...(b.r1khId ? [`r1_key_holder=${macToBytes(b.r1khId).toString('hex')}`] : []),
+      'pmk_r1_push=0',
+      ...(i.rxkhFile
+        ? [`# the r0kh line is in ${i.rxkhFile} (kmsctl ap-config ${i.ap.name} --format rxkh)`, `rxkh_file=${i.rxkhFile}`]
+        : [`r0kh=${r0khLine(i)}`]),
+      '# OKC for stations without 802.11r (keys placed by PMKSA_ADD; note: no VLAN travels with them)',
+      'okc=1',
+      'disable_pmksa_caching=0',
+      '# 802.11k/v: neighbour reports, beacon reports, BSS transition',
+      'rrm_neighbor_report=1',
+      'rrm_beacon_report=1',
+      'bss_transition=1',
+      '# RADIUS-assigned VLANs (also carried in pushed PMK-R1s). hostapd applies a pushed VLAN only if it',
+      '# knows it: list every VLAN in a vlan_file (e.g. "100 wlan0.100") with vlan_bridge=, so the',
+      '# interfaces exist from the start; creating one during an FT authentication can miss the roam.',
+      'dynamic_vlan=1',
+    ].join('\n'),
+  );
   return `${blocks.join('\n\n')}\n`;
 }
 
@@ -141,44 +155,48 @@ export function renderUci(i: ApConfigInputs): string {
   const p = SECURITY_PROFILES[mode];
   const q = (v: string | number) => `'${String(v).replace(/'/g, `'\\''`)}'`;
   if (i.das) checkDas(i.das, i.ap);
-  const blocks = i.ap.bsses.map((b, index) => [
-    `# hostapd-kms: wifi-iface for BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name}; set 'device' to its radio`,
-    `config wifi-iface ${q(`kms_${b.ifname.replace(/[^A-Za-z0-9_]/g, '_')}`)}`,
-    `\toption device ${q('radio0')}`,
-    `\toption mode ${q('ap')}`,
-    `\toption ifname ${q(b.ifname)}`,
-    `\toption network ${q(i.ap.bridge.replace(/^br-/, ''))}`,
-    `\toption ssid ${q(d.ssid)}`,
-    // OpenWrt derives wpa_key_mgmt from encryption (adding FT-EAP, or FT-EAP-SHA384 for wpa3-192,
-    // because ieee80211r is on) and the pairwise cipher too; ieee80211w is said explicitly.
-    `\toption encryption ${q(p.uciEncryption)}`,
-    `\toption ieee80211w ${q(p.pmf)}`,
-    ...(p.groupMgmtCipher && p.groupMgmtCipher !== 'AES-128-CMAC' ? [`\toption ieee80211w_mgmt_cipher ${q(p.groupMgmtCipher)}`] : []),
-    `\toption auth_server ${q(d.kmsRadiusAddress)}`,
-    `\toption auth_port ${q(i.authPort)}`,
-    `\toption auth_secret ${q(i.radiusSecret)}`,
-    `\toption acct_server ${q(d.kmsRadiusAddress)}`,
-    `\toption acct_port ${q(i.acctPort)}`,
-    `\toption acct_secret ${q(i.radiusSecret)}`,
-    `\toption nasid ${q(i.ap.nasIdentifier)}`,
-    // OpenWrt's hostapd.sh writes radius_das_port and radius_das_client from these; it has no
-    // option for the Message-Authenticator and Event-Timestamp requirements (the KMS sends both).
-    ...(i.das ? [
-      `\toption dae_client ${q(i.das.kmsAddress)}`,
-      `\toption dae_secret ${q(i.das.secret)}`,
-      `\toption dae_port ${q(dasPortOfBss(i.das.port, index))}`,
-    ] : []),
-    `\toption ieee80211r ${q(1)}`,
-    `\toption mobility_domain ${q(d.mobilityDomain)}`,
-    `\toption ft_over_ds ${q(0)}`,
-    `\toption ft_psk_generate_local ${q(0)}`,
-    `\toption pmk_r1_push ${q(0)}`,
-    ...(b.r1khId ? [`\toption r1_key_holder ${q(macToBytes(b.r1khId).toString('hex'))}`] : []),
-    `\tlist r0kh ${q(r0khLine(i).replace(/ /g, ','))}`,
-    `\toption auth_cache ${q(1)}`,
-    `\toption ieee80211k ${q(1)}`,
-    `\toption bss_transition ${q(1)}`,
-    `\toption dynamic_vlan ${q(1)}`,
-  ].join('\n'));
+  const blocks = i.ap.bsses.map((b, index) =>
+    [
+      `# hostapd-kms: wifi-iface for BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name}; set 'device' to its radio`,
+      `config wifi-iface ${q(`kms_${b.ifname.replace(/[^A-Za-z0-9_]/g, '_')}`)}`,
+      `\toption device ${q('radio0')}`,
+      `\toption mode ${q('ap')}`,
+      `\toption ifname ${q(b.ifname)}`,
+      `\toption network ${q(i.ap.bridge.replace(/^br-/, ''))}`,
+      `\toption ssid ${q(d.ssid)}`,
+      // OpenWrt derives wpa_key_mgmt from encryption (adding FT-EAP, or FT-EAP-SHA384 for wpa3-192,
+      // because ieee80211r is on) and the pairwise cipher too; ieee80211w is said explicitly.
+      `\toption encryption ${q(p.uciEncryption)}`,
+      `\toption ieee80211w ${q(p.pmf)}`,
+      ...(p.groupMgmtCipher && p.groupMgmtCipher !== 'AES-128-CMAC' ? [`\toption ieee80211w_mgmt_cipher ${q(p.groupMgmtCipher)}`] : []),
+      `\toption auth_server ${q(d.kmsRadiusAddress)}`,
+      `\toption auth_port ${q(i.authPort)}`,
+      `\toption auth_secret ${q(i.radiusSecret)}`,
+      `\toption acct_server ${q(d.kmsRadiusAddress)}`,
+      `\toption acct_port ${q(i.acctPort)}`,
+      `\toption acct_secret ${q(i.radiusSecret)}`,
+      `\toption nasid ${q(i.ap.nasIdentifier)}`,
+      // OpenWrt's hostapd.sh writes radius_das_port and radius_das_client from these; it has no
+      // option for the Message-Authenticator and Event-Timestamp requirements (the KMS sends both).
+      ...(i.das
+        ? [
+            `\toption dae_client ${q(i.das.kmsAddress)}`,
+            `\toption dae_secret ${q(i.das.secret)}`,
+            `\toption dae_port ${q(dasPortOfBss(i.das.port, index))}`,
+          ]
+        : []),
+      `\toption ieee80211r ${q(1)}`,
+      `\toption mobility_domain ${q(d.mobilityDomain)}`,
+      `\toption ft_over_ds ${q(0)}`,
+      `\toption ft_psk_generate_local ${q(0)}`,
+      `\toption pmk_r1_push ${q(0)}`,
+      ...(b.r1khId ? [`\toption r1_key_holder ${q(macToBytes(b.r1khId).toString('hex'))}`] : []),
+      `\tlist r0kh ${q(r0khLine(i).replace(/ /g, ','))}`,
+      `\toption auth_cache ${q(1)}`,
+      `\toption ieee80211k ${q(1)}`,
+      `\toption bss_transition ${q(1)}`,
+      `\toption dynamic_vlan ${q(1)}`,
+    ].join('\n'),
+  );
   return `${blocks.join('\n\n')}\n`;
 }

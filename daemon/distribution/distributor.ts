@@ -149,7 +149,7 @@ export class KeyDistributor {
     const now = this.now();
     let n = 0;
     for (const [sta, mine] of this.placements) {
-      for (const [k, p] of mine) if (p.expiresAt <= now) (mine.delete(k), n++);
+      for (const [k, p] of mine) if (p.expiresAt <= now) mine.delete(k), n++;
       if (mine.size === 0) this.placements.delete(sta);
     }
     return n;
@@ -204,11 +204,13 @@ export class KeyDistributor {
     const reserved = todo.map((i) => placementKey({ staMac: record.staMac, bssid: i.bss.bssid, kind: i.kind, keyName: i.keyName }));
     for (const k of reserved) this.inFlight.add(k);
     try {
-      const results = await Promise.all(todo.map(async (i) => {
-        const p = await this.attempt(record.staMac, i, 1);
-        if (p.state === 'queued') this.enqueue(record.staMac, i, p);
-        return p;
-      }));
+      const results = await Promise.all(
+        todo.map(async (i) => {
+          const p = await this.attempt(record.staMac, i, 1);
+          if (p.state === 'queued') this.enqueue(record.staMac, i, p);
+          return p;
+        }),
+      );
       this.record(results);
     } finally {
       for (const k of reserved) this.inFlight.delete(k);
@@ -230,7 +232,7 @@ export class KeyDistributor {
     }
     const control = this.d.controlFor(bss.ap);
     if (!control) return this.fail(base('failed', 'no control channel to this AP', 'pmksa-add'));
-    if (!control.pmksaAdd) return this.fail(base('failed', 'this AP\'s control channel cannot PMKSA_ADD', 'pmksa-add'));
+    if (!control.pmksaAdd) return this.fail(base('failed', "this AP's control channel cannot PMKSA_ADD", 'pmksa-add'));
     if (!control.connected) return base('queued', 'AP control not connected', 'pmksa-add');
     try {
       await control.pmksaAdd(bss.ifname, intent.pmksa);
@@ -246,16 +248,34 @@ export class KeyDistributor {
       const listed = await control.pmksaList(bss.ifname);
       const sta = staMac.toLowerCase();
       const pmkid = intent.keyName.toLowerCase();
-      if (listed.some((e) => e.staMac.toLowerCase() === sta && e.pmkid.toLowerCase() === pmkid)) return this.ok(base('confirmed', null, 'pmksa-add'));
-      return this.ok(base('added', 'the AP answered OK to PMKSA_ADD, but the BSS\'s PMKSA list does not show this station and PMKID', 'pmksa-add'));
+      if (listed.some((e) => e.staMac.toLowerCase() === sta && e.pmkid.toLowerCase() === pmkid))
+        return this.ok(base('confirmed', null, 'pmksa-add'));
+      return this.ok(
+        base('added', "the AP answered OK to PMKSA_ADD, but the BSS's PMKSA list does not show this station and PMKID", 'pmksa-add'),
+      );
     } catch (e) {
-      return this.ok(base('added', `the AP answered OK to PMKSA_ADD; the PMKSA list could not be read: ${(e as Error).message}`, 'pmksa-add'));
+      return this.ok(
+        base('added', `the AP answered OK to PMKSA_ADD; the PMKSA list could not be read: ${(e as Error).message}`, 'pmksa-add'),
+      );
     }
   }
 
   private ok(p: Placement): Placement {
     this.d.observer?.placed(p.kind, p.via);
-    this.d.logger.info({ sta: p.staMac, ap: p.ap, bssid: p.bssid, kind: p.kind, via: p.via, keyName: p.keyName, attempt: p.attempts, state: p.state, note: p.lastError ?? undefined }, `key ${p.state}`);
+    this.d.logger.info(
+      {
+        sta: p.staMac,
+        ap: p.ap,
+        bssid: p.bssid,
+        kind: p.kind,
+        via: p.via,
+        keyName: p.keyName,
+        attempt: p.attempts,
+        state: p.state,
+        note: p.lastError ?? undefined,
+      },
+      `key ${p.state}`,
+    );
     return p;
   }
 
@@ -268,15 +288,22 @@ export class KeyDistributor {
   private enqueue(staMac: string, intent: Intent, p: Placement): void {
     let q = this.queues.get(intent.bss.ap);
     if (!q) {
-      q = new RetryQueue<QueuedIntent>(this.d.policy.retry, (batch) => this.retry(batch), (dropped) => {
-        this.d.observer?.dropped('retry-queue-full');
-        this.d.logger.warn({ sta: dropped.staMac, ap: dropped.intent.bss.ap }, 'retry queue full: oldest placement dropped');
-      });
+      q = new RetryQueue<QueuedIntent>(
+        this.d.policy.retry,
+        (batch) => this.retry(batch),
+        (dropped) => {
+          this.d.observer?.dropped('retry-queue-full');
+          this.d.logger.warn({ sta: dropped.staMac, ap: dropped.intent.bss.ap }, 'retry queue full: oldest placement dropped');
+        },
+      );
       this.queues.set(intent.bss.ap, q);
     }
     q.add({ staMac, intent }, p.attempts);
     this.d.observer?.failed(p.kind, 'queued');
-    this.d.logger.info({ sta: staMac, ap: p.ap, bssid: p.bssid, kind: p.kind, err: p.lastError, queued: q.size }, 'key placement queued for retry');
+    this.d.logger.info(
+      { sta: staMac, ap: p.ap, bssid: p.bssid, kind: p.kind, err: p.lastError, queued: q.size },
+      'key placement queued for retry',
+    );
   }
 
   private async retry(batch: Queued<QueuedIntent>[]): Promise<Queued<QueuedIntent>[]> {
@@ -299,18 +326,31 @@ export class KeyDistributor {
     if (mine.length === 0) return;
     const soonest = Math.min(...mine.map((p) => p.expiresAt));
     const delay = Math.max(1000, soonest - this.d.policy.repushMarginS * 1000 - this.now());
-    const t = setTimeout(() => {
-      this.repush.delete(staMac);
-      const record = this.d.stations.get(staMac);
-      if (!record || record.session === 'ended' || record.revoked) return;
-      void this.prime(record).catch((e: Error) => this.d.logger.warn({ sta: staMac, err: e.message }, 'key re-placement failed'));
-    }, Math.min(delay, 2 ** 31 - 1));
+    const t = setTimeout(
+      () => {
+        this.repush.delete(staMac);
+        const record = this.d.stations.get(staMac);
+        if (!record || record.session === 'ended' || record.revoked) return;
+        void this.prime(record).catch((e: Error) => this.d.logger.warn({ sta: staMac, err: e.message }, 'key re-placement failed'));
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
     t.unref();
     this.repush.set(staMac, t);
   }
 
-  private placement(staMac: string, ap: string, bssid: string, kind: Placement['kind'], keyName: string, via: Placement['via'],
-    state: Placement['state'], expiresAt: number, lastError: string | null, attempts = 1): Placement {
+  private placement(
+    staMac: string,
+    ap: string,
+    bssid: string,
+    kind: Placement['kind'],
+    keyName: string,
+    via: Placement['via'],
+    state: Placement['state'],
+    expiresAt: number,
+    lastError: string | null,
+    attempts = 1,
+  ): Placement {
     return { staMac, ap, bssid, kind, keyName, via, state, expiresAt, lastError, attempts, placedAt: ON_AP.has(state) ? this.now() : null };
   }
 

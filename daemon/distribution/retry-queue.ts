@@ -58,10 +58,13 @@ export class RetryQueue<T> {
   private schedule(): void {
     if (this.timer || this.items.length === 0) return;
     const delay = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** Math.min(this.failures, 16));
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.run();
-    }, delay * (0.8 + Math.random() * 0.4));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        void this.run();
+      },
+      delay * (0.8 + Math.random() * 0.4),
+    );
     this.timer.unref();
   }
 

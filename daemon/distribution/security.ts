@@ -23,11 +23,19 @@ export interface SecurityProfile {
 export const SECURITY_PROFILES: Record<SecurityMode, SecurityProfile> = {
   wpa2: { keyMgmt: ['WPA-EAP', 'FT-EAP'], pairwise: 'CCMP', pmf: 0, groupMgmtCipher: null, uciEncryption: 'wpa2' },
   'wpa3-transition': {
-    keyMgmt: ['WPA-EAP', 'WPA-EAP-SHA256', 'FT-EAP'], pairwise: 'CCMP', pmf: 1, groupMgmtCipher: 'AES-128-CMAC', uciEncryption: 'wpa3-mixed',
+    keyMgmt: ['WPA-EAP', 'WPA-EAP-SHA256', 'FT-EAP'],
+    pairwise: 'CCMP',
+    pmf: 1,
+    groupMgmtCipher: 'AES-128-CMAC',
+    uciEncryption: 'wpa3-mixed',
   },
   wpa3: { keyMgmt: ['WPA-EAP-SHA256', 'FT-EAP'], pairwise: 'CCMP', pmf: 2, groupMgmtCipher: 'AES-128-CMAC', uciEncryption: 'wpa3' },
   'wpa3-192': {
-    keyMgmt: ['WPA-EAP-SUITE-B-192', 'FT-EAP-SHA384'], pairwise: 'GCMP-256', pmf: 2, groupMgmtCipher: 'BIP-GMAC-256', uciEncryption: 'wpa3-192',
+    keyMgmt: ['WPA-EAP-SUITE-B-192', 'FT-EAP-SHA384'],
+    pairwise: 'GCMP-256',
+    pmf: 2,
+    groupMgmtCipher: 'BIP-GMAC-256',
+    uciEncryption: 'wpa3-192',
   },
 };
 

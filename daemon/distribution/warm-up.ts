@@ -10,13 +10,34 @@ import type { BssInfo } from './topology.js';
 export const WARM_UP_STA = '02:00:00:00:00:00';
 export const WARM_UP_R0KH_ID = 'kms-warm-up';
 
-export function warmUpStation(bss: BssInfo, policy: PlanPolicy, akm: number = AKM.FT_IEEE8021X): { record: StationRecord; keys: StationKeys } {
+export function warmUpStation(
+  bss: BssInfo,
+  policy: PlanPolicy,
+  akm: number = AKM.FT_IEEE8021X,
+): { record: StationRecord; keys: StationKeys } {
   const now = Date.now();
   const record: StationRecord = {
-    staMac: WARM_UP_STA, ap: { bssid: bss.bssid, nasIdentifier: WARM_UP_R0KH_ID, clientAddress: '127.0.0.1' }, currentAp: null,
-    ssid: policy.ssid, mdid: policy.mobilityDomain, akm, pairwiseCipher: CIPHER.CCMP, identity: null, cui: null, classes: [], vlan: null,
-    role: { filterId: null, arubaUserRole: null }, machineAuth: { authenticated: false, identity: null, at: null }, sessionTimeout: null,
-    acctSessionId: null, session: 'authenticated', pmkR0Name: null, hasPmk: true, authenticatedAt: now, updatedAt: now, expiresAt: now + 3_600_000,
+    staMac: WARM_UP_STA,
+    ap: { bssid: bss.bssid, nasIdentifier: WARM_UP_R0KH_ID, clientAddress: '127.0.0.1' },
+    currentAp: null,
+    ssid: policy.ssid,
+    mdid: policy.mobilityDomain,
+    akm,
+    pairwiseCipher: CIPHER.CCMP,
+    identity: null,
+    cui: null,
+    classes: [],
+    vlan: null,
+    role: { filterId: null, arubaUserRole: null },
+    machineAuth: { authenticated: false, identity: null, at: null },
+    sessionTimeout: null,
+    acctSessionId: null,
+    session: 'authenticated',
+    pmkR0Name: null,
+    hasPmk: true,
+    authenticatedAt: now,
+    updatedAt: now,
+    expiresAt: now + 3_600_000,
   };
   return { record, keys: { pmk: Buffer.alloc(32), mpmk: Buffer.alloc(32), pmkR0: Buffer.alloc(32), pmkR0Name: Buffer.alloc(16) } };
 }

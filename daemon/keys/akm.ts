@@ -19,18 +19,30 @@ export const AKM = {
 /** hostapd's WPA_KEY_MGMT_* bitmask, as PMKSA_ADD expects it (decimal on the command line). */
 export function akmToHostapdKeyMgmt(akm: number): number | null {
   switch (akm) {
-    case AKM.IEEE8021X: return 0x1;
-    case AKM.PSK: return 0x2;
-    case AKM.FT_IEEE8021X: return 0x20;
-    case AKM.FT_PSK: return 0x40;
-    case AKM.IEEE8021X_SHA256: return 0x80;
-    case AKM.PSK_SHA256: return 0x100;
-    case AKM.SAE: return 0x400;
-    case AKM.FT_SAE: return 0x800;
-    case AKM.IEEE8021X_SUITE_B: return 0x10000;
-    case AKM.IEEE8021X_SUITE_B_192: return 0x20000;
-    case AKM.FT_IEEE8021X_SHA384: return 0x1000000;
-    default: return null;
+    case AKM.IEEE8021X:
+      return 0x1;
+    case AKM.PSK:
+      return 0x2;
+    case AKM.FT_IEEE8021X:
+      return 0x20;
+    case AKM.FT_PSK:
+      return 0x40;
+    case AKM.IEEE8021X_SHA256:
+      return 0x80;
+    case AKM.PSK_SHA256:
+      return 0x100;
+    case AKM.SAE:
+      return 0x400;
+    case AKM.FT_SAE:
+      return 0x800;
+    case AKM.IEEE8021X_SUITE_B:
+      return 0x10000;
+    case AKM.IEEE8021X_SUITE_B_192:
+      return 0x20000;
+    case AKM.FT_IEEE8021X_SHA384:
+      return 0x1000000;
+    default:
+      return null;
   }
 }
 
@@ -78,12 +90,22 @@ export function pmkidHashFor(akm: number, convention: PmkidConvention = { hostap
 /** "00-0f-ac:3"-style text for logs and the API. */
 export function akmName(akm: number): string {
   const names: Record<number, string> = {
-    [AKM.IEEE8021X]: 'WPA-EAP', [AKM.PSK]: 'WPA-PSK', [AKM.FT_IEEE8021X]: 'FT-EAP',
-    [AKM.FT_PSK]: 'FT-PSK', [AKM.IEEE8021X_SHA256]: 'WPA-EAP-SHA256', [AKM.PSK_SHA256]: 'WPA-PSK-SHA256',
-    [AKM.SAE]: 'SAE', [AKM.FT_SAE]: 'FT-SAE', [AKM.IEEE8021X_SUITE_B]: 'WPA-EAP-SUITE-B', [AKM.IEEE8021X_SUITE_B_192]: 'WPA-EAP-SUITE-B-192',
+    [AKM.IEEE8021X]: 'WPA-EAP',
+    [AKM.PSK]: 'WPA-PSK',
+    [AKM.FT_IEEE8021X]: 'FT-EAP',
+    [AKM.FT_PSK]: 'FT-PSK',
+    [AKM.IEEE8021X_SHA256]: 'WPA-EAP-SHA256',
+    [AKM.PSK_SHA256]: 'WPA-PSK-SHA256',
+    [AKM.SAE]: 'SAE',
+    [AKM.FT_SAE]: 'FT-SAE',
+    [AKM.IEEE8021X_SUITE_B]: 'WPA-EAP-SUITE-B',
+    [AKM.IEEE8021X_SUITE_B_192]: 'WPA-EAP-SUITE-B-192',
     [AKM.FT_IEEE8021X_SHA384]: 'FT-EAP-SHA384',
   };
-  return names[akm] ?? `00-${((akm >>> 16) & 0xff).toString(16).padStart(2, '0')}-${((akm >>> 8) & 0xff).toString(16).padStart(2, '0')}:${akm & 0xff}`;
+  return (
+    names[akm] ??
+    `00-${((akm >>> 16) & 0xff).toString(16).padStart(2, '0')}-${((akm >>> 8) & 0xff).toString(16).padStart(2, '0')}:${akm & 0xff}`
+  );
 }
 
 export const CIPHER = { CCMP: 0x000fac04, GCMP: 0x000fac08, GCMP_256: 0x000fac09, CCMP_256: 0x000fac0a } as const;
@@ -91,10 +113,15 @@ export const CIPHER = { CCMP: 0x000fac04, GCMP: 0x000fac08, GCMP_256: 0x000fac09
 /** hostapd's WPA_CIPHER_* bitmask, carried in the R0KH-R1KH PAIRWISE TLV. */
 export function cipherToHostapdBit(suite: number): number | null {
   switch (suite) {
-    case CIPHER.CCMP: return 0x10;
-    case CIPHER.GCMP: return 0x40;
-    case CIPHER.GCMP_256: return 0x100;
-    case CIPHER.CCMP_256: return 0x200;
-    default: return null;
+    case CIPHER.CCMP:
+      return 0x10;
+    case CIPHER.GCMP:
+      return 0x40;
+    case CIPHER.GCMP_256:
+      return 0x100;
+    case CIPHER.CCMP_256:
+      return 0x200;
+    default:
+      return null;
   }
 }

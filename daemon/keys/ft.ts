@@ -44,8 +44,12 @@ export function derivePmkR0(input: PmkR0Inputs): PmkR0 {
   requireLength('R0KH-ID', input.r0khId, 1, 48);
   requireLength('S0KH-ID', input.s0khId, 6);
   const context = Buffer.concat([
-    Buffer.from([input.ssid.length]), input.ssid, input.mdid,
-    Buffer.from([input.r0khId.length]), input.r0khId, input.s0khId,
+    Buffer.from([input.ssid.length]),
+    input.ssid,
+    input.mdid,
+    Buffer.from([input.r0khId.length]),
+    input.r0khId,
+    input.s0khId,
   ]);
   const q = input.xxKey.length;
   const r0KeyData = kdf(hash, input.xxKey, 'FT-R0', context, (q + 16) * 8);
@@ -77,7 +81,12 @@ export interface FtPtk {
 
 /** FT PTK; key lengths default to FT-EAP with CCMP (16/16/16). Used by tests and the lab's cross-checks. */
 export function deriveFtPtk(
-  pmkR1: Uint8Array, pmkR1Name: Uint8Array, snonce: Uint8Array, anonce: Uint8Array, bssid: Uint8Array, sta: Uint8Array,
+  pmkR1: Uint8Array,
+  pmkR1Name: Uint8Array,
+  snonce: Uint8Array,
+  anonce: Uint8Array,
+  bssid: Uint8Array,
+  sta: Uint8Array,
   lengths: { kck: number; kek: number; tk: number } = { kck: 16, kek: 16, tk: 16 },
 ): FtPtk {
   const hash = hashFor(pmkR1.length);

@@ -9,7 +9,10 @@ const PMK_NAME = Buffer.from('PMK Name', 'ascii');
  * hostapd (FT-EAP's hash changed in 2.11).
  */
 export function derivePmkid(pmk: Uint8Array, aa: Uint8Array, spa: Uint8Array, akm: number, convention?: PmkidConvention): Buffer {
-  if (pmkidNeedsKck(akm)) throw new Error(`the PMKID of ${akm === AKM.IEEE8021X_SUITE_B_192 ? 'WPA-EAP-SUITE-B-192' : 'WPA-EAP-SUITE-B'} is made from the KCK, not the PMK`);
+  if (pmkidNeedsKck(akm))
+    throw new Error(
+      `the PMKID of ${akm === AKM.IEEE8021X_SUITE_B_192 ? 'WPA-EAP-SUITE-B-192' : 'WPA-EAP-SUITE-B'} is made from the KCK, not the PMK`,
+    );
   if (aa.length !== 6 || spa.length !== 6) throw new Error('PMKID needs 6-octet AA and SPA');
   return hmac(pmkidHashFor(akm, convention), pmk, PMK_NAME, aa, spa).subarray(0, 16);
 }

@@ -17,9 +17,14 @@ const USAGE = `usage: kmsd [--config FILE] [--check] [--init-master-key FILE]
 async function main(): Promise<number> {
   let args;
   try {
-    args = parseArgs({ options: {
-      config: { type: 'string' }, check: { type: 'boolean' }, help: { type: 'boolean' }, 'init-master-key': { type: 'string' },
-    } });
+    args = parseArgs({
+      options: {
+        config: { type: 'string' },
+        check: { type: 'boolean' },
+        help: { type: 'boolean' },
+        'init-master-key': { type: 'string' },
+      },
+    });
   } catch (e) {
     process.stderr.write(`kmsd: ${(e as Error).message}\n${USAGE}\n`);
     return 64;
@@ -68,9 +73,12 @@ async function main(): Promise<number> {
   return -1; // running
 }
 
-main().then((code) => {
-  if (code >= 0) process.exit(code);
-}, (e) => {
-  process.stderr.write(`kmsd: ${(e as Error).stack ?? e}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (e) => {
+    process.stderr.write(`kmsd: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

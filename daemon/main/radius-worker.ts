@@ -115,8 +115,10 @@ function logReceiveBuffers(buffers: Record<string, ReceiveBuffer>): void {
   log.info({ recvBuffers: buffers }, 'RADIUS sockets listening');
   if (capped.length === 0) return;
   const wanted = Math.max(...capped.map(([, b]) => b.requested ?? 0));
-  log.warn({ sockets: capped.map(([kind]) => kind), requested: wanted, got: capped[0]![1].bytes },
-    `the kernel capped the RADIUS receive buffers below radius.recvBufferBytes (net.core.rmem_max): a burst of requests after a restart may be dropped; raise it with \`sysctl -w net.core.rmem_max=${wanted}\` and keep it in /etc/sysctl.d (the Debian package installs /usr/lib/sysctl.d/60-hostapd-kms.conf)`);
+  log.warn(
+    { sockets: capped.map(([kind]) => kind), requested: wanted, got: capped[0]![1].bytes },
+    `the kernel capped the RADIUS receive buffers below radius.recvBufferBytes (net.core.rmem_max): a burst of requests after a restart may be dropped; raise it with \`sysctl -w net.core.rmem_max=${wanted}\` and keep it in /etc/sysctl.d (the Debian package installs /usr/lib/sysctl.d/60-hostapd-kms.conf)`,
+  );
 }
 
 main().catch((e: Error) => post({ type: 'start-failed', message: e.message }));

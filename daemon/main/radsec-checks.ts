@@ -42,7 +42,8 @@ export function radsecMaterialProblems(m: { ca: string; cert: string; key: strin
   };
   const validity = (c: X509Certificate, sub: string) => {
     if (new Date(c.validTo) < now) problems.push([sub, `certificate ${c.subject.replace(/\n/g, ', ')} expired ${c.validTo}`]);
-    else if (new Date(c.validFrom) > now) problems.push([sub, `certificate ${c.subject.replace(/\n/g, ', ')} is not valid before ${c.validFrom}`]);
+    else if (new Date(c.validFrom) > now)
+      problems.push([sub, `certificate ${c.subject.replace(/\n/g, ', ')} is not valid before ${c.validFrom}`]);
   };
   for (const c of certs(m.ca, 'ca')) validity(c, 'ca');
   const [leaf] = certs(m.cert, 'certificate');

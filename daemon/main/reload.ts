@@ -60,16 +60,24 @@ export class Reloader {
   private readonly outcomes: Counter;
   private readonly pending: Gauge;
 
-  constructor(private readonly file: string, initial: KmsConfig, private readonly t: ReloadTargets, registry: Registry) {
+  constructor(
+    private readonly file: string,
+    initial: KmsConfig,
+    private readonly t: ReloadTargets,
+    registry: Registry,
+  ) {
     this.running = initial;
     this.status = { loaded: { file, sha256: fileDigest(file), loadedAt: new Date().toISOString() }, lastReload: null };
     this.outcomes = new Counter({
-      name: 'kms_config_reloads_total', help: 'Configuration reloads (SIGHUP), by result: applied, refused (invalid; nothing changed) or failed (applied in part)',
-      labelNames: ['result'], registers: [registry],
+      name: 'kms_config_reloads_total',
+      help: 'Configuration reloads (SIGHUP), by result: applied, refused (invalid; nothing changed) or failed (applied in part)',
+      labelNames: ['result'],
+      registers: [registry],
     });
     for (const result of ['applied', 'refused', 'failed']) this.outcomes.inc({ result }, 0);
     this.pending = new Gauge({
-      name: 'kms_config_restart_pending', help: 'Changed settings that take effect only when kmsd restarts',
+      name: 'kms_config_restart_pending',
+      help: 'Changed settings that take effect only when kmsd restarts',
       registers: [registry],
     });
   }
@@ -139,18 +147,34 @@ export class Reloader {
         // be made, …). RADIUS has its new tables already: say so, and count it.
         this.running = next;
         this.outcomes.inc({ result: 'failed' });
-        this.status = { loaded: { file: this.file, sha256, loadedAt: at }, lastReload: { at, result: 'failed', error: (e as Error).message, restartNeeded: plan.restart } };
-        log.error({ config: this.file, err: (e as Error).message }, 'configuration reload: RADIUS and log level applied, key distribution NOT; fix and reload again');
+        this.status = {
+          loaded: { file: this.file, sha256, loadedAt: at },
+          lastReload: { at, result: 'failed', error: (e as Error).message, restartNeeded: plan.restart },
+        };
+        log.error(
+          { config: this.file, err: (e as Error).message },
+          'configuration reload: RADIUS and log level applied, key distribution NOT; fix and reload again',
+        );
         return;
       }
       this.running = next;
       this.outcomes.inc({ result: 'applied' });
       this.pending.set(plan.restart.length);
-      this.status = { loaded: { file: this.file, sha256, loadedAt: at }, lastReload: { at, result: 'applied', restartNeeded: plan.restart } };
-      log.info({
-        config: this.file, sha256, changed: plan.live, upstreams: result, inFlight: result.inFlight,
-        aps: aps ?? undefined,
-      }, 'configuration reloaded');
+      this.status = {
+        loaded: { file: this.file, sha256, loadedAt: at },
+        lastReload: { at, result: 'applied', restartNeeded: plan.restart },
+      };
+      log.info(
+        {
+          config: this.file,
+          sha256,
+          changed: plan.live,
+          upstreams: result,
+          inFlight: result.inFlight,
+          aps: aps ?? undefined,
+        },
+        'configuration reloaded',
+      );
       if (plan.restart.length > 0) {
         log.warn({ settings: plan.restart }, `changed settings need a restart to take effect: ${plan.restart.join(', ')}`);
       }

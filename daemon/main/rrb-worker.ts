@@ -39,10 +39,19 @@ function warmRoamPath(stationFor: (sta: string) => unknown, topology: Topology):
       { station, bss, policy: data.policy, now: Date.now() },
     );
     if (!answer.ok) return;
-    buildMessage({
-      type: PacketType.RESP, nonce: Buffer.alloc(16), seq: { dom: 1, seq: i, ts: 0 }, r0khId: Buffer.from(WARM_UP_R0KH_ID), r1khId: bss.r1khId,
-      staMac: WARM_UP_STA, session: sessionOf(answer.entry),
-    }, key, bss.bssid);
+    buildMessage(
+      {
+        type: PacketType.RESP,
+        nonce: Buffer.alloc(16),
+        seq: { dom: 1, seq: i, ts: 0 },
+        r0khId: Buffer.from(WARM_UP_R0KH_ID),
+        r1khId: bss.r1khId,
+        staMac: WARM_UP_STA,
+        session: sessionOf(answer.entry),
+      },
+      key,
+      bss.bssid,
+    );
   }
 }
 

@@ -102,7 +102,9 @@ export class SdNotifier {
   notify(fields: Record<string, string>): boolean {
     if (this.socketPath === null) return false;
     // A newline inside a value would start a new VAR= line ("STATUS=x\nREADY=1"): flatten.
-    const text = Object.entries(fields).map(([k, v]) => `${k}=${v.replace(/[\r\n]+/g, ' ')}`).join('\n');
+    const text = Object.entries(fields)
+      .map(([k, v]) => `${k}=${v.replace(/[\r\n]+/g, ' ')}`)
+      .join('\n');
     return this.send(Buffer.from(text, 'utf8'));
   }
 

@@ -91,7 +91,10 @@ export const STARTUP_CHECKS: readonly StartupCheck[] = [
       try {
         accessSync(probe, constants.W_OK | constants.X_OK);
       } catch {
-        ctx.problem('stateDir', probe === dir ? `${dir} is not writable by this user` : `${dir} does not exist and ${probe} is not writable by this user`);
+        ctx.problem(
+          'stateDir',
+          probe === dir ? `${dir} is not writable by this user` : `${dir} does not exist and ${probe} is not writable by this user`,
+        );
       }
     },
   },
@@ -198,7 +201,10 @@ export const STARTUP_CHECKS: readonly StartupCheck[] = [
       // /proc/net/dev is per network namespace (sysfs is not, unless remounted): it lists every
       // interface kmsd could open, with or without addresses.
       const names = attempt(ctx, () => readFileSync('/proc/net/dev', 'utf8'))
-        ?.split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter(Boolean);
+        ?.split('\n')
+        .slice(2)
+        .map((l) => l.split(':')[0]!.trim())
+        .filter(Boolean);
       if (names && !names.includes(ifname)) {
         ctx.problem('distribution.rrb.interface', `no network interface named ${ifname} on this host (have: ${names.join(', ')})`);
       }
@@ -213,7 +219,9 @@ export const STARTUP_CHECKS: readonly StartupCheck[] = [
 export function runStartupChecks(config: KmsConfig, file: string, env: NodeJS.ProcessEnv = process.env): StartupSecrets {
   const problems: string[] = [];
   const ctx: CheckContext = {
-    config, env, secrets: {},
+    config,
+    env,
+    secrets: {},
     problem: (field, text) => problems.push(field ? `${field}: ${text}` : text),
   };
   for (const check of STARTUP_CHECKS) check.run(ctx);

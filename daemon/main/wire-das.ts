@@ -35,14 +35,19 @@ export interface DasSender {
   stop(): Promise<void>;
 }
 
-export function startDasSender(config: KmsConfig, deps: { secrets: Pick<StartupSecrets, 'dasSecrets'>; log: Logger; registry: Registry; metrics?: DasMetrics }): DasSender | null {
+export function startDasSender(
+  config: KmsConfig,
+  deps: { secrets: Pick<StartupSecrets, 'dasSecrets'>; log: Logger; registry: Registry; metrics?: DasMetrics },
+): DasSender | null {
   if (!config.radius.clients.some((c) => c.das)) return null;
   const das = config.radius.dynamicAuthorization;
   const log = partLogger(deps.log, 'das');
   const metrics = deps.metrics ?? new DasMetrics(deps.registry);
   const client = new DasClient({
     ...(das?.sourceAddress ? { sourceAddress: das.sourceAddress } : {}),
-    timeoutMs: das?.timeoutMs ?? 1000, tries: das?.tries ?? 3, logger: log,
+    timeoutMs: das?.timeoutMs ?? 1000,
+    tries: das?.tries ?? 3,
+    logger: log,
     observer: {
       sent: (ap) => metrics.forwarded.inc({ ap }),
       dropped: (reason, from, detail) => {
@@ -53,8 +58,11 @@ export function startDasSender(config: KmsConfig, deps: { secrets: Pick<StartupS
   });
   const disconnecter = new DasDisconnecter(client, placeDasTable(config, deps.secrets.dasSecrets!.aps));
   return {
-    client, disconnecter,
-    reconfigure: (next, s) => { disconnecter.targetOf = placeDasTable(next, s.dasSecrets!.aps); },
+    client,
+    disconnecter,
+    reconfigure: (next, s) => {
+      disconnecter.targetOf = placeDasTable(next, s.dasSecrets!.aps);
+    },
     stop: () => client.stop(),
   };
 }
@@ -63,7 +71,9 @@ export function startDasSender(config: KmsConfig, deps: { secrets: Pick<StartupS
 export function placeDasTable(config: KmsConfig, secrets: Map<string, Buffer>): (at: DisconnectPlace) => ApDasTarget | null {
   const table = apDasTable(config, secrets);
   const clientAddress = new Map(config.radius.clients.map((c) => [c.name, c.address]));
-  const radiusAddress = new Map((config.distribution?.aps ?? []).map((a) => [a.name, a.radiusAddress ?? clientAddress.get(a.radiusClient)]));
+  const radiusAddress = new Map(
+    (config.distribution?.aps ?? []).map((a) => [a.name, a.radiusAddress ?? clientAddress.get(a.radiusClient)]),
+  );
   return (at) => {
     const address = at.clientAddress ?? (at.ap ? radiusAddress.get(at.ap) : undefined);
     // A prefix names no single AP: without the AP's own radiusAddress its DAS cannot be found.
@@ -112,19 +122,25 @@ export async function startDynamicAuthorization(config: KmsConfig, deps: DasDeps
       answered: (kind, code, cause) => metrics.answered.inc({ kind, code, error_cause: cause }),
       forwarded: (ap) => metrics.forwarded.inc({ ap }),
       disconnected: (s, ap) => {
-        log.info({ sta: s.staMac, ap }, 'station disconnected by its AP on an upstream\'s request');
+        log.info({ sta: s.staMac, ap }, "station disconnected by its AP on an upstream's request");
         deps.disconnected?.(s, ap);
       },
     },
   });
   const { port } = await proxy.start();
-  log.info({ address: das.listen.address, port, upstreams: das.upstreams.length, coa: das.coa }, 'dynamic authorization (Disconnect/CoA) listening');
+  log.info(
+    { address: das.listen.address, port, upstreams: das.upstreams.length, coa: das.coa },
+    'dynamic authorization (Disconnect/CoA) listening',
+  );
   return {
     port,
     reconfigure: (next, s) => {
       const dasSecrets = s.dasSecrets!;
       proxy.reconfigure(upstreamsOf(next, dasSecrets), apDasTable(next, dasSecrets.aps));
-      log.info({ upstreams: next.radius.dynamicAuthorization?.upstreams.length ?? 0 }, 'dynamic authorization upstreams and AP DAS table replaced');
+      log.info(
+        { upstreams: next.radius.dynamicAuthorization?.upstreams.length ?? 0 },
+        'dynamic authorization upstreams and AP DAS table replaced',
+      );
     },
     stop: () => proxy.stop(),
   };
@@ -137,19 +153,29 @@ export async function startDynamicAuthorization(config: KmsConfig, deps: DasDeps
  * port: the BSS at index i of its distribution.aps entry listens on das.port + i (as
  * `kmsctl ap-config` writes it).
  */
-export function apDasTable(config: KmsConfig, secrets: Map<string, Buffer>): (clientAddress: string, bssid: string | null) => ApDasTarget | null {
+export function apDasTable(
+  config: KmsConfig,
+  secrets: Map<string, Buffer>,
+): (clientAddress: string, bssid: string | null) => ApDasTarget | null {
   // Longest prefix first, as the RADIUS client table matches (an AP inside a prefix may have its own entry).
-  const entries = config.radius.clients.filter((c) => c.das && secrets.has(c.name))
+  const entries = config.radius.clients
+    .filter((c) => c.das && secrets.has(c.name))
     .map((c) => ({ c, length: typeof parseNetwork(c.address) === 'string' ? -1 : (parseNetwork(c.address) as IpNetwork).length }))
     .sort((a, b) => b.length - a.length);
   const bssIndex = new Map<string, { client: string; index: number }>();
-  for (const ap of config.distribution?.aps ?? []) ap.bsses.forEach((b, index) => bssIndex.set(b.bssid, { client: ap.radiusClient, index }));
+  for (const ap of config.distribution?.aps ?? [])
+    ap.bsses.forEach((b, index) => bssIndex.set(b.bssid, { client: ap.radiusClient, index }));
   return (clientAddress, bssid) => {
     const address = clientAddress.startsWith('::ffff:') && clientAddress.includes('.') ? clientAddress.slice(7) : clientAddress;
     const hit = entries.find((e) => networkContains(e.c.address, address));
     if (!hit) return null;
     const bss = bssid === null ? undefined : bssIndex.get(bssid);
     const offset = bss && bss.client === hit.c.name ? bss.index : 0;
-    return { name: hit.c.name, address: hit.c.das!.address ?? address, port: dasPortOfBss(hit.c.das!.port, offset), secret: secrets.get(hit.c.name)! };
+    return {
+      name: hit.c.name,
+      address: hit.c.das!.address ?? address,
+      port: dasPortOfBss(hit.c.das!.port, offset),
+      secret: secrets.get(hit.c.name)!,
+    };
   };
 }

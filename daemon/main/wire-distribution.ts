@@ -48,16 +48,27 @@ export interface RunningDistribution {
   stop(): Promise<void>;
 }
 
-export interface ApsReloaded { added: string[]; removed: string[]; changed: string[] }
+export interface ApsReloaded {
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
 
 /** The topology of the `distribution:` section (kmsd builds it first: StationLife places stations with it). */
 export function apInfosOf(config: KmsConfig): ApInfo[] {
   const clientAddress = new Map(config.radius.clients.map((c) => [c.name, c.address]));
   return config.distribution!.aps.map((a) => ({
-    name: a.name, nasIdentifier: a.nasIdentifier,
+    name: a.name,
+    nasIdentifier: a.nasIdentifier,
     // Spelled as the RADIUS socket reports a sender, so the topology's lookup by address finds it.
     radiusAddress: canonicalNetwork(a.radiusAddress ?? clientAddress.get(a.radiusClient)!)!,
-    bsses: a.bsses.map((b) => ({ ap: a.name, ifname: b.ifname, bssid: b.bssid, r1khId: b.r1khId ?? b.bssid, ...(a.hostapdVersion ? { hostapdVersion: a.hostapdVersion } : {}) })),
+    bsses: a.bsses.map((b) => ({
+      ap: a.name,
+      ifname: b.ifname,
+      bssid: b.bssid,
+      r1khId: b.r1khId ?? b.bssid,
+      ...(a.hostapdVersion ? { hostapdVersion: a.hostapdVersion } : {}),
+    })),
   }));
 }
 
@@ -65,18 +76,26 @@ export function apInfosOf(config: KmsConfig): ApInfo[] {
 const channelOf = (a: ApConfig) => JSON.stringify([a.control, a.bsses.map((b) => b.ifname)]);
 const pinnedOf = (aps: readonly ApConfig[]) => new Map(aps.map((a) => [a.name, a.neighbors]));
 
-export async function startDistribution(config: KmsConfig, deps: {
-  /** What the start-up checks resolved (runStartupChecks): the APs' RRB and SSH keys. */
-  secrets: Pick<StartupSecrets, 'rrbKeys' | 'sshKeys'>;
-  stations: StationTable; ledger: PlacementStore; neighborStore: NeighborStore; log: Logger; metrics: KmsMetrics;
-  /** Built from apInfosOf(config); replaced in place on a reload. */
-  topology: Topology;
-  /** The station's life: the distributor and RF neighbours subscribe to it, AP events feed it. */
-  life: StationLife;
-  /** For the R0KH-R1KH thread, which reads station keys from the store itself. */
-  storePath: string; masterKey: Buffer;
-  fatal(reason: string): void;
-}): Promise<RunningDistribution> {
+export async function startDistribution(
+  config: KmsConfig,
+  deps: {
+    /** What the start-up checks resolved (runStartupChecks): the APs' RRB and SSH keys. */
+    secrets: Pick<StartupSecrets, 'rrbKeys' | 'sshKeys'>;
+    stations: StationTable;
+    ledger: PlacementStore;
+    neighborStore: NeighborStore;
+    log: Logger;
+    metrics: KmsMetrics;
+    /** Built from apInfosOf(config); replaced in place on a reload. */
+    topology: Topology;
+    /** The station's life: the distributor and RF neighbours subscribe to it, AP events feed it. */
+    life: StationLife;
+    /** For the R0KH-R1KH thread, which reads station keys from the store itself. */
+    storePath: string;
+    masterKey: Buffer;
+    fatal(reason: string): void;
+  },
+): Promise<RunningDistribution> {
   const d = config.distribution!;
   const log = partLogger(deps.log, 'distribution');
   const topology = deps.topology;
@@ -85,21 +104,35 @@ export async function startDistribution(config: KmsConfig, deps: {
   const sshKeys = new Map(deps.secrets.sshKeys);
 
   let distributor: KeyDistributor | null = null;
-  const policy = { keyLifetimeS: d.keyLifetimeS, repushMarginS: d.repushMarginS, ssid: d.ssid, mobilityDomain: d.mobilityDomain, retry: d.retry };
+  const policy = {
+    keyLifetimeS: d.keyLifetimeS,
+    repushMarginS: d.repushMarginS,
+    ssid: d.ssid,
+    mobilityDomain: d.mobilityDomain,
+    retry: d.retry,
+  };
   // Made before the main thread lowers its own priority (wire.ts): the thread keeps the service's.
-  const rrb = await startRrbThread({
-    ifname: d.rrb.interface, mac: d.rrb.mac, storePath: deps.storePath, masterKey: new Uint8Array(deps.masterKey),
-    logLevel: config.log.level, aps: topology.aps, apKeys: d.aps.map((a) => [a.name, new Uint8Array(rrbKeys.get(a.name)!)]),
-    policy: { keyLifetimeS: policy.keyLifetimeS, ssid: policy.ssid, mobilityDomain: policy.mobilityDomain },
-  }, {
-    spawn: (data) => spawnThread('rrb-worker.js', 'rrb', data),
-    log,
-    onPull: (o) => distributor?.onPull(o),
-    onFrames: (counts) => {
-      for (const [event, reason, n] of counts) deps.metrics.rrbFrames.inc({ event, reason }, n);
+  const rrb = await startRrbThread(
+    {
+      ifname: d.rrb.interface,
+      mac: d.rrb.mac,
+      storePath: deps.storePath,
+      masterKey: new Uint8Array(deps.masterKey),
+      logLevel: config.log.level,
+      aps: topology.aps,
+      apKeys: d.aps.map((a) => [a.name, new Uint8Array(rrbKeys.get(a.name)!)]),
+      policy: { keyLifetimeS: policy.keyLifetimeS, ssid: policy.ssid, mobilityDomain: policy.mobilityDomain },
     },
-    fatal: deps.fatal,
-  });
+    {
+      spawn: (data) => spawnThread('rrb-worker.js', 'rrb', data),
+      log,
+      onPull: (o) => distributor?.onPull(o),
+      onFrames: (counts) => {
+        for (const [event, reason, n] of counts) deps.metrics.rrbFrames.inc({ event, reason }, n);
+      },
+      fatal: deps.fatal,
+    },
+  );
   log.info({ interface: d.rrb.interface, mac: rrb.mac, rrbThread: rrb.tid }, 'R0KH-R1KH endpoint open');
   const rrbPeerFor = (bss: BssInfo) => {
     const key = rrbKeys.get(bss.ap);
@@ -119,7 +152,9 @@ export async function startDistribution(config: KmsConfig, deps: {
       if (controls.get(a.name) !== control) return; // closed by a reload; its last words are stale
       channels.onApEvent(a.name, ev);
     });
-    control.startEvents(a.bsses.map((b) => b.ifname)).catch((e: Error) => log.warn({ ap: a.name, err: e.message }, 'cannot stream hostapd events yet (retried on reconnect)'));
+    control
+      .startEvents(a.bsses.map((b) => b.ifname))
+      .catch((e: Error) => log.warn({ ap: a.name, err: e.message }, 'cannot stream hostapd events yet (retried on reconnect)'));
   };
   const detach = async (name: string) => {
     const control = controls.get(name);
@@ -133,7 +168,10 @@ export async function startDistribution(config: KmsConfig, deps: {
   const pinned = pinnedOf(d.aps);
   const staticNeighbors = new StaticNeighbors(pinned);
   if (d.neighbors?.enabled) {
-    neighbors = startNeighbors({ config: d.neighbors, pinned, ssid: d.ssid }, { topology, controls, store: deps.neighborStore, log: deps.log });
+    neighbors = startNeighbors(
+      { config: d.neighbors, pinned, ssid: d.ssid },
+      { topology, controls, store: deps.neighborStore, log: deps.log },
+    );
   }
   distributor = new KeyDistributor({
     topology,
@@ -155,7 +193,12 @@ export async function startDistribution(config: KmsConfig, deps: {
   });
   distributor.start();
   warmup = new SequenceWarmup({
-    topology, neighbors: neighbors?.graph ?? staticNeighbors, prober: rrb, rrbPeerFor, refreshS: 3600, logger: log,
+    topology,
+    neighbors: neighbors?.graph ?? staticNeighbors,
+    prober: rrb,
+    rrbPeerFor,
+    refreshS: 3600,
+    logger: log,
   });
   warmup.start();
   // Before any event can arrive: the control channels deliver theirs on later turns of the loop.
@@ -176,9 +219,11 @@ export async function startDistribution(config: KmsConfig, deps: {
       const nextAps = new Map(nd.aps.map((a) => [a.name, a]));
       const removed = [...running.keys()].filter((n) => !nextAps.has(n));
       const added = [...nextAps.keys()].filter((n) => !running.has(n));
-      const changed = [...nextAps.values()].filter((a) => running.has(a.name) && JSON.stringify(running.get(a.name)) !== JSON.stringify(a)).map((a) => a.name);
+      const changed = [...nextAps.values()]
+        .filter((a) => running.has(a.name) && JSON.stringify(running.get(a.name)) !== JSON.stringify(a))
+        .map((a) => a.name);
       topology.replace(infos);
-      for (const n of removed) (rrbKeys.delete(n), sshKeys.delete(n));
+      for (const n of removed) rrbKeys.delete(n), sshKeys.delete(n);
       for (const [n, k] of keys) rrbKeys.set(n, k);
       for (const [n, k] of secrets.sshKeys) sshKeys.set(n, k);
       for (const n of removed) await detach(n);
@@ -192,7 +237,11 @@ export async function startDistribution(config: KmsConfig, deps: {
       staticNeighbors.replace(pins);
       neighbors?.reconfigure({ pinned: pins, forbid: nd.neighbors?.forbid ?? {}, controls, touched: [...added, ...changed] });
       running = nextAps;
-      rrb.reload(topology.aps, nd.aps.map((a) => [a.name, new Uint8Array(rrbKeys.get(a.name)!)]), next.log.level);
+      rrb.reload(
+        topology.aps,
+        nd.aps.map((a) => [a.name, new Uint8Array(rrbKeys.get(a.name)!)]),
+        next.log.level,
+      );
       // New APs and new neighbours mean new (BSS, R0KH-ID) pairs; known ones are merely renewed.
       if (added.length + changed.length > 0) warmup?.round('reload');
       return { added, removed, changed };
@@ -205,12 +254,13 @@ export async function startDistribution(config: KmsConfig, deps: {
     neighbors,
     controlFor: (name) => controls.get(name) ?? null,
     prepareReload,
-    apStatus: () => apStatusViews(running.values(), {
-      connected: (ap) => controls.get(ap)?.connected ?? null,
-      lastChange: (ap) => channels.lastChange(ap),
-      queued: distributor!.queued(),
-      neighborsOf: (ap) => (neighbors?.graph ?? staticNeighbors).neighborsOf(ap),
-    }),
+    apStatus: () =>
+      apStatusViews(running.values(), {
+        connected: (ap) => controls.get(ap)?.connected ?? null,
+        lastChange: (ap) => channels.lastChange(ap),
+        queued: distributor!.queued(),
+        neighborsOf: (ap) => (neighbors?.graph ?? staticNeighbors).neighborsOf(ap),
+      }),
     stop: async () => {
       neighbors?.stop();
       warmup?.stop();
@@ -230,11 +280,15 @@ function openControl(a: ApConfig, stateDir: string, log: Logger, sshKeys: Readon
     return new CtrlSocketDriver({ ctrlDir: c.ctrlDir, interfaces: a.bsses.map((b) => b.ifname), localDir });
   }
   const transport = new SshTransport({
-    apName: a.name, host: c.host, port: c.port, username: c.user, hostKeySha256: c.hostKey,
+    apName: a.name,
+    host: c.host,
+    port: c.port,
+    username: c.user,
+    hostKeySha256: c.hostKey,
     privateKey: sshKeys.get(a.name)!,
   });
-  transport.connect().catch((e: Error) => log.warn({ ap: a.name, err: e.message }, 'AP not reachable over SSH yet; retrying in the background'));
-  return c.kind === 'ubus'
-    ? new UbusDriver({ transport, ctrlDir: c.ctrlDir })
-    : new HostapdCliDriver({ transport, ctrlDir: c.ctrlDir });
+  transport
+    .connect()
+    .catch((e: Error) => log.warn({ ap: a.name, err: e.message }, 'AP not reachable over SSH yet; retrying in the background'));
+  return c.kind === 'ubus' ? new UbusDriver({ transport, ctrlDir: c.ctrlDir }) : new HostapdCliDriver({ transport, ctrlDir: c.ctrlDir });
 }

@@ -45,7 +45,12 @@ export interface RunningNeighbors {
    * replaced already), and the APs that are new or changed, whose 802.11k databases are read
    * again and given their lists.
    */
-  reconfigure(r: { pinned: ReadonlyMap<string, readonly string[]>; forbid: Record<string, string[]>; controls: ReadonlyMap<string, ApDriver>; touched: readonly string[] }): void;
+  reconfigure(r: {
+    pinned: ReadonlyMap<string, readonly string[]>;
+    forbid: Record<string, string[]>;
+    controls: ReadonlyMap<string, ApDriver>;
+    touched: readonly string[];
+  }): void;
   stop(): void;
 }
 
@@ -54,24 +59,39 @@ export function startNeighbors(inputs: NeighborsInputs, deps: NeighborsDeps): Ru
   const log = deps.log.child?.({ part: 'neighbors' }) ?? deps.log;
   const now = deps.now ?? Date.now;
   const graph = new RfGraph({
-    topK: c.topK, floorDbm: c.floorDbm, hysteresisDb: c.hysteresisDb, halfLifeS: c.halfLifeS, roamWeightDb: c.roamWeightDb,
-    maxEdgesPerAp: c.maxEdgesPerAp, pinned: inputs.pinned, forbidden: new Map(Object.entries(c.forbid)), now,
+    topK: c.topK,
+    floorDbm: c.floorDbm,
+    hysteresisDb: c.hysteresisDb,
+    halfLifeS: c.halfLifeS,
+    roamWeightDb: c.roamWeightDb,
+    maxEdgesPerAp: c.maxEdgesPerAp,
+    pinned: inputs.pinned,
+    forbidden: new Map(Object.entries(c.forbid)),
+    now,
   });
   if (deps.onListChanged) graph.on('listChanged', deps.onListChanged);
   let controls = deps.controls;
-  const service = new NeighborService({
-    beaconRequest: c.beaconRequest,
-    neighborReports: { ...c.neighborReports, ssid: inputs.ssid },
-    roamWindowS: c.roamWindowS, radioWeight: c.radioWeight, radioSampleS: c.radioSampleS,
-    persistIntervalS: c.persistIntervalS, ageIntervalS: c.ageIntervalS,
-  }, { graph, topology: deps.topology, driverFor: (ap) => controls.get(ap) ?? null, store: deps.store, log, now });
+  const service = new NeighborService(
+    {
+      beaconRequest: c.beaconRequest,
+      neighborReports: { ...c.neighborReports, ssid: inputs.ssid },
+      roamWindowS: c.roamWindowS,
+      radioWeight: c.radioWeight,
+      radioSampleS: c.radioSampleS,
+      persistIntervalS: c.persistIntervalS,
+      ageIntervalS: c.ageIntervalS,
+    },
+    { graph, topology: deps.topology, driverFor: (ap) => controls.get(ap) ?? null, store: deps.store, log, now },
+  );
   service.start();
 
   const tick = (): Promise<void> => service.tick().catch((e: Error) => log.warn({ err: e.message }, 'neighbour tick failed'));
   const timer = setInterval(() => void tick(), c.tickS * 1000);
   timer.unref();
   return {
-    graph, service, tick,
+    graph,
+    service,
+    tick,
     onApEvent: (ap, ev) => service.onApEvent(ap, ev),
     onBeacon: (ap, bssid, dbm, freq) => service.onBeacon(ap, bssid, dbm, freq),
     beaconTap: (ap) => (_ts, h, body, rt) => {

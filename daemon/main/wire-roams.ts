@@ -27,7 +27,9 @@ export function startRoams(config: KmsConfig, deps: { log: Logger; metrics: KmsM
   const tracker = new RoamTracker({
     slowMs: slowThresholds(r.slowFtMs, r.slowOtherMs),
     onRoam: roamReport({
-      log: roamLog, logger: log, next: deps.onRoam,
+      log: roamLog,
+      logger: log,
+      next: deps.onRoam,
       observer: {
         roam: (method, seconds, slow) => {
           deps.metrics.roams.inc({ method });
@@ -47,7 +49,11 @@ export function startRoams(config: KmsConfig, deps: { log: Logger; metrics: KmsM
       const w = watchCaptureSource(source, tracker);
       watches.push(w);
       log.info({ source: source.description }, 'roam capture started');
-      w.done.then(() => (backoffMs = 1000), (e: Error) => log.warn({ iface: s.interface, err: e.message }, 'roam capture failed'))
+      w.done
+        .then(
+          () => (backoffMs = 1000),
+          (e: Error) => log.warn({ iface: s.interface, err: e.message }, 'roam capture failed'),
+        )
         .finally(() => {
           watches.splice(watches.indexOf(w), 1);
           if (stopped) return;

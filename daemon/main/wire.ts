@@ -57,7 +57,9 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   const storePath = join(config.stateDir, 'kms.sqlite');
   // Checkpoints on a thread of their own: in-commit checkpoints were most of the proxy's p99.
   const store = new SqliteRecordStore(storePath, masterKey, {
-    logger: log, backgroundCheckpointMs: 200, checkpointThreadNice: config.radius.otherThreadsNice,
+    logger: log,
+    backgroundCheckpointMs: 200,
+    checkpointThreadNice: config.radius.otherThreadsNice,
   });
 
   const stations = new StationTable(store, { warning: (sta, message) => log.warn({ sta }, message) });
@@ -65,7 +67,9 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   // The one owner of each station's life: RADIUS, accounting, AP events and captured roams feed it;
   // key distribution and RF neighbours subscribe to it (startDistribution connects them).
   const life = new StationLife({
-    stations, places: topology ? topologyPlaces(topology) : null, log,
+    stations,
+    places: topology ? topologyPlaces(topology) : null,
+    log,
     observer: {
       learned: (keys) => metrics.stationsLearned.inc({ keys }),
       revoked: (trigger) => metrics.revocations.inc({ trigger }),
@@ -78,7 +82,17 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   let distribution: RunningDistribution | null = null;
   if (config.distribution) {
     distribution = await startDistribution(config, {
-      secrets, stations, topology: topology!, life, ledger: store.placements, neighborStore: store.neighbors, log, metrics, storePath, masterKey, fatal: () => process.exit(1),
+      secrets,
+      stations,
+      topology: topology!,
+      life,
+      ledger: store.placements,
+      neighborStore: store.neighbors,
+      log,
+      metrics,
+      storePath,
+      masterKey,
+      fatal: () => process.exit(1),
     });
   }
   metrics.stations.set(loaded);
@@ -93,7 +107,12 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   try {
     radius = await startRadiusThread(config, {
       spawn: (data) => spawnThread('radius-worker.js', 'radius', data),
-      life, metrics, log, storePath, masterKey, secrets,
+      life,
+      metrics,
+      log,
+      storePath,
+      masterKey,
+      secrets,
       fatal: () => process.exit(1),
     });
   } finally {
@@ -102,23 +121,34 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   const ports = radius.ports;
   // Disconnect/CoA from the AAA servers: on this thread, next to the station records (wire-das.ts).
   // The KMS's own Disconnects (revocation) and the relayed ones leave through one sender.
-  const dasMetrics = config.radius.dynamicAuthorization || config.radius.clients.some((c) => c.das) ? new DasMetrics(metrics.registry) : undefined;
+  const dasMetrics =
+    config.radius.dynamicAuthorization || config.radius.clients.some((c) => c.das) ? new DasMetrics(metrics.registry) : undefined;
   const dasSender = startDasSender(config, { secrets, log, registry: metrics.registry, ...(dasMetrics ? { metrics: dasMetrics } : {}) });
   const revocation = new Revocation({
     disconnecter: dasSender?.disconnecter ?? null,
-    ...(distribution ? {
-      placementsFor: (mac: string) => distribution!.distributor.placementsFor(mac),
-      topology: distribution.topology,
-      controlFor: (ap: string) => distribution!.controlFor(ap),
-    } : {}),
+    ...(distribution
+      ? {
+          placementsFor: (mac: string) => distribution!.distributor.placementsFor(mac),
+          topology: distribution.topology,
+          controlFor: (ap: string) => distribution!.controlFor(ap),
+        }
+      : {}),
     log: partLogger(log, 'revocation'),
     observer: { kicked: (result) => metrics.revocationKicks.inc({ result }) },
   });
   life.subscribe(revocation);
-  if (!dasSender) log.info({}, 'no radius.clients entry has a DAS: revocation deauthenticates through AP control channels only, and PMKSA entries stay until they expire');
+  if (!dasSender)
+    log.info(
+      {},
+      'no radius.clients entry has a DAS: revocation deauthenticates through AP control channels only, and PMKSA entries stay until they expire',
+    );
   const das = await startDynamicAuthorization(config, {
-    locator: new RecordStationLocator(stations), secrets, log, registry: metrics.registry,
-    sender: dasSender, ...(dasMetrics ? { metrics: dasMetrics } : {}),
+    locator: new RecordStationLocator(stations),
+    secrets,
+    log,
+    registry: metrics.registry,
+    sender: dasSender,
+    ...(dasMetrics ? { metrics: dasMetrics } : {}),
     // Every Disconnect an upstream asked for and the AP acknowledged revokes the station.
     disconnected: (s, ap) => void life.revoke(s.staMac, `Disconnect-Request from an upstream, acknowledged by ${ap}`, 'disconnect-ack'),
   });
@@ -136,26 +166,34 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
       const nice = lowerThreadPriority(currentThreadId(), config.radius.otherThreadsNice);
       log.info({ nice }, 'main thread runs nicer than the RADIUS thread (radius.otherThreadsNice)');
     } catch (e) {
-      log.warn({ err: (e as Error).message }, 'cannot lower the main thread\'s priority; RADIUS shares the CPU with it equally');
+      log.warn({ err: (e as Error).message }, "cannot lower the main thread's priority; RADIUS shares the CPU with it equally");
     }
   }
 
-  reloader = new Reloader(configFile, config, {
-    log,
-    radiusTables,
-    reconfigureRadius: (t) => radius.reconfigure(t),
-    prepareDistribution: distribution ? (next, s) => distribution!.prepareReload(next, s) : undefined,
-    reconfigureDas: das || dasSender ? (next, s) => {
-      das?.reconfigure(next, s);
-      dasSender?.reconfigure(next, s);
-    } : undefined,
-    upstreamsChanged: (r) => {
-      for (const name of r.retired) if (!r.kept.includes(name) && !r.added.includes(name)) metrics.upstreamUp.remove({ upstream: name });
-      for (const name of r.added) metrics.upstreamUp.set({ upstream: name }, 1);
+  reloader = new Reloader(
+    configFile,
+    config,
+    {
+      log,
+      radiusTables,
+      reconfigureRadius: (t) => radius.reconfigure(t),
+      prepareDistribution: distribution ? (next, s) => distribution!.prepareReload(next, s) : undefined,
+      reconfigureDas:
+        das || dasSender
+          ? (next, s) => {
+              das?.reconfigure(next, s);
+              dasSender?.reconfigure(next, s);
+            }
+          : undefined,
+      upstreamsChanged: (r) => {
+        for (const name of r.retired) if (!r.kept.includes(name) && !r.added.includes(name)) metrics.upstreamUp.remove({ upstream: name });
+        for (const name of r.added) metrics.upstreamUp.set({ upstream: name }, 1);
+      },
+      reloading: () => notify.reloading('reloading the configuration'),
+      reloaded: () => notify.ready(`serving ${stations.size} stations`),
     },
-    reloading: () => notify.reloading('reloading the configuration'),
-    reloaded: () => notify.ready(`serving ${stations.size} stations`),
-  }, metrics.registry);
+    metrics.registry,
+  );
   const reloads = reloader;
 
   const api = new ApiServer({
@@ -175,14 +213,21 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     aps: distribution ? () => distribution!.apStatus() : undefined,
     neighbors: distribution?.neighbors ? { graph: distribution.neighbors.graph, topology: distribution.topology } : undefined,
     health: healthReport({
-      version: VERSION, startedAt, radius, stations, config: reloads,
+      version: VERSION,
+      startedAt,
+      radius,
+      stations,
+      config: reloads,
       ...(distribution ? { queued: () => distribution!.distributor.queued() } : {}),
     }),
   });
   const apiPort = await api.listen(config.api.address, config.api.port);
 
   const purge = new StationPurge({
-    stations, alongside: distribution ? [distribution.distributor] : [], intervalMs: config.stations.purgeIntervalS * 1000, log,
+    stations,
+    alongside: distribution ? [distribution.distributor] : [],
+    intervalMs: config.stations.purgeIntervalS * 1000,
+    log,
     observer: {
       purged: (n, left) => {
         metrics.stationsPurged.inc(n);
@@ -198,19 +243,20 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   if (hupDuringStart) void reloads.reload();
 
   let stopping: Promise<void> | null = null;
-  const stop = () => (stopping ??= (async () => {
-    notify.stopping();
-    log.info({}, 'kmsd stopping');
-    purge.stop();
-    await das?.stop();
-    await dasSender?.stop();
-    await radius.stop();
-    roams.stop();
-    await distribution?.stop();
-    await api.close();
-    stations.flush();
-    store.close();
-  })());
+  const stop = () =>
+    (stopping ??= (async () => {
+      notify.stopping();
+      log.info({}, 'kmsd stopping');
+      purge.stop();
+      await das?.stop();
+      await dasSender?.stop();
+      await radius.stop();
+      roams.stop();
+      await distribution?.stop();
+      await api.close();
+      stations.flush();
+      store.close();
+    })());
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.once(sig, () => void stop().then(() => process.exit(0)));
   }

@@ -10,14 +10,19 @@ export type BeaconReportReason =
   | 'empty' // no body: hostapd's answer when nothing matched, or a refused/incapable report
   | 'truncated' // fewer than the 26 fixed octets
   | 'too-long' // more than a Measurement Report element can carry (255 - 3 octets)
-  | 'late' | 'incapable' | 'refused' // Measurement Report Mode bits 0..2 (Figure 9-192)
+  | 'late'
+  | 'incapable'
+  | 'refused' // Measurement Report Mode bits 0..2 (Figure 9-192)
   | 'bad-channel' // 0 and 255 are request wildcards, never a measured channel
   | 'bad-rcpi' // 221..254 are reserved
   | 'bad-bssid' // group address or all zeros: no AP transmits beacons from those
   | 'bad-subelement'; // a subelement overruns the body or has the wrong length for its ID
 
 export class BeaconReportError extends Error {
-  constructor(readonly reason: BeaconReportReason, detail: string) {
+  constructor(
+    readonly reason: BeaconReportReason,
+    detail: string,
+  ) {
     super(`${detail} (${reason})`);
     this.name = 'BeaconReportError';
   }
@@ -90,10 +95,13 @@ export function parseBeaconReportEvent(reportMode: number, body: Uint8Array): Be
 export function parseBeaconReport(input: Uint8Array): BeaconReport {
   const b = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   if (b.length === 0) throw new BeaconReportError('empty', 'empty beacon report');
-  if (b.length < BEACON_REPORT_FIXED) throw new BeaconReportError('truncated', `beacon report of ${b.length} octets, need ${BEACON_REPORT_FIXED}`);
-  if (b.length > BEACON_REPORT_MAX) throw new BeaconReportError('too-long', `beacon report of ${b.length} octets, at most ${BEACON_REPORT_MAX}`);
+  if (b.length < BEACON_REPORT_FIXED)
+    throw new BeaconReportError('truncated', `beacon report of ${b.length} octets, need ${BEACON_REPORT_FIXED}`);
+  if (b.length > BEACON_REPORT_MAX)
+    throw new BeaconReportError('too-long', `beacon report of ${b.length} octets, at most ${BEACON_REPORT_MAX}`);
   const channel = b[1]!;
-  if (channel === 0 || channel === 255) throw new BeaconReportError('bad-channel', `channel ${channel} is a wildcard, not a measured channel`);
+  if (channel === 0 || channel === 255)
+    throw new BeaconReportError('bad-channel', `channel ${channel} is a wildcard, not a measured channel`);
   const rcpi = b[13]!;
   if (rcpi > 220 && rcpi < 255) throw new BeaconReportError('bad-rcpi', `RCPI ${rcpi} is reserved`);
   // Group bit set (ff:ff:… included) or all zeros: not the address of a transmitting AP.
@@ -104,9 +112,21 @@ export function parseBeaconReport(input: Uint8Array): BeaconReport {
   const last = one(SUBELEMENT.LAST_INDICATION);
   const rsni = b[14]!;
   return {
-    opClass: b[0]!, channel, startTsf: b.readBigUInt64LE(2), durationTu: b.readUInt16LE(10), frameInfo: b[12]!,
-    rcpi, rsni, bssid: macAt(b, 15), antennaId: b[21]!, parentTsf: b.readUInt32LE(22), subelements,
-    signalDbm: rcpiToDbm(rcpi), snrDb: rsniToDb(rsni), frameBody: one(SUBELEMENT.FRAME_BODY), last: last === null ? null : last[0] === 1,
+    opClass: b[0]!,
+    channel,
+    startTsf: b.readBigUInt64LE(2),
+    durationTu: b.readUInt16LE(10),
+    frameInfo: b[12]!,
+    rcpi,
+    rsni,
+    bssid: macAt(b, 15),
+    antennaId: b[21]!,
+    parentTsf: b.readUInt32LE(22),
+    subelements,
+    signalDbm: rcpiToDbm(rcpi),
+    snrDb: rsniToDb(rsni),
+    frameBody: one(SUBELEMENT.FRAME_BODY),
+    last: last === null ? null : last[0] === 1,
   };
 }
 

@@ -7,7 +7,14 @@ export type BeaconMode = 'passive' | 'active' | 'table';
 export const BEACON_MODE: Record<BeaconMode, number> = { passive: 0, active: 1, table: 2 };
 
 /** Optional subelement IDs of a Beacon request (Table 9-88). */
-export const REQUEST_SUBELEMENT = { SSID: 0, REPORTING_INFO: 1, REPORTING_DETAIL: 2, REQUEST: 10, AP_CHANNEL_REPORT: 51, LAST_INDICATION: 164 } as const;
+export const REQUEST_SUBELEMENT = {
+  SSID: 0,
+  REPORTING_INFO: 1,
+  REPORTING_DETAIL: 2,
+  REQUEST: 10,
+  AP_CHANNEL_REPORT: 51,
+  LAST_INDICATION: 164,
+} as const;
 
 export interface BeaconRequestParams {
   opClass: number;
@@ -70,7 +77,15 @@ export function buildBeaconRequest(p: BeaconRequestParams): Buffer {
     subs.push(subelement(REQUEST_SUBELEMENT.REQUEST, Buffer.from(p.requestIds.map((id) => intIn(id, 'requested element ID')))));
   }
   for (const r of p.apChannelReports ?? []) {
-    subs.push(subelement(REQUEST_SUBELEMENT.AP_CHANNEL_REPORT, Buffer.from([intIn(r.opClass, 'AP channel report class', 1), ...r.channels.map((c) => intIn(c, 'AP channel report channel', 1, 254))])));
+    subs.push(
+      subelement(
+        REQUEST_SUBELEMENT.AP_CHANNEL_REPORT,
+        Buffer.from([
+          intIn(r.opClass, 'AP channel report class', 1),
+          ...r.channels.map((c) => intIn(c, 'AP channel report channel', 1, 254)),
+        ]),
+      ),
+    );
   }
   if (p.lastIndication) subs.push(subelement(REQUEST_SUBELEMENT.LAST_INDICATION, Buffer.from([1])));
   return Buffer.concat([fixed, ...subs]);
@@ -81,13 +96,19 @@ export function buildBeaconRequest(p: BeaconRequestParams): Buffer {
  * the whole band, since roam candidates sit on other channels of it. Returns the request's
  * channel (0 = the class itself suffices, 255 = use the returned channel reports).
  */
-export function bandChannels(opClass: number): { opClass: number; channel: number; apChannelReports?: { opClass: number; channels: number[] }[] } {
+export function bandChannels(opClass: number): {
+  opClass: number;
+  channel: number;
+  apChannelReports?: { opClass: number; channels: number[] }[];
+} {
   if (opClass >= 81 && opClass <= 84) return { opClass: 81, channel: 0 }; // 2.4 GHz: class 81 holds 1..13
   if ((opClass >= 115 && opClass <= 130) || (opClass >= 1 && opClass <= 5)) {
     return {
-      opClass: 115, channel: 255,
+      opClass: 115,
+      channel: 255,
       apChannelReports: [
-        { opClass: 115, channels: [36, 40, 44, 48] }, { opClass: 118, channels: [52, 56, 60, 64] },
+        { opClass: 115, channels: [36, 40, 44, 48] },
+        { opClass: 118, channels: [52, 56, 60, 64] },
         { opClass: 121, channels: [100, 104, 108, 112, 116, 120, 124, 128, 132, 136, 140, 144] },
         { opClass: 125, channels: [149, 153, 157, 161, 165] },
       ],

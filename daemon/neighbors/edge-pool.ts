@@ -35,8 +35,10 @@ export class EdgePool {
 
   /** Octets held by the arrays (the memory bound the tests and the bench report). */
   get bytes(): number {
-    return [this.from, this.to, this.w, this.sig, this.roams, this.t, this.seen, this.obs, this.roamTotal, this.dirty]
-      .reduce((n, a) => n + a.byteLength, 0);
+    return [this.from, this.to, this.w, this.sig, this.roams, this.t, this.seen, this.obs, this.roamTotal, this.dirty].reduce(
+      (n, a) => n + a.byteLength,
+      0,
+    );
   }
 
   alloc(from: number, to: number, now: number): number {

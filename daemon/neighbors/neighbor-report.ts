@@ -9,8 +9,20 @@ import { macAt, normalizeMac, writeMac } from '../common/mac.js';
 
 /** BSSID Information bits (hostapd NEI_REP_BSSID_INFO_*). */
 export const BSSID_INFO = {
-  REACHABLE: 0x3, SECURITY: 1 << 2, KEY_SCOPE: 1 << 3, SPECTRUM_MGMT: 1 << 4, QOS: 1 << 5, APSD: 1 << 6, RM: 1 << 7,
-  DELAYED_BA: 1 << 8, IMMEDIATE_BA: 1 << 9, MOBILITY_DOMAIN: 1 << 10, HT: 1 << 11, VHT: 1 << 12, FTM: 1 << 13, HE: 1 << 14,
+  REACHABLE: 0x3,
+  SECURITY: 1 << 2,
+  KEY_SCOPE: 1 << 3,
+  SPECTRUM_MGMT: 1 << 4,
+  QOS: 1 << 5,
+  APSD: 1 << 6,
+  RM: 1 << 7,
+  DELAYED_BA: 1 << 8,
+  IMMEDIATE_BA: 1 << 9,
+  MOBILITY_DOMAIN: 1 << 10,
+  HT: 1 << 11,
+  VHT: 1 << 12,
+  FTM: 1 << 13,
+  HE: 1 << 14,
 } as const;
 
 /** `enum phy_type` values used in neighbour reports. */
@@ -35,10 +47,19 @@ export interface BssidInfoFlags {
 }
 
 const FLAG_BITS: [keyof BssidInfoFlags, number][] = [
-  ['security', BSSID_INFO.SECURITY], ['keyScope', BSSID_INFO.KEY_SCOPE], ['spectrumMgmt', BSSID_INFO.SPECTRUM_MGMT],
-  ['qos', BSSID_INFO.QOS], ['apsd', BSSID_INFO.APSD], ['rm', BSSID_INFO.RM], ['delayedBa', BSSID_INFO.DELAYED_BA],
-  ['immediateBa', BSSID_INFO.IMMEDIATE_BA], ['mobilityDomain', BSSID_INFO.MOBILITY_DOMAIN], ['ht', BSSID_INFO.HT],
-  ['vht', BSSID_INFO.VHT], ['ftm', BSSID_INFO.FTM], ['he', BSSID_INFO.HE],
+  ['security', BSSID_INFO.SECURITY],
+  ['keyScope', BSSID_INFO.KEY_SCOPE],
+  ['spectrumMgmt', BSSID_INFO.SPECTRUM_MGMT],
+  ['qos', BSSID_INFO.QOS],
+  ['apsd', BSSID_INFO.APSD],
+  ['rm', BSSID_INFO.RM],
+  ['delayedBa', BSSID_INFO.DELAYED_BA],
+  ['immediateBa', BSSID_INFO.IMMEDIATE_BA],
+  ['mobilityDomain', BSSID_INFO.MOBILITY_DOMAIN],
+  ['ht', BSSID_INFO.HT],
+  ['vht', BSSID_INFO.VHT],
+  ['ftm', BSSID_INFO.FTM],
+  ['he', BSSID_INFO.HE],
 ];
 
 export function bssidInfo(f: BssidInfoFlags): number {
@@ -91,18 +112,22 @@ export type NeighborReportReason =
 /** Why a Neighbor Report cannot be decoded or encoded. A RangeError: bad input, never a bug. */
 export class NeighborReportError extends RangeError {
   override readonly name = 'NeighborReportError';
-  constructor(readonly reason: NeighborReportReason, detail?: string) {
+  constructor(
+    readonly reason: NeighborReportReason,
+    detail?: string,
+  ) {
     super(detail ? `${reason}: ${detail}` : reason);
   }
 }
 
 /** Checks that `b[from, b.length)` is whole subelements, each long enough for what the KMS reads. */
 function checkSubelements(b: Uint8Array, from: number): void {
-  for (let p = from; p < b.length;) {
+  for (let p = from; p < b.length; ) {
     if (p + 2 > b.length) throw new NeighborReportError('nr-subelement-truncated', `at octet ${p} of ${b.length}`);
     const id = b[p]!;
     const len = b[p + 1]!;
-    if (p + 2 + len > b.length) throw new NeighborReportError('nr-subelement-overrun', `subelement ${id} of ${len} octets at ${p} of ${b.length}`);
+    if (p + 2 + len > b.length)
+      throw new NeighborReportError('nr-subelement-overrun', `subelement ${id} of ${len} octets at ${p} of ${b.length}`);
     const min = SUBELEMENT_MIN[id];
     if (min && len < min[0]) throw new NeighborReportError(min[1], `${len} octets`);
     p += 2 + len;
@@ -118,8 +143,13 @@ export function neighborReportLength(nr: NeighborReport): number {
 export function buildNeighborReport(nr: NeighborReport): Buffer {
   const bssid = normalizeMac(nr.bssid);
   if (!bssid) throw new NeighborReportError('nr-bad-bssid', JSON.stringify(nr.bssid));
-  if (!Number.isInteger(nr.info) || nr.info < 0 || nr.info > 0xffffffff) throw new NeighborReportError('nr-bad-field', `BSSID information ${nr.info}`);
-  for (const [v, what] of [[nr.opClass, 'operating class'], [nr.channel, 'channel'], [nr.phyType, 'PHY type']] as const) {
+  if (!Number.isInteger(nr.info) || nr.info < 0 || nr.info > 0xffffffff)
+    throw new NeighborReportError('nr-bad-field', `BSSID information ${nr.info}`);
+  for (const [v, what] of [
+    [nr.opClass, 'operating class'],
+    [nr.channel, 'channel'],
+    [nr.phyType, 'PHY type'],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0 || v > 255) throw new NeighborReportError('nr-bad-field', `${what} must be 0..255, got ${v}`);
   }
   const len = neighborReportLength(nr);
@@ -147,7 +177,11 @@ export function decodeNeighborReport(body: Uint8Array): NeighborReport {
   checkSubelements(body, NR_FIXED);
   const b = Buffer.from(body.buffer, body.byteOffset, body.length);
   return {
-    bssid: macAt(b, 0), info: b.readUInt32LE(6), opClass: b[10]!, channel: b[11]!, phyType: b[12]!,
+    bssid: macAt(b, 0),
+    info: b.readUInt32LE(6),
+    opClass: b[10]!,
+    channel: b[11]!,
+    phyType: b[12]!,
     subelements: Buffer.from(b.subarray(NR_FIXED)),
   };
 }
@@ -165,10 +199,11 @@ export function buildNeighborReportElement(nr: NeighborReport): Buffer {
  */
 export function neighborReportsIn(elements: Uint8Array): NeighborReport[] {
   const out: NeighborReport[] = [];
-  for (let p = 0; p < elements.length;) {
+  for (let p = 0; p < elements.length; ) {
     if (p + 2 > elements.length) throw new NeighborReportError('element-truncated', `at octet ${p} of ${elements.length}`);
     const len = elements[p + 1]!;
-    if (p + 2 + len > elements.length) throw new NeighborReportError('element-overrun', `element ${elements[p]} of ${len} octets at ${p} of ${elements.length}`);
+    if (p + 2 + len > elements.length)
+      throw new NeighborReportError('element-overrun', `element ${elements[p]} of ${len} octets at ${p} of ${elements.length}`);
     if (elements[p] === EID_NEIGHBOR_REPORT) out.push(decodeNeighborReport(elements.subarray(p + 2, p + 2 + len)));
     p += 2 + len;
   }
@@ -179,7 +214,8 @@ export function neighborReportsIn(elements: Uint8Array): NeighborReport[] {
 export function subelementsOf(nr: NeighborReport): { id: number; body: Buffer }[] {
   const out: { id: number; body: Buffer }[] = [];
   const s = nr.subelements;
-  for (let p = 0; p + 2 <= s.length && p + 2 + s[p + 1]! <= s.length; p += 2 + s[p + 1]!) out.push({ id: s[p]!, body: s.subarray(p + 2, p + 2 + s[p + 1]!) });
+  for (let p = 0; p + 2 <= s.length && p + 2 + s[p + 1]! <= s.length; p += 2 + s[p + 1]!)
+    out.push({ id: s[p]!, body: s.subarray(p + 2, p + 2 + s[p + 1]!) });
   return out;
 }
 
@@ -209,7 +245,8 @@ export function neighborEntryFrom(own: NeighborReport, policy: NeighborPolicy): 
   const kept = subelementsOf(own).filter((e) => e.id !== NR_SUBELEMENT.CANDIDATE_PREFERENCE);
   let subelements = Buffer.concat(kept.map((e) => Buffer.concat([Buffer.from([e.id, e.body.length]), e.body])));
   if (policy.preference !== undefined) {
-    if (!Number.isInteger(policy.preference) || policy.preference < 0 || policy.preference > 255) throw new RangeError('preference must be 0..255');
+    if (!Number.isInteger(policy.preference) || policy.preference < 0 || policy.preference > 255)
+      throw new RangeError('preference must be 0..255');
     subelements = Buffer.concat([Buffer.from([NR_SUBELEMENT.CANDIDATE_PREFERENCE, 1, policy.preference]), subelements]);
   }
   return { ...own, info: info >>> 0, subelements };

@@ -7,7 +7,15 @@
 import type { Topology } from '../distribution/topology.js';
 import type { ApDriver, NeighborDbEntry } from '../ports/ap-driver.js';
 import type { Log } from '../log/log.js';
-import { bssidInfo, buildNeighborReport, decodeNeighborReport, neighborEntryFrom, NeighborReportError, PHY_TYPE, type NeighborReport } from './neighbor-report.js';
+import {
+  bssidInfo,
+  buildNeighborReport,
+  decodeNeighborReport,
+  neighborEntryFrom,
+  NeighborReportError,
+  PHY_TYPE,
+  type NeighborReport,
+} from './neighbor-report.js';
 
 export interface NrSyncOptions {
   enabled: boolean;
@@ -28,7 +36,6 @@ interface BssFacts {
   ssid?: Buffer;
   heard?: { opClass: number; channel: number; phyType: number };
 }
-
 
 export class NeighborReportSync {
   private readonly facts = new Map<string, BssFacts>();
@@ -114,7 +121,7 @@ export class NeighborReportSync {
         if (!r) continue;
         any = true;
         const own = r.own ? this.ownReport(ap, b.ifname, r.own.nr) : null;
-        if (own && r.own) (this.facts.set(b.bssid, { ...this.facts.get(b.bssid), own, ssid: r.own.ssid }), this.fresh.add(ap));
+        if (own && r.own) this.facts.set(b.bssid, { ...this.facts.get(b.bssid), own, ssid: r.own.ssid }), this.fresh.add(ap);
         this.pushed.set(`${ap}/${b.ifname}`, r.others);
       }
       this.db.set(ap, any ? 'ready' : 'off');
@@ -130,7 +137,10 @@ export class NeighborReportSync {
       return decodeNeighborReport(nr);
     } catch (e) {
       if (!(e instanceof NeighborReportError)) throw e;
-      this.d.log.warn({ ap, ifname, reason: e.reason }, 'hostapd\'s own neighbour report is malformed; using what the KMS heard of that BSS');
+      this.d.log.warn(
+        { ap, ifname, reason: e.reason },
+        "hostapd's own neighbour report is malformed; using what the KMS heard of that BSS",
+      );
       return null;
     }
   }
@@ -168,7 +178,14 @@ export class NeighborReportSync {
     // Only the PHY is known: claim the capabilities it implies, nothing more.
     const p = f.heard.phyType;
     const ht = p === PHY_TYPE.HT || p === PHY_TYPE.VHT || p === PHY_TYPE.HE;
-    const info = bssidInfo({ security: true, keyScope: this.o.keyScope, mobilityDomain: this.o.mobilityDomainBit, ht, vht: p === PHY_TYPE.VHT || p === PHY_TYPE.HE, he: p === PHY_TYPE.HE });
+    const info = bssidInfo({
+      security: true,
+      keyScope: this.o.keyScope,
+      mobilityDomain: this.o.mobilityDomainBit,
+      ht,
+      vht: p === PHY_TYPE.VHT || p === PHY_TYPE.HE,
+      he: p === PHY_TYPE.HE,
+    });
     return { bssid, info, opClass: f.heard.opClass, channel: f.heard.channel, phyType: p, subelements: Buffer.alloc(0) };
   }
 

@@ -22,7 +22,17 @@ export interface RfGraphOptions {
 }
 
 export type Opts = Required<Omit<RfGraphOptions, 'pinned' | 'forbidden' | 'now'>>;
-export const DEFAULTS: Opts = { topK: 8, floorDbm: -80, hysteresisDb: 2, halfLifeS: 86_400, roamWeightDb: 12, maxEdgesPerAp: 64, maxWeight: 16, minEvidence: 3, ageOutWeight: 0.25 };
+export const DEFAULTS: Opts = {
+  topK: 8,
+  floorDbm: -80,
+  hysteresisDb: 2,
+  halfLifeS: 86_400,
+  roamWeightDb: 12,
+  maxEdgesPerAp: 64,
+  maxWeight: 16,
+  minEvidence: 3,
+  ageOutWeight: 0.25,
+};
 
 export class RfGraphCore extends EventEmitter {
   readonly o: Opts;
@@ -127,7 +137,7 @@ export class RfGraphCore extends EventEmitter {
     let i = 0;
     for (; i < this.dirtyEdges.length && upserts.length < max; i++) {
       const e = this.dirtyEdges[i]!;
-      if (this.pool.dirty[e]) (upserts.push(this.record(e)), (this.pool.dirty[e] = 0));
+      if (this.pool.dirty[e]) upserts.push(this.record(e)), (this.pool.dirty[e] = 0);
     }
     this.dirtyEdges = this.dirtyEdges.slice(i);
     const deletes = this.deleted;
@@ -136,7 +146,13 @@ export class RfGraphCore extends EventEmitter {
   }
 
   stats(): { aps: number; edges: number; edgeCapacity: number; edgeBytes: number; dirty: number } {
-    return { aps: this.names.length, edges: this.pool.size, edgeCapacity: this.pool.capacity, edgeBytes: this.pool.bytes, dirty: this.dirtyQueue.length };
+    return {
+      aps: this.names.length,
+      edges: this.pool.size,
+      edgeCapacity: this.pool.capacity,
+      edgeBytes: this.pool.bytes,
+      dirty: this.dirtyQueue.length,
+    };
   }
 
   /** dB-equivalent score: (mean signal − floor) × confidence w/(w+1), plus roamWeightDb × log2(1 + roams). */
@@ -171,7 +187,7 @@ export class RfGraphCore extends EventEmitter {
     const p = this.pool;
     p.t[e] = Math.max(p.t[e]!, at);
     p.seen[e] = Math.max(p.seen[e]!, at);
-    if (!p.dirty[e]) (p.dirty[e] = 1, this.dirtyEdges.push(e));
+    if (!p.dirty[e]) (p.dirty[e] = 1), this.dirtyEdges.push(e);
     this.markDirty(a);
   }
 
@@ -192,7 +208,7 @@ export class RfGraphCore extends EventEmitter {
   }
 
   protected markDirty(a: number): void {
-    if (!this.dirtyFlag[a]) (this.dirtyFlag[a] = 1, this.dirtyQueue.push(a));
+    if (!this.dirtyFlag[a]) (this.dirtyFlag[a] = 1), this.dirtyQueue.push(a);
   }
 
   protected find(a: number, b: number): number {
@@ -212,7 +228,7 @@ export class RfGraphCore extends EventEmitter {
       for (let i = 0; i < this.outLen[a]!; i++) {
         const e = this.out[a]![i]!;
         const s = keep.has(this.pool.to[e]!) ? Infinity : this.score(e, at);
-        if (victim < 0 || s < worst) (victim = i, worst = s);
+        if (victim < 0 || s < worst) (victim = i), (worst = s);
       }
       this.removeAt(a, victim);
     }
@@ -233,8 +249,15 @@ export class RfGraphCore extends EventEmitter {
   protected record(e: number): EdgeRecord {
     const p = this.pool;
     return {
-      from: this.names[p.from[e]!]!, to: this.names[p.to[e]!]!, weight: p.w[e]!, signalDbm: sigOf(p.sig[e]!), roams: p.roams[e]!,
-      updatedAt: p.t[e]!, lastSeen: p.seen[e]!, observations: p.obs[e]!, roamsTotal: p.roamTotal[e]!,
+      from: this.names[p.from[e]!]!,
+      to: this.names[p.to[e]!]!,
+      weight: p.w[e]!,
+      signalDbm: sigOf(p.sig[e]!),
+      roams: p.roams[e]!,
+      updatedAt: p.t[e]!,
+      lastSeen: p.seen[e]!,
+      observations: p.obs[e]!,
+      roamsTotal: p.roamTotal[e]!,
     };
   }
 }

@@ -9,8 +9,19 @@ import { RfGraphCore, round, sigOf } from './rf-graph-core.js';
 
 export type { RfGraphOptions } from './rf-graph-core.js';
 
-export interface NeighborDetail { ap: string; score: number; signalDbm: number | null; observations: number; roams: number; pinned: boolean; lastSeen: number | null }
-export interface EdgeDetail extends EdgeRecord { score: number; inList: boolean }
+export interface NeighborDetail {
+  ap: string;
+  score: number;
+  signalDbm: number | null;
+  observations: number;
+  roams: number;
+  pinned: boolean;
+  lastSeen: number | null;
+}
+export interface EdgeDetail extends EdgeRecord {
+  score: number;
+  inList: boolean;
+}
 
 export class RfGraph extends RfGraphCore implements NeighborSource {
   /** NeighborSource: AP names, best first. Re-ranks this AP first if it has news. */
@@ -38,7 +49,7 @@ export class RfGraph extends RfGraphCore implements NeighborSource {
       const listed = new Set(this.members[a]);
       for (let i = this.outLen[a]! - 1; i >= 0; i--) {
         const e = this.out[a]![i]!;
-        if (!listed.has(this.pool.to[e]!) && !this.alive(e, now)) (this.removeAt(a, i), removed++);
+        if (!listed.has(this.pool.to[e]!) && !this.alive(e, now)) this.removeAt(a, i), removed++;
       }
     }
     return { changed, removed };
@@ -62,7 +73,14 @@ export class RfGraph extends RfGraphCore implements NeighborSource {
       const p = this.pool;
       const base = { ap: name, pinned: pinned.has(b) };
       if (e < 0) return { ...base, score: 0, signalDbm: null, observations: 0, roams: 0, lastSeen: null };
-      return { ...base, score: round(this.score(e, now)), signalDbm: sigOf(p.sig[e]!), observations: p.obs[e]!, roams: p.roamTotal[e]!, lastSeen: p.seen[e]! };
+      return {
+        ...base,
+        score: round(this.score(e, now)),
+        signalDbm: sigOf(p.sig[e]!),
+        observations: p.obs[e]!,
+        roams: p.roamTotal[e]!,
+        lastSeen: p.seen[e]!,
+      };
     });
   }
 

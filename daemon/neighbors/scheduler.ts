@@ -17,7 +17,13 @@ export interface SchedulerOptions {
   maxPerTick: number;
 }
 
-export const SCHEDULER_DEFAULTS: SchedulerOptions = { intervalS: 3600, perStationMinIntervalS: 600, afterJoinDelayS: 5, failMemoryS: 86_400, maxPerTick: 20 };
+export const SCHEDULER_DEFAULTS: SchedulerOptions = {
+  intervalS: 3600,
+  perStationMinIntervalS: 600,
+  afterJoinDelayS: 5,
+  failMemoryS: 86_400,
+  maxPerTick: 20,
+};
 
 export interface BeaconJob {
   sta: string;
@@ -60,7 +66,12 @@ export class BeaconScheduler {
     const known = this.incapable.get(sta);
     const blocked = known !== undefined && known > now;
     const earliest = (this.lastAsked.get(sta) ?? -Infinity) + this.o.perStationMinIntervalS * 1000;
-    this.stations.set(sta, { ap, ifname, nextAt: blocked ? Infinity : Math.max(now + this.o.afterJoinDelayS * 1000, earliest), touched: now });
+    this.stations.set(sta, {
+      ap,
+      ifname,
+      nextAt: blocked ? Infinity : Math.max(now + this.o.afterJoinDelayS * 1000, earliest),
+      touched: now,
+    });
   }
 
   /** Ignored unless the station is still recorded at this AP: after a roam the old AP's disconnect arrives late. */

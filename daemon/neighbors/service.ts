@@ -28,7 +28,6 @@ export interface NeighborServiceOptions {
   ageIntervalS: number;
 }
 
-
 export interface NeighborServiceDeps {
   graph: RfGraph;
   topology: Topology;
@@ -42,7 +41,13 @@ export class NeighborService {
   readonly scheduler: BeaconScheduler;
   readonly nr: NeighborReportSync;
   readonly stats = {
-    reports: 0, rejected: {} as Record<string, number>, foreign: 0, self: 0, noSignal: 0, roams: 0, beacons: 0,
+    reports: 0,
+    rejected: {} as Record<string, number>,
+    foreign: 0,
+    self: 0,
+    noSignal: 0,
+    roams: 0,
+    beacons: 0,
     requests: { sent: 0, rejected: 0, gone: 0, errors: 0 },
   };
   private readonly now: () => number;
@@ -52,10 +57,18 @@ export class NeighborService {
   private lastAge = 0;
   private persistBacklog = false;
 
-  constructor(private readonly o: NeighborServiceOptions, private readonly d: NeighborServiceDeps) {
+  constructor(
+    private readonly o: NeighborServiceOptions,
+    private readonly d: NeighborServiceDeps,
+  ) {
     this.now = d.now ?? Date.now;
     this.scheduler = new BeaconScheduler(o.beaconRequest);
-    this.nr = new NeighborReportSync(o.neighborReports, { topology: d.topology, driverFor: d.driverFor, neighborsOf: (ap) => d.graph.neighborsOf(ap), log: d.log });
+    this.nr = new NeighborReportSync(o.neighborReports, {
+      topology: d.topology,
+      driverFor: d.driverFor,
+      neighborsOf: (ap) => d.graph.neighborsOf(ap),
+      log: d.log,
+    });
     d.graph.on('listChanged', (ap: string) => this.nr.markDirty(ap));
   }
 
@@ -191,7 +204,8 @@ export class NeighborService {
   private async ask(job: { sta: string; ap: string; ifname: string }, now: number): Promise<void> {
     const port = this.d.driverFor(job.ap);
     const bss = this.d.topology.ap(job.ap)?.bsses.find((b) => b.ifname === job.ifname);
-    if (!port?.requestBeaconReport || !port.connected || !bss) return void (this.stats.requests.errors++, this.scheduler.result(job, 'error', now));
+    if (!port?.requestBeaconReport || !port.connected || !bss)
+      return void (this.stats.requests.errors++, this.scheduler.result(job, 'error', now));
     const br = this.o.beaconRequest;
     const served = this.nr.servingClass(bss.bssid);
     const where = br.mode === 'table' ? { opClass: served ?? 81, channel: 0 } : bandChannels(served ?? 81);

@@ -35,7 +35,13 @@ export function graphCounts(r: NeighborsResponse): GraphCounts {
     }
   }
   const names = new Set([...r.aps.map((a) => a.name), ...r.edges.flatMap((e) => [e.from, e.to])]);
-  return { aps: names.size, listedEdges: listed, candidateEdges: r.edgeSet === 'all' ? candidates : null, pinnedEntries: pinned, linkedPairs: pairs.size };
+  return {
+    aps: names.size,
+    listedEdges: listed,
+    candidateEdges: r.edgeSet === 'all' ? candidates : null,
+    pinnedEntries: pinned,
+    linkedPairs: pairs.size,
+  };
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -43,6 +49,8 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 /** One line, e.g. "2 APs; 0 heard edges in lists, 0 candidates; 1 pinned entry; 1 linked pair". */
 export function describeCounts(c: GraphCounts): string {
   const cand = c.candidateEdges === null ? 'candidates not fetched' : plural(c.candidateEdges, 'candidate');
-  return `${plural(c.aps, 'AP')}; ${plural(c.listedEdges, 'heard edge')} in lists, ${cand}; `
-    + `${plural(c.pinnedEntries, 'pinned entry', 'pinned entries')}; ${plural(c.linkedPairs, 'linked pair')}`;
+  return (
+    `${plural(c.aps, 'AP')}; ${plural(c.listedEdges, 'heard edge')} in lists, ${cand}; ` +
+    `${plural(c.pinnedEntries, 'pinned entry', 'pinned entries')}; ${plural(c.linkedPairs, 'linked pair')}`
+  );
 }

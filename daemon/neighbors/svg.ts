@@ -33,7 +33,8 @@ interface Pair {
   text: string[];
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 const num = (v: number) => (Math.round(v * 10) / 10).toString();
 
 const COLOURS = { listed: '#37474f', roams: '#e65100', pinned: '#1565c0', candidate: '#90a4ae' } as const;
@@ -52,7 +53,11 @@ export function renderSvg(r: NeighborsResponse, opts: SvgOptions = {}): string {
     const [a, b] = [idx.get(x)!, idx.get(y)!].sort((p, q) => p - q) as [number, number];
     const key = `${a},${b}`;
     let p = pairs.get(key);
-    if (!p) pairs.set(key, (p = { a, b, score: 0, signalDbm: null, roams: 0, listed: false, pinned: false, observed: false, ab: false, ba: false, text: [] }));
+    if (!p)
+      pairs.set(
+        key,
+        (p = { a, b, score: 0, signalDbm: null, roams: 0, listed: false, pinned: false, observed: false, ab: false, ba: false, text: [] }),
+      );
     return p;
   };
   for (const e of r.edges) {
@@ -64,7 +69,9 @@ export function renderSvg(r: NeighborsResponse, opts: SvgOptions = {}): string {
     p.observed = true;
     if (idx.get(e.from) === p.a) p.ab = true;
     else p.ba = true;
-    p.text.push(`${e.from} → ${e.to}: ${e.signalDbm === null ? 'no signal' : `${num(e.signalDbm)} dBm`}, ${e.observations} reports, ${e.roams} roams, score ${num(e.score)}${e.inList ? '' : ' (candidate)'}`);
+    p.text.push(
+      `${e.from} → ${e.to}: ${e.signalDbm === null ? 'no signal' : `${num(e.signalDbm)} dBm`}, ${e.observations} reports, ${e.roams} roams, score ${num(e.score)}${e.inList ? '' : ' (candidate)'}`,
+    );
   }
   for (const ap of r.aps) {
     for (const n of ap.neighbors) {
@@ -90,7 +97,10 @@ export function renderSvg(r: NeighborsResponse, opts: SvgOptions = {}): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" class="rf-graph">`,
     `<title>${esc(title)}</title>`,
     '<defs>',
-    ...Object.entries(COLOURS).map(([k, c]) => `<marker id="arrow-${k}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse" markerUnits="strokeWidth"><path d="M0,1 L9,5 L0,9 z" fill="${c}"/></marker>`),
+    ...Object.entries(COLOURS).map(
+      ([k, c]) =>
+        `<marker id="arrow-${k}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse" markerUnits="strokeWidth"><path d="M0,1 L9,5 L0,9 z" fill="${c}"/></marker>`,
+    ),
     '</defs>',
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
     `<text x="16" y="24" font-size="15" font-weight="600" fill="#263238" class="caption">${esc(`${title}: ${describeCounts(graphCounts(r))}`)}</text>`,
@@ -106,11 +116,20 @@ export function renderSvg(r: NeighborsResponse, opts: SvgOptions = {}): string {
     const d = Math.hypot(bx - ax, by - ay) || 1;
     // Stop short of the circles so the arrowheads show.
     const cut = Math.min(radius + 3, d / 3);
-    const [x1, y1, x2, y2] = [ax + ((bx - ax) / d) * cut, ay + ((by - ay) / d) * cut, bx - ((bx - ax) / d) * cut, by - ((by - ay) / d) * cut];
+    const [x1, y1, x2, y2] = [
+      ax + ((bx - ax) / d) * cut,
+      ay + ((by - ay) / d) * cut,
+      bx - ((bx - ax) / d) * cut,
+      by - ((by - ay) / d) * cut,
+    ];
     const markers = `${p.ab ? ` marker-end="url(#arrow-${kind})"` : ''}${p.ba ? ` marker-start="url(#arrow-${kind})"` : ''}`;
-    out.push(`<line class="edge edge-${kind}" data-a="${esc(names[p.a]!)}" data-b="${esc(names[p.b]!)}" x1="${num(x1)}" y1="${num(y1)}" x2="${num(x2)}" y2="${num(y2)}" stroke="${COLOURS[kind]}" stroke-width="${num(2 + 4 * f)}" stroke-opacity="${num(0.6 + 0.4 * f)}" stroke-linecap="round"${dash}${markers}><title>${esc(p.text.join('\n'))}</title></line>`);
+    out.push(
+      `<line class="edge edge-${kind}" data-a="${esc(names[p.a]!)}" data-b="${esc(names[p.b]!)}" x1="${num(x1)}" y1="${num(y1)}" x2="${num(x2)}" y2="${num(y2)}" stroke="${COLOURS[kind]}" stroke-width="${num(2 + 4 * f)}" stroke-opacity="${num(0.6 + 0.4 * f)}" stroke-linecap="round"${dash}${markers}><title>${esc(p.text.join('\n'))}</title></line>`,
+    );
     if (names.length <= 60 && p.signalDbm !== null && d > 90) {
-      out.push(`<text class="edge-label" x="${num((ax + bx) / 2)}" y="${num((ay + by) / 2 - 6)}" font-size="${font - 2}" text-anchor="middle" fill="#455a64" stroke="#ffffff" stroke-width="3" paint-order="stroke">${num(p.signalDbm)} dBm</text>`);
+      out.push(
+        `<text class="edge-label" x="${num((ax + bx) / 2)}" y="${num((ay + by) / 2 - 6)}" font-size="${font - 2}" text-anchor="middle" fill="#455a64" stroke="#ffffff" stroke-width="3" paint-order="stroke">${num(p.signalDbm)} dBm</text>`,
+      );
     }
   }
   out.push('</g>', '<g class="nodes">');
@@ -118,26 +137,40 @@ export function renderSvg(r: NeighborsResponse, opts: SvgOptions = {}): string {
   names.forEach((n, i) => {
     const [x, y] = [num(pos[i]![0]), num(pos[i]![1])];
     const fill = listLen.has(n) ? (listLen.get(n)! > 0 ? '#2e7d32' : '#c62828') : '#9e9e9e';
-    out.push(`<g class="node" data-ap="${esc(n)}"><circle cx="${x}" cy="${y}" r="${radius}" fill="${fill}" stroke="#ffffff" stroke-width="2"><title>${esc(`${n}: ${listLen.get(n) ?? 0} neighbours`)}</title></circle>`
-      + `<text x="${x}" y="${num(Number(y) + radius + font + 2)}" font-size="${font}" font-weight="600" text-anchor="middle" fill="#212121" stroke="#ffffff" stroke-width="4" paint-order="stroke">${esc(n)}</text></g>`);
+    out.push(
+      `<g class="node" data-ap="${esc(n)}"><circle cx="${x}" cy="${y}" r="${radius}" fill="${fill}" stroke="#ffffff" stroke-width="2"><title>${esc(`${n}: ${listLen.get(n) ?? 0} neighbours`)}</title></circle>` +
+        `<text x="${x}" y="${num(Number(y) + radius + font + 2)}" font-size="${font}" font-weight="600" text-anchor="middle" fill="#212121" stroke="#ffffff" stroke-width="4" paint-order="stroke">${esc(n)}</text></g>`,
+    );
   });
   out.push('</g>', '</svg>', '');
   return out.join('\n');
 }
 
 function legend(x: number, y: number): string {
-  const items: [Kind | 'none', string][] = [['listed', 'in list'], ['roams', 'roams seen'], ['candidate', 'heard, not listed'], ['pinned', 'pinned (config)'], ['none', 'AP without neighbours']];
+  const items: [Kind | 'none', string][] = [
+    ['listed', 'in list'],
+    ['roams', 'roams seen'],
+    ['candidate', 'heard, not listed'],
+    ['pinned', 'pinned (config)'],
+    ['none', 'AP without neighbours'],
+  ];
   let cx = x;
   const parts = ['<g class="legend" font-size="12" fill="#455a64">'];
   for (const [k, label] of items) {
     // Paths and rects, not lines and circles: those are the graph's own edges and nodes.
     if (k === 'none') parts.push(`<rect x="${cx + 1}" y="${y - 9}" width="10" height="10" rx="5" fill="#c62828"/>`);
-    else parts.push(`<path d="M${cx},${y - 4} h22" stroke="${COLOURS[k]}" stroke-width="3"${k === 'pinned' ? ' stroke-dasharray="6 4"' : ''}/>`);
+    else
+      parts.push(
+        `<path d="M${cx},${y - 4} h22" stroke="${COLOURS[k]}" stroke-width="3"${k === 'pinned' ? ' stroke-dasharray="6 4"' : ''}/>`,
+      );
     const tx = cx + (k === 'none' ? 16 : 28);
     parts.push(`<text x="${tx}" y="${y}">${esc(label)}</text>`);
     cx = tx + label.length * 7 + 18;
   }
-  parts.push('<text x="' + cx + '" y="' + y + '">arrow A→B: B is A’s neighbour (heard by A’s stations, or pinned); width: score</text>', '</g>');
+  parts.push(
+    '<text x="' + cx + '" y="' + y + '">arrow A→B: B is A’s neighbour (heard by A’s stations, or pinned); width: score</text>',
+    '</g>',
+  );
   return parts.join('');
 }
 
@@ -181,8 +214,10 @@ function forceLayout(n: number, pairs: Pair[]): [number, number][] {
         const uy = y[i]! - y[j]!;
         const d2 = Math.max(1e-4, ux * ux + uy * uy);
         const f = (k * k) / d2; // repulsion k²/d, divided by d for the unit vector
-        dx[i]! += ux * f; dy[i]! += uy * f;
-        dx[j]! -= ux * f; dy[j]! -= uy * f;
+        dx[i]! += ux * f;
+        dy[i]! += uy * f;
+        dx[j]! -= ux * f;
+        dy[j]! -= uy * f;
       }
     }
     for (const p of pairs) {
@@ -192,13 +227,16 @@ function forceLayout(n: number, pairs: Pair[]): [number, number][] {
       const uy = y[p.a]! - y[p.b]!;
       const d = Math.max(1e-3, Math.hypot(ux, uy));
       const f = (d * strength) / k; // attraction d²/k, divided by d
-      dx[p.a]! -= ux * f; dy[p.a]! -= uy * f;
-      dx[p.b]! += ux * f; dy[p.b]! += uy * f;
+      dx[p.a]! -= ux * f;
+      dy[p.a]! -= uy * f;
+      dx[p.b]! += ux * f;
+      dy[p.b]! += uy * f;
     }
     for (let i = 0; i < n; i++) {
       // Gravity towards the centre keeps unlinked APs and separate groups from drifting apart
       // without bound (which, scaled to the page, put two APs in opposite corners).
-      dx[i]! -= x[i]! * gravity; dy[i]! -= y[i]! * gravity;
+      dx[i]! -= x[i]! * gravity;
+      dy[i]! -= y[i]! * gravity;
       const d = Math.max(1e-9, Math.hypot(dx[i]!, dy[i]!));
       const step = Math.min(d, temp);
       x[i]! += (dx[i]! / d) * step;

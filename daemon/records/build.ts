@@ -24,7 +24,10 @@ export interface BuiltStation {
 
 /** Turns an Access-Accept into a record and its keys. Pure: the caller persists. */
 export function buildStation(
-  facts: AccessAcceptFacts, machineAuth: MachineAuthRecord | undefined, policy: RecordPolicy, now: number,
+  facts: AccessAcceptFacts,
+  machineAuth: MachineAuthRecord | undefined,
+  policy: RecordPolicy,
+  now: number,
 ): BuiltStation {
   const warnings: string[] = [];
   const akm = facts.akm ?? AKM.IEEE8021X;

@@ -9,10 +9,24 @@ import type { StationRecord } from './station.js';
 export type StationNews = 'new' | 'changed' | 'same';
 
 /** What an operator compares between two authentications of one station; keys have no part in it. */
-const told = (r: StationRecord) => JSON.stringify([
-  r.ap.bssid, r.ap.nasIdentifier, r.ap.clientAddress, r.ssid, r.mdid, r.akm, r.pairwiseCipher, r.identity, r.cui, r.vlan,
-  r.role, r.machineAuth.authenticated, r.sessionTimeout, r.pmkR0Name, r.hasPmk,
-]);
+const told = (r: StationRecord) =>
+  JSON.stringify([
+    r.ap.bssid,
+    r.ap.nasIdentifier,
+    r.ap.clientAddress,
+    r.ssid,
+    r.mdid,
+    r.akm,
+    r.pairwiseCipher,
+    r.identity,
+    r.cui,
+    r.vlan,
+    r.role,
+    r.machineAuth.authenticated,
+    r.sessionTimeout,
+    r.pmkR0Name,
+    r.hasPmk,
+  ]);
 
 /** `previous`: the stored row of the station before this record replaces it (expired or not). */
 export function stationNews(previous: { json: string; expiresAt: number } | undefined, record: StationRecord, now: number): StationNews {

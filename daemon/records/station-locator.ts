@@ -54,17 +54,23 @@ export class RecordStationLocator implements StationLocator {
 }
 
 function matches(r: StationRecord, q: StationQuery): boolean {
-  return (q.staMac === null || r.staMac === q.staMac)
-    && (q.userName === null || r.identity === q.userName)
-    && (q.acctSessionId === null || (r.acctSessionId !== null && r.acctSessionId.toLowerCase() === q.acctSessionId.toLowerCase()))
-    && (q.cui === null || r.cui === q.cui);
+  return (
+    (q.staMac === null || r.staMac === q.staMac) &&
+    (q.userName === null || r.identity === q.userName) &&
+    (q.acctSessionId === null || (r.acctSessionId !== null && r.acctSessionId.toLowerCase() === q.acctSessionId.toLowerCase())) &&
+    (q.cui === null || r.cui === q.cui)
+  );
 }
 
 /** Where accounting last saw it, else where it authenticated. */
 export function locationOf(r: StationRecord): StationLocation {
   const at = r.currentAp ?? r.ap;
   return {
-    staMac: r.staMac, clientAddress: at.clientAddress, nasIdentifier: at.nasIdentifier, bssid: at.bssid,
-    session: r.session, identity: r.identity,
+    staMac: r.staMac,
+    clientAddress: at.clientAddress,
+    nasIdentifier: at.nasIdentifier,
+    bssid: at.bssid,
+    session: r.session,
+    identity: r.identity,
   };
 }

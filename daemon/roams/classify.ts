@@ -63,7 +63,13 @@ export type SlowThresholds = Record<AuthKind, number>;
  * above 2 s; we use the same defaults, and treat SAE/PSK/open like standard roams.
  */
 export const DEFAULT_SLOW_MS: Readonly<SlowThresholds> = {
-  'ft-over-air': 400, 'ft-over-ds': 400, pmksa: 2000, 'full-eap': 2000, sae: 2000, psk: 2000, open: 2000,
+  'ft-over-air': 400,
+  'ft-over-ds': 400,
+  pmksa: 2000,
+  'full-eap': 2000,
+  sae: 2000,
+  psk: 2000,
+  open: 2000,
 };
 
 /** `ftMs` sets both FT kinds, `otherMs` all the rest (kmsctl roams --slow-ms / --slow-other-ms). */
@@ -75,7 +81,13 @@ export function slowThresholds(ftMs?: number, otherMs?: number): SlowThresholds 
 }
 
 /** Human-readable phase an unfinished attempt stopped in (for 'failed' reasons). */
-export function stalledPhase(p: { authAnswered: boolean; assocReqSeen: boolean; assocOk: boolean; eapFrames: number; lastKeyMessage?: string }): string {
+export function stalledPhase(p: {
+  authAnswered: boolean;
+  assocReqSeen: boolean;
+  assocOk: boolean;
+  eapFrames: number;
+  lastKeyMessage?: string;
+}): string {
   if (p.assocOk) {
     if (p.lastKeyMessage) return `4-way handshake incomplete (last EAPOL-Key ${p.lastKeyMessage}, no M4)`;
     return p.eapFrames > 0 ? 'EAP did not complete' : 'no EAP or 4-way handshake after association';

@@ -24,36 +24,43 @@ export interface FrameEventBase {
   freqMhz?: number;
 }
 
-export type FrameEvent = FrameEventBase & (
-  | { kind: 'auth'; algorithm: number; transaction: number; status: number }
-  | {
-      kind: 'assoc-req';
-      reassoc: boolean;
-      /** Reassociation Request: the AP the station says it is leaving. */
-      currentAp?: Mac;
-      /** false: no RSN element (an open network). */
-      rsn: boolean;
-      akms: number[];
-      pmkids: string[];
-      /** Fast BSS Transition element present (FT reassociation). */
-      ft: boolean;
-    }
-  | { kind: 'assoc-resp'; reassoc: boolean; status: number }
-  | { kind: 'deauth' | 'disassoc'; reason: number }
-  /** FT over the DS (category 6): 1 request, 2 response, 3 confirm, 4 ack; sent via the current AP. */
-  | { kind: 'ft-action'; action: number; sta: Mac; targetAp: Mac; status?: number }
-  /** WNM BSS Transition Management: 6 query, 7 request, 8 response. */
-  | { kind: 'btm'; action: number; token: number; status?: number; target?: Mac }
-  | { kind: 'eapol'; eapolType: number; eapCode?: number; eapType?: number; keyMessage?: KeyMessage }
-  /** Any other data frame that carries a payload (protected or not): used for the data gap. */
-  | { kind: 'data' }
-);
+export type FrameEvent = FrameEventBase &
+  (
+    | { kind: 'auth'; algorithm: number; transaction: number; status: number }
+    | {
+        kind: 'assoc-req';
+        reassoc: boolean;
+        /** Reassociation Request: the AP the station says it is leaving. */
+        currentAp?: Mac;
+        /** false: no RSN element (an open network). */
+        rsn: boolean;
+        akms: number[];
+        pmkids: string[];
+        /** Fast BSS Transition element present (FT reassociation). */
+        ft: boolean;
+      }
+    | { kind: 'assoc-resp'; reassoc: boolean; status: number }
+    | { kind: 'deauth' | 'disassoc'; reason: number }
+    /** FT over the DS (category 6): 1 request, 2 response, 3 confirm, 4 ack; sent via the current AP. */
+    | { kind: 'ft-action'; action: number; sta: Mac; targetAp: Mac; status?: number }
+    /** WNM BSS Transition Management: 6 query, 7 request, 8 response. */
+    | { kind: 'btm'; action: number; token: number; status?: number; target?: Mac }
+    | { kind: 'eapol'; eapolType: number; eapCode?: number; eapType?: number; keyMessage?: KeyMessage }
+    /** Any other data frame that carries a payload (protected or not): used for the data gap. */
+    | { kind: 'data' }
+  );
 
 export type FrameEventKind = FrameEvent['kind'];
 
 /** AKM suite selectors (00-0F-AC:n) the classifier cares about. */
 export const AKM = {
-  IEEE8021X: 0x000fac01, PSK: 0x000fac02, FT_IEEE8021X: 0x000fac03, FT_PSK: 0x000fac04, IEEE8021X_SHA256: 0x000fac05,
-  PSK_SHA256: 0x000fac06, SAE: 0x000fac08, FT_SAE: 0x000fac09, FT_IEEE8021X_SHA384: 0x000fac0d,
+  IEEE8021X: 0x000fac01,
+  PSK: 0x000fac02,
+  FT_IEEE8021X: 0x000fac03,
+  FT_PSK: 0x000fac04,
+  IEEE8021X_SHA256: 0x000fac05,
+  PSK_SHA256: 0x000fac06,
+  SAE: 0x000fac08,
+  FT_SAE: 0x000fac09,
+  FT_IEEE8021X_SHA384: 0x000fac0d,
 } as const;
-

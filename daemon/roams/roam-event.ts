@@ -70,7 +70,12 @@ export interface Sta {
 }
 
 export const START_FRAME: Record<AttemptStart, string> = {
-  'ft-auth': 'ft-auth', 'ft-action': 'ft-request', 'open-auth': 'auth', 'sae-auth': 'sae-commit', 'other-auth': 'auth', 'assoc-req': 'assoc-req',
+  'ft-auth': 'ft-auth',
+  'ft-action': 'ft-request',
+  'open-auth': 'auth',
+  'sae-auth': 'sae-commit',
+  'other-auth': 'auth',
+  'assoc-req': 'assoc-req',
 };
 
 /** The event for a finished (or failed) attempt. Slow is judged for roams only, not first joins or failures. */
@@ -83,8 +88,18 @@ export function buildRoamEvent(sta: Mac, a: Attempt, endTs: number, endFrame: st
   const method: RoamMethod = failed ? 'failed' : a.from === null || rejoin ? 'initial' : auth;
   const durationMs = endTs - a.startTs;
   const e: RoamEvent = {
-    sta, fromBssid: a.from, toBssid: a.target, method, auth, startTs: a.startTs, endTs, durationMs,
-    startFrame: START_FRAME[a.start], endFrame, eapFrames: a.eapFrames, eapolKeyFrames: a.eapolKeyFrames,
+    sta,
+    fromBssid: a.from,
+    toBssid: a.target,
+    method,
+    auth,
+    startTs: a.startTs,
+    endTs,
+    durationMs,
+    startFrame: START_FRAME[a.start],
+    endFrame,
+    eapFrames: a.eapFrames,
+    eapolKeyFrames: a.eapolKeyFrames,
     slow: !failed && method !== 'initial' && durationMs > slowMs[auth],
   };
   const notes = a.from === a.target && !failed ? [...a.notes, 'reassociated with the BSS it was already on'] : a.notes;

@@ -17,10 +17,19 @@ export function roamReport(d: RoamReportDeps): (e: RoamEvent) => void {
   return (e) => {
     d.log.add(e);
     d.observer?.roam(e.method, e.durationMs / 1000, e.slow);
-    d.logger[e.slow || e.method === 'failed' ? 'warn' : 'info']({
-      sta: e.sta, from: e.fromBssid, to: e.toBssid, method: e.method, ms: Math.round(e.durationMs * 10) / 10,
-      eapFrames: e.eapFrames, slow: e.slow, reason: e.reason,
-    }, 'roam');
+    d.logger[e.slow || e.method === 'failed' ? 'warn' : 'info'](
+      {
+        sta: e.sta,
+        from: e.fromBssid,
+        to: e.toBssid,
+        method: e.method,
+        ms: Math.round(e.durationMs * 10) / 10,
+        eapFrames: e.eapFrames,
+        slow: e.slow,
+        reason: e.reason,
+      },
+      'roam',
+    );
     d.next?.(e);
   };
 }

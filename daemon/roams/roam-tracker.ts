@@ -39,7 +39,10 @@ export class RoamTracker {
     // is a retransmission we already have; a Retry frame whose original we missed is kept.
     if (ev.seqCtl >= 0) {
       const key = ev.kind === 'eapol' ? `${ev.src}d` : ev.src;
-      if (ev.retry && this.lastSeq.get(key) === ev.seqCtl) { this.stats.duplicates++; return; }
+      if (ev.retry && this.lastSeq.get(key) === ev.seqCtl) {
+        this.stats.duplicates++;
+        return;
+      }
       this.lastSeq.set(key, ev.seqCtl);
     }
     const fromAp = ev.bssid !== undefined && ev.src === ev.bssid;
@@ -51,9 +54,13 @@ export class RoamTracker {
           const target = ev.bssid ?? ev.dst;
           // A repeated request before any answer (or SAE's confirm) continues the same attempt.
           const same = a && a.target === target && a.start !== 'ft-action' && !a.assocReqSeen;
-          if (same && (!a.authAnswered || (a.start === 'sae-auth' && ev.transaction === 2))) { a.lastTs = ev.ts; return; }
+          if (same && (!a.authAnswered || (a.start === 'sae-auth' && ev.transaction === 2))) {
+            a.lastTs = ev.ts;
+            return;
+          }
           if (ev.algorithm === 3 && ev.transaction !== 1) return;
-          const start: AttemptStart = ev.algorithm === 2 ? 'ft-auth' : ev.algorithm === 3 ? 'sae-auth' : ev.algorithm === 0 ? 'open-auth' : 'other-auth';
+          const start: AttemptStart =
+            ev.algorithm === 2 ? 'ft-auth' : ev.algorithm === 3 ? 'sae-auth' : ev.algorithm === 0 ? 'open-auth' : 'other-auth';
           this.begin(sta, target, start, ev.ts, null);
           return;
         }
@@ -67,7 +74,10 @@ export class RoamTracker {
         if (ev.action === 1) {
           const sta = this.sta(ev.sta, ev.ts);
           const a = sta.attempt;
-          if (a && a.start === 'ft-action' && a.target === ev.targetAp && !a.authAnswered) { a.lastTs = ev.ts; return; }
+          if (a && a.start === 'ft-action' && a.target === ev.targetAp && !a.authAnswered) {
+            a.lastTs = ev.ts;
+            return;
+          }
           this.begin(sta, ev.targetAp, 'ft-action', ev.ts, sta.bssid ?? ev.bssid ?? null);
           return;
         }
@@ -119,14 +129,17 @@ export class RoamTracker {
       }
       case 'deauth':
       case 'disassoc': {
-        const ap = fromAp ? ev.src : ev.bssid ?? ev.dst;
+        const ap = fromAp ? ev.src : (ev.bssid ?? ev.dst);
         const why = `${ev.kind === 'deauth' ? 'deauthentication' : 'disassociation'} by ${fromAp ? 'AP' : 'station'} (reason ${ev.reason})`;
         const macs = fromAp && isGroupMac(ev.dst) ? [...this.stas.keys()] : [fromAp ? ev.dst : ev.src];
         for (const mac of macs) {
           const sta = this.stas.get(mac);
           if (!sta) continue;
           if (sta.attempt?.target === ap) this.fail(mac, ev.ts, ev.kind, why);
-          if (sta.bssid === ap) { sta.bssid = undefined; sta.left = { bssid: ap, ts: ev.ts, why }; }
+          if (sta.bssid === ap) {
+            sta.bssid = undefined;
+            sta.left = { bssid: ap, ts: ev.ts, why };
+          }
         }
         return;
       }
@@ -142,7 +155,8 @@ export class RoamTracker {
     if (now - this.lastGc >= 60_000) this.gc(now);
     for (const sta of this.active) {
       const a = sta.attempt;
-      if (a && now - a.lastTs > this.timeoutMs) this.fail(sta.mac, a.lastTs, 'timeout', `${stalledPhase(a)} (no frame for ${this.timeoutMs} ms)`);
+      if (a && now - a.lastTs > this.timeoutMs)
+        this.fail(sta.mac, a.lastTs, 'timeout', `${stalledPhase(a)} (no frame for ${this.timeoutMs} ms)`);
       if (sta.pending && now - sta.pending.event.endTs > this.gapMs) this.release(sta);
       if (!sta.attempt && !sta.pending) this.active.delete(sta);
     }
@@ -178,7 +192,10 @@ export class RoamTracker {
 
   private sta(mac: Mac, ts: number): Sta {
     let s = this.stas.get(mac);
-    if (!s) { s = { mac, lastDataTs: -Infinity, lastSeen: ts }; this.stas.set(mac, s); }
+    if (!s) {
+      s = { mac, lastDataTs: -Infinity, lastSeen: ts };
+      this.stas.set(mac, s);
+    }
     s.lastSeen = ts;
     return s;
   }
@@ -192,18 +209,40 @@ export class RoamTracker {
   }
 
   private begin(sta: Sta, target: Mac, start: AttemptStart, ts: number, from: Mac | null): Attempt {
-    if (sta.attempt) this.fail(sta.mac, sta.attempt.lastTs, 'superseded', `${stalledPhase(sta.attempt)}; the station started a new attempt with ${target}`);
+    if (sta.attempt)
+      this.fail(
+        sta.mac,
+        sta.attempt.lastTs,
+        'superseded',
+        `${stalledPhase(sta.attempt)}; the station started a new attempt with ${target}`,
+      );
     this.release(sta);
     const a: Attempt = {
-      target, from: sta.bssid ?? from, startTs: ts, lastTs: ts, start, assocReqSeen: false, rsn: true, akms: [], ftElements: false, pmkidOffered: false,
-      eapFrames: 0, eapolKeyFrames: 0, authAnswered: false, assocOk: false, notes: [],
+      target,
+      from: sta.bssid ?? from,
+      startTs: ts,
+      lastTs: ts,
+      start,
+      assocReqSeen: false,
+      rsn: true,
+      akms: [],
+      ftElements: false,
+      pmkidOffered: false,
+      eapFrames: 0,
+      eapolKeyFrames: 0,
+      authAnswered: false,
+      assocOk: false,
+      notes: [],
     };
     if (a.from === null && sta.left && ts - sta.left.ts <= RELATED_MS) {
       a.from = sta.left.bssid;
       a.notes.push(`after ${sta.left.why} at ${sta.left.bssid}`);
     }
     if (sta.lastDataBssid === a.from && ts - sta.lastDataTs <= this.gapMs) a.dataBefore = sta.lastDataTs;
-    if (sta.lastBtmTs !== undefined && ts - sta.lastBtmTs <= RELATED_MS) { a.trigger = 'bss-tm'; sta.lastBtmTs = undefined; }
+    if (sta.lastBtmTs !== undefined && ts - sta.lastBtmTs <= RELATED_MS) {
+      a.trigger = 'bss-tm';
+      sta.lastBtmTs = undefined;
+    }
     const f = sta.lastFailure;
     if (f && ts - f.ts <= RELATED_MS) a.notes.push(`after a failed attempt${f.target === target ? '' : ` with ${f.target}`}: ${f.what}`);
     sta.lastFailure = undefined;
@@ -220,8 +259,10 @@ export class RoamTracker {
     sta.left = undefined;
     const e = buildRoamEvent(sta.mac, a, ts, endFrame, false, this.slowMs);
     // Held until the first data frame with the new BSS (or the window passes) to measure the data gap.
-    if (a.dataBefore !== undefined) { sta.pending = { event: e, before: a.dataBefore }; this.active.add(sta); }
-    else this.emit(e);
+    if (a.dataBefore !== undefined) {
+      sta.pending = { event: e, before: a.dataBefore };
+      this.active.add(sta);
+    } else this.emit(e);
   }
 
   private fail(staMac: Mac, ts: number, endFrame: string, reason: string): void {

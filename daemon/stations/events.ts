@@ -44,10 +44,15 @@ export type RevocationTrigger = 'kmsctl' | 'api' | 'disconnect-ack' | 'accountin
 export const REVOCATION_TRIGGERS: readonly RevocationTrigger[] = ['kmsctl', 'api', 'disconnect-ack', 'accounting'];
 
 /** True if any field, however deep, can hold bytes (keys are bytes: Buffer, Uint8Array). */
-type CarriesBytes<T> = T extends Uint8Array ? true
-  : T extends string | number | boolean | bigint | null | undefined ? false
-  : T extends object ? true extends { [K in keyof T]-?: CarriesBytes<T[K]> }[keyof T] ? true : false
-  : false;
+type CarriesBytes<T> = T extends Uint8Array
+  ? true
+  : T extends string | number | boolean | bigint | null | undefined
+    ? false
+    : T extends object
+      ? true extends { [K in keyof T]-?: CarriesBytes<T[K]> }[keyof T]
+        ? true
+        : false
+      : false;
 
 /** Compiles only while no event can carry bytes (see above). */
 export const KeysNeverRideAnEvent: CarriesBytes<StationLifeEvent> extends false ? true : never = true;

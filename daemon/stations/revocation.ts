@@ -83,10 +83,15 @@ export class Revocation implements StationLifeListener {
     this.outcomes.delete(record.staMac);
     this.outcomes.set(record.staMac, kicks);
     if (this.outcomes.size > KEPT_OUTCOMES) this.outcomes.delete(this.outcomes.keys().next().value!);
-    this.d.log.info({
-      sta: record.staMac, told: kicks.filter((k) => k.result === 'ack' || k.result === 'driver').length, aps: kicks.length,
-      results: kicks.map((k) => `${k.ap ?? k.bssid}:${k.result}`),
-    }, 'revocation: APs told');
+    this.d.log.info(
+      {
+        sta: record.staMac,
+        told: kicks.filter((k) => k.result === 'ack' || k.result === 'driver').length,
+        aps: kicks.length,
+        results: kicks.map((k) => `${k.ap ?? k.bssid}:${k.result}`),
+      },
+      'revocation: APs told',
+    );
   }
 
   private async seen(record: StationRecord, at: ApRef): Promise<void> {
@@ -109,7 +114,10 @@ export class Revocation implements StationLifeListener {
     const done = (result: KickResult, detail?: string): Kick => {
       this.d.observer?.kicked(result);
       const k: Kick = { ap: at.ap, bssid: at.bssid, why, result, ...(detail ? { detail } : {}) };
-      this.d.log.info({ sta: staMac, ap: at.ap ?? at.clientAddress, bssid: at.bssid, why, result, ...(detail ? { detail } : {}) }, 'revocation: Disconnect sent to AP');
+      this.d.log.info(
+        { sta: staMac, ap: at.ap ?? at.clientAddress, bssid: at.bssid, why, result, ...(detail ? { detail } : {}) },
+        'revocation: Disconnect sent to AP',
+      );
       return k;
     };
     let das: DisconnectResult = { result: 'no-das' };
@@ -118,31 +126,43 @@ export class Revocation implements StationLifeListener {
         das = await this.d.disconnecter.disconnect(staMac, at);
       } catch (e) {
         das = { result: 'no-das' };
-        this.d.log.warn({ sta: staMac, ap: at.ap, err: (e as Error).message }, 'revocation: Disconnect to the AP\'s DAS failed');
+        this.d.log.warn({ sta: staMac, ap: at.ap, err: (e as Error).message }, "revocation: Disconnect to the AP's DAS failed");
       }
     }
     if (das.result === 'nak') return done('nak', das.errorCause);
     if (das.result !== 'no-das') return done(das.result);
     // No DAS: the control channel can still deauthenticate the station, not remove its PMKSA entry.
     const bss = at.bssid ? this.d.topology?.bss(at.bssid) : undefined;
-    const control = bss ? this.d.controlFor?.(bss.ap) ?? null : null;
+    const control = bss ? (this.d.controlFor?.(bss.ap) ?? null) : null;
     if (!bss || !control?.disconnect) {
-      this.d.log.warn({ sta: staMac, ap: at.ap ?? at.clientAddress, bssid: at.bssid }, 'revocation: the AP has neither a DAS (radius.clients[].das) nor a control channel that can disconnect; its keys for the station stay until they expire');
+      this.d.log.warn(
+        { sta: staMac, ap: at.ap ?? at.clientAddress, bssid: at.bssid },
+        'revocation: the AP has neither a DAS (radius.clients[].das) nor a control channel that can disconnect; its keys for the station stay until they expire',
+      );
       return done('unreachable');
     }
     // A channel that is down would hold the command until it reconnects (or times out), and the
     // operator's revoke would wait with it: an AP that cannot be reached now is reported as such.
     if (!control.connected) {
-      this.d.log.warn({ sta: staMac, ap: bss.ap }, 'revocation: the AP has no DAS and its control channel is down; its keys for the station stay until they expire');
+      this.d.log.warn(
+        { sta: staMac, ap: bss.ap },
+        'revocation: the AP has no DAS and its control channel is down; its keys for the station stay until they expire',
+      );
       return done('unreachable', 'control channel down');
     }
     try {
       await control.disconnect(bss.ifname, { staMac });
     } catch (e) {
-      this.d.log.warn({ sta: staMac, ap: bss.ap, err: (e as Error).message }, 'revocation: the AP\'s control channel could not disconnect the station');
+      this.d.log.warn(
+        { sta: staMac, ap: bss.ap, err: (e as Error).message },
+        "revocation: the AP's control channel could not disconnect the station",
+      );
       return done('unreachable', (e as Error).message);
     }
-    this.d.log.warn({ sta: staMac, ap: bss.ap, bssid: at.bssid }, 'revocation: the AP has no DAS; deauthenticated through its control channel, its PMKSA entry may remain until it expires');
+    this.d.log.warn(
+      { sta: staMac, ap: bss.ap, bssid: at.bssid },
+      'revocation: the AP has no DAS; deauthenticated through its control channel, its PMKSA entry may remain until it expires',
+    );
     return done('driver');
   }
 }

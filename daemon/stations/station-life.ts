@@ -72,11 +72,21 @@ export class StationLife {
     // the rest, so it is skipped when nobody reads it.
     if (news !== 'same' && (this.d.log.isLevelEnabled?.('info') ?? true)) {
       const r = record;
-      this.d.log.info({
-        sta: r.staMac, ap: r.ap.nasIdentifier ?? r.ap.clientAddress, bssid: r.ap.bssid, ssid: r.ssid,
-        akm: r.akm === null ? null : akmName(r.akm), vlan: r.vlan, identity: r.identity, pmkR0Name: r.pmkR0Name,
-        machineAuth: r.machineAuth.authenticated, news,
-      }, 'station learned');
+      this.d.log.info(
+        {
+          sta: r.staMac,
+          ap: r.ap.nasIdentifier ?? r.ap.clientAddress,
+          bssid: r.ap.bssid,
+          ssid: r.ssid,
+          akm: r.akm === null ? null : akmName(r.akm),
+          vlan: r.vlan,
+          identity: r.identity,
+          pmkR0Name: r.pmkR0Name,
+          machineAuth: r.machineAuth.authenticated,
+          news,
+        },
+        'station learned',
+      );
     }
     return this.emit({ type: 'learned', record, news });
   }
@@ -91,7 +101,10 @@ export class StationLife {
       return facts.status === 'start' || facts.status === 'interim' ? this.seenRevoked(record, here, 'accounting') : done;
     }
     if (facts.status === 'start' || facts.status === 'interim') {
-      return this.place(record, here, 'accounting', this.now(), { acctSessionId: facts.acctSessionId ?? record.acctSessionId, session: 'active' });
+      return this.place(record, here, 'accounting', this.now(), {
+        acctSessionId: facts.acctSessionId ?? record.acctSessionId,
+        session: 'active',
+      });
     }
     if (facts.status === 'stop') {
       // After a roam the old AP's Stop can arrive after the new AP's Start: it ends nothing.
@@ -140,7 +153,10 @@ export class StationLife {
     const now = this.now();
     const stay = record.currentAp;
     const updated: StationRecord = {
-      ...record, session: 'ended', revoked: { at: now, reason }, updatedAt: now,
+      ...record,
+      session: 'ended',
+      revoked: { at: now, reason },
+      updatedAt: now,
       currentAp: stay && stay.leftAt === undefined ? { ...stay, leftAt: now } : stay,
       expiresAt: now + Math.max(this.d.revokedRetentionMs ?? 0, ENDED_RETENTION_MS),
     };
@@ -152,7 +168,10 @@ export class StationLife {
 
   /** A revoked session at `here`: announced (the AP must disconnect it), never placed. */
   private seenRevoked(record: StationRecord, here: ApRef, via: PlaceSource): Promise<void> {
-    this.d.log.info({ sta: record.staMac, ap: here.nasIdentifier ?? here.clientAddress, bssid: here.bssid, via }, 'revoked station seen at AP; disconnecting');
+    this.d.log.info(
+      { sta: record.staMac, ap: here.nasIdentifier ?? here.clientAddress, bssid: here.bssid, via },
+      'revoked station seen at AP; disconnecting',
+    );
     return this.emit({ type: 'revoked-seen', record, at: here, via });
   }
 
@@ -174,7 +193,10 @@ export class StationLife {
     const updated: StationRecord = { ...record, ...session, currentAp: there, updatedAt: now };
     this.d.stations.update(updated);
     if (!moved) return done;
-    this.d.log.info({ sta: record.staMac, from: last.bssid ?? last.clientAddress, to: there.bssid ?? there.clientAddress, via }, 'station seen at AP');
+    this.d.log.info(
+      { sta: record.staMac, from: last.bssid ?? last.clientAddress, to: there.bssid ?? there.clientAddress, via },
+      'station seen at AP',
+    );
     return this.emit({ type: 'moved', record: updated, from: last, to: there, via });
   }
 

@@ -36,7 +36,10 @@ class LearnedOutbox {
 export class RadiusThreadLearner implements StationLearner {
   private readonly learned: LearnedOutbox;
 
-  constructor(private readonly recorder: StationRecorder, private readonly post: (m: FromRadiusThread) => void) {
+  constructor(
+    private readonly recorder: StationRecorder,
+    private readonly post: (m: FromRadiusThread) => void,
+  ) {
     this.learned = new LearnedOutbox(post);
   }
 

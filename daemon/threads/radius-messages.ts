@@ -24,9 +24,19 @@ export interface RadiusWorkerData {
   recvBufferBytes: number;
 }
 
-export interface RadiusClientData { name: string; address: string; secret: Uint8Array }
+export interface RadiusClientData {
+  name: string;
+  address: string;
+  secret: Uint8Array;
+}
 export interface RadiusUpstreamData {
-  name: string; address: string; authPort: number; acctPort: number; timeoutMs: number; tries: number; secret: Uint8Array;
+  name: string;
+  address: string;
+  authPort: number;
+  acctPort: number;
+  timeoutMs: number;
+  tries: number;
+  secret: Uint8Array;
   /** RadSec: the checked PEMs (the key crosses as text, within the process like the secrets). */
   tls?: { ca: string; cert: string; key: string; serverName: string; keepaliveMs: number };
 }
@@ -40,7 +50,12 @@ export interface RadiusReloadTables {
 }
 
 /** The thread's answer: which upstreams it kept, started and retired, and requests in flight at the swap. */
-export interface RadiusReloadResult { kept: string[]; added: string[]; retired: string[]; inFlight: number }
+export interface RadiusReloadResult {
+  kept: string[];
+  added: string[];
+  retired: string[];
+  inFlight: number;
+}
 
 /**
  * Counter increments since the last report; latency holds every answer's time, per kind. `ap`

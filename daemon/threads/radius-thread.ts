@@ -5,7 +5,13 @@ import { perLabels, type KmsMetrics } from '../metrics/metrics.js';
 import type { StationLife } from '../stations/station-life.js';
 import type { StationRecord } from '../records/station.js';
 import type {
-  FromRadiusThread, RadiusCounts, RadiusReloadResult, RadiusReloadTables, RadiusStatus, RadiusWorkerData, ToRadiusThread,
+  FromRadiusThread,
+  RadiusCounts,
+  RadiusReloadResult,
+  RadiusReloadTables,
+  RadiusStatus,
+  RadiusWorkerData,
+  ToRadiusThread,
 } from './radius-messages.js';
 
 // The main thread's side of the RADIUS thread (daemon/main/radius-worker.ts, which the composition
@@ -56,12 +62,21 @@ export function radiusTables(config: KmsConfig, secrets: RadiusSecrets): RadiusR
   return {
     logLevel: config.log.level,
     clients: config.radius.clients.map((c) => ({
-      name: c.name, address: c.address, secret: secrets.clientSecrets.get(c.name)!,
+      name: c.name,
+      address: c.address,
+      secret: secrets.clientSecrets.get(c.name)!,
     })),
     upstreams: config.radius.upstreams.map((u) => ({
-      name: u.name, address: u.address, authPort: u.authPort, acctPort: u.acctPort, timeoutMs: u.timeoutMs, tries: u.tries,
+      name: u.name,
+      address: u.address,
+      authPort: u.authPort,
+      acctPort: u.acctPort,
+      timeoutMs: u.timeoutMs,
+      tries: u.tries,
       secret: secrets.upstreamSecrets.get(u.name)!,
-      ...(u.tls ? { tls: { ...secrets.upstreamTls.get(u.name)!, serverName: u.tls.serverName, keepaliveMs: u.tls.keepaliveS * 1000 } } : {}),
+      ...(u.tls
+        ? { tls: { ...secrets.upstreamTls.get(u.name)!, serverName: u.tls.serverName, keepaliveMs: u.tls.keepaliveS * 1000 } }
+        : {}),
     })),
     deadProbeIntervalMs: config.radius.deadProbeIntervalS * 1000,
   };
@@ -147,31 +162,34 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
             tid: m.tid,
             status: () => status,
             alive,
-            refreshMetrics: () => new Promise<void>((done) => {
-              const id = nextReport++;
-              // A thread that does not answer within a second leaves the last counts standing.
-              const timer = setTimeout(() => finish(), 1000);
-              const finish = () => {
-                clearTimeout(timer);
-                reports.delete(id);
-                done();
-              };
-              reports.set(id, finish);
-              worker.postMessage({ type: 'report', id } satisfies ToRadiusThread);
-            }),
-            reconfigure: (t) => new Promise<RadiusReloadResult>((done) => {
-              // No time limit: a thread that never answers is already the watchdog's business.
-              const id = nextReport++;
-              reloads.set(id, done);
-              worker.postMessage({ type: 'reconfigure', id, tables: t } satisfies ToRadiusThread);
-            }),
-            stop: () => new Promise<void>((done) => {
-              stopping = true;
-              onStopped = done;
-              worker.postMessage({ type: 'stop' } satisfies ToRadiusThread);
-              // A thread that does not stop in 5 s is ended; its records are committed or not relayed.
-              setTimeout(() => void worker.terminate().then(() => done()), 5000).unref();
-            }),
+            refreshMetrics: () =>
+              new Promise<void>((done) => {
+                const id = nextReport++;
+                // A thread that does not answer within a second leaves the last counts standing.
+                const timer = setTimeout(() => finish(), 1000);
+                const finish = () => {
+                  clearTimeout(timer);
+                  reports.delete(id);
+                  done();
+                };
+                reports.set(id, finish);
+                worker.postMessage({ type: 'report', id } satisfies ToRadiusThread);
+              }),
+            reconfigure: (t) =>
+              new Promise<RadiusReloadResult>((done) => {
+                // No time limit: a thread that never answers is already the watchdog's business.
+                const id = nextReport++;
+                reloads.set(id, done);
+                worker.postMessage({ type: 'reconfigure', id, tables: t } satisfies ToRadiusThread);
+              }),
+            stop: () =>
+              new Promise<void>((done) => {
+                stopping = true;
+                onStopped = done;
+                worker.postMessage({ type: 'stop' } satisfies ToRadiusThread);
+                // A thread that does not stop in 5 s is ended; its records are committed or not relayed.
+                setTimeout(() => void worker.terminate().then(() => done()), 5000).unref();
+              }),
           });
         case 'start-failed':
           void worker.terminate();

@@ -54,7 +54,10 @@ export class RrbThreadService {
   private readonly probes: { peer: RrbPeer; r0khId: string }[] = [];
   private apKeys: Map<string, Buffer>;
 
-  constructor(private readonly d: RrbServiceDeps, apKeys: readonly [ap: string, key: Uint8Array][]) {
+  constructor(
+    private readonly d: RrbServiceDeps,
+    apKeys: readonly [ap: string, key: Uint8Array][],
+  ) {
     this.apKeys = new Map(apKeys.map(([ap, k]) => [ap, bytes(k)]));
   }
 
@@ -67,7 +70,7 @@ export class RrbThreadService {
   /** The key a frame for (or from) this R1KH is sealed with: its AP's `r0kh` key, this thread's own Buffer. */
   keyFor(r1khId: string): Buffer | null {
     const bss = this.d.topology.bssByR1khId(r1khId);
-    return bss ? this.apKeys.get(bss.ap) ?? null : null;
+    return bss ? (this.apKeys.get(bss.ap) ?? null) : null;
   }
 
   /** The endpoint, once open (it is opened with `answerPull` as its PULL handler). */
@@ -86,11 +89,24 @@ export class RrbThreadService {
   /** The endpoint's PULL handler: the PMK-R1 to answer with, or null for a NAK. */
   readonly answerPull = (req: PullRequest): PmkR1Entry | null => {
     const d = this.d;
-    const answer = answerPull(req, { station: this.stationFor(req.staMac), bss: d.topology.bssByR1khId(req.r1khId), policy: d.policy, now: Date.now() });
-    setImmediate(() => d.post({
-      type: 'pull',
-      outcome: { staMac: req.staMac, r1khId: req.r1khId, fromMac: req.fromMac, placement: answer.ok ? answer.placement : null, why: answer.ok ? null : answer.why },
-    }));
+    const answer = answerPull(req, {
+      station: this.stationFor(req.staMac),
+      bss: d.topology.bssByR1khId(req.r1khId),
+      policy: d.policy,
+      now: Date.now(),
+    });
+    setImmediate(() =>
+      d.post({
+        type: 'pull',
+        outcome: {
+          staMac: req.staMac,
+          r1khId: req.r1khId,
+          fromMac: req.fromMac,
+          placement: answer.ok ? answer.placement : null,
+          why: answer.ok ? null : answer.why,
+        },
+      }),
+    );
     return answer.ok ? answer.entry : null;
   };
 
@@ -99,7 +115,12 @@ export class RrbThreadService {
     const transport = this.transport;
     if (!transport) return false;
     if (m.type === 'push') {
-      const entry: PmkR1Entry = { ...m.entry, pmkR0Name: bytes(m.entry.pmkR0Name), pmkR1: bytes(m.entry.pmkR1), pmkR1Name: bytes(m.entry.pmkR1Name) };
+      const entry: PmkR1Entry = {
+        ...m.entry,
+        pmkR0Name: bytes(m.entry.pmkR0Name),
+        pmkR1: bytes(m.entry.pmkR1),
+        pmkR1Name: bytes(m.entry.pmkR1Name),
+      };
       void transport.push(this.peerOf(m.peer), entry).then((outcome) => {
         entry.pmkR1.fill(0);
         this.d.post({ type: 'pushed', id: m.id, outcome });

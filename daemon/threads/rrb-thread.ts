@@ -46,24 +46,26 @@ export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promis
           return resolve({
             mac: m.mac,
             tid: m.tid,
-            push: (peer: RrbPeer, entry: PmkR1Entry) => new Promise<PushOutcome>((done) => {
-              if (stopping) return done({ ok: false, reason: 'stopping' });
-              const id = nextId++;
-              pending.set(id, done);
-              send({ type: 'push', id, peer, entry });
-            }),
+            push: (peer: RrbPeer, entry: PmkR1Entry) =>
+              new Promise<PushOutcome>((done) => {
+                if (stopping) return done({ ok: false, reason: 'stopping' });
+                const id = nextId++;
+                pending.set(id, done);
+                send({ type: 'push', id, peer, entry });
+              }),
             reload: (aps: ApInfo[], apKeys: [string, Uint8Array][], logLevel: string) => {
               if (!stopping) send({ type: 'reload', aps, apKeys, logLevel });
             },
             probe: (peer: RrbPeer, r0khId: string) => {
               if (!stopping) send({ type: 'probe', pairs: [{ peer, r0khId }] });
             },
-            stop: () => new Promise<void>((done) => {
-              stopping = true;
-              onStopped = done;
-              send({ type: 'stop' });
-              setTimeout(() => void worker.terminate().then(() => done()), 5000).unref();
-            }),
+            stop: () =>
+              new Promise<void>((done) => {
+                stopping = true;
+                onStopped = done;
+                send({ type: 'stop' });
+                setTimeout(() => void worker.terminate().then(() => done()), 5000).unref();
+              }),
           });
         case 'start-failed':
           void worker.terminate();

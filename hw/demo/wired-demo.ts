@@ -29,11 +29,20 @@ async function main(): Promise<void> {
   });
   step('starting hostapd -Dwired with the KMS as its RADIUS server');
   const ap = await startWiredAuthenticator({
-    netns: topo.apNs, ifname: topo.apPort.ifname, ownIpAddr: uplink.apSide.ip, nasIdentifier: 'demo-ap.example.com',
+    netns: topo.apNs,
+    ifname: topo.apPort.ifname,
+    ownIpAddr: uplink.apSide.ip,
+    nasIdentifier: 'demo-ap.example.com',
     radius: { address: uplink.peerSide.ip, authPort: kms.authPort, acctPort: kms.acctPort, secret: 'demo-ap-secret' },
   });
   step(`station ${STA} authenticates (PEAP/MSCHAPv2 as alice)`);
-  const r = await runWiredSupplicant({ netns: topo.staNs, ifname: topo.staPort.ifname, identity: 'alice', password: 'password', caCertPath: aaa.caCertPath });
+  const r = await runWiredSupplicant({
+    netns: topo.staNs,
+    ifname: topo.staPort.ifname,
+    identity: 'alice',
+    password: 'password',
+    caCertPath: aaa.caCertPath,
+  });
   console.log(r.success ? `authenticated in ${r.durationMs.toFixed(0)} ms` : `authentication FAILED (${r.outcome})`);
   await ap.waitForLog(new RegExp(`AP-STA-CONNECTED ${STA}`)).catch(() => undefined);
   await new Promise((res) => setTimeout(res, 500)); // let the Accounting-Start arrive
@@ -43,7 +52,13 @@ async function main(): Promise<void> {
   step(`kmsctl station ${STA} --bssid 02:00:00:00:08:00`);
   console.log((await kms.kmsctl(['station', STA, '--bssid', '02:00:00:00:08:00'])).stdout);
   step('kmsd log lines');
-  console.log(kms.logs().split('\n').filter((l) => /station|ready|upstream/.test(l)).join('\n'));
+  console.log(
+    kms
+      .logs()
+      .split('\n')
+      .filter((l) => /station|ready|upstream/.test(l))
+      .join('\n'),
+  );
 
   const shutdown = async () => {
     await ap.stop();

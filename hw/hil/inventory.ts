@@ -64,6 +64,9 @@ export function findInventory(defaultPath: string): string | undefined {
 
 export function loadInventory(path: string): Inventory {
   const r = inventorySchema.safeParse(parseYaml(readFileSync(path, 'utf8')));
-  if (!r.success) throw new Error(`${path} is not a valid HIL inventory:\n${r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  if (!r.success)
+    throw new Error(
+      `${path} is not a valid HIL inventory:\n${r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`,
+    );
   return r.data;
 }

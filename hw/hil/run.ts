@@ -20,7 +20,14 @@ import { loadInventory, type Inventory, type InventoryAp, type InventoryStation 
 import { SECURITY_PROFILES } from '../../daemon/distribution/security.js';
 import { Ssh } from './ssh.js';
 
-export interface HilRun { ok: boolean; scenario: Scenario; resultsDir: string; rows: RoamRow[]; table: string; failures: string[] }
+export interface HilRun {
+  ok: boolean;
+  scenario: Scenario;
+  resultsDir: string;
+  rows: RoamRow[];
+  table: string;
+  failures: string[];
+}
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -38,7 +45,10 @@ export async function runHilScenario(nameOrPath: string, inventoryPath: string, 
   const stas = new Map<string, InventoryStation>(s.stations.map((x) => [x.name, pick(inv.stations, x.name, 'station')]));
   const resultsDir = join(repoRoot(), 'results', 'hil', `${s.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(join(resultsDir, 'logs'), { recursive: true });
-  const ssh = Ssh.pin([...aps.values(), ...stas.values()].map((n) => n.ssh), join(resultsDir, 'known_hosts'));
+  const ssh = Ssh.pin(
+    [...aps.values(), ...stas.values()].map((n) => n.ssh),
+    join(resultsDir, 'known_hosts'),
+  );
   const logs = new Logs();
   const followers: ChildProcess[] = [];
   const failures: string[] = [];
@@ -50,12 +60,16 @@ export async function runHilScenario(nameOrPath: string, inventoryPath: string, 
     for (const [name, ap] of aps) {
       const r = await ssh.run(ap.ssh, `hostapd_cli -p ${q(ap.ctrlDir)} -i ${q(ap.ifname)} get_config`);
       if (r.code !== 0) throw new Error(`${name} (${ap.ssh.host}): hostapd_cli get_config failed: ${(r.stderr || r.stdout).trim()}`);
-      if (!r.stdout.includes(`ssid=${s.network.ssid}`)) throw new Error(`${name} does not serve SSID ${s.network.ssid} on ${ap.ifname}:\n${r.stdout}`);
+      if (!r.stdout.includes(`ssid=${s.network.ssid}`))
+        throw new Error(`${name} does not serve SSID ${s.network.ssid} on ${ap.ifname}:\n${r.stdout}`);
       // With a security mode the AKMs are that mode's; compared as whole names (WPA-EAP is not WPA-EAP-SHA256).
       const offered = (/^key_mgmt=(.*)$/m.exec(r.stdout)?.[1] ?? '').trim().split(/\s+/);
       const wanted = s.network.security === 'wpa2' ? s.network.keyMgmt.split(' ') : SECURITY_PROFILES[s.network.security].keyMgmt;
       for (const akm of wanted) {
-        if (!offered.includes(akm)) throw new Error(`${name} does not offer ${akm} (scenario network.${s.network.security === 'wpa2' ? 'keyMgmt' : 'security'}): ${r.stdout}`);
+        if (!offered.includes(akm))
+          throw new Error(
+            `${name} does not offer ${akm} (scenario network.${s.network.security === 'wpa2' ? 'keyMgmt' : 'security'}): ${r.stdout}`,
+          );
       }
       const file = join(resultsDir, 'logs', `${name}.log`);
       followers.push(ssh.follow(ap.ssh, ap.eventCommand, file, true));
@@ -71,7 +85,8 @@ export async function runHilScenario(nameOrPath: string, inventoryPath: string, 
     for (const [i, [name, st]] of [...stas.entries()].entries()) {
       const ca = st.caCert ?? '/etc/ssl/certs/ca-certificates.crt';
       const conf = wpaSupplicantConf(s, i, `${st.workDir}/ctrl`, ca);
-      const script = `set -e; mkdir -p ${q(st.workDir)}; cat > ${q(st.workDir)}/wpa.conf <<'KMSHIL'\n${conf}KMSHIL\n` +
+      const script =
+        `set -e; mkdir -p ${q(st.workDir)}; cat > ${q(st.workDir)}/wpa.conf <<'KMSHIL'\n${conf}KMSHIL\n` +
         `: > ${q(st.workDir)}/wpa.log; wpa_supplicant -B -P ${q(st.workDir)}/wpa.pid -D nl80211 -i ${q(st.ifname)} -c ${q(st.workDir)}/wpa.conf -d -t -f ${q(st.workDir)}/wpa.log`;
       const r = await ssh.run(st.ssh, script);
       if (r.code !== 0) throw new Error(`${name}: starting wpa_supplicant failed: ${(r.stderr || r.stdout).trim()}`);
@@ -108,7 +123,9 @@ export async function runHilScenario(nameOrPath: string, inventoryPath: string, 
     failures.push(`scenario ${s.name} (HIL): ${(e as Error).message}`);
   } finally {
     for (const [name, st] of stas) {
-      await ssh.run(st.ssh, `test -f ${q(st.workDir)}/wpa.pid && kill "$(cat ${q(st.workDir)}/wpa.pid)"`).catch(() => log(`could not stop wpa_supplicant on ${name}`));
+      await ssh
+        .run(st.ssh, `test -f ${q(st.workDir)}/wpa.pid && kill "$(cat ${q(st.workDir)}/wpa.pid)"`)
+        .catch(() => log(`could not stop wpa_supplicant on ${name}`));
     }
     await sleep(1000);
     for (const f of followers) f.kill('SIGTERM');
@@ -116,11 +133,13 @@ export async function runHilScenario(nameOrPath: string, inventoryPath: string, 
 
   // Clocks of the station and the AP doing the capture are not the runner's: times within one log
   // or one capture are comparable, times across them only roughly (the request→connected column).
-  const frames = capturePath && existsSync(capturePath) && readFileSync(capturePath).length > 24 ? readPcap(readFileSync(capturePath)) : undefined;
+  const frames =
+    capturePath && existsSync(capturePath) && readFileSync(capturePath).length > 24 ? readPcap(readFileSync(capturePath)) : undefined;
   const rows = analyseRoams(guestRoams, frames);
   if (failures.length === 0 && frames) failures.push(...checkExpectations(s.expect.roams, rows));
   // An expectation that cannot be checked is not a pass.
-  if (failures.length === 0 && !frames && s.expect.roams.length > 0) failures.push(`scenario ${s.name} (HIL): its roam expectations need a capture: give one AP a monitorIfname in the inventory`);
+  if (failures.length === 0 && !frames && s.expect.roams.length > 0)
+    failures.push(`scenario ${s.name} (HIL): its roam expectations need a capture: give one AP a monitorIfname in the inventory`);
   const table = formatRoamTable(`${s.name} on real hardware`, rows);
   writeFileSync(join(resultsDir, 'roams.txt'), table + '\n');
   return { ok: failures.length === 0, scenario: s, resultsDir, rows, table, failures };

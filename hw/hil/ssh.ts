@@ -16,9 +16,22 @@ export class Ssh {
 
   argv(t: SshTarget, command: string): string[] {
     return [
-      'ssh', '-p', String(t.port), '-o', `UserKnownHostsFile=${this.knownHosts}`, '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=15', '-o', 'LogLevel=ERROR',
-      ...(t.identityFile ? ['-i', t.identityFile] : []), `${t.user}@${t.host}`, command,
+      'ssh',
+      '-p',
+      String(t.port),
+      '-o',
+      `UserKnownHostsFile=${this.knownHosts}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=15',
+      '-o',
+      'LogLevel=ERROR',
+      ...(t.identityFile ? ['-i', t.identityFile] : []),
+      `${t.user}@${t.host}`,
+      command,
     ];
   }
 
@@ -35,7 +48,10 @@ export class Ssh {
     const child = spawn(this.argv(t, command)[0]!, this.argv(t, command).slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let pending = '';
     const onData = (d: Buffer) => {
-      if (!stampLines) { out.write(d); return; }
+      if (!stampLines) {
+        out.write(d);
+        return;
+      }
       pending += d.toString();
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';

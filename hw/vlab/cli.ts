@@ -10,14 +10,19 @@ const program = new Command()
   .argument('<scenarios...>', 'scenario names (hw/vlab/scenarios/<name>.yaml) or paths')
   .option('--time-scale <n>', 'multiply every timeout by n', (v) => Number(v))
   .option('--quiet', 'print only tables and verdicts')
-  .option('--hostap-bin <dir>', 'run hostapd, hostapd_cli, wpa_supplicant and wpa_cli from this folder instead of Debian\'s (also env LAB_HOSTAP_BIN)')
+  .option(
+    '--hostap-bin <dir>',
+    "run hostapd, hostapd_cli, wpa_supplicant and wpa_cli from this folder instead of Debian's (also env LAB_HOSTAP_BIN)",
+  )
   .option('--hil <inventory>', 'run against the real APs and station of this inventory (hw/hil) instead of the virtual lab')
   .action(async (scenarios: string[], opts: { timeScale?: number; quiet?: boolean; hil?: string; hostapBin?: string }) => {
     let failed = 0;
     for (const name of scenarios) {
       try {
         const log = opts.quiet ? () => undefined : (l: string) => console.log(l);
-        const run = opts.hil ? await runHilScenario(name, opts.hil, log) : await runScenario(name, { timeScale: opts.timeScale, hostapBin: opts.hostapBin, log });
+        const run = opts.hil
+          ? await runHilScenario(name, opts.hil, log)
+          : await runScenario(name, { timeScale: opts.timeScale, hostapBin: opts.hostapBin, log });
         console.log(`\n${run.table}\n`);
         if (!run.ok) {
           failed++;

@@ -48,7 +48,9 @@ export function hostapdConf(s: Scenario, plan: Plan, ap: ApPlan, o: HostapdOptio
     `auth_server_addr=${o.radiusIp}`,
     'auth_server_port=1812',
     `auth_server_shared_secret=${o.radiusSecret ?? s.radius.secret}`,
-    ...(o.accounting ? [`acct_server_addr=${o.radiusIp}`, 'acct_server_port=1813', `acct_server_shared_secret=${o.radiusSecret ?? s.radius.secret}`] : []),
+    ...(o.accounting
+      ? [`acct_server_addr=${o.radiusIp}`, 'acct_server_port=1813', `acct_server_shared_secret=${o.radiusSecret ?? s.radius.secret}`]
+      : []),
     `okc=${s.network.okc ? 1 : 0}`,
     // 802.11k/v, so later issues can steer stations and ask for beacon reports.
     'bss_transition=1',
@@ -122,11 +124,13 @@ export function hostapdVlanFile(ifname: string, vlans: number[] = []): string {
 
 /** FreeRADIUS `files` module: the lab's test users (with a VLAN: the RFC 3580 tunnel attributes). */
 export function radiusUsers(users: { identity: string; password: string; vlan?: number }[]): string {
-  return users.map((u) => {
-    const head = `"${u.identity}" Cleartext-Password := "${u.password}"`;
-    if (u.vlan === undefined) return `${head}\n`;
-    return `${head}\n\tTunnel-Type = VLAN,\n\tTunnel-Medium-Type = IEEE-802,\n\tTunnel-Private-Group-Id = "${u.vlan}"\n`;
-  }).join('');
+  return users
+    .map((u) => {
+      const head = `"${u.identity}" Cleartext-Password := "${u.password}"`;
+      if (u.vlan === undefined) return `${head}\n`;
+      return `${head}\n\tTunnel-Type = VLAN,\n\tTunnel-Medium-Type = IEEE-802,\n\tTunnel-Private-Group-Id = "${u.vlan}"\n`;
+    })
+    .join('');
 }
 
 /** FreeRADIUS EAP module: PEAP with MSCHAPv2 inside, using the lab's test certificates. */
@@ -195,7 +199,9 @@ export function kmsdConfig(s: Scenario, plan: Plan, i: KmsConfigInputs, radiusIp
       authListen: { address: plan.kms.ip, port: 1812 },
       acctListen: { address: plan.kms.ip, port: 1813 },
       clients: plan.aps.map((ap) => ({
-        name: ap.name, address: ap.ip, secret: i.apSecrets[ap.name]!.radius,
+        name: ap.name,
+        address: ap.ip,
+        secret: i.apSecrets[ap.name]!.radius,
         // The AP's DAS listens on its own address (the default), hostapd's first-BSS port 3799.
         ...(apHasDas(s, ap.name) ? { das: { secret: i.apSecrets[ap.name]!.das ?? `vlab-${ap.name}-das`, port: 3799 } } : {}),
       })),
@@ -203,12 +209,14 @@ export function kmsdConfig(s: Scenario, plan: Plan, i: KmsConfigInputs, radiusIp
       duplicateWindowS: 30,
       // Revocation disconnects through the APs' DAS; the lab's FreeRADIUS is the one AAA server
       // allowed to send Disconnect/CoA to the KMS (with the RADIUS secret, as radclient would).
-      ...(kms.das ? {
-        dynamicAuthorization: {
-          listen: { address: plan.kms.ip, port: 3799 },
-          upstreams: [{ name: 'freeradius', address: radiusIp, secret: s.radius.secret }],
-        },
-      } : {}),
+      ...(kms.das
+        ? {
+            dynamicAuthorization: {
+              listen: { address: plan.kms.ip, port: 3799 },
+              upstreams: [{ name: 'freeradius', address: radiusIp, secret: s.radius.secret }],
+            },
+          }
+        : {}),
     },
     api: { address: '127.0.0.1', port: plan.kms.apiPort, token: i.apiToken },
   };
@@ -228,9 +236,18 @@ export function kmsdConfig(s: Scenario, plan: Plan, i: KmsConfigInputs, radiusIp
         radiusClient: ap.name,
         rrbKey: i.apSecrets[ap.name]!.rrbKey,
         bridge: 'br-lan',
-        control: kms.control === 'ssh'
-          ? { kind: 'ssh', host: ap.ip, port: 22, user: 'root', hostKey: i.hostKeys[ap.name]!, privateKey: { file: i.clientKeyPath }, ctrlDir: ap.ctrlDir }
-          : { kind: 'none' },
+        control:
+          kms.control === 'ssh'
+            ? {
+                kind: 'ssh',
+                host: ap.ip,
+                port: 22,
+                user: 'root',
+                hostKey: i.hostKeys[ap.name]!,
+                privateKey: { file: i.clientKeyPath },
+                ctrlDir: ap.ctrlDir,
+              }
+            : { kind: 'none' },
         bsses: [{ ifname: ap.ifname, bssid: ap.bssid }],
         neighbors: kms.neighbors[ap.name] ?? [],
         ...(i.hostapdVersion ? { hostapdVersion: i.hostapdVersion } : {}),
@@ -258,7 +275,10 @@ export const HOSTAPD_UNSUPPORTED: Record<string, string> = {
  * (interface, bridge, driver, channel, ctrl_interface, own_ip_addr, VLAN files).
  */
 export function mergeHostapdConf(base: string, kms: string, header: string): string {
-  const kmsLines = kms.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const kmsLines = kms
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   const keyOf = (l: string) => l.slice(0, l.indexOf('=')).trim();
   const kept: string[] = [];
   const dropped: string[] = [];

@@ -16,7 +16,12 @@ export function repoRoot(): string {
   return dir;
 }
 
-export interface Image { dir: string; kernel: string; initrd: string; buildMs: number }
+export interface Image {
+  dir: string;
+  kernel: string;
+  initrd: string;
+  buildMs: number;
+}
 
 export function ensureImage(log: (line: string) => void = () => undefined): Promise<Image> {
   const script = join(repoRoot(), 'hw', 'vlab', 'build-image.sh');

@@ -9,7 +9,10 @@ import type { GuestResult } from './job.js';
 import { lineTime } from './guest/logs.js';
 import { rrbFrames } from './pcap.js';
 
-interface Stamped { at: number; text: string }
+interface Stamped {
+  at: number;
+  text: string;
+}
 
 function lines(resultsDir: string, rel: string | undefined): Stamped[] {
   if (!rel) return [];
@@ -17,10 +20,12 @@ function lines(resultsDir: string, rel: string | undefined): Stamped[] {
   if (!existsSync(p)) return [];
   // Continuation lines (hexdumps) carry no stamp: they get their first line's.
   let last: number | undefined;
-  return readFileSync(p, 'utf8').split('\n').flatMap((text) => {
-    last = lineTime(text) ?? last;
-    return last === undefined ? [] : [{ at: last, text }];
-  });
+  return readFileSync(p, 'utf8')
+    .split('\n')
+    .flatMap((text) => {
+      last = lineTime(text) ?? last;
+      return last === undefined ? [] : [{ at: last, text }];
+    });
 }
 
 export interface KmsTimings {
@@ -40,7 +45,8 @@ export function kmsTimings(resultsDir: string, guest: GuestResult, apNames: stri
   const apLogs = new Map(apNames.map((n) => [n, lines(resultsDir, guest.logs[n])]));
 
   const ready = kms.filter((l) => l.text.includes('"msg":"kmsd ready"'));
-  if (ready.length > 0) out.lines.push(`kmsd ready ${ready.length}x (starts: ${ready.map((r) => new Date(r.at).toISOString().slice(11, 23)).join(', ')})`);
+  if (ready.length > 0)
+    out.lines.push(`kmsd ready ${ready.length}x (starts: ${ready.map((r) => new Date(r.at).toISOString().slice(11, 23)).join(', ')})`);
 
   const learned = kms.filter((l) => l.text.includes('"msg":"station learned"'));
   for (const [i, l] of learned.entries()) {
@@ -72,24 +78,35 @@ export function kmsTimings(resultsDir: string, guest: GuestResult, apNames: stri
         if (added) (okc[ap] ??= []).push(added.at - l.at);
       }
     }
-    const parts = [
-      ...Object.entries(stored).map(([ap, ms]) => `${ap} +${ms.toFixed(1)} ms`),
-    ];
+    const parts = [...Object.entries(stored).map(([ap, ms]) => `${ap} +${ms.toFixed(1)} ms`)];
     if (!distribution) {
       out.lines.push(`${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)} (no distribution: section)`);
       continue;
     }
-    const okcParts = Object.entries(okc).map(([ap, ms]) => `${ap} ${ms.map((m) => `+${m.toFixed(1)} ms`).join(' and ')}${ms.length > 1 ? ` (${ms.length} PMKSA_ADDs of the same key)` : ''}`);
-    if (parts.length > 0 || (okcParts.length === 0 && distribution)) out.lines.push(`${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)}: pushed PMK-R1 stored by ${parts.length > 0 ? parts.join(', ') : 'no AP'}`);
-    if (okcParts.length > 0) out.lines.push(`${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)}: PMKSA_ADD stored by ${okcParts.join(', ')}`);
+    const okcParts = Object.entries(okc).map(
+      ([ap, ms]) =>
+        `${ap} ${ms.map((m) => `+${m.toFixed(1)} ms`).join(' and ')}${ms.length > 1 ? ` (${ms.length} PMKSA_ADDs of the same key)` : ''}`,
+    );
+    if (parts.length > 0 || (okcParts.length === 0 && distribution))
+      out.lines.push(
+        `${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)}: pushed PMK-R1 stored by ${parts.length > 0 ? parts.join(', ') : 'no AP'}`,
+      );
+    if (okcParts.length > 0)
+      out.lines.push(
+        `${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)}: PMKSA_ADD stored by ${okcParts.join(', ')}`,
+      );
   }
   for (const up of kms.filter((x) => x.text.includes('"msg":"AP control channel up"'))) {
     const ap = /"ap":"([^"]+)"/.exec(up.text)?.[1];
-    const wasDown = ap !== undefined && kms.some((x) => x.at < up.at && x.text.includes(`"ap":"${ap}"`) && x.text.includes('"msg":"AP control channel down"'));
+    const wasDown =
+      ap !== undefined &&
+      kms.some((x) => x.at < up.at && x.text.includes(`"ap":"${ap}"`) && x.text.includes('"msg":"AP control channel down"'));
     if (!ap || !wasDown) continue;
     const log = apLogs.get(ap) ?? [];
     const caught = log.find((x) => x.at >= up.at && x.text.includes('RSN: added PMKSA cache entry for'));
-    out.lines.push(`${ap}: control channel back at ${new Date(up.at).toISOString().slice(11, 23)}${caught ? `, queued PMKSA_ADD stored +${(caught.at - up.at).toFixed(1)} ms later` : ', nothing stored after it'}`);
+    out.lines.push(
+      `${ap}: control channel back at ${new Date(up.at).toISOString().slice(11, 23)}${caught ? `, queued PMKSA_ADD stored +${(caught.at - up.at).toFixed(1)} ms later` : ', nothing stored after it'}`,
+    );
   }
 
   for (const [ap, log] of apLogs) {
@@ -102,12 +119,20 @@ export function kmsTimings(resultsDir: string, guest: GuestResult, apNames: stri
     }
     out.pullMs[ap] = resp.at - req.at;
     const pulls = log.filter((x) => x.at <= resp.at && x.at >= req.at && x.text.includes('FT: Send PMK-R1 pull request')).length;
-    out.lines.push(`${ap} PULLed: answer stored after ${(resp.at - req.at).toFixed(1)} ms (${pulls} PULL frame(s) sent, SEQ exchanges included)`);
+    out.lines.push(
+      `${ap} PULLed: answer stored after ${(resp.at - req.at).toFixed(1)} ms (${pulls} PULL frame(s) sent, SEQ exchanges included)`,
+    );
   }
 
   if (guest.dsCapture && existsSync(join(resultsDir, guest.dsCapture))) {
     for (const f of rrbFrames(readFileSync(join(resultsDir, guest.dsCapture)))) out.rrbFrames[f.type] = (out.rrbFrames[f.type] ?? 0) + 1;
-    out.lines.push(`R0KH-R1KH frames on the DS: ${Object.entries(out.rrbFrames).map(([t, n]) => `${t} ${n}`).join(', ') || 'none'}`);
+    out.lines.push(
+      `R0KH-R1KH frames on the DS: ${
+        Object.entries(out.rrbFrames)
+          .map(([t, n]) => `${t} ${n}`)
+          .join(', ') || 'none'
+      }`,
+    );
   }
   return out;
 }

@@ -6,7 +6,18 @@ import { macAt } from '../../daemon/common/mac.js';
 /** One 802.11 frame of interest, with its capture time in ms since the epoch. */
 export interface WifiFrame {
   at: number;
-  kind: 'auth' | 'assoc-req' | 'assoc-resp' | 'reassoc-req' | 'reassoc-resp' | 'deauth' | 'disassoc' | 'action' | 'eapol-key' | 'eap' | 'eapol-other';
+  kind:
+    | 'auth'
+    | 'assoc-req'
+    | 'assoc-resp'
+    | 'reassoc-req'
+    | 'reassoc-resp'
+    | 'deauth'
+    | 'disassoc'
+    | 'action'
+    | 'eapol-key'
+    | 'eap'
+    | 'eapol-other';
   /** Transmitter and receiver (addr2, addr1). */
   src: string;
   dst: string;
@@ -22,9 +33,15 @@ export interface WifiFrame {
 const LINKTYPE_IEEE802_11_RADIOTAP = 127;
 const LINKTYPE_IEEE802_11 = 105;
 
-
 const MGMT_KINDS: Record<number, WifiFrame['kind']> = {
-  0: 'assoc-req', 1: 'assoc-resp', 2: 'reassoc-req', 3: 'reassoc-resp', 10: 'disassoc', 11: 'auth', 12: 'deauth', 13: 'action',
+  0: 'assoc-req',
+  1: 'assoc-resp',
+  2: 'reassoc-req',
+  3: 'reassoc-resp',
+  10: 'disassoc',
+  11: 'auth',
+  12: 'deauth',
+  13: 'action',
 };
 
 /** Decodes one 802.11 frame (no radiotap). Returns undefined for frames the roam table ignores. */
@@ -74,12 +91,17 @@ export function readPcap(buf: Buffer): WifiFrame[] {
   const magic = buf.readUInt32LE(0);
   let le: boolean;
   let nanos: boolean;
-  if (magic === 0xa1b2c3d4 || magic === 0xa1b23c4d) { le = true; nanos = magic === 0xa1b23c4d; }
-  else if (magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1) { le = false; nanos = magic === 0x4d3cb2a1; }
-  else throw new Error(`not a pcap file (magic 0x${magic.toString(16)}); pcapng is not supported here`);
+  if (magic === 0xa1b2c3d4 || magic === 0xa1b23c4d) {
+    le = true;
+    nanos = magic === 0xa1b23c4d;
+  } else if (magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1) {
+    le = false;
+    nanos = magic === 0x4d3cb2a1;
+  } else throw new Error(`not a pcap file (magic 0x${magic.toString(16)}); pcapng is not supported here`);
   const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
   const linkType = u32(20) & 0x0fffffff;
-  if (linkType !== LINKTYPE_IEEE802_11_RADIOTAP && linkType !== LINKTYPE_IEEE802_11) throw new Error(`pcap link type ${linkType} is not 802.11`);
+  if (linkType !== LINKTYPE_IEEE802_11_RADIOTAP && linkType !== LINKTYPE_IEEE802_11)
+    throw new Error(`pcap link type ${linkType} is not 802.11`);
   const frames: WifiFrame[] = [];
   let off = 24;
   while (off + 16 <= buf.length) {
@@ -102,7 +124,11 @@ export function readPcap(buf: Buffer): WifiFrame[] {
 }
 
 /** One record of a pcap file, undecoded: capture time (ms since the epoch), link type, bytes. */
-export interface PcapRecord { at: number; linkType: number; data: Buffer }
+export interface PcapRecord {
+  at: number;
+  linkType: number;
+  data: Buffer;
+}
 
 /** Every record of a classic pcap file, whatever its link type (the DS capture is Ethernet). */
 export function readPcapRecords(buf: Buffer): PcapRecord[] {
@@ -110,9 +136,13 @@ export function readPcapRecords(buf: Buffer): PcapRecord[] {
   const magic = buf.readUInt32LE(0);
   let le: boolean;
   let nanos: boolean;
-  if (magic === 0xa1b2c3d4 || magic === 0xa1b23c4d) { le = true; nanos = magic === 0xa1b23c4d; }
-  else if (magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1) { le = false; nanos = magic === 0x4d3cb2a1; }
-  else throw new Error(`not a pcap file (magic 0x${magic.toString(16)})`);
+  if (magic === 0xa1b2c3d4 || magic === 0xa1b23c4d) {
+    le = true;
+    nanos = magic === 0xa1b23c4d;
+  } else if (magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1) {
+    le = false;
+    nanos = magic === 0x4d3cb2a1;
+  } else throw new Error(`not a pcap file (magic 0x${magic.toString(16)})`);
   const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
   const linkType = u32(20) & 0x0fffffff;
   const out: PcapRecord[] = [];
@@ -129,7 +159,13 @@ export function readPcapRecords(buf: Buffer): PcapRecord[] {
 }
 
 /** An R0KH-R1KH frame (ethertype 0x88B7, hostapd's OUI 00:13:74 / 00 01) seen on the DS. */
-export interface RrbWireFrame { at: number; src: string; dst: string; type: 'PULL' | 'RESP' | 'PUSH' | 'SEQ_REQ' | 'SEQ_RESP' | 'other'; frame: Buffer }
+export interface RrbWireFrame {
+  at: number;
+  src: string;
+  dst: string;
+  type: 'PULL' | 'RESP' | 'PUSH' | 'SEQ_REQ' | 'SEQ_RESP' | 'other';
+  frame: Buffer;
+}
 
 const RRB_TYPES = ['other', 'PULL', 'RESP', 'PUSH', 'SEQ_REQ', 'SEQ_RESP'] as const;
 
@@ -138,7 +174,10 @@ export function rrbFrames(buf: Buffer): RrbWireFrame[] {
   return readPcapRecords(buf)
     .filter((r) => r.linkType === 1 && r.data.length >= 20 && r.data.readUInt16BE(12) === 0x88b7)
     .map((r) => ({
-      at: r.at, dst: macAt(r.data, 0), src: macAt(r.data, 6),
-      type: RRB_TYPES[r.data[19]!] ?? 'other', frame: Buffer.from(r.data),
+      at: r.at,
+      dst: macAt(r.data, 0),
+      src: macAt(r.data, 6),
+      type: RRB_TYPES[r.data[19]!] ?? 'other',
+      frame: Buffer.from(r.data),
     }));
 }

@@ -64,18 +64,20 @@ export function hwsimMac(radio: number): string {
 }
 
 export function makePlan(s: Scenario): Plan {
-  const aps = s.aps.map((ap, i): ApPlan => ({
-    name: ap.name,
-    index: i,
-    radio: i,
-    ifname: `wlan${i}`,
-    bssid: hwsimMac(i),
-    ns: `vlab-${ap.name}`,
-    ip: `${DS_SUBNET}.${11 + i}`,
-    nasId: `${ap.name}.vlab`,
-    ctrlDir: `${RUN_DIR}/${ap.name}/hostapd`,
-    dir: `${RUN_DIR}/${ap.name}`,
-  }));
+  const aps = s.aps.map(
+    (ap, i): ApPlan => ({
+      name: ap.name,
+      index: i,
+      radio: i,
+      ifname: `wlan${i}`,
+      bssid: hwsimMac(i),
+      ns: `vlab-${ap.name}`,
+      ip: `${DS_SUBNET}.${11 + i}`,
+      nasId: `${ap.name}.vlab`,
+      ctrlDir: `${RUN_DIR}/${ap.name}/hostapd`,
+      dir: `${RUN_DIR}/${ap.name}`,
+    }),
+  );
   const stations = s.stations.map((sta, i): StationPlan => {
     const radio = aps.length + i;
     return {
@@ -90,8 +92,14 @@ export function makePlan(s: Scenario): Plan {
   });
   const kmsDir = `${RUN_DIR}/kms`;
   const kms: KmsPlan = {
-    ns: 'vlab-kms', ip: KMS_IP, ifname: KMS_IFNAME, mac: KMS_MAC, dir: kmsDir,
-    configPath: `${kmsDir}/kms.yaml`, logPath: `${kmsDir}/kmsd.log`, apiPort: 8900,
+    ns: 'vlab-kms',
+    ip: KMS_IP,
+    ifname: KMS_IFNAME,
+    mac: KMS_MAC,
+    dir: kmsDir,
+    configPath: `${kmsDir}/kms.yaml`,
+    logPath: `${kmsDir}/kmsd.log`,
+    apiPort: 8900,
   };
   return { radios: aps.length + stations.length, kms, aps, stations, radiusNs: 'vlab-radius', managerNs: 'vlab-kms', dsNs: 'vlab-ds' };
 }

@@ -18,16 +18,45 @@ export interface BootOptions {
   onLine?: (line: string) => void;
 }
 
-export interface BootResult { exitCode: number | null; timedOut: boolean; wallMs: number; console: string }
+export interface BootResult {
+  exitCode: number | null;
+  timedOut: boolean;
+  wallMs: number;
+  console: string;
+}
 
 export function bootGuest(o: BootOptions): Promise<BootResult> {
   const args = [
-    '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', String(o.memoryMb ?? 1024), '-M', 'q35',
-    '-no-reboot', '-nodefaults', '-display', 'none', '-nic', 'none', '-serial', 'stdio', '-monitor', 'none',
-    '-kernel', o.image.kernel, '-initrd', o.image.initrd,
-    '-append', `console=ttyS0 quiet panic=-1 vlab_image=${o.image.dir} vlab_script=${o.script}`,
-    '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-    '-virtfs', `local,path=${o.outDir},mount_tag=out,security_model=none`,
+    '-accel',
+    'tcg,thread=multi',
+    '-cpu',
+    'max',
+    '-smp',
+    '2',
+    '-m',
+    String(o.memoryMb ?? 1024),
+    '-M',
+    'q35',
+    '-no-reboot',
+    '-nodefaults',
+    '-display',
+    'none',
+    '-nic',
+    'none',
+    '-serial',
+    'stdio',
+    '-monitor',
+    'none',
+    '-kernel',
+    o.image.kernel,
+    '-initrd',
+    o.image.initrd,
+    '-append',
+    `console=ttyS0 quiet panic=-1 vlab_image=${o.image.dir} vlab_script=${o.script}`,
+    '-virtfs',
+    'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+    '-virtfs',
+    `local,path=${o.outDir},mount_tag=out,security_model=none`,
   ];
   const consolePath = join(o.outDir, 'console.log');
   const consoleFile = createWriteStream(consolePath);
@@ -47,8 +76,14 @@ export function bootGuest(o: BootOptions): Promise<BootResult> {
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, o.timeoutMs);
-    child.on('error', (e) => { clearTimeout(timer); reject(new Error(`cannot start qemu-system-x86_64: ${e.message}`)); });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, o.timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start qemu-system-x86_64: ${e.message}`));
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
       if (pending) o.onLine?.(pending);

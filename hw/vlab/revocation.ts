@@ -19,7 +19,9 @@ export interface DisconnectFrames {
 const ok = (f: WifiFrame) => (f.status ?? 0) === 0;
 
 export function disconnectFrames(frames: WifiFrame[], staMac: string, bssid: string, since: number): DisconnectFrames {
-  const admitted = frames.find((f) => f.at >= since && (f.kind === 'reassoc-resp' || f.kind === 'assoc-resp') && f.src === bssid && f.dst === staMac && ok(f));
+  const admitted = frames.find(
+    (f) => f.at >= since && (f.kind === 'reassoc-resp' || f.kind === 'assoc-resp') && f.src === bssid && f.dst === staMac && ok(f),
+  );
   if (!admitted) return {};
   const after = frames.filter((f) => f.at >= admitted.at && (f.kind === 'deauth' || f.kind === 'disassoc'));
   return {
@@ -31,8 +33,13 @@ export function disconnectFrames(frames: WifiFrame[], staMac: string, bssid: str
 
 /** IEEE 802.11 reason codes a disconnect is likely to carry here. */
 const REASONS: Record<number, string> = {
-  1: 'unspecified', 2: 'previous authentication no longer valid', 3: 'leaving', 6: 'class 2 frame from a non-authenticated station',
-  7: 'class 3 frame from a non-associated station', 8: 'disassociated because leaving', 23: 'IEEE 802.1X authentication failed',
+  1: 'unspecified',
+  2: 'previous authentication no longer valid',
+  3: 'leaving',
+  6: 'class 2 frame from a non-authenticated station',
+  7: 'class 3 frame from a non-associated station',
+  8: 'disassociated because leaving',
+  23: 'IEEE 802.1X authentication failed',
 };
 
 export function reasonText(code: number | undefined): string {
@@ -60,15 +67,21 @@ export interface NoDisconnectEvidence {
  */
 export function explainNoDisconnect(e: NoDisconnectEvidence): string {
   const who = `${e.station} at ${e.ap}`;
-  if (!e.frames.admitted) return `the capture has no successful (Re)Association Response from ${e.ap} to ${e.station}: it was never let in there`;
-  if (e.frames.stationLeft) return `${e.station} left ${e.ap} itself (${e.frames.stationLeft.kind} from the station, ${reasonText(e.frames.stationLeft.reason)}): the AP did not disconnect it`;
+  if (!e.frames.admitted)
+    return `the capture has no successful (Re)Association Response from ${e.ap} to ${e.station}: it was never let in there`;
+  if (e.frames.stationLeft)
+    return `${e.station} left ${e.ap} itself (${e.frames.stationLeft.kind} from the station, ${reasonText(e.frames.stationLeft.reason)}): the AP did not disconnect it`;
   const mac = e.staMac;
   const kmsAboutSta = e.kmsLines.filter((l) => l.includes(mac));
   const seen = kmsAboutSta.some((l) => l.includes(e.bssid) || /"msg":"station seen at AP"/.test(l));
   const kmsDas = kmsAboutSta.filter((l) => /disconnect|"part":"das"|das/i.test(l));
   const dasLines = e.apLines.filter((l) => /DAS: |RADIUS DAS/.test(l));
   const received = dasLines.filter((l) => /DAS: Received \d+ bytes/.test(l));
-  const quote = (lines: string[]) => lines.slice(-3).map((l) => l.slice(0, 240)).join(' | ');
+  const quote = (lines: string[]) =>
+    lines
+      .slice(-3)
+      .map((l) => l.slice(0, 240))
+      .join(' | ');
   const parts: string[] = [`no Deauthentication/Disassociation from ${e.ap} to ${e.station} in the capture after its admission`];
   if (e.stillAssociated === true) parts.push(`${e.ap} still lists ${e.station} (hostapd_cli sta)`);
   if (received.length === 0) {
@@ -78,7 +91,9 @@ export function explainNoDisconnect(e: NoDisconnectEvidence): string {
     parts.push(`${e.ap}'s DAS received nothing (no 'DAS: Received' line in its hostapd log)`);
   } else {
     const trouble = dasLines.filter((l) => /Drop|fail|invalid|missing|Unsupported|not found|NAK|time/i.test(l));
-    parts.push(`${e.ap}'s DAS received ${received.length} request(s)${trouble.length > 0 ? ` and logged ${quote(trouble)}` : `: ${quote(dasLines)}`}`);
+    parts.push(
+      `${e.ap}'s DAS received ${received.length} request(s)${trouble.length > 0 ? ` and logged ${quote(trouble)}` : `: ${quote(dasLines)}`}`,
+    );
   }
   return parts.join('; ');
 }
@@ -92,7 +107,9 @@ export interface Relogin {
 }
 
 export function reloginOf(frames: WifiFrame[], staMac: string, bssid: string, from: number, connectedAt: number): Relogin {
-  const win = frames.filter((f) => f.at >= from && f.at <= connectedAt + 1 && ((f.src === staMac && f.dst === bssid) || (f.src === bssid && f.dst === staMac)));
+  const win = frames.filter(
+    (f) => f.at >= from && f.at <= connectedAt + 1 && ((f.src === staMac && f.dst === bssid) || (f.src === bssid && f.dst === staMac)),
+  );
   // The last authentication attempt before the connection is the one that let the station in.
   const auths = win.filter((f) => f.kind === 'auth' && f.src === staMac);
   const first = auths[auths.length - 1];
@@ -108,8 +125,9 @@ export function reloginOf(frames: WifiFrame[], staMac: string, bssid: string, fr
 export function formatDisconnects(list: DisconnectRecord[]): string {
   const lines = list.map((d) => {
     const frame = d.frame === 'deauth' ? 'Deauthentication' : 'Disassociation';
-    const from = d.since === 'revoke' ? 'kmsd\'s `station revoked`' : 'the (Re)Association Response';
-    const events = d.since === 'revoke' ? '' : `, AP-STA-CONNECTED → AP-STA-DISCONNECTED ${d.eventsMs === null ? 'n/a' : `${d.eventsMs.toFixed(1)} ms`}`;
+    const from = d.since === 'revoke' ? "kmsd's `station revoked`" : 'the (Re)Association Response';
+    const events =
+      d.since === 'revoke' ? '' : `, AP-STA-CONNECTED → AP-STA-DISCONNECTED ${d.eventsMs === null ? 'n/a' : `${d.eventsMs.toFixed(1)} ms`}`;
     return `  ${d.station} at ${d.ap} (${d.how}): ${d.captureMs.toFixed(1)} ms from ${from} to the ${frame} (${reasonText(d.reason)})${events}; bound ${d.withinMs} ms`;
   });
   return ['disconnected after revocation:', ...lines].join('\n');

@@ -83,10 +83,34 @@ const fmt = (v: number | null) => (v === null ? 'n/a' : v.toFixed(1));
 
 /** A plain-text table, one line per roam. */
 export function formatRoamTable(title: string, rows: RoamRow[]): string {
-  const header = ['station', 'from', 'to', 'via', 'method', 'EAP frames', 'time (ms, capture)', 'time (ms, events)', 'request→connected (ms)'];
-  const body = rows.map((r) => [r.station, r.from, r.to, r.via, r.method, r.eapFrames === null ? 'n/a' : String(r.eapFrames), fmt(r.captureMs), fmt(r.eventsMs), fmt(r.requestToConnectedMs)]);
+  const header = [
+    'station',
+    'from',
+    'to',
+    'via',
+    'method',
+    'EAP frames',
+    'time (ms, capture)',
+    'time (ms, events)',
+    'request→connected (ms)',
+  ];
+  const body = rows.map((r) => [
+    r.station,
+    r.from,
+    r.to,
+    r.via,
+    r.method,
+    r.eapFrames === null ? 'n/a' : String(r.eapFrames),
+    fmt(r.captureMs),
+    fmt(r.eventsMs),
+    fmt(r.requestToConnectedMs),
+  ]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((row) => row[c]!.length)));
-  const line = (cells: string[]) => cells.map((x, c) => x.padEnd(widths[c]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((x, c) => x.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   const out = [`roams: ${title}`, line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
   if (rows.length === 0) out.push('(no roams in this scenario)');
   return out.join('\n');

@@ -80,7 +80,8 @@ function vmTimeoutMs(s: Scenario, scale: number): number {
     if ('cli' in st) return sum + 10_000 + (st.cli.timeoutMs ?? 0);
     if ('kms-start' in st) return sum + (st['kms-start'].timeoutMs ?? 60_000);
     if ('assert-hostapd-log' in st) return sum + (st['assert-hostapd-log'].timeoutMs ?? DEFAULT_TIMEOUT_MS.wait);
-    if ('assert-kms' in st) return sum + (st['assert-kms'].timeoutMs ?? DEFAULT_TIMEOUT_MS.kms) * 2 + (st['assert-kms'].kmsctl ? 90_000 : 0);
+    if ('assert-kms' in st)
+      return sum + (st['assert-kms'].timeoutMs ?? DEFAULT_TIMEOUT_MS.kms) * 2 + (st['assert-kms'].kmsctl ? 90_000 : 0);
     if ('inject-rrb' in st) return sum + 30_000;
     if ('kms-revoke' in st) return sum + 90_000 + (st['kms-revoke'].timeoutMs ?? DEFAULT_TIMEOUT_MS.kms);
     if ('expect-disconnect' in st) return sum + 10_000 + (st['expect-disconnect'].timeoutMs ?? DEFAULT_TIMEOUT_MS.wait);
@@ -130,7 +131,9 @@ export async function runScenario(nameOrPath: string | Scenario, o: RunOptions =
     timeoutMs: vmTimeoutMs(scenario, timeScale),
     // kmsd and the kmsctl runs add a few hundred MB of node heaps to the guest.
     memoryMb: scenario.kms?.enabled ? 1536 : 1024,
-    onLine: (l) => { if (l.startsWith('vlab')) log(`  ${l}`); },
+    onLine: (l) => {
+      if (l.startsWith('vlab')) log(`  ${l}`);
+    },
   });
 
   const failures: string[] = [];
@@ -160,7 +163,12 @@ export async function runScenario(nameOrPath: string | Scenario, o: RunOptions =
   let kms: KmsTimings | undefined;
   if (guest && scenario.kms?.enabled) {
     try {
-      kms = kmsTimings(resultsDir, guest, scenario.aps.map((a) => a.name), scenario.kms.distribution);
+      kms = kmsTimings(
+        resultsDir,
+        guest,
+        scenario.aps.map((a) => a.name),
+        scenario.kms.distribution,
+      );
       writeFileSync(join(resultsDir, 'kms-timings.txt'), `${kms.lines.join('\n')}\n`);
       if (kms.lines.length > 0) table += `\nkey distribution:\n${kms.lines.map((l) => `  ${l}`).join('\n')}`;
     } catch (e) {
@@ -173,7 +181,12 @@ export async function runScenario(nameOrPath: string | Scenario, o: RunOptions =
   writeFileSync(join(resultsDir, 'verdict.txt'), ok ? 'PASS\n' : `FAIL\n${failures.join('\n\n')}\n`);
   log(`vlab: ${scenario.name}: ${ok ? 'PASS' : 'FAIL'} in ${(boot.wallMs / 1000).toFixed(1)} s (results in ${basename(resultsDir)})`);
   return {
-    ok, scenario, resultsDir, rows, table, failures,
+    ok,
+    scenario,
+    resultsDir,
+    rows,
+    table,
+    failures,
     timings: { imageMs, bootToEndMs: boot.wallMs, topologyMs: guest?.topologyMs },
     guest,
     kms,

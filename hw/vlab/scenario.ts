@@ -40,9 +40,12 @@ const stationSchema = z.strictObject({
    * wpa_supplicant key_mgmt; an FT AKM first makes the station use FT when the AP offers it. The
    * 192-bit AKMs (FT-EAP-SHA384, WPA-EAP-SUITE-B-192) also set GCMP-256 and BIP-GMAC-256.
    */
-  keyMgmt: z.string().default('WPA-EAP').refine((v) => v.split(' ').every((a) => STATION_AKMS.includes(a)), {
-    message: `space-separated AKMs from ${['WPA-EAP', 'WPA-EAP-SHA256', 'FT-EAP', 'FT-EAP-SHA384', 'WPA-EAP-SUITE-B-192'].join(', ')}`,
-  }),
+  keyMgmt: z
+    .string()
+    .default('WPA-EAP')
+    .refine((v) => v.split(' ').every((a) => STATION_AKMS.includes(a)), {
+      message: `space-separated AKMs from ${['WPA-EAP', 'WPA-EAP-SHA256', 'FT-EAP', 'FT-EAP-SHA384', 'WPA-EAP-SUITE-B-192'].join(', ')}`,
+    }),
   /** wpa_supplicant ieee80211w: 0 no PMF, 1 optional, 2 required. */
   ieee80211w: z.number().int().min(0).max(2).default(0),
   /** wpa_supplicant proactive_key_caching (OKC): the station presents a PMKID derived for each new BSSID. */
@@ -54,12 +57,14 @@ const radiusSchema = z.strictObject({
   delayMs: z.number().int().min(0).max(500).default(0),
   secret: z.string().default('vlab-radius-secret'),
   users: z
-    .array(z.strictObject({
-      identity: z.string(),
-      password: z.string(),
-      /** RADIUS-assigned VLAN (Tunnel-Type/Medium-Type/Private-Group-Id in the Access-Accept). */
-      vlan: z.number().int().min(1).max(4094).optional(),
-    }))
+    .array(
+      z.strictObject({
+        identity: z.string(),
+        password: z.string(),
+        /** RADIUS-assigned VLAN (Tunnel-Type/Medium-Type/Private-Group-Id in the Access-Accept). */
+        vlan: z.number().int().min(1).max(4094).optional(),
+      }),
+    )
     .default([{ identity: 'alice', password: 'vlab-alice-pw' }]),
 });
 
@@ -182,28 +187,34 @@ const stepSchema = z.union([
       /** Fields of `kmsctl station <mac> --json` that must equal these values (dotted paths allowed). */
       record: z.record(z.string(), z.unknown()).optional(),
       /** Placements (GET /v1/stations/<mac>/placements) that must exist. */
-      placements: z.array(z.strictObject({
-        ap: name,
-        kind: z.enum(['ft', 'okc']).optional(),
-        state: z.enum(['sent', 'added', 'confirmed', 'queued', 'failed', 'withdrawn']).optional(),
-        via: z.enum(['push', 'pull', 'pmksa-add']).optional(),
-      })).optional(),
+      placements: z
+        .array(
+          z.strictObject({
+            ap: name,
+            kind: z.enum(['ft', 'okc']).optional(),
+            state: z.enum(['sent', 'added', 'confirmed', 'queued', 'failed', 'withdrawn']).optional(),
+            via: z.enum(['push', 'pull', 'pmksa-add']).optional(),
+          }),
+        )
+        .optional(),
       /** A regex on kmsd's log (JSON lines). */
       log: z.string().optional(),
       /** A regex on a line of kmsd's /metrics (Prometheus text), e.g. a drop counter with its reason. */
       metric: z.string().optional(),
       /** An AP's RF-neighbour list as `kmsctl neighbors <ap> --json` (GET /v1/neighbors?ap=) shows it. */
-      neighbors: z.strictObject({
-        ap: name,
-        /** These APs are in its list (in any order). */
-        includes: z.array(name).default([]),
-        /** These are not. */
-        excludes: z.array(name).default([]),
-        /** Exactly these entries are pinned (the static neighbours). */
-        pinned: z.array(name).optional(),
-        /** Each discovered (non-pinned) entry of `includes` has at least this many beacon-report observations. */
-        minObservations: z.number().int().min(0).default(0),
-      }).optional(),
+      neighbors: z
+        .strictObject({
+          ap: name,
+          /** These APs are in its list (in any order). */
+          includes: z.array(name).default([]),
+          /** These are not. */
+          excludes: z.array(name).default([]),
+          /** Exactly these entries are pinned (the static neighbours). */
+          pinned: z.array(name).optional(),
+          /** Each discovered (non-pinned) entry of `includes` has at least this many beacon-report observations. */
+          minObservations: z.number().int().min(0).default(0),
+        })
+        .optional(),
       /** Run `kmsctl --config <lab config> <these args>` once; it must exit 0 (and print `expect`). */
       kmsctl: z.string().optional(),
       expect: z.string().optional(),
@@ -294,12 +305,19 @@ export const scenarioSchema = z
     const aps = new Set(s.aps.map((a) => a.name));
     const stas = new Set(s.stations.map((x) => x.name));
     const nodes = new Set([...aps, ...stas, 'radius']);
-    if (aps.size !== s.aps.length || stas.size !== s.stations.length) ctx.addIssue({ code: 'custom', message: 'duplicate AP or station name' });
+    if (aps.size !== s.aps.length || stas.size !== s.stations.length)
+      ctx.addIssue({ code: 'custom', message: 'duplicate AP or station name' });
     for (const n of aps) if (stas.has(n)) ctx.addIssue({ code: 'custom', message: `name '${n}' is both an AP and a station` });
     s.steps.forEach((step, i) => {
       const bad = (msg: string) => ctx.addIssue({ code: 'custom', path: ['steps', i], message: msg });
-      if ('join' in step) { if (!stas.has(step.join.station)) bad(`unknown station ${step.join.station}`); if (!aps.has(step.join.ap)) bad(`unknown AP ${step.join.ap}`); }
-      if ('roam' in step) { if (!stas.has(step.roam.station)) bad(`unknown station ${step.roam.station}`); if (!aps.has(step.roam.to)) bad(`unknown AP ${step.roam.to}`); }
+      if ('join' in step) {
+        if (!stas.has(step.join.station)) bad(`unknown station ${step.join.station}`);
+        if (!aps.has(step.join.ap)) bad(`unknown AP ${step.join.ap}`);
+      }
+      if ('roam' in step) {
+        if (!stas.has(step.roam.station)) bad(`unknown station ${step.roam.station}`);
+        if (!aps.has(step.roam.to)) bad(`unknown AP ${step.roam.to}`);
+      }
       if ('wait' in step && !nodes.has(step.wait.node)) bad(`unknown node ${step.wait.node}`);
       if ('assert' in step && !nodes.has(step.assert.node)) bad(`unknown node ${step.assert.node}`);
       if ('ssh' in step && !aps.has(step.ssh.ap)) bad(`unknown AP ${step.ssh.ap}`);
@@ -310,18 +328,37 @@ export const scenarioSchema = z
       if ('ap-ssh-up' in step && !aps.has(step['ap-ssh-up'].ap)) bad(`unknown AP ${step['ap-ssh-up'].ap}`);
       if ('assert-hostapd-log' in step) {
         if (!aps.has(step['assert-hostapd-log'].ap)) bad(`unknown AP ${step['assert-hostapd-log'].ap}`);
-        try { new RegExp(step['assert-hostapd-log'].pattern); } catch (e) { bad(`bad pattern: ${(e as Error).message}`); }
+        try {
+          new RegExp(step['assert-hostapd-log'].pattern);
+        } catch (e) {
+          bad(`bad pattern: ${(e as Error).message}`);
+        }
       }
       if ('assert-kms' in step) {
         const a = step['assert-kms'];
         if (a.station !== undefined && !stas.has(a.station)) bad(`unknown station ${a.station}`);
         if ((a.record || a.placements) && a.station === undefined) bad('record and placements need a station');
-        if (!a.record && !a.placements && a.log === undefined && a.kmsctl === undefined && a.metric === undefined && !a.neighbors) bad('assert-kms needs record, placements, log, metric, neighbors or kmsctl');
-        if (a.neighbors) for (const n of [a.neighbors.ap, ...a.neighbors.includes, ...a.neighbors.excludes, ...a.neighbors.pinned ?? []]) if (!aps.has(n)) bad(`unknown AP ${n}`);
-        if (a.metric !== undefined) { try { new RegExp(a.metric); } catch (e) { bad(`bad metric pattern: ${(e as Error).message}`); } }
+        if (!a.record && !a.placements && a.log === undefined && a.kmsctl === undefined && a.metric === undefined && !a.neighbors)
+          bad('assert-kms needs record, placements, log, metric, neighbors or kmsctl');
+        if (a.neighbors)
+          for (const n of [a.neighbors.ap, ...a.neighbors.includes, ...a.neighbors.excludes, ...(a.neighbors.pinned ?? [])])
+            if (!aps.has(n)) bad(`unknown AP ${n}`);
+        if (a.metric !== undefined) {
+          try {
+            new RegExp(a.metric);
+          } catch (e) {
+            bad(`bad metric pattern: ${(e as Error).message}`);
+          }
+        }
         if (a.expect !== undefined && a.kmsctl === undefined) bad('expect goes with kmsctl');
         for (const p of a.placements ?? []) if (!aps.has(p.ap)) bad(`unknown AP ${p.ap}`);
-        if (a.log !== undefined) { try { new RegExp(a.log); } catch (e) { bad(`bad log pattern: ${(e as Error).message}`); } }
+        if (a.log !== undefined) {
+          try {
+            new RegExp(a.log);
+          } catch (e) {
+            bad(`bad log pattern: ${(e as Error).message}`);
+          }
+        }
       }
       if ('inject-rrb' in step && !aps.has(step['inject-rrb'].from)) bad(`unknown AP ${step['inject-rrb'].from}`);
       if ('kms-revoke' in step && !stas.has(step['kms-revoke'].station)) bad(`unknown station ${step['kms-revoke'].station}`);
@@ -353,22 +390,40 @@ export const scenarioSchema = z
       }
     }
     if (s.kms?.enabled && !s.kms.das && s.steps.some((x) => 'expect-disconnect' in x)) {
-      ctx.addIssue({ code: 'custom', path: ['kms', 'das'], message: 'expect-disconnect needs kms.das: true (the KMS disconnects through the APs\' DAS)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kms', 'das'],
+        message: "expect-disconnect needs kms.das: true (the KMS disconnects through the APs' DAS)",
+      });
     }
-    if (Array.isArray(s.kms?.das)) for (const ap of s.kms.das) if (!aps.has(ap)) ctx.addIssue({ code: 'custom', path: ['kms', 'das'], message: `unknown AP ${ap}` });
-    if (s.kms?.das && !s.kms.distribution) ctx.addIssue({ code: 'custom', path: ['kms', 'das'], message: 'das needs kms.distribution: true (kmsctl ap-config writes the DAS lines)' });
+    if (Array.isArray(s.kms?.das))
+      for (const ap of s.kms.das) if (!aps.has(ap)) ctx.addIssue({ code: 'custom', path: ['kms', 'das'], message: `unknown AP ${ap}` });
+    if (s.kms?.das && !s.kms.distribution)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kms', 'das'],
+        message: 'das needs kms.distribution: true (kmsctl ap-config writes the DAS lines)',
+      });
     if (s.kms?.discovery !== undefined) {
       const path = ['kms', 'discovery'];
       if (!s.kms.distribution) ctx.addIssue({ code: 'custom', path, message: 'discovery needs kms.distribution: true' });
       const parsed = neighborsSchema.safeParse(s.kms.discovery);
-      if (!parsed.success) for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', path: [...path, ...i.path.map(String)], message: i.message });
+      if (!parsed.success)
+        for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', path: [...path, ...i.path.map(String)], message: i.message });
       else {
         const apsWithPins = s.aps.map((a) => ({ name: a.name, neighbors: s.kms!.neighbors[a.name] ?? [] }));
-        for (const i of neighborsConfigIssues(parsed.data, apsWithPins)) ctx.addIssue({ code: 'custom', path: [...path, ...i.path.map(String)], message: i.message });
+        for (const i of neighborsConfigIssues(parsed.data, apsWithPins))
+          ctx.addIssue({ code: 'custom', path: [...path, ...i.path.map(String)], message: i.message });
       }
     }
-    if (s.network.keyMgmt.includes('FT') && !s.network.ft) ctx.addIssue({ code: 'custom', path: ['network', 'ft'], message: 'FT-EAP needs an ft: section' });
-    if (s.network.security !== 'wpa2' && !s.network.ft) ctx.addIssue({ code: 'custom', path: ['network', 'ft'], message: `security ${s.network.security} offers an FT AKM: it needs an ft: section` });
+    if (s.network.keyMgmt.includes('FT') && !s.network.ft)
+      ctx.addIssue({ code: 'custom', path: ['network', 'ft'], message: 'FT-EAP needs an ft: section' });
+    if (s.network.security !== 'wpa2' && !s.network.ft)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['network', 'ft'],
+        message: `security ${s.network.security} offers an FT AKM: it needs an ft: section`,
+      });
   });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
@@ -384,30 +439,48 @@ export type ExpectRoam = Scenario['expect']['roams'][number];
 /** One-line description of a step, used in logs and error messages ("step 3 (roam sta1 → ap2)"). */
 export function describeStep(step: Step, index: number): string {
   const what =
-    'join' in step ? `join ${step.join.station} → ${step.join.ap}` :
-    'roam' in step ? `roam ${step.roam.station} → ${step.roam.to} via ${step.roam.via}` :
-    'wait' in step ? `wait for '${step.wait.event}' on ${step.wait.node}` :
-    'assert' in step ? `assert log of ${step.assert.node}` :
-    'ssh' in step ? `ssh ${step.ssh.ap}: ${step.ssh.run}` :
-    'cli' in step ? `${step.cli.node}: cli ${step.cli.args}` :
-    'kms-kill' in step ? `kill kmsd (SIG${step['kms-kill'].signal})` :
-    'kms-start' in step ? 'start kmsd' :
-    'ap-ssh-down' in step ? `SSH of ${step['ap-ssh-down'].ap} down` :
-    'ap-ssh-up' in step ? `SSH of ${step['ap-ssh-up'].ap} up` :
-    'assert-hostapd-log' in step ? `${step['assert-hostapd-log'].ap} log ${step['assert-hostapd-log'].absent ? 'lacks' : 'has'} /${step['assert-hostapd-log'].pattern}/` :
-    'assert-kms' in step ? `KMS knows ${describeKmsAssert(step['assert-kms'])}` :
-    'inject-rrb' in step ? `inject ${step['inject-rrb'].frame} RRB frame from ${step['inject-rrb'].from}` :
-    'kms-revoke' in step ? `revoke ${step['kms-revoke'].station} at the KMS via ${step['kms-revoke'].via}` :
-    'expect-disconnect' in step ? `${step['expect-disconnect'].ap} disconnects ${step['expect-disconnect'].station} within ${step['expect-disconnect'].withinMs} ms` :
-    'rejoin' in step ? `${step.rejoin.station} logs in again with full EAP` :
-    'neighbor-report' in step ? `${step['neighbor-report'].station}: neighbour report lists ${step['neighbor-report'].expect.join(', ')}` :
-    `sleep ${step.sleep.ms} ms`;
+    'join' in step
+      ? `join ${step.join.station} → ${step.join.ap}`
+      : 'roam' in step
+        ? `roam ${step.roam.station} → ${step.roam.to} via ${step.roam.via}`
+        : 'wait' in step
+          ? `wait for '${step.wait.event}' on ${step.wait.node}`
+          : 'assert' in step
+            ? `assert log of ${step.assert.node}`
+            : 'ssh' in step
+              ? `ssh ${step.ssh.ap}: ${step.ssh.run}`
+              : 'cli' in step
+                ? `${step.cli.node}: cli ${step.cli.args}`
+                : 'kms-kill' in step
+                  ? `kill kmsd (SIG${step['kms-kill'].signal})`
+                  : 'kms-start' in step
+                    ? 'start kmsd'
+                    : 'ap-ssh-down' in step
+                      ? `SSH of ${step['ap-ssh-down'].ap} down`
+                      : 'ap-ssh-up' in step
+                        ? `SSH of ${step['ap-ssh-up'].ap} up`
+                        : 'assert-hostapd-log' in step
+                          ? `${step['assert-hostapd-log'].ap} log ${step['assert-hostapd-log'].absent ? 'lacks' : 'has'} /${step['assert-hostapd-log'].pattern}/`
+                          : 'assert-kms' in step
+                            ? `KMS knows ${describeKmsAssert(step['assert-kms'])}`
+                            : 'inject-rrb' in step
+                              ? `inject ${step['inject-rrb'].frame} RRB frame from ${step['inject-rrb'].from}`
+                              : 'kms-revoke' in step
+                                ? `revoke ${step['kms-revoke'].station} at the KMS via ${step['kms-revoke'].via}`
+                                : 'expect-disconnect' in step
+                                  ? `${step['expect-disconnect'].ap} disconnects ${step['expect-disconnect'].station} within ${step['expect-disconnect'].withinMs} ms`
+                                  : 'rejoin' in step
+                                    ? `${step.rejoin.station} logs in again with full EAP`
+                                    : 'neighbor-report' in step
+                                      ? `${step['neighbor-report'].station}: neighbour report lists ${step['neighbor-report'].expect.join(', ')}`
+                                      : `sleep ${step.sleep.ms} ms`;
   return `step ${index + 1} (${what})`;
 }
 
 /** The name of a step that needs the KMS, or null. */
 export function kmsStepName(step: Step): string | null {
-  for (const k of ['kms-kill', 'kms-start', 'ap-ssh-down', 'ap-ssh-up', 'assert-kms', 'inject-rrb', 'kms-revoke'] as const) if (k in step) return k;
+  for (const k of ['kms-kill', 'kms-start', 'ap-ssh-down', 'ap-ssh-up', 'assert-kms', 'inject-rrb', 'kms-revoke'] as const)
+    if (k in step) return k;
   return null;
 }
 
@@ -418,7 +491,10 @@ function describeKmsAssert(a: Extract<Step, { 'assert-kms': unknown }>['assert-k
   if (a.log !== undefined) parts.push(`${a.absent ? 'no ' : ''}log /${a.log}/`);
   if (a.kmsctl !== undefined) parts.push(`kmsctl ${a.kmsctl}`);
   if (a.metric !== undefined) parts.push(`metric /${a.metric}/`);
-  if (a.neighbors) parts.push(`neighbours of ${a.neighbors.ap}${a.neighbors.includes.length ? ` ⊇ [${a.neighbors.includes.join(', ')}]` : ''}${a.neighbors.excludes.length ? `, not [${a.neighbors.excludes.join(', ')}]` : ''}`);
+  if (a.neighbors)
+    parts.push(
+      `neighbours of ${a.neighbors.ap}${a.neighbors.includes.length ? ` ⊇ [${a.neighbors.includes.join(', ')}]` : ''}${a.neighbors.excludes.length ? `, not [${a.neighbors.excludes.join(', ')}]` : ''}`,
+    );
   return parts.join('; ');
 }
 
@@ -451,7 +527,8 @@ export function expandRepeats(raw: unknown): unknown {
       const rep = (item as { repeat?: { times?: unknown } } | null)?.repeat as Record<string, unknown> | undefined;
       if (!rep) return [item];
       const times = rep.times;
-      if (!Number.isInteger(times) || (times as number) < 1 || (times as number) > 1000) throw new Error(`repeat.times must be 1..1000, got ${String(times)}`);
+      if (!Number.isInteger(times) || (times as number) < 1 || (times as number) > 1000)
+        throw new Error(`repeat.times must be 1..1000, got ${String(times)}`);
       const inner = expand(rep[key], key);
       if (!Array.isArray(inner)) throw new Error(`repeat needs a list under '${key}'`);
       return Array.from({ length: times as number }, () => inner).flat();

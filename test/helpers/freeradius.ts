@@ -19,14 +19,7 @@ import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
-import {
-  spawnManaged,
-  runChecked,
-  makeTempDir,
-  tail,
-  type ManagedProcess,
-  type Netns,
-} from './netns.js';
+import { spawnManaged, runChecked, makeTempDir, tail, type ManagedProcess, type Netns } from './netns.js';
 
 /** A RADIUS client (NAS) allowed to talk to this server. */
 export interface RadiusClientSpec {
@@ -201,12 +194,21 @@ export async function startFreeRadius(options: FreeRadiusOptions = {}): Promise<
   let proc: ManagedProcess | undefined;
   try {
     await writeRaddb(dir, {
-      address, authPort, acctPort, clients, users, proxyTo: options.proxyTo, authLog: options.authLog ?? true,
+      address,
+      authPort,
+      acctPort,
+      clients,
+      users,
+      proxyTo: options.proxyTo,
+      authLog: options.authLog ?? true,
       ...(options.rejectReplyMessage !== undefined ? { rejectReplyMessage: options.rejectReplyMessage } : {}),
-      radsec, silentUsers: options.silentUsers ?? [],
+      radsec,
+      silentUsers: options.silentUsers ?? [],
     });
     // -X is -sfxx: single-threaded, which FreeRADIUS refuses for TLS listeners; -fxx is the same debug output, threaded.
-    const args = debug ? [radsec ? '-fxx' : '-X', ...(radsec ? ['-l', 'stdout'] : []), '-n', 'radiusd', '-d', dir] : ['-f', '-l', 'stdout', '-n', 'radiusd', '-d', dir];
+    const args = debug
+      ? [radsec ? '-fxx' : '-X', ...(radsec ? ['-l', 'stdout'] : []), '-n', 'radiusd', '-d', dir]
+      : ['-f', '-l', 'stdout', '-n', 'radiusd', '-d', dir];
     const started = performance.now();
     proc = spawnManaged('freeradius', args, { netns: options.netns });
     await proc.waitForLine(/Ready to process requests/, { timeoutMs: options.readyTimeoutMs ?? 120_000 });
@@ -402,15 +404,18 @@ function renderListen(p: RaddbParams): string {
   const addr = safeToken(p.address, 'listen address');
   const key = addr.includes(':') ? 'ipv6addr' : 'ipaddr';
   const radsec = p.radsec ? `${renderRadsecListen(p.radsec, addr)}\n` : '';
-  return radsec + ['auth', 'acct']
-    .map(
-      (type) => `\tlisten {
+  return (
+    radsec +
+    ['auth', 'acct']
+      .map(
+        (type) => `\tlisten {
 \t\ttype = ${type}
 \t\t${key} = ${addr}
 \t\tport = ${type === 'auth' ? p.authPort : p.acctPort}
 \t}`,
-    )
-    .join('\n');
+      )
+      .join('\n')
+  );
 }
 
 /**
@@ -487,12 +492,16 @@ function renderAaaServers(p: RaddbParams): string {
   const toOuter = names.map((n) => `\t\t\t&outer.session-state:${n} += &reply:${n}[*]`).join('\n');
   const fromState = names.map((n) => `\t\t\t&reply:${n} += &session-state:${n}[*]`).join('\n');
   const copyBlock = (body: string): string => (body ? `\t\tupdate {\n${body}\n\t\t}` : '');
-  const silent = (p.silentUsers ?? []).map((u) => `\t\tif (&User-Name == ${quote(u)}) {
+  const silent = (p.silentUsers ?? [])
+    .map(
+      (u) => `\t\tif (&User-Name == ${quote(u)}) {
 \t\t\tupdate control {
 \t\t\t\t&Response-Packet-Type := Do-Not-Respond
 \t\t\t}
 \t\t\treturn
-\t\t}`).join('\n');
+\t\t}`,
+    )
+    .join('\n');
   return `server default {
 ${renderListen(p)}
 \tauthorize {
@@ -680,20 +689,52 @@ export async function generateCertificates(certDir: string): Promise<void> {
   const f = (name: string): string => join(certDir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   await runChecked('openssl', [
-    'req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '30',
-    '-subj', '/O=hostapd-kms tests/CN=KMS Test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '30',
+    '-subj',
+    '/O=hostapd-kms tests/CN=KMS Test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   await runChecked('openssl', [
-    'req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/O=hostapd-kms tests/CN=radius.test',
+    'req',
+    ...ec,
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+    '-subj',
+    '/O=hostapd-kms tests/CN=radius.test',
   ]);
   await writeFile(
     f('server.ext'),
     'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:radius.test\n',
   );
   await runChecked('openssl', [
-    'x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-set_serial', '2',
-    '-out', f('server.pem'), '-days', '30', '-extfile', f('server.ext'),
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-set_serial',
+    '2',
+    '-out',
+    f('server.pem'),
+    '-days',
+    '30',
+    '-extfile',
+    f('server.ext'),
   ]);
 }

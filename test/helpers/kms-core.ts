@@ -22,12 +22,20 @@ export interface KmsCore {
   close(): void;
 }
 
-export function kmsCore(dir: string, masterKey: Buffer, o: {
-  policy?: RecordPolicy; places?: StationLifeDeps['places']; log?: StationLifeDeps['log']; observer?: StationLifeDeps['observer']; now?: () => number;
-  warning?(sta: string, message: string): void;
-  /** StationLife's other settings (revocation's). */
-  life?: Pick<StationLifeDeps, 'revokeOnTerminateCause' | 'revokedRetentionMs'>;
-} = {}): KmsCore {
+export function kmsCore(
+  dir: string,
+  masterKey: Buffer,
+  o: {
+    policy?: RecordPolicy;
+    places?: StationLifeDeps['places'];
+    log?: StationLifeDeps['log'];
+    observer?: StationLifeDeps['observer'];
+    now?: () => number;
+    warning?(sta: string, message: string): void;
+    /** StationLife's other settings (revocation's). */
+    life?: Pick<StationLifeDeps, 'revokeOnTerminateCause' | 'revokedRetentionMs'>;
+  } = {},
+): KmsCore {
   const path = join(dir, 'kms.sqlite');
   const policy = o.policy ?? { defaultLifetimeS: 3600, machineAuthWindowS: 600 };
   const now = o.now ?? Date.now;
@@ -36,9 +44,19 @@ export function kmsCore(dir: string, masterKey: Buffer, o: {
   const recorder = new StationRecorder(radiusStore, policy, o.warning, now);
   recorder.load();
   const stations = new StationTable(store, o.warning ? { warning: o.warning } : {}, now);
-  const life = new StationLife({ stations, places: o.places ?? null, log: o.log ?? { info() {} }, now, ...(o.observer ? { observer: o.observer } : {}), ...o.life });
+  const life = new StationLife({
+    stations,
+    places: o.places ?? null,
+    log: o.log ?? { info() {} },
+    now,
+    ...(o.observer ? { observer: o.observer } : {}),
+    ...o.life,
+  });
   return {
-    store, stations, life, recorder,
+    store,
+    stations,
+    life,
+    recorder,
     accept: async (facts) => {
       const { json, news } = await recorder.record(facts);
       const record = JSON.parse(json) as StationRecord;

@@ -20,9 +20,20 @@ const ROOT = HERE_ROOT.endsWith('/dist') ? resolve(HERE_ROOT, '..') : HERE_ROOT;
 export const KMSD = join(ROOT, 'dist/daemon/main/kmsd.js');
 export const KMSCTL = join(ROOT, 'dist/daemon/cli/kmsctl.js');
 
-export interface KmsClientSpec { name: string; address: string; secret: string; das?: { secret: string; port?: number; address?: string } }
+export interface KmsClientSpec {
+  name: string;
+  address: string;
+  secret: string;
+  das?: { secret: string; port?: number; address?: string };
+}
 export interface KmsUpstreamSpec {
-  name: string; address: string; authPort: number; acctPort?: number; secret?: string; timeoutMs?: number; tries?: number;
+  name: string;
+  address: string;
+  authPort: number;
+  acctPort?: number;
+  secret?: string;
+  timeoutMs?: number;
+  tries?: number;
   /** RadSec: `transport: 'tls'` with `tls: { ca, certificate, key: {file}, serverName }` as the YAML has it. */
   transport?: 'udp' | 'tls';
   tls?: Record<string, unknown>;
@@ -37,7 +48,13 @@ export interface KmsOptions {
   acctPort?: number;
   logLevel?: string;
   stations?: { defaultLifetimeS?: number; machineAuthWindowS?: number; purgeIntervalS?: number };
-  radius?: { deadProbeIntervalS?: number; duplicateWindowS?: number; maxInFlight?: number; otherThreadsNice?: number; recvBufferBytes?: number };
+  radius?: {
+    deadProbeIntervalS?: number;
+    duplicateWindowS?: number;
+    maxInFlight?: number;
+    otherThreadsNice?: number;
+    recvBufferBytes?: number;
+  };
   /** `radius.dynamicAuthorization`, as YAML would give it. */
   dynamicAuthorization?: Record<string, unknown>;
   /** The `distribution:` section, as YAML would give it. */
@@ -107,7 +124,11 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
   let previousLogs = '';
   const handle = {} as KmsHandle;
   const launch = async () => {
-    const proc = spawnManaged(process.execPath, [...KMSD_NODE_FLAGS, KMSD, '--config', configPath], opts.env ? { env: { ...process.env, ...opts.env } } : {});
+    const proc = spawnManaged(
+      process.execPath,
+      [...KMSD_NODE_FLAGS, KMSD, '--config', configPath],
+      opts.env ? { env: { ...process.env, ...opts.env } } : {},
+    );
     handle.process = proc;
     // Ready = the API answers (it starts after the RADIUS sockets are bound). On a busy machine
     // the start is slow, not stuck: it fails once kmsd stops using CPU without being ready.
@@ -115,10 +136,13 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
     const started = Date.now();
     for (;;) {
       if (!proc.isRunning()) throw new Error(`kmsd exited during start-up:\n${tail(proc.output())}`);
-      const ok = await fetch(`http://127.0.0.1:${apiPort}/v1/health`, { headers: { Authorization: `Bearer ${token}` } })
-        .then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${apiPort}/v1/health`, { headers: { Authorization: `Bearer ${token}` } }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
-      if (deadline.expired()) throw new Error(`kmsd did not become ready (${Date.now() - started} ms, idle for 20 s or past 300 s):\n${tail(proc.output())}`);
+      if (deadline.expired())
+        throw new Error(`kmsd did not become ready (${Date.now() - started} ms, idle for 20 s or past 300 s):\n${tail(proc.output())}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
@@ -127,7 +151,12 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
     return { status: res.status, body: (await res.json()) as T };
   };
   Object.assign(handle, {
-    dir, configPath, token, authPort, acctPort, apiPort,
+    dir,
+    configPath,
+    token,
+    authPort,
+    acctPort,
+    apiPort,
     logs: () => previousLogs + (handle.process?.output() ?? ''),
     kmsctl: (args: string[]) => runCommand(process.execPath, [KMSCTL, '--config', configPath, ...args]),
     kmsctlJson: async <T>(args: string[]) => {

@@ -22,8 +22,12 @@ export class MemorySegment {
         if (!out) return;
         for (const p of this.ports) if (p !== port) queueMicrotask(() => p.rx(Buffer.from(out)));
       },
-      onFrame: (cb) => { port.rx = cb; },
-      close: () => { this.ports.delete(port); },
+      onFrame: (cb) => {
+        port.rx = cb;
+      },
+      close: () => {
+        this.ports.delete(port);
+      },
     };
   }
 }

@@ -329,7 +329,10 @@ export function spawnManaged(command: string, args: readonly string[], options: 
         }
       };
       const timer = setTimeout(
-        () => finish(() => reject(new Error(`timed out after ${opts.timeoutMs} ms waiting for ${pattern} from ${command}\n${tail(log.text())}`))),
+        () =>
+          finish(() =>
+            reject(new Error(`timed out after ${opts.timeoutMs} ms waiting for ${pattern} from ${command}\n${tail(log.text())}`)),
+          ),
         opts.timeoutMs,
       );
       const off = log.onChange(scan);
@@ -658,7 +661,7 @@ function overlaps(net: number, len: number, used: Array<[number, number]>): bool
   return used.some(([uNet, uLen]) => {
     const l = Math.min(len, uLen);
     const mask = l === 0 ? 0 : (0xffffffff << (32 - l)) >>> 0;
-    return ((net & mask) >>> 0) === ((uNet & mask) >>> 0) && l > 0;
+    return (net & mask) >>> 0 === (uNet & mask) >>> 0 && l > 0;
   });
 }
 

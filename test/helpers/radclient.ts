@@ -38,9 +38,11 @@ export async function radclient(r: RadclientRequest): Promise<RadclientResult> {
     if (r.messageAuthenticator !== false) lines.push('Message-Authenticator = 0x00');
     const file = join(dir.path, 'request');
     await writeFile(file, `${lines.join('\n')}\n`);
-    const res = await runCommand('radclient', [
-      '-x', '-f', file, '-t', String(r.timeoutS ?? 3), '-r', String(r.retries ?? 3), r.server, r.command, r.secret,
-    ], { timeoutMs: 60_000, ...(r.netns ? { netns: r.netns } : {}) });
+    const res = await runCommand(
+      'radclient',
+      ['-x', '-f', file, '-t', String(r.timeoutS ?? 3), '-r', String(r.retries ?? 3), r.server, r.command, r.secret],
+      { timeoutMs: 60_000, ...(r.netns ? { netns: r.netns } : {}) },
+    );
     const output = `${res.stdout}${res.stderr}`;
     const reply = /Received (\S+) Id \d+/.exec(output)?.[1] ?? null;
     const errorCause = /Error-Cause = (\S+)/.exec(output)?.[1] ?? null;

@@ -11,14 +11,27 @@ import { Code } from '../../adapters/radius/codes.js';
 import { verifyResponse } from '../../adapters/radius/authenticators.js';
 import { papRequest } from './radius-client.js';
 
-export interface BurstTarget { address: string; port: number; secret: string }
-export interface BurstResult { sent: number; answered: number; accepts: number; badAnswers: number }
+export interface BurstTarget {
+  address: string;
+  port: number;
+  secret: string;
+}
+export interface BurstResult {
+  sent: number;
+  answered: number;
+  accepts: number;
+  badAnswers: number;
+}
 
 /**
  * Sends `n` requests at once (or at `ratePerS`, paced by the millisecond) and waits until all are
  * answered or `waitMs` has passed since the last answer.
  */
-export async function radiusBurst(target: BurstTarget, n: number, opts: { user: string; password: string; waitMs?: number; source?: string; ratePerS?: number }): Promise<BurstResult> {
+export async function radiusBurst(
+  target: BurstTarget,
+  n: number,
+  opts: { user: string; password: string; waitMs?: number; source?: string; ratePerS?: number },
+): Promise<BurstResult> {
   const perSocket = 250;
   const sockets: Socket[] = [];
   const pending = new Map<string, Buffer>();
@@ -66,7 +79,12 @@ export async function radiusBurst(target: BurstTarget, n: number, opts: { user: 
   return result;
 }
 
-export interface UdpSocketDrops { local: string; port: number; drops: number; rxQueue: number }
+export interface UdpSocketDrops {
+  local: string;
+  port: number;
+  drops: number;
+  rxQueue: number;
+}
 
 /**
  * The UDP sockets a process holds, with their drop counts: its fds' socket inodes, found in

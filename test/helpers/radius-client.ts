@@ -15,7 +15,11 @@ export interface Target {
 }
 
 /** Sends raw bytes from `source` (any 127.x address works on loopback) and waits for one reply. */
-export function exchange(target: Target, bytes: Buffer, opts: { source?: string; timeoutMs?: number; repeat?: number } = {}): Promise<Buffer[]> {
+export function exchange(
+  target: Target,
+  bytes: Buffer,
+  opts: { source?: string; timeoutMs?: number; repeat?: number } = {},
+): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const socket = createSocket('udp4');
     const replies: Buffer[] = [];
@@ -72,27 +76,47 @@ export interface PapRequest {
 /** An Access-Request as hostapd would build it, with PAP instead of EAP so one round trip answers it. */
 export function papRequest(r: PapRequest): Buffer {
   const authenticator = randomBytes(16);
-  return finishAccessRequest({
-    code: Code.AccessRequest, identifier: r.identifier ?? 1, authenticator, attributes: [
-      attrString(Attr.UserName, r.user),
-      { type: Attr.UserPassword, value: hidePassword(r.password, r.secret, authenticator) },
-      attrString(Attr.NasIdentifier, r.nasIdentifier ?? 'ap1.example.com'),
-      attrString(Attr.CalledStationId, r.calledStationId ?? '02-00-00-00-03-00:kms-test'),
-      attrString(Attr.CallingStationId, r.station.toUpperCase().replace(/:/g, '-')),
-      attrInteger(Attr.NasPortType, 19),
-      ...(r.extra ?? []),
-    ],
-  }, r.secret);
+  return finishAccessRequest(
+    {
+      code: Code.AccessRequest,
+      identifier: r.identifier ?? 1,
+      authenticator,
+      attributes: [
+        attrString(Attr.UserName, r.user),
+        { type: Attr.UserPassword, value: hidePassword(r.password, r.secret, authenticator) },
+        attrString(Attr.NasIdentifier, r.nasIdentifier ?? 'ap1.example.com'),
+        attrString(Attr.CalledStationId, r.calledStationId ?? '02-00-00-00-03-00:kms-test'),
+        attrString(Attr.CallingStationId, r.station.toUpperCase().replace(/:/g, '-')),
+        attrInteger(Attr.NasPortType, 19),
+        ...(r.extra ?? []),
+      ],
+    },
+    r.secret,
+  );
 }
 
-export function accountingRequest(r: { secret: string; status: number; station: string; nasIdentifier: string; calledStationId: string; sessionId: string; identifier?: number }): Buffer {
-  return finishAccountingRequest({
-    code: Code.AccountingRequest, identifier: r.identifier ?? 7, authenticator: Buffer.alloc(16), attributes: [
-      attrInteger(Attr.AcctStatusType, r.status),
-      attrString(Attr.NasIdentifier, r.nasIdentifier),
-      attrString(Attr.CalledStationId, r.calledStationId),
-      attrString(Attr.CallingStationId, r.station.toUpperCase().replace(/:/g, '-')),
-      attrString(Attr.AcctSessionId, r.sessionId),
-    ],
-  }, r.secret);
+export function accountingRequest(r: {
+  secret: string;
+  status: number;
+  station: string;
+  nasIdentifier: string;
+  calledStationId: string;
+  sessionId: string;
+  identifier?: number;
+}): Buffer {
+  return finishAccountingRequest(
+    {
+      code: Code.AccountingRequest,
+      identifier: r.identifier ?? 7,
+      authenticator: Buffer.alloc(16),
+      attributes: [
+        attrInteger(Attr.AcctStatusType, r.status),
+        attrString(Attr.NasIdentifier, r.nasIdentifier),
+        attrString(Attr.CalledStationId, r.calledStationId),
+        attrString(Attr.CallingStationId, r.station.toUpperCase().replace(/:/g, '-')),
+        attrString(Attr.AcctSessionId, r.sessionId),
+      ],
+    },
+    r.secret,
+  );
 }

@@ -25,19 +25,54 @@ const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes
 
 async function ca(dir: string, name: string): Promise<void> {
   await runChecked('openssl', [
-    'req', '-x509', ...EC, '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`), '-days', '30',
-    '-subj', `/O=hostapd-kms tests/CN=${name}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    join(dir, `${name}.key`),
+    '-out',
+    join(dir, `${name}.pem`),
+    '-days',
+    '30',
+    '-subj',
+    `/O=hostapd-kms tests/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
 }
 
 async function leaf(dir: string, caName: string, name: string, cn: string, ext: string, serial: number): Promise<void> {
   const f = (x: string) => join(dir, x);
-  await runChecked('openssl', ['req', ...EC, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/O=hostapd-kms tests/CN=${cn}`]);
+  await runChecked('openssl', [
+    'req',
+    ...EC,
+    '-keyout',
+    f(`${name}.key`),
+    '-out',
+    f(`${name}.csr`),
+    '-subj',
+    `/O=hostapd-kms tests/CN=${cn}`,
+  ]);
   await writeFile(f(`${name}.ext`), ext);
   await runChecked('openssl', [
-    'x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${caName}.pem`), '-CAkey', f(`${caName}.key`), '-set_serial', String(serial),
-    '-out', f(`${name}.pem`), '-days', '30', '-extfile', f(`${name}.ext`),
+    'x509',
+    '-req',
+    '-in',
+    f(`${name}.csr`),
+    '-CA',
+    f(`${caName}.pem`),
+    '-CAkey',
+    f(`${caName}.key`),
+    '-set_serial',
+    String(serial),
+    '-out',
+    f(`${name}.pem`),
+    '-days',
+    '30',
+    '-extfile',
+    f(`${name}.ext`),
   ]);
   await chmod(f(`${name}.key`), 0o600);
 }
@@ -55,9 +90,14 @@ export async function makeRadsecPki(serverName = 'radsec.test'): Promise<RadsecP
   const f = (x: string) => join(dir, x);
   return {
     dir,
-    caFile: f('ca.pem'), serverCertFile: f('server.pem'), serverKeyFile: f('server.key'),
-    clientCertFile: f('client.pem'), clientKeyFile: f('client.key'),
-    otherCaFile: f('other-ca.pem'), otherServerCertFile: f('other-server.pem'), otherServerKeyFile: f('other-server.key'),
+    caFile: f('ca.pem'),
+    serverCertFile: f('server.pem'),
+    serverKeyFile: f('server.key'),
+    clientCertFile: f('client.pem'),
+    clientKeyFile: f('client.key'),
+    otherCaFile: f('other-ca.pem'),
+    otherServerCertFile: f('other-server.pem'),
+    otherServerKeyFile: f('other-server.key'),
     remove: temp.remove,
   };
 }

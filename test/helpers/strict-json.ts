@@ -4,8 +4,12 @@
  */
 export function parseStrictJson(text: string): unknown {
   let i = 0;
-  const ws = () => { while (/\s/.test(text[i] ?? '')) i++; };
-  const fail = (why: string): never => { throw new SyntaxError(`${why} at offset ${i}`); };
+  const ws = () => {
+    while (/\s/.test(text[i] ?? '')) i++;
+  };
+  const fail = (why: string): never => {
+    throw new SyntaxError(`${why} at offset ${i}`);
+  };
   const string = (): string => {
     const start = i;
     i++; // opening quote
@@ -23,7 +27,10 @@ export function parseStrictJson(text: string): unknown {
       i++;
       const keys = new Set<string>();
       ws();
-      if (text[i] === '}') { i++; return; }
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
       for (;;) {
         ws();
         if (text[i] !== '"') fail('expected a key');
@@ -34,18 +41,27 @@ export function parseStrictJson(text: string): unknown {
         if (text[i++] !== ':') fail('expected ":"');
         value();
         ws();
-        if (text[i] === ',') { i++; continue; }
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
         if (text[i++] === '}') return;
         fail('expected "," or "}"');
       }
     } else if (c === '[') {
       i++;
       ws();
-      if (text[i] === ']') { i++; return; }
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
       for (;;) {
         value();
         ws();
-        if (text[i] === ',') { i++; continue; }
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
         if (text[i++] === ']') return;
         fail('expected "," or "]"');
       }

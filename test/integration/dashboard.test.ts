@@ -62,14 +62,23 @@ describe.skipIf(!canUseNetns())('the web dashboard', () => {
 
     aaa = await startFreeRadius({ secret: 'aaa' });
     const ap = (n: 1 | 2 | 3 | 4, neighbors: string[], control: Record<string, unknown> = { kind: 'none' }) => ({
-      name: `ap${n}`, nasIdentifier: `ap${n}.example.com`, radiusClient: `ap${n}`, rrbKey: `a${n}`.repeat(32),
-      bsses: [{ ifname: 'wlan0', bssid: BSSIDS[`ap${n}`] }], neighbors, control,
+      name: `ap${n}`,
+      nasIdentifier: `ap${n}.example.com`,
+      radiusClient: `ap${n}`,
+      rrbKey: `a${n}`.repeat(32),
+      bsses: [{ ifname: 'wlan0', bssid: BSSIDS[`ap${n}`] }],
+      neighbors,
+      control,
     });
     kms = await startKms({
       clients: [1, 2, 3, 4].map((n) => ({ name: `ap${n}`, address: `127.0.0.${n}`, secret: 'ap-secret' })),
       upstreams: [{ name: 'freeradius', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: 'aaa' }],
       distribution: {
-        ssid: SSID, mobilityDomain: 'a1b2', kmsRadiusAddress: '127.0.0.1', rrb: { interface: link.b.ifname }, keyLifetimeS: 1800,
+        ssid: SSID,
+        mobilityDomain: 'a1b2',
+        kmsRadiusAddress: '127.0.0.1',
+        rrb: { interface: link.b.ifname },
+        keyLifetimeS: 1800,
         neighbors: { enabled: true },
         // ap4's hostapd is not running: its control channel is down and its placements queue.
         aps: [ap(1, ['ap2', 'ap3', 'ap4']), ap(2, ['ap1']), ap(3, ['ap1']), ap(4, ['ap1'], { kind: 'ctrl-socket', ctrlDir: emptyCtrl })],
@@ -80,32 +89,63 @@ describe.skipIf(!canUseNetns())('the web dashboard', () => {
     base = `http://127.0.0.1:${kms.apiPort}`;
 
     const r = await runEapolTest({
-      server: { address: '127.0.0.1', port: kms.authPort, secret: 'ap-secret' }, identity: 'alice', password: 'password', caCertPath: aaa.caCertPath,
-      nasIdentifier: 'ap1.example.com', calledStationId: calledStationId(BSSIDS.ap1, SSID), stationMac: STA,
-      mobilityDomainId: 'a1b2', akmSuite: AKM.FT_IEEE8021X, pairwiseCipher: 0x000fac04,
+      server: { address: '127.0.0.1', port: kms.authPort, secret: 'ap-secret' },
+      identity: 'alice',
+      password: 'password',
+      caCertPath: aaa.caCertPath,
+      nasIdentifier: 'ap1.example.com',
+      calledStationId: calledStationId(BSSIDS.ap1, SSID),
+      stationMac: STA,
+      mobilityDomainId: 'a1b2',
+      akmSuite: AKM.FT_IEEE8021X,
+      pairwiseCipher: 0x000fac04,
     });
     if (!r.success) throw new Error(`eapol_test failed through the KMS:\n${r.stdout.slice(-2000)}\n--- kmsd:\n${kms.logs().slice(-2000)}`);
-    const r0 = derivePmkR0({ xxKey: r.msk!.subarray(32), ssid: Buffer.from(SSID), mdid: Buffer.from('a1b2', 'hex'), r0khId: Buffer.from('ap1.example.com'), s0khId: macToBytes(STA) });
+    const r0 = derivePmkR0({
+      xxKey: r.msk!.subarray(32),
+      ssid: Buffer.from(SSID),
+      mdid: Buffer.from('a1b2', 'hex'),
+      r0khId: Buffer.from('ap1.example.com'),
+      s0khId: macToBytes(STA),
+    });
     pmkR0Name = r0.pmkR0Name.toString('hex');
-    for (const k of [r.msk!, r.msk!.subarray(0, 32), r.msk!.subarray(32), r0.pmkR0, ...Object.values(BSSIDS).map((b) => derivePmkR1(r0.pmkR0, macToBytes(b), macToBytes(STA)))]) {
+    for (const k of [
+      r.msk!,
+      r.msk!.subarray(0, 32),
+      r.msk!.subarray(32),
+      r0.pmkR0,
+      ...Object.values(BSSIDS).map((b) => derivePmkR1(r0.pmkR0, macToBytes(b), macToBytes(STA))),
+    ]) {
       secrets.push(k.toString('hex'), k.subarray(0, 16).toString('hex'));
     }
     // A second station (TTLS, WPA2-EAP, joined at ap2) so the list has more than one row.
     const bob = await runEapolTest({
-      server: { address: '127.0.0.1', port: kms.authPort, secret: 'ap-secret' }, method: 'TTLS', identity: 'bob', password: 'hunter2hunter2', caCertPath: aaa.caCertPath,
-      nasIdentifier: 'ap2.example.com', calledStationId: calledStationId(BSSIDS.ap2, SSID), stationMac: OTHER_STA,
-      akmSuite: AKM.IEEE8021X, pairwiseCipher: 0x000fac04,
+      server: { address: '127.0.0.1', port: kms.authPort, secret: 'ap-secret' },
+      method: 'TTLS',
+      identity: 'bob',
+      password: 'hunter2hunter2',
+      caCertPath: aaa.caCertPath,
+      nasIdentifier: 'ap2.example.com',
+      calledStationId: calledStationId(BSSIDS.ap2, SSID),
+      stationMac: OTHER_STA,
+      akmSuite: AKM.IEEE8021X,
+      pairwiseCipher: 0x000fac04,
     });
     if (!bob.success) throw new Error(`eapol_test (bob) failed through the KMS:\n${bob.stdout.slice(-2000)}`);
     secrets.push(bob.msk!.toString('hex'), bob.msk!.subarray(0, 32).toString('hex'), bob.msk!.subarray(0, 16).toString('hex'));
     // the roams of the capture are in, and ap1's neighbours hold placements
     await waitFor('the two roams of the capture', async () => (await kms.api<{ roams: unknown[] }>('/v1/roams')).body.roams.length === 2);
-    await waitFor('placements on ap1\'s neighbours', async () => (await kms.api<{ placements: unknown[] }>(`/v1/stations/${STA}/placements`)).body.placements.length >= 3);
+    await waitFor(
+      "placements on ap1's neighbours",
+      async () => (await kms.api<{ placements: unknown[] }>(`/v1/stations/${STA}/placements`)).body.placements.length >= 3,
+    );
 
     browser = await launchChromium();
     page = await browser.newPage();
     page.on('request', (req) => requests.push(req.url()));
-    page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text()); });
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text());
+    });
     mkdirSync(SHOTS, { recursive: true });
   });
 
@@ -159,7 +199,11 @@ describe.skipIf(!canUseNetns())('the web dashboard', () => {
     const { status, body } = await kms.api<{ aps: ApStatusView[] }>('/v1/aps');
     expect(status).toBe(200);
     const byName = new Map(body.aps.map((a) => [a.name, a]));
-    expect(byName.get('ap1')).toMatchObject({ nasIdentifier: 'ap1.example.com', bsses: [{ ifname: 'wlan0', bssid: BSSIDS.ap1 }], control: { kind: 'none', up: null } });
+    expect(byName.get('ap1')).toMatchObject({
+      nasIdentifier: 'ap1.example.com',
+      bsses: [{ ifname: 'wlan0', bssid: BSSIDS.ap1 }],
+      control: { kind: 'none', up: null },
+    });
     expect(byName.get('ap1')!.neighbors).toEqual(expect.arrayContaining(['ap2', 'ap3', 'ap4']));
     expect(byName.get('ap4')!.control).toMatchObject({ kind: 'ctrl-socket', up: false });
     expect(JSON.stringify(body)).not.toMatch(/rrbKey|a1a1a1a1/);
@@ -205,7 +249,11 @@ describe.skipIf(!canUseNetns())('the web dashboard', () => {
 
   it('APs: control channel up/down, queued work, neighbours', async () => {
     await open('#/aps', '.tile', 'aps');
-    const row = (name: string) => page.locator('#view tbody tr').filter({ has: page.locator('td strong', { hasText: new RegExp(`^${name}$`) }) }).textContent();
+    const row = (name: string) =>
+      page
+        .locator('#view tbody tr')
+        .filter({ has: page.locator('td strong', { hasText: new RegExp(`^${name}$`) }) })
+        .textContent();
     expect(await row('ap4')).toMatch(/down/);
     const ap1 = await row('ap1');
     expect(ap1).toContain('not configured');
@@ -249,13 +297,18 @@ describe.skipIf(!canUseNetns())('the web dashboard', () => {
     for (const u of requests) expect(new URL(u).origin).toBe(base);
     expect(requests.some((u) => u.includes(kms.token))).toBe(false);
     expect(cspErrors).toEqual([]);
-    expect(readdirSync(SHOTS).filter((f) => f.endsWith('.png')).sort()).toEqual(expect.arrayContaining(['aps.png', 'graph.png', 'health.png', 'login.png', 'roams.png', 'station.png', 'stations.png']));
+    expect(
+      readdirSync(SHOTS)
+        .filter((f) => f.endsWith('.png'))
+        .sort(),
+    ).toEqual(expect.arrayContaining(['aps.png', 'graph.png', 'health.png', 'login.png', 'roams.png', 'station.png', 'stations.png']));
     expect(kms.logs().includes(kms.token)).toBe(false);
   });
 
   it('the web files refer to no other origin', () => {
     const root = new URL('../../web/', import.meta.url).pathname;
-    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+    const walk = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
     for (const f of walk(root)) expect(readFileSync(f, 'utf8'), f).not.toMatch(/https?:\/\/|\/\/[a-z0-9-]+\.[a-z]{2,}\//i);
   });
 });

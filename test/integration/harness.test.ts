@@ -135,7 +135,12 @@ function papAccessRequest(id: number, user: string, password: string, secret: st
 }
 
 /** Send one packet from `fromAddress` and wait for an answer (null on timeout). */
-async function exchange(packet: Buffer, to: { address: string; port: number }, fromAddress: string, timeoutMs = 1500): Promise<Buffer | null> {
+async function exchange(
+  packet: Buffer,
+  to: { address: string; port: number },
+  fromAddress: string,
+  timeoutMs = 1500,
+): Promise<Buffer | null> {
   const sock = createSocket('udp4');
   await new Promise<void>((resolve) => sock.bind(0, fromAddress, resolve));
   try {

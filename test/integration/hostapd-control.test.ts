@@ -12,7 +12,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApEvent, PmksaAddParams } from '../../daemon/ports/ap-driver.js';
 import {
-  ApCommandError, CtrlSocketClient, CtrlSocketDriver, HostapdCliDriver, SshTransport, UbusDriver, UbusError, parseStaReply,
+  ApCommandError,
+  CtrlSocketClient,
+  CtrlSocketDriver,
+  HostapdCliDriver,
+  SshTransport,
+  UbusDriver,
+  UbusError,
+  parseStaReply,
 } from '../../adapters/hostapd/index.js';
 import { startFreeRadius, type FreeRadiusHandle } from '../helpers/freeradius.js';
 import { canUseNetns, makeTempDir, runChecked, type ManagedProcess, type TempDir } from '../helpers/netns.js';
@@ -69,11 +76,26 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
   };
   const startDropbear = async (): Promise<void> => {
     const script = 'mount --bind "$1" /root && mount --bind "$2" /usr/local/sbin && exec dropbear -F -E -s -j -k -p "$3" -r "$4" -P "$5"';
-    dropbear = topo.apNs.spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh',
-      join(temp.path, 'home'), join(temp.path, 'bin'), `${apIp}:${SSH_PORT}`, join(temp.path, 'hostkey'), join(temp.path, 'dropbear.pid')]);
+    dropbear = topo.apNs.spawn('unshare', [
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      script,
+      'sh',
+      join(temp.path, 'home'),
+      join(temp.path, 'bin'),
+      `${apIp}:${SSH_PORT}`,
+      join(temp.path, 'hostkey'),
+      join(temp.path, 'dropbear.pid'),
+    ]);
     for (let i = 0; i < 100; i++) {
       const ok = await new Promise<boolean>((resolve) => {
-        const s = connect(SSH_PORT, apIp, () => { s.destroy(); resolve(true); });
+        const s = connect(SSH_PORT, apIp, () => {
+          s.destroy();
+          resolve(true);
+        });
         s.on('error', () => resolve(false));
       });
       if (ok) return;
@@ -84,11 +106,25 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
   /** Kill Dropbear and every session it forked (all started by this test, killed by PID). */
   const killDropbear = async (): Promise<void> => {
     // Sessions first: they hold Dropbear's stdout/stderr, so stop() would wait for them forever.
-    for (const pid of childPids(dropbear.pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of childPids(dropbear.pid))
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     await dropbear.stop(1000);
   };
   const transport = (pin = hostKeyFp): SshTransport => {
-    const t = new SshTransport({ apName: 'ap-test-1', host: apIp, port: SSH_PORT, privateKey: clientKey, hostKeySha256: pin, backoffMinMs: 100, backoffMaxMs: 1000, connectTimeoutMs: 5000 });
+    const t = new SshTransport({
+      apName: 'ap-test-1',
+      host: apIp,
+      port: SSH_PORT,
+      privateKey: clientKey,
+      hostKeySha256: pin,
+      backoffMinMs: 100,
+      backoffMaxMs: 1000,
+      connectTimeoutMs: 5000,
+    });
     cleanup.push(() => t.close());
     return t;
   };
@@ -106,10 +142,19 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     radius = await startFreeRadius({ address: up.peerSide.ip, secret: 'ap-secret', clients: [{ address: apIp, secret: 'ap-secret' }] });
     temp = await makeTempDir('apctl');
     ctrlDir = join(temp.path, 'ctrl');
-    await writeFile(join(temp.path, 'hostapd.conf'), renderHostapdWiredConf({
-      netns: topo.apNs, ifname, ownIpAddr: apIp, accounting: false,
-      radius: { address: up.peerSide.ip, authPort: radius.authPort, acctPort: radius.acctPort, secret: 'ap-secret' },
-    }, ctrlDir));
+    await writeFile(
+      join(temp.path, 'hostapd.conf'),
+      renderHostapdWiredConf(
+        {
+          netns: topo.apNs,
+          ifname,
+          ownIpAddr: apIp,
+          accounting: false,
+          radius: { address: up.peerSide.ip, authPort: radius.authPort, acctPort: radius.acctPort, secret: 'ap-secret' },
+        },
+        ctrlDir,
+      ),
+    );
     await startHostapd();
 
     for (const d of ['home/.ssh', 'bin', 'ubus', 'local']) await mkdir(join(temp.path, d), { recursive: true, mode: 0o700 });
@@ -150,7 +195,10 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     await good.connect();
     expect(good.connected).toBe(true);
     const bad = transport(otherKeyFp);
-    const err = await bad.connect().then(() => null, (e: Error) => e);
+    const err = await bad.connect().then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err).toMatchObject({ code: 'host-key' });
     expect(err!.message).toContain('ap-test-1');
     expect(err!.message).toContain(hostKeyFp);
@@ -193,9 +241,15 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     const line = `PMKSA_ADD ${STA} ${PMKSA.pmkid.toString('hex')} ${PMKSA.pmk.toString('hex')} 600 1`;
     expect(await c.request(line)).toBe('FAIL\n');
     expect(await c.request('PMKSA')).toBe(''); // no WPA authenticator, so not even the header
-    for (const control of [new HostapdCliDriver({ transport: transport(), ctrlDir }), new CtrlSocketDriver({ ctrlDir, interfaces: [ifname], localDir: join(temp.path, 'local') })]) {
+    for (const control of [
+      new HostapdCliDriver({ transport: transport(), ctrlDir }),
+      new CtrlSocketDriver({ ctrlDir, interfaces: [ifname], localDir: join(temp.path, 'local') }),
+    ]) {
       cleanup.push(() => control.close());
-      const err = await control.pmksaAdd(ifname, PMKSA).then(() => null, (e: Error) => e);
+      const err = await control.pmksaAdd(ifname, PMKSA).then(
+        () => null,
+        (e: Error) => e,
+      );
       expect(err).toBeInstanceOf(ApCommandError);
       expect(err).toMatchObject({ reply: 'FAIL\n' });
       expect(err!.message).toMatch(new RegExp(`PMKSA_ADD for ${STA} refused, hostapd answered "FAIL"`));
@@ -213,7 +267,10 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     await sock.attach();
     const overSsh = new HostapdCliDriver({ transport: transport(), ctrlDir });
     const local = new CtrlSocketDriver({ ctrlDir, interfaces: [ifname], localDir: join(temp.path, 'local') });
-    cleanup.push(() => overSsh.close(), () => local.close());
+    cleanup.push(
+      () => overSsh.close(),
+      () => local.close(),
+    );
     overSsh.subscribe((e) => seen.ssh.push(e));
     local.subscribe((e) => seen.local.push(e));
     await overSsh.startEvents([ifname]);
@@ -234,7 +291,9 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     // The disconnect member: hostapd deauthenticates the station, and every stream sees it leave.
     await overSsh.disconnect(ifname, { staMac: STA, reason: 3 });
     for (const k of ['socket', 'ssh', 'local'] as const) {
-      await expect.poll(() => seen[k].filter((e) => e.type === 'sta-disconnected'), { timeout: 10_000 }).toEqual([{ type: 'sta-disconnected', ifname, staMac: STA }]);
+      await expect
+        .poll(() => seen[k].filter((e) => e.type === 'sta-disconnected'), { timeout: 10_000 })
+        .toEqual([{ type: 'sta-disconnected', ifname, staMac: STA }]);
     }
     // hostapd keeps the entry a while (for a reassociation), but no longer authorized.
     expect(parseStaReply(await sock.request(`STA ${STA}`))?.flags ?? []).not.toContain('AUTHORIZED');
@@ -243,7 +302,10 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
   it('hostapd restarts: the ctrl socket client re-attaches and the hostapd_cli stream reconnects', async () => {
     const sock = new CtrlSocketClient({ path: join(ctrlDir, ifname), localDir: join(temp.path, 'local'), heartbeatMs: 300 });
     const overSsh = new HostapdCliDriver({ transport: transport(), ctrlDir, cliPingIntervalS: 1 });
-    cleanup.push(() => sock.close(), () => overSsh.close());
+    cleanup.push(
+      () => sock.close(),
+      () => overSsh.close(),
+    );
     const seen = { socket: [] as ApEvent[], ssh: [] as ApEvent[] };
     const cliStatus: string[] = [];
     sock.on('event', (e: ApEvent) => seen.socket.push(e));
@@ -298,15 +360,26 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
 
     await u.startEvents([ifname]);
     await sleep(500);
-    await appendFile(join(ubusDir, 'events.jsonl'), [
-      `{ "sta-authorized": {"address":"${STA}","vlan":100,"ifname":"${ifname}","auth-alg":"ft"} }`,
-      `{ "probe": {"address":"${STA}","target":"ff:ff:ff:ff:ff:ff","signal":-37,"freq":5745} }`,
-      '{ "beacon-report": {"address":"02:00:00:00:00:41","op-class":115,"channel":36,"start-time":5000000,"duration":100,"report-info":0,"rcpi":150,"rsni":255,"bssid":"02:00:00:00:07:00","antenna-id":0,"parent-tsf":1234} }',
-      '{ "disassoc": {"address":"not-a-mac"} }',
-      `{ "disassoc": {"address":"${STA}"} }`,
-    ].join('\n') + '\n');
-    await expect.poll(() => events.filter((e) => e.type !== 'transport').map((e) => e.type), { timeout: 5000 }).toEqual(['sta-connected', 'beacon-report', 'sta-disconnected']);
-    expect(events.find((e) => e.type === 'sta-connected')).toEqual({ type: 'sta-connected', ifname, staMac: STA, vlanId: 100, authAlg: 'ft' });
+    await appendFile(
+      join(ubusDir, 'events.jsonl'),
+      [
+        `{ "sta-authorized": {"address":"${STA}","vlan":100,"ifname":"${ifname}","auth-alg":"ft"} }`,
+        `{ "probe": {"address":"${STA}","target":"ff:ff:ff:ff:ff:ff","signal":-37,"freq":5745} }`,
+        '{ "beacon-report": {"address":"02:00:00:00:00:41","op-class":115,"channel":36,"start-time":5000000,"duration":100,"report-info":0,"rcpi":150,"rsni":255,"bssid":"02:00:00:00:07:00","antenna-id":0,"parent-tsf":1234} }',
+        '{ "disassoc": {"address":"not-a-mac"} }',
+        `{ "disassoc": {"address":"${STA}"} }`,
+      ].join('\n') + '\n',
+    );
+    await expect
+      .poll(() => events.filter((e) => e.type !== 'transport').map((e) => e.type), { timeout: 5000 })
+      .toEqual(['sta-connected', 'beacon-report', 'sta-disconnected']);
+    expect(events.find((e) => e.type === 'sta-connected')).toEqual({
+      type: 'sta-connected',
+      ifname,
+      staMac: STA,
+      vlanId: 100,
+      authAlg: 'ft',
+    });
     expect(events.find((e) => e.type === 'beacon-report')).toMatchObject({ token: null, reportMode: 0 });
     expect(bad).toEqual(['{ "disassoc": {"address":"not-a-mac"} }']);
   });
@@ -320,7 +393,10 @@ describe.skipIf(!canUseNetns())('AP control transports against real hostapd and 
     const ticks: string[] = [];
     t.stream(`sh -c 'while :; do echo ${marker}; sleep 0.1; done'`, (l) => ticks.push(l));
     await expect.poll(() => ticks.length, { timeout: 5000 }).toBeGreaterThan(2);
-    const slow = t.run('sleep 3; echo never', 10_000).then(() => null, (e: Error) => e);
+    const slow = t.run('sleep 3; echo never', 10_000).then(
+      () => null,
+      (e: Error) => e,
+    );
     await sleep(200);
     await killDropbear();
     expect(await slow).toMatchObject({ code: 'connection-lost' });

@@ -16,11 +16,27 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function parse(lines: string[]): string {
   const file = join(dir, `h${Math.random().toString(16).slice(2)}.conf`);
-  writeFileSync(file, [
-    'interface=kmsnone0', 'driver=nl80211', 'ssid=corp', 'hw_mode=g', 'channel=1', 'ieee80211n=1',
-    'ieee8021x=1', 'auth_server_addr=127.0.0.1', 'auth_server_shared_secret=s', 'nas_identifier=ap1.example.com',
-    'mobility_domain=a1b2', 'pmk_r1_push=0', `r0kh=02:00:00:00:09:00 * ${'ab'.repeat(32)}`, 'okc=1', ...lines, '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'interface=kmsnone0',
+      'driver=nl80211',
+      'ssid=corp',
+      'hw_mode=g',
+      'channel=1',
+      'ieee80211n=1',
+      'ieee8021x=1',
+      'auth_server_addr=127.0.0.1',
+      'auth_server_shared_secret=s',
+      'nas_identifier=ap1.example.com',
+      'mobility_domain=a1b2',
+      'pmk_r1_push=0',
+      `r0kh=02:00:00:00:09:00 * ${'ab'.repeat(32)}`,
+      'okc=1',
+      ...lines,
+      '',
+    ].join('\n'),
+  );
   const r = spawnSync('hostapd', ['-d', file], { encoding: 'utf8', timeout: 20_000 });
   return `${r.stdout}${r.stderr}`;
 }

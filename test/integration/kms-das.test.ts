@@ -5,7 +5,12 @@ import { metricValue, startKms, type KmsHandle } from '../helpers/kms.js';
 import { canUseNetns } from '../helpers/netns.js';
 import { radclient } from '../helpers/radclient.js';
 import {
-  createWiredTopology, startWiredAuthenticator, runWiredSupplicant, type WiredTopology, type WiredAuthenticator, type RunningSupplicant,
+  createWiredTopology,
+  startWiredAuthenticator,
+  runWiredSupplicant,
+  type WiredTopology,
+  type WiredAuthenticator,
+  type RunningSupplicant,
 } from '../helpers/wired-8021x.js';
 import { Attr, Code, attrInteger, attrString } from '../../adapters/radius/index.js';
 import { finishDasRequest } from '../../adapters/radius/dynamic-authorization.js';
@@ -46,11 +51,15 @@ describe.skipIf(!canUseNetns())('dynamic authorization through the KMS to a wire
         listen: { address: '0.0.0.0', port: dasPort },
         sourceAddress: uplink.peerSide.ip,
         upstreams: [{ name: 'fr', address: uplink.peerSide.ip, secret: DAS_SECRET }],
-        timeoutMs: 500, tries: 3,
+        timeoutMs: 500,
+        tries: 3,
       },
     });
     ap = await startWiredAuthenticator({
-      netns: topo.apNs, ifname: topo.apPort.ifname, ownIpAddr: uplink.apSide.ip, nasIdentifier: 'wired-ap.kms.test',
+      netns: topo.apNs,
+      ifname: topo.apPort.ifname,
+      ownIpAddr: uplink.apSide.ip,
+      nasIdentifier: 'wired-ap.kms.test',
       radius: { address: uplink.peerSide.ip, authPort: kms.authPort, acctPort: kms.acctPort, secret: 'ap-secret' },
       extraConfig: [
         'radius_das_port=3799',
@@ -71,14 +80,24 @@ describe.skipIf(!canUseNetns())('dynamic authorization through the KMS to a wire
   const dropped = async (reason: string) => metricValue(await kms.metrics(), 'kms_das_dropped_total', { reason });
 
   it('an unknown station: Disconnect-NAK with Error-Cause Session-Context-Not-Found (503)', async () => {
-    const r = await radclient({ server: server(), command: 'disconnect', secret: DAS_SECRET, attributes: ['Calling-Station-Id = "02-00-00-00-99-99"'] });
+    const r = await radclient({
+      server: server(),
+      command: 'disconnect',
+      secret: DAS_SECRET,
+      attributes: ['Calling-Station-Id = "02-00-00-00-99-99"'],
+    });
     expect(r.reply, r.output).toBe('Disconnect-NAK');
     expect(r.errorCause, r.output).toBe('Session-Context-Not-Found');
   });
 
   it('the station authenticates through the KMS (wpa_supplicant stays up)', async () => {
     const auth = await runWiredSupplicant({
-      netns: topo.staNs, ifname: topo.staPort.ifname, identity: 'alice', password: 'password', caCertPath: aaa.caCertPath, keepRunning: true,
+      netns: topo.staNs,
+      ifname: topo.staPort.ifname,
+      identity: 'alice',
+      password: 'password',
+      caCertPath: aaa.caCertPath,
+      keepRunning: true,
     });
     supplicant = auth.supplicant;
     expect(auth.success, `${auth.logs.slice(-2000)}\n--- kmsd:\n${kms.logs().slice(-2000)}`).toBe(true);
@@ -86,7 +105,12 @@ describe.skipIf(!canUseNetns())('dynamic authorization through the KMS to a wire
   });
 
   it('a CoA-Request hostapd cannot apply: CoA-NAK with Error-Cause Unsupported-Extension (406), never an ACK', async () => {
-    const r = await radclient({ server: server(), command: 'coa', secret: DAS_SECRET, attributes: [`Calling-Station-Id = "${STA.replace(/:/g, '-')}"`, 'Filter-Id = "guest"'] });
+    const r = await radclient({
+      server: server(),
+      command: 'coa',
+      secret: DAS_SECRET,
+      attributes: [`Calling-Station-Id = "${STA.replace(/:/g, '-')}"`, 'Filter-Id = "guest"'],
+    });
     expect(r.reply, `${r.output}\n--- kmsd:\n${kms.logs().slice(-2000)}`).toBe('CoA-NAK');
     expect(r.errorCause).toBe('Unsupported-Extension');
   });
@@ -96,7 +120,12 @@ describe.skipIf(!canUseNetns())('dynamic authorization through the KMS to a wire
     const mark = ap.logMark();
     const supplicantMark = supplicant!.logs().length;
 
-    const r = await radclient({ server: server(), command: 'disconnect', secret: DAS_SECRET, attributes: [`Calling-Station-Id = "${STA.replace(/:/g, '-').toUpperCase()}"`] });
+    const r = await radclient({
+      server: server(),
+      command: 'disconnect',
+      secret: DAS_SECRET,
+      attributes: [`Calling-Station-Id = "${STA.replace(/:/g, '-').toUpperCase()}"`],
+    });
     expect(r.reply, `${r.output}\n--- kmsd:\n${kms.logs().slice(-3000)}\n--- hostapd:\n${ap.logs().slice(-3000)}`).toBe('Disconnect-ACK');
     // hostapd found the station and deauthenticated it.
     await ap.waitForLog(new RegExp(`RADIUS DAS: Found a matching session ${STA} - disconnecting`), undefined, mark);
@@ -112,16 +141,33 @@ describe.skipIf(!canUseNetns())('dynamic authorization through the KMS to a wire
     const staMark = ap.logMark();
     await supplicant!.cli(['reauthenticate']);
     await ap.waitForLog(/Event NEW_STA \(22\) received/, undefined, staMark);
-    await expect.poll(() => /CTRL-EVENT-EAP-STARTED[\s\S]*CTRL-EVENT-EAP-METHOD[\s\S]*CTRL-EVENT-EAP-SUCCESS/.test(supplicant!.logs().slice(supplicantMark)), { timeout: 20_000 }).toBe(true);
+    await expect
+      .poll(
+        () =>
+          /CTRL-EVENT-EAP-STARTED[\s\S]*CTRL-EVENT-EAP-METHOD[\s\S]*CTRL-EVENT-EAP-SUCCESS/.test(supplicant!.logs().slice(supplicantMark)),
+        { timeout: 20_000 },
+      )
+      .toBe(true);
     await ap.waitForLog(new RegExp(`AP-STA-CONNECTED ${STA}`), undefined, staMark);
-    expect(metricValue(await kms.metrics(), 'kms_das_answered_total', { kind: 'disconnect', code: 'DisconnectAck', error_cause: 'none' })).toBe(1);
+    expect(
+      metricValue(await kms.metrics(), 'kms_das_answered_total', { kind: 'disconnect', code: 'DisconnectAck', error_cause: 'none' }),
+    ).toBe(1);
   });
 
   it('wrong secret, stale Event-Timestamp, no Event-Timestamp, unknown client: dropped unanswered, each counted', async () => {
-    const base = { server: server(), command: 'disconnect' as const, attributes: [`Calling-Station-Id = "${STA}"`], timeoutS: 1, retries: 1 };
+    const base = {
+      server: server(),
+      command: 'disconnect' as const,
+      attributes: [`Calling-Station-Id = "${STA}"`],
+      timeoutS: 1,
+      retries: 1,
+    };
     const before = {
-      secret: await dropped('request-authenticator-invalid'), stale: await dropped('event-timestamp-stale'),
-      missing: await dropped('event-timestamp-missing'), unknown: await dropped('unknown-client'), ma: await dropped('message-authenticator-missing'),
+      secret: await dropped('request-authenticator-invalid'),
+      stale: await dropped('event-timestamp-stale'),
+      missing: await dropped('event-timestamp-missing'),
+      unknown: await dropped('unknown-client'),
+      ma: await dropped('message-authenticator-missing'),
     };
     expect((await radclient({ ...base, secret: 'not-the-secret' })).reply).toBeNull();
     expect((await radclient({ ...base, secret: DAS_SECRET, eventTimestampOffsetS: -1000 })).reply).toBeNull();
@@ -139,7 +185,9 @@ describe.skipIf(!canUseNetns())('dynamic authorization through the KMS to a wire
     // radclient cannot sign with two secrets, so this one packet is built here: the MA is keyed
     // with another secret, the Request Authenticator with the right one.
     const packet = {
-      code: Code.DisconnectRequest, identifier: 9, authenticator: Buffer.alloc(16),
+      code: Code.DisconnectRequest,
+      identifier: 9,
+      authenticator: Buffer.alloc(16),
       attributes: [attrString(Attr.CallingStationId, STA), attrInteger(Attr.EventTimestamp, Math.floor(Date.now() / 1000))],
     };
     const forged = finishDasRequest(packet, 'other-secret');
@@ -157,13 +205,20 @@ describe.skipIf(!canUseNetns())('dynamic authorization through the KMS to a wire
 
   it('coa: disconnect: the CoA becomes a Disconnect at hostapd and a CoA-ACK (the station logs in again for its new attributes)', async () => {
     // The station logged in again in the Disconnect test; its session is open (Accounting-Start).
-    await expect.poll(async () => (await kms.kmsctlJson<{ session: string }>(['station', STA])).session, { timeout: 10_000 }).toBe('active');
+    await expect
+      .poll(async () => (await kms.kmsctlJson<{ session: string }>(['station', STA])).session, { timeout: 10_000 })
+      .toBe('active');
     const config = parse(readFileSync(kms.configPath, 'utf8')) as { radius: { dynamicAuthorization: Record<string, unknown> } };
     config.radius.dynamicAuthorization.coa = 'disconnect';
     writeFileSync(kms.configPath, stringify(config), { mode: 0o600 });
     await kms.restart();
     const mark = ap.logMark();
-    const r = await radclient({ server: server(), command: 'coa', secret: DAS_SECRET, attributes: [`Calling-Station-Id = "${STA}"`, 'Filter-Id = "guest"'] });
+    const r = await radclient({
+      server: server(),
+      command: 'coa',
+      secret: DAS_SECRET,
+      attributes: [`Calling-Station-Id = "${STA}"`, 'Filter-Id = "guest"'],
+    });
     expect(r.reply, `${r.output}\n--- kmsd:\n${kms.logs().slice(-2000)}`).toBe('CoA-ACK');
     await ap.waitForLog(new RegExp(`RADIUS DAS: Found a matching session ${STA} - disconnecting`), undefined, mark);
     await ap.waitForLog(new RegExp(`AP-STA-DISCONNECTED ${STA}`), undefined, mark);

@@ -45,17 +45,30 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
     });
     aaa = await startFreeRadius({ secret: 'aaa' });
     const ap = (n: number, neighbors: string[], bssid: string, key: string) => ({
-      name: `ap${n}`, nasIdentifier: `ap${n}.example.com`, radiusClient: `ap${n}`, rrbKey: key, bsses: [{ ifname: 'wlan0', bssid }], neighbors,
+      name: `ap${n}`,
+      nasIdentifier: `ap${n}.example.com`,
+      radiusClient: `ap${n}`,
+      rrbKey: key,
+      bsses: [{ ifname: 'wlan0', bssid }],
+      neighbors,
     });
     kms = await startKms({
       clients: [1, 2, 3, 4].map((n) => ({ name: `ap${n}`, address: `127.0.0.${n}`, secret: 'ap-secret' })),
       upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: 'aaa' }],
       distribution: {
-        ssid: SSID, mobilityDomain: 'a1b2', kmsRadiusAddress: '127.0.0.1', rrb: { interface: links[0]!.b.ifname },
+        ssid: SSID,
+        mobilityDomain: 'a1b2',
+        kmsRadiusAddress: '127.0.0.1',
+        rrb: { interface: links[0]!.b.ifname },
         keyLifetimeS: 1800,
         // RF discovery on: with no reports yet, the static lists act as pinned neighbours.
         neighbors: { enabled: true },
-        aps: [ap(1, ['ap2', 'ap3'], '02:00:00:00:03:00', 'a1'.repeat(32)), ap(2, ['ap1'], MACS.ap2, KEYS.ap2), ap(3, ['ap1'], MACS.ap3, KEYS.ap3), ap(4, [], MACS.ap4, KEYS.ap4)],
+        aps: [
+          ap(1, ['ap2', 'ap3'], '02:00:00:00:03:00', 'a1'.repeat(32)),
+          ap(2, ['ap1'], MACS.ap2, KEYS.ap2),
+          ap(3, ['ap1'], MACS.ap3, KEYS.ap3),
+          ap(4, [], MACS.ap4, KEYS.ap4),
+        ],
       },
     });
   });
@@ -79,8 +92,11 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
     }
   });
 
-  it('answers R0KH-R1KH frames on a thread that keeps the service\'s priority while the main thread runs nicer', () => {
-    const open = kms.logs().split('\n').find((l) => l.includes('"R0KH-R1KH endpoint open"'))!;
+  it("answers R0KH-R1KH frames on a thread that keeps the service's priority while the main thread runs nicer", () => {
+    const open = kms
+      .logs()
+      .split('\n')
+      .find((l) => l.includes('"R0KH-R1KH endpoint open"'))!;
     const tid = Number(JSON.parse(open).rrbThread);
     const pid = kms.process.pid!;
     const nice = (t: number) => {
@@ -95,13 +111,26 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
   it('a join at ap1 puts the right PMK-R1 on ap2 and ap3 before any roam, with VLAN and identity', async () => {
     const before = { ap2: peers.ap2.log.length, ap3: peers.ap3.log.length };
     const r = await runEapolTest({
-      server: { address: '127.0.0.1', port: kms.authPort, secret: 'ap-secret' }, identity: 'alice', password: 'password', caCertPath: aaa.caCertPath,
-      nasIdentifier: 'ap1.example.com', calledStationId: calledStationId('02:00:00:00:03:00', SSID), stationMac: STA,
-      mobilityDomainId: 'a1b2', akmSuite: AKM.FT_IEEE8021X, pairwiseCipher: 0x000fac04,
+      server: { address: '127.0.0.1', port: kms.authPort, secret: 'ap-secret' },
+      identity: 'alice',
+      password: 'password',
+      caCertPath: aaa.caCertPath,
+      nasIdentifier: 'ap1.example.com',
+      calledStationId: calledStationId('02:00:00:00:03:00', SSID),
+      stationMac: STA,
+      mobilityDomainId: 'a1b2',
+      akmSuite: AKM.FT_IEEE8021X,
+      pairwiseCipher: 0x000fac04,
     });
     expect(r.success).toBe(true);
     await expect.poll(() => peers.ap2.stored.length + peers.ap3.stored.length, { timeout: 5000 }).toBe(2);
-    const r0 = derivePmkR0({ xxKey: r.msk!.subarray(32), ssid: Buffer.from(SSID), mdid: Buffer.from('a1b2', 'hex'), r0khId: Buffer.from('ap1.example.com'), s0khId: macToBytes(STA) });
+    const r0 = derivePmkR0({
+      xxKey: r.msk!.subarray(32),
+      ssid: Buffer.from(SSID),
+      mdid: Buffer.from('a1b2', 'hex'),
+      r0khId: Buffer.from('ap1.example.com'),
+      s0khId: macToBytes(STA),
+    });
     for (const name of ['ap2', 'ap3'] as const) {
       const [stored] = peers[name].stored;
       expect(stored).toMatchObject({ staMac: STA, r0khId: 'ap1.example.com' });
@@ -113,7 +142,10 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
     expect(peers.ap2.log.slice(before.ap2)).toEqual(['stored PUSH']);
     expect(peers.ap3.log.slice(before.ap3)).toEqual(['stored PUSH']);
     const placements = await kms.kmsctlJson<Placement[]>(['placements', STA]);
-    expect(placements.map((p) => [p.ap, p.kind, p.via, p.state]).sort()).toEqual([['ap2', 'ft', 'push', 'sent'], ['ap3', 'ft', 'push', 'sent']]);
+    expect(placements.map((p) => [p.ap, p.kind, p.via, p.state]).sort()).toEqual([
+      ['ap2', 'ft', 'push', 'sent'],
+      ['ap3', 'ft', 'push', 'sent'],
+    ]);
   });
 
   it('a PULL from an AP that is no neighbour is answered with the PMK-R1 for it', async () => {
@@ -141,7 +173,15 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
     expect(svg.stdout).toMatch(/^<\?xml|^<svg/);
     expect((svg.stdout.match(/<circle/g) ?? []).length).toBeGreaterThanOrEqual(4);
     const api = await kms.api<{ aps: { name: string; neighbors: { ap: string; pinned: boolean }[] }[] }>('/v1/neighbors');
-    expect(api.body.aps.find((a) => a.name === 'ap1')!.neighbors.map((n) => [n.ap, n.pinned]).sort()).toEqual([['ap2', true], ['ap3', true]]);
+    expect(
+      api.body.aps
+        .find((a) => a.name === 'ap1')!
+        .neighbors.map((n) => [n.ap, n.pinned])
+        .sort(),
+    ).toEqual([
+      ['ap2', true],
+      ['ap3', true],
+    ]);
   });
 
   it('a restarted kmsd does not push the same keys again', async () => {

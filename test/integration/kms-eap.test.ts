@@ -37,12 +37,27 @@ afterAll(async () => {
 
 const viaKms = () => ({ address: '127.0.0.1', port: kms.authPort, secret: AP_SECRET });
 
-async function authenticate(o: { method: 'PEAP' | 'TTLS'; identity: string; password: string; sta: string; akm: number; outerIdentity?: string | null }) {
+async function authenticate(o: {
+  method: 'PEAP' | 'TTLS';
+  identity: string;
+  password: string;
+  sta: string;
+  akm: number;
+  outerIdentity?: string | null;
+}) {
   const r = await runEapolTest({
     anonymousIdentity: o.outerIdentity,
-    server: viaKms(), method: o.method, identity: o.identity, password: o.password, caCertPath: aaa.caCertPath,
-    nasIdentifier: NAS_ID, calledStationId: calledStationId(BSSID1, SSID), stationMac: o.sta,
-    mobilityDomainId: 'a1b2', akmSuite: o.akm, pairwiseCipher: 0x000fac04,
+    server: viaKms(),
+    method: o.method,
+    identity: o.identity,
+    password: o.password,
+    caCertPath: aaa.caCertPath,
+    nasIdentifier: NAS_ID,
+    calledStationId: calledStationId(BSSID1, SSID),
+    stationMac: o.sta,
+    mobilityDomainId: 'a1b2',
+    akmSuite: o.akm,
+    pairwiseCipher: 0x000fac04,
   });
   if (!r.success) throw new Error(`eapol_test failed through the KMS:\n${r.stdout.slice(-3000)}\n--- kmsd:\n${kms.logs().slice(-3000)}`);
   secretsSeen.push(r.msk!);
@@ -58,8 +73,11 @@ describe('EAP through the KMS to FreeRADIUS', () => {
     expect(r.peerMsk!.equals(r.msk!)).toBe(true);
 
     const expectedR0 = derivePmkR0({
-      xxKey: r.msk!.subarray(32), ssid: Buffer.from(SSID), mdid: Buffer.from('a1b2', 'hex'),
-      r0khId: Buffer.from(NAS_ID), s0khId: macToBytes(sta),
+      xxKey: r.msk!.subarray(32),
+      ssid: Buffer.from(SSID),
+      mdid: Buffer.from('a1b2', 'hex'),
+      r0khId: Buffer.from(NAS_ID),
+      s0khId: macToBytes(sta),
     });
     secretsSeen.push(expectedR0.pmkR0, derivePmkR1(expectedR0.pmkR0, macToBytes(BSSID2), macToBytes(sta)));
     // hostapd caches MSK[32..63] as the PMKSA of an FT-EAP station; its PMKID uses HMAC-SHA1.
@@ -69,11 +87,18 @@ describe('EAP through the KMS to FreeRADIUS', () => {
     expect(rec.pmkR0Name).toBe(expectedR0.pmkR0Name.toString('hex'));
     expect(rec.pmkid).toBe(expectedPmkid.toString('hex'));
     expect(rec).toMatchObject({
-      staMac: sta, ssid: SSID, mdid: 'a1b2', akm: AKM.FT_IEEE8021X, akmName: 'FT-EAP', pairwiseCipher: 0x000fac04,
+      staMac: sta,
+      ssid: SSID,
+      mdid: 'a1b2',
+      akm: AKM.FT_IEEE8021X,
+      akmName: 'FT-EAP',
+      pairwiseCipher: 0x000fac04,
       ap: { bssid: BSSID1, nasIdentifier: NAS_ID, clientAddress: '127.0.0.1' },
       vlan: { untagged: 100, tagged: [] },
       role: { filterId: 'staff-acl', arubaUserRole: 'employee' },
-      cui: 'cui-alice-0001', sessionTimeout: 3600, session: 'authenticated',
+      cui: 'cui-alice-0001',
+      sessionTimeout: 3600,
+      session: 'authenticated',
       classes: [Buffer.from('kms-test-class-alice').toString('hex')],
       machineAuth: { authenticated: false },
     });
@@ -97,7 +122,14 @@ describe('EAP through the KMS to FreeRADIUS', () => {
   it('a machine authentication marks the later user authentication of the same MAC', async () => {
     const sta = '02:00:00:00:05:00';
     // Windows sends the machine's real name as the outer identity, which is how the KMS (like Aruba) spots it.
-    await authenticate({ method: 'PEAP', identity: 'host/laptop1.example.com', password: 'machine-secret-1', sta, akm: AKM.IEEE8021X, outerIdentity: null });
+    await authenticate({
+      method: 'PEAP',
+      identity: 'host/laptop1.example.com',
+      password: 'machine-secret-1',
+      sta,
+      akm: AKM.IEEE8021X,
+      outerIdentity: null,
+    });
     await authenticate({ method: 'PEAP', identity: 'alice', password: 'password', sta, akm: AKM.IEEE8021X });
     const rec = await kms.kmsctlJson<StationView>(['station', sta]);
     expect(rec.machineAuth).toMatchObject({ authenticated: true, identity: 'host/laptop1.example.com' });
@@ -108,20 +140,43 @@ describe('EAP through the KMS to FreeRADIUS', () => {
   it('accounting from another AP moves the station; a late Stop from the old AP ends nothing', async () => {
     const sta = '02:00:00:00:01:00';
     const acct = { address: '127.0.0.1', port: kms.acctPort };
-    const start = accountingRequest({ secret: AP_SECRET, status: 1, station: sta, nasIdentifier: 'ap2.example.com', calledStationId: `${BSSID2.replace(/:/g, '-').toUpperCase()}:${SSID}`, sessionId: 'S2' });
+    const start = accountingRequest({
+      secret: AP_SECRET,
+      status: 1,
+      station: sta,
+      nasIdentifier: 'ap2.example.com',
+      calledStationId: `${BSSID2.replace(/:/g, '-').toUpperCase()}:${SSID}`,
+      sessionId: 'S2',
+    });
     expect(await exchange(acct, start)).toHaveLength(1);
     let rec = await kms.kmsctlJson<StationView>(['station', sta]);
     expect(rec.session).toBe('active');
     expect(rec.currentAp).toMatchObject({ bssid: BSSID2, nasIdentifier: 'ap2.example.com' });
 
-    const stale = accountingRequest({ secret: AP_SECRET, status: 2, station: sta, nasIdentifier: NAS_ID, calledStationId: `${BSSID1.replace(/:/g, '-').toUpperCase()}:${SSID}`, sessionId: 'S1', identifier: 8 });
+    const stale = accountingRequest({
+      secret: AP_SECRET,
+      status: 2,
+      station: sta,
+      nasIdentifier: NAS_ID,
+      calledStationId: `${BSSID1.replace(/:/g, '-').toUpperCase()}:${SSID}`,
+      sessionId: 'S1',
+      identifier: 8,
+    });
     expect(await exchange(acct, stale)).toHaveLength(1);
     // the accounting detail at FreeRADIUS proves the KMS forwarded both
     await expect.poll(async () => (await aaa.accountingLog()).match(/Acct-Session-Id = "S[12]"/g)?.length ?? 0).toBe(2);
     rec = await kms.kmsctlJson<StationView>(['station', sta]);
     expect(rec.session).toBe('active');
 
-    const stop = accountingRequest({ secret: AP_SECRET, status: 2, station: sta, nasIdentifier: 'ap2.example.com', calledStationId: `${BSSID2.replace(/:/g, '-').toUpperCase()}:${SSID}`, sessionId: 'S2', identifier: 9 });
+    const stop = accountingRequest({
+      secret: AP_SECRET,
+      status: 2,
+      station: sta,
+      nasIdentifier: 'ap2.example.com',
+      calledStationId: `${BSSID2.replace(/:/g, '-').toUpperCase()}:${SSID}`,
+      sessionId: 'S2',
+      identifier: 9,
+    });
     expect(await exchange(acct, stop)).toHaveLength(1);
     rec = await kms.kmsctlJson<StationView>(['station', sta]);
     expect(rec.session).toBe('ended');
@@ -154,7 +209,9 @@ describe('EAP through the KMS to FreeRADIUS', () => {
     expect(before.length).toBeGreaterThanOrEqual(4);
     await kms.restart();
     const after = await kms.kmsctlJson<StationView[]>(['stations']);
-    expect(after.map((s) => [s.staMac, s.pmkR0Name, s.session]).sort()).toEqual(before.map((s) => [s.staMac, s.pmkR0Name, s.session]).sort());
+    expect(after.map((s) => [s.staMac, s.pmkR0Name, s.session]).sort()).toEqual(
+      before.map((s) => [s.staMac, s.pmkR0Name, s.session]).sort(),
+    );
     // keys survive too: the PMKID is computed from the stored (encrypted) PMK
     const rec = await kms.kmsctlJson<StationView>(['station', '02:00:00:00:02:00', '--bssid', BSSID2]);
     expect(rec.pmkid).toMatch(/^[0-9a-f]{32}$/);
@@ -164,8 +221,15 @@ describe('EAP through the KMS to FreeRADIUS', () => {
     const logs = kms.logs();
     expect(logs).toMatch(/station learned/);
     const needles = [
-      ...secretsSeen.flatMap((k) => [k.toString('hex'), k.subarray(0, 16).toString('hex'), k.subarray(16, 32).toString('hex'), k.toString('base64')]),
-      AP_SECRET, UPSTREAM_SECRET, kms.token,
+      ...secretsSeen.flatMap((k) => [
+        k.toString('hex'),
+        k.subarray(0, 16).toString('hex'),
+        k.subarray(16, 32).toString('hex'),
+        k.toString('base64'),
+      ]),
+      AP_SECRET,
+      UPSTREAM_SECRET,
+      kms.token,
     ];
     for (const n of needles) expect(logs.includes(n), `log contains ${n.slice(0, 8)}…`).toBe(false);
   });

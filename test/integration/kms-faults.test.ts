@@ -34,7 +34,10 @@ describe('bad input from APs', () => {
   it('drops each kind of bad packet with its reason, then still authenticates', async () => {
     const target = { address: '127.0.0.1', port: kms.authPort };
     const good = papRequest({ secret: AP, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:00:0a:01' });
-    const noMa = encodePacket({ ...decodePacket(good), attributes: decodePacket(good).attributes.filter((a) => a.type !== Attr.MessageAuthenticator) });
+    const noMa = encodePacket({
+      ...decodePacket(good),
+      attributes: decodePacket(good).attributes.filter((a) => a.type !== Attr.MessageAuthenticator),
+    });
     const cases: [string, Buffer, string?][] = [
       ['truncated header', good.subarray(0, 12)],
       ['length field beyond datagram', good.subarray(0, good.length - 5)],
@@ -57,7 +60,10 @@ describe('bad input from APs', () => {
     expect(dropped('unknown-client')).toBe(1);
     expect(dropped('unexpected-code')).toBe(1);
     const malformed = m.split('\n').filter((l) => l.startsWith('kms_radius_dropped_total{reason="malformed-'));
-    expect(malformed.reduce((n, l) => n + Number(l.split(' ')[1]), 0), malformed.join('\n')).toBe(4);
+    expect(
+      malformed.reduce((n, l) => n + Number(l.split(' ')[1]), 0),
+      malformed.join('\n'),
+    ).toBe(4);
     expect(kms.logs()).toMatch(/"reason":"unknown-client".*RADIUS packet dropped/);
 
     const ok = await exchange(target, good);
@@ -74,7 +80,11 @@ describe('bad input from APs', () => {
     const replies = await retransmit(target, req, 3, 400);
     expect(replies).toHaveLength(3);
     expect(replies[1]!.equals(replies[0]!) && replies[2]!.equals(replies[0]!)).toBe(true);
-    const forwarded = aaa.logs().split('\n').slice(mark).filter((l) => /Received Access-Request/.test(l));
+    const forwarded = aaa
+      .logs()
+      .split('\n')
+      .slice(mark)
+      .filter((l) => /Received Access-Request/.test(l));
     expect(forwarded).toHaveLength(1);
     expect(metricValue(await kms.metrics(), 'kms_radius_dropped_total', { reason: 'duplicate-answered-from-cache' })).toBe(2);
   });
@@ -91,14 +101,28 @@ describe('bad answers from upstream', () => {
     await new Promise<void>((r) => fake.bind(0, '127.0.0.1', () => r()));
     fake.on('message', (msg, rinfo) => {
       const req = decodePacket(msg);
-      const accept = finishResponse({ code: Code.AccessAccept, identifier: req.identifier, authenticator: req.authenticator, attributes: [] },
-        req.authenticator, UP, { messageAuthenticator: mode !== 'no-ma' });
+      const accept = finishResponse(
+        { code: Code.AccessAccept, identifier: req.identifier, authenticator: req.authenticator, attributes: [] },
+        req.authenticator,
+        UP,
+        { messageAuthenticator: mode !== 'no-ma' },
+      );
       if (mode === 'bad-authenticator') accept[5] ^= 0x01;
       fake.send(accept, rinfo.port, rinfo.address);
     });
     kms = await startKms({
       clients: [{ name: 'ap1', address: '127.0.0.1', secret: AP }],
-      upstreams: [{ name: 'forger', address: '127.0.0.1', authPort: fake.address().port, acctPort: fake.address().port, secret: UP, timeoutMs: 300, tries: 1 }],
+      upstreams: [
+        {
+          name: 'forger',
+          address: '127.0.0.1',
+          authPort: fake.address().port,
+          acctPort: fake.address().port,
+          secret: UP,
+          timeoutMs: 300,
+          tries: 1,
+        },
+      ],
     });
   });
   afterAll(async () => {
@@ -108,9 +132,13 @@ describe('bad answers from upstream', () => {
 
   it('drops an Accept with a bad Response Authenticator and one without Message-Authenticator', async () => {
     const target = { address: '127.0.0.1', port: kms.authPort };
-    expect(await exchange(target, papRequest({ secret: AP, user: 'u', password: 'p', station: '02:00:00:00:0c:01' }), { timeoutMs: 800 })).toHaveLength(0);
+    expect(
+      await exchange(target, papRequest({ secret: AP, user: 'u', password: 'p', station: '02:00:00:00:0c:01' }), { timeoutMs: 800 }),
+    ).toHaveLength(0);
     mode = 'no-ma';
-    expect(await exchange(target, papRequest({ secret: AP, user: 'u', password: 'p', station: '02:00:00:00:0c:02' }), { timeoutMs: 800 })).toHaveLength(0);
+    expect(
+      await exchange(target, papRequest({ secret: AP, user: 'u', password: 'p', station: '02:00:00:00:0c:02' }), { timeoutMs: 800 }),
+    ).toHaveLength(0);
     const m = await kms.metrics();
     expect(metricValue(m, 'kms_radius_dropped_total', { reason: 'upstream-response-authenticator-invalid' })).toBeGreaterThanOrEqual(1);
     expect(metricValue(m, 'kms_radius_dropped_total', { reason: 'upstream-message-authenticator-missing' })).toBeGreaterThanOrEqual(1);
@@ -130,16 +158,35 @@ describe('upstream failover', () => {
       clients: [{ name: 'ap1', address: '127.0.0.1', secret: AP }],
       upstreams: [
         { name: 'primary', address: '127.0.0.1', authPort: silentPort, acctPort: silentPort + 1, secret: UP, timeoutMs: 300, tries: 2 },
-        { name: 'backup', address: '127.0.0.1', authPort: backup.authPort, acctPort: backup.acctPort, secret: UP, timeoutMs: 1000, tries: 2 },
+        {
+          name: 'backup',
+          address: '127.0.0.1',
+          authPort: backup.authPort,
+          acctPort: backup.acctPort,
+          secret: UP,
+          timeoutMs: 1000,
+          tries: 2,
+        },
       ],
       radius: { deadProbeIntervalS: 1 },
     });
     let primary: FreeRadiusHandle | undefined;
     try {
-      const r = await runEapolTest({ server: { address: '127.0.0.1', port: kms.authPort, secret: AP }, identity: 'alice', password: 'password', caCertPath: backup.caCertPath, stationMac: '02:00:00:00:0d:01' });
+      const r = await runEapolTest({
+        server: { address: '127.0.0.1', port: kms.authPort, secret: AP },
+        identity: 'alice',
+        password: 'password',
+        caCertPath: backup.caCertPath,
+        stationMac: '02:00:00:00:0d:01',
+      });
       expect(r.success).toBe(true);
       // Dead once the zombie period's Status-Servers have gone unanswered too.
-      await expect.poll(async () => metricValue(await kms.metrics(), 'kms_radius_upstream_up', { upstream: 'primary' }), { timeout: 8000, interval: 100 }).toBe(0);
+      await expect
+        .poll(async () => metricValue(await kms.metrics(), 'kms_radius_upstream_up', { upstream: 'primary' }), {
+          timeout: 8000,
+          interval: 100,
+        })
+        .toBe(0);
       let m = await kms.metrics();
       expect(metricValue(m, 'kms_radius_upstream_up', { upstream: 'backup' })).toBe(1);
       expect(kms.logs()).toMatch(/"upstream":"primary".*marked dead/);
@@ -147,9 +194,20 @@ describe('upstream failover', () => {
       // The primary comes back (a real FreeRADIUS on its port): the probes notice it.
       silent.close();
       primary = await startFreeRadius({ secret: UP, authPort: silentPort, acctPort: silentPort + 1 });
-      await expect.poll(async () => metricValue(await kms.metrics(), 'kms_radius_upstream_up', { upstream: 'primary' }), { timeout: 8000, interval: 250 }).toBe(1);
+      await expect
+        .poll(async () => metricValue(await kms.metrics(), 'kms_radius_upstream_up', { upstream: 'primary' }), {
+          timeout: 8000,
+          interval: 250,
+        })
+        .toBe(1);
       const mark = primary.logMark();
-      const r2 = await runEapolTest({ server: { address: '127.0.0.1', port: kms.authPort, secret: AP }, identity: 'alice', password: 'password', caCertPath: primary.caCertPath, stationMac: '02:00:00:00:0d:02' });
+      const r2 = await runEapolTest({
+        server: { address: '127.0.0.1', port: kms.authPort, secret: AP },
+        identity: 'alice',
+        password: 'password',
+        caCertPath: primary.caCertPath,
+        stationMac: '02:00:00:00:0d:02',
+      });
       expect(r2.success).toBe(true);
       await primary.waitForLog(/Received Access-Request/, 2000, mark);
       m = await kms.metrics();
@@ -158,7 +216,11 @@ describe('upstream failover', () => {
       await kms.stop();
       await primary?.stop();
       await backup.stop();
-      try { silent.close(); } catch { /* already closed */ }
+      try {
+        silent.close();
+      } catch {
+        /* already closed */
+      }
     }
   });
 });
@@ -193,7 +255,11 @@ describe('kill -9 in the middle of a burst', () => {
         const sta = `02:00:00:01:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
         const socket = await socketFor(i >> 8);
         stations.set(`${i >> 8}:${i & 0xff}`, sta);
-        socket.send(papRequest({ secret: AP, user: 'bob', password: 'hunter2hunter2', station: sta, identifier: i & 0xff }), kms.authPort, '127.0.0.1');
+        socket.send(
+          papRequest({ secret: AP, user: 'bob', password: 'hunter2hunter2', station: sta, identifier: i & 0xff }),
+          kms.authPort,
+          '127.0.0.1',
+        );
         if (i % 16 === 15) await new Promise((r) => setTimeout(r, 5));
         if (accepted.length >= 150) {
           await kms.kill9();
@@ -226,15 +292,19 @@ function threadNice(pid: number): Map<number, number> {
 }
 
 describe('start-up', () => {
-  it('keeps the RADIUS thread at the service\'s priority and runs the main and checkpoint threads nicer', async () => {
+  it("keeps the RADIUS thread at the service's priority and runs the main and checkpoint threads nicer", async () => {
     const aaa = await startFreeRadius({ secret: UP });
     const kms = await startKms({
-      logLevel: 'info', radius: { otherThreadsNice: 7 },
+      logLevel: 'info',
+      radius: { otherThreadsNice: 7 },
       clients: [{ name: 'ap1', address: '127.0.0.1', secret: AP }],
       upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: UP }],
     });
     try {
-      const ready = kms.logs().split('\n').find((l) => l.includes('"kmsd ready"'));
+      const ready = kms
+        .logs()
+        .split('\n')
+        .find((l) => l.includes('"kmsd ready"'));
       const radiusTid = Number(JSON.parse(ready!).radiusThread);
       const pid = kms.process.pid!;
       let nice = threadNice(pid);
@@ -248,8 +318,10 @@ describe('start-up', () => {
       expect(nice.get(pid)).toBe(7);
       expect([...nice.values()].filter((n) => n === 7).length).toBeGreaterThanOrEqual(2);
       // And it still answers.
-      const replies = await exchange({ address: '127.0.0.1', port: kms.authPort },
-        papRequest({ secret: AP, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:00:0c:01' }));
+      const replies = await exchange(
+        { address: '127.0.0.1', port: kms.authPort },
+        papRequest({ secret: AP, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:00:0c:01' }),
+      );
       expect(replies[0]![0]).toBe(Code.AccessAccept);
     } finally {
       await kms.stop();
@@ -264,7 +336,8 @@ describe('start-up', () => {
     await new Promise<void>((r) => squatter.bind(port, '127.0.0.1', () => r()));
     try {
       const started = startKms({
-        logLevel: 'warn', authPort: port,
+        logLevel: 'warn',
+        authPort: port,
         clients: [{ name: 'ap1', address: '127.0.0.1', secret: AP }],
         upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: 9, acctPort: 9, secret: UP }],
       });

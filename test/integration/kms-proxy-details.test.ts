@@ -20,7 +20,12 @@ const WRONG = 'not-bobs-password-31337';
 
 /** One parsed kmsd log line per JSON object with this message. */
 function logLines(kms: KmsHandle, msg: string): Record<string, unknown>[] {
-  return kms.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((o) => o.msg === msg);
+  return kms
+    .logs()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((o) => o.msg === msg);
 }
 
 describe('RADIUS clients by prefix, and rejected logins', () => {
@@ -44,13 +49,31 @@ describe('RADIUS clients by prefix, and rejected logins', () => {
   const auth = () => ({ address: '127.0.0.1', port: kms.authPort });
 
   it('serves any address inside the prefix with its secret; the exact client wins inside it; outside is dropped and counted', async () => {
-    const [a] = await exchange(auth(), papRequest({ secret: FLOOR, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:20:00:01' }), { source: '127.20.5.9' });
+    const [a] = await exchange(
+      auth(),
+      papRequest({ secret: FLOOR, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:20:00:01' }),
+      { source: '127.20.5.9' },
+    );
     expect(a?.[0]).toBe(Code.AccessAccept);
-    const [b] = await exchange(auth(), papRequest({ secret: EXACT, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:20:00:02' }), { source: '127.20.0.9' });
+    const [b] = await exchange(
+      auth(),
+      papRequest({ secret: EXACT, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:20:00:02' }),
+      { source: '127.20.0.9' },
+    );
     expect(b?.[0]).toBe(Code.AccessAccept);
     // The prefix's secret from the exact client's address: that client's secret applies, so it fails.
-    expect(await exchange(auth(), papRequest({ secret: FLOOR, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:20:00:03' }), { source: '127.20.0.9', timeoutMs: 500 })).toHaveLength(0);
-    expect(await exchange(auth(), papRequest({ secret: FLOOR, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:20:00:04' }), { source: '127.21.0.1', timeoutMs: 500 })).toHaveLength(0);
+    expect(
+      await exchange(auth(), papRequest({ secret: FLOOR, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:20:00:03' }), {
+        source: '127.20.0.9',
+        timeoutMs: 500,
+      }),
+    ).toHaveLength(0);
+    expect(
+      await exchange(auth(), papRequest({ secret: FLOOR, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:20:00:04' }), {
+        source: '127.21.0.1',
+        timeoutMs: 500,
+      }),
+    ).toHaveLength(0);
 
     const m = await kms.metrics();
     expect(metricValue(m, 'kms_radius_answered_total', { code: 'AccessAccept', ap: 'floor2' })).toBe(1);
@@ -63,19 +86,38 @@ describe('RADIUS clients by prefix, and rejected logins', () => {
     expect(sta.body.ap.clientAddress).toBe('127.20.5.9');
 
     // Accounting from inside the prefix is answered with the prefix's secret too.
-    const acct = await exchange({ address: '127.0.0.1', port: kms.acctPort }, accountingRequest({
-      secret: FLOOR, status: 1, station: '02:00:00:20:00:01', nasIdentifier: 'ap-floor2-7', calledStationId: '02-00-00-00-20-00:corp', sessionId: 'S1',
-    }), { source: '127.20.5.9' });
+    const acct = await exchange(
+      { address: '127.0.0.1', port: kms.acctPort },
+      accountingRequest({
+        secret: FLOOR,
+        status: 1,
+        station: '02:00:00:20:00:01',
+        nasIdentifier: 'ap-floor2-7',
+        calledStationId: '02-00-00-00-20-00:corp',
+        sessionId: 'S1',
+      }),
+      { source: '127.20.5.9' },
+    );
     expect(acct[0]?.[0]).toBe(Code.AccountingResponse);
   });
 
   it('logs a real reject (PAP) with AP, station, identity and the Reply-Message, never the password, and counts it per AP', async () => {
-    const [r] = await exchange(auth(), papRequest({ secret: FLOOR, user: 'bob', password: WRONG, station: '02:00:00:20:00:10', nasIdentifier: 'ap-floor2-7' }), { source: '127.20.5.9' });
+    const [r] = await exchange(
+      auth(),
+      papRequest({ secret: FLOOR, user: 'bob', password: WRONG, station: '02:00:00:20:00:10', nasIdentifier: 'ap-floor2-7' }),
+      { source: '127.20.5.9' },
+    );
     expect(r?.[0]).toBe(Code.AccessReject);
     expect(getString(decodePacket(r!), Attr.ReplyMessage)).toBe(REASON);
     await expect.poll(() => logLines(kms, 'login rejected').length).toBeGreaterThanOrEqual(1);
     expect(logLines(kms, 'login rejected')[0]).toMatchObject({
-      ap: 'floor2', from: '127.20.5.9', nasIdentifier: 'ap-floor2-7', sta: '02:00:00:20:00:10', identity: 'bob', reason: REASON, upstream: 'fr',
+      ap: 'floor2',
+      from: '127.20.5.9',
+      nasIdentifier: 'ap-floor2-7',
+      sta: '02:00:00:20:00:10',
+      identity: 'bob',
+      reason: REASON,
+      upstream: 'fr',
     });
     expect(kms.logs()).not.toContain(WRONG);
     expect(metricValue(await kms.metrics(), 'kms_radius_answered_total', { code: 'AccessReject', ap: 'floor2' })).toBe(1);
@@ -84,15 +126,26 @@ describe('RADIUS clients by prefix, and rejected logins', () => {
   it('logs a real EAP reject (PEAP, wrong inner password) with the outer identity', async () => {
     const before = logLines(kms, 'login rejected').length;
     const r = await runEapolTest({
-      server: { ...auth(), secret: FLOOR }, clientAddress: '127.20.6.1', method: 'PEAP', identity: 'alice', password: WRONG,
-      anonymousIdentity: 'anonymous@corp.example', caCertPath: aaa.caCertPath,
-      nasIdentifier: 'ap-floor2-8', calledStationId: calledStationId('02:00:00:00:20:08', 'corp'), stationMac: '02:00:00:20:00:11',
+      server: { ...auth(), secret: FLOOR },
+      clientAddress: '127.20.6.1',
+      method: 'PEAP',
+      identity: 'alice',
+      password: WRONG,
+      anonymousIdentity: 'anonymous@corp.example',
+      caCertPath: aaa.caCertPath,
+      nasIdentifier: 'ap-floor2-8',
+      calledStationId: calledStationId('02:00:00:00:20:08', 'corp'),
+      stationMac: '02:00:00:20:00:11',
     });
     expect(r.success).toBe(false);
     expect(r.radiusMessages.some((m) => m.code === Code.AccessReject)).toBe(true);
     await expect.poll(() => logLines(kms, 'login rejected').length).toBe(before + 1);
     expect(logLines(kms, 'login rejected').at(-1)).toMatchObject({
-      ap: 'floor2', from: '127.20.6.1', sta: '02:00:00:20:00:11', identity: 'anonymous@corp.example', reason: REASON,
+      ap: 'floor2',
+      from: '127.20.6.1',
+      sta: '02:00:00:20:00:11',
+      identity: 'anonymous@corp.example',
+      reason: REASON,
     });
     expect(kms.logs()).not.toContain(WRONG);
     expect(metricValue(await kms.metrics(), 'kms_radius_answered_total', { code: 'AccessReject', ap: 'floor2' })).toBe(2);
@@ -114,26 +167,36 @@ describe('receive buffers sized for bursts', () => {
   afterAll(async () => {
     await aaa?.stop();
   });
-  const start = (recvBufferBytes?: number) => startKms({
-    logLevel: 'info',
-    clients: [{ name: 'aps', address: '127.0.0.0/8', secret: FLOOR }],
-    // Retries: the upstream side (FreeRADIUS's socket, the KMS's upstream sockets) has buffers of its own.
-    upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: UP, timeoutMs: 2000, tries: 3 }],
-    ...(recvBufferBytes !== undefined ? { radius: { recvBufferBytes } } : {}),
-  });
+  const start = (recvBufferBytes?: number) =>
+    startKms({
+      logLevel: 'info',
+      clients: [{ name: 'aps', address: '127.0.0.0/8', secret: FLOOR }],
+      // Retries: the upstream side (FreeRADIUS's socket, the KMS's upstream sockets) has buffers of its own.
+      upstreams: [
+        { name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: UP, timeoutMs: 2000, tries: 3 },
+      ],
+      ...(recvBufferBytes !== undefined ? { radius: { recvBufferBytes } } : {}),
+    });
 
-  it.skipIf(RMEM_MAX < 2 << 20)('a 3,000-request burst the moment kmsd is up is answered in full, with nothing dropped on its socket (needs net.core.rmem_max >= 2 MiB)', async () => {
-    const kms = await start();
-    try {
-      const b = await radiusBurst({ address: '127.0.0.1', port: kms.authPort, secret: FLOOR }, 3000, { user: 'burst', password: 'burst-password', waitMs: 10_000 });
-      const authSocket = udpSocketDrops(kms.process.pid).filter((s) => s.port === kms.authPort);
-      expect(authSocket).toHaveLength(1);
-      expect(authSocket[0]!.drops).toBe(0);
-      expect(b).toEqual({ sent: 3000, answered: 3000, accepts: 3000, badAnswers: 0 });
-    } finally {
-      await kms.stop();
-    }
-  });
+  it.skipIf(RMEM_MAX < 2 << 20)(
+    'a 3,000-request burst the moment kmsd is up is answered in full, with nothing dropped on its socket (needs net.core.rmem_max >= 2 MiB)',
+    async () => {
+      const kms = await start();
+      try {
+        const b = await radiusBurst({ address: '127.0.0.1', port: kms.authPort, secret: FLOOR }, 3000, {
+          user: 'burst',
+          password: 'burst-password',
+          waitMs: 10_000,
+        });
+        const authSocket = udpSocketDrops(kms.process.pid).filter((s) => s.port === kms.authPort);
+        expect(authSocket).toHaveLength(1);
+        expect(authSocket[0]!.drops).toBe(0);
+        expect(b).toEqual({ sent: 3000, answered: 3000, accepts: 3000, badAnswers: 0 });
+      } finally {
+        await kms.stop();
+      }
+    },
+  );
 
   it('applies the configured size, and says how to raise net.core.rmem_max when the kernel caps it', async () => {
     const rmemMax = RMEM_MAX;
@@ -143,7 +206,8 @@ describe('receive buffers sized for bursts', () => {
       await expect.poll(() => logLines(kms, 'RADIUS sockets listening').length).toBe(1);
       // Linux doubles what it is given (its bookkeeping), which is what the socket reports.
       expect(logLines(kms, 'RADIUS sockets listening')[0]!.recvBuffers).toEqual({
-        auth: { requested: fits, bytes: 2 * fits, capped: false }, acct: { requested: fits, bytes: 2 * fits, capped: false },
+        auth: { requested: fits, bytes: 2 * fits, capped: false },
+        acct: { requested: fits, bytes: 2 * fits, capped: false },
       });
       expect(kms.logs()).not.toMatch(/net\.core\.rmem_max=/);
     } finally {
@@ -153,10 +217,15 @@ describe('receive buffers sized for bursts', () => {
     const capped = await start(tooBig);
     try {
       await expect.poll(() => logLines(capped, 'RADIUS sockets listening').length).toBe(1);
-      expect(logLines(capped, 'RADIUS sockets listening')[0]!.recvBuffers).toMatchObject({ auth: { requested: tooBig, bytes: 2 * rmemMax, capped: true } });
+      expect(logLines(capped, 'RADIUS sockets listening')[0]!.recvBuffers).toMatchObject({
+        auth: { requested: tooBig, bytes: 2 * rmemMax, capped: true },
+      });
       expect(capped.logs()).toContain(`sysctl -w net.core.rmem_max=${tooBig}`);
       // It still serves.
-      const [a] = await exchange({ address: '127.0.0.1', port: capped.authPort }, papRequest({ secret: FLOOR, user: 'burst', password: 'burst-password', station: '02:00:00:30:00:01' }));
+      const [a] = await exchange(
+        { address: '127.0.0.1', port: capped.authPort },
+        papRequest({ secret: FLOOR, user: 'burst', password: 'burst-password', station: '02:00:00:30:00:01' }),
+      );
       expect(a?.[0]).toBe(Code.AccessAccept);
     } finally {
       await capped.stop();

@@ -22,8 +22,17 @@ afterAll(async () => {
   await pki?.remove();
 });
 
-const radsecUpstream = (name: string, port: number, over: { ca?: string; serverName?: string; keepaliveS?: number } = {}): KmsUpstreamSpec => ({
-  name, address: '127.0.0.1', transport: 'tls', authPort: port, timeoutMs: 1000, tries: 2,
+const radsecUpstream = (
+  name: string,
+  port: number,
+  over: { ca?: string; serverName?: string; keepaliveS?: number } = {},
+): KmsUpstreamSpec => ({
+  name,
+  address: '127.0.0.1',
+  transport: 'tls',
+  authPort: port,
+  timeoutMs: 1000,
+  tries: 2,
   tls: {
     ca: { file: over.ca ?? pki.caFile },
     certificate: { file: pki.clientCertFile },
@@ -53,8 +62,12 @@ describe('RadSec upstream', () => {
   it('PEAP through the KMS over RadSec: SUCCESS, MPPE keys match, station record kept', async () => {
     const sta = '02:00:00:00:2a:01';
     const r = await runEapolTest({
-      server: { address: '127.0.0.1', port: kms.authPort, secret: AP }, method: 'PEAP', identity: 'alice', password: 'password',
-      caCertPath: aaa.caCertPath, stationMac: sta,
+      server: { address: '127.0.0.1', port: kms.authPort, secret: AP },
+      method: 'PEAP',
+      identity: 'alice',
+      password: 'password',
+      caCertPath: aaa.caCertPath,
+      stationMac: sta,
     });
     if (!r.success) throw new Error(`eapol_test failed:\n${r.stdout.slice(-2000)}\n--- kmsd:\n${kms.logs().slice(-3000)}`);
     expect(r.mppeOk).toBe(true);
@@ -69,9 +82,17 @@ describe('RadSec upstream', () => {
   });
 
   it('accounting goes over the same connection', async () => {
-    const replies = await exchange({ address: '127.0.0.1', port: kms.acctPort }, accountingRequest({
-      secret: AP, status: 1, station: '02:00:00:00:2a:02', nasIdentifier: 'ap1', calledStationId: '02-00-00-00-03-00:kms-test', sessionId: 'radsec-acct-1',
-    }));
+    const replies = await exchange(
+      { address: '127.0.0.1', port: kms.acctPort },
+      accountingRequest({
+        secret: AP,
+        status: 1,
+        station: '02:00:00:00:2a:02',
+        nasIdentifier: 'ap1',
+        calledStationId: '02-00-00-00-03-00:kms-test',
+        sessionId: 'radsec-acct-1',
+      }),
+    );
     expect(replies).toHaveLength(1);
     expect(replies[0]![0]).toBe(Code.AccountingResponse);
     expect(await aaa.accountingLog()).toMatch(/radsec-acct-1/);
@@ -90,9 +111,15 @@ describe('RadSec upstream', () => {
     const total = 200;
     const socket = createSocket('udp4');
     await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-    const requests = Array.from({ length: total }, (_, i) => papRequest({
-      secret: AP, user: 'bob', password: 'hunter2hunter2', station: `02:00:00:01:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`, identifier: i,
-    }));
+    const requests = Array.from({ length: total }, (_, i) =>
+      papRequest({
+        secret: AP,
+        user: 'bob',
+        password: 'hunter2hunter2',
+        station: `02:00:00:01:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`,
+        identifier: i,
+      }),
+    );
     const answered = new Set<number>();
     let killed = false;
     const killing = (async () => {
@@ -114,7 +141,15 @@ describe('RadSec upstream', () => {
       for (let i = 0; i < total; i++) if (!answered.has(i)) socket.send(requests[i]!, kms.authPort, '127.0.0.1');
     }, 1000);
     try {
-      await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error(`${answered.size}/${total} answered\n${kms.logs().slice(-4000)}\n---FR\n${aaa.logs().slice(-6000)}`)), 30_000))]);
+      await Promise.race([
+        done,
+        new Promise((_, rej) =>
+          setTimeout(
+            () => rej(new Error(`${answered.size}/${total} answered\n${kms.logs().slice(-4000)}\n---FR\n${aaa.logs().slice(-6000)}`)),
+            30_000,
+          ),
+        ),
+      ]);
     } finally {
       clearInterval(retransmitting);
       socket.close();
@@ -134,14 +169,24 @@ describe('RadSec server certificate checks', () => {
   let kms: KmsHandle;
   beforeAll(async () => {
     good = await startFreeRadius({ radsec: { certificateFile: pki.serverCertFile, keyFile: pki.serverKeyFile, caFile: pki.caFile } });
-    other = await startFreeRadius({ radsec: { certificateFile: pki.otherServerCertFile, keyFile: pki.otherServerKeyFile, caFile: pki.caFile } });
+    other = await startFreeRadius({
+      radsec: { certificateFile: pki.otherServerCertFile, keyFile: pki.otherServerKeyFile, caFile: pki.caFile },
+    });
     kms = await startKms({
       clients: [{ name: 'ap1', address: '127.0.0.1', secret: AP }],
       upstreams: [
         radsecUpstream('other-ca', other.radsecPort!),
         radsecUpstream('wrong-name', good.radsecPort!, { serverName: 'aaa.example.org' }),
         // The last resort, UDP to the same good server: failover from RadSec works like UDP's.
-        { name: 'udp', address: '127.0.0.1', authPort: good.authPort, acctPort: good.acctPort, secret: good.secret, timeoutMs: 1000, tries: 1 },
+        {
+          name: 'udp',
+          address: '127.0.0.1',
+          authPort: good.authPort,
+          acctPort: good.acctPort,
+          secret: good.secret,
+          timeoutMs: 1000,
+          tries: 1,
+        },
       ],
     });
   });
@@ -152,13 +197,20 @@ describe('RadSec server certificate checks', () => {
   });
 
   it('refuses a server certificate from another CA or for another name, says so, and fails over', async () => {
-    const replies = await exchange({ address: '127.0.0.1', port: kms.authPort },
-      papRequest({ secret: AP, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:00:2b:01' }), { timeoutMs: 10_000 });
+    const replies = await exchange(
+      { address: '127.0.0.1', port: kms.authPort },
+      papRequest({ secret: AP, user: 'bob', password: 'hunter2hunter2', station: '02:00:00:00:2b:01' }),
+      { timeoutMs: 10_000 },
+    );
     expect(replies).toHaveLength(1);
     expect(replies[0]![0]).toBe(Code.AccessAccept);
     const logs = kms.logs();
-    expect(logs).toMatch(/"upstream":"other-ca".*RadSec connection refused: server certificate (is not signed by|chains to a CA that is not) the configured CA/);
-    expect(logs).toMatch(/"upstream":"wrong-name".*"serverName":"aaa.example.org".*RadSec connection refused: server certificate does not carry the configured serverName/);
+    expect(logs).toMatch(
+      /"upstream":"other-ca".*RadSec connection refused: server certificate (is not signed by|chains to a CA that is not) the configured CA/,
+    );
+    expect(logs).toMatch(
+      /"upstream":"wrong-name".*"serverName":"aaa.example.org".*RadSec connection refused: server certificate does not carry the configured serverName/,
+    );
     const m = await kms.metrics();
     expect(metricValue(m, 'kms_radius_answered_total', { kind: 'auth', code: 'AccessAccept', upstream: 'udp' })).toBe(1);
     // FreeRADIUS never got a request over either refused connection.

@@ -33,11 +33,16 @@ async function reload(kms: KmsHandle): Promise<(typeof RESULTS)[number]> {
   const before = await reloadCounts(kms);
   process.kill(kms.process.pid, 'SIGHUP');
   let result: (typeof RESULTS)[number] | undefined;
-  await expect.poll(async () => {
-    const now = await reloadCounts(kms);
-    result = RESULTS.find((r) => now[r] > before[r]);
-    return result;
-  }, { timeout: 15_000, interval: 50 }).toBeDefined();
+  await expect
+    .poll(
+      async () => {
+        const now = await reloadCounts(kms);
+        result = RESULTS.find((r) => now[r] > before[r]);
+        return result;
+      },
+      { timeout: 15_000, interval: 50 },
+    )
+    .toBeDefined();
   return result!;
 }
 
@@ -57,9 +62,14 @@ describe('kmsd reloads its configuration on SIGHUP', () => {
     aaa = await startFreeRadius({ secret: UP });
     kms = await startKms({
       logLevel: 'info',
-      clients: [{ name: 'ap1', address: '127.0.0.1', secret: 'ap1-secret' }, { name: 'ap3', address: '127.0.0.3', secret: 'ap3-secret' }],
+      clients: [
+        { name: 'ap1', address: '127.0.0.1', secret: 'ap1-secret' },
+        { name: 'ap3', address: '127.0.0.3', secret: 'ap3-secret' },
+      ],
       // Long enough to outlast the pause of FreeRADIUS in the in-flight test: nothing is retried.
-      upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: UP, timeoutMs: 30_000, tries: 1 }],
+      upstreams: [
+        { name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: UP, timeoutMs: 30_000, tries: 1 },
+      ],
     });
   });
   afterAll(async () => {
@@ -91,19 +101,26 @@ describe('kmsd reloads its configuration on SIGHUP', () => {
     expect(await dropped(kms, 'message-authenticator-invalid')).toBe(wrongSecretBefore + 1);
     expect((await exchange(auth(kms), pap('ap1-new-secret')))[0]?.[0]).toBe(Code.AccessAccept);
 
-    const health = (await kms.api<{ config: { loaded: { sha256: string; loadedAt: string }; lastReload: { result: string } } }>('/v1/health')).body.config;
+    const health = (
+      await kms.api<{ config: { loaded: { sha256: string; loadedAt: string }; lastReload: { result: string } } }>('/v1/health')
+    ).body.config;
     expect(health.loaded.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(health.loaded.sha256).not.toBe(hashBefore);
     expect(health.lastReload.result).toBe('applied');
   });
 
   it('adds a prefix client, then a longer prefix inside it that takes its part', async () => {
-    const from = (source: string, secret: string) => exchange(auth(kms), pap(secret), { source, timeoutMs: 500 }).then((r) => r.map((x) => x[0]));
+    const from = (source: string, secret: string) =>
+      exchange(auth(kms), pap(secret), { source, timeoutMs: 500 }).then((r) => r.map((x) => x[0]));
     expect(await from('127.30.1.1', 'lab-secret')).toEqual([]);
-    editConfig(kms, (c) => { c.radius.clients.push({ name: 'lab', address: '127.30.0.0/16', secret: 'lab-secret' }); });
+    editConfig(kms, (c) => {
+      c.radius.clients.push({ name: 'lab', address: '127.30.0.0/16', secret: 'lab-secret' });
+    });
     expect(await reload(kms)).toBe('applied');
     expect(await from('127.30.1.1', 'lab-secret')).toEqual([Code.AccessAccept]);
-    editConfig(kms, (c) => { c.radius.clients.push({ name: 'lab-bench', address: '127.30.1.0/24', secret: 'bench-secret' }); });
+    editConfig(kms, (c) => {
+      c.radius.clients.push({ name: 'lab-bench', address: '127.30.1.0/24', secret: 'bench-secret' });
+    });
     expect(await reload(kms)).toBe('applied');
     expect(await from('127.30.1.1', 'lab-secret')).toEqual([]);
     expect(await from('127.30.1.1', 'bench-secret')).toEqual([Code.AccessAccept]);
@@ -122,7 +139,12 @@ describe('kmsd reloads its configuration on SIGHUP', () => {
     try {
       const send = (n: number) => Array.from({ length: n }, () => exchange(auth(kms), pap('ap1-new-secret'), { timeoutMs: 60_000 }));
       answers = send(40);
-      await expect.poll(async () => (await kms.api<{ radius: { inFlight: number } }>('/v1/health')).body.radius.inFlight, { timeout: 15_000, interval: 50 }).toBe(40);
+      await expect
+        .poll(async () => (await kms.api<{ radius: { inFlight: number } }>('/v1/health')).body.radius.inFlight, {
+          timeout: 15_000,
+          interval: 50,
+        })
+        .toBe(40);
       // A new timeout makes "fr" a new upstream: the forwarded 40 stay with the old one.
       editConfig(kms, (c) => {
         c.radius.upstreams[0].timeoutMs = 29_000;
@@ -133,7 +155,11 @@ describe('kmsd reloads its configuration on SIGHUP', () => {
       expect(await reloaded).toBe('applied');
       answers.push(...send(20)); // after it, to the new upstream
       const swap = await kms.process.waitForLine(/RADIUS clients and upstreams replaced/, { since: mark, timeoutMs: 5000 });
-      const line = JSON.parse(swap.input.split('\n').find((l) => l.includes('RADIUS clients and upstreams replaced'))!) as { retired: string[]; added: string[]; inFlight: number };
+      const line = JSON.parse(swap.input.split('\n').find((l) => l.includes('RADIUS clients and upstreams replaced'))!) as {
+        retired: string[];
+        added: string[];
+        inFlight: number;
+      };
       expect(line.retired).toEqual(['fr']);
       expect(line.added).toEqual(['fr']);
       expect(line.inFlight).toBeGreaterThanOrEqual(40);
@@ -143,7 +169,9 @@ describe('kmsd reloads its configuration on SIGHUP', () => {
     const replies = await Promise.all(answers);
     expect(replies.map((r) => r.length)).toEqual(Array(80).fill(1));
     expect(replies.every((r) => r[0]![0] === Code.AccessAccept)).toBe(true);
-    await expect.poll(async () => (await kms.api<{ radius: { inFlight: number } }>('/v1/health')).body.radius.inFlight, { timeout: 5000 }).toBe(0);
+    await expect
+      .poll(async () => (await kms.api<{ radius: { inFlight: number } }>('/v1/health')).body.radius.inFlight, { timeout: 5000 })
+      .toBe(0);
     const m = await kms.metrics();
     expect(metricValue(m, 'kms_radius_upstream_up', { upstream: 'fr' })).toBe(1);
     for (const reason of ['upstream-unknown-identifier', 'upstream-wrong-source', 'no-upstream-answer', 'upstream-identifiers-exhausted']) {
@@ -161,7 +189,10 @@ describe('kmsd reloads its configuration on SIGHUP', () => {
     });
     let mark = kms.process.mark();
     expect(await reload(kms)).toBe('refused');
-    await kms.process.waitForLine(/radius\.clients\[1\]\.address: expected an IPv4 or IPv6 address.*configuration reload refused/, { since: mark, timeoutMs: 5000 });
+    await kms.process.waitForLine(/radius\.clients\[1\]\.address: expected an IPv4 or IPv6 address.*configuration reload refused/, {
+      since: mark,
+      timeoutMs: 5000,
+    });
 
     // A secret file that cannot be read is refused the same way, before anything changes.
     editConfig(kms, (c) => {
@@ -170,11 +201,15 @@ describe('kmsd reloads its configuration on SIGHUP', () => {
     writeFileSync(kms.configPath, readFileSync(kms.configPath, 'utf8').replace('not-an-address', '127.0.0.2'));
     mark = kms.process.mark();
     expect(await reload(kms)).toBe('refused');
-    await kms.process.waitForLine(/cannot read secret file \/nonexistent\/kms-secret.*configuration reload refused/, { since: mark, timeoutMs: 5000 });
+    await kms.process.waitForLine(/cannot read secret file \/nonexistent\/kms-secret.*configuration reload refused/, {
+      since: mark,
+      timeoutMs: 5000,
+    });
 
     expect((await exchange(auth(kms), pap('ap1-new-secret')))[0]?.[0]).toBe(Code.AccessAccept);
     expect((await exchange(auth(kms), pap('ap2-secret'), { source: '127.0.0.2' }))[0]?.[0]).toBe(Code.AccessAccept);
-    const health = (await kms.api<{ config: { loaded: { sha256: string }; lastReload: { result: string; error: string } } }>('/v1/health')).body.config;
+    const health = (await kms.api<{ config: { loaded: { sha256: string }; lastReload: { result: string; error: string } } }>('/v1/health'))
+      .body.config;
     expect(health.loaded.sha256).toBe(hash);
     expect(health.lastReload.result).toBe('refused');
     expect((await reloadCounts(kms)).refused).toBe(counts.refused + 2);
@@ -201,11 +236,16 @@ describe('kmsd reloads its configuration on SIGHUP', () => {
     // Up to the first line logged at the new level: the quiet period's lines are all before it.
     await kms.process.waitForLine(/configuration reloaded/, { since: quiet, timeoutMs: 5000 });
     const after = linesSince(kms, quiet);
-    const quietPart = after.slice(0, after.findIndex((l) => l.includes('configuration reloaded')));
+    const quietPart = after.slice(
+      0,
+      after.findIndex((l) => l.includes('configuration reloaded')),
+    );
     expect(quietPart.filter((l) => /station learned|RADIUS packet dropped|configuration reloaded/.test(l))).toEqual([]);
     // The control: the same two events are logged now.
     const sta = station();
-    expect((await exchange(auth(kms), papRequest({ secret: 'ap1-new-secret', user: 'bob', password: 'hunter2hunter2', station: sta })))[0]?.[0]).toBe(Code.AccessAccept);
+    expect(
+      (await exchange(auth(kms), papRequest({ secret: 'ap1-new-secret', user: 'bob', password: 'hunter2hunter2', station: sta })))[0]?.[0],
+    ).toBe(Code.AccessAccept);
     await kms.process.waitForLine(new RegExp(`"sta":"${sta}".*station learned`), { since: loud, timeoutMs: 5000 });
     expect(await exchange(auth(kms), pap('x'), { source: '127.0.0.10', timeoutMs: 300 })).toEqual([]);
     await kms.process.waitForLine(/"thread":"radius".*"reason":"unknown-client".*RADIUS packet dropped/, { since: loud, timeoutMs: 5000 });
@@ -244,7 +284,14 @@ describe.skipIf(!canUseNetns())('an AP added by reload', () => {
   let aaa: FreeRadiusHandle;
   let kms: KmsHandle;
   let ap: WiredAuthenticator;
-  const other = { name: 'ap0', nasIdentifier: 'ap0.reload.test', radiusClient: 'ap0', rrbKey: 'a0'.repeat(32), bsses: [{ ifname: 'wlan0', bssid: OTHER_BSSID }], neighbors: [] as string[] };
+  const other = {
+    name: 'ap0',
+    nasIdentifier: 'ap0.reload.test',
+    radiusClient: 'ap0',
+    rrbKey: 'a0'.repeat(32),
+    bsses: [{ ifname: 'wlan0', bssid: OTHER_BSSID }],
+    neighbors: [] as string[],
+  };
 
   beforeAll(async () => {
     topo = await createWiredTopology({ apMac: AP_MAC });
@@ -255,13 +302,19 @@ describe.skipIf(!canUseNetns())('an AP added by reload', () => {
       clients: [{ name: 'ap0', address: '127.0.0.1', secret: 'ap0-secret' }],
       upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: UP }],
       distribution: {
-        ssid: 'reload', mobilityDomain: 'b1b2', kmsRadiusAddress: uplink.peerSide.ip, rrb: { interface: uplink.peerSide.ifname },
+        ssid: 'reload',
+        mobilityDomain: 'b1b2',
+        kmsRadiusAddress: uplink.peerSide.ip,
+        rrb: { interface: uplink.peerSide.ifname },
         neighbors: { enabled: true, tickS: 1 },
         aps: [other],
       },
     });
     ap = await startWiredAuthenticator({
-      netns: topo.apNs, ifname: topo.apPort.ifname, ownIpAddr: uplink.apSide.ip, nasIdentifier: 'ap1.reload.test',
+      netns: topo.apNs,
+      ifname: topo.apPort.ifname,
+      ownIpAddr: uplink.apSide.ip,
+      nasIdentifier: 'ap1.reload.test',
       radius: { address: uplink.peerSide.ip, authPort: kms.authPort, acctPort: kms.acctPort, secret: 'ap1-secret' },
       extraConfig: ['rrm_neighbor_report=1'],
     });
@@ -282,14 +335,22 @@ describe.skipIf(!canUseNetns())('an AP added by reload', () => {
       c.distribution.aps = [
         { ...other, neighbors: ['ap1'] },
         {
-          name: 'ap1', nasIdentifier: 'ap1.reload.test', radiusClient: 'ap1', rrbKey: 'a1'.repeat(32), neighbors: ['ap0'],
-          control: { kind: 'ctrl-socket', ctrlDir: ap.ctrlDir }, bsses: [{ ifname: topo.apPort.ifname, bssid: AP_MAC }],
+          name: 'ap1',
+          nasIdentifier: 'ap1.reload.test',
+          radiusClient: 'ap1',
+          rrbKey: 'a1'.repeat(32),
+          neighbors: ['ap0'],
+          control: { kind: 'ctrl-socket', ctrlDir: ap.ctrlDir },
+          bsses: [{ ifname: topo.apPort.ifname, bssid: AP_MAC }],
         },
       ];
     });
     const mark = kms.process.mark();
     expect(await reload(kms)).toBe('applied');
-    await kms.process.waitForLine(/"aps":\{"added":\["ap1"\],"removed":\[\],"changed":\["ap0"\]\}.*configuration reloaded/, { since: mark, timeoutMs: 5000 });
+    await kms.process.waitForLine(/"aps":\{"added":\["ap1"\],"removed":\[\],"changed":\["ap0"\]\}.*configuration reloaded/, {
+      since: mark,
+      timeoutMs: 5000,
+    });
     await expect.poll(controlUp, { timeout: 15_000, interval: 100 }).toBe(1);
     await ap.waitForLog(new RegExp(`CTRL_IFACE monitor attached \\S*${KMS_SOCKET_DIR}`), 15_000, hostapdMark);
     const api = await kms.api<{ aps: { name: string; neighbors: { ap: string; pinned: boolean }[] }[] }>('/v1/neighbors');

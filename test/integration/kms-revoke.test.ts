@@ -6,7 +6,12 @@ import { KMSCTL, metricValue, startKms, type KmsHandle } from '../helpers/kms.js
 import { canUseNetns, makeTempDir, runCommand } from '../helpers/netns.js';
 import { radclient } from '../helpers/radclient.js';
 import {
-  createWiredTopology, startWiredAuthenticator, runWiredSupplicant, type WiredTopology, type WiredAuthenticator, type RunningSupplicant,
+  createWiredTopology,
+  startWiredAuthenticator,
+  runWiredSupplicant,
+  type WiredTopology,
+  type WiredAuthenticator,
+  type RunningSupplicant,
 } from '../helpers/wired-8021x.js';
 
 // Revocation end to end, against a real hostapd (wired 802.1X, in a namespace) with its DAS on:
@@ -27,7 +32,8 @@ describe.skipIf(!canUseNetns())('revocation at a wired hostapd with DAS', () => 
   let dasPort: number;
   let supplicant: RunningSupplicant | undefined;
   const diag = () => `\n--- kmsd:\n${kms.logs().slice(-3000)}\n--- hostapd:\n${ap.logs().slice(-2000)}`;
-  const kmsctl = (args: string[]) => runCommand(process.execPath, [KMSCTL, '--api', `http://127.0.0.1:${kms.apiPort}`, '--token', kms.token, ...args]);
+  const kmsctl = (args: string[]) =>
+    runCommand(process.execPath, [KMSCTL, '--api', `http://127.0.0.1:${kms.apiPort}`, '--token', kms.token, ...args]);
   const station = async () => (await kms.api<{ revoked?: { reason: string }; session: string }>(`/v1/stations/${STA}`)).body;
 
   beforeAll(async () => {
@@ -43,11 +49,15 @@ describe.skipIf(!canUseNetns())('revocation at a wired hostapd with DAS', () => 
         listen: { address: '0.0.0.0', port: dasPort },
         sourceAddress: uplink.peerSide.ip,
         upstreams: [{ name: 'fr', address: uplink.peerSide.ip, secret: DAS_SECRET }],
-        timeoutMs: 500, tries: 3,
+        timeoutMs: 500,
+        tries: 3,
       },
     });
     ap = await startWiredAuthenticator({
-      netns: topo.apNs, ifname: topo.apPort.ifname, ownIpAddr: uplink.apSide.ip, nasIdentifier: 'wired-ap.kms.test',
+      netns: topo.apNs,
+      ifname: topo.apPort.ifname,
+      ownIpAddr: uplink.apSide.ip,
+      nasIdentifier: 'wired-ap.kms.test',
       radius: { address: uplink.peerSide.ip, authPort: kms.authPort, acctPort: kms.acctPort, secret: 'ap-secret' },
       extraConfig: [
         'radius_das_port=3799',
@@ -69,7 +79,12 @@ describe.skipIf(!canUseNetns())('revocation at a wired hostapd with DAS', () => 
     const mark = ap.logMark();
     if (!supplicant) {
       const auth = await runWiredSupplicant({
-        netns: topo.staNs, ifname: topo.staPort.ifname, identity: 'alice', password: 'password', caCertPath: aaa.caCertPath, keepRunning: true,
+        netns: topo.staNs,
+        ifname: topo.staPort.ifname,
+        identity: 'alice',
+        password: 'password',
+        caCertPath: aaa.caCertPath,
+        keepRunning: true,
       });
       supplicant = auth.supplicant;
       expect(auth.success, `${auth.logs.slice(-2000)}${diag()}`).toBe(true);
@@ -82,7 +97,7 @@ describe.skipIf(!canUseNetns())('revocation at a wired hostapd with DAS', () => 
     await expect.poll(async () => (await station())?.session, { timeout: 10_000 }).not.toBe('ended');
   };
 
-  it('kmsctl revoke: the KMS sends the AP\'s DAS a Disconnect, hostapd deauthenticates the station and ACKs; the record says revoked', async () => {
+  it("kmsctl revoke: the KMS sends the AP's DAS a Disconnect, hostapd deauthenticates the station and ACKs; the record says revoked", async () => {
     await login();
     expect(await ap.cli(['sta', STA])).toMatch(/AUTHORIZED/);
     const mark = ap.logMark();
@@ -109,14 +124,23 @@ describe.skipIf(!canUseNetns())('revocation at a wired hostapd with DAS', () => 
     const dir = await makeTempDir('acct');
     try {
       const file = join(dir.path, 'request');
-      await writeFile(file, [
-        'Acct-Status-Type = Start', `Calling-Station-Id = "${STA.replace(/:/g, '-').toUpperCase()}"`,
-        'NAS-Identifier = "wired-ap.kms.test"', 'Acct-Session-Id = "revoked-session"',
-      ].join('\n') + '\n');
+      await writeFile(
+        file,
+        [
+          'Acct-Status-Type = Start',
+          `Calling-Station-Id = "${STA.replace(/:/g, '-').toUpperCase()}"`,
+          'NAS-Identifier = "wired-ap.kms.test"',
+          'Acct-Session-Id = "revoked-session"',
+        ].join('\n') + '\n',
+      );
       const mark = ap.logMark();
       const before = kms.logs().length;
       // From the AP's own address (its namespace), as hostapd would send it.
-      const res = await runCommand('radclient', ['-x', '-f', file, '-t', '3', '-r', '2', `${topo.uplink!.peerSide.ip}:${kms.acctPort}`, 'acct', 'ap-secret'], { netns: topo.apNs });
+      const res = await runCommand(
+        'radclient',
+        ['-x', '-f', file, '-t', '3', '-r', '2', `${topo.uplink!.peerSide.ip}:${kms.acctPort}`, 'acct', 'ap-secret'],
+        { netns: topo.apNs },
+      );
       // (radclient's own check of the relayed Accounting-Response is not this test's subject.)
       expect(`${res.stdout}${res.stderr}`, diag()).toMatch(/Sent Accounting-Request/);
       await expect.poll(() => kms.logs().slice(before), { timeout: 10_000 }).toMatch(/revoked station seen at AP; disconnecting/);
@@ -129,12 +153,19 @@ describe.skipIf(!canUseNetns())('revocation at a wired hostapd with DAS', () => 
     }
   });
 
-  it('a fresh full EAP login makes a new, unrevoked record; an upstream\'s Disconnect relayed and ACKed revokes it', async () => {
+  it("a fresh full EAP login makes a new, unrevoked record; an upstream's Disconnect relayed and ACKed revokes it", async () => {
     await login();
     expect((await station()).revoked).toBeUndefined();
-    const r = await radclient({ server: `${topo.uplink!.peerSide.ip}:${dasPort}`, command: 'disconnect', secret: DAS_SECRET, attributes: [`Calling-Station-Id = "${STA.replace(/:/g, '-')}"`] });
+    const r = await radclient({
+      server: `${topo.uplink!.peerSide.ip}:${dasPort}`,
+      command: 'disconnect',
+      secret: DAS_SECRET,
+      attributes: [`Calling-Station-Id = "${STA.replace(/:/g, '-')}"`],
+    });
     expect(r.reply, `${r.output}${diag()}`).toBe('Disconnect-ACK');
-    await expect.poll(async () => (await station()).revoked?.reason, { timeout: 10_000 }).toMatch(/Disconnect-Request from an upstream, acknowledged by wired-ap/);
+    await expect
+      .poll(async () => (await station()).revoked?.reason, { timeout: 10_000 })
+      .toMatch(/Disconnect-Request from an upstream, acknowledged by wired-ap/);
     expect(metricValue(await kms.metrics(), 'kms_revocations_total', { trigger: 'disconnect-ack' })).toBe(1);
   });
 });

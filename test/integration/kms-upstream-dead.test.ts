@@ -12,8 +12,22 @@ import { Code } from '../../adapters/radius/codes.js';
 const UP = 'kms-to-aaa-secret';
 const AP = 'ap-to-kms-secret';
 const target = () => ({ address: '127.0.0.1', port: kms.authPort });
-const good = (n: number) => papRequest({ secret: AP, user: 'bob', password: 'hunter2hunter2', station: `02:00:00:00:3c:${n.toString(16).padStart(2, '0')}`, identifier: n });
-const silent = (n: number) => papRequest({ secret: AP, user: 'mallory', password: 'whatever', station: `02:00:00:00:3d:${n.toString(16).padStart(2, '0')}`, identifier: n });
+const good = (n: number) =>
+  papRequest({
+    secret: AP,
+    user: 'bob',
+    password: 'hunter2hunter2',
+    station: `02:00:00:00:3c:${n.toString(16).padStart(2, '0')}`,
+    identifier: n,
+  });
+const silent = (n: number) =>
+  papRequest({
+    secret: AP,
+    user: 'mallory',
+    password: 'whatever',
+    station: `02:00:00:00:3d:${n.toString(16).padStart(2, '0')}`,
+    identifier: n,
+  });
 
 let primary: FreeRadiusHandle;
 let backup: FreeRadiusHandle;
@@ -24,7 +38,15 @@ beforeAll(async () => {
   kms = await startKms({
     clients: [{ name: 'ap1', address: '127.0.0.1', secret: AP }],
     upstreams: [
-      { name: 'primary', address: '127.0.0.1', authPort: primary.authPort, acctPort: primary.acctPort, secret: UP, timeoutMs: 500, tries: 2 },
+      {
+        name: 'primary',
+        address: '127.0.0.1',
+        authPort: primary.authPort,
+        acctPort: primary.acctPort,
+        secret: UP,
+        timeoutMs: 500,
+        tries: 2,
+      },
       { name: 'backup', address: '127.0.0.1', authPort: backup.authPort, acctPort: backup.acctPort, secret: UP, timeoutMs: 1000, tries: 2 },
     ],
     radius: { deadProbeIntervalS: 1 },
@@ -65,7 +87,9 @@ describe('upstream dead detection against FreeRADIUS', () => {
     const mark = kms.logs().length;
     const r = await exchange(target(), silent(2), { timeoutMs: 8000 });
     expect(r[0]?.[0]).toBe(Code.AccessReject); // from the backup
-    await expect.poll(() => kms.logs().slice(mark), { timeout: 10_000 }).toMatch(/"upstream":"primary".*discarded that request, and stays in service/);
+    await expect
+      .poll(() => kms.logs().slice(mark), { timeout: 10_000 })
+      .toMatch(/"upstream":"primary".*discarded that request, and stays in service/);
     expect(await up('primary')).toBe(1);
     expect(kms.logs()).not.toMatch(/marked dead/);
     // And it is still the first choice.

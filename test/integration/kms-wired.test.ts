@@ -3,7 +3,11 @@ import { startFreeRadius, type FreeRadiusHandle } from '../helpers/freeradius.js
 import { startKms, type KmsHandle } from '../helpers/kms.js';
 import { canUseNetns } from '../helpers/netns.js';
 import {
-  createWiredTopology, startWiredAuthenticator, runWiredSupplicant, type WiredTopology, type WiredAuthenticator,
+  createWiredTopology,
+  startWiredAuthenticator,
+  runWiredSupplicant,
+  type WiredTopology,
+  type WiredAuthenticator,
 } from '../helpers/wired-8021x.js';
 import type { StationView } from '../../daemon/api/views.js';
 
@@ -31,7 +35,10 @@ describe.skipIf(!canUseNetns())('wired hostapd through the KMS', () => {
       upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: 'aaa-secret' }],
     });
     ap = await startWiredAuthenticator({
-      netns: topo.apNs, ifname: topo.apPort.ifname, ownIpAddr: uplink.apSide.ip, nasIdentifier: 'wired-ap.kms.test',
+      netns: topo.apNs,
+      ifname: topo.apPort.ifname,
+      ownIpAddr: uplink.apSide.ip,
+      nasIdentifier: 'wired-ap.kms.test',
       radius: { address: uplink.peerSide.ip, authPort: kms.authPort, acctPort: kms.acctPort, secret: 'ap-secret' },
     });
   });
@@ -43,7 +50,13 @@ describe.skipIf(!canUseNetns())('wired hostapd through the KMS', () => {
   });
 
   it('authenticates, both ends share the MSK, and the KMS keeps the record', async () => {
-    const r = await runWiredSupplicant({ netns: topo.staNs, ifname: topo.staPort.ifname, identity: 'alice', password: 'password', caCertPath: aaa.caCertPath });
+    const r = await runWiredSupplicant({
+      netns: topo.staNs,
+      ifname: topo.staPort.ifname,
+      identity: 'alice',
+      password: 'password',
+      caCertPath: aaa.caCertPath,
+    });
     expect(r.success, `${r.logs.slice(-2000)}\n--- kmsd:\n${kms.logs().slice(-2000)}`).toBe(true);
     await ap.waitForLog(new RegExp(`AP-STA-CONNECTED ${STA}`));
     expect(ap.mskFor(STA)?.toString('hex')).toBe(r.msk?.toString('hex'));
@@ -60,12 +73,23 @@ describe.skipIf(!canUseNetns())('wired hostapd through the KMS', () => {
     expect(await aaa.accountingLog()).toMatch(/Calling-Station-Id = "02-00-00-00-00-41"/);
     // hostapd checks the Accounting-Response's authenticators (2.11 also its Message-Authenticator,
     // which the KMS always sends) and drops a bad one with a line the next test looks for.
-    await expect.poll(() => /Sending RADIUS message to accounting server[\s\S]*Received RADIUS packet matched with a pending request/.test(ap.logs()), { timeout: 15_000 }).toBe(true);
+    await expect
+      .poll(
+        () => /Sending RADIUS message to accounting server[\s\S]*Received RADIUS packet matched with a pending request/.test(ap.logs()),
+        { timeout: 15_000 },
+      )
+      .toBe(true);
   });
 
   it('a wrong password: hostapd accepts the relayed Access-Reject (Message-Authenticator first, as 2.11 requires)', async () => {
     const mark = ap.logMark();
-    const r = await runWiredSupplicant({ netns: topo.staNs, ifname: topo.staPort.ifname, identity: 'alice', password: 'wrong', caCertPath: aaa.caCertPath });
+    const r = await runWiredSupplicant({
+      netns: topo.staNs,
+      ifname: topo.staPort.ifname,
+      identity: 'alice',
+      password: 'wrong',
+      caCertPath: aaa.caCertPath,
+    });
     // 'failure', not 'timeout': hostapd sends the EAP-Failure only for a Reject that passed its checks.
     expect(r.outcome, r.logs.slice(-2000)).toBe('failure');
     // Printed only after the Reject passed radius_msg_verify().
@@ -76,4 +100,5 @@ describe.skipIf(!canUseNetns())('wired hostapd through the KMS', () => {
 });
 
 /** hostapd's words for a response whose authenticators or Message-Authenticator failed its checks. */
-const RADIUS_CHECK_FAILED = /No Message-Authenticator attribute found|Invalid Message-Authenticator|Response Authenticator invalid|did not have correct Authenticator|Incoming RADIUS packet did not have correct/;
+const RADIUS_CHECK_FAILED =
+  /No Message-Authenticator attribute found|Invalid Message-Authenticator|Response Authenticator invalid|did not have correct Authenticator|Incoming RADIUS packet did not have correct/;

@@ -96,7 +96,9 @@ describe('kmsctl', () => {
     const r = await kmsctl(['--help']);
     expect(r.code).toBe(0);
     const text = r.stdout.replace(/\s+/g, ' ');
-    expect(text).toMatch(/--config <file> kmsd config to read the API address and token from \(default: \$KMS_CONFIG, else \/etc\/hostapd-kms\/kms\.yaml\)/);
+    expect(text).toMatch(
+      /--config <file> kmsd config to read the API address and token from \(default: \$KMS_CONFIG, else \/etc\/hostapd-kms\/kms\.yaml\)/,
+    );
     expect(r.stdout).toMatch(/\/etc\/hostapd-kms\/credentials\//);
   });
 });

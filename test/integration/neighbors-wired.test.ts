@@ -15,7 +15,13 @@ import { BSSID_INFO, buildNeighborReport, decodeNeighborReport } from '../../dae
 import { MemoryNeighborStore } from '../../daemon/neighbors/persistence.js';
 import { startFreeRadius, type FreeRadiusHandle } from '../helpers/freeradius.js';
 import { canUseNetns, makeTempDir, type TempDir } from '../helpers/netns.js';
-import { createWiredTopology, runWiredSupplicant, startWiredAuthenticator, type WiredAuthenticator, type WiredTopology } from '../helpers/wired-8021x.js';
+import {
+  createWiredTopology,
+  runWiredSupplicant,
+  startWiredAuthenticator,
+  type WiredAuthenticator,
+  type WiredTopology,
+} from '../helpers/wired-8021x.js';
 
 const STA = '02:00:00:00:00:51';
 const AP_MAC = '02:00:00:00:0a:00';
@@ -32,9 +38,16 @@ describe.skipIf(!canUseNetns())('RF-neighbour driver members against real hostap
   beforeAll(async () => {
     topo = await createWiredTopology({ staMac: STA, apMac: AP_MAC });
     const uplink = topo.uplink!;
-    fr = await startFreeRadius({ address: uplink.peerSide.ip, clients: [{ address: uplink.apSide.ip, secret: 'nb-secret' }], secret: 'nb-secret' });
+    fr = await startFreeRadius({
+      address: uplink.peerSide.ip,
+      clients: [{ address: uplink.apSide.ip, secret: 'nb-secret' }],
+      secret: 'nb-secret',
+    });
     ap = await startWiredAuthenticator({
-      netns: topo.apNs, ifname: topo.apPort.ifname, ownIpAddr: uplink.apSide.ip, nasIdentifier: 'ap1.nb.test',
+      netns: topo.apNs,
+      ifname: topo.apPort.ifname,
+      ownIpAddr: uplink.apSide.ip,
+      nasIdentifier: 'ap1.nb.test',
       radius: { address: fr.address, authPort: fr.authPort, acctPort: fr.acctPort, secret: fr.secret },
       extraConfig: ['rrm_neighbor_report=1', 'rrm_beacon_report=1'],
     });
@@ -59,7 +72,9 @@ describe.skipIf(!canUseNetns())('RF-neighbour driver members against real hostap
     const b = { bssid: '02:00:00:00:0c:00', ssid: corp, nr: nr('02:00:00:00:0c:00', 40) };
     await control.setNeighbors(ifname, [a, b], empty!.others);
     const first = (await control.readNeighborDb(ifname, AP_MAC))!.others;
-    expect(first.map((e) => [e.bssid, e.ssid.toString(), e.nr.toString('hex')]).sort()).toEqual([a, b].map((e) => [e.bssid, 'corp', e.nr.toString('hex')]).sort());
+    expect(first.map((e) => [e.bssid, e.ssid.toString(), e.nr.toString('hex')]).sort()).toEqual(
+      [a, b].map((e) => [e.bssid, 'corp', e.nr.toString('hex')]).sort(),
+    );
     expect(decodeNeighborReport(first[0]!.nr).info & BSSID_INFO.MOBILITY_DOMAIN).toBe(BSSID_INFO.MOBILITY_DOMAIN);
 
     const b2 = { ...b, nr: nr(b.bssid, 44) };
@@ -80,14 +95,32 @@ describe.skipIf(!canUseNetns())('RF-neighbour driver members against real hostap
     expect(await control.requestBeaconReport(ifname, '02:00:00:00:00:99', req)).toBe('gone');
 
     // The service, wired as kmsd will wire it, fed by hostapd's real event stream.
-    const topology = new Topology([{ name: 'ap1', nasIdentifier: 'ap1.nb.test', radiusAddress: '10.0.0.1', bsses: [{ ap: 'ap1', ifname, bssid: AP_MAC, r1khId: AP_MAC }] }]);
-    const running = startNeighbors({ config: neighborsSchema.parse({ beaconRequest: { afterJoinDelayS: 0 } }), pinned: new Map(), ssid: 'corp' }, {
-      topology, controls: new Map([['ap1', control]]), store: new MemoryNeighborStore(), log: { debug() {}, info() {}, warn() {} },
-    });
+    const topology = new Topology([
+      {
+        name: 'ap1',
+        nasIdentifier: 'ap1.nb.test',
+        radiusAddress: '10.0.0.1',
+        bsses: [{ ap: 'ap1', ifname, bssid: AP_MAC, r1khId: AP_MAC }],
+      },
+    ]);
+    const running = startNeighbors(
+      { config: neighborsSchema.parse({ beaconRequest: { afterJoinDelayS: 0 } }), pinned: new Map(), ssid: 'corp' },
+      {
+        topology,
+        controls: new Map([['ap1', control]]),
+        store: new MemoryNeighborStore(),
+        log: { debug() {}, info() {}, warn() {} },
+      },
+    );
     try {
       control.subscribe((ev) => running.onApEvent('ap1', ev));
       await control.startEvents([ifname]);
-      const login = await runWiredSupplicant({ netns: topo.staNs, ifname: topo.staPort.ifname, caCertPath: fr.caCertPath, keepRunning: true });
+      const login = await runWiredSupplicant({
+        netns: topo.staNs,
+        ifname: topo.staPort.ifname,
+        caCertPath: fr.caCertPath,
+        keepRunning: true,
+      });
       try {
         expect(login.success, login.logs.slice(-2000)).toBe(true);
         await expect.poll(() => running.service.scheduler.stats().stations, { timeout: 5000 }).toBe(1);

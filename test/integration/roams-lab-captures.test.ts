@@ -16,13 +16,23 @@ const FIX = new URL('../fixtures/pcap/', import.meta.url).pathname;
 const TOLERANCE_MS = 5;
 
 interface HandRoam {
-  sta: string; fromBssid: string | null; toBssid: string; method: string; auth: string; eapFrames: number; trigger?: string;
+  sta: string;
+  fromBssid: string | null;
+  toBssid: string;
+  method: string;
+  auth: string;
+  eapFrames: number;
+  trigger?: string;
   startFrame: { frame: number; ts: number; filter: string };
   endFrame: { frame: number; ts: number; filter: string };
   durationMs: number;
   wpaSupplicant: { start: { ts: number; line: string }; end: { ts: number; line: string } };
 }
-interface Fixture { capture: string; scenario: string; roams: HandRoam[] }
+interface Fixture {
+  capture: string;
+  scenario: string;
+  roams: HandRoam[];
+}
 
 /**
  * Record timestamps by frame number, read with a walker of its own (classic pcap, little-endian,
@@ -32,16 +42,21 @@ function frameTimes(path: string): number[] {
   const b = readFileSync(path);
   expect(b.readUInt32LE(0)).toBe(0xa1b2c3d4);
   const times = [NaN]; // frame numbers start at 1
-  for (let off = 24; off + 16 <= b.length; off += 16 + b.readUInt32LE(off + 8)) times.push(b.readUInt32LE(off) * 1000 + b.readUInt32LE(off + 4) / 1000);
+  for (let off = 24; off + 16 <= b.length; off += 16 + b.readUInt32LE(off + 8))
+    times.push(b.readUInt32LE(off) * 1000 + b.readUInt32LE(off + 4) / 1000);
   return times;
 }
 
-const fixtures = readdirSync(FIX).filter((f) => f.endsWith('.json')).sort()
+const fixtures = readdirSync(FIX)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
   .map((f) => ({ name: f.replace(/\.json$/, ''), doc: JSON.parse(readFileSync(FIX + f, 'utf8')) as Fixture }));
 
 describe('roams in the lab captures', () => {
   it('has the baselines and the KMS-relevant cases', () => {
-    expect(fixtures.map((f) => f.name).sort()).toEqual(['explore-signal-btm', 'peap-join-wrong-password', 'roam-ft', 'roam-ft-ds', 'roam-ft-fallback', 'roam-full-eap'].sort());
+    expect(fixtures.map((f) => f.name).sort()).toEqual(
+      ['explore-signal-btm', 'peap-join-wrong-password', 'roam-ft', 'roam-ft-ds', 'roam-ft-fallback', 'roam-full-eap'].sort(),
+    );
     const methods = new Set(fixtures.flatMap((f) => f.doc.roams.map((r) => r.method)));
     expect([...methods].sort()).toEqual(['failed', 'ft-over-air', 'ft-over-ds', 'full-eap', 'initial', 'pmksa']);
   });
@@ -55,8 +70,12 @@ describe('roams in the lab captures', () => {
       a.roams.forEach((got, i) => {
         const hand = doc.roams[i]!;
         const what = `${doc.capture} roam ${i + 1} (${hand.method} ${hand.fromBssid ?? '-'} → ${hand.toBssid})`;
-        expect({ sta: got.sta, auth: got.auth, eapFrames: got.eapFrames, trigger: got.trigger }, what)
-          .toEqual({ sta: hand.sta, auth: hand.auth, eapFrames: hand.eapFrames, trigger: hand.trigger });
+        expect({ sta: got.sta, auth: got.auth, eapFrames: got.eapFrames, trigger: got.trigger }, what).toEqual({
+          sta: hand.sta,
+          auth: hand.auth,
+          eapFrames: hand.eapFrames,
+          trigger: hand.trigger,
+        });
         // The by-hand frames really have those times in the file...
         const start = times[hand.startFrame.frame]!;
         const end = times[hand.endFrame.frame]!;
@@ -96,7 +115,12 @@ describe('roams in the lab captures', () => {
     // stdout pipe in small pieces (dd, 700 octets per write), where kmsd would run tcpdump.
     const log = new RoamLog(10);
     const seen: RoamEvent[] = [];
-    const tracker = new RoamTracker({ onRoam: (e) => { seen.push(e); log.add(e); } });
+    const tracker = new RoamTracker({
+      onRoam: (e) => {
+        seen.push(e);
+        log.add(e);
+      },
+    });
     const source = tcpdumpSource({
       iface: 'phy1-mon0',
       spawn: () => spawn('dd', [`if=${FIX}explore-signal-btm.pcap`, 'bs=700', 'status=none'], { stdio: ['ignore', 'pipe', 'pipe'] }),

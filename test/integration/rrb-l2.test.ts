@@ -28,9 +28,18 @@ const waitFor = async (cond: () => boolean, ms = 3000) => {
 function entryFor(staMac: string, r0khId = 'ap1.example.com'): PmkR1Entry {
   const r1 = macToBytes(AP_MAC);
   return {
-    staMac, r0khId, r1khId: AP_MAC, pmkR0Name: V.PMK_R0_NAME,
-    pmkR1: derivePmkR1(V.PMK_R0, r1, macToBytes(staMac)), pmkR1Name: derivePmkR1Name(V.PMK_R0_NAME, r1, macToBytes(staMac)),
-    pairwise: 0x10, expiresInS: 3600, vlan: { untagged: 100, tagged: [] }, identity: 'alice@example.com', cui: 'cui-1', sessionTimeoutS: 600,
+    staMac,
+    r0khId,
+    r1khId: AP_MAC,
+    pmkR0Name: V.PMK_R0_NAME,
+    pmkR1: derivePmkR1(V.PMK_R0, r1, macToBytes(staMac)),
+    pmkR1Name: derivePmkR1Name(V.PMK_R0_NAME, r1, macToBytes(staMac)),
+    pairwise: 0x10,
+    expiresInS: 3600,
+    vlan: { untagged: 100, tagged: [] },
+    identity: 'alice@example.com',
+    cui: 'cui-1',
+    sessionTimeoutS: 600,
   };
 }
 
@@ -59,7 +68,14 @@ describe.skipIf(!canUseNetns())('RRB over AF_PACKET on a bridged veth segment', 
       observer: (e, r) => events.push(r ? `${e}:${r}` : e),
     });
     const raw = openL2Socket(links[1]!.b.ifname);
-    apL2 = { ...raw, mac: raw.mac, send: (f) => { apSent.push(Buffer.from(f)); raw.send(f); } };
+    apL2 = {
+      ...raw,
+      mac: raw.mac,
+      send: (f) => {
+        apSent.push(Buffer.from(f));
+        raw.send(f);
+      },
+    };
     ap = new HostapdR1kh(apL2, AP_MAC, { addr: KMS_MAC, key: V.KEY });
   });
 
@@ -91,10 +107,15 @@ describe.skipIf(!canUseNetns())('RRB over AF_PACKET on a bridged veth segment', 
 
   it('500 more PUSHes in bursts of 50 all arrive and are accepted', async () => {
     for (let b = 0; b < 10; b++) {
-      await Promise.all(Array.from({ length: 50 }, (_, i) => {
-        const n = b * 50 + i;
-        return kms.push({ mac: AP_MAC, r1khId: AP_MAC, key: V.KEY }, entryFor(`02:00:00:02:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`));
-      }));
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) => {
+          const n = b * 50 + i;
+          return kms.push(
+            { mac: AP_MAC, r1khId: AP_MAC, key: V.KEY },
+            entryFor(`02:00:00:02:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`),
+          );
+        }),
+      );
       await waitFor(() => ap.stored.length === 1 + (b + 1) * 50);
     }
     expect(events.filter((e) => e.startsWith('drop'))).toEqual([]);
@@ -118,9 +139,24 @@ describe.skipIf(!canUseNetns())('RRB over AF_PACKET on a bridged veth segment', 
     const before = events.length;
     apL2.send(pull);
     await waitFor(() => events.includes('drop:seq-duplicate'));
-    const forged = encodeFrame({ dst: KMS_MAC, src: AP_MAC, packetType: PacketType.PULL, payload: buildMessage(
-      { type: PacketType.PULL, nonce: Buffer.alloc(16, 3), seq: { dom: 1, seq: 1, ts: 1 }, r0khId: Buffer.from('ap1.example.com'), r1khId: AP_MAC, staMac: V.STA, pmkR0Name: V.PMK_R0_NAME },
-      Buffer.alloc(32, 0x42), AP_MAC) });
+    const forged = encodeFrame({
+      dst: KMS_MAC,
+      src: AP_MAC,
+      packetType: PacketType.PULL,
+      payload: buildMessage(
+        {
+          type: PacketType.PULL,
+          nonce: Buffer.alloc(16, 3),
+          seq: { dom: 1, seq: 1, ts: 1 },
+          r0khId: Buffer.from('ap1.example.com'),
+          r1khId: AP_MAC,
+          staMac: V.STA,
+          pmkR0Name: V.PMK_R0_NAME,
+        },
+        Buffer.alloc(32, 0x42),
+        AP_MAC,
+      ),
+    });
     apL2.send(forged);
     await waitFor(() => events.includes('drop:decrypt-failed'));
     expect(events.slice(before).filter((e) => e.startsWith('tx'))).toEqual([]);

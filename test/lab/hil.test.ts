@@ -20,10 +20,14 @@ describe('HIL inventory format', () => {
 
 describe.skipIf(!inventory)(`HIL baselines on real APs${inventory ? '' : ` (skipped: ${reason})`}`, () => {
   for (const name of ['peap-join', 'roam-full-eap', 'roam-ft']) {
-    it(name, async () => {
-      const r = await runHilScenario(name, inventory!, () => undefined);
-      console.log(r.table);
-      if (!r.ok) throw new Error(r.failures.join('\n\n'));
-    }, 10 * 60_000);
+    it(
+      name,
+      async () => {
+        const r = await runHilScenario(name, inventory!, () => undefined);
+        console.log(r.table);
+        if (!r.ok) throw new Error(r.failures.join('\n\n'));
+      },
+      10 * 60_000,
+    );
   }
 });

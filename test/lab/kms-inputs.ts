@@ -4,7 +4,9 @@ import type { Plan } from '../../hw/vlab/plan.js';
 
 export function fixtureKmsInputs(plan: Plan) {
   return {
-    stateDir: '/run/vlab/kms/state', masterKeyFile: '/run/vlab/kms/master-key', apiToken: 't'.repeat(32),
+    stateDir: '/run/vlab/kms/state',
+    masterKeyFile: '/run/vlab/kms/master-key',
+    apiToken: 't'.repeat(32),
     apSecrets: Object.fromEntries(plan.aps.map((a) => [a.name, { radius: `vlab-${a.name}-secret`, rrbKey: 'ab'.repeat(32) }])),
     hostKeys: Object.fromEntries(plan.aps.map((a) => [a.name, `SHA256:${'A'.repeat(43)}`])),
     clientKeyPath: '/x/ssh/client',

@@ -12,19 +12,34 @@ export const MINUTE = 60_000;
 const tables: string[] = [];
 
 export function requireLabTools(o: { kms?: boolean } = {}): void {
-  const missing = ['qemu-system-x86_64', 'hostapd', 'wpa_supplicant', 'freeradius', 'tcpdump', 'iw', 'busybox', 'dropbear', ...(o.kms ? ['ss'] : [])]
-    .filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  const missing = [
+    'qemu-system-x86_64',
+    'hostapd',
+    'wpa_supplicant',
+    'freeradius',
+    'tcpdump',
+    'iw',
+    'busybox',
+    'dropbear',
+    ...(o.kms ? ['ss'] : []),
+  ].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
   if (missing.length > 0) throw new Error(`the lab needs ${missing.join(', ')}: install the packages in .ci/debian-packages.txt`);
   // kmsd's R0KH-R1KH endpoint needs the AF_PACKET addon (npm ci builds it with node-gyp).
-  if (o.kms && !existsSync(join(repoRoot(), 'build', 'Release', 'af_packet.node'))) throw new Error('build/Release/af_packet.node is missing: run npm ci (or npm rebuild)');
+  if (o.kms && !existsSync(join(repoRoot(), 'build', 'Release', 'af_packet.node')))
+    throw new Error('build/Release/af_packet.node is missing: run npm ci (or npm rebuild)');
 }
 
-export async function runLab(name: string, o: { kms?: boolean; change?: (s: ReturnType<typeof loadScenario>) => void } = {}): Promise<LabRun> {
+export async function runLab(
+  name: string,
+  o: { kms?: boolean; change?: (s: ReturnType<typeof loadScenario>) => void } = {},
+): Promise<LabRun> {
   requireLabTools(o);
   const scenario = loadScenario(name);
   o.change?.(scenario);
   const r = await runScenario(scenario, { log: () => undefined });
-  tables.push(`${r.table}\n(${(r.timings.bootToEndMs / 1000).toFixed(1)} s boot to power-off, topology ${((r.timings.topologyMs ?? 0) / 1000).toFixed(1)} s)`);
+  tables.push(
+    `${r.table}\n(${(r.timings.bootToEndMs / 1000).toFixed(1)} s boot to power-off, topology ${((r.timings.topologyMs ?? 0) / 1000).toFixed(1)} s)`,
+  );
   return r;
 }
 

@@ -26,21 +26,36 @@ describe('kms-neighbors: what the runner writes and reads (no VM)', () => {
   const plan = makePlan(s);
   const inputs = fixtureKmsInputs(plan);
 
-  it('kms.discovery becomes kmsd\'s distribution.neighbors; only AP1 has a static (pinned) neighbour', () => {
+  it("kms.discovery becomes kmsd's distribution.neighbors; only AP1 has a static (pinned) neighbour", () => {
     const d = parseConfig(kmsdConfigYaml(withDiscovery(s), plan, inputs, RADIUS_IP), 'lab kms.yaml').distribution!;
-    expect(d.neighbors).toMatchObject({ enabled: true, tickS: 1, beaconRequest: { mode: 'table', afterJoinDelayS: 1, perStationMinIntervalS: 10 }, neighborReports: { minIntervalS: 1, mobilityDomainBit: true } });
-    expect(d.aps.map((a) => [a.name, a.neighbors])).toEqual([['ap1', ['ap2']], ['ap2', []], ['ap3', []]]);
+    expect(d.neighbors).toMatchObject({
+      enabled: true,
+      tickS: 1,
+      beaconRequest: { mode: 'table', afterJoinDelayS: 1, perStationMinIntervalS: 10 },
+      neighborReports: { minIntervalS: 1, mobilityDomainBit: true },
+    });
+    expect(d.aps.map((a) => [a.name, a.neighbors])).toEqual([
+      ['ap1', ['ap2']],
+      ['ap2', []],
+      ['ap3', []],
+    ]);
   });
 
   it('a bad discovery block or neighbour step fails at load time with its path', () => {
     const base = 'name: x\naps: [{name: ap1}, {name: ap2}]\nstations: [{name: sta1}]\n';
     expect(() => parseScenario(`${base}kms: {discovery: {topK: 0}}\nsteps: [{sleep: {ms: 1}}]\n`)).toThrow(/kms\.discovery\.topK/);
-    expect(() => parseScenario(`${base}kms: {neighbors: {ap1: [ap2]}, discovery: {forbid: {ap1: [ap2]}}}\nsteps: [{sleep: {ms: 1}}]\n`)).toThrow(/both a static neighbour of ap1 and forbidden/);
-    expect(() => parseScenario(`${base}kms: {}\nsteps: [{neighbor-report: {station: sta1, expect: [ap9]}}]\n`)).toThrow(/steps\.0: unknown AP ap9/);
-    expect(() => parseScenario(`${base}kms: {}\nsteps: [{assert-kms: {neighbors: {ap: ap1, includes: [ap7]}}}]\n`)).toThrow(/steps\.0: unknown AP ap7/);
+    expect(() =>
+      parseScenario(`${base}kms: {neighbors: {ap1: [ap2]}, discovery: {forbid: {ap1: [ap2]}}}\nsteps: [{sleep: {ms: 1}}]\n`),
+    ).toThrow(/both a static neighbour of ap1 and forbidden/);
+    expect(() => parseScenario(`${base}kms: {}\nsteps: [{neighbor-report: {station: sta1, expect: [ap9]}}]\n`)).toThrow(
+      /steps\.0: unknown AP ap9/,
+    );
+    expect(() => parseScenario(`${base}kms: {}\nsteps: [{assert-kms: {neighbors: {ap: ap1, includes: [ap7]}}}]\n`)).toThrow(
+      /steps\.0: unknown AP ap7/,
+    );
   });
 
-  it('reads a station\'s neighbour report from wpa_supplicant\'s debug hexdump (what RRM-NEIGHBOR-REP-RECEIVED would print)', () => {
+  it("reads a station's neighbour report from wpa_supplicant's debug hexdump (what RRM-NEIGHBOR-REP-RECEIVED would print)", () => {
     // token 1, then two Neighbor Report elements (EID 52, 13 octets each): ap2 and ap3 of the lab, info 0x48f (MD bit, key scope, security, RM, reachable).
     const nr = (bssid: string) => `34 0d ${bssid} 8f 04 00 00 51 01 07`;
     const line = `1764110000.123456: RRM: New Neighbor Report - hexdump(len=31): 01 ${nr('02 00 00 00 01 00')} ${nr('02 00 00 00 02 00')}`;
@@ -56,16 +71,21 @@ describe('kms-neighbors: what the runner writes and reads (no VM)', () => {
 });
 
 describe('kms-neighbors in the virtual lab', () => {
-  it('5: beacon reports → graph edge → 802.11k list with the MD bit → PMK-R1 pushed to a discovered-only AP → FT roam, 0 EAP', async () => {
-    const r = await runLab('kms-neighbors', { kms: true });
-    expectPass(r);
-    expect(r.guest?.steps.every((x) => x.ok)).toBe(true);
-    await expectAnalyzerAgrees(r);
-    // sta1's two re-joins of AP1 (disconnect, then full EAP to the same BSSID) are no roams to the analyzer either.
-    const rejoins = (await analyseCaptureFile(join(r.resultsDir, 'capture.pcap'))).roams
-      .filter((e) => e.method === 'initial' && e.fromBssid !== null && e.fromBssid === e.toBssid);
-    expect(rejoins).toHaveLength(2);
-    expect(r.rows).toHaveLength(1);
-    expect(r.rows[0]).toMatchObject({ station: 'sta2', from: 'ap1', to: 'ap3', method: 'ft', eapFrames: 0, eapolKeyFrames: 0 });
-  }, 10 * MINUTE);
+  it(
+    '5: beacon reports → graph edge → 802.11k list with the MD bit → PMK-R1 pushed to a discovered-only AP → FT roam, 0 EAP',
+    async () => {
+      const r = await runLab('kms-neighbors', { kms: true });
+      expectPass(r);
+      expect(r.guest?.steps.every((x) => x.ok)).toBe(true);
+      await expectAnalyzerAgrees(r);
+      // sta1's two re-joins of AP1 (disconnect, then full EAP to the same BSSID) are no roams to the analyzer either.
+      const rejoins = (await analyseCaptureFile(join(r.resultsDir, 'capture.pcap'))).roams.filter(
+        (e) => e.method === 'initial' && e.fromBssid !== null && e.fromBssid === e.toBssid,
+      );
+      expect(rejoins).toHaveLength(2);
+      expect(r.rows).toHaveLength(1);
+      expect(r.rows[0]).toMatchObject({ station: 'sta2', from: 'ap1', to: 'ap3', method: 'ft', eapFrames: 0, eapolKeyFrames: 0 });
+    },
+    10 * MINUTE,
+  );
 });

@@ -51,16 +51,27 @@ function pcap(frames: [number, Buffer][]): Buffer {
   return Buffer.concat([head, ...recs]);
 }
 
-const roam = { station: 'sta1', stationMac: STA, from: 'ap1', fromBssid: '02:00:00:00:00:00', to: 'ap2', toBssid: AP2, via: 'wpa_cli' as const, requestedAt: 1000_000 };
+const roam = {
+  station: 'sta1',
+  stationMac: STA,
+  from: 'ap1',
+  fromBssid: '02:00:00:00:00:00',
+  to: 'ap2',
+  toBssid: AP2,
+  via: 'wpa_cli' as const,
+  requestedAt: 1000_000,
+};
 
 describe('lab pcap reader and roam table', () => {
   it('classifies an FT roam: algorithm 2, no EAP, timed to the Reassociation Response', () => {
-    const frames = readPcap(pcap([
-      [1000_010, auth(STA, AP2, 2, 1)],
-      [1000_015, auth(AP2, STA, 2, 2)],
-      [1000_020, mgmt(2, STA, AP2, Buffer.alloc(4))],
-      [1000_031.5, mgmt(3, AP2, STA, Buffer.alloc(6))],
-    ]));
+    const frames = readPcap(
+      pcap([
+        [1000_010, auth(STA, AP2, 2, 1)],
+        [1000_015, auth(AP2, STA, 2, 2)],
+        [1000_020, mgmt(2, STA, AP2, Buffer.alloc(4))],
+        [1000_031.5, mgmt(3, AP2, STA, Buffer.alloc(6))],
+      ]),
+    );
     expect(frames.map((f) => f.kind)).toEqual(['auth', 'auth', 'reassoc-req', 'reassoc-resp']);
     const [row] = analyseRoams([roam], frames);
     expect(row).toMatchObject({ method: 'ft', eapFrames: 0, eapolKeyFrames: 0 });
@@ -68,17 +79,19 @@ describe('lab pcap reader and roam table', () => {
   });
 
   it('counts EAP frames once (retries ignored) and times a full-EAP roam to the last EAPOL-Key', () => {
-    const frames = readPcap(pcap([
-      [1000_010, auth(STA, AP2, 0, 1)],
-      [1000_012, auth(AP2, STA, 0, 2)],
-      [1000_014, mgmt(2, STA, AP2, Buffer.alloc(4))],
-      [1000_016, mgmt(3, AP2, STA, Buffer.alloc(6))],
-      [1000_020, eapol(AP2, STA, 0)],
-      [1000_021, mgmt(11, STA, AP2, Buffer.alloc(6), true)],
-      [1000_030, eapol(STA, AP2, 0)],
-      [1000_090, eapol(AP2, STA, 3)],
-      [1000_100, eapol(STA, AP2, 3)],
-    ]));
+    const frames = readPcap(
+      pcap([
+        [1000_010, auth(STA, AP2, 0, 1)],
+        [1000_012, auth(AP2, STA, 0, 2)],
+        [1000_014, mgmt(2, STA, AP2, Buffer.alloc(4))],
+        [1000_016, mgmt(3, AP2, STA, Buffer.alloc(6))],
+        [1000_020, eapol(AP2, STA, 0)],
+        [1000_021, mgmt(11, STA, AP2, Buffer.alloc(6), true)],
+        [1000_030, eapol(STA, AP2, 0)],
+        [1000_090, eapol(AP2, STA, 3)],
+        [1000_100, eapol(STA, AP2, 3)],
+      ]),
+    );
     const [row] = analyseRoams([roam], frames);
     expect(row).toMatchObject({ method: 'full-eap', eapFrames: 2, eapolKeyFrames: 2 });
     expect(row!.captureMs).toBeCloseTo(90, 3);

@@ -12,11 +12,16 @@ export async function expectAnalyzerAgrees(r: LabRun): Promise<void> {
   const analysis = await analyseCaptureFile(join(r.resultsDir, 'capture.pcap'));
   const roams = analysis.roams.filter((e) => e.method !== 'initial');
   expect(analysis.decode.malformedTotal, JSON.stringify(analysis.decode.malformed)).toBe(0);
-  expect(roams.map((e) => e.method).length, `analyzer roams: ${JSON.stringify(roams.map((e) => [e.sta, e.method, e.durationMs]))}`).toBe(r.rows.length);
+  expect(roams.map((e) => e.method).length, `analyzer roams: ${JSON.stringify(roams.map((e) => [e.sta, e.method, e.durationMs]))}`).toBe(
+    r.rows.length,
+  );
   r.rows.forEach((row, i) => {
     const e = roams[i]!;
     expect(SAME_METHOD[row.method] ?? [row.method], `roam ${i + 1} (${row.from}->${row.to})`).toContain(e.method);
     expect(e.eapFrames).toBe(row.eapFrames);
-    expect(Math.abs(e.durationMs - row.captureMs!), `roam ${i + 1}: analyzer ${e.durationMs} ms, lab ${row.captureMs} ms`).toBeLessThanOrEqual(5);
+    expect(
+      Math.abs(e.durationMs - row.captureMs!),
+      `roam ${i + 1}: analyzer ${e.durationMs} ms, lab ${row.captureMs} ms`,
+    ).toBeLessThanOrEqual(5);
   });
 }

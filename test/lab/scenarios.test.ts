@@ -23,9 +23,18 @@ describe('lab scenario files', () => {
   });
 
   it('repeat stands for its steps (and expected roams) that many times; a bad count is named', () => {
-    const text = (times: unknown) => `name: x\naps: [{name: ap1}, {name: ap2}]\nstations: [{name: sta1}]\nsteps:\n  - join: {station: sta1, ap: ap1}\n  - repeat: {times: ${times}, steps: [{roam: {station: sta1, to: ap2}}, {roam: {station: sta1, to: ap1}}]}\nexpect:\n  roams: [{repeat: {times: ${times}, roams: [{station: sta1, from: ap1, to: ap2}]}}]\n`;
+    const text = (times: unknown) =>
+      `name: x\naps: [{name: ap1}, {name: ap2}]\nstations: [{name: sta1}]\nsteps:\n  - join: {station: sta1, ap: ap1}\n  - repeat: {times: ${times}, steps: [{roam: {station: sta1, to: ap2}}, {roam: {station: sta1, to: ap1}}]}\nexpect:\n  roams: [{repeat: {times: ${times}, roams: [{station: sta1, from: ap1, to: ap2}]}}]\n`;
     const s = parseScenario(text(3));
-    expect(s.steps.map((st) => ('join' in st ? 'join' : 'roam' in st ? st.roam.to : '?'))).toEqual(['join', 'ap2', 'ap1', 'ap2', 'ap1', 'ap2', 'ap1']);
+    expect(s.steps.map((st) => ('join' in st ? 'join' : 'roam' in st ? st.roam.to : '?'))).toEqual([
+      'join',
+      'ap2',
+      'ap1',
+      'ap2',
+      'ap1',
+      'ap2',
+      'ap1',
+    ]);
     expect(s.expect.roams).toHaveLength(3);
     expect(() => parseScenario(text(0), 'r.yaml')).toThrow(/r\.yaml is not a valid scenario:\n {2}repeat\.times must be 1\.\.1000, got 0/);
   });
@@ -38,17 +47,20 @@ describe('lab scenario files', () => {
   it('KMS steps need a kms: section, and kms.neighbors must name APs', () => {
     const noKms = 'name: x\naps: [{name: ap1}]\nstations: [{name: sta1}]\nsteps: [{kms-kill: {}}]\n';
     expect(() => parseScenario(noKms)).toThrow(/steps\.0: kms-kill needs an enabled kms: section/);
-    const badNeighbour = 'name: x\naps: [{name: ap1}]\nstations: [{name: sta1}]\nkms: {neighbors: {ap1: [ap9]}}\nsteps: [{sleep: {ms: 1}}]\n';
+    const badNeighbour =
+      'name: x\naps: [{name: ap1}]\nstations: [{name: sta1}]\nkms: {neighbors: {ap1: [ap9]}}\nsteps: [{sleep: {ms: 1}}]\n';
     expect(() => parseScenario(badNeighbour)).toThrow(/kms\.neighbors\.ap1: unknown AP ap9/);
-    const badPattern = 'name: x\naps: [{name: ap1}]\nstations: [{name: sta1}]\nkms: {}\nsteps: [{assert-hostapd-log: {ap: ap1, pattern: "(("}}]\n';
+    const badPattern =
+      'name: x\naps: [{name: ap1}]\nstations: [{name: sta1}]\nkms: {}\nsteps: [{assert-hostapd-log: {ap: ap1, pattern: "(("}}]\n';
     expect(() => parseScenario(badPattern)).toThrow(/steps\.0: bad pattern/);
   });
 
   it('names in patterns become MAC addresses: {ap}, {station} and {kms}', () => {
     const s = parseScenario('name: x\naps: [{name: ap1}, {name: ap2}]\nstations: [{name: sta1}]\nkms: {}\nsteps: [{sleep: {ms: 1}}]\n');
     const plan = makePlan(s);
-    expect(fillNames('from {ap2} to {kms} for {sta1}, not {ctrlDir}', plan))
-      .toBe('from 02:00:00:00:01:00 to 02:00:00:77:00:03 for 02:00:00:00:02:00, not {ctrlDir}');
+    expect(fillNames('from {ap2} to {kms} for {sta1}, not {ctrlDir}', plan)).toBe(
+      'from 02:00:00:00:01:00 to 02:00:00:77:00:03 for 02:00:00:00:02:00, not {ctrlDir}',
+    );
   });
 });
 
@@ -59,28 +71,51 @@ describe('the KMS in the lab: generated configs', () => {
 
   it('kmsd accepts the config the lab writes for it (its own schema)', () => {
     const cfg = parseConfig(kmsdConfigYaml(s, plan, inputs, RADIUS_IP), 'lab kms.yaml');
-    expect(cfg.radius.clients.map((c) => [c.name, c.address])).toEqual([['ap1', '10.77.0.11'], ['ap2', '10.77.0.12'], ['ap3', '10.77.0.13'], ['ap4', '10.77.0.14']]);
+    expect(cfg.radius.clients.map((c) => [c.name, c.address])).toEqual([
+      ['ap1', '10.77.0.11'],
+      ['ap2', '10.77.0.12'],
+      ['ap3', '10.77.0.13'],
+      ['ap4', '10.77.0.14'],
+    ]);
     expect(cfg.radius.upstreams[0]).toMatchObject({ address: RADIUS_IP, secret: s.radius.secret });
     const d = cfg.distribution!;
     expect(d).toMatchObject({ ssid: 'vlab-enterprise', mobilityDomain: 'a1b2', kmsRadiusAddress: '10.77.0.3', rrb: { interface: 'eth0' } });
     expect(d.aps.find((a) => a.name === 'ap1')).toMatchObject({
-      nasIdentifier: 'ap1.vlab', neighbors: ['ap2', 'ap3'], bsses: [{ ifname: 'wlan0', bssid: '02:00:00:00:00:00' }],
+      nasIdentifier: 'ap1.vlab',
+      neighbors: ['ap2', 'ap3'],
+      bsses: [{ ifname: 'wlan0', bssid: '02:00:00:00:00:00' }],
       control: { kind: 'ssh', host: '10.77.0.11', ctrlDir: '/run/vlab/ap1/hostapd' },
     });
     expect(d.aps.find((a) => a.name === 'ap4')!.neighbors).toEqual([]);
   });
 
-  it('each AP\'s hostapd.conf is the lab\'s with `kmsctl ap-config` merged over it', () => {
+  it("each AP's hostapd.conf is the lab's with `kmsctl ap-config` merged over it", () => {
     const ap = plan.aps[1]!;
-    const base = hostapdConf(s, plan, ap, { ifname: ap.ifname, bridge: 'br-lan', ctrlDir: ap.ctrlDir, ownIp: ap.ip, radiusIp: plan.kms.ip, radiusSecret: 'lab', vlanFile: '/v' });
+    const base = hostapdConf(s, plan, ap, {
+      ifname: ap.ifname,
+      bridge: 'br-lan',
+      ctrlDir: ap.ctrlDir,
+      ownIp: ap.ip,
+      radiusIp: plan.kms.ip,
+      radiusSecret: 'lab',
+      vlanFile: '/v',
+    });
     const distribution = parseConfig(kmsdConfigYaml(s, plan, inputs, RADIUS_IP)).distribution!;
     const kms = renderHostapd({
       distribution,
       ap: distribution.aps[1]!,
-      radiusSecret: 'vlab-ap2-secret', rrbKeyHex: 'ab'.repeat(32), kmsMac: plan.kms.mac, authPort: 1812, acctPort: 1813,
+      radiusSecret: 'vlab-ap2-secret',
+      rrbKeyHex: 'ab'.repeat(32),
+      kmsMac: plan.kms.mac,
+      authPort: 1812,
+      acctPort: 1813,
     });
     const conf = mergeHostapdConf(base, `${kms}ft_iface=br-lan\n`, 'kms');
-    const values = (key: string) => conf.split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1));
+    const values = (key: string) =>
+      conf
+        .split('\n')
+        .filter((l) => l.startsWith(`${key}=`))
+        .map((l) => l.slice(key.length + 1));
     expect(values('interface')).toEqual(['wlan1']);
     expect(values('ctrl_interface')).toEqual(['/run/vlab/ap2/hostapd']);
     expect(values('auth_server_addr')).toEqual(['10.77.0.3']);
@@ -110,17 +145,38 @@ describe('the KMS in the lab: generated configs', () => {
 });
 
 describe('WPA3 in the lab: security mode, PMF and the 192-bit ciphers reach every config', () => {
-  const values = (conf: string, key: string) => conf.split('\n').filter((l) => l.trim().startsWith(`${key}=`)).map((l) => l.trim().slice(key.length + 1));
+  const values = (conf: string, key: string) =>
+    conf
+      .split('\n')
+      .filter((l) => l.trim().startsWith(`${key}=`))
+      .map((l) => l.trim().slice(key.length + 1));
 
-  for (const [name, mode, akms] of [['kms-wpa3', 'wpa3', 'WPA-EAP-SHA256 FT-EAP'], ['kms-wpa3-192', 'wpa3-192', 'WPA-EAP-SUITE-B-192 FT-EAP-SHA384']] as const) {
+  for (const [name, mode, akms] of [
+    ['kms-wpa3', 'wpa3', 'WPA-EAP-SHA256 FT-EAP'],
+    ['kms-wpa3-192', 'wpa3-192', 'WPA-EAP-SUITE-B-192 FT-EAP-SHA384'],
+  ] as const) {
     it(`${name}: kmsd gets security ${mode}, and the merged AP config offers ${akms} with PMF required`, () => {
       const s = loadScenario(name);
       const plan = makePlan(s);
       const distribution = parseConfig(kmsdConfigYaml(s, plan, fixtureKmsInputs(plan), RADIUS_IP)).distribution!;
       expect(distribution.security).toBe(mode);
       const ap = plan.aps[0]!;
-      const base = hostapdConf(s, plan, ap, { ifname: ap.ifname, bridge: 'br-lan', ctrlDir: ap.ctrlDir, ownIp: ap.ip, radiusIp: plan.kms.ip });
-      const kms = renderHostapd({ distribution, ap: distribution.aps[0]!, radiusSecret: 'x', rrbKeyHex: 'ab'.repeat(32), kmsMac: plan.kms.mac, authPort: 1812, acctPort: 1813 });
+      const base = hostapdConf(s, plan, ap, {
+        ifname: ap.ifname,
+        bridge: 'br-lan',
+        ctrlDir: ap.ctrlDir,
+        ownIp: ap.ip,
+        radiusIp: plan.kms.ip,
+      });
+      const kms = renderHostapd({
+        distribution,
+        ap: distribution.aps[0]!,
+        radiusSecret: 'x',
+        rrbKeyHex: 'ab'.repeat(32),
+        kmsMac: plan.kms.mac,
+        authPort: 1812,
+        acctPort: 1813,
+      });
       const conf = mergeHostapdConf(base, kms, 'kms');
       expect(values(conf, 'wpa_key_mgmt')).toEqual([akms]);
       expect(values(conf, 'ieee80211w')).toEqual(['2']);
@@ -143,7 +199,11 @@ describe('WPA3 in the lab: security mode, PMF and the 192-bit ciphers reach ever
 
   it('refuses unknown station AKMs and a WPA3 network without an ft: section', () => {
     const base = 'name: x\naps: [{name: ap1}]\nsteps: [{sleep: {ms: 1}}]\n';
-    expect(() => parseScenario(`${base}stations: [{name: sta1, keyMgmt: FT-EAP WPA-EAP-SHA512}]\n`)).toThrow(/stations\.0\.keyMgmt: space-separated AKMs from/);
-    expect(() => parseScenario(`${base}network: {security: wpa3}\nstations: [{name: sta1}]\n`)).toThrow(/network\.ft: security wpa3 offers an FT AKM/);
+    expect(() => parseScenario(`${base}stations: [{name: sta1, keyMgmt: FT-EAP WPA-EAP-SHA512}]\n`)).toThrow(
+      /stations\.0\.keyMgmt: space-separated AKMs from/,
+    );
+    expect(() => parseScenario(`${base}network: {security: wpa3}\nstations: [{name: sta1}]\n`)).toThrow(
+      /network\.ft: security wpa3 offers an FT AKM/,
+    );
   });
 });

@@ -21,7 +21,11 @@ describe('layout', () => {
   it('the core imports no adapter (except the programs daemon/main and daemon/cli)', () => {
     const offenders = tsFiles(join(ROOT, 'daemon'))
       .filter((f) => !/^daemon\/(main|cli)\//.test(relative(ROOT, f)))
-      .flatMap((f) => imports(f).filter((i) => i.includes('adapters/')).map((i) => `${relative(ROOT, f)} -> ${i}`));
+      .flatMap((f) =>
+        imports(f)
+          .filter((i) => i.includes('adapters/'))
+          .map((i) => `${relative(ROOT, f)} -> ${i}`),
+      );
     expect(offenders).toEqual([]);
   });
 
@@ -40,15 +44,23 @@ describe('layout', () => {
   });
 
   it('kmsctl (daemon/cli) never imports kmsd (daemon/main)', () => {
-    const offenders = tsFiles(join(ROOT, 'daemon', 'cli'))
-      .flatMap((f) => imports(f).filter((i) => /(^|\/)main\//.test(i)).map((i) => `${relative(ROOT, f)} -> ${i}`));
+    const offenders = tsFiles(join(ROOT, 'daemon', 'cli')).flatMap((f) =>
+      imports(f)
+        .filter((i) => /(^|\/)main\//.test(i))
+        .map((i) => `${relative(ROOT, f)} -> ${i}`),
+    );
     expect(offenders).toEqual([]);
   });
 
   it('keys/ and records/ do no I/O', () => {
     const io = /^(node:)?(fs|net|dgram|http|child_process|fs\/promises)$/;
-    const offenders = ['keys', 'records'].flatMap((d) => tsFiles(join(ROOT, 'daemon', d)))
-      .flatMap((f) => imports(f).filter((i) => io.test(i)).map((i) => `${relative(ROOT, f)} -> ${i}`));
+    const offenders = ['keys', 'records']
+      .flatMap((d) => tsFiles(join(ROOT, 'daemon', d)))
+      .flatMap((f) =>
+        imports(f)
+          .filter((i) => io.test(i))
+          .map((i) => `${relative(ROOT, f)} -> ${i}`),
+      );
     expect(offenders).toEqual([]);
   });
 
@@ -57,13 +69,31 @@ describe('layout', () => {
   // adapters' business (adapters/hostapd), so the core cannot grow a second, unchecked copy.
   // daemon/main is held to it too: it opens drivers, it does not speak through them.
   it('no file of daemon/ builds hostapd control commands or names ubus methods', () => {
-    const ctrl = ['PMKSA_ADD', 'PMKSA', 'SET_NEIGHBOR', 'REMOVE_NEIGHBOR', 'SHOW_NEIGHBOR', 'REQ_BEACON', 'BSS_TM_REQ', 'DEAUTHENTICATE', 'DISASSOCIATE', 'STA', 'STA-FIRST', 'STA-NEXT', 'ATTACH'];
+    const ctrl = [
+      'PMKSA_ADD',
+      'PMKSA',
+      'SET_NEIGHBOR',
+      'REMOVE_NEIGHBOR',
+      'SHOW_NEIGHBOR',
+      'REQ_BEACON',
+      'BSS_TM_REQ',
+      'DEAUTHENTICATE',
+      'DISASSOCIATE',
+      'STA',
+      'STA-FIRST',
+      'STA-NEXT',
+      'ATTACH',
+    ];
     const ubus = ['rrm_nr_set', 'rrm_nr_get_own', 'rrm_nr_list', 'rrm_beacon_req', 'bss_transition_request', 'del_client', 'get_clients'];
     // A string literal (quotes or template) that starts with a command word or is a ubus method name.
     const literal = new RegExp(`['"\`](?:(?:${ctrl.join('|')})(?=[\\s'"\`$])|(?:${ubus.join('|')})['"\`])`);
     const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
-    const offenders = tsFiles(join(ROOT, 'daemon'))
-      .flatMap((f) => code(readFileSync(f, 'utf8')).split('\n').filter((l) => literal.test(l)).map((l) => `${relative(ROOT, f)}: ${l.trim().slice(0, 100)}`));
+    const offenders = tsFiles(join(ROOT, 'daemon')).flatMap((f) =>
+      code(readFileSync(f, 'utf8'))
+        .split('\n')
+        .filter((l) => literal.test(l))
+        .map((l) => `${relative(ROOT, f)}: ${l.trim().slice(0, 100)}`),
+    );
     expect(offenders).toEqual([]);
   });
 });

@@ -36,7 +36,8 @@ export async function graphView([ap]) {
     // the canvas is wider than tall: widen the box to its aspect so nothing stretches
     const aspect = 16 / 9;
     let [w, hh] = [x1 - x0, y1 - y0];
-    if (w / hh < aspect) w = hh * aspect; else hh = w / aspect;
+    if (w / hh < aspect) w = hh * aspect;
+    else hh = w / aspect;
     return { x: (x0 + x1 - w) / 2, y: (y0 + y1 - hh) / 2, w, h: hh };
   };
   let view = fitted();
@@ -52,48 +53,134 @@ export async function graphView([ap]) {
     const r = svg.getBoundingClientRect();
     return [view.x + ((ev.clientX - r.left) / r.width) * view.w, view.y + ((ev.clientY - r.top) / r.height) * view.h];
   };
-  svg.addEventListener('wheel', (ev) => {
-    ev.preventDefault();
-    const [cx, cy] = toSvg(ev);
-    zoom(ev.deltaY > 0 ? 1.15 : 1 / 1.15, cx, cy);
-  }, { passive: false });
+  svg.addEventListener(
+    'wheel',
+    (ev) => {
+      ev.preventDefault();
+      const [cx, cy] = toSvg(ev);
+      zoom(ev.deltaY > 0 ? 1.15 : 1 / 1.15, cx, cy);
+    },
+    { passive: false },
+  );
   let drag = null;
-  svg.addEventListener('pointerdown', (ev) => { drag = { x: ev.clientX, y: ev.clientY, v: { ...view } }; svg.setPointerCapture(ev.pointerId); svg.classList.add('dragging'); });
+  svg.addEventListener('pointerdown', (ev) => {
+    drag = { x: ev.clientX, y: ev.clientY, v: { ...view } };
+    svg.setPointerCapture(ev.pointerId);
+    svg.classList.add('dragging');
+  });
   svg.addEventListener('pointermove', (ev) => {
     if (!drag) return;
     const r = svg.getBoundingClientRect();
-    view = { ...drag.v, x: drag.v.x - ((ev.clientX - drag.x) / r.width) * drag.v.w, y: drag.v.y - ((ev.clientY - drag.y) / r.height) * drag.v.h };
+    view = {
+      ...drag.v,
+      x: drag.v.x - ((ev.clientX - drag.x) / r.width) * drag.v.w,
+      y: drag.v.y - ((ev.clientY - drag.y) / r.height) * drag.v.h,
+    };
     apply();
   });
-  svg.addEventListener('pointerup', () => { drag = null; svg.classList.remove('dragging'); });
+  svg.addEventListener('pointerup', () => {
+    drag = null;
+    svg.classList.remove('dragging');
+  });
 
   const byName = new Map(neighbors.aps.map((a) => [a.name, a]));
-  const details = h('div', { class: 'graph-details', id: 'graph-details' }, h('p', { class: 'muted' }, 'Point at an AP or a link for details. Drag to pan, wheel to zoom.'));
+  const details = h(
+    'div',
+    { class: 'graph-details', id: 'graph-details' },
+    h('p', { class: 'muted' }, 'Point at an AP or a link for details. Drag to pan, wheel to zoom.'),
+  );
   const showNode = (name) => {
     const a = byName.get(name);
-    const rows = (a?.neighbors ?? []).map((n) => h('tr', {}, h('td', {}, n.ap), h('td', {}, n.signalDbm === null ? '–' : `${n.signalDbm.toFixed(1)} dBm`), h('td', {}, n.score.toFixed(1)), h('td', {}, String(n.roams)), h('td', {}, n.pinned ? 'pinned' : '')));
-    details.replaceChildren(h('h3', {}, name), rows.length
-      ? h('table', { class: 'grid compact' }, h('thead', {}, h('tr', {}, ['Neighbour', 'Signal', 'Score', 'Roams', ''].map((c) => h('th', {}, c)))), h('tbody', {}, rows))
-      : h('p', { class: 'error' }, 'No neighbours: keys are not pre-placed for stations here.'),
-    h('p', {}, h('a', { href: `#/graph/${encodeURIComponent(name)}` }, 'Show only its neighbourhood')));
+    const rows = (a?.neighbors ?? []).map((n) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, n.ap),
+        h('td', {}, n.signalDbm === null ? '–' : `${n.signalDbm.toFixed(1)} dBm`),
+        h('td', {}, n.score.toFixed(1)),
+        h('td', {}, String(n.roams)),
+        h('td', {}, n.pinned ? 'pinned' : ''),
+      ),
+    );
+    details.replaceChildren(
+      h('h3', {}, name),
+      rows.length
+        ? h(
+            'table',
+            { class: 'grid compact' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                ['Neighbour', 'Signal', 'Score', 'Roams', ''].map((c) => h('th', {}, c)),
+              ),
+            ),
+            h('tbody', {}, rows),
+          )
+        : h('p', { class: 'error' }, 'No neighbours: keys are not pre-placed for stations here.'),
+      h('p', {}, h('a', { href: `#/graph/${encodeURIComponent(name)}` }, 'Show only its neighbourhood')),
+    );
   };
   svg.addEventListener('mouseover', (ev) => {
     const node = ev.target.closest('.node');
-    if (node) { svg.querySelectorAll('.node.hover').forEach((n) => n.classList.remove('hover')); node.classList.add('hover'); return showNode(node.dataset.ap); }
+    if (node) {
+      svg.querySelectorAll('.node.hover').forEach((n) => n.classList.remove('hover'));
+      node.classList.add('hover');
+      return showNode(node.dataset.ap);
+    }
     const edge = ev.target.closest('.edge');
-    if (edge) details.replaceChildren(h('h3', {}, `${edge.dataset.a} ↔ ${edge.dataset.b}`), ...edge.querySelector('title').textContent.split('\n').map((l) => h('p', { class: 'mono small' }, l)));
+    if (edge)
+      details.replaceChildren(
+        h('h3', {}, `${edge.dataset.a} ↔ ${edge.dataset.b}`),
+        ...edge
+          .querySelector('title')
+          .textContent.split('\n')
+          .map((l) => h('p', { class: 'mono small' }, l)),
+      );
   });
-  const select = h('select', { id: 'graph-ap' }, h('option', { value: '' }, 'All APs'), neighbors.aps.map((a) => h('option', { value: a.name, selected: a.name === ap }, a.name)));
-  select.addEventListener('change', () => { location.hash = select.value ? `#/graph/${encodeURIComponent(select.value)}` : '#/graph'; });
+  const select = h(
+    'select',
+    { id: 'graph-ap' },
+    h('option', { value: '' }, 'All APs'),
+    neighbors.aps.map((a) => h('option', { value: a.name, selected: a.name === ap }, a.name)),
+  );
+  select.addEventListener('change', () => {
+    location.hash = select.value ? `#/graph/${encodeURIComponent(select.value)}` : '#/graph';
+  });
   const btn = (label, fn) => h('button', { class: 'ghost', onclick: fn }, label);
   apply();
-  return card(null,
-    h('div', { class: 'toolbar' }, h('h2', {}, ap ? `RF neighbours of ${ap}` : 'RF graph'), select,
-      btn('+', () => zoom(1 / 1.3)), btn('−', () => zoom(1.3)), btn('Fit', () => { view = fitted(); apply(); })),
+  return card(
+    null,
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('h2', {}, ap ? `RF neighbours of ${ap}` : 'RF graph'),
+      select,
+      btn('+', () => zoom(1 / 1.3)),
+      btn('−', () => zoom(1.3)),
+      btn('Fit', () => {
+        view = fitted();
+        apply();
+      }),
+    ),
     h('p', { class: 'muted graph-caption', id: 'graph-caption' }, caption.replace(/^[^:]*:\s*/, '')),
-    h('div', { class: 'legend-html' },
-      h('span', { class: 'sw sw-listed' }), 'in a neighbour list', h('span', { class: 'sw sw-roams' }), 'roams seen',
-      h('span', { class: 'sw sw-candidate' }), 'heard, not listed', h('span', { class: 'sw sw-pinned' }), 'pinned in the config',
-      h('span', { class: 'sw-node' }), 'AP without neighbours', h('span', { class: 'muted' }, ' · arrow A→B: B is A’s neighbour; width: score')),
-    h('div', { class: 'graph-wrap' }, h('div', { class: 'graph-canvas' }, svg), details));
+    h(
+      'div',
+      { class: 'legend-html' },
+      h('span', { class: 'sw sw-listed' }),
+      'in a neighbour list',
+      h('span', { class: 'sw sw-roams' }),
+      'roams seen',
+      h('span', { class: 'sw sw-candidate' }),
+      'heard, not listed',
+      h('span', { class: 'sw sw-pinned' }),
+      'pinned in the config',
+      h('span', { class: 'sw-node' }),
+      'AP without neighbours',
+      h('span', { class: 'muted' }, ' · arrow A→B: B is A’s neighbour; width: score'),
+    ),
+    h('div', { class: 'graph-wrap' }, h('div', { class: 'graph-canvas' }, svg), details),
+  );
 }

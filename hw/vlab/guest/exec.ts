@@ -3,7 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
 
-export interface RunResult { code: number | null; stdout: string; stderr: string }
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Prefix for running inside a network namespace (or nothing for the root namespace). */
 export function inNs(ns: string | undefined, argv: string[]): string[] {
@@ -25,8 +29,14 @@ export function run(argv: string[], timeoutMs = 120_000): Promise<RunResult> {
       child.kill('SIGKILL');
       reject(new Error(`'${argv.join(' ')}' did not finish within ${timeoutMs} ms`));
     }, timeoutMs);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code) => { clearTimeout(timer); resolvePromise({ code, stdout, stderr }); });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
   });
 }
 
@@ -79,7 +89,11 @@ export class Daemons {
     const child = this.latest(name);
     if (!child || child.pid === undefined || this.exited(name)) return;
     for (const pid of descendants(child.pid).reverse()) {
-      try { process.kill(pid, signal === 'SIGTERM' ? 'SIGKILL' : signal); } catch { /* already gone */ }
+      try {
+        process.kill(pid, signal === 'SIGTERM' ? 'SIGKILL' : signal);
+      } catch {
+        /* already gone */
+      }
     }
     const done = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill(signal);
@@ -111,7 +125,9 @@ export function descendants(pid: number): number[] {
       // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ')'.
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   const out: number[] = [];
   const queue = [pid];
@@ -146,7 +162,11 @@ export class ProgressDeadline {
   private lastProgress = Date.now();
   private readonly cap: number;
 
-  constructor(private readonly pid: number | undefined, private readonly stallMs: number, capMs: number) {
+  constructor(
+    private readonly pid: number | undefined,
+    private readonly stallMs: number,
+    capMs: number,
+  ) {
     this.lastTicks = pid === undefined ? null : cpuTicks(pid);
     this.cap = Date.now() + capMs;
   }
@@ -173,7 +193,8 @@ export async function until<T>(what: string, timeoutMs: number, check: () => Pro
     } catch (e) {
       lastError = (e as Error).message;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last: ${lastError})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last: ${lastError})` : ''}`);
     await sleep(everyMs);
   }
 }

@@ -41,5 +41,10 @@ export function releaseLine(versionLine: string): '2.10' | '2.11' {
 /** First line of `hostapd -v` (it prints to stderr), e.g. "hostapd v2.11". */
 export async function hostapdVersion(): Promise<string> {
   const r = await run(['hostapd', '-v']);
-  return (r.stderr + r.stdout).split('\n').find((l) => l.startsWith('hostapd v'))?.trim() ?? 'unknown';
+  return (
+    (r.stderr + r.stdout)
+      .split('\n')
+      .find((l) => l.startsWith('hostapd v'))
+      ?.trim() ?? 'unknown'
+  );
 }

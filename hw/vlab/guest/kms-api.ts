@@ -13,7 +13,10 @@ const method = post === undefined ? 'GET' : 'POST';
 try {
   const res = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${process.env.KMS_TOKEN ?? ''}`, ...(post === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${process.env.KMS_TOKEN ?? ''}`,
+      ...(post === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(post === undefined ? {} : { body: post }),
     // A revocation answers after every AP was told or given up on (an unreachable AP without a DAS:
     // its control channel's command timeout), so POSTs get longer than GETs.

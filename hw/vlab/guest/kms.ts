@@ -60,7 +60,12 @@ export function kmsdArgv(configPath: string): string[] {
 /** `hostapd -v` of the build the guest runs (bind-mounted by --hostap-bin before this is called). */
 function hostapdVersionSync(): string {
   const r = spawnSync('hostapd', ['-v'], { encoding: 'utf8' });
-  return `${r.stderr ?? ''}${r.stdout ?? ''}`.split('\n').find((l) => l.startsWith('hostapd v'))?.trim() ?? '';
+  return (
+    `${r.stderr ?? ''}${r.stdout ?? ''}`
+      .split('\n')
+      .find((l) => l.startsWith('hostapd v'))
+      ?.trim() ?? ''
+  );
 }
 
 /** Writes kmsd's config and secrets under plan.kms.dir; returns the handle (kmsd is not started yet). */
@@ -70,14 +75,37 @@ export function prepareKms(s: Scenario, plan: Plan, imageDir: string, daemons: D
   const masterKeyFile = join(k.dir, 'master-key');
   writeFileSync(masterKeyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
   const apiToken = randomBytes(16).toString('hex');
-  const apSecrets = Object.fromEntries(plan.aps.map((ap) => [ap.name, {
-    radius: `vlab-${ap.name}-secret`, rrbKey: randomBytes(32).toString('hex'), das: randomBytes(16).toString('hex'),
-  }]));
-  const hostKeys = Object.fromEntries(plan.aps.map((ap) => [ap.name, sshFingerprint(readFileSync(join(imageDir, 'ssh', `ap${ap.index + 1}.hostkey.pub`), 'utf8'))]));
-  writeFileSync(k.configPath, kmsdConfigYaml(withDiscovery(s), plan, {
-    stateDir: join(k.dir, 'state'), masterKeyFile, apiToken, apSecrets, hostKeys, clientKeyPath: join(imageDir, 'ssh', 'client'),
-    hostapdVersion: releaseLine(hostapdVersionSync()),
-  }, RADIUS_IP), { mode: 0o600 });
+  const apSecrets = Object.fromEntries(
+    plan.aps.map((ap) => [
+      ap.name,
+      {
+        radius: `vlab-${ap.name}-secret`,
+        rrbKey: randomBytes(32).toString('hex'),
+        das: randomBytes(16).toString('hex'),
+      },
+    ]),
+  );
+  const hostKeys = Object.fromEntries(
+    plan.aps.map((ap) => [ap.name, sshFingerprint(readFileSync(join(imageDir, 'ssh', `ap${ap.index + 1}.hostkey.pub`), 'utf8'))]),
+  );
+  writeFileSync(
+    k.configPath,
+    kmsdConfigYaml(
+      withDiscovery(s),
+      plan,
+      {
+        stateDir: join(k.dir, 'state'),
+        masterKeyFile,
+        apiToken,
+        apSecrets,
+        hostKeys,
+        clientKeyPath: join(imageDir, 'ssh', 'client'),
+        hostapdVersion: releaseLine(hostapdVersionSync()),
+      },
+      RADIUS_IP,
+    ),
+    { mode: 0o600 },
+  );
   writeFileSync(k.logPath, '');
   logs.add('kms', k.logPath);
   const distScript = (name: string) => join(repoRoot(), 'dist', 'hw', 'vlab', 'guest', `${name}.js`);
@@ -97,7 +125,10 @@ export function prepareKms(s: Scenario, plan: Plan, imageDir: string, daemons: D
       for (;;) {
         if (logs.find('kms', from, (l) => l.includes(READY))) return;
         if (daemons.exited('kms')) throw new Error(`kmsd exited before it was ready: ${logs.evidence('kms', from, 8).join(' | ')}`);
-        if (deadline.expired()) throw new Error(`kmsd was not ready after ${Date.now() - started} ms (idle for ${timeoutMs} ms or past ${timeoutMs * 5} ms): ${logs.evidence('kms', from, 8).join(' | ')}`);
+        if (deadline.expired())
+          throw new Error(
+            `kmsd was not ready after ${Date.now() - started} ms (idle for ${timeoutMs} ms or past ${timeoutMs * 5} ms): ${logs.evidence('kms', from, 8).join(' | ')}`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     },
@@ -109,7 +140,17 @@ export function prepareKms(s: Scenario, plan: Plan, imageDir: string, daemons: D
     kmsctl: (args, timeoutMs = 30_000) => run(inNs(k.ns, [process.execPath, kmsctlPath, '--config', k.configPath, ...args]), timeoutMs),
     async api(path, timeoutMs = 30_000, post) {
       const method = post ? ['--post', post.body] : [];
-      const r = await run(inNs(k.ns, ['env', `KMS_TOKEN=${apiToken}`, process.execPath, distScript('kms-api'), ...method, `http://127.0.0.1:${k.apiPort}${path}`]), timeoutMs);
+      const r = await run(
+        inNs(k.ns, [
+          'env',
+          `KMS_TOKEN=${apiToken}`,
+          process.execPath,
+          distScript('kms-api'),
+          ...method,
+          `http://127.0.0.1:${k.apiPort}${path}`,
+        ]),
+        timeoutMs,
+      );
       if (r.code !== 0) throw new Error(`${post ? 'POST' : 'GET'} ${path}: ${(r.stderr || r.stdout).trim()}`);
       const nl = r.stdout.indexOf('\n');
       return { status: Number(r.stdout.slice(0, nl)), text: r.stdout.slice(nl + 1) };
@@ -122,12 +163,14 @@ export function prepareKms(s: Scenario, plan: Plan, imageDir: string, daemons: D
 /** `kmsctl ap-config <ap> --format hostapd` for every AP, in parallel (each is a node start under TCG). */
 export async function apConfigs(kms: KmsHandle, plan: Plan, timeoutMs: number): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  await Promise.all(plan.aps.map(async (ap) => {
-    const r = await kms.kmsctl(['ap-config', ap.name, '--format', 'hostapd'], timeoutMs);
-    if (r.code !== 0 || !r.stdout.includes('auth_server_addr=')) {
-      throw new Error(`kmsctl ap-config ${ap.name} --format hostapd failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
-    }
-    out.set(ap.name, r.stdout);
-  }));
+  await Promise.all(
+    plan.aps.map(async (ap) => {
+      const r = await kms.kmsctl(['ap-config', ap.name, '--format', 'hostapd'], timeoutMs);
+      if (r.code !== 0 || !r.stdout.includes('auth_server_addr=')) {
+        throw new Error(`kmsctl ap-config ${ap.name} --format hostapd failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+      }
+      out.set(ap.name, r.stdout);
+    }),
+  );
   return out;
 }

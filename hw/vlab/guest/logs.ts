@@ -5,12 +5,16 @@ import { statSync, existsSync, openSync, fstatSync, readSync, closeSync } from '
 import { until } from './exec.js';
 
 /** Lines that tell the story of a connection in hostapd, wpa_supplicant and FreeRADIUS logs. */
-const EVENT = /CTRL-EVENT-|AP-STA-|EAPOL-4WAY|WPA: Key negotiation|Trying to (authenticate|associate)|Associated with|FT: (Found|Did not find|Send|Received PMK|PMK-R1 (push|pull))|Login (OK|incorrect)|Auth: |RADIUS: No response|AP-ENABLED|AP-DISABLED|DAS: |"level":(40|50|60)|"msg":"(station learned|station revoked|station seen at AP|kmsd ready|answered PULL|PULL answered|key placement|[^"]*[Dd]isconnect)/;
+const EVENT =
+  /CTRL-EVENT-|AP-STA-|EAPOL-4WAY|WPA: Key negotiation|Trying to (authenticate|associate)|Associated with|FT: (Found|Did not find|Send|Received PMK|PMK-R1 (push|pull))|Login (OK|incorrect)|Auth: |RADIUS: No response|AP-ENABLED|AP-DISABLED|DAS: |"level":(40|50|60)|"msg":"(station learned|station revoked|station seen at AP|kmsd ready|answered PULL|PULL answered|key placement|[^"]*[Dd]isconnect)/;
 /** Words of trouble, and debug chatter that contains them without meaning it. */
 const TROUBLE = /fail|error|reject|denied|timed out|invalid|mismatch|could not|unable|refus/i;
 const NOISE = /decision=FAIL|not support|Ignored event|SSL_connect:error in|fail=0|errors=0/;
 
-export interface LogLine { text: string; at?: number }
+export interface LogLine {
+  text: string;
+  at?: number;
+}
 
 /** "1764110000.123456: wlan0: CTRL-EVENT-CONNECTED ..." → ms since the epoch. */
 export function lineTime(line: string): number | undefined {
@@ -28,8 +32,12 @@ export function lineTime(line: string): number | undefined {
 export class Logs {
   private readonly files = new Map<string, string>();
 
-  add(name: string, path: string): void { this.files.set(name, path); }
-  names(): string[] { return [...this.files.keys()]; }
+  add(name: string, path: string): void {
+    this.files.set(name, path);
+  }
+  names(): string[] {
+    return [...this.files.keys()];
+  }
   path(name: string): string {
     const p = this.files.get(name);
     if (!p) throw new Error(`no log named '${name}' (have: ${this.names().join(', ')})`);
@@ -67,7 +75,11 @@ export class Logs {
     } finally {
       closeSync(fd);
     }
-    return buf.toString('utf8').split('\n').filter((t) => t.length > 0).map((t) => ({ text: t, at: lineTime(t) }));
+    return buf
+      .toString('utf8')
+      .split('\n')
+      .filter((t) => t.length > 0)
+      .map((t) => ({ text: t, at: lineTime(t) }));
   }
 
   find(name: string, offset: number, match: (line: string) => boolean): LogLine | undefined {
@@ -85,7 +97,9 @@ export class Logs {
   evidence(name: string, offset: number, tail = 12): string[] {
     const lines = this.linesSince(name, offset).map((l) => l.text);
     const picked = new Set<number>();
-    lines.forEach((l, i) => { if (EVENT.test(l) || (TROUBLE.test(l) && !NOISE.test(l))) picked.add(i); });
+    lines.forEach((l, i) => {
+      if (EVENT.test(l) || (TROUBLE.test(l) && !NOISE.test(l))) picked.add(i);
+    });
     for (let i = Math.max(0, lines.length - tail); i < lines.length; i++) picked.add(i);
     const ordered = [...picked].sort((a, b) => a - b).map((i) => lines[i]!);
     return ordered.length > 40 ? [...ordered.slice(0, 15), '…', ...ordered.slice(-24)] : ordered;

@@ -26,19 +26,35 @@ async function main(): Promise<number> {
   const daemons = new Daemons();
   const logs = new Logs();
   try {
-    console.log(`vlab: scenario ${s.name}: ${plan.aps.length} AP(s), ${plan.stations.length} station(s), RADIUS delay ${s.radius.delayMs} ms`);
+    console.log(
+      `vlab: scenario ${s.name}: ${plan.aps.length} AP(s), ${plan.stations.length} station(s), RADIUS delay ${s.radius.delayMs} ms`,
+    );
     result.hostapdVersion = job.hostapBin ? await useHostapBinaries(job.hostapBin) : await hostapdVersion();
     console.log(`vlab: ${result.hostapdVersion}${job.hostapBin ? ` (from ${job.hostapBin})` : ''}`);
     const t0 = Date.now();
     try {
       world = await buildWorld(s, plan, { imageDir: job.imageDir, timeScale: job.timeScale, top: job.top, daemons, logs });
       result.topologyMs = Date.now() - t0;
-      result.steps.push({ index: -1, description: `topology (radios, namespaces, RADIUS, ${s.kms?.enabled ? 'kmsd, ' : ''}hostapd, wpa_supplicant, capture)`, ok: true, startedAt: t0, endedAt: Date.now() });
+      result.steps.push({
+        index: -1,
+        description: `topology (radios, namespaces, RADIUS, ${s.kms?.enabled ? 'kmsd, ' : ''}hostapd, wpa_supplicant, capture)`,
+        ok: true,
+        startedAt: t0,
+        endedAt: Date.now(),
+      });
       console.log(`vlab: topology up in ${result.topologyMs} ms`);
     } catch (e) {
       const evidence: Record<string, string[]> = {};
       for (const n of ['kms', 'radius']) if (logs.names().includes(n)) evidence[n] = logs.evidence(n, 0);
-      result.steps.push({ index: -1, description: 'topology (radios, namespaces, RADIUS, hostapd, wpa_supplicant, capture)', ok: false, startedAt: t0, endedAt: Date.now(), error: (e as Error).message, evidence });
+      result.steps.push({
+        index: -1,
+        description: 'topology (radios, namespaces, RADIUS, hostapd, wpa_supplicant, capture)',
+        ok: false,
+        startedAt: t0,
+        endedAt: Date.now(),
+        error: (e as Error).message,
+        evidence,
+      });
       console.log(`vlab: topology FAILED: ${(e as Error).message}`);
       throw e;
     }
@@ -85,4 +101,10 @@ function collect(world: Pick<World, 'plan' | 'logs' | 'capturePath' | 'dsCapture
   }
 }
 
-main().then((code) => process.exit(code), (e) => { console.error(e); process.exit(3); });
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(3);
+  },
+);

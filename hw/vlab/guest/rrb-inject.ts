@@ -16,8 +16,13 @@ import { rrbFrames } from '../pcap.js';
 
 const { values: a } = parseArgs({
   options: {
-    ifname: { type: 'string' }, src: { type: 'string' }, dst: { type: 'string' }, config: { type: 'string' },
-    ap: { type: 'string' }, frame: { type: 'string' }, capture: { type: 'string' },
+    ifname: { type: 'string' },
+    src: { type: 'string' },
+    dst: { type: 'string' },
+    config: { type: 'string' },
+    ap: { type: 'string' },
+    frame: { type: 'string' },
+    capture: { type: 'string' },
   },
 });
 const need = (k: keyof typeof a): string => {
@@ -27,7 +32,9 @@ const need = (k: keyof typeof a): string => {
 };
 
 function lastPull(): Buffer {
-  const frames = rrbFrames(readFileSync(need('capture'))).filter((f) => f.type === 'PULL' && f.src === need('src') && f.dst === need('dst'));
+  const frames = rrbFrames(readFileSync(need('capture'))).filter(
+    (f) => f.type === 'PULL' && f.src === need('src') && f.dst === need('dst'),
+  );
   const last = frames[frames.length - 1];
   if (!last) throw new Error(`the DS capture holds no PULL from ${need('src')} to ${need('dst')} (replay needs a roam that PULLed first)`);
   return last.frame;
@@ -36,10 +43,19 @@ function lastPull(): Buffer {
 function freshPull(key: Buffer, r1khId: string): Buffer {
   const cfg = parseYaml(readFileSync(need('config'), 'utf8')) as { distribution: { aps: { name: string; nasIdentifier: string }[] } };
   const r0khId = Buffer.from(cfg.distribution.aps[0]!.nasIdentifier);
-  const payload = buildMessage({
-    type: PacketType.PULL, nonce: randomBytes(16), seq: { dom: (randomBytes(4).readUInt32LE() | 1) >>> 0, seq: randomBytes(4).readUInt32LE(), ts: Math.floor(performance.now() / 1000) },
-    r0khId, r1khId, staMac: '02:00:00:00:ee:01', pmkR0Name: randomBytes(16),
-  }, key, need('src'));
+  const payload = buildMessage(
+    {
+      type: PacketType.PULL,
+      nonce: randomBytes(16),
+      seq: { dom: (randomBytes(4).readUInt32LE() | 1) >>> 0, seq: randomBytes(4).readUInt32LE(), ts: Math.floor(performance.now() / 1000) },
+      r0khId,
+      r1khId,
+      staMac: '02:00:00:00:ee:01',
+      pmkR0Name: randomBytes(16),
+    },
+    key,
+    need('src'),
+  );
   return encodeFrame({ dst: need('dst'), src: need('src'), packetType: PacketType.PULL, payload });
 }
 

@@ -80,7 +80,12 @@ export interface KmsTarget {
 export const DEFAULT_TIMEOUT_MS = { join: 40_000, roam: 25_000, wait: 20_000, ssh: 60_000, kms: 60_000 } as const;
 
 export class StepFailure extends Error {
-  constructor(message: string, readonly logNames: string[]) { super(message); }
+  constructor(
+    message: string,
+    readonly logNames: string[],
+  ) {
+    super(message);
+  }
 }
 
 export class StepRunner {
@@ -98,13 +103,27 @@ export class StepRunner {
   /** Log marks taken at the start of the previous step: `wait` looks from there on. */
   private previousMarks: Record<string, number> = {};
 
-  constructor(private readonly s: Scenario, private readonly w: Target, private readonly timeScale: number) {}
+  constructor(
+    private readonly s: Scenario,
+    private readonly w: Target,
+    private readonly timeScale: number,
+  ) {}
 
-  private t(ms: number | undefined, fallback: number): number { return Math.round((ms ?? fallback) * this.timeScale); }
-  private ap(name: string) { return { name, bssid: this.w.bssidOf(name), index: this.s.aps.findIndex((a) => a.name === name) }; }
-  private sta(name: string) { return { name, mac: this.w.macOf(name) }; }
-  private wpaCli(station: string, ...args: string[]): Promise<string> { return this.w.wpaCli(station, args); }
-  private hostapdCli(apName: string, ...args: string[]): Promise<string> { return this.w.hostapdCli(apName, args); }
+  private t(ms: number | undefined, fallback: number): number {
+    return Math.round((ms ?? fallback) * this.timeScale);
+  }
+  private ap(name: string) {
+    return { name, bssid: this.w.bssidOf(name), index: this.s.aps.findIndex((a) => a.name === name) };
+  }
+  private sta(name: string) {
+    return { name, mac: this.w.macOf(name) };
+  }
+  private wpaCli(station: string, ...args: string[]): Promise<string> {
+    return this.w.wpaCli(station, args);
+  }
+  private hostapdCli(apName: string, ...args: string[]): Promise<string> {
+    return this.w.hostapdCli(apName, args);
+  }
 
   /** Runs every step; returns false at the first failure (recorded with evidence). */
   async runAll(): Promise<boolean> {
@@ -132,7 +151,8 @@ export class StepRunner {
 
   private async runStep(step: Step, marks: Record<string, number>): Promise<void> {
     if ('join' in step) return this.join(step.join.station, step.join.ap, this.t(step.join.timeoutMs, DEFAULT_TIMEOUT_MS.join), marks);
-    if ('roam' in step) return this.roam(step.roam.station, step.roam.to, step.roam.via, this.t(step.roam.timeoutMs, DEFAULT_TIMEOUT_MS.roam), marks);
+    if ('roam' in step)
+      return this.roam(step.roam.station, step.roam.to, step.roam.via, this.t(step.roam.timeoutMs, DEFAULT_TIMEOUT_MS.roam), marks);
     if ('wait' in step) {
       const { node, event } = step.wait;
       const from = this.previousMarks[node] ?? 0;
@@ -142,7 +162,8 @@ export class StepRunner {
     if ('assert' in step) {
       const { node, logContains, logLacks } = step.assert;
       const lines = this.w.logs.linesSince(node, 0);
-      if (logContains !== undefined && !lines.some((l) => l.text.includes(logContains))) throw new StepFailure(`the ${node} log does not contain '${logContains}'`, [node]);
+      if (logContains !== undefined && !lines.some((l) => l.text.includes(logContains)))
+        throw new StepFailure(`the ${node} log does not contain '${logContains}'`, [node]);
       if (logLacks !== undefined) {
         const hit = lines.find((l) => l.text.includes(logLacks));
         if (hit) throw new StepFailure(`the ${node} log contains '${logLacks}': ${hit.text}`, [node]);
@@ -158,7 +179,13 @@ export class StepRunner {
       const isAp = this.s.aps.some((a) => a.name === node);
       const once = async () => {
         const out = isAp ? await this.hostapdCli(node, ...argv) : await this.wpaCli(node, ...argv);
-        console.log(`vlab: ${node}> ${args}\n${out.trimEnd().split('\n').map((l) => `vlab:   ${l}`).join('\n')}`);
+        console.log(
+          `vlab: ${node}> ${args}\n${out
+            .trimEnd()
+            .split('\n')
+            .map((l) => `vlab:   ${l}`)
+            .join('\n')}`,
+        );
         return out;
       };
       let out = await once();
@@ -180,7 +207,14 @@ export class StepRunner {
     if ('ap-ssh-up' in step) return this.apSsh().up(step['ap-ssh-up'].ap);
     if ('assert-hostapd-log' in step) {
       const a = step['assert-hostapd-log'];
-      return this.assertLog(a.ap, this.fill(a.pattern), this.from(a.since, a.ap, marks), a.absent, a.count, this.t(a.timeoutMs, DEFAULT_TIMEOUT_MS.wait));
+      return this.assertLog(
+        a.ap,
+        this.fill(a.pattern),
+        this.from(a.since, a.ap, marks),
+        a.absent,
+        a.count,
+        this.t(a.timeoutMs, DEFAULT_TIMEOUT_MS.wait),
+      );
     }
     if ('assert-kms' in step) return this.assertKms(step['assert-kms'], marks);
     if ('inject-rrb' in step) {
@@ -189,7 +223,13 @@ export class StepRunner {
       return;
     }
     if ('neighbor-report' in step) return this.neighborReport(step['neighbor-report']);
-    if ('kms-revoke' in step) return this.revoke(step['kms-revoke'].station, step['kms-revoke'].via, this.t(step['kms-revoke'].timeoutMs, DEFAULT_TIMEOUT_MS.kms), marks);
+    if ('kms-revoke' in step)
+      return this.revoke(
+        step['kms-revoke'].station,
+        step['kms-revoke'].via,
+        this.t(step['kms-revoke'].timeoutMs, DEFAULT_TIMEOUT_MS.kms),
+        marks,
+      );
     if ('expect-disconnect' in step) {
       const d = step['expect-disconnect'];
       return this.expectDisconnect(d.station, d.ap, d.withinMs, d.since, this.t(d.timeoutMs, DEFAULT_TIMEOUT_MS.wait));
@@ -214,7 +254,7 @@ export class StepRunner {
   }
 
   private from(since: 'start' | 'previous' | 'step', log: string, marks: Record<string, number>): number {
-    return since === 'start' ? 0 : since === 'previous' ? this.previousMarks[log] ?? 0 : marks[log] ?? 0;
+    return since === 'start' ? 0 : since === 'previous' ? (this.previousMarks[log] ?? 0) : (marks[log] ?? 0);
   }
 
   /** Waits for `count` lines matching `pattern` in a log (or checks there is none, with absent). */
@@ -228,10 +268,15 @@ export class StepRunner {
     }
     let hits: ReturnType<typeof matching> = [];
     try {
-      await until(`${count} line(s) matching /${pattern}/ in the ${log} log`, timeoutMs, async () => {
-        hits = matching();
-        return hits.length >= count ? true : undefined;
-      }, 200);
+      await until(
+        `${count} line(s) matching /${pattern}/ in the ${log} log`,
+        timeoutMs,
+        async () => {
+          hits = matching();
+          return hits.length >= count ? true : undefined;
+        },
+        200,
+      );
     } catch (e) {
       throw new StepFailure(`${(e as Error).message}${hits.length > 0 ? ` (found ${hits.length})` : ''}`, [log]);
     }
@@ -244,7 +289,14 @@ export class StepRunner {
     if (a.kmsctl !== undefined) {
       const args = this.fill(a.kmsctl);
       const r = await kms.kmsctl(args.split(/\s+/));
-      console.log(`vlab: kmsctl ${args} (exit ${r.code})\n${r.output.trimEnd().split('\n').slice(0, 40).map((l) => `vlab:   ${l}`).join('\n')}`);
+      console.log(
+        `vlab: kmsctl ${args} (exit ${r.code})\n${r.output
+          .trimEnd()
+          .split('\n')
+          .slice(0, 40)
+          .map((l) => `vlab:   ${l}`)
+          .join('\n')}`,
+      );
       if (r.code !== 0) throw new StepFailure(`kmsctl ${args} exited ${r.code}: ${r.output.trim()}`, [kms.logName]);
       const expect = a.expect === undefined ? undefined : this.fill(a.expect);
       if (expect !== undefined && !r.output.includes(expect)) throw new StepFailure(`kmsctl ${args} printed no '${expect}'`, [kms.logName]);
@@ -261,7 +313,14 @@ export class StepRunner {
         const re = new RegExp(this.fill(a.metric), 'm');
         const text = await kms.metrics();
         const hit = text.split('\n').find((l) => re.test(l));
-        if (!hit) problems.push(`no /metrics line matches /${a.metric}/ (${text.split('\n').filter((l) => l.startsWith('kms_rrb_frames_total')).join('; ').slice(0, 600)})`);
+        if (!hit)
+          problems.push(
+            `no /metrics line matches /${a.metric}/ (${text
+              .split('\n')
+              .filter((l) => l.startsWith('kms_rrb_frames_total'))
+              .join('; ')
+              .slice(0, 600)})`,
+          );
         else console.log(`vlab: metric: ${hit}`);
       }
       if (a.record) {
@@ -269,8 +328,11 @@ export class StepRunner {
         if (!record) problems.push(`the KMS has no record of ${a.station} (${mac})`);
         else {
           for (const [path, want] of Object.entries(a.record)) {
-            const got = path.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), record);
-            if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`record.${path} is ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+            const got = path
+              .split('.')
+              .reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), record);
+            if (JSON.stringify(got) !== JSON.stringify(want))
+              problems.push(`record.${path} is ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
           }
         }
       }
@@ -279,13 +341,22 @@ export class StepRunner {
         if (!ps) problems.push('the KMS serves no placements');
         else {
           for (const e of a.placements) {
-            const found = ps.some((p) => p.ap === e.ap && (e.kind === undefined || p.kind === e.kind) && (e.state === undefined || p.state === e.state) && (e.via === undefined || p.via === e.via));
-            if (!found) problems.push(`no placement ${JSON.stringify(e)} (has: ${ps.map((p) => `${p.ap}/${p.kind}/${p.state}/${p.via}`).join(', ') || 'none'})`);
+            const found = ps.some(
+              (p) =>
+                p.ap === e.ap &&
+                (e.kind === undefined || p.kind === e.kind) &&
+                (e.state === undefined || p.state === e.state) &&
+                (e.via === undefined || p.via === e.via),
+            );
+            if (!found)
+              problems.push(
+                `no placement ${JSON.stringify(e)} (has: ${ps.map((p) => `${p.ap}/${p.kind}/${p.state}/${p.via}`).join(', ') || 'none'})`,
+              );
           }
           console.log(`vlab: placements of ${a.station}: ${ps.map((p) => `${p.ap}/${p.kind}/${p.state}/${p.via}`).join(', ') || 'none'}`);
         }
       }
-      if (a.neighbors) problems.push(...await this.checkNeighbors(kms, a.neighbors));
+      if (a.neighbors) problems.push(...(await this.checkNeighbors(kms, a.neighbors)));
       last = problems;
       return problems.length === 0 ? true : undefined;
     };
@@ -297,7 +368,10 @@ export class StepRunner {
   }
 
   /** `kmsctl neighbors <ap> --json` (GET /v1/neighbors?ap=) against what the step expects; returns the problems. */
-  private async checkNeighbors(kms: KmsTarget, n: NonNullable<Extract<Step, { 'assert-kms': unknown }>['assert-kms']['neighbors']>): Promise<string[]> {
+  private async checkNeighbors(
+    kms: KmsTarget,
+    n: NonNullable<Extract<Step, { 'assert-kms': unknown }>['assert-kms']['neighbors']>,
+  ): Promise<string[]> {
     const r = await kms.kmsctl(['neighbors', n.ap, '--json']);
     if (r.code !== 0) return [`kmsctl neighbors ${n.ap} --json exited ${r.code}: ${r.output.trim().slice(0, 300)}`];
     let snap: NeighborsResponse;
@@ -307,19 +381,29 @@ export class StepRunner {
       return [`kmsctl neighbors ${n.ap} --json printed no JSON (${(e as Error).message}): ${r.output.slice(0, 200)}`];
     }
     const list = snap.aps.find((x) => x.name === n.ap)?.neighbors ?? [];
-    const text = list.map((x) => `${x.ap}${x.pinned ? ' (pinned)' : ''} score=${x.score} signal=${x.signalDbm ?? '-'} reports=${x.observations} roams=${x.roams}`).join(', ');
+    const text = list
+      .map(
+        (x) =>
+          `${x.ap}${x.pinned ? ' (pinned)' : ''} score=${x.score} signal=${x.signalDbm ?? '-'} reports=${x.observations} roams=${x.roams}`,
+      )
+      .join(', ');
     console.log(`vlab: neighbours of ${n.ap} (GET /v1/neighbors): ${text || 'none'}`);
     const problems: string[] = [];
     const names = list.map((x) => x.ap);
     for (const ap of n.includes) {
       const e = list.find((x) => x.ap === ap);
       if (!e) problems.push(`${ap} is not in ${n.ap}'s list [${names.join(', ')}]`);
-      else if (!e.pinned && e.observations < n.minObservations) problems.push(`${ap} has ${e.observations} observations, expected ≥ ${n.minObservations}`);
+      else if (!e.pinned && e.observations < n.minObservations)
+        problems.push(`${ap} has ${e.observations} observations, expected ≥ ${n.minObservations}`);
     }
     for (const ap of n.excludes) if (names.includes(ap)) problems.push(`${ap} is in ${n.ap}'s list [${names.join(', ')}]`);
     if (n.pinned) {
-      const pinned = list.filter((x) => x.pinned).map((x) => x.ap).sort();
-      if (JSON.stringify(pinned) !== JSON.stringify([...n.pinned].sort())) problems.push(`pinned entries of ${n.ap} are [${pinned.join(', ')}], expected [${n.pinned.join(', ')}]`);
+      const pinned = list
+        .filter((x) => x.pinned)
+        .map((x) => x.ap)
+        .sort();
+      if (JSON.stringify(pinned) !== JSON.stringify([...n.pinned].sort()))
+        problems.push(`pinned entries of ${n.ap} are [${pinned.join(', ')}], expected [${n.pinned.join(', ')}]`);
     }
     if (problems.length === 0) console.log(`vlab: GET /v1/neighbors?ap=${n.ap}: ${JSON.stringify(snap)}`);
     return problems;
@@ -334,7 +418,14 @@ export class StepRunner {
       const mark = this.w.logs.mark(station);
       const reply = await this.wpaCli(station, 'neighbor_rep_request');
       if (!reply.includes('OK')) throw new StepFailure(`wpa_cli neighbor_rep_request on ${station} answered: ${reply.trim()}`, [station]);
-      const line = await this.expectLine(station, mark, 'RRM: New Neighbor Report', (l) => NR_HEXDUMP.test(l) || l.includes('RRM: Neighbor report request timed out'), this.t(undefined, 10_000), [station]);
+      const line = await this.expectLine(
+        station,
+        mark,
+        'RRM: New Neighbor Report',
+        (l) => NR_HEXDUMP.test(l) || l.includes('RRM: Neighbor report request timed out'),
+        this.t(undefined, 10_000),
+        [station],
+      );
       let entries: NeighborReport[] | null;
       try {
         entries = neighborReportFromLog(line.text);
@@ -350,9 +441,11 @@ export class StepRunner {
         const bssid = this.w.bssidOf(ap);
         const e = entries.find((x) => x.bssid === bssid);
         if (!e) problems.push(`${ap} (${bssid}) is not in the report`);
-        else if (n.mobilityDomain && (e.info & BSSID_INFO.MOBILITY_DOMAIN) === 0) problems.push(`${ap}'s entry has no Mobility Domain bit (info=0x${e.info.toString(16)})`);
+        else if (n.mobilityDomain && (e.info & BSSID_INFO.MOBILITY_DOMAIN) === 0)
+          problems.push(`${ap}'s entry has no Mobility Domain bit (info=0x${e.info.toString(16)})`);
       }
-      for (const ap of n.lacks) if (entries.some((x) => x.bssid === this.w.bssidOf(ap))) problems.push(`${ap} (${this.w.bssidOf(ap)}) is in the report`);
+      for (const ap of n.lacks)
+        if (entries.some((x) => x.bssid === this.w.bssidOf(ap))) problems.push(`${ap} (${this.w.bssidOf(ap)}) is in the report`);
       if (problems.length === 0) return;
       if (Date.now() > deadline) throw new StepFailure(`${station}'s neighbour report: ${problems.join('; ')}`, [station]);
       await sleep(2000);
@@ -378,10 +471,25 @@ export class StepRunner {
     await this.wpaCli(station, 'select_network', '0');
     const deadline = Date.now() + timeoutMs;
     // An EAP failure ends the step at once instead of waiting out the timeout.
-    const connected = await this.expectLine(station, marks[station]!, `CTRL-EVENT-CONNECTED to ${ap.bssid}`, (l) => l.includes('CTRL-EVENT-CONNECTED') || l.includes('CTRL-EVENT-EAP-FAILURE'), timeoutMs, explain);
-    if (connected.text.includes('CTRL-EVENT-EAP-FAILURE')) throw new StepFailure(`EAP failed for ${station} at ${apName}: ${connected.text}`, explain);
+    const connected = await this.expectLine(
+      station,
+      marks[station]!,
+      `CTRL-EVENT-CONNECTED to ${ap.bssid}`,
+      (l) => l.includes('CTRL-EVENT-CONNECTED') || l.includes('CTRL-EVENT-EAP-FAILURE'),
+      timeoutMs,
+      explain,
+    );
+    if (connected.text.includes('CTRL-EVENT-EAP-FAILURE'))
+      throw new StepFailure(`EAP failed for ${station} at ${apName}: ${connected.text}`, explain);
     if (!connected.text.includes(ap.bssid)) throw new StepFailure(`${station} connected to the wrong AP: ${connected.text}`, explain);
-    await this.expectLine(apName, marks[apName]!, `AP-STA-CONNECTED ${sta.mac}`, (l) => l.includes(`AP-STA-CONNECTED ${sta.mac}`), Math.max(1000, deadline - Date.now()), explain);
+    await this.expectLine(
+      apName,
+      marks[apName]!,
+      `AP-STA-CONNECTED ${sta.mac}`,
+      (l) => l.includes(`AP-STA-CONNECTED ${sta.mac}`),
+      Math.max(1000, deadline - Date.now()),
+      explain,
+    );
     await this.wpaCli(station, 'set_network', '0', 'bssid', 'any');
     this.current.set(station, apName);
   }
@@ -398,7 +506,13 @@ export class StepRunner {
     });
   }
 
-  private async roam(station: string, toName: string, via: 'wpa_cli' | 'bss-tm', timeoutMs: number, marks: Record<string, number>): Promise<void> {
+  private async roam(
+    station: string,
+    toName: string,
+    via: 'wpa_cli' | 'bss-tm',
+    timeoutMs: number,
+    marks: Record<string, number>,
+  ): Promise<void> {
     const sta = this.sta(station);
     const to = this.ap(toName);
     const fromName = this.current.get(station);
@@ -416,16 +530,46 @@ export class StepRunner {
     } else {
       // A BSS Transition Management request from the current AP naming the target as the only candidate.
       const channel = this.s.aps[to.index]!.channel;
-      const reply = await this.hostapdCli(fromName, 'bss_tm_req', sta.mac, 'pref=1', 'abridged=1', `neighbor=${to.bssid},0x0000000f,81,${channel},7`);
+      const reply = await this.hostapdCli(
+        fromName,
+        'bss_tm_req',
+        sta.mac,
+        'pref=1',
+        'abridged=1',
+        `neighbor=${to.bssid},0x0000000f,81,${channel},7`,
+      );
       if (!reply.includes('OK')) throw new StepFailure(`bss_tm_req on ${fromName} answered: ${reply.trim()}`, explain);
     }
-    const connected = await this.expectLine(station, mark, `CTRL-EVENT-CONNECTED to ${to.bssid}`, (l) => (l.includes('CTRL-EVENT-CONNECTED') && l.includes(to.bssid)) || l.includes('CTRL-EVENT-EAP-FAILURE'), timeoutMs, explain);
-    if (connected.text.includes('CTRL-EVENT-EAP-FAILURE')) throw new StepFailure(`EAP failed for ${station} at ${toName}: ${connected.text}`, explain);
-    await this.expectLine(toName, marks[toName]!, `AP-STA-CONNECTED ${sta.mac}`, (l) => l.includes(`AP-STA-CONNECTED ${sta.mac}`), Math.max(2000, requestedAt + timeoutMs - Date.now()), explain);
+    const connected = await this.expectLine(
+      station,
+      mark,
+      `CTRL-EVENT-CONNECTED to ${to.bssid}`,
+      (l) => (l.includes('CTRL-EVENT-CONNECTED') && l.includes(to.bssid)) || l.includes('CTRL-EVENT-EAP-FAILURE'),
+      timeoutMs,
+      explain,
+    );
+    if (connected.text.includes('CTRL-EVENT-EAP-FAILURE'))
+      throw new StepFailure(`EAP failed for ${station} at ${toName}: ${connected.text}`, explain);
+    await this.expectLine(
+      toName,
+      marks[toName]!,
+      `AP-STA-CONNECTED ${sta.mac}`,
+      (l) => l.includes(`AP-STA-CONNECTED ${sta.mac}`),
+      Math.max(2000, requestedAt + timeoutMs - Date.now()),
+      explain,
+    );
     const authStart = this.w.logs.find(station, mark, (l) => /Trying to authenticate with/.test(l) && l.includes(to.bssid));
     this.roams.push({
-      station, stationMac: sta.mac, from: fromName, fromBssid: from.bssid, to: toName, toBssid: to.bssid, via,
-      requestedAt, authStartAt: authStart?.at, connectedAt: connected.at,
+      station,
+      stationMac: sta.mac,
+      from: fromName,
+      fromBssid: from.bssid,
+      to: toName,
+      toBssid: to.bssid,
+      via,
+      requestedAt,
+      authStartAt: authStart?.at,
+      connectedAt: connected.at,
     });
     this.current.set(station, toName);
   }
@@ -439,16 +583,32 @@ export class StepRunner {
       out = await kms.revoke(mac, via);
     } catch (e) {
       // kmsd answers once every AP has been told or given up on: say so when it did revoke.
-      const done = this.w.logs.find(kms.logName, marks[kms.logName] ?? 0, (l) => l.includes(`"sta":"${mac}"`) && l.includes('"msg":"station revoked"'));
-      const told = this.w.logs.linesSince(kms.logName, marks[kms.logName] ?? 0).filter((l) => l.text.includes(`"sta":"${mac}"`) && l.text.includes('"msg":"revocation: Disconnect sent to AP"'));
+      const done = this.w.logs.find(
+        kms.logName,
+        marks[kms.logName] ?? 0,
+        (l) => l.includes(`"sta":"${mac}"`) && l.includes('"msg":"station revoked"'),
+      );
+      const told = this.w.logs
+        .linesSince(kms.logName, marks[kms.logName] ?? 0)
+        .filter((l) => l.text.includes(`"sta":"${mac}"`) && l.text.includes('"msg":"revocation: Disconnect sent to AP"'));
       const hint = done
         ? ` (kmsd did revoke it at ${new Date(done.at ?? 0).toISOString()} and told ${told.length} AP(s) so far${told.length ? `: ${told.map((l) => /"ap":"([^"]*)".*"result":"([^"]*)"/.exec(l.text)?.slice(1).join(' ') ?? '?').join(', ')}` : ''}; the answer comes after every AP was told or given up on, which for an AP without a DAS whose control channel is down is that channel's command timeout)`
         : '';
-      throw new StepFailure(`revoking ${station} (${mac}) ${via === 'api' ? 'with POST /v1/stations/<mac>/revoke' : 'with kmsctl revoke'} failed: ${(e as Error).message}${hint}`, [kms.logName]);
+      throw new StepFailure(
+        `revoking ${station} (${mac}) ${via === 'api' ? 'with POST /v1/stations/<mac>/revoke' : 'with kmsctl revoke'} failed: ${(e as Error).message}${hint}`,
+        [kms.logName],
+      );
     }
     console.log(`vlab: revoke ${station} via ${via}: ${out.trim().split('\n').slice(0, 6).join(' | ').slice(0, 400)}`);
     const revoked = new RegExp(`"sta":"${mac}".*"msg":"station revoked"`);
-    const line = await this.expectLine(kms.logName, marks[kms.logName] ?? 0, `station revoked for ${mac}`, (l) => revoked.test(l), timeoutMs, [kms.logName]);
+    const line = await this.expectLine(
+      kms.logName,
+      marks[kms.logName] ?? 0,
+      `station revoked for ${mac}`,
+      (l) => revoked.test(l),
+      timeoutMs,
+      [kms.logName],
+    );
     console.log(`vlab: kms: ${line.text.slice(0, 300)}`);
     if (line.at !== undefined) this.revokedAt.set(station, line.at);
   }
@@ -460,7 +620,10 @@ export class StepRunner {
   }
 
   /** Frames until `pick` finds something in them: tcpdump writes each frame at once, the reader may still be a little behind. */
-  private async framesUntil<T>(pick: (frames: WifiFrame[]) => T | undefined, timeoutMs: number): Promise<{ frames: WifiFrame[]; found?: T }> {
+  private async framesUntil<T>(
+    pick: (frames: WifiFrame[]) => T | undefined,
+    timeoutMs: number,
+  ): Promise<{ frames: WifiFrame[]; found?: T }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const frames = this.frames();
@@ -475,11 +638,18 @@ export class StepRunner {
    * in its log and its Deauthentication/Disassociation in the capture, within the bound. The time
    * from the (Re)Association Response to that frame is the measured figure.
    */
-  private async expectDisconnect(station: string, apName: string, withinMs: number, since: 'admission' | 'revoke', timeoutMs: number): Promise<void> {
+  private async expectDisconnect(
+    station: string,
+    apName: string,
+    withinMs: number,
+    since: 'admission' | 'revoke',
+    timeoutMs: number,
+  ): Promise<void> {
     const sta = this.sta(station);
     const ap = this.ap(apName);
     const arrival = this.arrivals.get(station);
-    if (!arrival || arrival.ap !== apName) throw new StepFailure(`${station}'s last join or roam was not to ${apName}: nothing to be disconnected from`, []);
+    if (!arrival || arrival.ap !== apName)
+      throw new StepFailure(`${station}'s last join or roam was not to ${apName}: nothing to be disconnected from`, []);
     const kmsLog = this.w.kms?.logName;
     const explain = [apName, station, ...(kmsLog ? [kmsLog] : [])];
     const gone = `AP-STA-DISCONNECTED ${sta.mac}`;
@@ -487,33 +657,60 @@ export class StepRunner {
       await this.w.logs.waitFor(apName, arrival.apMark, gone, (l) => l.includes(gone), timeoutMs);
     } catch {
       const { frames } = await this.framesUntil(() => undefined, 0);
-      const since = (name: string) => this.w.logs.linesSince(name, 0).filter((l) => l.at === undefined || l.at >= arrival.at).map((l) => l.text);
-      const stillAssociated = await this.hostapdCli(apName, 'sta', sta.mac).then((o) => o.includes(sta.mac), () => null);
+      const since = (name: string) =>
+        this.w.logs
+          .linesSince(name, 0)
+          .filter((l) => l.at === undefined || l.at >= arrival.at)
+          .map((l) => l.text);
+      const stillAssociated = await this.hostapdCli(apName, 'sta', sta.mac).then(
+        (o) => o.includes(sta.mac),
+        () => null,
+      );
       const why = explainNoDisconnect({
-        station, staMac: sta.mac, ap: apName, bssid: ap.bssid, apLines: since(apName), kmsLines: kmsLog ? since(kmsLog) : [], stillAssociated,
+        station,
+        staMac: sta.mac,
+        ap: apName,
+        bssid: ap.bssid,
+        apLines: since(apName),
+        kmsLines: kmsLog ? since(kmsLog) : [],
+        stillAssociated,
         frames: disconnectFrames(frames, sta.mac, ap.bssid, arrival.at - 5),
       });
       throw new StepFailure(`${apName} did not disconnect ${station} within ${timeoutMs} ms: ${why}`, explain);
     }
-    const { found } = await this.framesUntil((frames) => {
-      const d = disconnectFrames(frames, sta.mac, ap.bssid, arrival.at - 5);
-      return d.disconnect || d.stationLeft ? d : undefined;
-    }, this.t(3000, 0));
-    if (!found?.admitted) throw new StepFailure(`${apName} logged ${gone}, but the capture has no successful (Re)Association Response from ${apName} to ${station} since its last join or roam began`, explain);
+    const { found } = await this.framesUntil(
+      (frames) => {
+        const d = disconnectFrames(frames, sta.mac, ap.bssid, arrival.at - 5);
+        return d.disconnect || d.stationLeft ? d : undefined;
+      },
+      this.t(3000, 0),
+    );
+    if (!found?.admitted)
+      throw new StepFailure(
+        `${apName} logged ${gone}, but the capture has no successful (Re)Association Response from ${apName} to ${station} since its last join or roam began`,
+        explain,
+      );
     if (!found.disconnect) {
       const left = found.stationLeft;
-      throw new StepFailure(`${apName} logged ${gone}, but the capture has no Deauthentication/Disassociation from ${apName} to ${station}${left ? `: the station left by itself (${left.kind}, ${reasonText(left.reason)})` : ''}`, explain);
+      throw new StepFailure(
+        `${apName} logged ${gone}, but the capture has no Deauthentication/Disassociation from ${apName} to ${station}${left ? `: the station left by itself (${left.kind}, ${reasonText(left.reason)})` : ''}`,
+        explain,
+      );
     }
     const d = found.disconnect;
     const arrivedBy = this.roams.filter((r) => r.station === station).at(-1)?.to === apName ? 'roam' : 'join';
     const bound = this.t(withinMs, 0);
     const revokedAt = this.revokedAt.get(station);
-    if (since === 'revoke' && revokedAt === undefined) throw new StepFailure(`${station} has no revocation to time from (no kms-revoke step saw kmsd's 'station revoked' for it)`, explain);
+    if (since === 'revoke' && revokedAt === undefined)
+      throw new StepFailure(`${station} has no revocation to time from (no kms-revoke step saw kmsd's 'station revoked' for it)`, explain);
     const record = this.disconnectRecord(station, apName, found.admitted, d, bound, arrivedBy, since === 'revoke' ? revokedAt : undefined);
     this.disconnected.set(station, { ap: apName, at: d.at, stationMark: arrival.stationMark });
     if (record.captureMs > bound) {
       const from = since === 'revoke' ? 'the KMS revoked it' : `letting it in (${found.admitted.kind} → ${d.kind})`;
-      throw new StepFailure(`${apName} disconnected ${station} ${record.captureMs.toFixed(0)} ms after ${from}, over the bound of ${bound} ms`, explain);
+      throw new StepFailure(
+        `${apName} disconnected ${station} ${record.captureMs.toFixed(0)} ms after ${from}, over the bound of ${bound} ms`,
+        explain,
+      );
     }
   }
 
@@ -534,15 +731,32 @@ export class StepRunner {
     let from = { ap: first.ap, at: first.at };
     for (let login = 1; login <= 4; login++) {
       const { toName, bssid, connectedAt, authStartAt } = await this.nextLogin(station, first.stationMark, from, timeoutMs, explain);
-      const { found: how } = await this.framesUntil((frames) => {
-        const r = reloginOf(frames, sta.mac, bssid, from.at, connectedAt);
-        return r.method === 'unknown' ? undefined : r;
-      }, this.t(3000, 0));
-      if (!how) throw new StepFailure(`${station} logged in again at ${toName}, but the capture holds no authentication between them after the disconnect`, explain);
-      console.log(`vlab: ${station} logged in again at ${toName}: ${how.method}, ${how.eapFrames} EAP frames, ${how.eapolKeyFrames} EAPOL-Key frames`);
+      const { found: how } = await this.framesUntil(
+        (frames) => {
+          const r = reloginOf(frames, sta.mac, bssid, from.at, connectedAt);
+          return r.method === 'unknown' ? undefined : r;
+        },
+        this.t(3000, 0),
+      );
+      if (!how)
+        throw new StepFailure(
+          `${station} logged in again at ${toName}, but the capture holds no authentication between them after the disconnect`,
+          explain,
+        );
+      console.log(
+        `vlab: ${station} logged in again at ${toName}: ${how.method}, ${how.eapFrames} EAP frames, ${how.eapolKeyFrames} EAPOL-Key frames`,
+      );
       this.roams.push({
-        station, stationMac: sta.mac, from: from.ap, fromBssid: this.w.bssidOf(from.ap), to: toName, toBssid: bssid, via: 'reconnect',
-        requestedAt: from.at, authStartAt, connectedAt,
+        station,
+        stationMac: sta.mac,
+        from: from.ap,
+        fromBssid: this.w.bssidOf(from.ap),
+        to: toName,
+        toBssid: bssid,
+        via: 'reconnect',
+        requestedAt: from.at,
+        authStartAt,
+        connectedAt,
       });
       this.current.set(station, toName);
       if (how.method === 'full-eap') {
@@ -550,29 +764,54 @@ export class StepRunner {
         return;
       }
       // A key left behind let it in: the AP must throw it out again like the first one did.
-      const left = how.method === 'ft'
-        ? `by FT (a PMK-R1 ${toName} still held)`
-        : `from a cached PMK (${toName} still had a PMKSA entry for it: a 4-way handshake with ${how.eapolKeyFrames} EAPOL-Key frames and no EAP)`;
-      const { found } = await this.framesUntil((frames) => disconnectFrames(frames, sta.mac, bssid, connectedAt - 2000).disconnect, bound + this.t(5000, 0));
+      const left =
+        how.method === 'ft'
+          ? `by FT (a PMK-R1 ${toName} still held)`
+          : `from a cached PMK (${toName} still had a PMKSA entry for it: a 4-way handshake with ${how.eapolKeyFrames} EAPOL-Key frames and no EAP)`;
+      const { found } = await this.framesUntil(
+        (frames) => disconnectFrames(frames, sta.mac, bssid, connectedAt - 2000).disconnect,
+        bound + this.t(5000, 0),
+      );
       const admitted = disconnectFrames(this.frames(), sta.mac, bssid, connectedAt - 2000).admitted;
       if (!found || !admitted) {
         const why = explainNoDisconnect({
-          station, staMac: sta.mac, ap: toName, bssid, stillAssociated: await this.hostapdCli(toName, 'sta', sta.mac).then((o) => o.includes(sta.mac), () => null),
-          apLines: this.linesAfter(toName, connectedAt - 2000), kmsLines: kmsLog ? this.linesAfter(kmsLog, connectedAt - 2000) : [],
+          station,
+          staMac: sta.mac,
+          ap: toName,
+          bssid,
+          stillAssociated: await this.hostapdCli(toName, 'sta', sta.mac).then(
+            (o) => o.includes(sta.mac),
+            () => null,
+          ),
+          apLines: this.linesAfter(toName, connectedAt - 2000),
+          kmsLines: kmsLog ? this.linesAfter(kmsLog, connectedAt - 2000) : [],
           frames: disconnectFrames(this.frames(), sta.mac, bssid, connectedAt - 2000),
         });
-        throw new StepFailure(`${station} logged in again at ${toName} without EAP ${left}, and ${toName} did not disconnect it: ${why}`, [...explain, toName]);
+        throw new StepFailure(`${station} logged in again at ${toName} without EAP ${left}, and ${toName} did not disconnect it: ${why}`, [
+          ...explain,
+          toName,
+        ]);
       }
       const record = this.disconnectRecord(station, toName, admitted, found, bound, `login ${how.method}`);
-      if (record.captureMs > bound) throw new StepFailure(`${station} logged in again at ${toName} without EAP ${left}; ${toName} disconnected it ${record.captureMs.toFixed(0)} ms later, over the bound of ${bound} ms`, [...explain, toName]);
+      if (record.captureMs > bound)
+        throw new StepFailure(
+          `${station} logged in again at ${toName} without EAP ${left}; ${toName} disconnected it ${record.captureMs.toFixed(0)} ms later, over the bound of ${bound} ms`,
+          [...explain, toName],
+        );
       from = { ap: toName, at: found.at };
     }
-    throw new StepFailure(`${station} logged in again 4 times without EAP after the revocation (each time disconnected again): no full EAP login`, explain);
+    throw new StepFailure(
+      `${station} logged in again 4 times without EAP after the revocation (each time disconnected again): no full EAP login`,
+      explain,
+    );
   }
 
   /** Log lines written at or after `at` (whole log read once: for failure reports and rare look-ups). */
   private linesAfter(log: string, at: number): string[] {
-    return this.w.logs.linesSince(log, 0).filter((l) => l.at === undefined || l.at >= at).map((l) => l.text);
+    return this.w.logs
+      .linesSince(log, 0)
+      .filter((l) => l.at === undefined || l.at >= at)
+      .map((l) => l.text);
   }
 
   /** The station's first CTRL-EVENT-CONNECTED after `from.at` (nudging wpa_supplicant once if it does not try). */
@@ -582,21 +821,26 @@ export class StepRunner {
     let nudged = false;
     let connected: LogLine | undefined;
     try {
-      await until(`${station} to log in again after ${from.ap} disconnected it`, timeoutMs, async () => {
-        const lines = afterFrom();
-        const failure = lines.find((l) => l.text.includes('CTRL-EVENT-EAP-FAILURE'));
-        if (failure) throw new StepFailure(`EAP failed for ${station} when it logged in again: ${failure.text}`, explain);
-        connected = lines.find((l) => l.text.includes('CTRL-EVENT-CONNECTED'));
-        if (connected) return true;
-        // wpa_supplicant reconnects by itself after an AP's Deauthentication; if it has not after
-        // half the time, ask it to (what is checked is the login, not wpa_supplicant's timers).
-        if (!nudged && Date.now() - started > timeoutMs / 2) {
-          nudged = true;
-          console.log(`vlab: ${station} has not reconnected by itself: wpa_cli reconnect`);
-          await this.wpaCli(station, 'reconnect').catch(() => undefined);
-        }
-        return undefined;
-      }, 250);
+      await until(
+        `${station} to log in again after ${from.ap} disconnected it`,
+        timeoutMs,
+        async () => {
+          const lines = afterFrom();
+          const failure = lines.find((l) => l.text.includes('CTRL-EVENT-EAP-FAILURE'));
+          if (failure) throw new StepFailure(`EAP failed for ${station} when it logged in again: ${failure.text}`, explain);
+          connected = lines.find((l) => l.text.includes('CTRL-EVENT-CONNECTED'));
+          if (connected) return true;
+          // wpa_supplicant reconnects by itself after an AP's Deauthentication; if it has not after
+          // half the time, ask it to (what is checked is the login, not wpa_supplicant's timers).
+          if (!nudged && Date.now() - started > timeoutMs / 2) {
+            nudged = true;
+            console.log(`vlab: ${station} has not reconnected by itself: wpa_cli reconnect`);
+            await this.wpaCli(station, 'reconnect').catch(() => undefined);
+          }
+          return undefined;
+        },
+        250,
+      );
     } catch (e) {
       if (e instanceof StepFailure) throw e;
       throw new StepFailure((e as Error).message, explain);
@@ -613,24 +857,53 @@ export class StepRunner {
     const learned = new RegExp(`"sta":"${this.sta(station).mac}".*"msg":"station learned"`);
     const mark = { offset: 0 };
     try {
-      await until(`a new Access-Accept for ${station} through the KMS`, this.t(10_000, 0), async () =>
-        (this.w.logs.linesSince(kmsLog, mark.offset).some((l) => l.at !== undefined && l.at >= since && learned.test(l.text)) ? true : undefined), 500);
+      await until(
+        `a new Access-Accept for ${station} through the KMS`,
+        this.t(10_000, 0),
+        async () =>
+          this.w.logs.linesSince(kmsLog, mark.offset).some((l) => l.at !== undefined && l.at >= since && learned.test(l.text))
+            ? true
+            : undefined,
+        500,
+      );
     } catch {
-      throw new StepFailure(`${station} logged in again at ${at} with full EAP, but the KMS logged no 'station learned' for it after the disconnect (no new Access-Accept through the KMS)`, explain);
+      throw new StepFailure(
+        `${station} logged in again at ${at} with full EAP, but the KMS logged no 'station learned' for it after the disconnect (no new Access-Accept through the KMS)`,
+        explain,
+      );
     }
   }
 
   /** Records (and prints) one disconnect: admission → Deauthentication/Disassociation, and hostapd's events between. */
-  private disconnectRecord(station: string, apName: string, admitted: WifiFrame, d: WifiFrame, withinMs: number, how: string, revokedAt?: number): DisconnectRecord {
+  private disconnectRecord(
+    station: string,
+    apName: string,
+    admitted: WifiFrame,
+    d: WifiFrame,
+    withinMs: number,
+    how: string,
+    revokedAt?: number,
+  ): DisconnectRecord {
     const mac = this.sta(station).mac;
     const lines = this.w.logs.linesSince(apName, 0).filter((l) => l.at !== undefined && l.at >= admitted.at - 2000);
     const connectedAt = lines.find((l) => l.text.includes(`AP-STA-CONNECTED ${mac}`))?.at;
-    const goneAt = lines.find((l) => l.text.includes(`AP-STA-DISCONNECTED ${mac}`) && (connectedAt === undefined || l.at! >= connectedAt))?.at;
+    const goneAt = lines.find(
+      (l) => l.text.includes(`AP-STA-DISCONNECTED ${mac}`) && (connectedAt === undefined || l.at! >= connectedAt),
+    )?.at;
     const eventsMs = connectedAt !== undefined && goneAt !== undefined ? goneAt - connectedAt : null;
     const record: DisconnectRecord = {
-      station, ap: apName, how, since: revokedAt === undefined ? 'admission' : 'revoke', admittedAt: admitted.at, ...(revokedAt === undefined ? {} : { revokedAt }),
-      disconnectedAt: d.at, frame: d.kind === 'disassoc' ? 'disassoc' : 'deauth', reason: d.reason,
-      captureMs: d.at - (revokedAt ?? admitted.at), eventsMs: revokedAt === undefined ? eventsMs : null, withinMs,
+      station,
+      ap: apName,
+      how,
+      since: revokedAt === undefined ? 'admission' : 'revoke',
+      admittedAt: admitted.at,
+      ...(revokedAt === undefined ? {} : { revokedAt }),
+      disconnectedAt: d.at,
+      frame: d.kind === 'disassoc' ? 'disassoc' : 'deauth',
+      reason: d.reason,
+      captureMs: d.at - (revokedAt ?? admitted.at),
+      eventsMs: revokedAt === undefined ? eventsMs : null,
+      withinMs,
     };
     this.disconnects.push(record);
     console.log(`vlab: ${formatDisconnects([record]).split('\n')[1]!.trim()}`);
@@ -645,6 +918,7 @@ export class StepRunner {
     const out = `${r.stdout}${r.stderr}`.trim();
     console.log(`vlab: ssh ${apName}: ${out.split('\n').slice(0, 6).join(' | ')}`);
     if (r.code !== 0) throw new StepFailure(`ssh to ${apName} exited ${r.code}: ${out}`, [`${apName}-ssh`]);
-    if (expect !== undefined && !out.includes(expect)) throw new StepFailure(`ssh ${apName} '${command}' printed no '${expect}':\n${out}`, [`${apName}-ssh`, apName]);
+    if (expect !== undefined && !out.includes(expect))
+      throw new StepFailure(`ssh ${apName} '${command}' printed no '${expect}':\n${out}`, [`${apName}-ssh`, apName]);
   }
 }

@@ -10,7 +10,15 @@ import { mkdirSync, writeFileSync, readFileSync, cpSync, rmSync, chmodSync, chow
 import { join } from 'node:path';
 import type { Scenario } from '../scenario.js';
 import { DS_SUBNET, MANAGER_IP, RADIUS_IP, RUN_DIR, type Plan } from '../plan.js';
-import { hostapdConf, wpaSupplicantConf, radiusClientsConf, radiusUsers, radiusEapModule, hostapdVlanFile, mergeHostapdConf } from '../configs.js';
+import {
+  hostapdConf,
+  wpaSupplicantConf,
+  radiusClientsConf,
+  radiusUsers,
+  radiusEapModule,
+  hostapdVlanFile,
+  mergeHostapdConf,
+} from '../configs.js';
 import { Daemons, must, run, sh, inNs, until } from './exec.js';
 import { Logs } from './logs.js';
 import { apConfigs, prepareKms, type KmsHandle } from './kms.js';
@@ -64,7 +72,22 @@ export async function buildWorld(s: Scenario, plan: Plan, o: TopologyOptions): P
   const startSsh = (name: string) => {
     const ap = plan.aps.find((a) => a.name === name);
     if (!ap) throw new Error(`no AP named ${name}`);
-    daemons.start(`${ap.name}-ssh`, inNs(ap.ns, ['dropbear', '-F', '-E', '-s', '-r', join(o.imageDir, 'ssh', `ap${ap.index + 1}.hostkey`), '-p', `${ap.ip}:22`, '-P', join(ap.dir, 'dropbear.pid')]), join(ap.dir, 'dropbear.log'));
+    daemons.start(
+      `${ap.name}-ssh`,
+      inNs(ap.ns, [
+        'dropbear',
+        '-F',
+        '-E',
+        '-s',
+        '-r',
+        join(o.imageDir, 'ssh', `ap${ap.index + 1}.hostkey`),
+        '-p',
+        `${ap.ip}:22`,
+        '-P',
+        join(ap.dir, 'dropbear.pid'),
+      ]),
+      join(ap.dir, 'dropbear.log'),
+    );
   };
   mkdirSync(RUN_DIR, { recursive: true });
 
@@ -137,7 +160,25 @@ ip -n ${plan.managerNs} link set ${plan.kms.ifname} up`);
     // Every R0KH-R1KH frame on the DS, for the record and for inject-rrb's replays.
     dsCapturePath = join(RUN_DIR, 'ds-rrb.pcap');
     const dsLog = join(RUN_DIR, 'tcpdump-ds.log');
-    daemons.start('tcpdump-ds', inNs(plan.dsNs, ['tcpdump', '-i', 'ds', '-n', '-U', '--immediate-mode', '-Z', 'root', '-w', dsCapturePath, 'ether', 'proto', '0x88b7']), dsLog);
+    daemons.start(
+      'tcpdump-ds',
+      inNs(plan.dsNs, [
+        'tcpdump',
+        '-i',
+        'ds',
+        '-n',
+        '-U',
+        '--immediate-mode',
+        '-Z',
+        'root',
+        '-w',
+        dsCapturePath,
+        'ether',
+        'proto',
+        '0x88b7',
+      ]),
+      dsLog,
+    );
     logs.add('tcpdump-ds', dsLog);
   }
 
@@ -171,13 +212,30 @@ ip -n ${ap.ns} link set br-lan up`);
     let vlanFile: string | undefined;
     if (s.network.dynamicVlan) {
       vlanFile = join(ap.dir, 'hostapd.vlan');
-      writeFileSync(vlanFile, hostapdVlanFile(ap.ifname, s.radius.users.flatMap((u) => (u.vlan === undefined ? [] : [u.vlan]))));
+      writeFileSync(
+        vlanFile,
+        hostapdVlanFile(
+          ap.ifname,
+          s.radius.users.flatMap((u) => (u.vlan === undefined ? [] : [u.vlan])),
+        ),
+      );
     }
     // With a KMS but no distribution: section (no `kmsctl ap-config`), the lab points the AP at the KMS itself.
-    const viaKms = s.kms?.enabled ? { radiusIp: plan.kms.ip, radiusSecret: kms!.apRadiusSecret(ap.name), accounting: true } : { radiusIp: RADIUS_IP };
+    const viaKms = s.kms?.enabled
+      ? { radiusIp: plan.kms.ip, radiusSecret: kms!.apRadiusSecret(ap.name), accounting: true }
+      : { radiusIp: RADIUS_IP };
     const base = hostapdConf(s, plan, ap, { ifname: ap.ifname, bridge: 'br-lan', ctrlDir: ap.ctrlDir, ownIp: ap.ip, vlanFile, ...viaKms });
     const fromKms = kmsApConfig.get(ap.name);
-    writeFileSync(conf, fromKms ? mergeHostapdConf(base, fromKms, `from kmsctl ap-config ${ap.name} --format hostapd (replaces the lab's lines for the same options)`) : base);
+    writeFileSync(
+      conf,
+      fromKms
+        ? mergeHostapdConf(
+            base,
+            fromKms,
+            `from kmsctl ap-config ${ap.name} --format hostapd (replaces the lab's lines for the same options)`,
+          )
+        : base,
+    );
     const log = join(ap.dir, 'hostapd.log');
     daemons.start(ap.name, inNs(ap.ns, ['hostapd', '-d', '-t', '-f', log, conf]), join(ap.dir, 'hostapd.out'));
     logs.add(ap.name, log);
@@ -186,7 +244,10 @@ ip -n ${ap.ns} link set br-lan up`);
   phase('APs started');
   for (const ap of plan.aps) {
     await until(`hostapd on ${ap.name} to be ENABLED`, T(20_000, o), async () => {
-      if (daemons.exited(ap.name)) throw new Error(`hostapd on ${ap.name} exited: ${logs.evidence(`${ap.name}-out`, 0).join(' | ')} ${logs.evidence(ap.name, 0, 5).join(' | ')}`);
+      if (daemons.exited(ap.name))
+        throw new Error(
+          `hostapd on ${ap.name} exited: ${logs.evidence(`${ap.name}-out`, 0).join(' | ')} ${logs.evidence(ap.name, 0, 5).join(' | ')}`,
+        );
       const r = await run(inNs(ap.ns, ['hostapd_cli', '-p', ap.ctrlDir, '-i', ap.ifname, 'status']));
       return /^state=ENABLED$/m.test(r.stdout) ? true : undefined;
     });
@@ -197,13 +258,18 @@ ip -n ${ap.ns} link set br-lan up`);
     const conf = join(sta.dir, 'wpa_supplicant.conf');
     writeFileSync(conf, wpaSupplicantConf(s, i, sta.ctrlDir, join(o.imageDir, 'certs', 'ca.pem')));
     const log = join(sta.dir, 'wpa_supplicant.log');
-    daemons.start(sta.name, inNs(sta.ns, ['wpa_supplicant', '-D', 'nl80211', '-i', sta.ifname, '-c', conf, '-d', '-t', '-f', log]), join(sta.dir, 'wpa_supplicant.out'));
+    daemons.start(
+      sta.name,
+      inNs(sta.ns, ['wpa_supplicant', '-D', 'nl80211', '-i', sta.ifname, '-c', conf, '-d', '-t', '-f', log]),
+      join(sta.dir, 'wpa_supplicant.out'),
+    );
     logs.add(sta.name, log);
     logs.add(`${sta.name}-out`, join(sta.dir, 'wpa_supplicant.out'));
   }
   for (const sta of plan.stations) {
     await until(`wpa_supplicant on ${sta.name}`, T(20_000, o), async () => {
-      if (daemons.exited(sta.name)) throw new Error(`wpa_supplicant on ${sta.name} exited: ${logs.evidence(`${sta.name}-out`, 0).join(' | ')}`);
+      if (daemons.exited(sta.name))
+        throw new Error(`wpa_supplicant on ${sta.name} exited: ${logs.evidence(`${sta.name}-out`, 0).join(' | ')}`);
       const r = await run(inNs(sta.ns, ['wpa_cli', '-p', sta.ctrlDir, '-i', sta.ifname, 'ping']));
       return r.stdout.includes('PONG') ? true : undefined;
     });
@@ -214,8 +280,13 @@ ip -n ${ap.ns} link set br-lan up`);
     if (daemons.exited('radius')) throw new Error(`FreeRADIUS exited: ${logs.evidence('radius', 0).join(' | ')}`);
     return logs.find('radius', 0, (l) => l.includes('Ready to process requests')) ? true : undefined;
   });
-  await until('tcpdump to listen on hwsim0', T(10_000, o), async () => (logs.find('tcpdump', 0, (l) => l.includes('listening on')) ? true : undefined));
-  if (dsCapturePath) await until('tcpdump to listen on the DS', T(10_000, o), async () => (logs.find('tcpdump-ds', 0, (l) => l.includes('listening on')) ? true : undefined));
+  await until('tcpdump to listen on hwsim0', T(10_000, o), async () =>
+    logs.find('tcpdump', 0, (l) => l.includes('listening on')) ? true : undefined,
+  );
+  if (dsCapturePath)
+    await until('tcpdump to listen on the DS', T(10_000, o), async () =>
+      logs.find('tcpdump-ds', 0, (l) => l.includes('listening on')) ? true : undefined,
+    );
   phase('RADIUS and capture ready');
   if (kmsReady) {
     await kmsReady;
@@ -224,10 +295,15 @@ ip -n ${ap.ns} link set br-lan up`);
       // Placements over SSH (PMKSA_ADD) and hostapd events need kmsd's control channel to every AP.
       for (const ap of plan.aps) {
         const re = new RegExp(`"ap":"${ap.name}".*"msg":"AP control channel up"`);
-        await until(`kmsd's SSH control channel to ${ap.name}`, T(60_000, o), async () => {
-          if (daemons.exited('kms')) throw new Error(`kmsd exited: ${logs.evidence('kms', 0, 8).join(' | ')}`);
-          return logs.find('kms', 0, (l) => re.test(l)) ? true : undefined;
-        }, 250);
+        await until(
+          `kmsd's SSH control channel to ${ap.name}`,
+          T(60_000, o),
+          async () => {
+            if (daemons.exited('kms')) throw new Error(`kmsd exited: ${logs.evidence('kms', 0, 8).join(' | ')}`);
+            return logs.find('kms', 0, (l) => re.test(l)) ? true : undefined;
+          },
+          250,
+        );
       }
       phase('kmsd has an SSH control channel to every AP');
     }
@@ -250,7 +326,13 @@ async function startRadius(s: Scenario, plan: Plan, o: TopologyOptions, daemons:
   rmSync(join(raddb, 'mods-config', 'files', 'authorize'), { force: true });
   writeFileSync(join(raddb, 'mods-config', 'files', 'authorize'), radiusUsers(s.radius.users));
   rmSync(join(raddb, 'mods-enabled', 'eap'), { force: true });
-  writeFileSync(join(raddb, 'mods-enabled', 'eap'), radiusEapModule(certDir, s.radius.users.some((u) => u.vlan !== undefined)));
+  writeFileSync(
+    join(raddb, 'mods-enabled', 'eap'),
+    radiusEapModule(
+      certDir,
+      s.radius.users.some((u) => u.vlan !== undefined),
+    ),
+  );
   // FreeRADIUS drops to user freerad: it must be able to read its tree, and write its run dir.
   const freerad = await must(['id', '-u', 'freerad']).then((x) => Number(x.trim()));
   const freeradGroup = await must(['id', '-g', 'freerad']).then((x) => Number(x.trim()));

@@ -36,11 +36,28 @@ export function vlabTarget(w: World): Target {
       return must(inNs(a.ns, ['hostapd_cli', '-p', a.ctrlDir, '-i', a.ifname, ...args]));
     },
     sshAp: (name, command, timeoutMs) =>
-      run(inNs(w.plan.managerNs, [
-        'ssh', '-i', w.clientKeyPath, '-o', `UserKnownHostsFile=${w.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes',
-        '-o', 'BatchMode=yes', '-o', 'GSSAPIAuthentication=no', '-o', 'ConnectTimeout=30', '-o', 'LogLevel=ERROR',
-        `root@${ap(name).ip}`, command,
-      ]), timeoutMs),
+      run(
+        inNs(w.plan.managerNs, [
+          'ssh',
+          '-i',
+          w.clientKeyPath,
+          '-o',
+          `UserKnownHostsFile=${w.knownHostsPath}`,
+          '-o',
+          'StrictHostKeyChecking=yes',
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'GSSAPIAuthentication=no',
+          '-o',
+          'ConnectTimeout=30',
+          '-o',
+          'LogLevel=ERROR',
+          `root@${ap(name).ip}`,
+          command,
+        ]),
+        timeoutMs,
+      ),
     apPlaceholders: (name) => ({ ctrlDir: ap(name).ctrlDir, ifname: ap(name).ifname, bssid: ap(name).bssid }),
     fillNames: (text) => fillNames(text, w.plan),
     apSsh: {
@@ -97,7 +114,9 @@ function kmsTarget(w: World): KmsTarget {
         if (r.code !== 0) throw new Error(`kmsctl revoke ${mac} exited ${r.code}: ${out.trim().slice(0, 400)}`);
         return out;
       }
-      const r = await kms.api(`/v1/stations/${encodeURIComponent(mac)}/revoke`, 90_000, { body: JSON.stringify({ reason: 'vlab kms-revoke step' }) });
+      const r = await kms.api(`/v1/stations/${encodeURIComponent(mac)}/revoke`, 90_000, {
+        body: JSON.stringify({ reason: 'vlab kms-revoke step' }),
+      });
       if (r.status < 200 || r.status > 299) throw new Error(`POST /v1/stations/${mac}/revoke: HTTP ${r.status} ${r.text.slice(0, 300)}`);
       return `HTTP ${r.status} ${r.text}`;
     },
@@ -105,8 +124,20 @@ function kmsTarget(w: World): KmsTarget {
       const a = w.plan.aps.find((x) => x.name === fromAp);
       if (!a) throw new Error(`no AP named ${fromAp}`);
       const r = await kms.node(a.ns, 'rrb-inject', [
-        '--ifname', 'br-lan', '--src', a.bssid, '--dst', w.plan.kms.mac, '--config', kms.configPath, '--ap', a.name,
-        '--frame', frame, '--capture', w.dsCapturePath ?? '',
+        '--ifname',
+        'br-lan',
+        '--src',
+        a.bssid,
+        '--dst',
+        w.plan.kms.mac,
+        '--config',
+        kms.configPath,
+        '--ap',
+        a.name,
+        '--frame',
+        frame,
+        '--capture',
+        w.dsCapturePath ?? '',
       ]);
       if (r.code !== 0) throw new Error(`rrb-inject ${frame} from ${fromAp} exited ${r.code}: ${(r.stderr || r.stdout).trim()}`);
       return r.stdout;

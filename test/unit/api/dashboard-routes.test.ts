@@ -18,7 +18,15 @@ let dir: string;
 const servers: ApiServer[] = [];
 
 async function start(extra: Partial<ConstructorParameters<typeof ApiServer>[0]> = {}): Promise<string> {
-  const s = new ApiServer({ token: TOKEN, stations: emptyTable, metrics: new Registry(), health: () => ({ status: 'ok' }), logger, webRoot: dir, ...extra });
+  const s = new ApiServer({
+    token: TOKEN,
+    stations: emptyTable,
+    metrics: new Registry(),
+    health: () => ({ status: 'ok' }),
+    logger,
+    webRoot: dir,
+    ...extra,
+  });
   servers.push(s);
   return `http://127.0.0.1:${await s.listen('127.0.0.1', 0)}`;
 }
@@ -46,7 +54,8 @@ describe('dashboard routes', () => {
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
     expect((await fetch(`${base}/ui/views/one.js`)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    for (const p of ['/ui/notes.txt', '/ui/we%20ird.js', '/ui/..%2findex.html', '/ui/views/', '/ui/nope.js']) expect((await fetch(`${base}${p}`)).status, p).toBe(404);
+    for (const p of ['/ui/notes.txt', '/ui/we%20ird.js', '/ui/..%2findex.html', '/ui/views/', '/ui/nope.js'])
+      expect((await fetch(`${base}${p}`)).status, p).toBe(404);
     const redirect = await fetch(`${base}/`, { redirect: 'manual' });
     expect([redirect.status, redirect.headers.get('location')]).toEqual([302, '/ui/']);
     // the API keeps its token, and its answers carry the same headers and no caching
@@ -62,7 +71,15 @@ describe('dashboard routes', () => {
     const r = await fetch(`${off}/v1/aps`, { headers: { Authorization: `Bearer ${TOKEN}` } });
     expect(r.status).toBe(404);
     expect(((await r.json()) as { error: string }).error).toMatch(/distribution is not configured/);
-    const ap: ApStatusView = { name: 'ap1', nasIdentifier: 'ap1.example.com', radiusClient: 'ap1', bsses: [{ ifname: 'wlan0', bssid: '02:00:00:00:00:01' }], control: { kind: 'ssh', up: false, changedAt: 1, reason: 'timeout' }, queued: 3, neighbors: ['ap2'] };
+    const ap: ApStatusView = {
+      name: 'ap1',
+      nasIdentifier: 'ap1.example.com',
+      radiusClient: 'ap1',
+      bsses: [{ ifname: 'wlan0', bssid: '02:00:00:00:00:01' }],
+      control: { kind: 'ssh', up: false, changedAt: 1, reason: 'timeout' },
+      queued: 3,
+      neighbors: ['ap2'],
+    };
     const on = await start({ aps: () => [ap] });
     expect(await (await fetch(`${on}/v1/aps`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()).toEqual({ aps: [ap] });
   });

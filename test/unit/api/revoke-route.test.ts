@@ -10,13 +10,22 @@ import type { StationTable } from '../../../daemon/records/station-table.js';
 
 const TOKEN = 'unit-test-token';
 const STA = '02:00:00:00:01:00';
-const table = { list: () => [], get: (m: string) => (m === STA ? { staMac: STA, revoked: { at: 1, reason: 'x' } } : undefined), keysFor: () => null } as unknown as StationTable;
+const table = {
+  list: () => [],
+  get: (m: string) => (m === STA ? { staMac: STA, revoked: { at: 1, reason: 'x' } } : undefined),
+  keysFor: () => null,
+} as unknown as StationTable;
 const servers: ApiServer[] = [];
 const asked: { mac: string; reason: string; trigger: string }[] = [];
 
 async function start(): Promise<string> {
   const s = new ApiServer({
-    token: TOKEN, stations: table, metrics: new Registry(), health: () => ({}), logger: { warn() {}, error() {} }, webRoot: defaultWebRoot(),
+    token: TOKEN,
+    stations: table,
+    metrics: new Registry(),
+    health: () => ({}),
+    logger: { warn() {}, error() {} },
+    webRoot: defaultWebRoot(),
     revoke: async (mac, reason, trigger) => {
       asked.push({ mac, reason, trigger });
       return mac === STA ? { kicks: [{ ap: 'ap1', result: 'ack' }] } : 'unknown';
@@ -32,7 +41,8 @@ afterAll(async () => {
 describe('POST /v1/stations/<sta>/revoke', () => {
   it('needs the token; checks the MAC and the body; answers with what the APs were told', async () => {
     const base = await start();
-    const post = (path: string, body?: string, token = TOKEN) => fetch(`${base}${path}`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, ...(body !== undefined ? { body } : {}) });
+    const post = (path: string, body?: string, token = TOKEN) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, ...(body !== undefined ? { body } : {}) });
     expect((await post(`/v1/stations/${STA}/revoke`, '{}', 'wrong')).status).toBe(401);
     expect((await post('/v1/stations/not-a-mac/revoke')).status).toBe(400);
     expect((await post(`/v1/stations/${STA}/revoke`, 'not json')).status).toBe(400);

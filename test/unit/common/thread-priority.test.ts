@@ -14,12 +14,15 @@ describe('thread priority', () => {
     expect(readFileSync(`/proc/${process.pid}/task/${self}/stat`, 'utf8')).toMatch(new RegExp(`^${self} `));
     const before = niceOf(self);
     // A thread of its own that reports its id, then waits to be told to finish.
-    const worker = new Worker(`
+    const worker = new Worker(
+      `
       const { parentPort } = require('node:worker_threads');
       const link = require('node:fs').readlinkSync('/proc/thread-self');
       parentPort.postMessage(Number(link.slice(link.lastIndexOf('/') + 1)));
       parentPort.once('message', () => process.exit(0));
-    `, { eval: true });
+    `,
+      { eval: true },
+    );
     try {
       const tid = await new Promise<number>((r) => worker.once('message', r));
       expect(tid).not.toBe(self);

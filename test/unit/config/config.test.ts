@@ -37,7 +37,9 @@ describe('configuration', () => {
   });
 
   it('names the field and the problem', () => {
-    expect(problems(minimal.replace('10.0.0.1', '10.0.0.300'))).toEqual(['radius.clients[0].address: expected an IPv4 or IPv6 address, or a prefix such as 10.20.0.0/16']);
+    expect(problems(minimal.replace('10.0.0.1', '10.0.0.300'))).toEqual([
+      'radius.clients[0].address: expected an IPv4 or IPv6 address, or a prefix such as 10.20.0.0/16',
+    ]);
     expect(problems(minimal.replace('secret: up', 'secret: up, timeoutMs: 5'))[0]).toMatch(/^radius\.upstreams\[0\]\.timeoutMs: .*100/);
     expect(problems(minimal.replace('api:', 'apii:'))).toEqual(['api: is required but missing', '(top level): unknown setting "apii"']);
     expect(problems(`${minimal}\nbogus: 1\n`)).toEqual(['(top level): unknown setting "bogus"']);
@@ -49,16 +51,31 @@ describe('configuration', () => {
   });
 
   it('takes RADIUS clients by network prefix, IPv4 and IPv6, overlapping ones too', () => {
-    const prefixes = minimal.replace('clients: [', 'clients: [{ name: site, address: 10.0.0.0/8, secret: a }, { name: floor, address: 10.0.1.0/24, secret: b }, { name: v6, address: "2001:db8:20::/48", secret: c }, ');
-    expect(parseConfig(prefixes).radius.clients.map((c) => c.address)).toEqual(['10.0.0.0/8', '10.0.1.0/24', '2001:db8:20::/48', '10.0.0.1']);
+    const prefixes = minimal.replace(
+      'clients: [',
+      'clients: [{ name: site, address: 10.0.0.0/8, secret: a }, { name: floor, address: 10.0.1.0/24, secret: b }, { name: v6, address: "2001:db8:20::/48", secret: c }, ',
+    );
+    expect(parseConfig(prefixes).radius.clients.map((c) => c.address)).toEqual([
+      '10.0.0.0/8',
+      '10.0.1.0/24',
+      '2001:db8:20::/48',
+      '10.0.0.1',
+    ]);
     expect(problems(minimal.replace('10.0.0.1', '10.0.0.1/16'))).toEqual([
       'radius.clients[0].address: 10.0.0.1/16 has bits set past the first 16: write the network (10.0.0.0/16) or the single address (10.0.0.1)',
     ]);
-    expect(problems(minimal.replace('10.0.0.1', '10.0.0.0/40'))).toEqual(['radius.clients[0].address: the prefix length after "/" must be 0 to 32']);
+    expect(problems(minimal.replace('10.0.0.1', '10.0.0.0/40'))).toEqual([
+      'radius.clients[0].address: the prefix length after "/" must be 0 to 32',
+    ]);
     // One network twice, in two spellings.
-    const twice = minimal.replace('clients: [', 'clients: [{ name: a, address: "2001:db8::/32", secret: x }, { name: b, address: "2001:0DB8:0::/32", secret: y }, ');
+    const twice = minimal.replace(
+      'clients: [',
+      'clients: [{ name: a, address: "2001:db8::/32", secret: x }, { name: b, address: "2001:0DB8:0::/32", secret: y }, ',
+    );
     expect(problems(twice)).toEqual(['radius.clients[1].address: address 2001:0DB8:0::/32 is already used by clients[0]']);
-    expect(problems(minimal.replace('10.0.0.1', '10.0.0.1/32').replace('clients: [', 'clients: [{ name: ap0, address: 10.0.0.1, secret: x }, '))).toHaveLength(1);
+    expect(
+      problems(minimal.replace('10.0.0.1', '10.0.0.1/32').replace('clients: [', 'clients: [{ name: ap0, address: 10.0.0.1, secret: x }, ')),
+    ).toHaveLength(1);
   });
 
   it('sizes the RADIUS receive buffers for a burst by default', () => {
@@ -84,8 +101,9 @@ describe('configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kms-cred-'));
     writeFileSync(join(dir, 'radius-ap2'), 'abc');
     expect(resolveSecret({ credential: 'radius-ap2' }, 'x', { CREDENTIALS_DIRECTORY: dir })).toBe('abc');
-    expect(() => resolveSecret({ credential: 'nope' }, 'api.token', { CREDENTIALS_DIRECTORY: dir }))
-      .toThrow(/^api\.token: credential "nope" is not in \$CREDENTIALS_DIRECTORY/);
+    expect(() => resolveSecret({ credential: 'nope' }, 'api.token', { CREDENTIALS_DIRECTORY: dir })).toThrow(
+      /^api\.token: credential "nope" is not in \$CREDENTIALS_DIRECTORY/,
+    );
   });
 
   it('reads a credential from its file under the credentials directory outside systemd', () => {
@@ -94,8 +112,9 @@ describe('configuration', () => {
     // secrets_<file> is what the unit's LoadCredential=secrets:DIR names each file in DIR.
     expect(credentialFallbackPath('secrets_ap2-rrb', env)).toBe(join(dir, 'ap2-rrb'));
     expect(credentialFallbackPath('secrets_x', {})).toBe('/etc/hostapd-kms/credentials/x');
-    expect(() => resolveSecret({ credential: 'secrets_radius-ap2' }, 'radius.clients[ap2].secret', env))
-      .toThrow(`radius.clients[ap2].secret: credential "secrets_radius-ap2": $CREDENTIALS_DIRECTORY is not set (not under systemd) and its file ${join(dir, 'radius-ap2')} does not exist`);
+    expect(() => resolveSecret({ credential: 'secrets_radius-ap2' }, 'radius.clients[ap2].secret', env)).toThrow(
+      `radius.clients[ap2].secret: credential "secrets_radius-ap2": $CREDENTIALS_DIRECTORY is not set (not under systemd) and its file ${join(dir, 'radius-ap2')} does not exist`,
+    );
     writeFileSync(join(dir, 'radius-ap2'), 'abc\n', { mode: 0o644 });
     chmodSync(join(dir, 'radius-ap2'), 0o644);
     expect(() => resolveSecret({ credential: 'secrets_radius-ap2' }, 'radius.clients[ap2].secret', env)).toThrow(/mode 644; make it 600/);

@@ -11,9 +11,11 @@ import { planReload } from '../../../daemon/config/reload-plan.js';
 
 const KMSCTL = new URL('../../../dist/daemon/cli/kmsctl.js', import.meta.url).pathname;
 const KEY = 'ab'.repeat(32);
-const config = (das = `
+const config = (
+  das = `
   dynamicAuthorization:
-    upstreams: [{ name: ise, address: 192.0.2.10, secret: ise-das-secret }]`) => `
+    upstreams: [{ name: ise, address: 192.0.2.10, secret: ise-das-secret }]`,
+) => `
 radius:
   clients:
     - { name: ap1, address: 10.0.0.11, secret: ap1-radius-secret, das: { secret: ap1-das-secret } }
@@ -40,7 +42,12 @@ describe('dynamic authorization configuration', () => {
   it('defaults: port 3799, a 300 s Event-Timestamp window that is required, CoA answered with a NAK', () => {
     const c = parseConfig(config());
     expect(c.radius.dynamicAuthorization).toMatchObject({
-      listen: { address: '0.0.0.0', port: 3799 }, eventTimestampWindowS: 300, requireEventTimestamp: true, coa: 'nak', timeoutMs: 1000, tries: 3,
+      listen: { address: '0.0.0.0', port: 3799 },
+      eventTimestampWindowS: 300,
+      requireEventTimestamp: true,
+      coa: 'nak',
+      timeoutMs: 1000,
+      tries: 3,
     });
     expect(c.radius.clients[0]!.das).toEqual({ secret: 'ap1-das-secret', port: 3799 });
     expect(c.radius.clients[1]!.das).toBeUndefined();
@@ -56,36 +63,52 @@ describe('dynamic authorization configuration', () => {
       }
       throw new Error('accepted');
     };
-    expect(bad(config(`
-  dynamicAuthorization: { coa: ignore, upstreams: [{ name: ise, address: 192.0.2.10, secret: s }] }`))).toMatch(/radius\.dynamicAuthorization\.coa/);
-    expect(bad(config(`
-  dynamicAuthorization: { upstreams: [] }`))).toMatch(/radius\.dynamicAuthorization\.upstreams: list the AAA servers/);
+    expect(
+      bad(
+        config(`
+  dynamicAuthorization: { coa: ignore, upstreams: [{ name: ise, address: 192.0.2.10, secret: s }] }`),
+      ),
+    ).toMatch(/radius\.dynamicAuthorization\.coa/);
+    expect(
+      bad(
+        config(`
+  dynamicAuthorization: { upstreams: [] }`),
+      ),
+    ).toMatch(/radius\.dynamicAuthorization\.upstreams: list the AAA servers/);
   });
 
   it('a reload swaps the upstreams live; the listener and the policy wait for a restart', () => {
     const a = parseConfig(config());
-    const b = parseConfig(config(`
+    const b = parseConfig(
+      config(`
   dynamicAuthorization:
     coa: disconnect
-    upstreams: [{ name: ise2, address: 192.0.2.11, secret: other }]`));
+    upstreams: [{ name: ise2, address: 192.0.2.11, secret: other }]`),
+    );
     const plan = planReload(a, b);
     expect(plan.live).toContain('radius.dynamicAuthorization.upstreams');
     expect(plan.restart).toContain('radius.dynamicAuthorization.coa');
   });
 
-  it('kmsctl ap-config: hostapd DAS lines per BSS (one DAS per BSS, ports 3799, 3800), the AP\'s own DAS secret', () => {
+  it("kmsctl ap-config: hostapd DAS lines per BSS (one DAS per BSS, ports 3799, 3800), the AP's own DAS secret", () => {
     const r = kmsctl(['ap-config', 'ap1', '--format', 'hostapd'], config());
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
-    for (const l of ['radius_das_port=3799', 'radius_das_port=3800', 'radius_das_client=10.0.0.2 ap1-das-secret',
-      'radius_das_require_message_authenticator=1', 'radius_das_require_event_timestamp=1', 'radius_das_time_window=300']) {
+    for (const l of [
+      'radius_das_port=3799',
+      'radius_das_port=3800',
+      'radius_das_client=10.0.0.2 ap1-das-secret',
+      'radius_das_require_message_authenticator=1',
+      'radius_das_require_event_timestamp=1',
+      'radius_das_time_window=300',
+    ]) {
       expect(lines).toContain(l);
     }
     expect(lines.filter((l) => l.startsWith('radius_das_client='))).toHaveLength(2);
     expect(r.stdout).not.toContain('ise-das-secret');
   });
 
-  it('kmsctl ap-config: the UCI options OpenWrt\'s hostapd.sh reads (dae_client, dae_secret, dae_port)', () => {
+  it("kmsctl ap-config: the UCI options OpenWrt's hostapd.sh reads (dae_client, dae_secret, dae_port)", () => {
     const r = kmsctl(['ap-config', 'ap1', '--format', 'uci'], config());
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("\toption dae_client '10.0.0.2'");
@@ -99,8 +122,9 @@ describe('dynamic authorization configuration', () => {
     expect(kmsctl(['ap-config', 'ap1'], config('')).stdout).not.toContain('radius_das');
   });
 
-  it('kmsctl ap-config: radius_das_client is the sourceAddress when set, and must be IPv4 (hostapd\'s DAS is IPv4 only)', () => {
-    const withSource = (a: string) => config(`
+  it("kmsctl ap-config: radius_das_client is the sourceAddress when set, and must be IPv4 (hostapd's DAS is IPv4 only)", () => {
+    const withSource = (a: string) =>
+      config(`
   dynamicAuthorization:
     sourceAddress: ${a}
     upstreams: [{ name: ise, address: 192.0.2.10, secret: s }]`);

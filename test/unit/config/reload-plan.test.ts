@@ -48,7 +48,13 @@ describe('what a reload applies and what waits for a restart', () => {
     });
     const plan = planReload(example(), next);
     expect(plan.live.sort()).toEqual(['log.level', 'radius.clients', 'radius.upstreams']);
-    expect(plan.restart.sort()).toEqual(['masterKey.credential', 'masterKey.file', 'radius.authListen.port', 'radius.otherThreadsNice', 'stateDir']);
+    expect(plan.restart.sort()).toEqual([
+      'masterKey.credential',
+      'masterKey.file',
+      'radius.authListen.port',
+      'radius.otherThreadsNice',
+      'stateDir',
+    ]);
   });
 
   it('applies APs and neighbour forbids; the RRB interface and discovery tuning need a restart', () => {

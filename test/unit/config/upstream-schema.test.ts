@@ -35,17 +35,28 @@ describe('radius.upstreams', () => {
     const u = parseConfig(config(`{ name: aaa, address: 192.0.2.7, transport: tls, tls: ${tls} }`)).radius.upstreams[0]!;
     expect(u).toMatchObject({ transport: 'tls', authPort: 2083, acctPort: 2083, secret: 'radsec' });
     expect(u.tls).toMatchObject({ serverName: 'aaa.example', keepaliveS: 20, key: { file: '/etc/kms.key' } });
-    const v = parseConfig(config(`{ name: aaa, address: 192.0.2.7, transport: tls, authPort: 12083, secret: { file: /etc/s }, tls: ${tls} }`)).radius.upstreams[0]!;
+    const v = parseConfig(
+      config(`{ name: aaa, address: 192.0.2.7, transport: tls, authPort: 12083, secret: { file: /etc/s }, tls: ${tls} }`),
+    ).radius.upstreams[0]!;
     expect(v).toMatchObject({ authPort: 12083, acctPort: 12083, secret: { file: '/etc/s' } });
   });
 
   it('names what is missing or misplaced', () => {
-    expect(problems(config('{ name: aaa, address: 192.0.2.7, transport: tls }')))
-      .toEqual(['radius.upstreams[0].tls: transport tls needs tls: {ca, certificate, key, serverName}']);
-    expect(problems(config(`{ name: aaa, address: 192.0.2.7, secret: x, tls: ${tls} }`)))
-      .toEqual(['radius.upstreams[0].tls: tls is only for transport: tls']);
-    expect(problems(config('{ name: aaa, address: 192.0.2.7, transport: dtls, secret: x }'))[0]).toMatch(/^radius\.upstreams\[0\]\.transport: /);
-    expect(problems(config(`{ name: aaa, address: 192.0.2.7, transport: tls, tls: { ca: { file: /a }, certificate: { file: /b }, key: { file: /c } } }`))[0])
-      .toMatch(/^radius\.upstreams\[0\]\.tls\.serverName: /);
+    expect(problems(config('{ name: aaa, address: 192.0.2.7, transport: tls }'))).toEqual([
+      'radius.upstreams[0].tls: transport tls needs tls: {ca, certificate, key, serverName}',
+    ]);
+    expect(problems(config(`{ name: aaa, address: 192.0.2.7, secret: x, tls: ${tls} }`))).toEqual([
+      'radius.upstreams[0].tls: tls is only for transport: tls',
+    ]);
+    expect(problems(config('{ name: aaa, address: 192.0.2.7, transport: dtls, secret: x }'))[0]).toMatch(
+      /^radius\.upstreams\[0\]\.transport: /,
+    );
+    expect(
+      problems(
+        config(
+          `{ name: aaa, address: 192.0.2.7, transport: tls, tls: { ca: { file: /a }, certificate: { file: /b }, key: { file: /c } } }`,
+        ),
+      )[0],
+    ).toMatch(/^radius\.upstreams\[0\]\.tls\.serverName: /);
   });
 });

@@ -26,7 +26,13 @@ const STA = '02:00:00:00:01:00';
 
 function ap(n: number, neighbours: string[] = []): ApInfo & { neighbours: string[] } {
   const mac = (x: number) => `02:00:00:00:0${n}:0${x}`;
-  return { name: `ap${n}`, nasIdentifier: `ap${n}.example.com`, radiusAddress: `10.0.0.${n}`, bsses: [{ ap: `ap${n}`, ifname: 'wlan0', bssid: mac(0), r1khId: mac(0) }], neighbours };
+  return {
+    name: `ap${n}`,
+    nasIdentifier: `ap${n}.example.com`,
+    radiusAddress: `10.0.0.${n}`,
+    bsses: [{ ap: `ap${n}`, ifname: 'wlan0', bssid: mac(0), r1khId: mac(0) }],
+    neighbours,
+  };
 }
 
 class RecordingPusher implements PmkR1Pusher {
@@ -50,8 +56,12 @@ class SwitchableControl implements ApDriver {
     this.stored.push({ pmk: req.pmk, akmp: req.akmp });
   }
   pmksaList?: (ifname: string) => Promise<{ staMac: string; pmkid: string }[]> = async (ifname) =>
-    (this.listing === 'added' ? this.added.filter((a) => a.ifname === ifname).map(({ staMac, pmkid }) => ({ staMac: staMac.toUpperCase(), pmkid })) : []);
-  subscribe() { return () => undefined; }
+    this.listing === 'added'
+      ? this.added.filter((a) => a.ifname === ifname).map(({ staMac, pmkid }) => ({ staMac: staMac.toUpperCase(), pmkid }))
+      : [];
+  subscribe() {
+    return () => undefined;
+  }
   async startEvents() {}
   async close() {}
 }
@@ -69,7 +79,9 @@ describe('KeyDistributor', () => {
 
   const quiet = { debug() {}, info() {}, warn() {} };
   /** A distributor subscribed to the station's life, as kmsd connects it. */
-  const make = (logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void } = quiet) => {
+  const make = (
+    logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void } = quiet,
+  ) => {
     const d = build(logger);
     core.life.subscribe(d);
     return d;
@@ -77,18 +89,43 @@ describe('KeyDistributor', () => {
   /** Priming again without a new Accept: what StationLife would announce. */
   const learned = (d: KeyDistributor, record: StationRecord) => d.onStationLife({ type: 'learned', record, news: 'same' });
   const accept = (f: AccessAcceptFacts) => core.accept(f);
-  const build = (logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void }) => new KeyDistributor({
-    topology, neighbors: new StaticNeighbors(new Map(aps.map((a) => [a.name, a.neighbours]))), pusher,
-    rrbPeerFor: (bss) => ({ mac: bss.bssid, r1khId: bss.r1khId, key: Buffer.alloc(32, 1) }),
-    controlFor: (name) => controls.get(name) ?? null,
-    stations: table, ledger: store.placements,
-    policy: { keyLifetimeS: 3600, repushMarginS: 300, ssid: 'hostapd-kms', mobilityDomain: 'a1b2', retry: { maxQueuedPerAp: 10, baseDelayMs: 10_000, maxDelayMs: 60_000 } },
-    logger,
-  });
+  const build = (logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void }) =>
+    new KeyDistributor({
+      topology,
+      neighbors: new StaticNeighbors(new Map(aps.map((a) => [a.name, a.neighbours]))),
+      pusher,
+      rrbPeerFor: (bss) => ({ mac: bss.bssid, r1khId: bss.r1khId, key: Buffer.alloc(32, 1) }),
+      controlFor: (name) => controls.get(name) ?? null,
+      stations: table,
+      ledger: store.placements,
+      policy: {
+        keyLifetimeS: 3600,
+        repushMarginS: 300,
+        ssid: 'hostapd-kms',
+        mobilityDomain: 'a1b2',
+        retry: { maxQueuedPerAp: 10, baseDelayMs: 10_000, maxDelayMs: 60_000 },
+      },
+      logger,
+    });
   const facts = (over: Partial<AccessAcceptFacts> = {}): AccessAcceptFacts => ({
-    staMac: STA, clientAddress: '10.0.0.1', nasIdentifier: 'ap1.example.com', bssid: '02:00:00:00:01:00', ssid: 'hostapd-kms',
-    mdid: 'a1b2', akm: AKM.FT_IEEE8021X, pairwiseCipher: 0x000fac04, userName: 'alice', cui: 'cui-1', classes: [],
-    vlan: { untagged: 100, tagged: [] }, filterId: null, arubaUserRole: null, sessionTimeout: 7200, acctSessionId: null, msk: MSK, ...over,
+    staMac: STA,
+    clientAddress: '10.0.0.1',
+    nasIdentifier: 'ap1.example.com',
+    bssid: '02:00:00:00:01:00',
+    ssid: 'hostapd-kms',
+    mdid: 'a1b2',
+    akm: AKM.FT_IEEE8021X,
+    pairwiseCipher: 0x000fac04,
+    userName: 'alice',
+    cui: 'cui-1',
+    classes: [],
+    vlan: { untagged: 100, tagged: [] },
+    filterId: null,
+    arubaUserRole: null,
+    sessionTimeout: 7200,
+    acctSessionId: null,
+    msk: MSK,
+    ...over,
   });
 
   beforeEach(() => {
@@ -108,16 +145,30 @@ describe('KeyDistributor', () => {
     const d = make();
     await accept(facts());
     expect(pusher.pushes.map((p) => p.peer.mac).sort()).toEqual(['02:00:00:00:02:00', '02:00:00:00:03:00']);
-    const r0 = derivePmkR0({ xxKey: MSK.subarray(32), ssid: Buffer.from('hostapd-kms'), mdid: Buffer.from('a1b2', 'hex'), r0khId: Buffer.from('ap1.example.com'), s0khId: macToBytes(STA) });
+    const r0 = derivePmkR0({
+      xxKey: MSK.subarray(32),
+      ssid: Buffer.from('hostapd-kms'),
+      mdid: Buffer.from('a1b2', 'hex'),
+      r0khId: Buffer.from('ap1.example.com'),
+      s0khId: macToBytes(STA),
+    });
     for (const { peer, entry } of pusher.pushes) {
       expect(entry.pmkR1.equals(derivePmkR1(r0.pmkR0, macToBytes(peer.r1khId), macToBytes(STA)))).toBe(true);
-      expect(entry).toMatchObject({ r0khId: 'ap1.example.com', pairwise: 0x10, expiresInS: 3600, vlan: { untagged: 100 }, identity: 'alice', cui: 'cui-1', sessionTimeoutS: 7200 });
+      expect(entry).toMatchObject({
+        r0khId: 'ap1.example.com',
+        pairwise: 0x10,
+        expiresInS: 3600,
+        vlan: { untagged: 100 },
+        identity: 'alice',
+        cui: 'cui-1',
+        sessionTimeoutS: 7200,
+      });
     }
     // hostapd acknowledges no PUSH: all the KMS knows is that it sent it.
     expect(d.placementsFor(STA).every((p) => p.state === 'sent' && p.via === 'push')).toBe(true);
   });
 
-  it('the PMK-R1 carries the station\'s own pairwise cipher (hostapd main rejects an FT authentication whose RSNE cipher differs)', async () => {
+  it("the PMK-R1 carries the station's own pairwise cipher (hostapd main rejects an FT authentication whose RSNE cipher differs)", async () => {
     make();
     await accept(facts({ pairwiseCipher: 0x000fac08 })); // WLAN-Pairwise-Cipher GCMP-128
     expect(pusher.pushes.length).toBeGreaterThan(0);
@@ -137,25 +188,42 @@ describe('KeyDistributor', () => {
     await accept(facts());
     const d = make();
     const rec = table.get(STA)!;
-    await Promise.all([learned(d, rec), learned(d, rec), core.life.onApEvent('ap1', { type: 'sta-connected', ifname: 'wlan0', staMac: STA })]);
+    await Promise.all([
+      learned(d, rec),
+      learned(d, rec),
+      core.life.onApEvent('ap1', { type: 'sta-connected', ifname: 'wlan0', staMac: STA }),
+    ]);
     expect(pusher.pushes).toHaveLength(2);
   });
 
-  it('a roam primes the new AP\'s neighbours', async () => {
+  it("a roam primes the new AP's neighbours", async () => {
     make();
     await accept(facts());
-    await core.life.onAccounting({ status: 'start', staMac: STA, clientAddress: '10.0.0.2', nasIdentifier: 'ap2.example.com', bssid: '02:00:00:00:02:00', acctSessionId: 's' });
+    await core.life.onAccounting({
+      status: 'start',
+      staMac: STA,
+      clientAddress: '10.0.0.2',
+      nasIdentifier: 'ap2.example.com',
+      bssid: '02:00:00:00:02:00',
+      acctSessionId: 's',
+    });
     // ap2's neighbours are ap1 and ap4. ap4 gets a PMK-R1 now; ap1 never does: its own
     // nas_identifier is the R0KH-ID, hostapd would drop the PUSH, and it derives locally anyway.
     expect(pusher.pushes.map((p) => p.peer.mac).sort()).toEqual(['02:00:00:00:02:00', '02:00:00:00:03:00', '02:00:00:00:04:00']);
   });
 
-  it('OKC: PMKSA_ADD with the target BSSID\'s PMKID; an unreachable AP catches up when it returns', async () => {
+  it("OKC: PMKSA_ADD with the target BSSID's PMKID; an unreachable AP catches up when it returns", async () => {
     const d = make();
     controls.get('ap3')!.connected = false;
     await accept(facts({ akm: AKM.IEEE8021X, vlan: null }));
     const pmk = MSK.subarray(0, 32);
-    expect(controls.get('ap2')!.added).toEqual([{ ifname: 'wlan0', staMac: STA, pmkid: derivePmkid(pmk, macToBytes('02:00:00:00:02:00'), macToBytes(STA), AKM.IEEE8021X).toString('hex') }]);
+    expect(controls.get('ap2')!.added).toEqual([
+      {
+        ifname: 'wlan0',
+        staMac: STA,
+        pmkid: derivePmkid(pmk, macToBytes('02:00:00:00:02:00'), macToBytes(STA), AKM.IEEE8021X).toString('hex'),
+      },
+    ]);
     expect(d.queued()).toEqual({ ap3: 1 });
     expect(d.placementsFor(STA).find((p) => p.ap === 'ap3')).toMatchObject({ state: 'queued', lastError: 'AP control not connected' });
     controls.get('ap3')!.connected = true;
@@ -173,7 +241,10 @@ describe('KeyDistributor', () => {
     const d = make();
     await accept(facts({ akm: AKM.IEEE8021X, vlan: null }));
     expect(d.placementsFor(STA).find((p) => p.ap === 'ap2')).toMatchObject({ state: 'added', lastError: null });
-    expect(d.placementsFor(STA).find((p) => p.ap === 'ap3')).toMatchObject({ state: 'added', lastError: expect.stringMatching(/PMKSA list does not show this station/) });
+    expect(d.placementsFor(STA).find((p) => p.ap === 'ap3')).toMatchObject({
+      state: 'added',
+      lastError: expect.stringMatching(/PMKSA list does not show this station/),
+    });
   });
 
   it('answers a PULL for a known station, NAKs what it cannot vouch for, and the ledger keeps the answer', async () => {
@@ -182,7 +253,13 @@ describe('KeyDistributor', () => {
     const rec = table.get(STA)!;
     const station = { record: rec, keys: table.keysFor(STA)! };
     const policy = { keyLifetimeS: 3600, ssid: 'hostapd-kms', mobilityDomain: 'a1b2' };
-    const req = { fromMac: '02:00:00:00:04:00', r0khId: 'ap1.example.com', r1khId: '02:00:00:00:04:00', staMac: STA, pmkR0Name: Buffer.from(rec.pmkR0Name!, 'hex') };
+    const req = {
+      fromMac: '02:00:00:00:04:00',
+      r0khId: 'ap1.example.com',
+      r1khId: '02:00:00:00:04:00',
+      staMac: STA,
+      pmkR0Name: Buffer.from(rec.pmkR0Name!, 'hex'),
+    };
     const ask = (r: typeof req, ctx: Partial<Parameters<typeof answerPull>[1]> = {}) =>
       answerPull(r, { station, bss: topology.bssByR1khId(r.r1khId), policy, now: Date.now(), ...ctx });
     const answer = ask(req);
@@ -202,7 +279,14 @@ describe('KeyDistributor', () => {
   it('a session end stops re-placement and marks the placed keys withdrawn', async () => {
     const d = make();
     await accept(facts());
-    await core.life.onAccounting({ status: 'stop', staMac: STA, clientAddress: '10.0.0.1', nasIdentifier: 'ap1.example.com', bssid: '02:00:00:00:01:00', acctSessionId: 's' });
+    await core.life.onAccounting({
+      status: 'stop',
+      staMac: STA,
+      clientAddress: '10.0.0.1',
+      nasIdentifier: 'ap1.example.com',
+      bssid: '02:00:00:00:01:00',
+      acctSessionId: 's',
+    });
     expect(d.placementsFor(STA).map((p) => p.state)).toEqual(['withdrawn', 'withdrawn']);
     expect(store.placements.loadPlacements(Date.now()).map((p) => p.state)).toEqual(['withdrawn', 'withdrawn']);
   });
@@ -220,8 +304,21 @@ describe('KeyDistributor', () => {
     await core.life.onApEvent('ap2', { type: 'sta-connected', ifname: 'wlan0', staMac: STA });
     const pushed = pusher.pushes.length;
     expect(pusher.pushes.map((p) => p.peer.mac)).toContain('02:00:00:00:04:00');
-    await core.life.onRoam({ sta: STA, fromBssid: '02:00:00:00:01:00', toBssid: '02:00:00:00:02:00', method: 'ft-over-air', endTs: Date.now() } as never);
-    await core.life.onAccounting({ status: 'start', staMac: STA, clientAddress: '10.0.0.2', nasIdentifier: 'ap2.example.com', bssid: '02:00:00:00:02:00', acctSessionId: 's' });
+    await core.life.onRoam({
+      sta: STA,
+      fromBssid: '02:00:00:00:01:00',
+      toBssid: '02:00:00:00:02:00',
+      method: 'ft-over-air',
+      endTs: Date.now(),
+    } as never);
+    await core.life.onAccounting({
+      status: 'start',
+      staMac: STA,
+      clientAddress: '10.0.0.2',
+      nasIdentifier: 'ap2.example.com',
+      bssid: '02:00:00:00:02:00',
+      acctSessionId: 's',
+    });
     expect(pusher.pushes).toHaveLength(pushed);
   });
 
@@ -237,7 +334,13 @@ describe('KeyDistributor', () => {
   it('FT-EAP-SHA384 (192-bit mode): 48-octet PMK-R1s named with SHA-384, GCMP-256 pairwise', async () => {
     make();
     await accept(facts({ akm: AKM.FT_IEEE8021X_SHA384, pairwiseCipher: 0x000fac09 }));
-    const r0 = derivePmkR0({ xxKey: MSK.subarray(0, 48), ssid: Buffer.from('hostapd-kms'), mdid: Buffer.from('a1b2', 'hex'), r0khId: Buffer.from('ap1.example.com'), s0khId: macToBytes(STA) });
+    const r0 = derivePmkR0({
+      xxKey: MSK.subarray(0, 48),
+      ssid: Buffer.from('hostapd-kms'),
+      mdid: Buffer.from('a1b2', 'hex'),
+      r0khId: Buffer.from('ap1.example.com'),
+      s0khId: macToBytes(STA),
+    });
     expect(pusher.pushes).toHaveLength(2);
     for (const { peer, entry } of pusher.pushes) {
       const r1kh = macToBytes(peer.r1khId);
@@ -253,8 +356,16 @@ describe('KeyDistributor', () => {
     make();
     await accept(facts({ akm: AKM.IEEE8021X_SHA256, vlan: null, mdid: null }));
     const pmk = MSK.subarray(0, 32);
-    expect(controls.get('ap2')!.added).toEqual([{ ifname: 'wlan0', staMac: STA, pmkid: derivePmkid(pmk, macToBytes('02:00:00:00:02:00'), macToBytes(STA), AKM.IEEE8021X_SHA256).toString('hex') }]);
-    expect(controls.get('ap2')!.added[0]!.pmkid).not.toBe(derivePmkid(pmk, macToBytes('02:00:00:00:02:00'), macToBytes(STA), AKM.IEEE8021X).toString('hex'));
+    expect(controls.get('ap2')!.added).toEqual([
+      {
+        ifname: 'wlan0',
+        staMac: STA,
+        pmkid: derivePmkid(pmk, macToBytes('02:00:00:00:02:00'), macToBytes(STA), AKM.IEEE8021X_SHA256).toString('hex'),
+      },
+    ]);
+    expect(controls.get('ap2')!.added[0]!.pmkid).not.toBe(
+      derivePmkid(pmk, macToBytes('02:00:00:00:02:00'), macToBytes(STA), AKM.IEEE8021X).toString('hex'),
+    );
     expect(controls.get('ap2')!.stored).toHaveLength(1);
     expect(controls.get('ap2')!.stored[0]!.pmk.equals(pmk)).toBe(true);
     expect(controls.get('ap2')!.stored[0]!.akmp).toBe(128);

@@ -6,8 +6,15 @@ import type { RrbPeer } from '../../../daemon/ports/pmk-r1-transport.js';
 // Which (BSS, R0KH-ID) pairs the KMS runs hostapd's sequence exchanges for, ahead of any key.
 
 const ap = (n: number, bsses = 1): ApInfo => ({
-  name: `ap${n}`, nasIdentifier: `ap${n}.example.com`, radiusAddress: `10.0.0.${n}`,
-  bsses: Array.from({ length: bsses }, (_, i) => ({ ap: `ap${n}`, ifname: `wlan${i}`, bssid: `02:00:00:00:0${n}:0${i}`, r1khId: `02:00:00:00:0${n}:0${i}` })),
+  name: `ap${n}`,
+  nasIdentifier: `ap${n}.example.com`,
+  radiusAddress: `10.0.0.${n}`,
+  bsses: Array.from({ length: bsses }, (_, i) => ({
+    ap: `ap${n}`,
+    ifname: `wlan${i}`,
+    bssid: `02:00:00:00:0${n}:0${i}`,
+    r1khId: `02:00:00:00:0${n}:0${i}`,
+  })),
 });
 
 function setup(lists: Record<string, string[]>, aps = [ap(1), ap(2, 2), ap(3), ap(4)], allPairsUpTo = 0) {
@@ -28,23 +35,36 @@ function setup(lists: Record<string, string[]>, aps = [ap(1), ap(2, 2), ap(3), a
 describe('SequenceWarmup', () => {
   it('pairs every BSS of each neighbour with the R0KH-ID of the AP it is a neighbour of, once', () => {
     const { warmup } = setup({ ap1: ['ap2', 'ap3'], ap3: ['ap1', 'ap2'], ap2: ['ap1', 'ap1'] });
-    const pairs = warmup.pairs().map((p) => `${p.bss.bssid} ${p.r0khId}`).sort();
+    const pairs = warmup
+      .pairs()
+      .map((p) => `${p.bss.bssid} ${p.r0khId}`)
+      .sort();
     expect(pairs).toEqual([
-      '02:00:00:00:01:00 ap2.example.com', '02:00:00:00:01:00 ap3.example.com',
-      '02:00:00:00:02:00 ap1.example.com', '02:00:00:00:02:00 ap3.example.com',
-      '02:00:00:00:02:01 ap1.example.com', '02:00:00:00:02:01 ap3.example.com',
+      '02:00:00:00:01:00 ap2.example.com',
+      '02:00:00:00:01:00 ap3.example.com',
+      '02:00:00:00:02:00 ap1.example.com',
+      '02:00:00:00:02:00 ap3.example.com',
+      '02:00:00:00:02:01 ap1.example.com',
+      '02:00:00:00:02:01 ap3.example.com',
       '02:00:00:00:03:00 ap1.example.com',
     ]);
   });
 
-  it('a small site warms every pair: each BSS under every other AP\'s R0KH-ID, neighbours or not', () => {
+  it("a small site warms every pair: each BSS under every other AP's R0KH-ID, neighbours or not", () => {
     const { warmup } = setup({ ap1: ['ap2'] }, [ap(1), ap(2, 2), ap(3)], 8);
-    const pairs = warmup.pairs().map((p) => `${p.bss.bssid} ${p.r0khId}`).sort();
+    const pairs = warmup
+      .pairs()
+      .map((p) => `${p.bss.bssid} ${p.r0khId}`)
+      .sort();
     expect(pairs).toEqual([
-      '02:00:00:00:01:00 ap2.example.com', '02:00:00:00:01:00 ap3.example.com',
-      '02:00:00:00:02:00 ap1.example.com', '02:00:00:00:02:00 ap3.example.com',
-      '02:00:00:00:02:01 ap1.example.com', '02:00:00:00:02:01 ap3.example.com',
-      '02:00:00:00:03:00 ap1.example.com', '02:00:00:00:03:00 ap2.example.com',
+      '02:00:00:00:01:00 ap2.example.com',
+      '02:00:00:00:01:00 ap3.example.com',
+      '02:00:00:00:02:00 ap1.example.com',
+      '02:00:00:00:02:00 ap3.example.com',
+      '02:00:00:00:02:01 ap1.example.com',
+      '02:00:00:00:02:01 ap3.example.com',
+      '02:00:00:00:03:00 ap1.example.com',
+      '02:00:00:00:03:00 ap2.example.com',
     ]);
     // One pair more than the bound: neighbour pairs only.
     expect(setup({ ap1: ['ap2'] }, [ap(1), ap(2, 2), ap(3)], 7).warmup.pairs()).toHaveLength(2);
@@ -59,8 +79,10 @@ describe('SequenceWarmup', () => {
     const { warmup, probes, logs } = setup({ ap1: ['ap2', 'ap4'], ap3: ['ap2'] });
     warmup.start();
     expect(probes.map((p) => `${p.peer.mac} ${p.r0khId}`).sort()).toEqual([
-      '02:00:00:00:02:00 ap1.example.com', '02:00:00:00:02:00 ap3.example.com',
-      '02:00:00:00:02:01 ap1.example.com', '02:00:00:00:02:01 ap3.example.com',
+      '02:00:00:00:02:00 ap1.example.com',
+      '02:00:00:00:02:00 ap3.example.com',
+      '02:00:00:00:02:01 ap1.example.com',
+      '02:00:00:00:02:01 ap3.example.com',
     ]);
     expect(logs).toEqual([{ why: 'start', ap: null, pairs: 4 }]);
     probes.length = 0;

@@ -2,8 +2,16 @@
 // hostapd's parsers (ctrl_iface.c, ubus.c) take, and the refusals of what they would misread.
 import { describe, expect, it } from 'vitest';
 import {
-  bssTmReqCommand, bssTransitionArgs, deauthenticateCommand, delClientArgs, parseNeighborList, removeNeighborCommand, reqBeaconCommand,
-  rrmBeaconReqArgs, rrmNrSetArgs, setNeighborCommand,
+  bssTmReqCommand,
+  bssTransitionArgs,
+  deauthenticateCommand,
+  delClientArgs,
+  parseNeighborList,
+  removeNeighborCommand,
+  reqBeaconCommand,
+  rrmBeaconReqArgs,
+  rrmNrSetArgs,
+  setNeighborCommand,
 } from '../../../adapters/hostapd/index.js';
 
 const STA = '02:00:00:00:00:41';
@@ -12,9 +20,19 @@ const CANDIDATE = Buffer.from('020000000700ef0d00005109070301ff0603000900', 'hex
 
 describe('REQ_BEACON and rrm_beacon_req', () => {
   it('formats the request body the same way for both', () => {
-    expect(reqBeaconCommand('02-00-00-00-00-41', { opClass: 81, channel: 0, mode: 'table' })).toBe(`REQ_BEACON ${STA} 51000000000002ffffffffffff`);
-    expect(reqBeaconCommand(STA, { opClass: 81, channel: 0, mode: 'active' }, 0x10)).toBe(`REQ_BEACON ${STA} req_mode=10 51000000640001ffffffffffff`);
-    expect(rrmBeaconReqArgs(STA, { opClass: 115, channel: 36, mode: 'active', durationTu: 50 })).toEqual({ addr: STA, mode: 1, op_class: 115, channel: 36, duration: 50 });
+    expect(reqBeaconCommand('02-00-00-00-00-41', { opClass: 81, channel: 0, mode: 'table' })).toBe(
+      `REQ_BEACON ${STA} 51000000000002ffffffffffff`,
+    );
+    expect(reqBeaconCommand(STA, { opClass: 81, channel: 0, mode: 'active' }, 0x10)).toBe(
+      `REQ_BEACON ${STA} req_mode=10 51000000640001ffffffffffff`,
+    );
+    expect(rrmBeaconReqArgs(STA, { opClass: 115, channel: 36, mode: 'active', durationTu: 50 })).toEqual({
+      addr: STA,
+      mode: 1,
+      op_class: 115,
+      channel: 36,
+      duration: 50,
+    });
   });
   it('refuses a bad station and a request the frame cannot carry', () => {
     expect(() => reqBeaconCommand('nope', { opClass: 81, channel: 0, mode: 'table' })).toThrow(RangeError);
@@ -27,7 +45,11 @@ describe('SET_NEIGHBOR, REMOVE_NEIGHBOR and rrm_nr_set', () => {
   it('formats lines hostapd parses back (SHOW_NEIGHBOR prints the same shape)', () => {
     const line = setNeighborCommand(entry);
     expect(line).toBe('SET_NEIGHBOR 00:11:22:33:44:55 ssid=72726d nr=00112233445500000000510107');
-    expect(parseNeighborList(`${line.slice('SET_NEIGHBOR '.length)}\n`)[0]).toMatchObject({ bssid: '00:11:22:33:44:55', ssid: Buffer.from('rrm'), nr: HWSIM_NR });
+    expect(parseNeighborList(`${line.slice('SET_NEIGHBOR '.length)}\n`)[0]).toMatchObject({
+      bssid: '00:11:22:33:44:55',
+      ssid: Buffer.from('rrm'),
+      nr: HWSIM_NR,
+    });
     expect(removeNeighborCommand('00-11-22-33-44-55', Buffer.from('rrm'))).toBe('REMOVE_NEIGHBOR 00:11:22:33:44:55 ssid=72726d');
     // An SSID containing "nr=" is why the SSID always goes as hex (hostapd finds nr= with strstr).
     expect(setNeighborCommand({ ...entry, ssid: Buffer.from('x nr=1') })).toMatch(/^SET_NEIGHBOR \S+ ssid=[0-9a-f]+ nr=[0-9a-f]+$/);
@@ -46,13 +68,25 @@ describe('SET_NEIGHBOR, REMOVE_NEIGHBOR and rrm_nr_set', () => {
 
 describe('BSS_TM_REQ and bss_transition_request', () => {
   it('lists the candidates as ieee802_11_parse_candidate_list reads them', () => {
-    expect(bssTmReqCommand({ staMac: STA, candidates: [CANDIDATE, HWSIM_NR], disassocImminent: true, disassocTimerTbtt: 100, validityIntervalTbtt: 50, abridged: true })).toBe(
+    expect(
+      bssTmReqCommand({
+        staMac: STA,
+        candidates: [CANDIDATE, HWSIM_NR],
+        disassocImminent: true,
+        disassocTimerTbtt: 100,
+        validityIntervalTbtt: 50,
+        abridged: true,
+      }),
+    ).toBe(
       `BSS_TM_REQ ${STA} disassoc_imminent=1 disassoc_timer=100 valid_int=50 abridged=1 pref=1 ` +
-      'neighbor=02:00:00:00:07:00,0x00000def,81,9,7,0301ff0603000900 neighbor=00:11:22:33:44:55,0x00000000,81,1,7',
+        'neighbor=02:00:00:00:07:00,0x00000def,81,9,7,0301ff0603000900 neighbor=00:11:22:33:44:55,0x00000000,81,1,7',
     );
     expect(bssTmReqCommand({ staMac: STA, candidates: [] })).toBe(`BSS_TM_REQ ${STA}`);
     expect(bssTransitionArgs({ staMac: STA, candidates: [CANDIDATE], disassocImminent: true, disassocTimerTbtt: 100 })).toEqual({
-      addr: STA, neighbors: [CANDIDATE.toString('hex')], disassociation_imminent: true, disassociation_timer: 100,
+      addr: STA,
+      neighbors: [CANDIDATE.toString('hex')],
+      disassociation_imminent: true,
+      disassociation_timer: 100,
     });
   });
   it('refuses malformed candidates and values', () => {

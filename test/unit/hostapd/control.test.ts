@@ -36,15 +36,28 @@ describe('PMKSA_ADD formatting', () => {
 
 describe('hostapd_cli action-mode output (-a /bin/echo)', () => {
   it('keeps `<ifname> EVENT …` lines, drops hostapd_cli messages and other interfaces', () => {
-    const out = [`wlan0 AP-STA-CONNECTED ${STA} keyid=x`, 'wlan0 AP-DISABLED', 'hostapd did not reply to PING command - exiting', `wlan01 AP-STA-CONNECTED ${STA}`, ''];
+    const out = [
+      `wlan0 AP-STA-CONNECTED ${STA} keyid=x`,
+      'wlan0 AP-DISABLED',
+      'hostapd did not reply to PING command - exiting',
+      `wlan01 AP-STA-CONNECTED ${STA}`,
+      '',
+    ];
     expect(out.map((l) => cliEventLine(l, 'wlan0'))).toEqual([`AP-STA-CONNECTED ${STA} keyid=x`, 'AP-DISABLED', null, null, null]);
   });
 });
 
 describe('ubus notifications (format of OpenWrt ubus.c; not verified on OpenWrt)', () => {
   it('sta-authorized → sta-connected', () => {
-    expect(parseUbusEvent(`{ "sta-authorized": {"address":"${STA}","auth-alg":"open"} }`, 'wlan0')).toEqual({ type: 'sta-connected', ifname: 'wlan0', staMac: STA, authAlg: 'open' });
-    expect(parseUbusEvent(`{ "sta-authorized": {"address":"${STA}","vlan":100,"ifname":"wlan0","auth-alg":"ft"} }`, 'wlan0')).toMatchObject({ vlanId: 100, authAlg: 'ft' });
+    expect(parseUbusEvent(`{ "sta-authorized": {"address":"${STA}","auth-alg":"open"} }`, 'wlan0')).toEqual({
+      type: 'sta-connected',
+      ifname: 'wlan0',
+      staMac: STA,
+      authAlg: 'open',
+    });
+    expect(parseUbusEvent(`{ "sta-authorized": {"address":"${STA}","vlan":100,"ifname":"wlan0","auth-alg":"ft"} }`, 'wlan0')).toMatchObject(
+      { vlanId: 100, authAlg: 'ft' },
+    );
   });
   it('leave notifications → sta-disconnected; others ignored', () => {
     for (const t of ['disassoc', 'deauth', 'local-deauth', 'inactive-deauth']) {

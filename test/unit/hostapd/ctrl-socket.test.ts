@@ -17,7 +17,10 @@ class FakeHostapd {
   sock: unixDgram.UnixDgramSocket | null = null;
   received: string[] = [];
   monitors = new Set<string>();
-  constructor(readonly path: string, public handler: Handler) {}
+  constructor(
+    readonly path: string,
+    public handler: Handler,
+  ) {}
   start(): void {
     rmSync(this.path, { force: true });
     const s = unixDgram.createSocket('unix_dgram');
@@ -45,7 +48,8 @@ class FakeHostapd {
   }
 }
 
-const standard: Handler = (cmd, reply) => reply(cmd === 'PING' ? 'PONG\n' : cmd === 'ATTACH' || cmd === 'DETACH' ? 'OK\n' : `reply:${cmd}\n`);
+const standard: Handler = (cmd, reply) =>
+  reply(cmd === 'PING' ? 'PONG\n' : cmd === 'ATTACH' || cmd === 'DETACH' ? 'OK\n' : `reply:${cmd}\n`);
 const _sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('CtrlSocketClient (against a scripted socket)', () => {

@@ -27,7 +27,11 @@ describe('hostapd event lines', () => {
   it('AP-STA-CONNECTED, plain and with the optional fields', () => {
     expect(parseEvent(`<3>AP-STA-CONNECTED ${STA}`, 'wlan0')).toEqual({ type: 'sta-connected', ifname: 'wlan0', staMac: STA });
     expect(parseEvent(`<3>AP-STA-CONNECTED 02:00:00:00:00:4A keyid=guest vlanid=100 auth_alg=ft`, 'wlan1')).toEqual({
-      type: 'sta-connected', ifname: 'wlan1', staMac: '02:00:00:00:00:4a', vlanId: 100, authAlg: 'ft',
+      type: 'sta-connected',
+      ifname: 'wlan1',
+      staMac: '02:00:00:00:00:4a',
+      vlanId: 100,
+      authAlg: 'ft',
     });
     // hostapd_cli strips nothing, the ctrl socket sends no newline, some events end with a space.
     expect(parseEvent(`AP-STA-CONNECTED ${STA} \n`, 'x')).toMatchObject({ staMac: STA });
@@ -40,14 +44,25 @@ describe('hostapd event lines', () => {
     expect(parseEvent(`<3>EAPOL-4WAY-HS-COMPLETED ${STA}`, 'w')).toEqual({ type: '4way-completed', ifname: 'w', staMac: STA });
     const body = '51060000000000000000c800000c5e0202000000000000000000';
     expect(parseEvent(`<3>BEACON-RESP-RX ${STA} 7 00 ${body}`, 'w')).toEqual({
-      type: 'beacon-report', ifname: 'w', staMac: STA, token: 7, reportMode: 0, body: Buffer.from(body, 'hex'),
+      type: 'beacon-report',
+      ifname: 'w',
+      staMac: STA,
+      token: 7,
+      reportMode: 0,
+      body: Buffer.from(body, 'hex'),
     });
     // A refused report has no body; hostapd prints "%s" of an empty string, so a trailing space.
     expect(parseEvent(`<3>BEACON-RESP-RX ${STA} 255 04 `, 'w')).toMatchObject({ token: 255, reportMode: 4, body: Buffer.alloc(0) });
   });
 
   it('ignores events the KMS does not use', () => {
-    for (const line of ['<3>AP-ENABLED ', '<3>CTRL-EVENT-EAP-STARTED 02:00:00:00:00:41', '<3>CTRL-EVENT-TERMINATING ', '', '<2>RX-PROBE-REQUEST sa=x']) {
+    for (const line of [
+      '<3>AP-ENABLED ',
+      '<3>CTRL-EVENT-EAP-STARTED 02:00:00:00:00:41',
+      '<3>CTRL-EVENT-TERMINATING ',
+      '',
+      '<2>RX-PROBE-REQUEST sa=x',
+    ]) {
       expect(parseEvent(line, 'w')).toBeNull();
     }
   });
@@ -83,7 +98,13 @@ describe('hostapd replies', () => {
     const text = `${PMKSA_HEADER}\n0 ${STA} 00112233445566778899aabbccddeeff 43190 0\n1 02:00:00:00:00:42 ffeeddccbbaa99887766554433221100 -3 1\n`;
     expect(parsePmksaList(text)).toEqual([
       { index: 0, spa: STA, pmkid: Buffer.from('00112233445566778899aabbccddeeff', 'hex'), expiresInS: 43190, opportunistic: false },
-      { index: 1, spa: '02:00:00:00:00:42', pmkid: Buffer.from('ffeeddccbbaa99887766554433221100', 'hex'), expiresInS: -3, opportunistic: true },
+      {
+        index: 1,
+        spa: '02:00:00:00:00:42',
+        pmkid: Buffer.from('ffeeddccbbaa99887766554433221100', 'hex'),
+        expiresInS: -3,
+        opportunistic: true,
+      },
     ]);
     expect(reason(() => parsePmksaList('FAIL\n'))).toBe('failed');
     expect(reason(() => parsePmksaList(text.slice(0, -20)))).toBe('truncated');
@@ -110,8 +131,22 @@ describe('hostapd replies', () => {
   it('SHOW_NEIGHBOR lines', () => {
     const text = `02:00:00:00:07:00 ssid=6b6d73 nr=020000000700ef0900005109070603000900\n02:00:00:00:08:00 ssid=6b6d73 nr=0200 lci=01 civic=02 stat\n02:00:00:00:09:00 ssid=\n`;
     expect(parseNeighborList(text)).toEqual([
-      { bssid: '02:00:00:00:07:00', ssid: Buffer.from('kms'), nr: Buffer.from('020000000700ef0900005109070603000900', 'hex'), lci: null, civic: null, stationary: false },
-      { bssid: '02:00:00:00:08:00', ssid: Buffer.from('kms'), nr: Buffer.from('0200', 'hex'), lci: Buffer.from([1]), civic: Buffer.from([2]), stationary: true },
+      {
+        bssid: '02:00:00:00:07:00',
+        ssid: Buffer.from('kms'),
+        nr: Buffer.from('020000000700ef0900005109070603000900', 'hex'),
+        lci: null,
+        civic: null,
+        stationary: false,
+      },
+      {
+        bssid: '02:00:00:00:08:00',
+        ssid: Buffer.from('kms'),
+        nr: Buffer.from('0200', 'hex'),
+        lci: Buffer.from([1]),
+        civic: Buffer.from([2]),
+        stationary: true,
+      },
       { bssid: '02:00:00:00:09:00', ssid: Buffer.alloc(0), nr: null, lci: null, civic: null, stationary: false },
     ]);
     expect(parseNeighborList('')).toEqual([]);
@@ -125,7 +160,10 @@ describe('hostapd replies', () => {
 describe('event lines captured from hostapd 2.11 and main (test/fixtures/hostapd-*/events.txt)', () => {
   // As hostapd -d wrote them to its log in lab runs (timestamp and interface prefix cut off); the
   // control socket sends the same text behind a <level> prefix.
-  const lines = (v: string) => readFileSync(new URL(`../../fixtures/hostapd-${v}/events.txt`, import.meta.url), 'utf8').split('\n').filter((l) => l !== '');
+  const lines = (v: string) =>
+    readFileSync(new URL(`../../fixtures/hostapd-${v}/events.txt`, import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
   it('main: AP-STA-CONNECTED carries vlanid= for a station with a RADIUS VLAN', () => {
     const evs = lines('main').map((l) => parseEvent(l, 'wlan0'));
     expect(evs).toContainEqual({ type: 'sta-connected', ifname: 'wlan0', staMac: '02:00:00:00:04:00', vlanId: 100 });
@@ -135,7 +173,8 @@ describe('event lines captured from hostapd 2.11 and main (test/fixtures/hostapd
   it('2.11: the same events without vlanid=', () => {
     const evs = lines('2.11').map((l) => parseEvent(l, 'wlan1'));
     expect(evs.filter((e) => e?.type === 'sta-connected')).toEqual([
-      { type: 'sta-connected', ifname: 'wlan1', staMac: '02:00:00:00:02:00' }, { type: 'sta-connected', ifname: 'wlan1', staMac: '02:00:00:00:02:00' },
+      { type: 'sta-connected', ifname: 'wlan1', staMac: '02:00:00:00:02:00' },
+      { type: 'sta-connected', ifname: 'wlan1', staMac: '02:00:00:00:02:00' },
     ]);
   });
 });

@@ -21,7 +21,6 @@ import {
 const SEED = Number(process.env.HOSTAPD_FUZZ_SEED ?? 0xa9c7);
 const ITERATIONS = Number(process.env.HOSTAPD_FUZZ_ITERATIONS ?? 100_000);
 
-
 const r = new Prng(SEED);
 const hexOf = (n: number): string => Array.from({ length: n }, () => r.int(256).toString(16).padStart(2, '0')).join('');
 const macOf = (): string => Array.from({ length: 6 }, () => r.int(256).toString(16).padStart(2, '0')).join(':');
@@ -32,7 +31,10 @@ function validEvent(): [string, ApEvent] {
   switch (r.int(4)) {
     case 0: {
       const vlan = r.int(4096);
-      return [`<3>AP-STA-CONNECTED ${sta} keyid=k${r.int(9)} vlanid=${vlan} auth_alg=ft`, { type: 'sta-connected', ifname: 'w', staMac: sta, vlanId: vlan, authAlg: 'ft' }];
+      return [
+        `<3>AP-STA-CONNECTED ${sta} keyid=k${r.int(9)} vlanid=${vlan} auth_alg=ft`,
+        { type: 'sta-connected', ifname: 'w', staMac: sta, vlanId: vlan, authAlg: 'ft' },
+      ];
     }
     case 1:
       return [`<3>AP-STA-DISCONNECTED ${sta}`, { type: 'sta-disconnected', ifname: 'w', staMac: sta }];
@@ -42,7 +44,10 @@ function validEvent(): [string, ApEvent] {
       const token = r.int(256);
       const mode = r.int(256);
       const body = hexOf(r.int(60));
-      return [`<3>BEACON-RESP-RX ${sta} ${token} ${mode.toString(16).padStart(2, '0')} ${body}`, { type: 'beacon-report', ifname: 'w', staMac: sta, token, reportMode: mode, body: Buffer.from(body, 'hex') }];
+      return [
+        `<3>BEACON-RESP-RX ${sta} ${token} ${mode.toString(16).padStart(2, '0')} ${body}`,
+        { type: 'beacon-report', ifname: 'w', staMac: sta, token, reportMode: mode, body: Buffer.from(body, 'hex') },
+      ];
     }
   }
 }
@@ -54,7 +59,9 @@ function validReply(): string {
     case 1:
       return `${macOf()}\nflags=[AUTH][ASSOC][AUTHORIZED]\naid=${r.int(2008)}\ndot1xAuthSessionUserName=alice\nlast_eap_type_as=25 (PEAP)\n`;
     default:
-      return Array.from({ length: r.int(4) }, () => `${macOf()} ssid=${hexOf(r.int(33))} nr=${hexOf(16)}${r.int(2) ? ' stat' : ''}\n`).join('');
+      return Array.from({ length: r.int(4) }, () => `${macOf()} ssid=${hexOf(r.int(33))} nr=${hexOf(16)}${r.int(2) ? ' stat' : ''}\n`).join(
+        '',
+      );
   }
 }
 
@@ -67,19 +74,61 @@ function validUbus(): string {
   ]);
 }
 
-const ALPHABET = [' ', '  ', '=', ':', '<', '>', '[', ']', '\n', '\r', '\0', '\t', '-', '0', 'f', 'Z', '9'.repeat(12), 'é', '\u{1F600}', '"', '{', '}', ',', 'null', '-1', '1e999', '__proto__'];
+const ALPHABET = [
+  ' ',
+  '  ',
+  '=',
+  ':',
+  '<',
+  '>',
+  '[',
+  ']',
+  '\n',
+  '\r',
+  '\0',
+  '\t',
+  '-',
+  '0',
+  'f',
+  'Z',
+  '9'.repeat(12),
+  'é',
+  '\u{1F600}',
+  '"',
+  '{',
+  '}',
+  ',',
+  'null',
+  '-1',
+  '1e999',
+  '__proto__',
+];
 
 function mutate(text: string): string {
   let t = text;
   for (let n = 1 + r.int(3); n > 0; n--) {
     const i = r.int(t.length + 1);
     switch (r.int(6)) {
-      case 0: t = t.slice(0, i) + t.slice(i + 1 + r.int(4)); break; // delete
-      case 1: t = t.slice(0, i) + r.pick(ALPHABET) + t.slice(i); break; // insert
-      case 2: t = t.slice(0, i) + String.fromCharCode(r.int(128)) + t.slice(i + 1); break; // replace
-      case 3: t = t.slice(0, i); break; // truncate
-      case 4: t = t + t.slice(i); break; // duplicate a tail
-      default: t = t.split(' ').sort(() => r.int(3) - 1).join(' '); // shuffle tokens
+      case 0:
+        t = t.slice(0, i) + t.slice(i + 1 + r.int(4));
+        break; // delete
+      case 1:
+        t = t.slice(0, i) + r.pick(ALPHABET) + t.slice(i);
+        break; // insert
+      case 2:
+        t = t.slice(0, i) + String.fromCharCode(r.int(128)) + t.slice(i + 1);
+        break; // replace
+      case 3:
+        t = t.slice(0, i);
+        break; // truncate
+      case 4:
+        t = t + t.slice(i);
+        break; // duplicate a tail
+      default:
+        t = t
+          .split(' ')
+          .sort(() => r.int(3) - 1)
+          .join(' '); // shuffle tokens
     }
   }
   return t;
@@ -95,7 +144,10 @@ function checkEvent(ev: ApEvent | null): void {
   if (!ev || ev.type === 'transport') return;
   assert(MAC.test(ev.staMac), 'canonical staMac');
   if (ev.type === 'beacon-report') {
-    assert((ev.token === null || (Number.isInteger(ev.token) && ev.token >= 0 && ev.token <= 255)) && ev.reportMode >= 0 && ev.reportMode <= 255, 'token/mode range');
+    assert(
+      (ev.token === null || (Number.isInteger(ev.token) && ev.token >= 0 && ev.token <= 255)) && ev.reportMode >= 0 && ev.reportMode <= 255,
+      'token/mode range',
+    );
     assert(ev.body.length <= 300, 'body length');
   }
   if (ev.type === 'sta-connected' && ev.vlanId !== undefined) assert(Number.isInteger(ev.vlanId) && ev.vlanId <= 4095, 'vlan range');
@@ -139,15 +191,29 @@ describe('hostapd/ubus parser fuzz', () => {
       const ok = [
         guarded(() => parseEvent(input, 'w'), checkEvent, input),
         guarded(() => parseEvent(cliEventLine(input, 'w') ?? '', 'w'), checkEvent, input),
-        guarded(() => parsePmksaList(input), (l) => l.forEach((e) => assert(e.pmkid.length === 16 && MAC.test(e.spa), 'PMKSA entry')), input),
-        guarded(() => parseStaReply(input), (s) => assert(s === null || MAC.test(s.addr), 'STA address'), input),
-        guarded(() => parseNeighborList(input), (l) => l.forEach((e) => assert(e.ssid.length <= 32 && MAC.test(e.bssid), 'neighbor entry')), input),
+        guarded(
+          () => parsePmksaList(input),
+          (l) => l.forEach((e) => assert(e.pmkid.length === 16 && MAC.test(e.spa), 'PMKSA entry')),
+          input,
+        ),
+        guarded(
+          () => parseStaReply(input),
+          (s) => assert(s === null || MAC.test(s.addr), 'STA address'),
+          input,
+        ),
+        guarded(
+          () => parseNeighborList(input),
+          (l) => l.forEach((e) => assert(e.ssid.length <= 32 && MAC.test(e.bssid), 'neighbor entry')),
+          input,
+        ),
         guarded(() => parseUbusEvent(input, 'w'), checkEvent, input),
       ];
       for (const o of ok) o ? parsed++ : rejected++;
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`hostapd fuzz: ${ITERATIONS} inputs × 6 parsers in ${seconds.toFixed(2)} s (${parsed} parsed, ${rejected} rejected), seed ${SEED}`);
+    console.log(
+      `hostapd fuzz: ${ITERATIONS} inputs × 6 parsers in ${seconds.toFixed(2)} s (${parsed} parsed, ${rejected} rejected), seed ${SEED}`,
+    );
     expect(parsed).toBeGreaterThan(ITERATIONS / 10);
     expect(rejected).toBeGreaterThan(ITERATIONS / 10);
     // No time limit: a busy machine is slower, not wrong (the rate is printed above).

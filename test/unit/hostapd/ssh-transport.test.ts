@@ -3,7 +3,7 @@
 // against a real Dropbear are in test/integration/hostapd-control.test.ts.
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
-import { Client, Server, utils, type Connection } from 'ssh2';
+import { type Client, Server, utils, type Connection } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApEvent } from '../../../daemon/ports/ap-driver.js';
 import { SshTransport, sshFingerprint } from '../../../adapters/hostapd/index.js';
@@ -40,7 +40,10 @@ describe('SshTransport (against an in-process ssh2 server)', () => {
           ch.pipe(child.stdin).on('error', () => undefined);
           child.stdout.pipe(ch, { end: false });
           child.stderr.pipe(ch.stderr, { end: false });
-          child.on('close', (code) => { ch.exit(code ?? 255); ch.end(); });
+          child.on('close', (code) => {
+            ch.exit(code ?? 255);
+            ch.end();
+          });
           ch.on('close', () => child.kill('SIGKILL'));
         });
       });
@@ -53,14 +56,27 @@ describe('SshTransport (against an in-process ssh2 server)', () => {
     await new Promise((resolve) => server.close(resolve));
   });
   const transport = (hostKeySha256 = pin(hostKey.public)): SshTransport => {
-    const t = new SshTransport({ apName: 'ap-unit', host: '127.0.0.1', port, privateKey: clientKey.private, hostKeySha256, backoffMinMs: 50, backoffMaxMs: 200 });
+    const t = new SshTransport({
+      apName: 'ap-unit',
+      host: '127.0.0.1',
+      port,
+      privateKey: clientKey.private,
+      hostKeySha256,
+      backoffMinMs: 50,
+      backoffMaxMs: 200,
+    });
     transports.push(t);
     return t;
   };
 
   it('refuses a host key that does not match the pin, naming both fingerprints', async () => {
     const other = pin(ed25519KeyPair().public);
-    const err = await transport(other).connect().then(() => null, (e: Error) => e);
+    const err = await transport(other)
+      .connect()
+      .then(
+        () => null,
+        (e: Error) => e,
+      );
     expect(err).toMatchObject({ code: 'host-key' });
     expect(err!.message).toContain(`presented host key ${pin(hostKey.public)}, but ${other} is pinned`);
     expect(() => transport('SHA256:short')).toThrow(/host key pin/);
@@ -86,7 +102,10 @@ describe('SshTransport (against an in-process ssh2 server)', () => {
     t.stream("sh -c 'echo started; exec sleep 60'", (l) => lines.push(l));
     await t.connect();
     await expect.poll(() => lines, { timeout: 3000 }).toEqual(['started']);
-    const inFlight = t.run('sleep 5').then(() => null, (e: Error) => e);
+    const inFlight = t.run('sleep 5').then(
+      () => null,
+      (e: Error) => e,
+    );
     await new Promise((r) => setTimeout(r, 100));
     for (const c of connections) c.end();
     expect(await inFlight).toMatchObject({ code: 'connection-lost' });
@@ -106,17 +125,18 @@ describe('SshTransport (against an in-process ssh2 server)', () => {
     // as ssh2 does then: a stand-in for one fault, the rest is the real client and server.
     const upAt = Date.now();
     await expect.poll(() => Date.now() - upAt > 1100, { timeout: 3000, interval: 100 }).toBe(true);
-    const exec = Client.prototype.exec;
-    Client.prototype.exec = function (this: Client) {
-      Client.prototype.exec = exec;
-      throw new Error('Not connected');
-    } as typeof exec;
-    try {
-      for (const sh of shells) sh.kill('SIGKILL');
-      await expect.poll(() => seen, { timeout: 5000 }).toEqual([true, false, true]);
-    } finally {
-      Client.prototype.exec = exec;
-    }
+    // Only this transport's client: the other tests' transports lose their shells too, and
+    // reopen them as usual.
+    const client = (t as unknown as { client: Client & { exec?: unknown } }).client;
+    Object.defineProperty(client, 'exec', {
+      configurable: true,
+      value: () => {
+        delete client.exec;
+        throw new Error('Not connected');
+      },
+    });
+    for (const sh of shells) sh.kill('SIGKILL');
+    await expect.poll(() => seen, { timeout: 5000 }).toEqual([true, false, true]);
     expect(await t.run('echo back')).toMatchObject({ stdout: 'back\n', exitCode: 0 });
   });
 });

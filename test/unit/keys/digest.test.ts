@@ -16,10 +16,12 @@ describe('one-shot digest and HMAC', () => {
     expect(hmac('md5', key, data).toString('hex')).toBe('750c783e6ab0b503eaa86e310a5db738');
     expect(hmac('sha256', key, data).toString('hex')).toBe('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
     expect(hmac('sha384', key, data).toString('hex')).toBe(
-      'af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649');
+      'af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649',
+    );
     // RFC 2202 test case 6: an 80-octet key, longer than the 64-octet block, is hashed first.
-    expect(hmac('sha1', Buffer.alloc(80, 0xaa), Buffer.from('Test Using Larger Than Block-Size Key - Hash Key First')).toString('hex'))
-      .toBe('aa4ae5e15272d00e95705637ce8a3b55ed402112');
+    expect(
+      hmac('sha1', Buffer.alloc(80, 0xaa), Buffer.from('Test Using Larger Than Block-Size Key - Hash Key First')).toString('hex'),
+    ).toBe('aa4ae5e15272d00e95705637ce8a3b55ed402112');
   });
 
   it('equals node:crypto for every key length 0..200 and split inputs', () => {

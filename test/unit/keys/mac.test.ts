@@ -27,7 +27,12 @@ describe('MAC addresses', () => {
     expect(() => writeMac('02:00:00:00:01:0a', b, 9)).toThrow(RangeError);
     expect(() => writeMac('02:00:00:00:01:0a', b, -1)).toThrow(RangeError);
     expect(() => writeMac('nope', b, 0)).toThrow(/not a MAC address/);
-    for (let v = 0; v < 256; v += 17) expect(macAt(Buffer.alloc(6, v), 0)).toBe(Buffer.alloc(6, v).toString('hex').replace(/(..)(?!$)/g, '$1:'));
+    for (let v = 0; v < 256; v += 17)
+      expect(macAt(Buffer.alloc(6, v), 0)).toBe(
+        Buffer.alloc(6, v)
+          .toString('hex')
+          .replace(/(..)(?!$)/g, '$1:'),
+      );
   });
   it('tells group addresses by the I/G bit', () => {
     expect(isGroupMac('ff:ff:ff:ff:ff:ff')).toBe(true);

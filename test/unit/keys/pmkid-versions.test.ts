@@ -31,7 +31,7 @@ describe('PMKID by hostapd release line [hostapd-generated]', () => {
   });
 });
 
-describe('kmsctl station --bssid (the API view) follows the AP\'s release line', () => {
+describe("kmsctl station --bssid (the API view) follows the AP's release line", () => {
   it('an FT-EAP station: SHA-1 PMKID for a 2.10 AP, SHA-256 for a 2.11 AP', () => {
     const record = { staMac: '02:00:00:00:01:00', akm: AKM.FT_IEEE8021X } as StationRecord;
     const keys = { mpmk: PMK, pmk: Buffer.alloc(32, 9) } as unknown as StationKeys;

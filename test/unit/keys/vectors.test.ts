@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AKM, derivePmkR0, derivePmkR1, derivePmkR1Name, deriveFtPtk, derivePmkid, pmkFromMsk, xxKeyFor,
-  pskFromPassphrase, kdf, pmksaCachePmk,
+  AKM,
+  derivePmkR0,
+  derivePmkR1,
+  derivePmkR1Name,
+  deriveFtPtk,
+  derivePmkid,
+  pmkFromMsk,
+  xxKeyFor,
+  pskFromPassphrase,
+  kdf,
+  pmksaCachePmk,
 } from '../../../daemon/keys/index.js';
 import { macToBytes } from '../../../daemon/common/mac.js';
 import { AA1, AA2, MDID, MSK, R0KH, SSID, STA, hex, seq } from './inputs.js';
@@ -10,10 +19,10 @@ import { AA1, AA2, MDID, MSK, R0KH, SSID, STA, hex, seq } from './inputs.js';
 
 describe('public vectors', () => {
   it('PSK from passphrase (Annex J)', () => {
-    expect(pskFromPassphrase('password', 'IEEE').toString('hex'))
-      .toBe('f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e');
-    expect(pskFromPassphrase('ThisIsAPassword', 'ThisIsASSID').toString('hex'))
-      .toBe('0dc0d6eb90555ed6419756b9a15ec3e3209b63df707dd508d14581f8982721af');
+    expect(pskFromPassphrase('password', 'IEEE').toString('hex')).toBe('f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e');
+    expect(pskFromPassphrase('ThisIsAPassword', 'ThisIsASSID').toString('hex')).toBe(
+      '0dc0d6eb90555ed6419756b9a15ec3e3209b63df707dd508d14581f8982721af',
+    );
   });
 
   it('hashcat 16800 PMKID (HMAC-SHA1)', () => {
@@ -61,10 +70,13 @@ describe('FT-EAP-SHA384 (AKM 13) [hostapd-generated]', () => {
     const xxKey = xxKeyFor(AKM.FT_IEEE8021X_SHA384, { msk: MSK })!;
     expect(xxKey.equals(MSK.subarray(0, 48))).toBe(true);
     const r0 = derivePmkR0({ xxKey, ssid: SSID, mdid: MDID, r0khId: R0KH, s0khId: STA });
-    expect(r0.pmkR0.toString('hex')).toBe('3e45746e29906aa264ea1691ab067d2f6941e8999c8f5dbfe6b8cfebafeaa8bccc5ea2d18c66bfb390638b4b9f519e86');
+    expect(r0.pmkR0.toString('hex')).toBe(
+      '3e45746e29906aa264ea1691ab067d2f6941e8999c8f5dbfe6b8cfebafeaa8bccc5ea2d18c66bfb390638b4b9f519e86',
+    );
     expect(r0.pmkR0Name.toString('hex')).toBe('d450b2dbf80f3901116ca16f0de054bc');
-    expect(derivePmkR1(r0.pmkR0, AA2, STA).toString('hex'))
-      .toBe('87935c76a9c187cff872f5db3d41e9a8d72ad81c281c4099517639137c3c21b43cee60c49e907d967ce6cf94013e81a1');
+    expect(derivePmkR1(r0.pmkR0, AA2, STA).toString('hex')).toBe(
+      '87935c76a9c187cff872f5db3d41e9a8d72ad81c281c4099517639137c3c21b43cee60c49e907d967ce6cf94013e81a1',
+    );
     expect(derivePmkR1Name(r0.pmkR0Name, AA2, STA, 'sha384').toString('hex')).toBe('2fc6a1470e459e03233131e64b1c1cc6');
   });
 });
@@ -97,7 +109,9 @@ describe('PMKID [hostapd-generated]', () => {
 describe('input checks', () => {
   it('refuses wrong lengths with a named field', () => {
     expect(() => derivePmkR0({ xxKey: Buffer.alloc(31), ssid: SSID, mdid: MDID, r0khId: R0KH, s0khId: STA })).toThrow(/32 or 48/);
-    expect(() => derivePmkR0({ xxKey: Buffer.alloc(32), ssid: SSID, mdid: MDID, r0khId: Buffer.alloc(49), s0khId: STA })).toThrow(/R0KH-ID/);
+    expect(() => derivePmkR0({ xxKey: Buffer.alloc(32), ssid: SSID, mdid: MDID, r0khId: Buffer.alloc(49), s0khId: STA })).toThrow(
+      /R0KH-ID/,
+    );
     expect(() => derivePmkR1(Buffer.alloc(32), Buffer.alloc(5), STA)).toThrow(/R1KH-ID/);
   });
   it('no XXKey without a full MSK or for non-FT AKMs', () => {

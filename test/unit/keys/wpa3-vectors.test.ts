@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AKM, akmToHostapdKeyMgmt, derivePmkR0, derivePmkR1, derivePmkR1Name, deriveFtPtk, derivePmkid, pmkFromMsk,
-  pmkidNeedsKck, pmksaCachePmk, usesSha384, xxKeyFor,
+  AKM,
+  akmToHostapdKeyMgmt,
+  derivePmkR0,
+  derivePmkR1,
+  derivePmkR1Name,
+  deriveFtPtk,
+  derivePmkid,
+  pmkFromMsk,
+  pmkidNeedsKck,
+  pmksaCachePmk,
+  usesSha384,
+  xxKeyFor,
 } from '../../../daemon/keys/index.js';
 import { AA1, AA2, MDID, MSK, R0KH, SSID, STA, seq } from './inputs.js';
 

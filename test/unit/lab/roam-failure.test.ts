@@ -9,8 +9,23 @@ import type { RoamRecord } from '../../../hw/vlab/job.js';
 
 const STA = '02:00:00:00:05:00';
 const AP = '02:00:00:00:03:00';
-const roam: RoamRecord = { station: 'sta1', stationMac: STA, from: 'ap2', fromBssid: '02:00:00:00:01:00', to: 'ap4', toBssid: AP, via: 'wpa_cli', requestedAt: 1000 };
-const f = (at: number, kind: WifiFrame['kind'], src: string, dst: string, extra: Partial<WifiFrame> = {}): WifiFrame => ({ at, kind, src, dst, ...extra });
+const roam: RoamRecord = {
+  station: 'sta1',
+  stationMac: STA,
+  from: 'ap2',
+  fromBssid: '02:00:00:00:01:00',
+  to: 'ap4',
+  toBssid: AP,
+  via: 'wpa_cli',
+  requestedAt: 1000,
+};
+const f = (at: number, kind: WifiFrame['kind'], src: string, dst: string, extra: Partial<WifiFrame> = {}): WifiFrame => ({
+  at,
+  kind,
+  src,
+  dst,
+  ...extra,
+});
 
 const raceFrames: WifiFrame[] = [
   f(1001, 'auth', STA, AP, { authAlg: 2, authSeq: 1, status: 0 }),
@@ -20,7 +35,8 @@ const raceFrames: WifiFrame[] = [
   f(1110, 'reassoc-req', STA, AP),
   f(1111, 'reassoc-resp', AP, STA, { status: 55 }),
   f(1200, 'auth', STA, AP, { authAlg: 0, authSeq: 1, status: 0 }),
-  f(1300, 'eap', AP, STA), f(1310, 'eap', STA, AP),
+  f(1300, 'eap', AP, STA),
+  f(1310, 'eap', STA, AP),
   f(1400, 'eapol-key', AP, STA),
 ];
 
@@ -30,8 +46,12 @@ describe('FT roam failures named from the frames', () => {
   });
 
   it('other refusals say their status; a clean FT roam says nothing', () => {
-    expect(ftFailureOf([raceFrames[0]!, raceFrames[2]!, f(1110, 'reassoc-resp', AP, STA, { status: 53 })], STA)).toBe('the AP refused the FT Reassociation with status 53');
-    expect(ftFailureOf([raceFrames[0]!, f(1102, 'auth', AP, STA, { authAlg: 2, authSeq: 2, status: 53 })], STA)).toBe('the AP refused the FT Authentication with status 53');
+    expect(ftFailureOf([raceFrames[0]!, raceFrames[2]!, f(1110, 'reassoc-resp', AP, STA, { status: 53 })], STA)).toBe(
+      'the AP refused the FT Reassociation with status 53',
+    );
+    expect(ftFailureOf([raceFrames[0]!, f(1102, 'auth', AP, STA, { authAlg: 2, authSeq: 2, status: 53 })], STA)).toBe(
+      'the AP refused the FT Authentication with status 53',
+    );
     expect(ftFailureOf([raceFrames[0]!, raceFrames[2]!, f(1110, 'reassoc-resp', AP, STA, { status: 0 })], STA)).toBeNull();
   });
 

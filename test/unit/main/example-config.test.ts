@@ -18,7 +18,10 @@ function readmeSteps(): string {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const m = /<!-- set-up steps: [^>]*-->\s*```sh\n([\s\S]*?)```/.exec(readme);
   if (!m) throw new Error('README.md has no "<!-- set-up steps" block');
-  return m[1]!.split('\n').map((l) => l.replace(/^ {3}/, '')).join('\n');
+  return m[1]!
+    .split('\n')
+    .map((l) => l.replace(/^ {3}/, ''))
+    .join('\n');
 }
 
 describe('the shipped example after the README set-up steps', () => {
@@ -46,7 +49,8 @@ describe('the shipped example after the README set-up steps', () => {
     // What the steps promise about the files.
     expect(statSync(join(etc, 'credentials')).mode & 0o777).toBe(0o700);
     expect(statSync(join(etc, 'master-key')).mode & 0o777).toBe(0o600);
-    for (const f of ['radius-ap1', 'ap1-rrb', 'api-token', 'ap1-ssh-key']) expect(statSync(join(etc, 'credentials', f)).mode & 0o777).toBe(0o600);
+    for (const f of ['radius-ap1', 'ap1-rrb', 'api-token', 'ap1-ssh-key'])
+      expect(statSync(join(etc, 'credentials', f)).mode & 0o777).toBe(0o600);
     expect(existsSync(join(etc, 'credentials', 'ap1-ssh-key.pub'))).toBe(true);
   }, 60_000);
 });

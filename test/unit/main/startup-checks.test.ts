@@ -44,18 +44,56 @@ credential('api-token', 'tok\n');
 // A RadSec client certificate and key (openssl, as the RadSec integration tests make them), and a key of another pair.
 const pem = (name: string) => join(dir, name);
 const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', pem('rs-ca.key'),
-  '-out', pem('rs-ca.pem'), '-days', '2', '-subj', '/CN=radsec test CA');
-openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', pem('rs-client.key'),
-  '-out', pem('rs-client.pem'), '-days', '2', '-subj', '/CN=kms');
+openssl(
+  'req',
+  '-x509',
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:prime256v1',
+  '-nodes',
+  '-keyout',
+  pem('rs-ca.key'),
+  '-out',
+  pem('rs-ca.pem'),
+  '-days',
+  '2',
+  '-subj',
+  '/CN=radsec test CA',
+);
+openssl(
+  'req',
+  '-x509',
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:prime256v1',
+  '-nodes',
+  '-keyout',
+  pem('rs-client.key'),
+  '-out',
+  pem('rs-client.pem'),
+  '-days',
+  '2',
+  '-subj',
+  '/CN=kms',
+);
 openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', pem('rs-other.key'));
 chmodSync(pem('rs-client.key'), 0o600);
 chmodSync(pem('rs-other.key'), 0o600);
 /** A RadSec upstream added to the valid config, with `over` replacing some of its tls fields. */
 const radsec = (c: Record<string, any>, over: Record<string, unknown> = {}) => {
   c.radius.upstreams.push({
-    name: 'rs', address: '127.0.0.1', transport: 'tls',
-    tls: { ca: { file: pem('rs-ca.pem') }, certificate: { file: pem('rs-client.pem') }, key: { file: pem('rs-client.key') }, serverName: 'aaa.example', ...over },
+    name: 'rs',
+    address: '127.0.0.1',
+    transport: 'tls',
+    tls: {
+      ca: { file: pem('rs-ca.pem') },
+      certificate: { file: pem('rs-client.pem') },
+      key: { file: pem('rs-client.key') },
+      serverName: 'aaa.example',
+      ...over,
+    },
   });
 };
 
@@ -73,19 +111,36 @@ function validConfig(): Record<string, any> {
     },
     api: { address: '127.0.0.1', port: 0, token: { credential: 'secrets_api-token' } },
     distribution: {
-      ssid: 'corp', mobilityDomain: 'a1b2', kmsRadiusAddress: '127.0.0.1',
+      ssid: 'corp',
+      mobilityDomain: 'a1b2',
+      kmsRadiusAddress: '127.0.0.1',
       rrb: { interface: 'lo', mac: '02:00:00:00:09:00' },
       neighbors: { enabled: true },
-      aps: [{
-        name: 'ap1', nasIdentifier: 'ap1.example', radiusClient: 'ap1', rrbKey: { credential: 'secrets_ap1-rrb' },
-        control: { kind: 'ssh', host: '127.0.0.1', port: 1, hostKey: `SHA256:${'A'.repeat(43)}`, privateKey: { credential: 'secrets_ssh-ap1' } },
-        bsses: [{ ifname: 'wlan0', bssid: '02:00:00:00:01:00' }],
-      }],
+      aps: [
+        {
+          name: 'ap1',
+          nasIdentifier: 'ap1.example',
+          radiusClient: 'ap1',
+          rrbKey: { credential: 'secrets_ap1-rrb' },
+          control: {
+            kind: 'ssh',
+            host: '127.0.0.1',
+            port: 1,
+            hostKey: `SHA256:${'A'.repeat(43)}`,
+            privateKey: { credential: 'secrets_ssh-ap1' },
+          },
+          bsses: [{ ifname: 'wlan0', bssid: '02:00:00:00:01:00' }],
+        },
+      ],
     },
   };
 }
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs kmsd; resolves at exit, or once `until` shows up on stdout (then stops it with SIGTERM). */
 function kmsd(args: string[], until?: RegExp): Promise<Run> {
@@ -97,7 +152,9 @@ function kmsd(args: string[], until?: RegExp): Promise<Run> {
       stdout += d;
       if (until?.test(stdout)) child.kill('SIGTERM');
     });
-    child.stderr.on('data', (d: Buffer) => { stderr += d; });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
@@ -118,12 +175,41 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { check: 'master key', what: 'missing master key file', edit: (c) => { c.masterKey = { file: join(dir, 'no-such-key') }; }, message: /masterKey: cannot read master key file .*no-such-key/ },
-  { check: 'master key', what: 'mode-644 master key', edit: (c) => { c.masterKey = { file: secretFile('key-644', `${'11'.repeat(32)}\n`, 0o644) }; }, message: /masterKey: master key file .*key-644 has mode 0644/ },
-  { check: 'master key', what: 'master key of the wrong size', edit: (c) => { c.masterKey = { file: secretFile('key-short', 'abcd\n') }; }, message: /masterKey: master key file .*key-short holds 5 octets: expected 32 raw octets or 64 hex digits/ },
-  { check: 'master key', what: 'master key credential without a file', edit: (c) => { c.masterKey = { credential: 'master-key' }; }, message: /masterKey: no master key: tried credential master-key \(\$CREDENTIALS_DIRECTORY is not set\)/ },
   {
-    check: 'store master key', what: 'a store written with another master key',
+    check: 'master key',
+    what: 'missing master key file',
+    edit: (c) => {
+      c.masterKey = { file: join(dir, 'no-such-key') };
+    },
+    message: /masterKey: cannot read master key file .*no-such-key/,
+  },
+  {
+    check: 'master key',
+    what: 'mode-644 master key',
+    edit: (c) => {
+      c.masterKey = { file: secretFile('key-644', `${'11'.repeat(32)}\n`, 0o644) };
+    },
+    message: /masterKey: master key file .*key-644 has mode 0644/,
+  },
+  {
+    check: 'master key',
+    what: 'master key of the wrong size',
+    edit: (c) => {
+      c.masterKey = { file: secretFile('key-short', 'abcd\n') };
+    },
+    message: /masterKey: master key file .*key-short holds 5 octets: expected 32 raw octets or 64 hex digits/,
+  },
+  {
+    check: 'master key',
+    what: 'master key credential without a file',
+    edit: (c) => {
+      c.masterKey = { credential: 'master-key' };
+    },
+    message: /masterKey: no master key: tried credential master-key \(\$CREDENTIALS_DIRECTORY is not set\)/,
+  },
+  {
+    check: 'store master key',
+    what: 'a store written with another master key',
     edit: (c) => {
       c.stateDir = join(dir, 'other-key-state');
       mkdirSync(c.stateDir, { recursive: true, mode: 0o700 });
@@ -131,25 +217,126 @@ const cases: Case[] = [
     },
     message: /masterKey: the master key does not match the one store .*other-key-state\/kms\.sqlite was written with/,
   },
-  { check: 'state directory', what: 'stateDir that is a file', edit: (c) => { c.stateDir = secretFile('not-a-dir', 'x'); }, message: /stateDir: .*not-a-dir is not a directory/ },
-  { check: 'RADIUS secrets', what: 'missing RADIUS secret file', edit: (c) => { c.radius.clients[0].secret = { file: join(dir, 'no-secret') }; }, message: /radius\.clients\[ap1\]\.secret: cannot read secret file .*no-secret: ENOENT/ },
-  { check: 'RADIUS secrets', what: 'mode-644 RADIUS secret', edit: (c) => { c.radius.upstreams[0].secret = { file: secretFile('aaa-644', 'x\n', 0o644) }; }, message: /radius\.upstreams\[aaa\]\.secret: secret file .*aaa-644 has mode 644; make it 600/ },
-  { check: 'dynamic authorization secrets', what: 'missing AP DAS secret file', edit: (c) => { c.radius.clients[0].das = { secret: { file: join(dir, 'no-das-secret') } }; }, message: /radius\.clients\[ap1\]\.das\.secret: cannot read secret file .*no-das-secret: ENOENT/ },
-  { check: 'API token', what: 'credential with neither systemd nor a file', edit: (c) => { c.api.token = { credential: 'secrets_nope' }; }, message: /api\.token: credential "secrets_nope": \$CREDENTIALS_DIRECTORY is not set \(not under systemd\) and its file .*credentials\/nope does not exist/ },
-  { check: 'RRB keys', what: '63-digit rrbKey', edit: (c) => { c.distribution.aps[0].rrbKey = 'a'.repeat(63); }, message: /distribution\.aps\[ap1\]\.rrbKey: must be 64 hex digits \(a 256-bit key\) or 32 \(a legacy 128-bit key, expanded as hostapd does\), got 63 hex digits/ },
-  { check: 'AP SSH keys', what: 'SSH private key that is not one', edit: (c) => { c.distribution.aps[0].control.privateKey = 'not a key'; }, message: /distribution\.aps\[ap1\]\.control\.privateKey: not a usable SSH private key/ },
-  { check: 'RRB interface', what: 'missing RRB interface', edit: (c) => { c.distribution.rrb.interface = 'nosuch0'; }, message: /distribution\.rrb\.interface: no network interface named nosuch0 on this host/ },
-  { check: 'RadSec certificates', what: 'missing CA file', edit: (c) => radsec(c, { ca: { file: join(dir, 'no-ca.pem') } }), message: /radius\.upstreams\[rs\]\.tls\.ca: cannot read .*no-ca\.pem: ENOENT/ },
-  { check: 'RadSec certificates', what: 'certificate that is not PEM', edit: (c) => radsec(c, { certificate: { file: secretFile('rs-junk.pem', 'junk\n', 0o644) } }), message: /radius\.upstreams\[rs\]\.tls\.certificate: no PEM certificate/ },
-  { check: 'RadSec certificates', what: 'key of another certificate', edit: (c) => radsec(c, { key: { file: pem('rs-other.key') } }), message: /radius\.upstreams\[rs\]\.tls\.key: is not the private key of tls\.certificate/ },
-  { check: 'RadSec certificates', what: 'mode-644 key', edit: (c) => radsec(c, { key: { file: secretFile('rs-644.key', 'x\n', 0o644) } }), message: /radius\.upstreams\[rs\]\.tls\.key: secret file .*rs-644\.key has mode 644/ },
-  { check: 'RadSec certificates', what: 'key that is not a key', edit: (c) => radsec(c, { key: { file: secretFile('rs-bad.key', 'not a key\n') } }), message: /radius\.upstreams\[rs\]\.tls\.key: not a valid unencrypted PEM private key/ },
-  { check: 'schema', what: 'transport tls without tls', edit: (c) => { c.radius.upstreams.push({ name: 'rs', address: '127.0.0.1', transport: 'tls' }); }, message: /radius\.upstreams\[1\]\.tls: transport tls needs tls: \{ca, certificate, key, serverName\}/ },
-  { check: 'schema', what: 'bad address', edit: (c) => { c.radius.clients[0].address = '10.0.0.300'; }, message: /radius\.clients\[0\]\.address: expected an IPv4 or IPv6 address/ },
   {
-    check: 'schema', what: 'an AP under a prefix client without its own radiusAddress',
-    edit: (c) => { c.radius.clients[0].address = '127.0.0.0/24'; },
-    message: /distribution\.aps\[0\]\.radiusAddress: radius client ap1 is a prefix \(127\.0\.0\.0\/24\): give this AP its radiusAddress, the address it sends RADIUS from/,
+    check: 'state directory',
+    what: 'stateDir that is a file',
+    edit: (c) => {
+      c.stateDir = secretFile('not-a-dir', 'x');
+    },
+    message: /stateDir: .*not-a-dir is not a directory/,
+  },
+  {
+    check: 'RADIUS secrets',
+    what: 'missing RADIUS secret file',
+    edit: (c) => {
+      c.radius.clients[0].secret = { file: join(dir, 'no-secret') };
+    },
+    message: /radius\.clients\[ap1\]\.secret: cannot read secret file .*no-secret: ENOENT/,
+  },
+  {
+    check: 'RADIUS secrets',
+    what: 'mode-644 RADIUS secret',
+    edit: (c) => {
+      c.radius.upstreams[0].secret = { file: secretFile('aaa-644', 'x\n', 0o644) };
+    },
+    message: /radius\.upstreams\[aaa\]\.secret: secret file .*aaa-644 has mode 644; make it 600/,
+  },
+  {
+    check: 'dynamic authorization secrets',
+    what: 'missing AP DAS secret file',
+    edit: (c) => {
+      c.radius.clients[0].das = { secret: { file: join(dir, 'no-das-secret') } };
+    },
+    message: /radius\.clients\[ap1\]\.das\.secret: cannot read secret file .*no-das-secret: ENOENT/,
+  },
+  {
+    check: 'API token',
+    what: 'credential with neither systemd nor a file',
+    edit: (c) => {
+      c.api.token = { credential: 'secrets_nope' };
+    },
+    message:
+      /api\.token: credential "secrets_nope": \$CREDENTIALS_DIRECTORY is not set \(not under systemd\) and its file .*credentials\/nope does not exist/,
+  },
+  {
+    check: 'RRB keys',
+    what: '63-digit rrbKey',
+    edit: (c) => {
+      c.distribution.aps[0].rrbKey = 'a'.repeat(63);
+    },
+    message:
+      /distribution\.aps\[ap1\]\.rrbKey: must be 64 hex digits \(a 256-bit key\) or 32 \(a legacy 128-bit key, expanded as hostapd does\), got 63 hex digits/,
+  },
+  {
+    check: 'AP SSH keys',
+    what: 'SSH private key that is not one',
+    edit: (c) => {
+      c.distribution.aps[0].control.privateKey = 'not a key';
+    },
+    message: /distribution\.aps\[ap1\]\.control\.privateKey: not a usable SSH private key/,
+  },
+  {
+    check: 'RRB interface',
+    what: 'missing RRB interface',
+    edit: (c) => {
+      c.distribution.rrb.interface = 'nosuch0';
+    },
+    message: /distribution\.rrb\.interface: no network interface named nosuch0 on this host/,
+  },
+  {
+    check: 'RadSec certificates',
+    what: 'missing CA file',
+    edit: (c) => radsec(c, { ca: { file: join(dir, 'no-ca.pem') } }),
+    message: /radius\.upstreams\[rs\]\.tls\.ca: cannot read .*no-ca\.pem: ENOENT/,
+  },
+  {
+    check: 'RadSec certificates',
+    what: 'certificate that is not PEM',
+    edit: (c) => radsec(c, { certificate: { file: secretFile('rs-junk.pem', 'junk\n', 0o644) } }),
+    message: /radius\.upstreams\[rs\]\.tls\.certificate: no PEM certificate/,
+  },
+  {
+    check: 'RadSec certificates',
+    what: 'key of another certificate',
+    edit: (c) => radsec(c, { key: { file: pem('rs-other.key') } }),
+    message: /radius\.upstreams\[rs\]\.tls\.key: is not the private key of tls\.certificate/,
+  },
+  {
+    check: 'RadSec certificates',
+    what: 'mode-644 key',
+    edit: (c) => radsec(c, { key: { file: secretFile('rs-644.key', 'x\n', 0o644) } }),
+    message: /radius\.upstreams\[rs\]\.tls\.key: secret file .*rs-644\.key has mode 644/,
+  },
+  {
+    check: 'RadSec certificates',
+    what: 'key that is not a key',
+    edit: (c) => radsec(c, { key: { file: secretFile('rs-bad.key', 'not a key\n') } }),
+    message: /radius\.upstreams\[rs\]\.tls\.key: not a valid unencrypted PEM private key/,
+  },
+  {
+    check: 'schema',
+    what: 'transport tls without tls',
+    edit: (c) => {
+      c.radius.upstreams.push({ name: 'rs', address: '127.0.0.1', transport: 'tls' });
+    },
+    message: /radius\.upstreams\[1\]\.tls: transport tls needs tls: \{ca, certificate, key, serverName\}/,
+  },
+  {
+    check: 'schema',
+    what: 'bad address',
+    edit: (c) => {
+      c.radius.clients[0].address = '10.0.0.300';
+    },
+    message: /radius\.clients\[0\]\.address: expected an IPv4 or IPv6 address/,
+  },
+  {
+    check: 'schema',
+    what: 'an AP under a prefix client without its own radiusAddress',
+    edit: (c) => {
+      c.radius.clients[0].address = '127.0.0.0/24';
+    },
+    message:
+      /distribution\.aps\[0\]\.radiusAddress: radius client ap1 is a prefix \(127\.0\.0\.0\/24\): give this AP its radiusAddress, the address it sends RADIUS from/,
   },
 ];
 
@@ -202,5 +389,4 @@ describe('start-up checks: kmsd --check and start agree', () => {
     expect(r.stderr).toMatch(cases[0]!.message);
     expect(r.stderr).toMatch(cases[8]!.message);
   });
-
 });

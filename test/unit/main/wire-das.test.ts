@@ -43,7 +43,7 @@ describe('apDasTable', () => {
     expect(table('10.9.9.9', null)).toBeNull();
   });
 
-  it('a prefix entry serves every AP in it, at the station\'s own client address; the longest prefix wins', () => {
+  it("a prefix entry serves every AP in it, at the station's own client address; the longest prefix wins", () => {
     expect(table('10.20.1.7', null)).toMatchObject({ name: 'site', address: '10.20.1.7', port: 3799, secret: Buffer.from('d3') });
     expect(table('10.20.5.7', null)).toMatchObject({ name: 'special', address: '10.20.5.7', port: 3800 });
   });

@@ -20,7 +20,10 @@ const RESERVED_FOR_HA = ['kms_ha_records_queued'];
 
 function promtool(...args: string[]) {
   const r = spawnSync('promtool', args, { encoding: 'utf8' });
-  if (r.error) throw new Error(`promtool cannot run (${(r.error as NodeJS.ErrnoException).code}): install the Debian package prometheus (.ci/debian-packages.txt)`);
+  if (r.error)
+    throw new Error(
+      `promtool cannot run (${(r.error as NodeJS.ErrnoException).code}): install the Debian package prometheus (.ci/debian-packages.txt)`,
+    );
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -47,8 +50,10 @@ function dashboardExprs(): string[] {
   };
   const targets = d.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
   // Template variables: label_values(METRIC, label) reads METRIC.
-  const variables = d.templating.list.map((v) => (typeof v.query === 'object' ? v.query.query : ''))
-    .map((q) => /^label_values\(([^,]+),/.exec(q)?.[1]).filter((m): m is string => !!m);
+  const variables = d.templating.list
+    .map((v) => (typeof v.query === 'object' ? v.query.query : ''))
+    .map((q) => /^label_values\(([^,]+),/.exec(q)?.[1])
+    .filter((m): m is string => !!m);
   return [...targets, ...variables];
 }
 
@@ -69,7 +74,10 @@ describe('Prometheus rules (promtool)', () => {
     try {
       const rules = readFileSync(RULES, 'utf8');
       expect(rules).toContain('expr: kms_ap_control_up == 0\n        for: 5m');
-      writeFileSync(join(tmp, 'kms-alerts.yml'), rules.replace('expr: kms_ap_control_up == 0\n        for: 5m', 'expr: kms_ap_control_up == 0\n        for: 30m'));
+      writeFileSync(
+        join(tmp, 'kms-alerts.yml'),
+        rules.replace('expr: kms_ap_control_up == 0\n        for: 5m', 'expr: kms_ap_control_up == 0\n        for: 30m'),
+      );
       copyFileSync(RULE_TESTS, join(tmp, 'kms-alerts.test.yml'));
       const r = promtool('test', 'rules', join(tmp, 'kms-alerts.test.yml'));
       expect(r.status).not.toBe(0);
@@ -82,9 +90,12 @@ describe('Prometheus rules (promtool)', () => {
 
 describe('metrics the rules and the dashboard read', () => {
   it('reads names out of PromQL (control for the tests below)', () => {
-    expect(metricNames('sum by (instance, reason) (rate(kms_a_total{reason!~"x-.*"}[5m])) / on (instance) group_left kms_b > 0.1 and up'))
-      .toEqual(['kms_a_total', 'kms_b', 'up']);
-    expect(metricNames('histogram_quantile(0.99, sum by (le) (rate(kms_c_bucket{instance=~"$instance"}[$__rate_interval])))')).toEqual(['kms_c_bucket']);
+    expect(
+      metricNames('sum by (instance, reason) (rate(kms_a_total{reason!~"x-.*"}[5m])) / on (instance) group_left kms_b > 0.1 and up'),
+    ).toEqual(['kms_a_total', 'kms_b', 'up']);
+    expect(metricNames('histogram_quantile(0.99, sum by (le) (rate(kms_c_bucket{instance=~"$instance"}[$__rate_interval])))')).toEqual([
+      'kms_c_bucket',
+    ]);
   });
 
   it('are all exported by kmsd (or reserved for HA, and then not yet exported)', async () => {
@@ -101,9 +112,14 @@ describe('metrics the rules and the dashboard read', () => {
   });
 
   it('the dashboard graphs every kmsd metric family but the default process set', async () => {
-    const families = [...(await new KmsMetrics().registry.getMetricsAsJSON())].map((m) => m.name)
+    const families = [...(await new KmsMetrics().registry.getMetricsAsJSON())]
+      .map((m) => m.name)
       .filter((n) => !n.startsWith('kms_process_') && !n.startsWith('kms_nodejs_'));
-    const read = new Set(dashboardExprs().flatMap(metricNames).map((n) => n.replace(/_(bucket|sum|count)$/, '')));
+    const read = new Set(
+      dashboardExprs()
+        .flatMap(metricNames)
+        .map((n) => n.replace(/_(bucket|sum|count)$/, '')),
+    );
     expect(families.filter((f) => !read.has(f))).toEqual([]);
   });
 });

@@ -5,7 +5,12 @@
 // 3. freshly generated valid reports parse to exactly what was generated.
 // Reproduce with NEIGHBORS_FUZZ_SEED=<seed>; NEIGHBORS_FUZZ_ITERATIONS changes the count.
 import { describe, expect, it } from 'vitest';
-import { BeaconReportError, parseBeaconReport, parseBeaconReportEvent, type BeaconReport } from '../../../daemon/neighbors/beacon-report.js';
+import {
+  BeaconReportError,
+  parseBeaconReport,
+  parseBeaconReportEvent,
+  type BeaconReport,
+} from '../../../daemon/neighbors/beacon-report.js';
 import { prng, reportBody, sub } from './helpers.js';
 
 const SEED = Number(process.env.NEIGHBORS_FUZZ_SEED ?? 0xbeac0);
@@ -33,16 +38,26 @@ describe('Beacon report parser fuzz', () => {
         input = rnd.bytes(rnd.int(300)); // noise, any length
       } else {
         const fields = {
-          opClass: rnd.int(256), channel: 1 + rnd.int(254), startTsf: BigInt(rnd.u32()) << 32n | BigInt(rnd.u32()), durationTu: rnd.int(65536),
-          frameInfo: rnd.int(256), rcpi: rnd.int(3) === 0 ? 255 : rnd.int(221), rsni: rnd.int(256),
-          bssid: `02:${rnd.bytes(5).toString('hex').replace(/(..)(?!$)/g, '$1:')}`, antennaId: rnd.int(256), parentTsf: rnd.u32(),
+          opClass: rnd.int(256),
+          channel: 1 + rnd.int(254),
+          startTsf: (BigInt(rnd.u32()) << 32n) | BigInt(rnd.u32()),
+          durationTu: rnd.int(65536),
+          frameInfo: rnd.int(256),
+          rcpi: rnd.int(3) === 0 ? 255 : rnd.int(221),
+          rsni: rnd.int(256),
+          bssid: `02:${rnd
+            .bytes(5)
+            .toString('hex')
+            .replace(/(..)(?!$)/g, '$1:')}`,
+          antennaId: rnd.int(256),
+          parentTsf: rnd.u32(),
         };
         const subs: Buffer[] = [];
         let room = 252 - 26;
         for (let n = rnd.int(4); n > 0; n--) {
           const id = [1, 2, 164, 221, 0, 77][rnd.int(6)]!;
           const len = id === 1 ? 12 + rnd.int(40) : id === 2 ? 2 : id === 164 ? 1 : id === 221 ? 3 + rnd.int(10) : rnd.int(20);
-          if (len + 2 > room || (id === 2 || id === 164) && subs.some((s) => s[0] === id)) continue;
+          if (len + 2 > room || ((id === 2 || id === 164) && subs.some((s) => s[0] === id))) continue;
           subs.push(sub(id, id === 164 ? [rnd.int(2)] : rnd.bytes(len)));
           room -= len + 2;
         }
@@ -68,8 +83,16 @@ describe('Beacon report parser fuzz', () => {
         if (expected) {
           const f = expected.fields!;
           expect(r).toMatchObject({
-            opClass: f.opClass, channel: f.channel, startTsf: f.startTsf, durationTu: f.durationTu, frameInfo: f.frameInfo,
-            rcpi: f.rcpi, rsni: f.rsni, bssid: f.bssid, antennaId: f.antennaId, parentTsf: f.parentTsf,
+            opClass: f.opClass,
+            channel: f.channel,
+            startTsf: f.startTsf,
+            durationTu: f.durationTu,
+            frameInfo: f.frameInfo,
+            rcpi: f.rcpi,
+            rsni: f.rsni,
+            bssid: f.bssid,
+            antennaId: f.antennaId,
+            parentTsf: f.parentTsf,
           });
           expect(r.subelements.length).toBe(expected.subs);
           tally.exact++;
@@ -81,9 +104,18 @@ describe('Beacon report parser fuzz', () => {
       }
     }
     // Every rejection reason is exercised, and valid inputs all round-tripped.
-    expect(Object.keys(tally.rejected).sort()).toEqual(
-      ['bad-bssid', 'bad-channel', 'bad-rcpi', 'bad-subelement', 'empty', 'incapable', 'late', 'refused', 'too-long', 'truncated'],
-    );
+    expect(Object.keys(tally.rejected).sort()).toEqual([
+      'bad-bssid',
+      'bad-channel',
+      'bad-rcpi',
+      'bad-subelement',
+      'empty',
+      'incapable',
+      'late',
+      'refused',
+      'too-long',
+      'truncated',
+    ]);
     expect(tally.exact).toBe(ITERATIONS / 4);
     expect(tally.parsed + Object.values(tally.rejected).reduce((a, b) => a + b, 0)).toBe(ITERATIONS);
   });

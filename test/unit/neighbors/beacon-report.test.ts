@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../../../adapters/hostapd/events.js';
 import { parseUbusEvent } from '../../../adapters/hostapd/ubus-driver.js';
 import {
-  BeaconReportError, dbmToRcpi, parseBeaconReport, parseBeaconReportEvent, rcpiToDbm, reportedPhyType, rsniToDb,
+  BeaconReportError,
+  dbmToRcpi,
+  parseBeaconReport,
+  parseBeaconReportEvent,
+  rcpiToDbm,
+  reportedPhyType,
+  rsniToDb,
 } from '../../../daemon/neighbors/beacon-report.js';
 import { reportBody, sub } from './helpers.js';
 
@@ -22,8 +28,21 @@ describe('Beacon report parser', () => {
     const hex = '7324' + '0807060504030201' + '6400' + '07' + '96' + '3c' + '020000000700' + '01' + '44332211';
     const r = parseBeaconReport(Buffer.from(hex, 'hex'));
     expect(r).toMatchObject({
-      opClass: 115, channel: 36, startTsf: 0x0102030405060708n, durationTu: 100, frameInfo: 7, rcpi: 150, rsni: 60,
-      bssid: '02:00:00:00:07:00', antennaId: 1, parentTsf: 0x11223344, subelements: [], signalDbm: -35, snrDb: 20, frameBody: null, last: null,
+      opClass: 115,
+      channel: 36,
+      startTsf: 0x0102030405060708n,
+      durationTu: 100,
+      frameInfo: 7,
+      rcpi: 150,
+      rsni: 60,
+      bssid: '02:00:00:00:07:00',
+      antennaId: 1,
+      parentTsf: 0x11223344,
+      subelements: [],
+      signalDbm: -35,
+      snrDb: 20,
+      frameBody: null,
+      last: null,
     });
     expect(reportedPhyType(r.frameInfo)).toBe(7);
   });
@@ -47,7 +66,10 @@ describe('Beacon report parser', () => {
     const body = reportBody({
       subelements: Buffer.concat([
         sub(1, Buffer.concat([Buffer.alloc(8, 1), Buffer.from([0x64, 0x00, 0x11, 0x04]), Buffer.from('0003726d6d', 'hex')])),
-        sub(2, [0x05, 0x81]), sub(164, [1]), sub(221, [0x00, 0x13, 0x74, 0x01]), sub(99, []),
+        sub(2, [0x05, 0x81]),
+        sub(164, [1]),
+        sub(221, [0x00, 0x13, 0x74, 0x01]),
+        sub(99, []),
       ]),
     });
     const r = parseBeaconReport(body);
@@ -57,7 +79,15 @@ describe('Beacon report parser', () => {
   });
 
   it('takes hostapd BEACON-RESP-RX lines through the event parser (hwsim REQ_BEACON table mode shape)', () => {
-    const body = reportBody({ opClass: 81, channel: 1, rcpi: dbmToRcpi(-30), rsni: 255, frameInfo: 0, bssid: '02:00:00:00:03:00', subelements: sub(164, [0]) });
+    const body = reportBody({
+      opClass: 81,
+      channel: 1,
+      rcpi: dbmToRcpi(-30),
+      rsni: 255,
+      frameInfo: 0,
+      bssid: '02:00:00:00:03:00',
+      subelements: sub(164, [0]),
+    });
     const ev = parseEvent(`<3>BEACON-RESP-RX ${STA} 1 00 ${body.toString('hex')}`, 'wlan0');
     expect(ev?.type).toBe('beacon-report');
     if (ev?.type !== 'beacon-report') throw new Error('unreachable');
@@ -87,7 +117,14 @@ describe('Beacon report parser', () => {
     const line = `{ "beacon-report": {"address":"${STA}","op-class":115,"channel":36,"start-time":123456789012,"duration":100,"report-info":2,"rcpi":150,"rsni":255,"bssid":"02:00:00:00:07:00","antenna-id":0,"parent-tsf":4660} }`;
     const ev = parseUbusEvent(line, 'wlan0');
     if (ev?.type !== 'beacon-report') throw new Error('expected a beacon-report event');
-    expect(parseBeaconReportEvent(ev.reportMode, ev.body)).toMatchObject({ opClass: 115, channel: 36, startTsf: 123456789012n, signalDbm: -35, parentTsf: 4660, bssid: '02:00:00:00:07:00' });
+    expect(parseBeaconReportEvent(ev.reportMode, ev.body)).toMatchObject({
+      opClass: 115,
+      channel: 36,
+      startTsf: 123456789012n,
+      signalDbm: -35,
+      parentTsf: 4660,
+      bssid: '02:00:00:00:07:00',
+    });
   });
 
   const malformed: [string, Buffer, string][] = [

@@ -13,7 +13,11 @@ const pathLoss = (d: number) => -35 - 30 * Math.log10(Math.max(1, d)); // −70 
 
 function campus(cols: number, rows: number, seed: number) {
   const rnd = prng(seed);
-  const aps = Array.from({ length: cols * rows }, (_, i) => ({ name: gridName(i % cols, Math.floor(i / cols)), x: (i % cols) * SPACING, y: Math.floor(i / cols) * SPACING }));
+  const aps = Array.from({ length: cols * rows }, (_, i) => ({
+    name: gridName(i % cols, Math.floor(i / cols)),
+    x: (i % cols) * SPACING,
+    y: Math.floor(i / cols) * SPACING,
+  }));
   return { aps, rnd, cols, rows };
 }
 
@@ -62,7 +66,10 @@ describe('synthetic campus', () => {
     let far = 0;
     for (let i = 0; i < c.aps.length; i++) {
       const ap = c.aps[i]!;
-      const d = c.aps.map((o, j) => ({ j, d: Math.hypot(o.x - ap.x, o.y - ap.y) })).filter((o) => o.j !== i).sort((p, q) => p.d - q.d);
+      const d = c.aps
+        .map((o, j) => ({ j, d: Math.hypot(o.x - ap.x, o.y - ap.y) }))
+        .filter((o) => o.j !== i)
+        .sort((p, q) => p.d - q.d);
       const kth = d[7]!.d;
       const truth = new Set(d.filter((o) => o.d <= kth + 1e-9).map((o) => c.aps[o.j]!.name)); // ties included
       const list = g.neighborsOf(ap.name);
@@ -77,7 +84,9 @@ describe('synthetic campus', () => {
       }
     }
     precision /= c.aps.length;
-    console.log(`campus 2000 APs: ${reports} reports in ${ms.toFixed(0)} ms; precision ${(precision * 100).toFixed(1)} %, interior exact ${exactInterior}/${interior}; ${far} far entries; ${g.stats().edges} edges`);
+    console.log(
+      `campus 2000 APs: ${reports} reports in ${ms.toFixed(0)} ms; precision ${(precision * 100).toFixed(1)} %, interior exact ${exactInterior}/${interior}; ${far} far entries; ${g.stats().edges} edges`,
+    );
     // Tolerance: an interior AP's 8th and 9th nearest (diagonal at 21 m, next ring at 30 m) differ
     // by ~4.5 dB, about the spread of what one station hears, and hysteresis keeps an early
     // choice unless the better one leads by 2 dB: some lists hold one next-ring AP.
@@ -96,7 +105,9 @@ describe('synthetic campus', () => {
     g.flush();
     const s = g.stats();
     const heapMb = (process.memoryUsage().heapUsed - before) / 1e6;
-    console.log(`6000 APs × 150 distinct targets: ${s.edges} edges (cap ${6000 * 64}), typed arrays ${(s.edgeBytes / 1e6).toFixed(1)} MB, heap +${heapMb.toFixed(1)} MB`);
+    console.log(
+      `6000 APs × 150 distinct targets: ${s.edges} edges (cap ${6000 * 64}), typed arrays ${(s.edgeBytes / 1e6).toFixed(1)} MB, heap +${heapMb.toFixed(1)} MB`,
+    );
     expect(s.aps).toBe(6000);
     expect(s.edges).toBeLessThanOrEqual(6000 * 64);
     expect(s.edges).toBeGreaterThan(6000 * 60);

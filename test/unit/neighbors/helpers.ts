@@ -39,7 +39,8 @@ export function prng(seed: number) {
   const p = new Prng(seed);
   const float = () => p.float();
   return {
-    u32: () => p.u32(), float,
+    u32: () => p.u32(),
+    float,
     int: (n: number) => p.u32() % n,
     /** Standard normal (Box–Muller). */
     gauss: () => Math.sqrt(-2 * Math.log(1 - float())) * Math.cos(2 * Math.PI * float()),
@@ -56,4 +57,5 @@ export const HOUR = 3_600_000;
 
 /** AP name / BSSID on a grid: ap-<x>-<y>, 02:<x>:<y>:00:00:00. */
 export const gridName = (x: number, y: number) => `ap-${x}-${y}`;
-export const gridBssid = (x: number, y: number) => `02:${(x >> 8).toString(16).padStart(2, '0')}:${(x & 0xff).toString(16).padStart(2, '0')}:${(y >> 8).toString(16).padStart(2, '0')}:${(y & 0xff).toString(16).padStart(2, '0')}:00`;
+export const gridBssid = (x: number, y: number) =>
+  `02:${(x >> 8).toString(16).padStart(2, '0')}:${(x & 0xff).toString(16).padStart(2, '0')}:${(y >> 8).toString(16).padStart(2, '0')}:${(y & 0xff).toString(16).padStart(2, '0')}:00`;

@@ -2,8 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { parseElements } from '../../../adapters/pcap/elements.js';
 import { FrameDecodeError } from '../../../adapters/pcap/errors.js';
 import {
-  buildNeighborReport, buildNeighborReportElement, candidatePreference, decodeNeighborReport, EID_NEIGHBOR_REPORT, neighborReportLength,
-  NeighborReportError, neighborReportsIn, subelementsOf, type NeighborReport, type NeighborReportReason,
+  buildNeighborReport,
+  buildNeighborReportElement,
+  candidatePreference,
+  decodeNeighborReport,
+  EID_NEIGHBOR_REPORT,
+  neighborReportLength,
+  NeighborReportError,
+  neighborReportsIn,
+  subelementsOf,
+  type NeighborReport,
+  type NeighborReportReason,
 } from '../../../daemon/neighbors/neighbor-report.js';
 import { neighborReportFromLog } from '../../../hw/vlab/guest/steps.js';
 
@@ -15,16 +24,28 @@ import { neighborReportFromLog } from '../../../hw/vlab/guest/steps.js';
 
 const sub = (id: number, ...body: number[]) => Buffer.from([id, body.length, ...body]);
 const nr = (o: Partial<NeighborReport> = {}): NeighborReport => ({
-  bssid: '02:00:00:00:01:00', info: 0x9ef, opClass: 115, channel: 36, phyType: 9, subelements: Buffer.alloc(0), ...o,
+  bssid: '02:00:00:00:01:00',
+  info: 0x9ef,
+  opClass: 115,
+  channel: 36,
+  phyType: 9,
+  subelements: Buffer.alloc(0),
+  ...o,
 });
 
 const VALID: [string, NeighborReport][] = [
   ['no subelements', nr()],
-  ['DAWN example: hostapd\'s own HT report with a wide bandwidth subelement', nr({ bssid: 'f0:9f:c2:f4:ae:2c', opClass: 81, channel: 9, phyType: 7, subelements: sub(6, 0, 9, 0) })],
+  [
+    "DAWN example: hostapd's own HT report with a wide bandwidth subelement",
+    nr({ bssid: 'f0:9f:c2:f4:ae:2c', opClass: 81, channel: 9, phyType: 7, subelements: sub(6, 0, 9, 0) }),
+  ],
   ['candidate preference then wide bandwidth', nr({ subelements: Buffer.concat([sub(3, 200), sub(6, 1, 42, 0)]) })],
   ['preference 0 (excluded candidate)', nr({ subelements: sub(3, 0) })],
   ['a longer wide bandwidth subelement (later amendments may extend it)', nr({ subelements: sub(6, 1, 42, 0, 7) })],
-  ['unknown and empty subelements kept as given', nr({ subelements: Buffer.concat([sub(221), sub(45, ...new Array(26).fill(1)), sub(255, 1)]) })],
+  [
+    'unknown and empty subelements kept as given',
+    nr({ subelements: Buffer.concat([sub(221), sub(45, ...new Array(26).fill(1)), sub(255, 1)]) }),
+  ],
   ['every field at its largest', nr({ bssid: 'ff:ff:ff:ff:ff:ff', info: 0xffffffff, opClass: 255, channel: 255, phyType: 255 })],
   ['every field at zero', nr({ bssid: '00:00:00:00:00:00', info: 0, opClass: 0, channel: 0, phyType: 0 })],
   ['the longest body an element holds (255 octets)', nr({ subelements: Buffer.concat([sub(221, ...new Array(240).fill(0xaa))]) })],
@@ -92,7 +113,10 @@ describe('Neighbor Report codec: round trips', () => {
 
   it('reads the subelements and the candidate preference', () => {
     const v = VALID[2]![1];
-    expect(subelementsOf(v)).toEqual([{ id: 3, body: Buffer.from([200]) }, { id: 6, body: Buffer.from([1, 42, 0]) }]);
+    expect(subelementsOf(v)).toEqual([
+      { id: 3, body: Buffer.from([200]) },
+      { id: 6, body: Buffer.from([1, 42, 0]) },
+    ]);
     expect(candidatePreference(v)).toBe(200);
     expect(candidatePreference(VALID[0]![1])).toBeUndefined();
     expect(candidatePreference(VALID[3]![1])).toBe(0);
@@ -110,8 +134,15 @@ describe('Neighbor Report codec: every malformed body refused with its reason', 
           // A cut on a subelement boundary is a valid, shorter report, and re-encodes to itself.
           expect(buildNeighborReport(decodeNeighborReport(cut)).equals(cut), `${n} octets`).toBe(true);
         } else {
-          expect(reasonOf(() => decodeNeighborReport(cut)), `${n} of ${body.length} octets`).toBe(want);
-          if (want !== 'nr-long') expect(reasonOf(() => parseElements(Buffer.concat([Buffer.from([52, n]), cut]), 0, n + 2)), `${n} octets`).toBe(`ie-${want}`);
+          expect(
+            reasonOf(() => decodeNeighborReport(cut)),
+            `${n} of ${body.length} octets`,
+          ).toBe(want);
+          if (want !== 'nr-long')
+            expect(
+              reasonOf(() => parseElements(Buffer.concat([Buffer.from([52, n]), cut]), 0, n + 2)),
+              `${n} octets`,
+            ).toBe(`ie-${want}`);
         }
       }
     }
@@ -123,7 +154,10 @@ describe('Neighbor Report codec: every malformed body refused with its reason', 
       const body = Buffer.alloc(n, 221);
       for (let p = 14; p < n; p += 2) body[p] = 0;
       const want = expectedReason(body);
-      expect(reasonOf(() => decodeNeighborReport(body)), `${n} octets`).toBe(want ?? 'accepted');
+      expect(
+        reasonOf(() => decodeNeighborReport(body)),
+        `${n} octets`,
+      ).toBe(want ?? 'accepted');
     }
     expect(reasonOf(() => decodeNeighborReport(Buffer.alloc(256)))).toBe('nr-long');
   });
@@ -141,11 +175,14 @@ describe('Neighbor Report codec: every malformed body refused with its reason', 
 
   it('random bodies: the codec agrees with the rules above on each, and what it accepts re-encodes to itself', () => {
     let seed = 0x5eed;
-    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
     for (let i = 0; i < 5000; i++) {
       const body = Buffer.from(Array.from({ length: 10 + rnd(40) }, () => (rnd(4) === 0 ? [3, 6, 0, 1, 2][rnd(5)]! : rnd(256))));
       const want = expectedReason(body);
-      expect(reasonOf(() => decodeNeighborReport(body)), body.toString('hex')).toBe(want ?? 'accepted');
+      expect(
+        reasonOf(() => decodeNeighborReport(body)),
+        body.toString('hex'),
+      ).toBe(want ?? 'accepted');
       if (want === null) expect(buildNeighborReport(decodeNeighborReport(body)).equals(body)).toBe(true);
     }
   });
@@ -184,7 +221,10 @@ describe('Neighbor Report codec: runs of elements', () => {
       let p = 0;
       while (p + 2 <= n && p + 2 + run[p + 1]! <= n) p += 2 + run[p + 1]!;
       const want = bounds.has(n) ? 'accepted' : p + 2 > n ? 'element-truncated' : 'element-overrun';
-      expect(reasonOf(() => neighborReportsIn(run.subarray(0, n))), `${n} octets`).toBe(want);
+      expect(
+        reasonOf(() => neighborReportsIn(run.subarray(0, n))),
+        `${n} octets`,
+      ).toBe(want);
     }
   });
 
@@ -193,11 +233,13 @@ describe('Neighbor Report codec: runs of elements', () => {
     expect(neighborReportsIn(Buffer.alloc(0))).toEqual([]);
   });
 
-  it('the lab reads a station\'s Neighbor Report hexdump through the same codec', () => {
+  it("the lab reads a station's Neighbor Report hexdump through the same codec", () => {
     const hex = (b: Buffer) => [...b].map((x) => ` ${x.toString(16).padStart(2, '0')}`).join('');
     const good = Buffer.concat([Buffer.from([7]), buildNeighborReportElement(VALID[1]![1])]);
     expect(neighborReportFromLog(`RRM: New Neighbor Report - hexdump(len=${good.length}):${hex(good)}`)).toEqual([VALID[1]![1]]);
     const bad = Buffer.from([7, 52, 15, ...new Array(13).fill(0), 3, 0]);
-    expect(reasonOf(() => neighborReportFromLog(`RRM: New Neighbor Report - hexdump(len=${bad.length}):${hex(bad)}`))).toBe('nr-preference-short');
+    expect(reasonOf(() => neighborReportFromLog(`RRM: New Neighbor Report - hexdump(len=${bad.length}):${hex(bad)}`))).toBe(
+      'nr-preference-short',
+    );
   });
 });

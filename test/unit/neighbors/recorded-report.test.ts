@@ -10,7 +10,9 @@ import { parseEvent } from '../../../adapters/hostapd/events.js';
 import { parseBeaconReport, parseBeaconReportEvent, reportedPhyType, RfGraph } from '../../../daemon/neighbors/index.js';
 
 const FIXTURE = join(import.meta.dirname, '..', '..', 'fixtures', 'beacon-reports', 'hwsim-beacon-resp-rx.txt');
-const lines = readFileSync(FIXTURE, 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+const lines = readFileSync(FIXTURE, 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '' && !l.startsWith('#'));
 const STA = '02:00:00:00:03:00';
 const BSSID_OF: Record<string, string> = { '02:00:00:00:00:00': 'ap1', '02:00:00:00:01:00': 'ap2', '02:00:00:00:02:00': 'ap3' };
 
@@ -31,18 +33,32 @@ function reports() {
 }
 
 describe('a BEACON-RESP-RX recorded in the lab (hostapd 2.10, wpa_supplicant 2.10, mac80211_hwsim)', () => {
-  it('holds one answer of sta1 at AP1: three lines, one per BSS in the station\'s scan table', () => {
+  it("holds one answer of sta1 at AP1: three lines, one per BSS in the station's scan table", () => {
     expect(lines).toHaveLength(3);
-    for (const { ev } of reports()) expect(ev).toMatchObject({ type: 'beacon-report', ifname: 'wlan0', staMac: STA, token: 1, reportMode: 0 });
+    for (const { ev } of reports())
+      expect(ev).toMatchObject({ type: 'beacon-report', ifname: 'wlan0', staMac: STA, token: 1, reportMode: 0 });
   });
 
-  it('parses with parseBeaconReportEvent and parseBeaconReport: table mode fields, RCPI from the sender\'s TX power', () => {
+  it("parses with parseBeaconReportEvent and parseBeaconReport: table mode fields, RCPI from the sender's TX power", () => {
     const got = reports().map(({ report }) => report);
-    expect(got.map((r) => [BSSID_OF[r.bssid], r.signalDbm])).toEqual([['ap1', -30], ['ap2', -30], ['ap3', -40]]);
+    expect(got.map((r) => [BSSID_OF[r.bssid], r.signalDbm])).toEqual([
+      ['ap1', -30],
+      ['ap2', -30],
+      ['ap3', -40],
+    ]);
     for (const r of got) {
       expect(r).toMatchObject({
-        opClass: 81, channel: 1, startTsf: 0n, durationTu: 0, frameInfo: 7, rsni: 255, snrDb: null, antennaId: 0, parentTsf: 0,
-        frameBody: null, last: null,
+        opClass: 81,
+        channel: 1,
+        startTsf: 0n,
+        durationTu: 0,
+        frameInfo: 7,
+        rsni: 255,
+        snrDb: null,
+        antennaId: 0,
+        parentTsf: 0,
+        frameBody: null,
+        last: null,
       });
       expect(reportedPhyType(r.frameInfo)).toBe(7); // HT
       // Subelement 2 (Reported Frame Body Fragment ID), which wpa_supplicant adds even without a frame body.
@@ -53,7 +69,7 @@ describe('a BEACON-RESP-RX recorded in the lab (hostapd 2.10, wpa_supplicant 2.1
     expect(parseBeaconReport(Buffer.from(body, 'hex'))).toEqual(got[2]);
   });
 
-  it('three such answers put AP2 and AP3 in AP1\'s list, stronger first; one is not enough for a new edge', () => {
+  it("three such answers put AP2 and AP3 in AP1's list, stronger first; one is not enough for a new edge", () => {
     let t = 1_000_000;
     const graph = new RfGraph({ now: () => t });
     const feed = () => {
@@ -68,6 +84,9 @@ describe('a BEACON-RESP-RX recorded in the lab (hostapd 2.10, wpa_supplicant 2.1
     feed();
     feed();
     expect(graph.neighborsOf('ap1')).toEqual(['ap2', 'ap3']);
-    expect(graph.details('ap1').map((d) => [d.ap, d.signalDbm, d.observations])).toEqual([['ap2', -30, 3], ['ap3', -40, 3]]);
+    expect(graph.details('ap1').map((d) => [d.ap, d.signalDbm, d.observations])).toEqual([
+      ['ap2', -30, 3],
+      ['ap3', -40, 3],
+    ]);
   });
 });

@@ -117,7 +117,12 @@ describe('RfGraph', () => {
     for (let i = 0; i < 5; i++) g.observe('a', `n${i}`, -50 - i);
     g.observe('a', 'p2', -79);
     expect(g.neighborsOf('a')).toEqual(['p1', 'p2', 'n0', 'n1']);
-    expect(g.details('a').map((d) => [d.ap, d.pinned])).toEqual([['p1', true], ['p2', true], ['n0', false], ['n1', false]]);
+    expect(g.details('a').map((d) => [d.ap, d.pinned])).toEqual([
+      ['p1', true],
+      ['p2', true],
+      ['n0', false],
+      ['n1', false],
+    ]);
     g.setOverrides(new Map(), new Map([['a', ['n0']]]));
     expect(g.neighborsOf('a')).toEqual(['f', 'n1', 'n2', 'n3']);
   });
@@ -170,7 +175,11 @@ describe('RfGraph', () => {
     expect(g.drainChanges().upserts).toEqual([]); // nothing new
     // Big backlogs go out in slices, so one SQLite write stays short.
     for (let i = 0; i < 10; i++) g.observe('z', `y${i}`, -60);
-    expect([g.drainChanges(4), g.drainChanges(4), g.drainChanges(4)].map((c) => [c.upserts.length, c.more])).toEqual([[4, true], [4, true], [2, false]]);
+    expect([g.drainChanges(4), g.drainChanges(4), g.drainChanges(4)].map((c) => [c.upserts.length, c.more])).toEqual([
+      [4, true],
+      [4, true],
+      [2, false],
+    ]);
     clock.advance(2 * HOUR);
     const g2 = new RfGraph({ now: clock.now, halfLifeS: 3600, minEvidence: 1 });
     g2.load(store.loadEdges());

@@ -84,7 +84,7 @@ describe('BeaconScheduler', () => {
   it('spends at most maxPerTick requests per tick, oldest due first', () => {
     const c = fakeClock();
     const s = new BeaconScheduler({ afterJoinDelayS: 0, maxPerTick: 20 });
-    for (let i = 0; i < 50; i++) (s.connected(sta(i), `ap${i % 3}`, 'wlan0', c.now()), c.advance(1));
+    for (let i = 0; i < 50; i++) s.connected(sta(i), `ap${i % 3}`, 'wlan0', c.now()), c.advance(1);
     const first = s.due(c.now());
     expect(first).toHaveLength(20);
     expect(first[0]!.sta).toBe(sta(0));

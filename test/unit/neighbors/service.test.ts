@@ -21,10 +21,14 @@ import { tempDir } from '../store/fixtures.js';
 const STA = '02:00:00:00:00:41';
 const bssid = (ap: number, i = 0) => `02:00:00:00:0${ap}:0${i}`;
 const ownNr = (b: string, channel: number) => `${b.replace(/:/g, '')}ef090000510${channel.toString(16)}070603000${channel.toString(16)}00`;
-const topology = new Topology([1, 2, 3].map((n) => ({
-  name: `ap${n}`, nasIdentifier: `ap${n}`, radiusAddress: `10.0.0.${n}`,
-  bsses: (n === 1 ? [0, 1] : [0]).map((i) => ({ ap: `ap${n}`, ifname: `wlan${i}`, bssid: bssid(n, i), r1khId: bssid(n, i) })),
-})));
+const topology = new Topology(
+  [1, 2, 3].map((n) => ({
+    name: `ap${n}`,
+    nasIdentifier: `ap${n}`,
+    radiusAddress: `10.0.0.${n}`,
+    bsses: (n === 1 ? [0, 1] : [0]).map((i) => ({ ap: `ap${n}`, ifname: `wlan${i}`, bssid: bssid(n, i), r1khId: bssid(n, i) })),
+  })),
+);
 
 /** hostapd 2.10's ctrl interface, as far as the neighbour code uses it, behind the ctrl-interface driver. */
 class FakeHostapd extends CtrlInterfaceDriver {
@@ -36,7 +40,8 @@ class FakeHostapd extends CtrlInterfaceDriver {
   associated = new Set<string>([STA]);
   constructor(ap: number) {
     super();
-    for (const b of topology.ap(`ap${ap}`)!.bsses) this.db.set(b.ifname, new Map([[b.bssid, `ssid=${Buffer.from('corp').toString('hex')} nr=${ownNr(b.bssid, 1 + ap)}`]]));
+    for (const b of topology.ap(`ap${ap}`)!.bsses)
+      this.db.set(b.ifname, new Map([[b.bssid, `ssid=${Buffer.from('corp').toString('hex')} nr=${ownNr(b.bssid, 1 + ap)}`]]));
   }
   protected async attachEvents(): Promise<void> {}
   async close(): Promise<void> {}
@@ -45,12 +50,19 @@ class FakeHostapd extends CtrlInterfaceDriver {
     const [verb, a1, ...rest] = cmd.split(' ');
     const db = this.db.get(ifname)!;
     switch (verb) {
-      case 'SHOW_NEIGHBOR': return [...db].map(([b, v]) => `${b} ${v}\n`).join('');
-      case 'SET_NEIGHBOR': db.set(a1!, rest.join(' ')); return 'OK\n';
-      case 'REMOVE_NEIGHBOR': return db.delete(a1!) ? 'OK\n' : 'FAIL\n';
-      case 'REQ_BEACON': return this.associated.has(a1!) && !this.incapable.has(a1!) ? '7\n' : 'FAIL\n';
-      case 'STA': return this.associated.has(a1!) ? `${a1}\nflags=[AUTH][ASSOC][AUTHORIZED]\n` : 'FAIL\n';
-      default: return 'UNKNOWN COMMAND\n';
+      case 'SHOW_NEIGHBOR':
+        return [...db].map(([b, v]) => `${b} ${v}\n`).join('');
+      case 'SET_NEIGHBOR':
+        db.set(a1!, rest.join(' '));
+        return 'OK\n';
+      case 'REMOVE_NEIGHBOR':
+        return db.delete(a1!) ? 'OK\n' : 'FAIL\n';
+      case 'REQ_BEACON':
+        return this.associated.has(a1!) && !this.incapable.has(a1!) ? '7\n' : 'FAIL\n';
+      case 'STA':
+        return this.associated.has(a1!) ? `${a1}\nflags=[AUTH][ASSOC][AUTHORIZED]\n` : 'FAIL\n';
+      default:
+        return 'UNKNOWN COMMAND\n';
     }
   }
 }
@@ -71,11 +83,18 @@ class FakeUbusShell extends EventEmitter {
     const own = topology.ap('ap3')!.bsses.find((b) => b.ifname === ifname)!.bssid;
     const reply = (v: unknown) => ({ stdout: `${JSON.stringify(v, null, '\t')}\n`, stderr: '', exitCode: 0 });
     switch (method) {
-      case 'rrm_nr_get_own': return reply({ value: [own, 'corp', ownNr(own, 4)] });
-      case 'rrm_nr_list': return reply({ list: [['02:00:00:00:09:00', 'corp', '02000000090000000000510107']] });
-      case 'rrm_nr_set': this.sets.push([ifname, args.list]); return { stdout: '', stderr: '', exitCode: 0 };
-      case 'rrm_beacon_req': this.beaconReqs.push(args); return { stdout: '', stderr: '', exitCode: 0 };
-      default: return { stdout: '', stderr: 'Command failed: Method not found', exitCode: 253 };
+      case 'rrm_nr_get_own':
+        return reply({ value: [own, 'corp', ownNr(own, 4)] });
+      case 'rrm_nr_list':
+        return reply({ list: [['02:00:00:00:09:00', 'corp', '02000000090000000000510107']] });
+      case 'rrm_nr_set':
+        this.sets.push([ifname, args.list]);
+        return { stdout: '', stderr: '', exitCode: 0 };
+      case 'rrm_beacon_req':
+        this.beaconReqs.push(args);
+        return { stdout: '', stderr: '', exitCode: 0 };
+      default:
+        return { stdout: '', stderr: 'Command failed: Method not found', exitCode: 253 };
     }
   }
   stream(): { stop(): void } {
@@ -84,7 +103,12 @@ class FakeUbusShell extends EventEmitter {
 }
 
 const report = (ap: number, dbm: number, b = bssid(ap)): ApEvent => ({
-  type: 'beacon-report', ifname: 'wlan0', staMac: STA, token: 7, reportMode: 0, body: reportBody({ bssid: b, rcpi: (dbm + 110) * 2, opClass: 81, channel: 1 + ap }),
+  type: 'beacon-report',
+  ifname: 'wlan0',
+  staMac: STA,
+  token: 7,
+  reportMode: 0,
+  body: reportBody({ bssid: b, rcpi: (dbm + 110) * 2, opClass: 81, channel: 1 + ap }),
 });
 
 describe('RF-neighbour service (wired to stand-in APs)', () => {
@@ -97,26 +121,40 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
     const aps = [new FakeHostapd(1), new FakeHostapd(2), new UbusDriver({ transport: shell as unknown as SshTransport })] as const;
     const config = neighborsSchema.parse({ neighborReports: { minIntervalS: 60 }, ...o.config });
     const changes: [string, string[]][] = [];
-    running = startNeighbors({ config, pinned: o.pinned ?? new Map(), ssid: 'corp' }, {
-      topology, controls: new Map(aps.map((c, i) => [`ap${i + 1}`, c])), store: o.store ?? new MemoryNeighborStore(),
-      log: { debug() {}, info() {}, warn() {} }, onListChanged: (ap, list) => changes.push([ap, list]), now: clock.now,
-    });
+    running = startNeighbors(
+      { config, pinned: o.pinned ?? new Map(), ssid: 'corp' },
+      {
+        topology,
+        controls: new Map(aps.map((c, i) => [`ap${i + 1}`, c])),
+        store: o.store ?? new MemoryNeighborStore(),
+        log: { debug() {}, info() {}, warn() {} },
+        onListChanged: (ap, list) => changes.push([ap, list]),
+        now: clock.now,
+      },
+    );
     return { clock, aps, shell, changes, r: running };
   };
   const settle = () => new Promise((resolve) => setImmediate(resolve));
   /** First tick reads every AP's neighbour database, the second pushes the lists. */
   const warm = async (r: RunningNeighbors) => {
-    for (let i = 0; i < 2; i++) (await r.tick(), await settle());
+    for (let i = 0; i < 2; i++) await r.tick(), await settle();
   };
 
   it('asks a joined station for a table-mode beacon report, learns neighbours, and pushes 802.11k lists with the MD bit', async () => {
-    const { clock, aps: [ap1], changes, r } = setup();
+    const {
+      clock,
+      aps: [ap1],
+      changes,
+      r,
+    } = setup();
     await warm(r); // initial push: ap1's wlan0 lists its sibling wlan1
     r.onApEvent('ap1', { type: 'sta-connected', ifname: 'wlan0', staMac: STA });
     clock.advance(5000);
     await r.tick();
     expect(ap1.log).toContain(`wlan0: REQ_BEACON ${STA} 51000000000002ffffffffffff020100`);
-    for (let i = 0; i < 3; i++) for (const ev of [report(2, -60), report(3, -70), report(1, -40, bssid(1, 1)), report(9, -50, '02:00:00:00:09:00')]) r.onApEvent('ap1', ev);
+    for (let i = 0; i < 3; i++)
+      for (const ev of [report(2, -60), report(3, -70), report(1, -40, bssid(1, 1)), report(9, -50, '02:00:00:00:09:00')])
+        r.onApEvent('ap1', ev);
     r.onApEvent('ap1', { ...report(2, -60), body: Buffer.alloc(20) }); // malformed
     expect(r.service.stats).toMatchObject({ reports: 12, foreign: 3, self: 3, rejected: { truncated: 1 } });
     clock.advance(60_000);
@@ -136,11 +174,18 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
     clock.advance(60_000);
     await r.tick();
     await settle();
-    expect(ap1.log.filter((l) => l.includes('REMOVE_NEIGHBOR'))).toEqual([`wlan0: REMOVE_NEIGHBOR ${bssid(3)} ssid=636f7270`, `wlan1: REMOVE_NEIGHBOR ${bssid(3)} ssid=636f7270`]);
+    expect(ap1.log.filter((l) => l.includes('REMOVE_NEIGHBOR'))).toEqual([
+      `wlan0: REMOVE_NEIGHBOR ${bssid(3)} ssid=636f7270`,
+      `wlan1: REMOVE_NEIGHBOR ${bssid(3)} ssid=636f7270`,
+    ]);
   });
 
   it('pushes at most once per minIntervalS per AP', async () => {
-    const { clock, aps: [ap1], r } = setup();
+    const {
+      clock,
+      aps: [ap1],
+      r,
+    } = setup();
     await warm(r);
     const pushes = () => ap1.log.filter((l) => l.includes('SET_NEIGHBOR')).length;
     const before = pushes();
@@ -156,7 +201,10 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
   });
 
   it('starts at most maxPerTick database reads and pushes per tick, and re-reads an AP whose channel came back', async () => {
-    const { aps: [ap1, ap2], r } = setup({ config: { neighborReports: { minIntervalS: 60, maxPerTick: 1 } } });
+    const {
+      aps: [ap1, ap2],
+      r,
+    } = setup({ config: { neighborReports: { minIntervalS: 60, maxPerTick: 1 } } });
     const reads = (ap: FakeHostapd) => ap.log.filter((l) => l.endsWith('SHOW_NEIGHBOR')).length;
     await r.tick();
     await settle();
@@ -167,12 +215,16 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
     await settle();
     expect(reads(ap2)).toBe(1); // ap2 has one BSS
     r.onApEvent('ap2', { type: 'transport', up: true }); // hostapd may have restarted: its DB is unknown
-    for (let i = 0; i < 4; i++) (await r.tick(), await settle());
+    for (let i = 0; i < 4; i++) await r.tick(), await settle();
     expect(reads(ap2)).toBe(2);
   });
 
   it('turns a FAIL into "not capable" only for an associated station', async () => {
-    const { clock, aps: [ap1, ap2], r } = setup();
+    const {
+      clock,
+      aps: [ap1, ap2],
+      r,
+    } = setup();
     ap1.incapable.add(STA);
     r.onApEvent('ap1', { type: 'sta-connected', ifname: 'wlan0', staMac: STA });
     clock.advance(5000);
@@ -201,8 +253,23 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
     };
     try {
       await core.accept({
-        staMac: STA, clientAddress: '10.0.0.1', nasIdentifier: 'ap1', bssid: bssid(1), ssid: 'corp', mdid: null, akm: 0x000fac01, pairwiseCipher: 0x000fac04,
-        userName: 'alice', cui: null, classes: [], vlan: null, filterId: null, arubaUserRole: null, sessionTimeout: null, acctSessionId: null, msk: Buffer.alloc(64, 7),
+        staMac: STA,
+        clientAddress: '10.0.0.1',
+        nasIdentifier: 'ap1',
+        bssid: bssid(1),
+        ssid: 'corp',
+        mdid: null,
+        akm: 0x000fac01,
+        pairwiseCipher: 0x000fac04,
+        userName: 'alice',
+        cui: null,
+        classes: [],
+        vlan: null,
+        filterId: null,
+        arubaUserRole: null,
+        sessionTimeout: null,
+        acctSessionId: null,
+        msk: Buffer.alloc(64, 7),
       });
       await ap('ap1', 'sta-connected');
       clock.advance(600_000);
@@ -211,7 +278,14 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
       // The same roam seen on the air, and by accounting: no second move.
       await core.life.onRoam({ sta: STA, fromBssid: bssid(1), toBssid: bssid(2), method: 'ft-over-air', endTs: clock.now() } as RoamEvent);
       await core.life.onRoam({ sta: STA, fromBssid: bssid(2), toBssid: bssid(3), method: 'failed', endTs: clock.now() } as RoamEvent);
-      await core.life.onAccounting({ status: 'start', staMac: STA, clientAddress: '10.0.0.2', nasIdentifier: 'ap2', bssid: bssid(2), acctSessionId: 's' });
+      await core.life.onAccounting({
+        status: 'start',
+        staMac: STA,
+        clientAddress: '10.0.0.2',
+        nasIdentifier: 'ap2',
+        bssid: bssid(2),
+        acctSessionId: 's',
+      });
       expect(r.service.stats.roams).toBe(1);
       expect(r.graph.neighborsOf('ap1')).toEqual(['ap2']); // one roam and no report: listed
       await ap('ap2', 'sta-disconnected');
@@ -227,7 +301,7 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
 
   it('takes beacons heard by an AP radio at a sampled rate, with channel facts', () => {
     const { clock, r } = setup();
-    for (let i = 0; i < 100; i++) (r.onBeacon('ap2', bssid(3), -65, 2437), clock.advance(1000));
+    for (let i = 0; i < 100; i++) r.onBeacon('ap2', bssid(3), -65, 2437), clock.advance(1000);
     expect(r.service.stats.beacons).toBe(10); // one per radioSampleS (10 s)
     const edge = r.graph.edges(clock.now(), 'ap2')[0]!;
     expect(edge).toMatchObject({ to: 'ap3', signalDbm: -65, observations: 10 });
@@ -241,7 +315,10 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
     expect(ap3.sets).toHaveLength(1);
     const [ifname, list] = ap3.sets[0]!;
     expect(ifname).toBe('wlan0');
-    expect(list.map(([b, s]) => [b, s])).toEqual([[bssid(1), 'corp'], [bssid(1, 1), 'corp']]);
+    expect(list.map(([b, s]) => [b, s])).toEqual([
+      [bssid(1), 'corp'],
+      [bssid(1, 1), 'corp'],
+    ]);
     expect(decodeNeighborReport(Buffer.from(list[0]![2], 'hex')).info & 0x400).toBe(0x400);
     r.onApEvent('ap3', { type: 'sta-connected', ifname: 'wlan0', staMac: STA });
     clock.advance(5000);
@@ -254,23 +331,54 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
     const first = setup({ store });
     for (let i = 0; i < 3; i++) first.r.onApEvent('ap1', report(2, -60));
     first.r.onApEvent('ap1', report(3, -70));
-    store.saveEdges([{ from: 'ap1', to: 'gone', weight: 5, signalDbm: -50, roams: 0, updatedAt: first.clock.now(), lastSeen: first.clock.now(), observations: 5, roamsTotal: 0 }]);
+    store.saveEdges([
+      {
+        from: 'ap1',
+        to: 'gone',
+        weight: 5,
+        signalDbm: -50,
+        roams: 0,
+        updatedAt: first.clock.now(),
+        lastSeen: first.clock.now(),
+        observations: 5,
+        roamsTotal: 0,
+      },
+    ]);
     first.r.stop();
     running = null;
     expect(store.rows.size).toBe(3);
     const second = setup({ store });
     expect(second.r.graph.neighborsOf('ap1')).toEqual(['ap2']);
-    expect(second.r.graph.edges(second.clock.now(), 'ap1').map((e) => e.to).sort()).toEqual(['ap2', 'ap3']);
+    expect(
+      second.r.graph
+        .edges(second.clock.now(), 'ap1')
+        .map((e) => e.to)
+        .sort(),
+    ).toEqual(['ap2', 'ap3']);
     expect(store.rows.size).toBe(2);
   });
 
   it('validates the config section and cross-checks forbid lists', () => {
     const c = neighborsSchema.parse({});
-    expect(c).toMatchObject({ topK: 8, floorDbm: -80, hysteresisDb: 2, halfLifeS: 86_400, beaconRequest: { enabled: true, mode: 'table', perStationMinIntervalS: 600 }, neighborReports: { mobilityDomainBit: true } });
+    expect(c).toMatchObject({
+      topK: 8,
+      floorDbm: -80,
+      hysteresisDb: 2,
+      halfLifeS: 86_400,
+      beaconRequest: { enabled: true, mode: 'table', perStationMinIntervalS: 600 },
+      neighborReports: { mobilityDomainBit: true },
+    });
     expect(neighborsSchema.safeParse({ topK: 8, maxEdgesPerAp: 8 }).success).toBe(false);
     expect(neighborsSchema.safeParse({ bogus: 1 }).success).toBe(false);
-    const issues = neighborsConfigIssues(neighborsSchema.parse({ forbid: { ap1: ['ap2', 'nope'], ghost: [] } }), [{ name: 'ap1', neighbors: ['ap2'] }, { name: 'ap2', neighbors: [] }]);
-    expect(issues.map((i) => i.message).sort()).toEqual(['ap2 is both a static neighbour of ap1 and forbidden', 'no AP named ghost', 'no AP named nope']);
+    const issues = neighborsConfigIssues(neighborsSchema.parse({ forbid: { ap1: ['ap2', 'nope'], ghost: [] } }), [
+      { name: 'ap1', neighbors: ['ap2'] },
+      { name: 'ap2', neighbors: [] },
+    ]);
+    expect(issues.map((i) => i.message).sort()).toEqual([
+      'ap2 is both a static neighbour of ap1 and forbidden',
+      'no AP named ghost',
+      'no AP named nope',
+    ]);
     expect(issues).toHaveLength(3);
   });
 });

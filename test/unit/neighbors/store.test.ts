@@ -31,7 +31,9 @@ describe('SqliteNeighborTable (real SQLite file)', () => {
     d.exec('CREATE TABLE placements (x INTEGER); INSERT INTO placements VALUES (1)');
     new SqliteNeighborTable(d);
     new SqliteNeighborTable(d); // IF NOT EXISTS: a second open is fine
-    const tables = (d.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    const tables = (d.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
+      (r) => r.name,
+    );
     expect(tables).toEqual(['neighbor_edges', 'placements']);
     expect(d.prepare('SELECT COUNT(*) AS n FROM placements').get()).toEqual({ n: 1 });
   });
@@ -61,15 +63,26 @@ describe('SqliteNeighborTable (real SQLite file)', () => {
     g2.load(rows);
     expect(g2.neighborsOf('ap1')).toEqual(g.neighborsOf('ap1'));
     expect(g2.neighborsOf('ap2')).toEqual(['ap1']);
-    const score = (x: RfGraph) => x.edges().map((e) => [e.from, e.to, e.score]).sort();
+    const score = (x: RfGraph) =>
+      x
+        .edges()
+        .map((e) => [e.from, e.to, e.score])
+        .sort();
     expect(score(g2)).toEqual(score(g));
   });
 
   it('writes 384,000 edges (6,000 APs × 64) in one transaction and reads them back', () => {
     const t = new SqliteNeighborTable(db());
     const rows = Array.from({ length: 384_000 }, (_, i) => ({
-      from: `ap${i >> 6}`, to: `ap${((i >> 6) + 1 + (i & 63)) % 6000}`, weight: 4, signalDbm: -60 - (i & 31), roams: 0,
-      updatedAt: 1_760_000_000_000, lastSeen: 1_760_000_000_000, observations: 9, roamsTotal: 0,
+      from: `ap${i >> 6}`,
+      to: `ap${((i >> 6) + 1 + (i & 63)) % 6000}`,
+      weight: 4,
+      signalDbm: -60 - (i & 31),
+      roams: 0,
+      updatedAt: 1_760_000_000_000,
+      lastSeen: 1_760_000_000_000,
+      observations: 9,
+      roamsTotal: 0,
     }));
     const t0 = performance.now();
     t.saveEdges(rows);

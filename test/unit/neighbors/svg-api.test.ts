@@ -34,7 +34,8 @@ function checkXml(xml: string): { elements: Map<string, number> } {
     }
   }
   const consumed = body.replace(/<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>|([^<]+)/g, '');
-  if (consumed.trim() !== '' || stack.length || roots !== 1) throw new Error(`not well-formed (left "${consumed.slice(0, 40)}", open ${stack.join('>')}, roots ${roots})`);
+  if (consumed.trim() !== '' || stack.length || roots !== 1)
+    throw new Error(`not well-formed (left "${consumed.slice(0, 40)}", open ${stack.join('>')}, roots ${roots})`);
   return { elements };
 }
 
@@ -44,7 +45,15 @@ function pythonCounts(xml: string): Record<string, number> | null {
   try {
     const file = join(dir, 'g.svg');
     writeFileSync(file, xml);
-    const out = execFileSync('python3', ['-c', 'import sys,json,xml.dom.minidom as m; d=m.parse(sys.argv[1]); print(json.dumps({t: len(d.getElementsByTagName(t)) for t in ["svg","circle","line","title"]}))', file], { encoding: 'utf8' });
+    const out = execFileSync(
+      'python3',
+      [
+        '-c',
+        'import sys,json,xml.dom.minidom as m; d=m.parse(sys.argv[1]); print(json.dumps({t: len(d.getElementsByTagName(t)) for t in ["svg","circle","line","title"]}))',
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
     return JSON.parse(out) as Record<string, number>;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -58,11 +67,33 @@ function pythonCounts(xml: string): Record<string, number> | null {
 function world() {
   const names: string[] = [];
   for (let y = 0; y < 4; y++) for (let x = 0; x < 5; x++) names.push(gridName(x, y));
-  const topology = new Topology(names.map((name, i) => ({ name, nasIdentifier: name, radiusAddress: `10.0.0.${i + 1}`, bsses: [{ ap: name, ifname: 'wlan0', bssid: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}`, r1khId: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}` }] })));
+  const topology = new Topology(
+    names.map((name, i) => ({
+      name,
+      nasIdentifier: name,
+      radiusAddress: `10.0.0.${i + 1}`,
+      bsses: [
+        {
+          ap: name,
+          ifname: 'wlan0',
+          bssid: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}`,
+          r1khId: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}`,
+        },
+      ],
+    })),
+  );
   const g = new RfGraph({ topK: 4, now: () => 1_760_000_000_000, minEvidence: 1, pinned: new Map([[gridName(0, 0), [gridName(4, 3)]]]) });
   for (let y = 0; y < 4; y++) {
     for (let x = 0; x < 5; x++) {
-      for (const [dx, dy, dbm] of [[1, 0, -60], [-1, 0, -60], [0, 1, -62], [0, -1, -62], [1, 1, -74], [-1, -1, -74], [2, 0, -79]] as const) {
+      for (const [dx, dy, dbm] of [
+        [1, 0, -60],
+        [-1, 0, -60],
+        [0, 1, -62],
+        [0, -1, -62],
+        [1, 1, -74],
+        [-1, -1, -74],
+        [2, 0, -79],
+      ] as const) {
         if (x + dx >= 0 && x + dx < 5 && y + dy >= 0 && y + dy < 4) g.observe(gridName(x, y), gridName(x + dx, y + dy), dbm);
       }
     }
@@ -91,11 +122,13 @@ describe('RF graph picture and API', () => {
   it('lays strong links out shorter than weak ones (the picture looks like the floor)', () => {
     const { g, topology } = world();
     const svg = renderSvg(neighborsSnapshot(g, topology, { allEdges: true }));
-    const pos = new Map([...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"[^>]*><title>([^:]+):/g)].map((m) => [m[3]!, [Number(m[1]), Number(m[2])]]));
+    const pos = new Map(
+      [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"[^>]*><title>([^:]+):/g)].map((m) => [m[3]!, [Number(m[1]), Number(m[2])]]),
+    );
     const d = (a: string, b: string) => Math.hypot(pos.get(a)![0]! - pos.get(b)![0]!, pos.get(a)![1]! - pos.get(b)![1]!);
     let near = 0;
     let far = 0;
-    for (let x = 0; x < 4; x++) (near += d(gridName(x, 1), gridName(x + 1, 1)), far += d(gridName(x, 0), gridName(x, 3)));
+    for (let x = 0; x < 4; x++) (near += d(gridName(x, 1), gridName(x + 1, 1))), (far += d(gridName(x, 0), gridName(x, 3)));
     expect(near).toBeLessThan(far);
   });
 
@@ -121,7 +154,10 @@ describe('RF graph picture and API', () => {
     expect(body.aps).toHaveLength(20);
     expect(body.edges.every((e) => e.inList)).toBe(true);
     expect(body.aps.find((a) => a.name === gridName(0, 0))!.neighbors.map((n) => [n.ap, n.pinned])).toEqual([
-      [gridName(4, 3), true], [gridName(1, 0), false], [gridName(0, 1), false], [gridName(1, 1), false],
+      [gridName(4, 3), true],
+      [gridName(1, 0), false],
+      [gridName(0, 1), false],
+      [gridName(1, 1), false],
     ]);
     const one = JSON.parse(neighborsRoute(g, topology, '/v1/neighbors', q(`ap=${gridName(2, 2)}`))!.body) as NeighborsResponse;
     expect(one.aps.map((a) => a.name)).toEqual([gridName(2, 2), ...g.neighborsOf(gridName(2, 2))]);
@@ -146,8 +182,17 @@ describe('RF graph picture and API', () => {
 
 /** Node centres by AP name, and the drawn lines, from a rendered picture. */
 function drawn(svg: string) {
-  const nodes = new Map([...svg.matchAll(/<g class="node" data-ap="([^"]+)"><circle cx="([\d.]+)" cy="([\d.]+)" r="([\d.]+)"/g)].map((m) => [m[1]!, { x: Number(m[2]), y: Number(m[3]), r: Number(m[4]) }]));
-  const lines = [...svg.matchAll(/<line class="edge [^"]*"[^>]*stroke-width="([\d.]+)" stroke-opacity="([\d.]+)"([^>]*)>/g)].map((m) => ({ width: Number(m[1]), opacity: Number(m[2]), rest: m[3]! }));
+  const nodes = new Map(
+    [...svg.matchAll(/<g class="node" data-ap="([^"]+)"><circle cx="([\d.]+)" cy="([\d.]+)" r="([\d.]+)"/g)].map((m) => [
+      m[1]!,
+      { x: Number(m[2]), y: Number(m[3]), r: Number(m[4]) },
+    ]),
+  );
+  const lines = [...svg.matchAll(/<line class="edge [^"]*"[^>]*stroke-width="([\d.]+)" stroke-opacity="([\d.]+)"([^>]*)>/g)].map((m) => ({
+    width: Number(m[1]),
+    opacity: Number(m[2]),
+    rest: m[3]!,
+  }));
   const caption = /class="caption">([^<]+)</.exec(svg)?.[1] ?? '';
   return { nodes, lines, caption };
 }
@@ -157,7 +202,7 @@ describe('RF graph picture for small graphs', () => {
   const H = 900;
   it.each([2, 3, 5, 8])('%i APs in a chain sit near the middle, a sane distance apart, with visible arrows', (n) => {
     const g = new RfGraph({ minEvidence: 1, now: () => 1_760_000_000_000 });
-    for (let i = 0; i + 1 < n; i++) (g.observe(`ap${i}`, `ap${i + 1}`, -60), g.observe(`ap${i + 1}`, `ap${i}`, -65));
+    for (let i = 0; i + 1 < n; i++) g.observe(`ap${i}`, `ap${i + 1}`, -60), g.observe(`ap${i + 1}`, `ap${i}`, -65);
     const svg = renderSvg(neighborsSnapshot(g, null, { allEdges: true }));
     const { nodes, lines } = drawn(svg);
     expect(nodes.size).toBe(n);
@@ -184,7 +229,14 @@ describe('RF graph picture for small graphs', () => {
 
   it('two APs joined only by a pinned entry: not in opposite corners, and the caption counts what kmsctl counts', () => {
     const g = new RfGraph({ minEvidence: 1, pinned: new Map([['ap1', ['ap2']]]), now: () => 1_760_000_000_000 });
-    const topology = new Topology(['ap1', 'ap2'].map((name, i) => ({ name, nasIdentifier: name, radiusAddress: `10.0.0.${i + 1}`, bsses: [{ ap: name, ifname: 'wlan0', bssid: `02:00:00:00:00:0${i + 1}`, r1khId: `02:00:00:00:00:0${i + 1}` }] })));
+    const topology = new Topology(
+      ['ap1', 'ap2'].map((name, i) => ({
+        name,
+        nasIdentifier: name,
+        radiusAddress: `10.0.0.${i + 1}`,
+        bsses: [{ ap: name, ifname: 'wlan0', bssid: `02:00:00:00:00:0${i + 1}`, r1khId: `02:00:00:00:00:0${i + 1}` }],
+      })),
+    );
     const snap = neighborsSnapshot(g, topology, { allEdges: true });
     const { nodes, lines, caption } = drawn(renderSvg(snap));
     const [a, b] = [nodes.get('ap1')!, nodes.get('ap2')!];

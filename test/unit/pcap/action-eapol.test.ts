@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAction, decodeEapol, FrameDecodeError, keyMessage, snapEthertype } from '../../../adapters/pcap/index.js';
 import {
-  actionBody, beaconReportIe, beaconRequestIe, cat, eapol, eapolKey, eapPacket, ftActionBody, ipPayload, KEY_INFO, mac, mdeIe, nrIe, rsnIe, u16le,
+  actionBody,
+  beaconReportIe,
+  beaconRequestIe,
+  cat,
+  eapol,
+  eapolKey,
+  eapPacket,
+  ftActionBody,
+  ipPayload,
+  KEY_INFO,
+  mac,
+  mdeIe,
+  nrIe,
+  rsnIe,
+  u16le,
 } from './build.js';
 import { candidatePreference } from '../../../daemon/neighbors/neighbor-report.js';
 
@@ -10,7 +24,11 @@ const AP1 = '02:00:00:00:00:00';
 const AP2 = '02:00:00:00:01:00';
 const act = (b: Buffer) => decodeAction(b, 0, b.length);
 const reason = (f: () => unknown) => {
-  try { f(); } catch (e) { return e instanceof FrameDecodeError ? e.reason : `not a FrameDecodeError: ${String(e)}`; }
+  try {
+    f();
+  } catch (e) {
+    return e instanceof FrameDecodeError ? e.reason : `not a FrameDecodeError: ${String(e)}`;
+  }
   return 'no error';
 };
 
@@ -18,19 +36,51 @@ describe('radio measurement (802.11k)', () => {
   it('measurement request with a beacon request (hwsim example 51000000000002ffffffffffff) and SSID subelement', () => {
     const body = actionBody(5, 0, [7], u16le(0), beaconRequestIe(1, { opClass: 81, channel: 0, mode: 1, ssid: 'vlab' }));
     expect(act(body)).toEqual({
-      category: 5, action: 0, kind: 'rm-request', token: 7, repetitions: 0,
-      requests: [{ token: 1, mode: 0, type: 5, beacon: { opClass: 81, channel: 0, randomizationTu: 0, durationTu: 100, mode: 1, bssid: 'ff:ff:ff:ff:ff:ff', ssid: 'vlab' } }],
+      category: 5,
+      action: 0,
+      kind: 'rm-request',
+      token: 7,
+      repetitions: 0,
+      requests: [
+        {
+          token: 1,
+          mode: 0,
+          type: 5,
+          beacon: { opClass: 81, channel: 0, randomizationTu: 0, durationTu: 100, mode: 1, bssid: 'ff:ff:ff:ff:ff:ff', ssid: 'vlab' },
+        },
+      ],
     });
   });
 
   it('measurement report with beacon reports: RCPI to dBm, refused reports carry no body', () => {
-    const body = actionBody(5, 1, [7], beaconReportIe(1, { bssid: AP2, rcpi: 130, channel: 1 }), beaconReportIe(2, { bssid: AP1, mode: 4 }), beaconReportIe(3, { bssid: AP1, rcpi: 255 }));
+    const body = actionBody(
+      5,
+      1,
+      [7],
+      beaconReportIe(1, { bssid: AP2, rcpi: 130, channel: 1 }),
+      beaconReportIe(2, { bssid: AP1, mode: 4 }),
+      beaconReportIe(3, { bssid: AP1, rcpi: 255 }),
+    );
     const a = act(body);
     expect(a).toMatchObject({ kind: 'rm-report', token: 7 });
     if (a.kind !== 'rm-report') throw new Error('kind');
     expect(a.reports[0]).toEqual({
-      token: 1, mode: 0, type: 5,
-      beacon: { opClass: 81, channel: 1, startTsf: 1, durationTu: 100, frameInfo: 7, rcpi: 130, rsni: 255, rssiDbm: -45, bssid: AP2, antennaId: 0, parentTsf: 0x12345678 },
+      token: 1,
+      mode: 0,
+      type: 5,
+      beacon: {
+        opClass: 81,
+        channel: 1,
+        startTsf: 1,
+        durationTu: 100,
+        frameInfo: 7,
+        rcpi: 130,
+        rsni: 255,
+        rssiDbm: -45,
+        bssid: AP2,
+        antennaId: 0,
+        parentTsf: 0x12345678,
+      },
     });
     expect(a.reports[1]).toEqual({ token: 2, mode: 4, type: 5 });
     expect(a.reports[2]!.beacon!.rssiDbm).toBeUndefined();
@@ -57,9 +107,22 @@ describe('radio measurement (802.11k)', () => {
 
 describe('BSS transition management (802.11v)', () => {
   it('query, request (with disassociation imminent, termination duration and URL), response', () => {
-    expect(act(actionBody(10, 6, [1, 16], nrIe(AP2)))).toMatchObject({ kind: 'btm-query', token: 1, reason: 16, candidates: [{ bssid: AP2 }] });
+    expect(act(actionBody(10, 6, [1, 16], nrIe(AP2)))).toMatchObject({
+      kind: 'btm-query',
+      token: 1,
+      reason: 16,
+      candidates: [{ bssid: AP2 }],
+    });
     const req = actionBody(10, 7, [2, 0x1f], u16le(10), [255], Buffer.alloc(12), [3], Buffer.from('x.y'), nrIe(AP1, { pref: 255 }));
-    expect(act(req)).toMatchObject({ kind: 'btm-request', token: 2, mode: 0x1f, disassocTimer: 10, validity: 255, url: 'x.y', candidates: [{ bssid: AP1, subelements: Buffer.from([3, 1, 255]) }] });
+    expect(act(req)).toMatchObject({
+      kind: 'btm-request',
+      token: 2,
+      mode: 0x1f,
+      disassocTimer: 10,
+      validity: 255,
+      url: 'x.y',
+      candidates: [{ bssid: AP1, subelements: Buffer.from([3, 1, 255]) }],
+    });
     expect(act(actionBody(10, 8, [2, 0, 0], mac(AP1)))).toMatchObject({ kind: 'btm-response', status: 0, target: AP1, candidates: [] });
     const reject = act(actionBody(10, 8, [2, 7, 0]));
     expect(reject).toMatchObject({ kind: 'btm-response', status: 7 });
@@ -75,8 +138,14 @@ describe('BSS transition management (802.11v)', () => {
 
 describe('FT action frames (802.11r over the DS)', () => {
   it('request, response with status, confirm, ack', () => {
-    expect(act(ftActionBody(1, STA, AP2, undefined, rsnIe({ akms: [0x000fac03] }), mdeIe('a1b2', 1))))
-      .toMatchObject({ category: 6, action: 1, kind: 'ft-request', sta: STA, targetAp: AP2, elements: { mde: { mdid: 'a1b2', ftOverDs: true } } });
+    expect(act(ftActionBody(1, STA, AP2, undefined, rsnIe({ akms: [0x000fac03] }), mdeIe('a1b2', 1)))).toMatchObject({
+      category: 6,
+      action: 1,
+      kind: 'ft-request',
+      sta: STA,
+      targetAp: AP2,
+      elements: { mde: { mdid: 'a1b2', ftOverDs: true } },
+    });
     expect(act(ftActionBody(2, STA, AP2, 53))).toMatchObject({ kind: 'ft-response', status: 53 });
     expect(act(ftActionBody(3, STA, AP2))).toMatchObject({ kind: 'ft-confirm' });
     expect(act(ftActionBody(4, STA, AP2, 0))).toMatchObject({ kind: 'ft-ack', status: 0 });
@@ -125,11 +194,21 @@ describe('EAPOL', () => {
     // WPA(1) M4: no Secure bit, but no Key Data either
     expect(keyMessage(0x0109, 0)).toBe('M4');
     expect(keyMessage(0x0109, 22)).toBe('M2');
-    expect(dec(eapolKey(KEY_INFO.M1, { replay: 7 })).key).toMatchObject({ descriptor: 2, pairwise: true, replayCounter: 7, micLength: 16, keyDataLength: 0 });
+    expect(dec(eapolKey(KEY_INFO.M1, { replay: 7 })).key).toMatchObject({
+      descriptor: 2,
+      pairwise: true,
+      replayCounter: 7,
+      micLength: 16,
+      keyDataLength: 0,
+    });
   });
 
   it('EAPOL-Key with a 24-octet MIC (SHA-384 AKMs) is found from the lengths', () => {
-    expect(dec(eapolKey(KEY_INFO.M2, { micLen: 24, keyData: Buffer.alloc(20) })).key).toMatchObject({ message: 'M2', micLength: 24, keyDataLength: 20 });
+    expect(dec(eapolKey(KEY_INFO.M2, { micLen: 24, keyData: Buffer.alloc(20) })).key).toMatchObject({
+      message: 'M2',
+      micLength: 24,
+      keyDataLength: 20,
+    });
   });
 
   it('trailing padding after the PDU is allowed; a PDU longer than the frame is not', () => {

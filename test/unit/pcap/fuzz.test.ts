@@ -1,13 +1,45 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import {
-  CaptureFormatError, decodeAction, decodeEapol, decodeHeader, decodeManagement, decodeRadiotap, FrameDecodeError, FrameEventDecoder, parseElements,
+  CaptureFormatError,
+  decodeAction,
+  decodeEapol,
+  decodeHeader,
+  decodeManagement,
+  decodeRadiotap,
+  FrameDecodeError,
+  FrameEventDecoder,
+  parseElements,
   readCaptureBuffer,
 } from '../../../adapters/pcap/index.js';
 import { RoamTracker } from '../../../daemon/roams/roam-tracker.js';
 import {
-  actionBody, assocRespBody, authBody, beaconBody, beaconReportIe, beaconRequestIe, cat, dataHeader, dsIe, eapolKey, eapPacket, extCapsIe, fteIe,
-  ftActionBody, KEY_INFO, mdeIe, mgmtHeader, nrIe, pcapFile, radiotap, reassocReqBody, rmCapsIe, rsnIe, ssidIe, timeoutIe, u16le,
+  actionBody,
+  assocRespBody,
+  authBody,
+  beaconBody,
+  beaconReportIe,
+  beaconRequestIe,
+  cat,
+  dataHeader,
+  dsIe,
+  eapolKey,
+  eapPacket,
+  extCapsIe,
+  fteIe,
+  ftActionBody,
+  KEY_INFO,
+  mdeIe,
+  mgmtHeader,
+  nrIe,
+  pcapFile,
+  radiotap,
+  reassocReqBody,
+  rmCapsIe,
+  rsnIe,
+  ssidIe,
+  timeoutIe,
+  u16le,
 } from './build.js';
 
 // Every decoder gets seeded random inputs: mutations of valid frames (hand-built and from the lab
@@ -18,15 +50,33 @@ const PER_DECODER = Number(process.env.FUZZ_PER_DECODER ?? 40_000);
 
 function rng(seed: number) {
   let s = seed >>> 0 || 1;
-  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
 }
 const STA = '02:00:00:00:02:00';
 const AP1 = '02:00:00:00:00:00';
 const AP2 = '02:00:00:00:01:00';
 const PMKID = '0d93e545afa75635cf9bf28051145523';
 
-const ies = [ssidIe('vlab'), dsIe(1), rsnIe({ akms: [0x000fac03], pmkids: [PMKID], gmgmt: 0x000fac06 }), mdeIe('a1b2', 1), fteIe({ r1kh: AP2, r0kh: 'ap1' }),
-  rmCapsIe(), extCapsIe(), timeoutIe(2, 1000), nrIe(AP2, { pref: 1 }), rsnIe({ akms: [0x000fac0d] }), fteIe({ micLen: 24 })];
+const ies = [
+  ssidIe('vlab'),
+  dsIe(1),
+  rsnIe({ akms: [0x000fac03], pmkids: [PMKID], gmgmt: 0x000fac06 }),
+  mdeIe('a1b2', 1),
+  fteIe({ r1kh: AP2, r0kh: 'ap1' }),
+  rmCapsIe(),
+  extCapsIe(),
+  timeoutIe(2, 1000),
+  nrIe(AP2, { pref: 1 }),
+  rsnIe({ akms: [0x000fac0d] }),
+  fteIe({ micLen: 24 }),
+];
 const bodies = {
   mgmt: [
     cat(mgmtHeader(8, 'ff:ff:ff:ff:ff:ff', AP1, AP1), beaconBody(...ies)),
@@ -49,8 +99,13 @@ const bodies = {
 // Real frames from the lab captures, radiotap included.
 const FIX = new URL('../../fixtures/pcap/', import.meta.url).pathname;
 const real: Buffer[] = [];
-for (const f of readdirSync(FIX).filter((n) => n.endsWith('.pcap'))) readCaptureBuffer(readFileSync(FIX + f), (p) => { if (real.length < 2000) real.push(Buffer.from(p.data)); });
-const handmade = [...bodies.mgmt, ...bodies.data].map((f) => cat(radiotap({ tsft: 1, flags: 0, rate: 2, freq: 2412, signal: -40, antenna: 0 }), f));
+for (const f of readdirSync(FIX).filter((n) => n.endsWith('.pcap')))
+  readCaptureBuffer(readFileSync(FIX + f), (p) => {
+    if (real.length < 2000) real.push(Buffer.from(p.data));
+  });
+const handmade = [...bodies.mgmt, ...bodies.data].map((f) =>
+  cat(radiotap({ tsft: 1, flags: 0, rate: 2, freq: 2412, signal: -40, antenna: 0 }), f),
+);
 
 function mutate(r: () => number, seed: Buffer): Buffer {
   const pick = r();
@@ -77,7 +132,8 @@ function fuzz(count: number, seedOffset: number, seeds: Buffer[], fn: (b: Buffer
       fn(input);
       ok++;
     } catch (e) {
-      if (!(e instanceof allowed)) throw new Error(`input #${i} (seed ${SEED}+${seedOffset}) ${input.toString('hex')} threw ${String((e as Error).stack)}`);
+      if (!(e instanceof allowed))
+        throw new Error(`input #${i} (seed ${SEED}+${seedOffset}) ${input.toString('hex')} threw ${String((e as Error).stack)}`);
     }
   }
   return ok;
@@ -103,11 +159,19 @@ describe(`fuzz (seed ${SEED}, ${PER_DECODER} inputs per decoder)`, () => {
     totals.push(dec.stats.packets);
   });
 
-  it('radiotap', () => { totals.push(PER_DECODER); expect(fuzz(PER_DECODER, 1, [...real, ...handmade], (b) => decodeRadiotap(b))).toBeGreaterThan(0); });
+  it('radiotap', () => {
+    totals.push(PER_DECODER);
+    expect(fuzz(PER_DECODER, 1, [...real, ...handmade], (b) => decodeRadiotap(b))).toBeGreaterThan(0);
+  });
 
   it('802.11 header and management bodies', () => {
     totals.push(PER_DECODER);
-    expect(fuzz(PER_DECODER, 2, [...bodies.mgmt, ...bodies.data], (b) => { const h = decodeHeader(b); if (h.type === 0) decodeManagement(h, b); })).toBeGreaterThan(0);
+    expect(
+      fuzz(PER_DECODER, 2, [...bodies.mgmt, ...bodies.data], (b) => {
+        const h = decodeHeader(b);
+        if (h.type === 0) decodeManagement(h, b);
+      }),
+    ).toBeGreaterThan(0);
   });
 
   it('information elements', () => {
@@ -123,12 +187,21 @@ describe(`fuzz (seed ${SEED}, ${PER_DECODER} inputs per decoder)`, () => {
 
   it('EAPOL', () => {
     totals.push(PER_DECODER);
-    const seeds = [eapPacket(1, 1, 1), eapPacket(4, 2), eapolKey(KEY_INFO.M1), eapolKey(KEY_INFO.M3, { keyData: Buffer.alloc(56) }), eapolKey(KEY_INFO.M2, { micLen: 24 })].map((b) => b.subarray(8));
+    const seeds = [
+      eapPacket(1, 1, 1),
+      eapPacket(4, 2),
+      eapolKey(KEY_INFO.M1),
+      eapolKey(KEY_INFO.M3, { keyData: Buffer.alloc(56) }),
+      eapolKey(KEY_INFO.M2, { micLen: 24 }),
+    ].map((b) => b.subarray(8));
     expect(fuzz(PER_DECODER, 5, seeds, (b) => decodeEapol(b, 0, b.length))).toBeGreaterThan(0);
   });
 
   it('capture reader: only CaptureFormatError', () => {
-    const files = [pcapFile(handmade.slice(0, 4).map((data, i) => ({ ts: 1000 + i, data }))), readFileSync(`${FIX}roam-full-eap.pcapng`).subarray(0, 3000)];
+    const files = [
+      pcapFile(handmade.slice(0, 4).map((data, i) => ({ ts: 1000 + i, data }))),
+      readFileSync(`${FIX}roam-full-eap.pcapng`).subarray(0, 3000),
+    ];
     const n = Math.max(1000, PER_DECODER / 10);
     totals.push(n);
     fuzz(n, 6, files, (b) => readCaptureBuffer(b, () => undefined), CaptureFormatError);

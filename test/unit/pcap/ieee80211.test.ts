@@ -1,15 +1,38 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHeader, decodeManagement, FrameDecodeError, parseElements, type MgmtBody } from '../../../adapters/pcap/index.js';
 import {
-  assocReqBody, assocRespBody, authBody, beaconBody, cat, dataHeader, dsIe, extCapsIe, fteIe, htOpIe, ie, mac, mdeIe, mgmtHeader, nrIe,
-  reassocReqBody, reasonBody, rmCapsIe, rsnIe, ssidIe, timeoutIe,
+  assocReqBody,
+  assocRespBody,
+  authBody,
+  beaconBody,
+  cat,
+  dataHeader,
+  dsIe,
+  extCapsIe,
+  fteIe,
+  htOpIe,
+  ie,
+  mac,
+  mdeIe,
+  mgmtHeader,
+  nrIe,
+  reassocReqBody,
+  reasonBody,
+  rmCapsIe,
+  rsnIe,
+  ssidIe,
+  timeoutIe,
 } from './build.js';
 
 const STA = '02:00:00:00:02:00';
 const AP1 = '02:00:00:00:00:00';
 const AP2 = '02:00:00:00:01:00';
 const reason = (f: () => unknown) => {
-  try { f(); } catch (e) { return e instanceof FrameDecodeError ? e.reason : `not a FrameDecodeError: ${String(e)}`; }
+  try {
+    f();
+  } catch (e) {
+    return e instanceof FrameDecodeError ? e.reason : `not a FrameDecodeError: ${String(e)}`;
+  }
   return 'no error';
 };
 const mgmt = (subtype: number, da: string, sa: string, bssid: string, body: Buffer, o = {}): MgmtBody => {
@@ -22,7 +45,18 @@ const PMKID2 = '6decf4fc7639eb5ff7ebada3f45ec9fe';
 describe('802.11 header', () => {
   it('management: addresses, retry, sequence control', () => {
     const h = decodeHeader(mgmtHeader(11, AP2, STA, AP2, { retry: true, seq: 1234, frag: 1 }));
-    expect(h).toMatchObject({ type: 0, subtype: 11, retry: true, protected: false, addr1: AP2, addr2: STA, addr3: AP2, seqCtl: (1234 << 4) | 1, tid: -1, bodyOffset: 24 });
+    expect(h).toMatchObject({
+      type: 0,
+      subtype: 11,
+      retry: true,
+      protected: false,
+      addr1: AP2,
+      addr2: STA,
+      addr3: AP2,
+      seqCtl: (1234 << 4) | 1,
+      tid: -1,
+      bodyOffset: 24,
+    });
   });
 
   it('management with +HTC has a 4-octet HT Control before the body', () => {
@@ -30,10 +64,18 @@ describe('802.11 header', () => {
   });
 
   it('data: QoS TID, four-address, HT Control and radiotap padding', () => {
-    expect(decodeHeader(dataHeader(AP1, STA, 'ff:ff:ff:ff:ff:ff', { toDs: true }))).toMatchObject({ type: 2, subtype: 0, tid: -1, bodyOffset: 24 });
+    expect(decodeHeader(dataHeader(AP1, STA, 'ff:ff:ff:ff:ff:ff', { toDs: true }))).toMatchObject({
+      type: 2,
+      subtype: 0,
+      tid: -1,
+      bodyOffset: 24,
+    });
     expect(decodeHeader(dataHeader(STA, AP1, AP1, { fromDs: true, tid: 6 }))).toMatchObject({ subtype: 8, tid: 6, bodyOffset: 26 });
     expect(decodeHeader(dataHeader(STA, AP1, AP1, { fromDs: true, tid: 6, order: true }))).toMatchObject({ bodyOffset: 30 });
-    expect(decodeHeader(dataHeader(AP2, AP1, STA, { toDs: true, fromDs: true, a4: '02:00:00:00:09:00', tid: 0 }))).toMatchObject({ addr4: '02:00:00:00:09:00', bodyOffset: 32 });
+    expect(decodeHeader(dataHeader(AP2, AP1, STA, { toDs: true, fromDs: true, a4: '02:00:00:00:09:00', tid: 0 }))).toMatchObject({
+      addr4: '02:00:00:00:09:00',
+      bodyOffset: 32,
+    });
     // radiotap flag 0x20: the 26-octet QoS header is padded to 28
     expect(decodeHeader(cat(dataHeader(STA, AP1, AP1, { fromDs: true, tid: 0 }), Buffer.alloc(2)), true).bodyOffset).toBe(28);
   });
@@ -58,27 +100,67 @@ describe('802.11 header', () => {
 
 describe('management bodies', () => {
   it('beacon: SSID, DS channel, RSN, MDE, RM capabilities, BSS transition, HT primary channel', () => {
-    const b = mgmt(8, 'ff:ff:ff:ff:ff:ff', AP1, AP1, beaconBody(ssidIe('vlab-enterprise'), dsIe(1), rsnIe({ akms: [0x000fac03, 0x000fac01] }), mdeIe('a1b2', 1), rmCapsIe(), extCapsIe(), htOpIe(1)));
+    const b = mgmt(
+      8,
+      'ff:ff:ff:ff:ff:ff',
+      AP1,
+      AP1,
+      beaconBody(
+        ssidIe('vlab-enterprise'),
+        dsIe(1),
+        rsnIe({ akms: [0x000fac03, 0x000fac01] }),
+        mdeIe('a1b2', 1),
+        rmCapsIe(),
+        extCapsIe(),
+        htOpIe(1),
+      ),
+    );
     expect(b).toMatchObject({
-      kind: 'beacon', interval: 100, capability: 0x0411,
+      kind: 'beacon',
+      interval: 100,
+      capability: 0x0411,
       elements: {
-        ssid: 'vlab-enterprise', dsChannel: 1, htPrimaryChannel: 1, bssTransition: true,
+        ssid: 'vlab-enterprise',
+        dsChannel: 1,
+        htPrimaryChannel: 1,
+        bssTransition: true,
         rsn: { version: 1, groupCipher: 0x000fac04, pairwise: [0x000fac04], akms: [0x000fac03, 0x000fac01], capabilities: 0, pmkids: [] },
         mde: { mdid: 'a1b2', ftOverDs: true, resourceRequest: false },
-        rmCaps: { linkMeasurement: true, neighborReport: true, beaconPassive: true, beaconActive: true, beaconTable: true, apChannelReport: true },
+        rmCaps: {
+          linkMeasurement: true,
+          neighborReport: true,
+          beaconPassive: true,
+          beaconActive: true,
+          beaconTable: true,
+          apChannelReport: true,
+        },
       },
     });
   });
 
   it('probe request and response', () => {
     expect(mgmt(4, 'ff:ff:ff:ff:ff:ff', STA, 'ff:ff:ff:ff:ff:ff', ssidIe(''))).toMatchObject({ kind: 'probe-req', elements: { ssid: '' } });
-    expect(mgmt(5, STA, AP2, AP2, beaconBody(ssidIe('x'), dsIe(6)))).toMatchObject({ kind: 'probe-resp', elements: { ssid: 'x', dsChannel: 6 } });
+    expect(mgmt(5, STA, AP2, AP2, beaconBody(ssidIe('x'), dsIe(6)))).toMatchObject({
+      kind: 'probe-resp',
+      elements: { ssid: 'x', dsChannel: 6 },
+    });
   });
 
   it('authentication: open, FT (with RSN/MDE/FTE), SAE (body not parsed as elements), status', () => {
     expect(mgmt(11, AP2, STA, AP2, authBody(0, 1, 0))).toMatchObject({ kind: 'auth', algorithm: 0, transaction: 1, status: 0 });
-    const ft = mgmt(11, STA, AP2, AP2, authBody(2, 2, 0, rsnIe({ akms: [0x000fac03], pmkids: [PMKID1] }), mdeIe('a1b2'), fteIe({ r1kh: AP2, r0kh: 'ap1.vlab' })));
-    expect(ft).toMatchObject({ kind: 'auth', algorithm: 2, transaction: 2, elements: { rsn: { pmkids: [PMKID1] }, mde: { mdid: 'a1b2' }, fte: { r1khId: AP2, r0khId: 'ap1.vlab', micLength: 16 } } });
+    const ft = mgmt(
+      11,
+      STA,
+      AP2,
+      AP2,
+      authBody(2, 2, 0, rsnIe({ akms: [0x000fac03], pmkids: [PMKID1] }), mdeIe('a1b2'), fteIe({ r1kh: AP2, r0kh: 'ap1.vlab' })),
+    );
+    expect(ft).toMatchObject({
+      kind: 'auth',
+      algorithm: 2,
+      transaction: 2,
+      elements: { rsn: { pmkids: [PMKID1] }, mde: { mdid: 'a1b2' }, fte: { r1khId: AP2, r0khId: 'ap1.vlab', micLength: 16 } },
+    });
     const sae = mgmt(11, AP2, STA, AP2, authBody(3, 1, 0, Buffer.from([19, 0, 0xff, 0xff, 0xff])));
     expect(sae).toMatchObject({ kind: 'auth', algorithm: 3 });
     expect((sae as { elements?: unknown }).elements).toBeUndefined();
@@ -86,15 +168,27 @@ describe('management bodies', () => {
   });
 
   it('association and reassociation requests: RSN with PMKID list, MDE, FTE, current AP', () => {
-    expect(mgmt(0, AP1, STA, AP1, assocReqBody(ssidIe('s'), rsnIe({ pmkids: [PMKID1, PMKID2], gmgmt: 0x000fac06 }))))
-      .toMatchObject({ kind: 'assoc-req', listenInterval: 10, elements: { rsn: { pmkids: [PMKID1, PMKID2], groupMgmtCipher: 0x000fac06 } } });
-    expect(mgmt(2, AP2, STA, AP2, reassocReqBody(AP1, rsnIe({ akms: [0x000fac03], pmkids: [PMKID1] }), mdeIe('a1b2'), fteIe())))
-      .toMatchObject({ kind: 'reassoc-req', currentAp: AP1, elements: { mde: { mdid: 'a1b2' }, fte: { anonce: '11'.repeat(32), snonce: '22'.repeat(32) } } });
+    expect(mgmt(0, AP1, STA, AP1, assocReqBody(ssidIe('s'), rsnIe({ pmkids: [PMKID1, PMKID2], gmgmt: 0x000fac06 })))).toMatchObject({
+      kind: 'assoc-req',
+      listenInterval: 10,
+      elements: { rsn: { pmkids: [PMKID1, PMKID2], groupMgmtCipher: 0x000fac06 } },
+    });
+    expect(
+      mgmt(2, AP2, STA, AP2, reassocReqBody(AP1, rsnIe({ akms: [0x000fac03], pmkids: [PMKID1] }), mdeIe('a1b2'), fteIe())),
+    ).toMatchObject({
+      kind: 'reassoc-req',
+      currentAp: AP1,
+      elements: { mde: { mdid: 'a1b2' }, fte: { anonce: '11'.repeat(32), snonce: '22'.repeat(32) } },
+    });
   });
 
   it('association responses: status, AID, timeout interval', () => {
     expect(mgmt(1, STA, AP1, AP1, assocRespBody(0, 3))).toMatchObject({ kind: 'assoc-resp', status: 0, aid: 3 });
-    expect(mgmt(3, STA, AP2, AP2, assocRespBody(30, 0, timeoutIe(3, 1000)))).toMatchObject({ kind: 'reassoc-resp', status: 30, elements: { timeoutInterval: { type: 3, value: 1000 } } });
+    expect(mgmt(3, STA, AP2, AP2, assocRespBody(30, 0, timeoutIe(3, 1000)))).toMatchObject({
+      kind: 'reassoc-resp',
+      status: 30,
+      elements: { timeoutInterval: { type: 3, value: 1000 } },
+    });
   });
 
   it('deauthentication and disassociation reasons; PMF-protected bodies stay opaque', () => {
@@ -113,7 +207,10 @@ describe('management bodies', () => {
 });
 
 describe('information elements', () => {
-  const els = (...parts: Buffer[]) => { const b = cat(...parts); return parseElements(b, 0, b.length); };
+  const els = (...parts: Buffer[]) => {
+    const b = cat(...parts);
+    return parseElements(b, 0, b.length);
+  };
 
   it('RSN may stop after any whole field, never inside one', () => {
     expect(els(ie(48, [1, 0]))).toMatchObject({ rsn: { version: 1, pairwise: [], akms: [] } });
@@ -136,8 +233,14 @@ describe('information elements', () => {
     // The DAWN example (docs/hostapd-interfaces.md, "Neighbor Report"): f09fc2f4ae2c, info 0x000009ef,
     // class 81, channel 9, PHY 7, wide-bandwidth subelement.
     const dawn = ie(52, Buffer.from('f09fc2f4ae2cef0900005109070603000900', 'hex'));
-    expect(els(dawn).neighborReports).toEqual([{ bssid: 'f0:9f:c2:f4:ae:2c', info: 0x9ef, opClass: 81, channel: 9, phyType: 7, subelements: Buffer.from('0603000900', 'hex') }]);
-    expect(els(nrIe(AP2, { pref: 200, channel: 11 })).neighborReports[0]).toMatchObject({ bssid: AP2, channel: 11, subelements: Buffer.from([3, 1, 200]) });
+    expect(els(dawn).neighborReports).toEqual([
+      { bssid: 'f0:9f:c2:f4:ae:2c', info: 0x9ef, opClass: 81, channel: 9, phyType: 7, subelements: Buffer.from('0603000900', 'hex') },
+    ]);
+    expect(els(nrIe(AP2, { pref: 200, channel: 11 })).neighborReports[0]).toMatchObject({
+      bssid: AP2,
+      channel: 11,
+      subelements: Buffer.from([3, 1, 200]),
+    });
     // The core's codec decides; its reasons come through as ie-<reason>.
     expect(reason(() => els(ie(52, Buffer.alloc(12))))).toBe('ie-nr-short');
     expect(reason(() => els(ie(52, cat(Buffer.alloc(13), [3, 5, 1]))))).toBe('ie-nr-subelement-overrun');

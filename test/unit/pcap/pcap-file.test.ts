@@ -4,7 +4,9 @@ import { cat, ngBlock, ngInterface, ngPacket, ngSection, pcapFile, u16le, u32le 
 
 const collect = (buf: Buffer) => {
   const got: { ts: number; linkType: number; data: string; origLen: number; iface: number }[] = [];
-  const stats = readCaptureBuffer(buf, (p: CapturedPacket) => got.push({ ts: p.ts, linkType: p.linkType, data: p.data.toString('hex'), origLen: p.origLen, iface: p.interfaceId }));
+  const stats = readCaptureBuffer(buf, (p: CapturedPacket) =>
+    got.push({ ts: p.ts, linkType: p.linkType, data: p.data.toString('hex'), origLen: p.origLen, iface: p.interfaceId }),
+  );
   return { got, stats };
 };
 
@@ -79,8 +81,14 @@ describe('pcapng', () => {
     const spb = ngBlock(3, cat(u32le(3), d2));
     const opb = ngBlock(2, cat(u16le(1), u16le(0), u32le(0), u32le(1_700_000_000), u32le(3), u32le(3), d2));
     const f = cat(
-      ngSection(), ngInterface(127), ngInterface(105, 9), ngBlock(4, Buffer.alloc(8)), // name resolution: skipped
-      ngPacket(0, 1_700_000_000_123_456n, d1), ngPacket(1, 1_700_000_000_123_456_789n, d1), spb, opb,
+      ngSection(),
+      ngInterface(127),
+      ngInterface(105, 9),
+      ngBlock(4, Buffer.alloc(8)), // name resolution: skipped
+      ngPacket(0, 1_700_000_000_123_456n, d1),
+      ngPacket(1, 1_700_000_000_123_456_789n, d1),
+      spb,
+      opb,
     );
     const { got, stats } = collect(f);
     expect(stats).toMatchObject({ format: 'pcapng', packets: 4, skippedBlocks: 1 });
@@ -94,7 +102,14 @@ describe('pcapng', () => {
   });
 
   it('binary (2^-n) resolution and a second section with its own interfaces', () => {
-    const f = cat(ngSection(), ngInterface(127, 0x80 | 10), ngPacket(0, 1024n * 5n, d1), ngSection(), ngInterface(105), ngPacket(0, 2000n, d2));
+    const f = cat(
+      ngSection(),
+      ngInterface(127, 0x80 | 10),
+      ngPacket(0, 1024n * 5n, d1),
+      ngSection(),
+      ngInterface(105),
+      ngPacket(0, 2000n, d2),
+    );
     const { got } = collect(f);
     expect(got[0]).toMatchObject({ ts: 5000, linkType: 127 });
     expect(got[1]).toMatchObject({ ts: 2, linkType: 105 });

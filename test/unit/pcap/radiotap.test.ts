@@ -3,7 +3,11 @@ import { decodeRadiotap, freqToChannel, FrameDecodeError } from '../../../adapte
 import { cat, radiotap, u16le, u32le } from './build.js';
 
 const reason = (f: () => unknown) => {
-  try { f(); } catch (e) { return e instanceof FrameDecodeError ? e.reason : `not a FrameDecodeError: ${String(e)}`; }
+  try {
+    f();
+  } catch (e) {
+    return e instanceof FrameDecodeError ? e.reason : `not a FrameDecodeError: ${String(e)}`;
+  }
   return 'no error';
 };
 
@@ -11,8 +15,16 @@ describe('radiotap', () => {
   it('decodes TSFT, flags, rate, channel, signal, noise and antenna with their alignment', () => {
     const b = radiotap({ tsft: 1795648461098932, flags: 0x10, rate: 2, freq: 2412, chFlags: 0x00a0, signal: -45, noise: -95, antenna: 1 });
     expect(decodeRadiotap(b)).toEqual({
-      length: b.length, tsftUs: 1795648461098932, flags: 0x10, rateKbps: 1000, freqMhz: 2412, channelFlags: 0x00a0, channel: 1,
-      signalDbm: -45, noiseDbm: -95, antenna: 1,
+      length: b.length,
+      tsftUs: 1795648461098932,
+      flags: 0x10,
+      rateKbps: 1000,
+      freqMhz: 2412,
+      channelFlags: 0x00a0,
+      channel: 1,
+      signalDbm: -45,
+      noiseDbm: -95,
+      antenna: 1,
     });
   });
 
@@ -59,6 +71,17 @@ describe('radiotap', () => {
   });
 
   it('maps frequencies to channels in the 2.4, 5 and 6 GHz bands', () => {
-    expect([2412, 2437, 2472, 2484, 5180, 5825, 5955, 6415, 5935, 900].map(freqToChannel)).toEqual([1, 6, 13, 14, 36, 165, 1, 93, 2, undefined]);
+    expect([2412, 2437, 2472, 2484, 5180, 5825, 5955, 6415, 5935, 900].map(freqToChannel)).toEqual([
+      1,
+      6,
+      13,
+      14,
+      36,
+      165,
+      1,
+      93,
+      2,
+      undefined,
+    ]);
   });
 });

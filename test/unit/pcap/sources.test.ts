@@ -8,15 +8,24 @@ const hasTcpdump = spawnSync('tcpdump', ['--version']).status === 0;
 
 const count = async (src: { run: (f: (p: { data: Buffer }) => void) => Promise<{ packets: number }> }) => {
   let bytes = 0;
-  const stats = await src.run((p) => { bytes += p.data.length; });
+  const stats = await src.run((p) => {
+    bytes += p.data.length;
+  });
   return { packets: stats.packets, bytes };
 };
 
 describe('capture sources', () => {
   it('tcpdump arguments: -U -w - so packets stream as they arrive; interface names are checked', () => {
     expect(tcpdumpArgs({ iface: 'mon0' })).toEqual(['-i', 'mon0', '-U', '-w', '-']);
-    expect(tcpdumpArgs({ iface: 'hwsim0', rfmon: true, filter: 'type mgt or ether proto 0x888e' }))
-      .toEqual(['-i', 'hwsim0', '-I', '-U', '-w', '-', 'type mgt or ether proto 0x888e']);
+    expect(tcpdumpArgs({ iface: 'hwsim0', rfmon: true, filter: 'type mgt or ether proto 0x888e' })).toEqual([
+      '-i',
+      'hwsim0',
+      '-I',
+      '-U',
+      '-w',
+      '-',
+      'type mgt or ether proto 0x888e',
+    ]);
     expect(() => tcpdumpArgs({ iface: 'wlan0; rm -rf /' })).toThrow(/not an interface name/);
   });
 
@@ -25,7 +34,10 @@ describe('capture sources', () => {
     const src = tcpdumpSource({
       iface: 'mon0',
       // The same pipe a live capture uses, fed from a file so the test needs no monitor interface.
-      spawn: (cmd, args) => { seen = [cmd, ...args]; return spawn(cmd, ['-r', FIXTURE, '-U', '-w', '-'], { stdio: ['ignore', 'pipe', 'pipe'] }); },
+      spawn: (cmd, args) => {
+        seen = [cmd, ...args];
+        return spawn(cmd, ['-r', FIXTURE, '-U', '-w', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      },
     });
     expect(await count(src)).toEqual({ packets: 142, bytes: readFileSync(FIXTURE).length - 24 - 142 * 16 });
     expect(seen).toEqual(['tcpdump', '-i', 'mon0', '-U', '-w', '-']);

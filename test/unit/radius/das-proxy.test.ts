@@ -4,7 +4,10 @@ import { once } from 'node:events';
 import { DasProxy, type DasProxyOptions } from '../../../adapters/radius/das-proxy.js';
 import { Attr, Code, attrInteger, attrString, getInteger, getAttrs, type RadiusPacket } from '../../../adapters/radius/index.js';
 import {
-  finishDasRequest, finishDasResponse, verifyDasRequest, verifyDasResponse,
+  finishDasRequest,
+  finishDasResponse,
+  verifyDasRequest,
+  verifyDasResponse,
 } from '../../../adapters/radius/dynamic-authorization.js';
 import { createLogger } from '../../../daemon/log/logger.js';
 import type { StationLocation, StationQuery } from '../../../daemon/records/station-locator.js';
@@ -34,12 +37,16 @@ async function standInAp(answer: (staMac: string) => number | 'ack' | null, secr
     seen.push(sta);
     const a = answer(sta);
     if (a === null) return;
-    const p: RadiusPacket = { code: a === 'ack' ? Code.DisconnectAck : Code.DisconnectNak, identifier: v.packet.identifier, authenticator: v.packet.authenticator,
-      attributes: a === 'ack' ? [] : [attrInteger(Attr.ErrorCause, a)] };
+    const p: RadiusPacket = {
+      code: a === 'ack' ? Code.DisconnectAck : Code.DisconnectNak,
+      identifier: v.packet.identifier,
+      authenticator: v.packet.authenticator,
+      attributes: a === 'ack' ? [] : [attrInteger(Attr.ErrorCause, a)],
+    };
     s.send(finishDasResponse(p, v.packet.authenticator, secret), rinfo.port, rinfo.address);
   });
   open.push({ stop: () => new Promise<void>((r) => s.close(() => r())) });
-  return { port: (s.address()).port, seen, socket: s };
+  return { port: s.address().port, seen, socket: s };
 }
 
 function station(staMac: string, clientAddress = '127.0.0.1', session: StationLocation['session'] = 'active'): StationLocation {
@@ -52,12 +59,29 @@ async function startProxy(stations: StationLocation[], apPorts: Map<string, numb
   const proxy = new DasProxy({
     listen: { address: '127.0.0.1', port: 0 },
     upstreams: [{ name: 'aaa', address: '127.0.0.1', secret: UP_SECRET }],
-    locator: { locate: (q: StationQuery, limit) => stations.filter((s) => (q.staMac === null || s.staMac === q.staMac) && (q.userName === null || s.identity === q.userName)).slice(0, limit) },
+    locator: {
+      locate: (q: StationQuery, limit) =>
+        stations
+          .filter((s) => (q.staMac === null || s.staMac === q.staMac) && (q.userName === null || s.identity === q.userName))
+          .slice(0, limit),
+    },
     // Each "AP" is told apart by its station's client address label, all on loopback.
-    apDas: (clientAddress) => (apPorts.has(clientAddress) ? { name: clientAddress, address: '127.0.0.1', port: apPorts.get(clientAddress)!, secret: AP_SECRET } : null),
-    coa: 'nak', eventTimestampWindowS: 300, requireEventTimestamp: true, timeoutMs: 100, tries: 3, maxSessionsPerRequest: 16,
+    apDas: (clientAddress) =>
+      apPorts.has(clientAddress)
+        ? { name: clientAddress, address: '127.0.0.1', port: apPorts.get(clientAddress)!, secret: AP_SECRET }
+        : null,
+    coa: 'nak',
+    eventTimestampWindowS: 300,
+    requireEventTimestamp: true,
+    timeoutMs: 100,
+    tries: 3,
+    maxSessionsPerRequest: 16,
     logger: createLogger('fatal'),
-    observer: { dropped: (r) => bump(`dropped:${r}`), forwarded: (ap) => bump(`forwarded:${ap}`), answered: (k, c, e) => bump(`${k}:${c}:${e}`) },
+    observer: {
+      dropped: (r) => bump(`dropped:${r}`),
+      forwarded: (ap) => bump(`forwarded:${ap}`),
+      answered: (k, c, e) => bump(`${k}:${c}:${e}`),
+    },
     ...over,
   });
   const { port } = await proxy.start();
@@ -72,8 +96,22 @@ async function upstream() {
   return s;
 }
 
-async function ask(s: Socket, port: number, p: Omit<RadiusPacket, 'authenticator'>, raw?: Buffer): Promise<{ packet: RadiusPacket; bytes: Buffer; request: Buffer }> {
-  const request = raw ?? finishDasRequest({ ...p, authenticator: Buffer.alloc(16), attributes: [...p.attributes, attrInteger(Attr.EventTimestamp, Math.floor(Date.now() / 1000))] }, UP_SECRET);
+async function ask(
+  s: Socket,
+  port: number,
+  p: Omit<RadiusPacket, 'authenticator'>,
+  raw?: Buffer,
+): Promise<{ packet: RadiusPacket; bytes: Buffer; request: Buffer }> {
+  const request =
+    raw ??
+    finishDasRequest(
+      {
+        ...p,
+        authenticator: Buffer.alloc(16),
+        attributes: [...p.attributes, attrInteger(Attr.EventTimestamp, Math.floor(Date.now() / 1000))],
+      },
+      UP_SECRET,
+    );
   // Sent again every 500 ms as an AAA server would (a flood may fill the socket's buffer);
   // answers to earlier requests may still arrive: take the one for this identifier.
   s.send(request, port, '127.0.0.1');
@@ -93,11 +131,15 @@ async function ask(s: Socket, port: number, p: Omit<RadiusPacket, 'authenticator
 const CSI = (mac: string) => attrString(Attr.CallingStationId, mac);
 
 describe('DasProxy', () => {
-  it('relays the AP\'s NAK with its Error-Cause, and echoes Proxy-State in order', async () => {
+  it("relays the AP's NAK with its Error-Cause, and echoes Proxy-State in order", async () => {
     const ap = await standInAp(() => 503);
     const { port } = await startProxy([station('02:00:00:00:00:01')], new Map([['127.0.0.1', ap.port]]));
     const up = await upstream();
-    const { packet } = await ask(up, port, { code: Code.DisconnectRequest, identifier: 7, attributes: [CSI('02-00-00-00-00-01'), attrString(Attr.ProxyState, 'one'), attrString(Attr.ProxyState, 'two')] });
+    const { packet } = await ask(up, port, {
+      code: Code.DisconnectRequest,
+      identifier: 7,
+      attributes: [CSI('02-00-00-00-00-01'), attrString(Attr.ProxyState, 'one'), attrString(Attr.ProxyState, 'two')],
+    });
     expect(packet.code).toBe(Code.DisconnectNak);
     expect(packet.identifier).toBe(7);
     expect(getInteger(packet, Attr.ErrorCause)).toBe(503);
@@ -107,22 +149,44 @@ describe('DasProxy', () => {
 
   it('an AP that stays silent: asked `tries` times, then NAK 505; an AP without a DAS: NAK 502; an ended session: NAK 503', async () => {
     const ap = await standInAp(() => null);
-    const { port, counts } = await startProxy([station('02:00:00:00:00:01'), station('02:00:00:00:00:02', '10.9.9.9'), station('02:00:00:00:00:03', '127.0.0.1', 'ended')],
-      new Map([['127.0.0.1', ap.port]]));
+    const { port, counts } = await startProxy(
+      [station('02:00:00:00:00:01'), station('02:00:00:00:00:02', '10.9.9.9'), station('02:00:00:00:00:03', '127.0.0.1', 'ended')],
+      new Map([['127.0.0.1', ap.port]]),
+    );
     const up = await upstream();
     const silent = await ask(up, port, { code: Code.DisconnectRequest, identifier: 1, attributes: [CSI('02:00:00:00:00:01')] });
     expect(getInteger(silent.packet, Attr.ErrorCause)).toBe(505);
     expect(counts.get('forwarded:127.0.0.1')).toBe(3);
-    expect(getInteger((await ask(up, port, { code: Code.DisconnectRequest, identifier: 2, attributes: [CSI('02:00:00:00:00:02')] })).packet, Attr.ErrorCause)).toBe(502);
-    expect(getInteger((await ask(up, port, { code: Code.DisconnectRequest, identifier: 3, attributes: [CSI('02:00:00:00:00:03')] })).packet, Attr.ErrorCause)).toBe(503);
+    expect(
+      getInteger(
+        (await ask(up, port, { code: Code.DisconnectRequest, identifier: 2, attributes: [CSI('02:00:00:00:00:02')] })).packet,
+        Attr.ErrorCause,
+      ),
+    ).toBe(502);
+    expect(
+      getInteger(
+        (await ask(up, port, { code: Code.DisconnectRequest, identifier: 3, attributes: [CSI('02:00:00:00:00:03')] })).packet,
+        Attr.ErrorCause,
+      ),
+    ).toBe(503);
   });
 
   it('a User-Name on two APs: both disconnect, one ACK', async () => {
     const a = await standInAp(() => 'ack');
     const b = await standInAp(() => 'ack');
-    const { port } = await startProxy([station('02:00:00:00:00:01', 'ap-a'), station('02:00:00:00:00:02', 'ap-b')], new Map([['ap-a', a.port], ['ap-b', b.port]]));
+    const { port } = await startProxy(
+      [station('02:00:00:00:00:01', 'ap-a'), station('02:00:00:00:00:02', 'ap-b')],
+      new Map([
+        ['ap-a', a.port],
+        ['ap-b', b.port],
+      ]),
+    );
     const up = await upstream();
-    const { packet } = await ask(up, port, { code: Code.DisconnectRequest, identifier: 4, attributes: [attrString(Attr.UserName, 'alice')] });
+    const { packet } = await ask(up, port, {
+      code: Code.DisconnectRequest,
+      identifier: 4,
+      attributes: [attrString(Attr.UserName, 'alice')],
+    });
     expect(packet.code).toBe(Code.DisconnectAck);
     expect([a.seen, b.seen]).toEqual([['02-00-00-00-00-01'], ['02-00-00-00-00-02']]);
   });
@@ -165,7 +229,15 @@ describe('DasProxy', () => {
     const { port, counts } = await startProxy([station('02:00:00:00:00:01')], new Map([['127.0.0.1', ap.port]]));
     const up = await upstream();
     const rng = new Prng(0xda5e);
-    const good = finishDasRequest({ code: Code.DisconnectRequest, identifier: 1, authenticator: Buffer.alloc(16), attributes: [CSI('02:00:00:00:00:01'), attrInteger(Attr.EventTimestamp, Math.floor(Date.now() / 1000))] }, UP_SECRET);
+    const good = finishDasRequest(
+      {
+        code: Code.DisconnectRequest,
+        identifier: 1,
+        authenticator: Buffer.alloc(16),
+        attributes: [CSI('02:00:00:00:00:01'), attrInteger(Attr.EventTimestamp, Math.floor(Date.now() / 1000))],
+      },
+      UP_SECRET,
+    );
     for (let i = 0; i < 20_000; i++) {
       const b = rng.chance(0.5) ? rng.bytes(rng.int(100)) : Buffer.from(good);
       if (b.length > 20 && rng.chance(0.9)) b[rng.int(b.length)]! ^= 1 << rng.int(8);

@@ -28,8 +28,12 @@ describe('DuplicateCache', () => {
   it('a different address, port, code, identifier or authenticator is another request', () => {
     const cache = new DuplicateCache(30_000, 100);
     const variants: [string, number, number, number, Buffer][] = [
-      ['10.0.0.1', 1812, 1, 5, auth(1)], ['10.0.0.2', 1812, 1, 5, auth(1)], ['10.0.0.1', 1813, 1, 5, auth(1)],
-      ['10.0.0.1', 1812, 4, 5, auth(1)], ['10.0.0.1', 1812, 1, 6, auth(1)], ['10.0.0.1', 1812, 1, 5, auth(2)],
+      ['10.0.0.1', 1812, 1, 5, auth(1)],
+      ['10.0.0.2', 1812, 1, 5, auth(1)],
+      ['10.0.0.1', 1813, 1, 5, auth(1)],
+      ['10.0.0.1', 1812, 4, 5, auth(1)],
+      ['10.0.0.1', 1812, 1, 6, auth(1)],
+      ['10.0.0.1', 1812, 1, 5, auth(2)],
       ['fd00::1', 1812, 1, 5, auth(1)],
     ];
     for (const v of variants) expect(cache.check(...v).kind).toBe('new');
@@ -90,7 +94,13 @@ describe('DuplicateCache', () => {
     const window = 500;
     const max = 300;
     const cache = new DuplicateCache(window, max, () => now);
-    interface Registration { key: string; expiresAt: number; reply: Buffer | null; handle: number; alive: boolean }
+    interface Registration {
+      key: string;
+      expiresAt: number;
+      reply: Buffer | null;
+      handle: number;
+      alive: boolean;
+    }
     const byKey = new Map<string, Registration>();
     // Every registration in arrival order, forgotten ones included until they leave (as in the ring).
     const arrivals: Registration[] = [];

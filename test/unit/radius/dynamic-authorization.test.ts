@@ -1,10 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import {
-  Attr, Code, ErrorCause, attrInteger, attrString, decodePacket, finishAccountingRequest, finishResponse, getInteger,
+  Attr,
+  Code,
+  ErrorCause,
+  attrInteger,
+  attrString,
+  decodePacket,
+  finishAccountingRequest,
+  finishResponse,
+  getInteger,
   type RadiusPacket,
 } from '../../../adapters/radius/index.js';
 import {
-  authorizationChanges, finishDasRequest, finishDasResponse, macFromCallingStationId, sessionSelector, verifyDasRequest, verifyDasResponse,
+  authorizationChanges,
+  finishDasRequest,
+  finishDasResponse,
+  macFromCallingStationId,
+  sessionSelector,
+  verifyDasRequest,
+  verifyDasResponse,
 } from '../../../adapters/radius/dynamic-authorization.js';
 import { hex } from './vectors.js';
 import { md5 } from '../../../adapters/radius/md5.js';
@@ -18,22 +32,34 @@ const RADCLIENT_DISCONNECT = hex(
 const RADCLIENT_TS = 1764650000;
 const time = (nowS = RADCLIENT_TS) => ({ nowS, windowS: 300, requireEventTimestamp: true });
 const ZERO = Buffer.alloc(16);
-const req = (code: number, attributes: RadiusPacket['attributes']): RadiusPacket => ({ code, identifier: 3, authenticator: ZERO, attributes });
+const req = (code: number, attributes: RadiusPacket['attributes']): RadiusPacket => ({
+  code,
+  identifier: 3,
+  authenticator: ZERO,
+  attributes,
+});
 
 describe('Disconnect/CoA requests (RFC 5176 §2.3, §3.4, §3.5)', () => {
-  it('verifies radclient\'s Disconnect-Request: Request Authenticator, Message-Authenticator, Event-Timestamp', () => {
+  it("verifies radclient's Disconnect-Request: Request Authenticator, Message-Authenticator, Event-Timestamp", () => {
     const r = verifyDasRequest(RADCLIENT_DISCONNECT, 'das-secret', time());
     expect(r).toMatchObject({ ok: true, eventTimestamp: RADCLIENT_TS });
     if (!r.ok) throw new Error('unreachable');
     expect(sessionSelector(r.packet)).toEqual({
-      ok: true, selector: { staMac: '02:00:00:00:00:41', userName: 'alice', acctSessionId: null, acctMultiSessionId: null, cui: null },
+      ok: true,
+      selector: { staMac: '02:00:00:00:00:41', userName: 'alice', acctSessionId: null, acctMultiSessionId: null, cui: null },
     });
   });
 
   it('drops with a reason: wrong secret, stale or missing Event-Timestamp, no MA, a bad MA, not a DAS code', () => {
     expect(verifyDasRequest(RADCLIENT_DISCONNECT, 'other', time())).toEqual({ ok: false, reason: 'request-authenticator-invalid' });
-    expect(verifyDasRequest(RADCLIENT_DISCONNECT, 'das-secret', time(RADCLIENT_TS + 301))).toEqual({ ok: false, reason: 'event-timestamp-stale' });
-    expect(verifyDasRequest(RADCLIENT_DISCONNECT, 'das-secret', time(RADCLIENT_TS - 301))).toEqual({ ok: false, reason: 'event-timestamp-stale' });
+    expect(verifyDasRequest(RADCLIENT_DISCONNECT, 'das-secret', time(RADCLIENT_TS + 301))).toEqual({
+      ok: false,
+      reason: 'event-timestamp-stale',
+    });
+    expect(verifyDasRequest(RADCLIENT_DISCONNECT, 'das-secret', time(RADCLIENT_TS - 301))).toEqual({
+      ok: false,
+      reason: 'event-timestamp-stale',
+    });
     expect(verifyDasRequest(RADCLIENT_DISCONNECT, 'das-secret', time(RADCLIENT_TS + 300)).ok).toBe(true);
     const noTs = finishDasRequest(req(Code.DisconnectRequest, [attrString(Attr.CallingStationId, '02-00-00-00-00-41')]), 's');
     expect(verifyDasRequest(noTs, 's', time())).toEqual({ ok: false, reason: 'event-timestamp-missing' });
@@ -53,8 +79,11 @@ describe('Disconnect/CoA requests (RFC 5176 §2.3, §3.4, §3.5)', () => {
     expect(verifyDasRequest(Buffer.from([40, 1, 0]), 's', time())).toEqual({ ok: false, reason: 'short-header' });
   });
 
-  it('what we sign, hostapd\'s check accepts: MA first over a zero Authenticator, then the MD5 authenticator', () => {
-    const bytes = finishDasRequest(req(Code.DisconnectRequest, [attrString(Attr.CallingStationId, 'AA-BB-CC-DD-EE-FF'), attrInteger(Attr.EventTimestamp, RADCLIENT_TS)]), 'k');
+  it("what we sign, hostapd's check accepts: MA first over a zero Authenticator, then the MD5 authenticator", () => {
+    const bytes = finishDasRequest(
+      req(Code.DisconnectRequest, [attrString(Attr.CallingStationId, 'AA-BB-CC-DD-EE-FF'), attrInteger(Attr.EventTimestamp, RADCLIENT_TS)]),
+      'k',
+    );
     expect(bytes[20]).toBe(Attr.MessageAuthenticator);
     expect(verifyDasRequest(bytes, 'k', time()).ok).toBe(true);
     expect(() => finishDasRequest(req(Code.AccessRequest, []), 'k')).toThrow(RangeError);
@@ -64,12 +93,30 @@ describe('Disconnect/CoA requests (RFC 5176 §2.3, §3.4, §3.5)', () => {
 describe('session selection (RFC 5176 §3)', () => {
   const sel = (code: number, attributes: RadiusPacket['attributes']) => sessionSelector(req(code, attributes));
   it('402 without any identifier, 407 for a Calling-Station-Id that is no MAC or a repeated one, 401 for an unknown attribute in a Disconnect', () => {
-    expect(sel(Code.DisconnectRequest, [attrString(Attr.NasIdentifier, 'ap1')])).toMatchObject({ ok: false, errorCause: ErrorCause.MissingAttribute });
-    expect(sel(Code.DisconnectRequest, [attrString(Attr.CallingStationId, 'not-a-mac')])).toMatchObject({ ok: false, errorCause: ErrorCause.InvalidAttributeValue });
-    expect(sel(Code.DisconnectRequest, [attrString(Attr.UserName, 'a'), attrString(Attr.UserName, 'b')])).toMatchObject({ ok: false, errorCause: ErrorCause.InvalidAttributeValue });
-    expect(sel(Code.DisconnectRequest, [attrString(Attr.UserName, 'a'), attrString(Attr.FilterId, 'x')])).toMatchObject({ ok: false, errorCause: ErrorCause.UnsupportedAttribute });
+    expect(sel(Code.DisconnectRequest, [attrString(Attr.NasIdentifier, 'ap1')])).toMatchObject({
+      ok: false,
+      errorCause: ErrorCause.MissingAttribute,
+    });
+    expect(sel(Code.DisconnectRequest, [attrString(Attr.CallingStationId, 'not-a-mac')])).toMatchObject({
+      ok: false,
+      errorCause: ErrorCause.InvalidAttributeValue,
+    });
+    expect(sel(Code.DisconnectRequest, [attrString(Attr.UserName, 'a'), attrString(Attr.UserName, 'b')])).toMatchObject({
+      ok: false,
+      errorCause: ErrorCause.InvalidAttributeValue,
+    });
+    expect(sel(Code.DisconnectRequest, [attrString(Attr.UserName, 'a'), attrString(Attr.FilterId, 'x')])).toMatchObject({
+      ok: false,
+      errorCause: ErrorCause.UnsupportedAttribute,
+    });
     // What RFC 5176 lets a Disconnect carry, and vendors' own attributes, are no reason to refuse it.
-    expect(sel(Code.DisconnectRequest, [attrString(Attr.UserName, 'a'), attrInteger(Attr.AcctTerminateCause, 6), attrString(Attr.VendorSpecific, Buffer.from('0000000901', 'hex'))]).ok).toBe(true);
+    expect(
+      sel(Code.DisconnectRequest, [
+        attrString(Attr.UserName, 'a'),
+        attrInteger(Attr.AcctTerminateCause, 6),
+        attrString(Attr.VendorSpecific, Buffer.from('0000000901', 'hex')),
+      ]).ok,
+    ).toBe(true);
     // In a CoA the Filter-Id is the change asked for.
     const coa = req(Code.CoaRequest, [attrString(Attr.UserName, 'a'), attrString(Attr.FilterId, 'x'), attrString(Attr.ProxyState, 'p')]);
     expect(sessionSelector(coa).ok).toBe(true);
@@ -87,13 +134,19 @@ describe('session selection (RFC 5176 §3)', () => {
 describe('ACK/NAK', () => {
   const request = hex('101112131415161718191a1b1c1d1e1f');
   it('our answers: MA over the request authenticator; Error-Cause on a NAK', () => {
-    const nak = finishDasResponse({ code: Code.DisconnectNak, identifier: 3, authenticator: request, attributes: [attrInteger(Attr.ErrorCause, 503)] }, request, 's');
+    const nak = finishDasResponse(
+      { code: Code.DisconnectNak, identifier: 3, authenticator: request, attributes: [attrInteger(Attr.ErrorCause, 503)] },
+      request,
+      's',
+    );
     expect(verifyDasResponse(nak, Code.DisconnectRequest, request, 's')).toMatchObject({ ok: true, errorCause: 503 });
     expect(getInteger(decodePacket(nak), Attr.ErrorCause)).toBe(503);
   });
 
-  it('accepts an AP\'s answer with MA over zeros (FreeRADIUS) as well as over the request authenticator (hostapd)', () => {
-    const zero = finishResponse({ code: Code.CoaAck, identifier: 3, authenticator: request, attributes: [] }, request, 's', { maVector: 'zero' });
+  it("accepts an AP's answer with MA over zeros (FreeRADIUS) as well as over the request authenticator (hostapd)", () => {
+    const zero = finishResponse({ code: Code.CoaAck, identifier: 3, authenticator: request, attributes: [] }, request, 's', {
+      maVector: 'zero',
+    });
     expect(verifyDasResponse(zero, Code.CoaRequest, request, 's')).toMatchObject({ ok: true, errorCause: null });
   });
 
@@ -101,9 +154,15 @@ describe('ACK/NAK', () => {
     const ack = finishDasResponse({ code: Code.CoaAck, identifier: 3, authenticator: request, attributes: [] }, request, 's');
     expect(verifyDasResponse(ack, Code.DisconnectRequest, request, 's')).toEqual({ ok: false, reason: 'wrong-answer-code' });
     expect(verifyDasResponse(ack, Code.CoaRequest, request, 'x')).toEqual({ ok: false, reason: 'response-authenticator-invalid' });
-    const noMa = finishResponse({ code: Code.DisconnectAck, identifier: 3, authenticator: request, attributes: [] }, request, 's', { messageAuthenticator: false });
+    const noMa = finishResponse({ code: Code.DisconnectAck, identifier: 3, authenticator: request, attributes: [] }, request, 's', {
+      messageAuthenticator: false,
+    });
     expect(verifyDasResponse(noMa, Code.DisconnectRequest, request, 's')).toEqual({ ok: false, reason: 'message-authenticator-missing' });
-    const badEc = finishDasResponse({ code: Code.DisconnectNak, identifier: 3, authenticator: request, attributes: [attrString(Attr.ErrorCause, 'xy')] }, request, 's');
+    const badEc = finishDasResponse(
+      { code: Code.DisconnectNak, identifier: 3, authenticator: request, attributes: [attrString(Attr.ErrorCause, 'xy')] },
+      request,
+      's',
+    );
     expect(verifyDasResponse(badEc, Code.DisconnectRequest, request, 's')).toEqual({ ok: false, reason: 'error-cause-bad-length' });
   });
 });

@@ -127,7 +127,10 @@ function mutate(rng: Prng, seed: Buffer): { input: Buffer; flipOnly: boolean } {
       for (let n = rng.range(1, 8); n > 0; n--) b[rng.int(b.length)]! ^= 1 << rng.int(8);
       return { input: b, flipOnly: true };
     case 4:
-      return { input: withLength(b, rng.pick([0, 19, 20, b.length - 1, b.length + 1, 4096, 4097, 0xffff, rng.int(0x10000)])), flipOnly: false };
+      return {
+        input: withLength(b, rng.pick([0, 19, 20, b.length - 1, b.length + 1, 4096, 4097, 0xffff, rng.int(0x10000)])),
+        flipOnly: false,
+      };
     case 5: {
       // Lie in one attribute's length octet.
       let off = 20;
@@ -214,9 +217,13 @@ describe('fuzz', () => {
         failures.push(`extractVlan threw ${String(e)} at ${where}`);
       }
       expectDecodeError(() => getVendorAttrs(p, rng.pick([311, 14823, rng.u32()])), `getVendorAttrs at ${where}`, failures);
-      expectDecodeError(() => {
-        for (const sub of getVendorAttrs(p, 311)) decryptMppeKey(sub.value, SECRET, REQUEST_AUTH);
-      }, `decryptMppeKey at ${where}`, failures);
+      expectDecodeError(
+        () => {
+          for (const sub of getVendorAttrs(p, 311)) decryptMppeKey(sub.value, SECRET, REQUEST_AUTH);
+        },
+        `decryptMppeKey at ${where}`,
+        failures,
+      );
       for (const a of p.attributes) {
         expectDecodeError(() => getInteger(p, a.type), `getInteger at ${where}`, failures);
         if (a.type === 26) expectDecodeError(() => decodeVendorSpecific(a.value), `decodeVendorSpecific at ${where}`, failures);

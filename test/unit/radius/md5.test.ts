@@ -10,13 +10,16 @@ describe('MD5 and HMAC-MD5', () => {
   it('RFC 1321 and RFC 2202 vectors', () => {
     expect(md5(Buffer.from('')).toString('hex')).toBe('d41d8cd98f00b204e9800998ecf8427e');
     expect(md5(Buffer.from('abc')).toString('hex')).toBe('900150983cd24fb0d6963f7d28e17f72');
-    expect(md5(Buffer.from('12345678901234567890123456789012345678901234567890123456789012345678901234567890')).toString('hex'))
-      .toBe('57edf4a22be3c955ac49da2e2107b67a');
-    expect(hmacMd5(Buffer.from('Jefe'), Buffer.from('what do ya want for nothing?')).toString('hex'))
-      .toBe('750c783e6ab0b503eaa86e310a5db738');
+    expect(md5(Buffer.from('12345678901234567890123456789012345678901234567890123456789012345678901234567890')).toString('hex')).toBe(
+      '57edf4a22be3c955ac49da2e2107b67a',
+    );
+    expect(hmacMd5(Buffer.from('Jefe'), Buffer.from('what do ya want for nothing?')).toString('hex')).toBe(
+      '750c783e6ab0b503eaa86e310a5db738',
+    );
     // RFC 2202 case 6: an 80-octet key is hashed first.
-    expect(new HmacMd5Key(Buffer.alloc(80, 0xaa)).mac(Buffer.from('Test Using Larger Than Block-Size Key - Hash Key First')).toString('hex'))
-      .toBe('6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd');
+    expect(
+      new HmacMd5Key(Buffer.alloc(80, 0xaa)).mac(Buffer.from('Test Using Larger Than Block-Size Key - Hash Key First')).toString('hex'),
+    ).toBe('6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd');
   });
 
   it('equals node:crypto for lengths 0..300 and random splits', () => {

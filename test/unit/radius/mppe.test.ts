@@ -165,7 +165,11 @@ describe('User-Password (RFC 2865 §5.2)', () => {
 
 describe('Tunnel-Password (RFC 2868 §3.5)', () => {
   it('round-trips with tags, and shares the MPPE construction after the tag', () => {
-    for (const [pw, tag] of [['', 0], ['secret', 1], ['x'.repeat(239), 0x1f]] as const) {
+    for (const [pw, tag] of [
+      ['', 0],
+      ['secret', 1],
+      ['x'.repeat(239), 0x1f],
+    ] as const) {
       const v = encryptTunnelPassword(pw, SECRET, REQUEST_AUTH, 0x9234, tag);
       expect(v[0]).toBe(tag);
       expect(decryptTunnelPassword(v, SECRET, REQUEST_AUTH)).toEqual({ tag, password: Buffer.from(pw) });
@@ -193,7 +197,9 @@ describe('Tunnel-Password (RFC 2868 §3.5)', () => {
 
   it('is carried as attribute 69', () => {
     const v = encryptTunnelPassword('pw', SECRET, REQUEST_AUTH, 0x8001, 1);
-    const p = decodePacket(encodePacket({ code: 2, identifier: 0, authenticator: REQUEST_AUTH, attributes: [{ type: Attr.TunnelPassword, value: v }] }));
+    const p = decodePacket(
+      encodePacket({ code: 2, identifier: 0, authenticator: REQUEST_AUTH, attributes: [{ type: Attr.TunnelPassword, value: v }] }),
+    );
     expect(decryptTunnelPassword(p.attributes[0]!.value, SECRET, REQUEST_AUTH).password.toString()).toBe('pw');
   });
 });

@@ -98,7 +98,12 @@ describe('valid packets: both codecs agree', () => {
   it('the hostapd Access-Request, and an encode_response reply to it', () => {
     const req = radius.decode({ packet: ACCESS_REQUEST, secret: SECRET });
     expect(req.attributes['User-Name']).toBe('alice');
-    const reply = radius.encode_response({ packet: req, code: 'Access-Challenge', secret: SECRET, attributes: [['State', Buffer.from('abc')]] });
+    const reply = radius.encode_response({
+      packet: req,
+      code: 'Access-Challenge',
+      secret: SECRET,
+      attributes: [['State', Buffer.from('abc')]],
+    });
     expect(verifyResponse(reply, REQUEST_AUTH, SECRET, REQUIRE)).toEqual(OK);
   });
 
@@ -132,7 +137,13 @@ describe('where `radius` disagrees', () => {
     const ours = finishAccountingRequest(acctReq, SECRET, { messageAuthenticator: true });
     expect(() => radius.decode({ packet: ours, secret: SECRET })).toThrow(/Message-Authenticator mismatch/);
     // Its own: the Request Authenticator is computed before the MA is filled in, so it no longer holds.
-    const own = radius.encode({ code: 'Accounting-Request', secret: SECRET, identifier: 5, attributes: [['Acct-Status-Type', 'Start']], add_message_authenticator: true });
+    const own = radius.encode({
+      code: 'Accounting-Request',
+      secret: SECRET,
+      identifier: 5,
+      attributes: [['Acct-Status-Type', 'Start']],
+      add_message_authenticator: true,
+    });
     expect(() => radius.decode({ packet: own, secret: SECRET })).toThrow(/authenticator mismatch/);
     expect(verifyRequest(own, SECRET, OPTIONAL)).toEqual({ ok: false, reason: 'request-authenticator-invalid' });
   });
@@ -140,8 +151,19 @@ describe('where `radius` disagrees', () => {
   it('compares authenticators as UTF-8 strings: a forged Response Authenticator passes', () => {
     let found = false;
     for (let id = 0; id < 256 && !found; id++) {
-      const request = radius.encode({ code: 'Access-Request', secret: SECRET, identifier: id, authenticator: REQUEST_AUTH, attributes: [['User-Name', 'bob']], add_message_authenticator: false });
-      const response = radius.encode_response({ packet: radius.decode({ packet: request, secret: SECRET }), code: 'Access-Accept', secret: SECRET });
+      const request = radius.encode({
+        code: 'Access-Request',
+        secret: SECRET,
+        identifier: id,
+        authenticator: REQUEST_AUTH,
+        attributes: [['User-Name', 'bob']],
+        add_message_authenticator: false,
+      });
+      const response = radius.encode_response({
+        packet: radius.decode({ packet: request, secret: SECRET }),
+        code: 'Access-Accept',
+        secret: SECRET,
+      });
       for (let i = 4; i < 20 && !found; i++) {
         const forged = Buffer.from(response);
         forged[i] = forged[i]! ^ 0x01;
@@ -156,13 +178,17 @@ describe('where `radius` disagrees', () => {
 
   it('accepts structurally invalid packets that are rejected here', () => {
     const rng = new Prng(0xbad);
-    const seeds = [ACCESS_REQUEST, finishResponse({ ...acctReq, code: Code.AccessAccept, attributes: randomAttributes(rng) }, REQUEST_AUTH, SECRET)];
+    const seeds = [
+      ACCESS_REQUEST,
+      finishResponse({ ...acctReq, code: Code.AccessAccept, attributes: randomAttributes(rng) }, REQUEST_AUTH, SECRET),
+    ];
     const tally = new Map<string, { total: number; radiusAccepted: number }>();
     let invalid = 0;
     while (invalid < 5000) {
       const b = Buffer.from(rng.pick(seeds));
       const m = rng.int(3);
-      if (m === 0) b.writeUInt16BE(rng.range(0, b.length + 8), 2); // Length lie
+      if (m === 0)
+        b.writeUInt16BE(rng.range(0, b.length + 8), 2); // Length lie
       else if (m === 1) b[rng.range(20, b.length - 1)] = rng.int(256); // attribute octet garbage
       const input = m === 2 ? b.subarray(0, rng.range(4, b.length - 1)) : b; // truncated datagram
       let reason: string;
@@ -193,13 +219,16 @@ describe('where `radius` disagrees', () => {
 
   it.each([
     ['short-header', () => Buffer.from('0201000c' + '00'.repeat(8), 'hex')],
-    ['packet-too-long', () => {
-      const b = Buffer.alloc(4200);
-      b[0] = 2;
-      b.writeUInt16BE(4200, 2);
-      for (let o = 20; o < 4200; o += 20) (b[o] = 25), (b[o + 1] = 20);
-      return b;
-    }],
+    [
+      'packet-too-long',
+      () => {
+        const b = Buffer.alloc(4200);
+        b[0] = 2;
+        b.writeUInt16BE(4200, 2);
+        for (let o = 20; o < 4200; o += 20) (b[o] = 25), (b[o + 1] = 20);
+        return b;
+      },
+    ],
     ['length-field-too-small', () => Buffer.concat([Buffer.from('02010000', 'hex'), Buffer.alloc(16)])],
     ['attribute-overrun', () => Buffer.concat([Buffer.from('02010017', 'hex'), Buffer.alloc(16), Buffer.from('0109aa', 'hex')])],
   ])('example: %s is accepted by `radius`', (reason, make) => {
@@ -212,13 +241,27 @@ describe('where `radius` disagrees', () => {
     const unknown = encodePacket({ code: 0, identifier: 0, authenticator: Buffer.alloc(16), attributes: [] });
     expect(decodePacket(unknown).code).toBe(0);
     expect(() => radius.decode_without_secret({ packet: unknown })).toThrow(/invalid packet code/);
-    const vsa = encodePacket({ code: 2, identifier: 0, authenticator: Buffer.alloc(16), attributes: [{ type: 26, value: Buffer.from('0100000001020000', 'hex') }] });
+    const vsa = encodePacket({
+      code: 2,
+      identifier: 0,
+      authenticator: Buffer.alloc(16),
+      attributes: [{ type: 26, value: Buffer.from('0100000001020000', 'hex') }],
+    });
     expect(decodePacket(vsa).attributes).toHaveLength(1);
     expect(() => radius.decode_without_secret({ packet: vsa })).toThrow(/Invalid vendor id/);
   });
 
   it('drops empty string attributes when encoding', () => {
-    const bytes = radius.encode({ code: 'Access-Request', secret: SECRET, identifier: 1, attributes: [['User-Name', ''], ['Class', Buffer.alloc(0)]], add_message_authenticator: false });
+    const bytes = radius.encode({
+      code: 'Access-Request',
+      secret: SECRET,
+      identifier: 1,
+      attributes: [
+        ['User-Name', ''],
+        ['Class', Buffer.alloc(0)],
+      ],
+      add_message_authenticator: false,
+    });
     expect(decodePacket(bytes).attributes.map((a) => a.type)).toEqual([Attr.Class]);
   });
 });

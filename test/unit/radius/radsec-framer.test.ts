@@ -104,7 +104,8 @@ describe('RadsecFramer', () => {
       }
       for (const p of out) {
         packetsOut++;
-        if (p.length < MIN_PACKET || p.length > MAX_PACKET || p.readUInt16BE(2) !== p.length) failures.push(`#${i}: packet of ${p.length} octets handed out`);
+        if (p.length < MIN_PACKET || p.length > MAX_PACKET || p.readUInt16BE(2) !== p.length)
+          failures.push(`#${i}: packet of ${p.length} octets handed out`);
         try {
           decodePacket(p);
         } catch (e) {
@@ -113,10 +114,13 @@ describe('RadsecFramer', () => {
       }
       if (!mutated) {
         if (thrown) failures.push(`#${i}: valid stream rejected: ${String(thrown)}`);
-        else if (out.length !== packets.length || out.some((p, k) => !p.equals(packets[k]!))) failures.push(`#${i}: valid stream not given back exactly`);
+        else if (out.length !== packets.length || out.some((p, k) => !p.equals(packets[k]!)))
+          failures.push(`#${i}: valid stream not given back exactly`);
       }
     }
     expect(failures).toEqual([]);
-    console.log(`radsec framer fuzz: ${ITERATIONS} streams, seed ${SEED}, ${packetsOut} packets out, ${errors} rejected, ${Math.round(performance.now() - started)} ms`);
+    console.log(
+      `radsec framer fuzz: ${ITERATIONS} streams, seed ${SEED}, ${packetsOut} packets out, ${errors} rejected, ${Math.round(performance.now() - started)} ms`,
+    );
   });
 });

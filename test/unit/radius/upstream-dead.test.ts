@@ -24,7 +24,11 @@ async function fakeUpstream(answerStatusServer: boolean): Promise<number> {
   upstream.on('message', (msg, rinfo) => {
     const p = decodePacket(msg);
     if (p.code !== Code.StatusServer || !answerStatusServer) return;
-    const reply = finishResponse({ code: Code.AccessAccept, identifier: p.identifier, authenticator: p.authenticator, attributes: [] }, p.authenticator, SECRET);
+    const reply = finishResponse(
+      { code: Code.AccessAccept, identifier: p.identifier, authenticator: p.authenticator, attributes: [] },
+      p.authenticator,
+      SECRET,
+    );
     upstream!.send(reply, rinfo.port, rinfo.address);
   });
   await new Promise<void>((r) => upstream!.bind(0, '127.0.0.1', () => r()));
@@ -32,7 +36,15 @@ async function fakeUpstream(answerStatusServer: boolean): Promise<number> {
 }
 
 function make(port: number, states: [boolean, string][]): UpstreamServer {
-  const cfg: UpstreamServerConfig = { name: 'u', address: '127.0.0.1', authPort: port, acctPort: port, secret: SECRET, timeoutMs: 100, tries: 2 };
+  const cfg: UpstreamServerConfig = {
+    name: 'u',
+    address: '127.0.0.1',
+    authPort: port,
+    acctPort: port,
+    secret: SECRET,
+    timeoutMs: 100,
+    tries: 2,
+  };
   return new UpstreamServer(cfg, 1, { stateChanged: (_s, alive, why) => states.push([alive, why]), stray: () => {} });
 }
 
@@ -92,7 +104,11 @@ async function fakeUpstreamOn(port: number): Promise<void> {
   upstream = createSocket('udp4');
   upstream.on('message', (msg, rinfo) => {
     const p = decodePacket(msg);
-    const reply = finishResponse({ code: Code.AccessAccept, identifier: p.identifier, authenticator: p.authenticator, attributes: [] }, p.authenticator, SECRET);
+    const reply = finishResponse(
+      { code: Code.AccessAccept, identifier: p.identifier, authenticator: p.authenticator, attributes: [] },
+      p.authenticator,
+      SECRET,
+    );
     upstream!.send(reply, rinfo.port, rinfo.address);
   });
   await new Promise<void>((r) => upstream!.bind(port, '127.0.0.1', () => r()));
@@ -103,7 +119,14 @@ describe('a reload and RadSec servers', () => {
     const { UpstreamPool } = await import('../../../adapters/radius/upstream-pool.js');
     const tls = { ca: 'CA', cert: 'CERT', key: 'KEY', serverName: 'aaa.example', keepaliveMs: 20_000 };
     const cfg = (name: string, over: Partial<typeof tls> = {}): UpstreamServerConfig => ({
-      name, address: '127.0.0.1', authPort: 2083, acctPort: 2083, secret: Buffer.from('radsec'), timeoutMs: 1000, tries: 2, tls: { ...tls, ...over },
+      name,
+      address: '127.0.0.1',
+      authPort: 2083,
+      acctPort: 2083,
+      secret: Buffer.from('radsec'),
+      timeoutMs: 1000,
+      tries: 2,
+      tls: { ...tls, ...over },
     });
     const pool = new UpstreamPool([cfg('a'), cfg('b'), cfg('c')], 256, { stateChanged: () => {}, stray: () => {} });
     try {

@@ -8,14 +8,22 @@ import { UpstreamPool, type UpstreamServerConfig } from '../../../adapters/radiu
 
 const events = { stateChanged: () => {}, stray: () => {} };
 const cfg = (name: string, port: number, over: Partial<UpstreamServerConfig> = {}): UpstreamServerConfig => ({
-  name, address: '127.0.0.1', authPort: port, acctPort: port, secret: Buffer.from(`${name}-secret`), timeoutMs: 1000, tries: 2, ...over,
+  name,
+  address: '127.0.0.1',
+  authPort: port,
+  acctPort: port,
+  secret: Buffer.from(`${name}-secret`),
+  timeoutMs: 1000,
+  tries: 2,
+  ...over,
 });
 
 /** One Access-Request out on a server's auth socket; returns its release (null when refused). */
-const sendOne = (server: UpstreamPool['servers'][number]) => server.auth.send((identifier) => ({
-  bytes: Buffer.from([1, identifier, 0, 20, ...Buffer.alloc(16)]),
-  pending: { authenticator: Buffer.alloc(16), onAnswer: () => {} },
-}));
+const sendOne = (server: UpstreamPool['servers'][number]) =>
+  server.auth.send((identifier) => ({
+    bytes: Buffer.from([1, identifier, 0, 20, ...Buffer.alloc(16)]),
+    pending: { authenticator: Buffer.alloc(16), onAnswer: () => {} },
+  }));
 
 describe('UpstreamPool.replace', () => {
   let sink: Socket | null = null;
@@ -52,7 +60,9 @@ describe('UpstreamPool.replace', () => {
     expect(release).not.toBeNull();
     pool.replace([cfg('a', port, { timeoutMs: 2000 })]);
     expect(pool.retiring.has(old)).toBe(true);
-    expect(old.auth.send(() => ({ bytes: Buffer.alloc(20), pending: { authenticator: Buffer.alloc(16), onAnswer: () => {} } }))).not.toBeNull(); // still open
+    expect(
+      old.auth.send(() => ({ bytes: Buffer.alloc(20), pending: { authenticator: Buffer.alloc(16), onAnswer: () => {} } })),
+    ).not.toBeNull(); // still open
     release!();
     pool.reap();
     expect(pool.retiring.has(old)).toBe(true); // the second request is still out

@@ -30,31 +30,49 @@ interface Stub {
 async function stub(onPacket: (packet: Buffer, socket: TLSSocket) => void = () => {}): Promise<Stub> {
   const s: Stub = { server: null as unknown as Server, port: 0, sockets: [], received: [], waitFor: null as unknown as Stub['waitFor'] };
   const waiters = new Set<() => void>();
-  const changed = () => { for (const w of waiters) w(); };
-  s.server = createServer({
-    key: readFileSync(pki.serverKeyFile), cert: readFileSync(pki.serverCertFile), ca: readFileSync(pki.caFile),
-    requestCert: true, rejectUnauthorized: true,
-  }, (socket) => {
-    const conn = s.sockets.push(socket) - 1;
-    const framer = new RadsecFramer();
-    socket.on('data', (d: Buffer) => {
-      for (const p of framer.push(d)) {
-        s.received.push({ conn, packet: p });
-        onPacket(p, socket);
-      }
+  const changed = () => {
+    for (const w of waiters) w();
+  };
+  s.server = createServer(
+    {
+      key: readFileSync(pki.serverKeyFile),
+      cert: readFileSync(pki.serverCertFile),
+      ca: readFileSync(pki.caFile),
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    (socket) => {
+      const conn = s.sockets.push(socket) - 1;
+      const framer = new RadsecFramer();
+      socket.on('data', (d: Buffer) => {
+        for (const p of framer.push(d)) {
+          s.received.push({ conn, packet: p });
+          onPacket(p, socket);
+        }
+        changed();
+      });
+      socket.on('error', () => {});
       changed();
-    });
-    socket.on('error', () => {});
-    changed();
-  });
+    },
+  );
   await new Promise<void>((r) => s.server.listen(0, '127.0.0.1', () => r()));
   s.port = (s.server.address() as { port: number }).port;
-  s.waitFor = (pred, timeoutMs = 10_000) => new Promise((resolve, reject) => {
-    if (pred()) return resolve();
-    const timer = setTimeout(() => { waiters.delete(check); reject(new Error('condition not reached')); }, timeoutMs);
-    const check = () => { if (pred()) { clearTimeout(timer); waiters.delete(check); resolve(); } };
-    waiters.add(check);
-  });
+  s.waitFor = (pred, timeoutMs = 10_000) =>
+    new Promise((resolve, reject) => {
+      if (pred()) return resolve();
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error('condition not reached'));
+      }, timeoutMs);
+      const check = () => {
+        if (pred()) {
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        }
+      };
+      waiters.add(check);
+    });
   return s;
 }
 
@@ -74,8 +92,17 @@ afterEach(async () => {
 
 function connections(s: Stub, over: Partial<RadsecOptions> = {}): RadsecConnections {
   const c = new RadsecConnections({
-    address: '127.0.0.1', port: s.port, maxConnections: 4, keepaliveMs: 60_000, answerTimeoutMs: 300,
-    tls: { ca: readFileSync(pki.caFile, 'utf8'), cert: readFileSync(pki.clientCertFile, 'utf8'), key: readFileSync(pki.clientKeyFile, 'utf8'), serverName: 'radsec.test' },
+    address: '127.0.0.1',
+    port: s.port,
+    maxConnections: 4,
+    keepaliveMs: 60_000,
+    answerTimeoutMs: 300,
+    tls: {
+      ca: readFileSync(pki.caFile, 'utf8'),
+      cert: readFileSync(pki.clientCertFile, 'utf8'),
+      key: readFileSync(pki.clientKeyFile, 'utf8'),
+      serverName: 'radsec.test',
+    },
     buildStatusServer: (identifier, onAnswer) => ({
       bytes: Buffer.from([12, identifier, 0, 20, ...Buffer.alloc(16)]),
       pending: { authenticator: Buffer.alloc(16), onAnswer: () => onAnswer() },
@@ -106,7 +133,14 @@ describe('RadsecConnections', () => {
     // An answer on each connection reaches its request.
     const first = s.received[0]!;
     s.sockets[0]!.write(Buffer.from([2, first.packet[1]!, 0, 20, ...Buffer.alloc(16)]));
-    await new Promise<void>((r) => { const t = setInterval(() => { if (answers.length === 1) { clearInterval(t); r(); } }, 5); });
+    await new Promise<void>((r) => {
+      const t = setInterval(() => {
+        if (answers.length === 1) {
+          clearInterval(t);
+          r();
+        }
+      }, 5);
+    });
     expect(answers[0]![0]).toBe(2);
   });
 
@@ -140,7 +174,9 @@ describe('RadsecConnections', () => {
   });
 
   it('an answered keepalive keeps the connection', async () => {
-    const s = await stub((p, socket) => { if (p[0] === 12) socket.write(Buffer.from([2, p[1]!, 0, 20, ...Buffer.alloc(16)])); });
+    const s = await stub((p, socket) => {
+      if (p[0] === 12) socket.write(Buffer.from([2, p[1]!, 0, 20, ...Buffer.alloc(16)]));
+    });
     const c = connections(s, { keepaliveMs: 150 });
     c.send(request([]));
     await s.waitFor(() => s.received.filter((r) => r.packet[0] === 12).length >= 3);
@@ -153,13 +189,27 @@ describe('RadsecConnections against a server that never finishes the handshake',
   it('gives up on the connection, says so, and tries again with backoff', async () => {
     const { createServer: createTcpServer } = await import('node:net');
     const accepted: import('node:net').Socket[] = [];
-    const silent = createTcpServer((sock) => { accepted.push(sock); sock.on('error', () => {}); });
+    const silent = createTcpServer((sock) => {
+      accepted.push(sock);
+      sock.on('error', () => {});
+    });
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
     const port = (silent.address() as { port: number }).port;
     const c = new RadsecConnections({
-      address: '127.0.0.1', port, maxConnections: 1, keepaliveMs: 60_000, answerTimeoutMs: 100,
-      tls: { ca: readFileSync(pki.caFile, 'utf8'), cert: readFileSync(pki.clientCertFile, 'utf8'), key: readFileSync(pki.clientKeyFile, 'utf8'), serverName: 'radsec.test' },
-      buildStatusServer: () => { throw new Error('not idle'); },
+      address: '127.0.0.1',
+      port,
+      maxConnections: 1,
+      keepaliveMs: 60_000,
+      answerTimeoutMs: 100,
+      tls: {
+        ca: readFileSync(pki.caFile, 'utf8'),
+        cert: readFileSync(pki.clientCertFile, 'utf8'),
+        key: readFileSync(pki.clientKeyFile, 'utf8'),
+        serverName: 'radsec.test',
+      },
+      buildStatusServer: () => {
+        throw new Error('not idle');
+      },
       stray: () => {},
       log: (_l, d, msg) => logs.push(`${msg} ${JSON.stringify(d)}`),
     });

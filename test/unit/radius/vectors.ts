@@ -11,9 +11,7 @@ export const SEND_SALT = 0x8001;
 export const RECV_SALT = 0x8002;
 
 /** Access-Request, ID 0x2a, User-Name "alice", Message-Authenticator last (hostapd 2.10 layout). */
-export const ACCESS_REQUEST = hex(
-  '012a002d101112131415161718191a1b1c1d1e1f0107616c696365501286ac70d007521590418f0734367671a9',
-);
+export const ACCESS_REQUEST = hex('012a002d101112131415161718191a1b1c1d1e1f0107616c696365501286ac70d007521590418f0734367671a9');
 /** The Access-Accept answering it: Message-Authenticator only. */
 export const ACCESS_ACCEPT = hex('022a0026bbb48d4061f65a451b5cccc30fc630525012823af978d257e3d1bbec9da8e50b2291');
 /** Whole Vendor-Specific attributes (type, length, Vendor-Id 311, vendor type, vendor length, salt, cipher). */

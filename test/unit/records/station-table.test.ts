@@ -15,16 +15,35 @@ const MSK = Buffer.from(Array.from({ length: 64 }, (_, i) => i));
 
 function facts(over: Partial<AccessAcceptFacts> = {}): AccessAcceptFacts {
   return {
-    staMac: '02:00:00:00:01:00', clientAddress: '10.0.0.1', nasIdentifier: 'ap1.example.com', bssid: '02:00:00:00:03:00',
-    ssid: 'hostapd-kms', mdid: 'a1b2', akm: AKM.FT_IEEE8021X, pairwiseCipher: 0x000fac04, userName: 'alice', cui: null,
-    classes: [], vlan: null, filterId: null, arubaUserRole: null, sessionTimeout: null, acctSessionId: null, msk: MSK, ...over,
+    staMac: '02:00:00:00:01:00',
+    clientAddress: '10.0.0.1',
+    nasIdentifier: 'ap1.example.com',
+    bssid: '02:00:00:00:03:00',
+    ssid: 'hostapd-kms',
+    mdid: 'a1b2',
+    akm: AKM.FT_IEEE8021X,
+    pairwiseCipher: 0x000fac04,
+    userName: 'alice',
+    cui: null,
+    classes: [],
+    vlan: null,
+    filterId: null,
+    arubaUserRole: null,
+    sessionTimeout: null,
+    acctSessionId: null,
+    msk: MSK,
+    ...over,
   };
 }
 
 /** Accounting-Start of the default station at a second AP. */
 const startAtAp2 = {
-  staMac: '02:00:00:00:01:00', status: 'start', clientAddress: '10.0.0.2', nasIdentifier: 'ap2.example.com',
-  bssid: '02:00:00:00:03:01', acctSessionId: 'S1',
+  staMac: '02:00:00:00:01:00',
+  status: 'start',
+  clientAddress: '10.0.0.2',
+  nasIdentifier: 'ap2.example.com',
+  bssid: '02:00:00:00:03:01',
+  acctSessionId: 'S1',
 } as const;
 
 describe('StationTable', () => {
@@ -54,7 +73,9 @@ describe('StationTable', () => {
     const reopened = new StationTable(store, {}, () => clock);
     expect(reopened.load()).toBe(1);
     expect(reopened.get('02:00:00:00:01:00')!.pmkR0Name).toBe('0d93e545afa75635cf9bf28051145523');
-    expect(reopened.keysFor('02:00:00:00:01:00')!.pmkR0!.toString('hex')).toBe('ba9de5965fd375e9c34f7d5592eade5a4e8b7f79f56ebc86d46a2d3de8eb27b1');
+    expect(reopened.keysFor('02:00:00:00:01:00')!.pmkR0!.toString('hex')).toBe(
+      'ba9de5965fd375e9c34f7d5592eade5a4e8b7f79f56ebc86d46a2d3de8eb27b1',
+    );
   });
 
   it('commits saves from one turn of the event loop together', async () => {

@@ -4,9 +4,20 @@ import type { RoamEvent } from '../../../daemon/roams/roam-tracker.js';
 import { classifyAttempt, DEFAULT_SLOW_MS, endsAtAssocResponse, slowThresholds, stalledPhase } from '../../../daemon/roams/classify.js';
 
 const ev = (i: number, o: Partial<RoamEvent> = {}): RoamEvent => ({
-  sta: `02:00:00:00:00:${(i % 4).toString(16).padStart(2, '0')}`, fromBssid: 'aa:00:00:00:00:01', toBssid: 'aa:00:00:00:00:02', method: 'ft-over-air',
-  auth: 'ft-over-air', startTs: i * 1000, endTs: i * 1000 + 30, durationMs: 30, startFrame: 'ft-auth', endFrame: 'reassoc-resp', eapFrames: 0,
-  eapolKeyFrames: 0, slow: false, ...o,
+  sta: `02:00:00:00:00:${(i % 4).toString(16).padStart(2, '0')}`,
+  fromBssid: 'aa:00:00:00:00:01',
+  toBssid: 'aa:00:00:00:00:02',
+  method: 'ft-over-air',
+  auth: 'ft-over-air',
+  startTs: i * 1000,
+  endTs: i * 1000 + 30,
+  durationMs: 30,
+  startFrame: 'ft-auth',
+  endFrame: 'reassoc-resp',
+  eapFrames: 0,
+  eapolKeyFrames: 0,
+  slow: false,
+  ...o,
 });
 
 describe('RoamLog', () => {
@@ -19,7 +30,8 @@ describe('RoamLog', () => {
 
   it('filters by station, time and method, and limits to the newest', () => {
     const log = new RoamLog(100);
-    for (let i = 0; i < 10; i++) log.add(ev(i, i === 7 ? { method: 'failed', slow: false } : i === 8 ? { slow: true, durationMs: 500 } : {}));
+    for (let i = 0; i < 10; i++)
+      log.add(ev(i, i === 7 ? { method: 'failed', slow: false } : i === 8 ? { slow: true, durationMs: 500 } : {}));
     expect(log.list({ sta: '02:00:00:00:00:01' }).map((e) => e.startTs)).toEqual([1000, 5000, 9000]);
     expect(log.list({ since: 8030 }).map((e) => e.startTs)).toEqual([8000, 9000]);
     expect(log.list({ method: 'failed' })).toHaveLength(1);
@@ -38,7 +50,16 @@ describe('RoamLog', () => {
 });
 
 describe('classify', () => {
-  const facts = { start: 'open-auth' as const, assocReqSeen: true, rsn: true, akms: [0x000fac01], ftElements: false, pmkidOffered: false, eapFrames: 0, eapolKeyFrames: 4 };
+  const facts = {
+    start: 'open-auth' as const,
+    assocReqSeen: true,
+    rsn: true,
+    akms: [0x000fac01],
+    ftElements: false,
+    pmkidOffered: false,
+    eapFrames: 0,
+    eapolKeyFrames: 4,
+  };
   it('names attempts', () => {
     expect(classifyAttempt({ ...facts, start: 'ft-auth' })).toBe('ft-over-air');
     expect(classifyAttempt({ ...facts, start: 'ft-action' })).toBe('ft-over-ds');
@@ -53,7 +74,13 @@ describe('classify', () => {
   });
 
   it('FT and open attempts end at the association response', () => {
-    expect(['ft-over-air', 'ft-over-ds', 'open', 'pmksa', 'full-eap'].map((k) => endsAtAssocResponse(k as never))).toEqual([true, true, true, false, false]);
+    expect(['ft-over-air', 'ft-over-ds', 'open', 'pmksa', 'full-eap'].map((k) => endsAtAssocResponse(k as never))).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('slow thresholds: Mist defaults, FT and other overrides', () => {

@@ -55,7 +55,11 @@ describe('Ethernet framing', () => {
   it('refuses short frames, other ethertypes, OUIs, protocol ids and packet types', () => {
     const bytes = encodeFrame(frame);
     expect(reason(() => decodeFrame(bytes.subarray(0, 19)))).toBe('frame-truncated');
-    const mut = (i: number, v: number) => { const b = Buffer.from(bytes); b[i] = v; return b; };
+    const mut = (i: number, v: number) => {
+      const b = Buffer.from(bytes);
+      b[i] = v;
+      return b;
+    };
     expect(reason(() => decodeFrame(mut(13, 0x0d)))).toBe('frame-bad-ethertype');
     expect(reason(() => decodeFrame(mut(16, 0x75)))).toBe('frame-bad-oui');
     expect(reason(() => decodeFrame(mut(18, 0x02)))).toBe('frame-bad-oui');
@@ -66,16 +70,37 @@ describe('Ethernet framing', () => {
 });
 
 const session = (over: Partial<RrbSession> = {}): RrbSession => ({
-  pmkR1: V.PMK_R1, pmkR1Name: V.PMK_R1_NAME, pairwise: 0x10, expiresIn: 3600, identity: Buffer.from('bob'),
-  cui: Buffer.from('cui-1'), sessionTimeout: 7200, vlan: null, ...over,
+  pmkR1: V.PMK_R1,
+  pmkR1Name: V.PMK_R1_NAME,
+  pairwise: 0x10,
+  expiresIn: 3600,
+  identity: Buffer.from('bob'),
+  cui: Buffer.from('cui-1'),
+  sessionTimeout: 7200,
+  vlan: null,
+  ...over,
 });
 const ids = { r0khId: V.R0KH_ID, r1khId: V.R1KH_ID };
 const MESSAGES: RrbMessage[] = [
   { type: PacketType.PULL, nonce: V.range(1, 16), seq: V.SEQ, ...ids, staMac: V.STA, pmkR0Name: V.PMK_R0_NAME },
   { type: PacketType.RESP, nonce: V.range(2, 16), seq: V.SEQ, ...ids, staMac: V.STA, session: session() },
   { type: PacketType.RESP, nonce: V.range(3, 16), seq: V.SEQ, ...ids, staMac: V.STA, session: null },
-  { type: PacketType.PUSH, seq: V.SEQ, ...ids, staMac: V.STA, pmkR0Name: V.PMK_R0_NAME, session: session({ vlan: { untagged: 10, tagged: [20, 30] } }) },
-  { type: PacketType.PUSH, seq: V.SEQ, ...ids, staMac: V.STA, pmkR0Name: V.PMK_R0_NAME, session: session({ pmkR1: V.range(0, 48), vlan: { untagged: null, tagged: [4094] } }) },
+  {
+    type: PacketType.PUSH,
+    seq: V.SEQ,
+    ...ids,
+    staMac: V.STA,
+    pmkR0Name: V.PMK_R0_NAME,
+    session: session({ vlan: { untagged: 10, tagged: [20, 30] } }),
+  },
+  {
+    type: PacketType.PUSH,
+    seq: V.SEQ,
+    ...ids,
+    staMac: V.STA,
+    pmkR0Name: V.PMK_R0_NAME,
+    session: session({ pmkR1: V.range(0, 48), vlan: { untagged: null, tagged: [4094] } }),
+  },
   { type: PacketType.SEQ_REQ, nonce: V.range(4, 16), r0khId: Buffer.alloc(48, 0x61), r1khId: V.R1KH_ID },
   { type: PacketType.SEQ_RESP, nonce: V.range(5, 16), seq: { dom: 0xffffffff, seq: 0xfffffffe, ts: 0 }, ...ids },
   { type: PacketType.PUSH, seq: V.SEQ, ...ids, probe: true },
@@ -109,7 +134,8 @@ describe('messages', () => {
   function forge(type: number, auth: TlvItem[], plain: TlvItem[]): Buffer {
     const a = encodeTlvs(auth);
     const sealed = sivSeal(V.KEY, [macToBytes(V.KMS_MAC), a, Buffer.from([type])], encodeTlvs(plain));
-    const len = Buffer.alloc(2); len.writeUInt16LE(a.length);
+    const len = Buffer.alloc(2);
+    len.writeUInt16LE(a.length);
     return Buffer.concat([len, a, sealed]);
   }
   const seqT = t(Tlv.SEQ, Buffer.alloc(12));
@@ -121,18 +147,23 @@ describe('messages', () => {
     expect(parse(1, Buffer.alloc(1))).toBe('payload-truncated');
     expect(parse(1, Buffer.from([0xff, 0xff, 0]))).toBe('auth-overrun');
     expect(parse(1, good.subarray(0, good.length - 1))).toBe('decrypt-failed');
-    const shortAuth = Buffer.from(good); shortAuth.writeUInt16LE(good.readUInt16LE(0) - 1, 0);
+    const shortAuth = Buffer.from(good);
+    shortAuth.writeUInt16LE(good.readUInt16LE(0) - 1, 0);
     expect(parse(1, shortAuth)).toBe('tlv-overrun');
     const rawPlain = (type: number, auth: TlvItem[], plain: Buffer) => {
-      const a = encodeTlvs(auth); const len = Buffer.alloc(2); len.writeUInt16LE(a.length);
+      const a = encodeTlvs(auth);
+      const len = Buffer.alloc(2);
+      len.writeUInt16LE(a.length);
       return Buffer.concat([len, a, sivSeal(V.KEY, [macToBytes(V.KMS_MAC), a, Buffer.from([type])], plain)]);
     };
     expect(parse(3, rawPlain(3, [seqT, ...idT], Buffer.from([6, 0, 6, 0, 1, 2])))).toBe('tlv-overrun');
     expect(parse(3, rawPlain(3, [seqT, ...idT], Buffer.from([6, 0])))).toBe('tlv-truncated');
     expect(parse(1, Buffer.concat([good.subarray(0, 2 + good.readUInt16LE(0)), Buffer.alloc(15)]))).toBe('payload-truncated');
-    const flipped = Buffer.from(good); flipped[flipped.length - 1]! ^= 1;
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 1]! ^= 1;
     expect(parse(1, flipped)).toBe('decrypt-failed');
-    const authFlip = Buffer.from(good); authFlip[10]! ^= 1;
+    const authFlip = Buffer.from(good);
+    authFlip[10]! ^= 1;
     expect(parse(1, authFlip)).toBe('decrypt-failed');
     expect(reason(() => parseMessage(1, good, Buffer.alloc(32), V.KMS_MAC))).toBe('decrypt-failed');
     // A PUSH with nothing encrypted is the sequence probe; with anything else, the station's TLVs are required.
@@ -143,13 +174,22 @@ describe('messages', () => {
     expect(parse(4, forge(4, [t(Tlv.NONCE, Buffer.alloc(16)), ...idT], [t(Tlv.S1KH_ID, Buffer.alloc(6))]))).toBe('unexpected-tlv');
     expect(parse(4, forge(4, [t(Tlv.NONCE, Buffer.alloc(16)), ...idT, t(Tlv.LAST_EMPTY, [0])], []))).toBe('no error');
     expect(parse(4, forge(4, [t(Tlv.NONCE, Buffer.alloc(16)), ...idT], [t(Tlv.LAST_EMPTY, [0])]))).toBe('unexpected-tlv');
-    const pushEnc = [t(Tlv.S1KH_ID, macToBytes(V.STA)), t(Tlv.PMK_R0_NAME, V.PMK_R0_NAME), t(Tlv.PMK_R1, V.PMK_R1), t(Tlv.PMK_R1_NAME, V.PMK_R1_NAME)];
+    const pushEnc = [
+      t(Tlv.S1KH_ID, macToBytes(V.STA)),
+      t(Tlv.PMK_R0_NAME, V.PMK_R0_NAME),
+      t(Tlv.PMK_R1, V.PMK_R1),
+      t(Tlv.PMK_R1_NAME, V.PMK_R1_NAME),
+    ];
     expect(parse(3, forge(3, [seqT, ...idT], [...pushEnc, t(Tlv.PAIRWISE, [0x10, 0])]))).toBe('no error');
     expect(parse(3, forge(3, [seqT, ...idT], pushEnc))).toBe('missing-tlv');
     expect(parse(3, forge(3, [seqT, ...idT], [...pushEnc, t(Tlv.PAIRWISE, [0x10, 0]), t(Tlv.VLAN_UNTAGGED, [0, 0])]))).toBe('bad-vlan');
-    expect(parse(3, forge(3, [seqT, ...idT], [...pushEnc, t(Tlv.PAIRWISE, [0x10, 0]), t(Tlv.PMK_R0, Buffer.alloc(32))]))).toBe('unexpected-tlv');
+    expect(parse(3, forge(3, [seqT, ...idT], [...pushEnc, t(Tlv.PAIRWISE, [0x10, 0]), t(Tlv.PMK_R0, Buffer.alloc(32))]))).toBe(
+      'unexpected-tlv',
+    );
     expect(parse(3, forge(3, [seqT, ...idT], [...pushEnc, t(Tlv.PAIRWISE, [0x10, 0]), t(Tlv.PAIRWISE, [0x10, 0])]))).toBe('duplicate-tlv');
-    expect(parse(2, forge(2, [t(Tlv.NONCE, Buffer.alloc(16)), seqT, ...idT], [t(Tlv.S1KH_ID, macToBytes(V.STA)), t(Tlv.PMK_R1, V.PMK_R1)]))).toBe('missing-tlv');
+    expect(
+      parse(2, forge(2, [t(Tlv.NONCE, Buffer.alloc(16)), seqT, ...idT], [t(Tlv.S1KH_ID, macToBytes(V.STA)), t(Tlv.PMK_R1, V.PMK_R1)])),
+    ).toBe('missing-tlv');
     expect(parse(3, forge(3, [seqT, ...idT], [...pushEnc, t(Tlv.PAIRWISE, [0x10, 0]), t(77, [1])]))).toBe('no error');
   });
 });

@@ -12,14 +12,24 @@ import * as V from './vectors.js';
 
 const KMS = V.KMS_MAC;
 const AP = '02:00:00:00:04:00';
-const settle = async () => { for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r)); };
+const settle = async () => {
+  for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r));
+};
 
 function entryFor(r1khId: string, staMac = V.STA, r0khId = 'ap1.example.com'): PmkR1Entry {
   return {
-    staMac, r0khId, r1khId, pmkR0Name: V.PMK_R0_NAME,
+    staMac,
+    r0khId,
+    r1khId,
+    pmkR0Name: V.PMK_R0_NAME,
     pmkR1: derivePmkR1(V.PMK_R0, macToBytes(r1khId), macToBytes(staMac)),
     pmkR1Name: derivePmkR1Name(V.PMK_R0_NAME, macToBytes(r1khId), macToBytes(staMac)),
-    pairwise: 0x10, expiresInS: 3600, vlan: { untagged: 100, tagged: [] }, identity: 'alice@example.com', cui: null, sessionTimeoutS: 0,
+    pairwise: 0x10,
+    expiresInS: 3600,
+    vlan: { untagged: 100, tagged: [] },
+    identity: 'alice@example.com',
+    cui: null,
+    sessionTimeoutS: 0,
   };
 }
 
@@ -29,7 +39,10 @@ function setup(opts: { apKey?: Buffer; kmsKnows?: boolean; clock?: { nowS(): num
   const pulls: PullRequest[] = [];
   const kms = new RrbEndpoint(seg.attach(KMS), {
     keyFor: (src, r1khId) => (opts.kmsKnows === false ? null : src === AP && r1khId === AP ? V.KEY : null),
-    pullHandler: (req) => { pulls.push(req); return req.pmkR0Name.equals(V.PMK_R0_NAME) ? entryFor(req.r1khId, req.staMac, req.r0khId) : null; },
+    pullHandler: (req) => {
+      pulls.push(req);
+      return req.pmkR0Name.equals(V.PMK_R0_NAME) ? entryFor(req.r1khId, req.staMac, req.r0khId) : null;
+    },
     observer: (e, r) => events.push(r ? `${e}:${r}` : e),
     clock: opts.clock,
   });
@@ -81,7 +94,12 @@ describe('RrbEndpoint PUSH', () => {
   it('an unanswered probe is sent again, later each time, until the AP asks; then it stops', async () => {
     const seg = new MemorySegment();
     const events: string[] = [];
-    const kms = new RrbEndpoint(seg.attach(KMS), { keyFor: () => V.KEY, pullHandler: () => null, observer: (e) => events.push(e), probeRetryMs: 5 });
+    const kms = new RrbEndpoint(seg.attach(KMS), {
+      keyFor: () => V.KEY,
+      pullHandler: () => null,
+      observer: (e) => events.push(e),
+      probeRetryMs: 5,
+    });
     // The AP's hostapd is not up yet: the frames go nowhere.
     let lost = true;
     seg.tamper = (f) => (lost ? null : f);
@@ -117,8 +135,11 @@ describe('RrbEndpoint PUSH', () => {
     const { kms, ap } = setup();
     const ids = ['ap1', 'ap2', 'ap3'];
     // All 60 frames leave before the AP sees the first one (as when priming after a burst of logins).
-    const outcomes = await Promise.all(Array.from({ length: 60 }, (_, i) =>
-      kms.push({ mac: AP, r1khId: AP, key: V.KEY }, entryFor(AP, `02:00:00:01:00:${i.toString(16).padStart(2, '0')}`, ids[i % 3]))));
+    const outcomes = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        kms.push({ mac: AP, r1khId: AP, key: V.KEY }, entryFor(AP, `02:00:00:01:00:${i.toString(16).padStart(2, '0')}`, ids[i % 3])),
+      ),
+    );
     expect(outcomes.every((o) => o.ok)).toBe(true);
     await settle();
     expect(ap.stored).toHaveLength(60);
@@ -133,7 +154,9 @@ describe('RrbEndpoint PUSH', () => {
     expect((await kms.push(peer, { ...entryFor(AP), expiresInS: 1209600 })).ok).toBe(false);
     expect((await kms.push(peer, { ...entryFor(AP), r0khId: '' })).ok).toBe(false);
     expect(await kms.push({ ...peer, key: Buffer.alloc(16) }, entryFor(AP))).toEqual({ ok: false, reason: 'bad-key' });
-    seg.tamper = () => { throw new Error('ENETDOWN'); };
+    seg.tamper = () => {
+      throw new Error('ENETDOWN');
+    };
     expect(await kms.push(peer, entryFor(AP))).toEqual({ ok: false, reason: 'send-failed' });
     kms.close();
   });
@@ -170,7 +193,10 @@ describe('RrbEndpoint PULL', () => {
     let mode = 'throw';
     const kms = new RrbEndpoint(seg.attach(KMS), {
       keyFor: () => V.KEY,
-      pullHandler: () => { if (mode === 'throw') throw new Error('db down'); return entryFor('02:00:00:00:03:00'); },
+      pullHandler: () => {
+        if (mode === 'throw') throw new Error('db down');
+        return entryFor('02:00:00:00:03:00');
+      },
       observer: (e, r) => events.push(r ? `${e}:${r}` : e),
     });
     const ap = new HostapdR1kh(seg.attach(AP), AP, { addr: KMS, key: V.KEY });
@@ -194,8 +220,13 @@ describe('RrbEndpoint rejects bad frames with a reason and never throws', () => 
     expect(events.at(-1)).toBe('drop:seq-duplicate');
     expect(nResp()).toBe(resps);
 
-    const forged = (key: Buffer, r1khId = AP, src = AP, dst = KMS) => encodeFrame({ dst, src, packetType: PacketType.SEQ_REQ,
-      payload: buildMessage({ type: PacketType.SEQ_REQ, nonce: Buffer.alloc(16), r0khId: Buffer.from('x'), r1khId }, key, src) });
+    const forged = (key: Buffer, r1khId = AP, src = AP, dst = KMS) =>
+      encodeFrame({
+        dst,
+        src,
+        packetType: PacketType.SEQ_REQ,
+        payload: buildMessage({ type: PacketType.SEQ_REQ, nonce: Buffer.alloc(16), r0khId: Buffer.from('x'), r1khId }, key, src),
+      });
     kms.receive(forged(Buffer.alloc(32, 9)));
     expect(events.at(-1)).toBe('drop:decrypt-failed');
     kms.receive(forged(V.KEY, '02:00:00:00:07:00'));
@@ -208,21 +239,45 @@ describe('RrbEndpoint rejects bad frames with a reason and never throws', () => 
     expect(events.at(-1)).toBe('drop:own-frame');
     kms.receive(Buffer.alloc(10));
     expect(events.at(-1)).toBe('drop:frame-truncated');
-    const truncated = forged(V.KEY); truncated.writeUInt16LE(9, 20);
+    const truncated = forged(V.KEY);
+    truncated.writeUInt16LE(9, 20);
     kms.receive(truncated);
     expect(events.at(-1)).toBe('drop:tlv-overrun');
-    const push = Buffer.from(forged(V.KEY)); push[19] = PacketType.PUSH;
+    const push = Buffer.from(forged(V.KEY));
+    push[19] = PacketType.PUSH;
     kms.receive(push);
     expect(events.at(-1)).toBe('drop:unexpected-type');
     kms.close();
   });
 
   it('a PULL whose SEQ_REQ goes unanswered is dropped after 10 s; a multicast PULL without state is dropped', async () => {
-    const clock = { t: 100, nowS() { return this.t; } };
+    const clock = {
+      t: 100,
+      nowS() {
+        return this.t;
+      },
+    };
     const { kms, seg, events } = setup({ clock });
     seg.tamper = (f) => (decodeFrame(f).src === KMS ? null : f); // the KMS's frames are lost
-    const pull = (dst: string, seq: number) => encodeFrame({ dst, src: AP, packetType: PacketType.PULL, payload: buildMessage(
-      { type: PacketType.PULL, nonce: Buffer.alloc(16, 1), seq: { dom: 3, seq, ts: 1 }, r0khId: Buffer.from('a'), r1khId: AP, staMac: V.STA, pmkR0Name: V.PMK_R0_NAME }, V.KEY, AP) });
+    const pull = (dst: string, seq: number) =>
+      encodeFrame({
+        dst,
+        src: AP,
+        packetType: PacketType.PULL,
+        payload: buildMessage(
+          {
+            type: PacketType.PULL,
+            nonce: Buffer.alloc(16, 1),
+            seq: { dom: 3, seq, ts: 1 },
+            r0khId: Buffer.from('a'),
+            r1khId: AP,
+            staMac: V.STA,
+            pmkR0Name: V.PMK_R0_NAME,
+          },
+          V.KEY,
+          AP,
+        ),
+      });
     kms.receive(pull(KMS, 1));
     expect(events.slice(-2)).toEqual(['defer:seq-unknown-peer', 'tx:SEQ_REQ']);
     clock.t += 11;
@@ -246,7 +301,13 @@ describe('RrbEndpoint rejects bad frames with a reason and never throws', () => 
 
   it('an observer that throws does not break frame handling', async () => {
     const seg = new MemorySegment();
-    const kms = new RrbEndpoint(seg.attach(KMS), { keyFor: () => V.KEY, pullHandler: () => null, observer: () => { throw new Error('x'); } });
+    const kms = new RrbEndpoint(seg.attach(KMS), {
+      keyFor: () => V.KEY,
+      pullHandler: () => null,
+      observer: () => {
+        throw new Error('x');
+      },
+    });
     expect(() => kms.receive(Buffer.alloc(3))).not.toThrow();
     kms.close();
   });

@@ -18,7 +18,16 @@ const SEED = Number(process.env.RRB_FUZZ_SEED ?? 0x88b7);
 const ITERATIONS = Number(process.env.RRB_FUZZ_ITERATIONS ?? 120_000);
 const AP = '02:00:00:00:04:00';
 
-const session = { pmkR1: V.PMK_R1, pmkR1Name: V.PMK_R1_NAME, pairwise: 0x10, expiresIn: 60, identity: Buffer.from('id'), cui: Buffer.alloc(0), sessionTimeout: 0, vlan: { untagged: 5, tagged: [6, 7] } };
+const session = {
+  pmkR1: V.PMK_R1,
+  pmkR1Name: V.PMK_R1_NAME,
+  pairwise: 0x10,
+  expiresIn: 60,
+  identity: Buffer.from('id'),
+  cui: Buffer.alloc(0),
+  sessionTimeout: 0,
+  vlan: { untagged: 5, tagged: [6, 7] },
+};
 const SEEDS: RrbMessage[] = [
   { type: PacketType.PULL, nonce: V.range(1, 16), seq: V.SEQ, r0khId: V.R0KH_ID, r1khId: AP, staMac: V.STA, pmkR0Name: V.PMK_R0_NAME },
   { type: PacketType.RESP, nonce: V.range(2, 16), seq: V.SEQ, r0khId: V.R0KH_ID, r1khId: AP, staMac: V.STA, session },
@@ -34,17 +43,32 @@ function mutate(r: Prng, src: Buffer): Buffer {
   const n = r.range(1, 4);
   for (let k = 0; k < n; k++) {
     switch (r.int(7)) {
-      case 0: if (b.length) b[r.int(b.length)]! ^= 1 << r.int(8); break; // bit flip
-      case 1: b = b.subarray(0, r.int(b.length + 1)); break; // truncate
-      case 2: b = Buffer.concat([b, r.bytes(r.range(1, 8))]); break; // trailing junk (NIC padding and worse)
-      case 3: if (b.length >= 22) b.writeUInt16LE(r.pick([0, 1, 3, 4, b.length - 22, r.int(0x10000)]), 20); break; // auth_len
-      case 4: { // TLV header inside the auth block: type or length
+      case 0:
+        if (b.length) b[r.int(b.length)]! ^= 1 << r.int(8);
+        break; // bit flip
+      case 1:
+        b = b.subarray(0, r.int(b.length + 1));
+        break; // truncate
+      case 2:
+        b = Buffer.concat([b, r.bytes(r.range(1, 8))]);
+        break; // trailing junk (NIC padding and worse)
+      case 3:
+        if (b.length >= 22) b.writeUInt16LE(r.pick([0, 1, 3, 4, b.length - 22, r.int(0x10000)]), 20);
+        break; // auth_len
+      case 4: {
+        // TLV header inside the auth block: type or length
         const at = 22 + 4 * r.int(6);
         if (b.length >= at + 4) b.writeUInt16LE(r.pick([0, 1, 2, 4, 5, 6, 7, 17, 18, 0xffff, r.int(0x10000)]), at + 2 * r.int(2));
         break;
       }
-      case 5: if (b.length > 20) b[19] = r.range(0, 7); break; // packet type
-      case 6: { const i = r.int(b.length + 1); b = Buffer.concat([b.subarray(0, i), r.bytes(r.range(1, 6)), b.subarray(i)]); break; } // insert
+      case 5:
+        if (b.length > 20) b[19] = r.range(0, 7);
+        break; // packet type
+      case 6: {
+        const i = r.int(b.length + 1);
+        b = Buffer.concat([b.subarray(0, i), r.bytes(r.range(1, 6)), b.subarray(i)]);
+        break;
+      } // insert
     }
   }
   return b;
@@ -83,7 +107,8 @@ describe(`RRB fuzz (seed ${SEED}, ${ITERATIONS} inputs)`, () => {
     const r = new Prng(SEED + 1);
     const events = new Map<string, number>();
     const kms = new RrbEndpoint(new MemorySegment().attach(V.KMS_MAC), {
-      keyFor: (src) => (src === AP ? V.KEY : null), pullHandler: () => null,
+      keyFor: (src) => (src === AP ? V.KEY : null),
+      pullHandler: () => null,
       observer: (e, reason) => events.set(`${e}:${reason}`, (events.get(`${e}:${reason}`) ?? 0) + 1),
     });
     for (let i = 0; i < ITERATIONS / 4; i++) {
@@ -96,9 +121,20 @@ describe(`RRB fuzz (seed ${SEED}, ${ITERATIONS} inputs)`, () => {
 
   it('random valid TLV lists round-trip', () => {
     const r = new Prng(SEED + 2);
-    const lengths: Record<number, number[]> = { [Tlv.SEQ]: [12], [Tlv.NONCE]: [16], [Tlv.R0KH_ID]: [1, 48], [Tlv.R1KH_ID]: [6], [Tlv.PMK_R1]: [32, 48], [Tlv.VLAN_TAGGED]: [2, 8], [Tlv.IDENTITY]: [0, 300], 40: [0, 20] };
+    const lengths: Record<number, number[]> = {
+      [Tlv.SEQ]: [12],
+      [Tlv.NONCE]: [16],
+      [Tlv.R0KH_ID]: [1, 48],
+      [Tlv.R1KH_ID]: [6],
+      [Tlv.PMK_R1]: [32, 48],
+      [Tlv.VLAN_TAGGED]: [2, 8],
+      [Tlv.IDENTITY]: [0, 300],
+      40: [0, 20],
+    };
     for (let i = 0; i < 5000; i++) {
-      const types = Object.keys(lengths).map(Number).filter(() => r.chance(0.5));
+      const types = Object.keys(lengths)
+        .map(Number)
+        .filter(() => r.chance(0.5));
       const items: TlvItem[] = types.map((type) => ({ type, value: r.bytes(r.pick(lengths[type]!)) }));
       if (r.chance(0.3)) items.push({ type: Tlv.LAST_EMPTY, value: Buffer.alloc(r.int(12)) });
       expect(decodeTlvs(encodeTlvs(items))).toEqual(items);

@@ -8,15 +8,31 @@
 import { randomBytes } from 'node:crypto';
 import { PacketType, decodeFrame, encodeFrame, type PacketTypeNumber } from '../../../adapters/rrb/frame.js';
 import type { L2Transport } from '../../../adapters/rrb/l2-socket.js';
-import { buildMessage, decryptEnvelope, parseEnvelope, parsePlaintext, type RrbMessage, type RrbSeq, type RrbSession } from '../../../adapters/rrb/messages.js';
+import {
+  buildMessage,
+  decryptEnvelope,
+  parseEnvelope,
+  parsePlaintext,
+  type RrbMessage,
+  type RrbSeq,
+  type RrbSession,
+} from '../../../adapters/rrb/messages.js';
 
-interface Item { nonce: Buffer; at: number; frame: Buffer | null }
+interface Item {
+  nonce: Buffer;
+  at: number;
+  frame: Buffer | null;
+}
 interface R0kh {
   addr: string;
   rx: { dom: number; last: number[]; offsetidx: number; offset: number; queue: Item[] };
   tx: { dom: number; seq: number };
 }
-export interface StoredR1 { staMac: string; r0khId: string; session: RrbSession }
+export interface StoredR1 {
+  staMac: string;
+  r0khId: string;
+  session: RrbSession;
+}
 export type PullResult = { ok: true; session: RrbSession } | { ok: false; nak: boolean };
 
 const SEQ_TIMEOUT = 10;
@@ -82,7 +98,10 @@ export class HostapdR1kh {
   /** hostapd's wpa_ft_rrb_seq_accept, offsetidx bookkeeping included. */
   private seqAccept(e: R0kh, seq: number): void {
     const rx = e.rx;
-    if (rx.last.length < 16) { rx.last.push(seq); return; }
+    if (rx.last.length < 16) {
+      rx.last.push(seq);
+      return;
+    }
     const base = rx.last[rx.offsetidx]!;
     let minidx = 0;
     for (let i = 0; i < rx.last.length; i++) {
@@ -110,7 +129,10 @@ export class HostapdR1kh {
   private handle(src: string, type: PacketTypeNumber, payload: Buffer, frame: Buffer, noDefer: boolean): void {
     const env = parseEnvelope(type, payload);
     const r0khId = env.r0khId.toString('utf8');
-    if (env.r1khId !== this.r1khId) { this.log.push('drop R1KH-ID mismatch'); return; }
+    if (env.r1khId !== this.r1khId) {
+      this.log.push('drop R1KH-ID mismatch');
+      return;
+    }
     const known = this.r0khs.get(r0khId);
     if (type === PacketType.SEQ_REQ || type === PacketType.SEQ_RESP) {
       // wpa_ft_rrb_rx_seq: with a wildcard any source is allowed; decrypt, learn the entry.
@@ -123,7 +145,10 @@ export class HostapdR1kh {
       }
       if (m.type !== PacketType.SEQ_RESP) return;
       const item = e.rx.queue.find((i) => i.nonce.equals(m.nonce) && this.now() - i.at <= SEQ_TIMEOUT);
-      if (!item) { this.log.push('drop seq response - bad nonce'); return; }
+      if (!item) {
+        this.log.push('drop seq response - bad nonce');
+        return;
+      }
       e.addr = src;
       if (this.seqChk(e, m.seq, true) === 'ok') this.seqAccept(e, m.seq.seq);
       else {
@@ -138,14 +163,23 @@ export class HostapdR1kh {
       for (const q of queue) if (q.frame) this.rx(q.frame, true);
       return;
     }
-    if (type !== PacketType.PUSH && type !== PacketType.RESP) { this.log.push(`drop type ${type}`); return; }
+    if (type !== PacketType.PUSH && type !== PacketType.RESP) {
+      this.log.push(`drop type ${type}`);
+      return;
+    }
     // wpa_ft_rrb_rx_r1: check the sequence, defer via the wildcard when unknown or moved.
     let verdict = known ? this.seqChk(known, env.seq!, noDefer) : 'drop';
     if (!noDefer && (!known || known.addr !== src)) verdict = 'defer';
-    if (verdict === 'drop') { this.log.push('drop seq'); return; }
+    if (verdict === 'drop') {
+      this.log.push('drop seq');
+      return;
+    }
     const m = parsePlaintext(env, decryptEnvelope(env, this.wildcard.key, src));
     const e = known ?? this.entry(r0khId, src);
-    if (verdict === 'defer') { this.seqReq(e, src, env.r0khId, Buffer.from(frame)); return; }
+    if (verdict === 'defer') {
+      this.seqReq(e, src, env.r0khId, Buffer.from(frame));
+      return;
+    }
     this.seqAccept(e, env.seq!.seq);
     if (m.type === PacketType.PUSH && 'probe' in m) {
       // wpa_ft_rrb_rx_r1 reads the S1KH-ID only after the sequence number is accepted.
@@ -155,7 +189,10 @@ export class HostapdR1kh {
       this.log.push('stored PUSH');
     } else if (m.type === PacketType.RESP) {
       const p = this.pending.get(m.nonce.toString('hex'));
-      if (!p) { this.log.push('drop RESP - invalid nonce'); return; }
+      if (!p) {
+        this.log.push('drop RESP - invalid nonce');
+        return;
+      }
       clearTimeout(p.timer);
       this.pending.delete(m.nonce.toString('hex'));
       if (m.session) this.stored.push({ staMac: m.staMac, r0khId, session: m.session });
@@ -170,7 +207,10 @@ export class HostapdR1kh {
     if (e.rx.last.length === 0) this.seqReq(e, e.addr, id, null);
     const nonce = randomBytes(16);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.pending.delete(nonce.toString('hex')); resolve({ ok: false, nak: false }); }, timeoutMs);
+      const timer = setTimeout(() => {
+        this.pending.delete(nonce.toString('hex'));
+        resolve({ ok: false, nak: false });
+      }, timeoutMs);
       this.pending.set(nonce.toString('hex'), { resolve, timer });
       this.log.push('tx PULL');
       this.send(e.addr, { type: PacketType.PULL, nonce, seq: this.newSeq(e), r0khId: id, r1khId: this.r1khId, staMac, pmkR0Name });

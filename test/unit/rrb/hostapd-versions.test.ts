@@ -13,7 +13,11 @@ import { parseMessage } from './parse-message.js';
 // decrypts with the AP's key.
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
-interface Keys { version: string; kmsMac: string; aps: { name: string; bssid: string; rrbKey: string }[] }
+interface Keys {
+  version: string;
+  kmsMac: string;
+  aps: { name: string; bssid: string; rrbKey: string }[];
+}
 const runs = readdirSync(FIXTURES).filter((d) => d.startsWith('hostapd-') && existsSync(join(FIXTURES, d, 'kms-ft', 'keys.json')));
 const NAMES: Record<number, string> = { 1: 'PULL', 2: 'RESP', 3: 'PUSH', 4: 'SEQ_REQ', 5: 'SEQ_RESP' };
 

@@ -4,7 +4,9 @@ import { BACKLOG, MAX_QUEUE, SeqReceiver, SeqSender, peerKey } from '../../../ad
 
 class FakeClock {
   t = 5000.25;
-  nowS() { return this.t; }
+  nowS() {
+    return this.t;
+  }
 }
 const P = peerKey('02:00:00:00:04:00', '02:00:00:00:04:00', Buffer.from('ap1'));
 let n = 0;

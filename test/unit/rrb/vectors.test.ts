@@ -16,12 +16,15 @@ describe('AES-SIV (RFC 5297)', () => {
     });
     it(`${name}: any flipped bit of output, AD or key fails to open`, () => {
       for (let i = 0; i < v.output.length * 8; i += 7) {
-        const bad = Buffer.from(v.output); bad[i >> 3]! ^= 1 << (i & 7);
+        const bad = Buffer.from(v.output);
+        bad[i >> 3]! ^= 1 << (i & 7);
         expect(sivOpen(v.key, v.ad, bad)).toBeNull();
       }
-      const ad = v.ad.map((a) => Buffer.from(a)); ad[0]![0]! ^= 1;
+      const ad = v.ad.map((a) => Buffer.from(a));
+      ad[0]![0]! ^= 1;
       expect(sivOpen(v.key, ad, v.output)).toBeNull();
-      const key = Buffer.from(v.key); key[31]! ^= 0x80;
+      const key = Buffer.from(v.key);
+      key[31]! ^= 0x80;
       expect(sivOpen(key, v.ad, v.output)).toBeNull();
       expect(sivOpen(v.key, v.ad.slice(1), v.output)).toBeNull();
     });
@@ -49,18 +52,33 @@ describe('RRB keys as hostapd reads them (rkh_derive_key)', () => {
     for (const n of [0, 2, 31, 33, 63, 65, 96]) {
       expect(rrbKeyFromHex('a'.repeat(n))).toEqual({ ok: false, problem: expect.stringMatching(new RegExp(`got ${n} hex digits$`)) });
     }
-    expect(rrbKeyFromHex('zz'.repeat(32))).toEqual({ ok: false, problem: expect.stringMatching(/got characters that are not hex digits$/) });
+    expect(rrbKeyFromHex('zz'.repeat(32))).toEqual({
+      ok: false,
+      problem: expect.stringMatching(/got characters that are not hex digits$/),
+    });
     expect(rrbKeyFromHex(`${'a'.repeat(32)} ${'b'.repeat(31)}`)).toMatchObject({ ok: false });
   });
 });
 
 describe('R0KH-R1KH messages: hostapd-generated vectors (docs/hostapd-interfaces.md)', () => {
   const session = {
-    pmkR1: V.PMK_R1, pmkR1Name: V.PMK_R1_NAME, pairwise: 0x10, expiresIn: 0,
-    identity: Buffer.from('alice@example.com'), cui: Buffer.alloc(0), sessionTimeout: 0, vlan: { untagged: 100, tagged: [] },
+    pmkR1: V.PMK_R1,
+    pmkR1Name: V.PMK_R1_NAME,
+    pairwise: 0x10,
+    expiresIn: 0,
+    identity: Buffer.from('alice@example.com'),
+    cui: Buffer.alloc(0),
+    sessionTimeout: 0,
+    vlan: { untagged: 100, tagged: [] },
   };
   const push: RrbMessage = {
-    type: PacketType.PUSH, seq: V.SEQ, r0khId: V.R0KH_ID, r1khId: V.R1KH_ID, staMac: V.STA, pmkR0Name: V.PMK_R0_NAME, session,
+    type: PacketType.PUSH,
+    seq: V.SEQ,
+    r0khId: V.R0KH_ID,
+    r1khId: V.R1KH_ID,
+    staMac: V.STA,
+    pmkR0Name: V.PMK_R0_NAME,
+    session,
   };
 
   it('the PMK-R1 in the vector is the documented FT-EAP key hierarchy', () => {
@@ -83,7 +101,13 @@ describe('R0KH-R1KH messages: hostapd-generated vectors (docs/hostapd-interfaces
   });
 
   it('SEQ_RESP is byte for byte hostapd’s', () => {
-    const m: RrbMessage = { type: PacketType.SEQ_RESP, nonce: V.range(0, 16), seq: { ...V.SEQ, seq: 8 }, r0khId: V.R0KH_ID, r1khId: V.R1KH_ID };
+    const m: RrbMessage = {
+      type: PacketType.SEQ_RESP,
+      nonce: V.range(0, 16),
+      seq: { ...V.SEQ, seq: 8 },
+      r0khId: V.R0KH_ID,
+      r1khId: V.R1KH_ID,
+    };
     expect(buildMessage(m, V.KEY, V.KMS_MAC).toString('hex')).toBe(V.SEQ_RESP_PAYLOAD.toString('hex'));
     expect(parseMessage(PacketType.SEQ_RESP, V.SEQ_RESP_PAYLOAD, V.KEY, V.KMS_MAC)).toEqual(m);
   });

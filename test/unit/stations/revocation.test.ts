@@ -26,7 +26,13 @@ const STA = '02:00:00:00:01:00';
 const bssid = (n: number) => `02:00:00:00:0${n}:00`;
 
 function ap(n: number, neighbours: string[] = []): ApInfo & { neighbours: string[] } {
-  return { name: `ap${n}`, nasIdentifier: `ap${n}.example.com`, radiusAddress: `10.0.0.${n}`, bsses: [{ ap: `ap${n}`, ifname: 'wlan0', bssid: bssid(n), r1khId: bssid(n) }], neighbours };
+  return {
+    name: `ap${n}`,
+    nasIdentifier: `ap${n}.example.com`,
+    radiusAddress: `10.0.0.${n}`,
+    bsses: [{ ap: `ap${n}`, ifname: 'wlan0', bssid: bssid(n), r1khId: bssid(n) }],
+    neighbours,
+  };
 }
 
 class RecordingDisconnecter implements StationDisconnecter {
@@ -50,7 +56,9 @@ class RecordingControl implements ApDriver {
   async disconnect(_ifname: string, req: { staMac: string }) {
     this.deauthenticated.push(req.staMac);
   }
-  subscribe() { return () => undefined; }
+  subscribe() {
+    return () => undefined;
+  }
   async startEvents() {}
   async close() {}
 }
@@ -71,12 +79,33 @@ describe('revocation', () => {
   const log = { info: (_o: object, m: string) => void lines.push(m), warn: (_o: object, m: string) => void lines.push(m) };
 
   const facts = (over: Partial<AccessAcceptFacts> = {}): AccessAcceptFacts => ({
-    staMac: STA, clientAddress: '10.0.0.1', nasIdentifier: 'ap1.example.com', bssid: bssid(1), ssid: 'hostapd-kms',
-    mdid: 'a1b2', akm: AKM.IEEE8021X, pairwiseCipher: 0x000fac04, userName: 'alice', cui: null, classes: [],
-    vlan: null, filterId: null, arubaUserRole: null, sessionTimeout: 7200, acctSessionId: 'S1', msk: MSK, ...over,
+    staMac: STA,
+    clientAddress: '10.0.0.1',
+    nasIdentifier: 'ap1.example.com',
+    bssid: bssid(1),
+    ssid: 'hostapd-kms',
+    mdid: 'a1b2',
+    akm: AKM.IEEE8021X,
+    pairwiseCipher: 0x000fac04,
+    userName: 'alice',
+    cui: null,
+    classes: [],
+    vlan: null,
+    filterId: null,
+    arubaUserRole: null,
+    sessionTimeout: 7200,
+    acctSessionId: 'S1',
+    msk: MSK,
+    ...over,
   });
   const acct = (status: AccountingFacts['status'], n: number, terminateCause: string | null = null): AccountingFacts => ({
-    status, staMac: STA, clientAddress: `10.0.0.${n}`, nasIdentifier: `ap${n}.example.com`, bssid: bssid(n), acctSessionId: 'S1', terminateCause,
+    status,
+    staMac: STA,
+    clientAddress: `10.0.0.${n}`,
+    nasIdentifier: `ap${n}.example.com`,
+    bssid: bssid(n),
+    acctSessionId: 'S1',
+    terminateCause,
   });
 
   beforeEach(() => {
@@ -85,23 +114,41 @@ describe('revocation', () => {
     kicks = [];
     lines = [];
     core = kmsCore(tmp.dir, masterKey, {
-      policy: { defaultLifetimeS: 3600, machineAuthWindowS: 0 }, places: topologyPlaces(topology), log,
+      policy: { defaultLifetimeS: 3600, machineAuthWindowS: 0 },
+      places: topologyPlaces(topology),
+      log,
       life: { revokeOnTerminateCause: new Set(['Admin-Reset']), revokedRetentionMs: 3_600_000 },
     });
     controls = new Map(aps.map((a) => [a.name, new RecordingControl()]));
     das = new RecordingDisconnecter();
     distributor = new KeyDistributor({
-      topology, neighbors: new StaticNeighbors(new Map(aps.map((a) => [a.name, a.neighbours]))), pusher: null,
-      rrbPeerFor: () => null, controlFor: (name) => controls.get(name) ?? null,
-      stations: core.stations, ledger: core.store.placements,
-      policy: { keyLifetimeS: 3600, repushMarginS: 300, ssid: 'hostapd-kms', mobilityDomain: 'a1b2', retry: { maxQueuedPerAp: 10, baseDelayMs: 10, maxDelayMs: 20 } },
+      topology,
+      neighbors: new StaticNeighbors(new Map(aps.map((a) => [a.name, a.neighbours]))),
+      pusher: null,
+      rrbPeerFor: () => null,
+      controlFor: (name) => controls.get(name) ?? null,
+      stations: core.stations,
+      ledger: core.store.placements,
+      policy: {
+        keyLifetimeS: 3600,
+        repushMarginS: 300,
+        ssid: 'hostapd-kms',
+        mobilityDomain: 'a1b2',
+        retry: { maxQueuedPerAp: 10, baseDelayMs: 10, maxDelayMs: 20 },
+      },
       logger: quiet,
     });
     core.life.subscribe(distributor);
-    core.life.subscribe(new Revocation({
-      disconnecter: das, placementsFor: (m) => distributor.placementsFor(m), topology,
-      controlFor: (name) => controls.get(name) ?? null, log, observer: { kicked: (r) => void kicks.push(r) },
-    }));
+    core.life.subscribe(
+      new Revocation({
+        disconnecter: das,
+        placementsFor: (m) => distributor.placementsFor(m),
+        topology,
+        controlFor: (name) => controls.get(name) ?? null,
+        log,
+        observer: { kicked: (r) => void kicks.push(r) },
+      }),
+    );
     core.life.subscribe({ onStationLife: (e) => void events.push(e) });
   });
   afterEach(() => {
@@ -152,7 +199,12 @@ describe('revocation', () => {
     await core.life.onApEvent('ap2', { type: 'sta-connected', ifname: 'wlan0', staMac: STA });
     await core.life.onRoam({ sta: STA, fromBssid: bssid(2), toBssid: bssid(4), method: 'ft-over-air', endTs: Date.now() } as never);
     expect(das.calls.map((c) => c.at.ap)).toEqual(['ap3', 'ap3', 'ap2', 'ap4']);
-    expect(events.filter((e) => e.type === 'revoked-seen').map((e) => e.type === 'revoked-seen' && e.via)).toEqual(['accounting', 'accounting', 'ap-event', 'capture']);
+    expect(events.filter((e) => e.type === 'revoked-seen').map((e) => e.type === 'revoked-seen' && e.via)).toEqual([
+      'accounting',
+      'accounting',
+      'ap-event',
+      'capture',
+    ]);
     expect(lines.filter((l) => l === 'revoked station seen at AP; disconnecting')).toHaveLength(4);
     // Not placed there, no session reopened, nothing primed.
     expect(core.stations.get(STA)).toMatchObject({ session: 'ended', revoked: { reason: 'operator' } });
@@ -166,7 +218,9 @@ describe('revocation', () => {
     await core.life.revoke(STA, 'operator', 'api');
     expect(controls.get('ap2')!.deauthenticated).toEqual([STA]);
     expect(kicks.sort()).toEqual(['ack', 'ack', 'driver']); // ap1, ap3 by DAS; ap2 by its channel
-    expect(lines).toContain('revocation: the AP has no DAS; deauthenticated through its control channel, its PMKSA entry may remain until it expires');
+    expect(lines).toContain(
+      'revocation: the AP has no DAS; deauthenticated through its control channel, its PMKSA entry may remain until it expires',
+    );
   });
 
   it('an AP without a DAS whose control channel is down is reported unreachable at once, not waited for', async () => {
@@ -176,7 +230,9 @@ describe('revocation', () => {
     await core.life.revoke(STA, 'operator', 'api');
     expect(controls.get('ap2')!.deauthenticated).toEqual([]);
     expect(kicks.sort()).toEqual(['ack', 'ack', 'unreachable']);
-    expect(lines).toContain('revocation: the AP has no DAS and its control channel is down; its keys for the station stay until they expire');
+    expect(lines).toContain(
+      'revocation: the AP has no DAS and its control channel is down; its keys for the station stay until they expire',
+    );
   });
 
   it('an Accounting-Stop with a configured cause revokes; another cause only ends the session', async () => {
@@ -185,7 +241,9 @@ describe('revocation', () => {
     expect(core.stations.get(STA)!.revoked).toBeUndefined();
     await core.accept(facts());
     await core.life.onAccounting(acct('stop', 1, 'Admin-Reset'));
-    expect(events.filter((e) => e.type === 'revoked')).toMatchObject([{ trigger: 'accounting', reason: 'Accounting-Stop with Acct-Terminate-Cause Admin-Reset' }]);
+    expect(events.filter((e) => e.type === 'revoked')).toMatchObject([
+      { trigger: 'accounting', reason: 'Accounting-Stop with Acct-Terminate-Cause Admin-Reset' },
+    ]);
     expect(core.stations.get(STA)!.revoked).toBeDefined();
   });
 
@@ -204,12 +262,27 @@ describe('revocation', () => {
     await core.life.revoke(STA, 'stolen laptop', 'kmsctl');
     const record = core.stations.get(STA)!;
     const keys = core.stations.keysFor(STA)!;
-    const req = { fromMac: bssid(2), r0khId: 'ap1.example.com', r1khId: bssid(2), staMac: STA, pmkR0Name: Buffer.from(record.pmkR0Name!, 'hex') };
+    const req = {
+      fromMac: bssid(2),
+      r0khId: 'ap1.example.com',
+      r1khId: bssid(2),
+      staMac: STA,
+      pmkR0Name: Buffer.from(record.pmkR0Name!, 'hex'),
+    };
     const policy = { keyLifetimeS: 3600, ssid: 'hostapd-kms', mobilityDomain: 'a1b2' };
-    expect(answerPull(req, { station: { record, keys }, bss: topology.bssByR1khId(bssid(2)), policy, now: Date.now() }))
-      .toEqual({ ok: false, why: 'the station was revoked: stolen laptop' });
+    expect(answerPull(req, { station: { record, keys }, bss: topology.bssByR1khId(bssid(2)), policy, now: Date.now() })).toEqual({
+      ok: false,
+      why: 'the station was revoked: stolen laptop',
+    });
     // The same PULL before the revocation is answered (the NAK is the revocation's).
     const { revoked: _, ...unrevoked } = record;
-    expect(answerPull(req, { station: { record: { ...unrevoked, session: 'active' }, keys }, bss: topology.bssByR1khId(bssid(2)), policy, now: Date.now() }).ok).toBe(true);
+    expect(
+      answerPull(req, {
+        station: { record: { ...unrevoked, session: 'active' }, keys },
+        bss: topology.bssByR1khId(bssid(2)),
+        policy,
+        now: Date.now(),
+      }).ok,
+    ).toBe(true);
   });
 });

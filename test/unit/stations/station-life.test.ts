@@ -15,20 +15,45 @@ import { tempDir } from '../store/fixtures.js';
 
 const STA = '02:00:00:00:01:00';
 const bssid = (ap: number) => `02:00:00:00:0${ap}:00`;
-const topology = new Topology([1, 2, 3].map((n) => ({
-  name: `ap${n}`, nasIdentifier: `ap${n}.example.com`, radiusAddress: `10.0.0.${n}`,
-  bsses: [{ ap: `ap${n}`, ifname: 'wlan0', bssid: bssid(n), r1khId: bssid(n) }],
-})));
+const topology = new Topology(
+  [1, 2, 3].map((n) => ({
+    name: `ap${n}`,
+    nasIdentifier: `ap${n}.example.com`,
+    radiusAddress: `10.0.0.${n}`,
+    bsses: [{ ap: `ap${n}`, ifname: 'wlan0', bssid: bssid(n), r1khId: bssid(n) }],
+  })),
+);
 
 const facts = (over: Partial<AccessAcceptFacts> = {}): AccessAcceptFacts => ({
-  staMac: STA, clientAddress: '10.0.0.1', nasIdentifier: 'ap1.example.com', bssid: bssid(1), ssid: 'corp', mdid: 'a1b2',
-  akm: AKM.FT_IEEE8021X, pairwiseCipher: 0x000fac04, userName: 'alice', cui: null, classes: [], vlan: { untagged: 10, tagged: [] },
-  filterId: null, arubaUserRole: null, sessionTimeout: null, acctSessionId: null, msk: Buffer.alloc(64, 1), ...over,
+  staMac: STA,
+  clientAddress: '10.0.0.1',
+  nasIdentifier: 'ap1.example.com',
+  bssid: bssid(1),
+  ssid: 'corp',
+  mdid: 'a1b2',
+  akm: AKM.FT_IEEE8021X,
+  pairwiseCipher: 0x000fac04,
+  userName: 'alice',
+  cui: null,
+  classes: [],
+  vlan: { untagged: 10, tagged: [] },
+  filterId: null,
+  arubaUserRole: null,
+  sessionTimeout: null,
+  acctSessionId: null,
+  msk: Buffer.alloc(64, 1),
+  ...over,
 });
 const acct = (status: AccountingFacts['status'], ap: number): AccountingFacts => ({
-  status, staMac: STA, clientAddress: `10.0.0.${ap}`, nasIdentifier: `ap${ap}.example.com`, bssid: bssid(ap), acctSessionId: 'S1',
+  status,
+  staMac: STA,
+  clientAddress: `10.0.0.${ap}`,
+  nasIdentifier: `ap${ap}.example.com`,
+  bssid: bssid(ap),
+  acctSessionId: 'S1',
 });
-const roam = (to: number, over: Partial<RoamEvent> = {}) => ({ sta: STA, fromBssid: bssid(1), toBssid: bssid(to), method: 'ft-over-air', endTs: Date.now(), ...over }) as RoamEvent;
+const roam = (to: number, over: Partial<RoamEvent> = {}) =>
+  ({ sta: STA, fromBssid: bssid(1), toBssid: bssid(to), method: 'ft-over-air', endTs: Date.now(), ...over }) as RoamEvent;
 const ev = (type: 'sta-connected' | 'sta-disconnected') => ({ type, ifname: 'wlan0', staMac: STA });
 
 /** True if any value in `v`, however deep, is bytes. */
@@ -112,12 +137,18 @@ describe('StationLife', () => {
     await core.life.onRoam(roam(2, { method: 'initial', fromBssid: null }));
 
     expect(kinds()).toEqual([
-      'learned', `moved ap-event ${bssid(1)}->${bssid(2)}`, `moved capture ${bssid(2)}->${bssid(3)}`, `moved accounting ${bssid(3)}->${bssid(1)}`,
+      'learned',
+      `moved ap-event ${bssid(1)}->${bssid(2)}`,
+      `moved capture ${bssid(2)}->${bssid(3)}`,
+      `moved accounting ${bssid(3)}->${bssid(1)}`,
     ]);
     const moved = events.filter((e) => e.type === 'moved');
     expect(moved.every((e) => e.type === 'moved' && e.record.currentAp?.bssid === e.to.bssid)).toBe(true);
     expect(lines.filter((l) => l.msg === 'station seen at AP')).toHaveLength(3);
-    expect(core.stations.get(STA)).toMatchObject({ session: 'active', currentAp: { bssid: bssid(1), nasIdentifier: 'ap1.example.com', clientAddress: '10.0.0.1' } });
+    expect(core.stations.get(STA)).toMatchObject({
+      session: 'active',
+      currentAp: { bssid: bssid(1), nasIdentifier: 'ap1.example.com', clientAddress: '10.0.0.1' },
+    });
   });
 
   it('a capture reporting a roam older than the current place moves nobody back', async () => {

@@ -15,7 +15,10 @@ export function tempDir(prefix = 'kms-store-'): { dir: string; cleanup(): void }
 }
 
 export function macOf(i: number): string {
-  return (0x020000000000 + i).toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+  return (0x020000000000 + i)
+    .toString(16)
+    .padStart(12, '0')
+    .replace(/(..)(?!$)/g, '$1:');
 }
 
 export function makeRecord(staMac: string, now: number, overrides: Partial<StationRecord> = {}): StationRecord {

@@ -57,7 +57,8 @@ describe('SqliteRecordStore', () => {
     expect(sortByMac(liveRecords(again, NOW))).toEqual([r1, r2]);
     const rows = [...again.loadStationRows(NOW)].sort((a, b) => a.staMac.localeCompare(b.staMac));
     expect(rows.map((r) => ({ ...r, json: JSON.parse(r.json) as unknown }))).toEqual(
-      [r1, r2].map((r) => ({ staMac: r.staMac, json: r, expiresAt: r.expiresAt })));
+      [r1, r2].map((r) => ({ staMac: r.staMac, json: r, expiresAt: r.expiresAt })),
+    );
     expect([...again.loadStationRows(r1.expiresAt)]).toEqual([]);
     expect(again.loadKeys(macOf(1))).toEqual(k1);
     expect(again.loadKeys(macOf(2))).toEqual(k2);
@@ -112,7 +113,11 @@ describe('SqliteRecordStore', () => {
       all.push(keys.pmk!, keys.mpmk!, keys.pmkR0!, keys.pmkR0Name!);
       save(store, makeRecord(macOf(i), NOW), keys);
     }
-    const files = () => ['', '-wal', '-shm'].map((s) => path + s).filter(existsSync).map((f) => readFileSync(f));
+    const files = () =>
+      ['', '-wal', '-shm']
+        .map((s) => path + s)
+        .filter(existsSync)
+        .map((f) => readFileSync(f));
     const check = (bytes: Buffer[]) => {
       // Control: the (non-secret) record text is there, so the search does look at the data.
       expect(bytes.some((b) => b.includes(`identity-of-${macOf(7)}@example.org`))).toBe(true);
@@ -202,7 +207,9 @@ describe('SqliteRecordStore', () => {
     const ka = makeKeys();
     save(store, makeRecord(macOf(1), NOW), ka);
     save(store, makeRecord(macOf(2), NOW), makeKeys());
-    raw((db) => db.prepare('UPDATE stations SET keys = (SELECT keys FROM stations WHERE sta_mac = ?) WHERE sta_mac = ?').run(macOf(1), macOf(2)));
+    raw((db) =>
+      db.prepare('UPDATE stations SET keys = (SELECT keys FROM stations WHERE sta_mac = ?) WHERE sta_mac = ?').run(macOf(1), macOf(2)),
+    );
     expect(store.loadKeys(macOf(2))).toBeNull();
     expect(logger.lines[0].fields).toMatchObject({ staMac: macOf(2) });
     expect(store.loadKeys(macOf(1))).toEqual(ka);
@@ -239,8 +246,12 @@ describe('SqliteRecordStore', () => {
     const items = Array.from({ length: 1000 }, (_, i) => ({ record: makeRecord(macOf(i), NOW), keys: makeKeys() }));
     expect(store.saveStations(items)).toBe(1000);
     expect(liveRecords(store, NOW)).toHaveLength(1000);
-    expect(() => store.saveStations([{ record: makeRecord(macOf(5000), NOW), keys: null }, { record: makeRecord('bad', NOW), keys: null }]))
-      .toThrow(/station MAC "bad"/);
+    expect(() =>
+      store.saveStations([
+        { record: makeRecord(macOf(5000), NOW), keys: null },
+        { record: makeRecord('bad', NOW), keys: null },
+      ]),
+    ).toThrow(/station MAC "bad"/);
     expect(liveRecords(store, NOW)).toHaveLength(1000);
 
     raw((db) => db.prepare('UPDATE stations SET keys = zeroblob(40)').run());
@@ -296,7 +307,11 @@ describe('background WAL checkpoints', () => {
 
   it('keeps the WAL bounded while commits never stop (the log is started over)', async () => {
     const path = join(tmp.dir, 'kms.sqlite');
-    const store = new SqliteRecordStore(path, randomBytes(32), { logger: captureLogger(), backgroundCheckpointMs: 10, walRestartFrames: 500 });
+    const store = new SqliteRecordStore(path, randomBytes(32), {
+      logger: captureLogger(),
+      backgroundCheckpointMs: 10,
+      walRestartFrames: 500,
+    });
     try {
       // A writer that never pauses for long: without the restart, PASSIVE checkpoints copy the
       // frames but the log is never started over, and the file grows by every commit. It writes
@@ -345,15 +360,22 @@ describe('placements', () => {
     const key = randomBytes(32);
     new SqliteRecordStore(path, key).close();
     const db = new Database(path);
-    const insert = db.prepare(`INSERT INTO placements (sta_mac, bssid, kind, key_name, ap, state, via, placed_at, expires_at, attempts, last_error)
+    const insert =
+      db.prepare(`INSERT INTO placements (sta_mac, bssid, kind, key_name, ap, state, via, placed_at, expires_at, attempts, last_error)
       VALUES (?, ?, ?, ?, 'ap2', 'placed', ?, ?, ?, 1, NULL)`);
     insert.run(macOf(1), '02:00:00:00:04:00', 'ft', 'aa', 'push', NOW, NOW + HOUR);
     insert.run(macOf(1), '02:00:00:00:04:00', 'okc', 'bb', 'pmksa-add', NOW, NOW + HOUR);
     db.close();
     const store = new SqliteRecordStore(path, key);
     try {
-      const states = store.placements.loadPlacements(NOW).map((p) => [p.kind, p.state]).sort();
-      expect(states).toEqual([['ft', 'sent'], ['okc', 'added']]);
+      const states = store.placements
+        .loadPlacements(NOW)
+        .map((p) => [p.kind, p.state])
+        .sort();
+      expect(states).toEqual([
+        ['ft', 'sent'],
+        ['okc', 'added'],
+      ]);
     } finally {
       store.close();
       t.cleanup();
@@ -364,9 +386,23 @@ describe('placements', () => {
     const t = tempDir();
     const store = new SqliteRecordStore(join(t.dir, 'p.sqlite'), randomBytes(32));
     try {
-      const base = { staMac: macOf(1), ap: 'ap2', bssid: '02:00:00:00:04:00', kind: 'ft' as const, keyName: 'aa', state: 'sent' as const,
-        via: 'push' as const, placedAt: NOW, expiresAt: NOW + HOUR, attempts: 1, lastError: null };
-      store.placements.savePlacements([base, { ...base, bssid: '02:00:00:00:05:00', state: 'queued', placedAt: null, lastError: 'ssh down' }]);
+      const base = {
+        staMac: macOf(1),
+        ap: 'ap2',
+        bssid: '02:00:00:00:04:00',
+        kind: 'ft' as const,
+        keyName: 'aa',
+        state: 'sent' as const,
+        via: 'push' as const,
+        placedAt: NOW,
+        expiresAt: NOW + HOUR,
+        attempts: 1,
+        lastError: null,
+      };
+      store.placements.savePlacements([
+        base,
+        { ...base, bssid: '02:00:00:00:05:00', state: 'queued', placedAt: null, lastError: 'ssh down' },
+      ]);
       store.placements.savePlacements([{ ...base, expiresAt: NOW + 2 * HOUR, attempts: 2 }]);
       const rows = store.placements.loadPlacements(NOW);
       expect(rows).toHaveLength(2);

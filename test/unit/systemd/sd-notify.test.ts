@@ -122,9 +122,12 @@ describe('SdNotifier', () => {
     expect(abstract.ready()).toBe(false);
     expect(errors).toEqual([expect.stringMatching(/abstract socket, which unix-dgram cannot reach/)]);
 
-    const throwingSink = new SdNotifier(() => {
-      throw new Error('logger down');
-    }, { NOTIFY_SOCKET: join(dir, 'absent') });
+    const throwingSink = new SdNotifier(
+      () => {
+        throw new Error('logger down');
+      },
+      { NOTIFY_SOCKET: join(dir, 'absent') },
+    );
     expect(() => throwingSink.ready()).not.toThrow();
   });
 });

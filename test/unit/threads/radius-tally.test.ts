@@ -15,7 +15,10 @@ describe('RadiusTally', () => {
     expect(t.pending).toBe(true);
     expect(t.take()).toEqual({
       dropped: [['bad-message-authenticator', 'ap1', 1]],
-      forwarded: [['auth', 'fr1', 2], ['acct', 'fr1', 1]],
+      forwarded: [
+        ['auth', 'fr1', 2],
+        ['acct', 'fr1', 1],
+      ],
       answered: [['auth', 'Access-Accept', 'fr1', 1]],
       latency: [['auth', [0.001, 0.002]]],
     });
@@ -30,7 +33,9 @@ describe('RadiusTally', () => {
     t.answered.add('auth', 'Access-Reject', 'fr1');
     t.answered.add('auth', 'Access-Accept', 'fr2');
     expect(t.take().answered).toEqual([
-      ['auth', 'Access-Accept', 'fr1', 1], ['auth', 'Access-Reject', 'fr1', 1], ['auth', 'Access-Accept', 'fr2', 1],
+      ['auth', 'Access-Accept', 'fr1', 1],
+      ['auth', 'Access-Reject', 'fr1', 1],
+      ['auth', 'Access-Accept', 'fr2', 1],
     ]);
   });
 });
