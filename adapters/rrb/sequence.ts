@@ -63,7 +63,8 @@ export class SeqSender {
 
 export type SeqCheck =
   | { verdict: 'ok' }
-  | { verdict: 'drop'; reason: 'seq-too-old' | 'seq-duplicate' | 'seq-unknown-no-defer' }
+  /** seq-stale: a frame that may not wait (a replay, a multicast) whose timestamp is more than 10 s off. */
+  | { verdict: 'drop'; reason: 'seq-too-old' | 'seq-duplicate' | 'seq-stale' | 'seq-unknown-no-defer' }
   | { verdict: 'defer'; reason: 'seq-unknown-peer' | 'seq-dom-changed' | 'seq-ts-skew' | 'seq-out-of-window' };
 
 /** A SEQ_REQ we sent, with the frame it holds back (null when we asked ahead of any frame). */
@@ -106,8 +107,10 @@ export class SeqReceiver<T> {
   /** Classify a frame's SEQ before decrypting it; `noDefer` for replays and multicast frames. */
   check(peer: string, seq: RrbSeq, noDefer = false): SeqCheck {
     const s = this.state.get(peer);
+    // A frame that may not wait is dropped; the reason says whether its sender was unknown or the
+    // frame itself was stale (a replay captured more than 10 s ago).
     const defer = (reason: Extract<SeqCheck, { verdict: 'defer' }>['reason']): SeqCheck =>
-      noDefer ? { verdict: 'drop', reason: 'seq-unknown-no-defer' } : { verdict: 'defer', reason };
+      noDefer ? { verdict: 'drop', reason: reason === 'seq-ts-skew' ? 'seq-stale' : 'seq-unknown-no-defer' } : { verdict: 'defer', reason };
     if (!s || s.last.length === 0) return defer('seq-unknown-peer');
     if (seq.dom !== s.dom) return defer('seq-dom-changed');
     const remoteNow = Math.floor(this.clock.nowS() - s.offset);

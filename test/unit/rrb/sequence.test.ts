@@ -103,6 +103,8 @@ describe('SeqReceiver', () => {
     expect(rx.check(P, { dom: 7, seq: 1001, ts: 90 }).verdict).toBe('ok');
     expect(rx.check(P, { dom: 7, seq: 1001, ts: 111 })).toEqual({ verdict: 'defer', reason: 'seq-ts-skew' });
     expect(rx.check(P, { dom: 7, seq: 1001, ts: 89 })).toEqual({ verdict: 'defer', reason: 'seq-ts-skew' });
+    // A replay may not wait for a sequence exchange: one captured more than 10 s ago is stale.
+    expect(rx.check(P, { dom: 7, seq: 1000, ts: 89 }, true)).toEqual({ verdict: 'drop', reason: 'seq-stale' });
     clock.t += 60; // the peer's clock moved on with ours
     expect(rx.check(P, { dom: 7, seq: 1001, ts: 160 }).verdict).toBe('ok');
     expect(rx.check(P, { dom: 7, seq: 1001, ts: 100 })).toEqual({ verdict: 'defer', reason: 'seq-ts-skew' });
