@@ -21,6 +21,8 @@ import type { RrbSeq } from './messages.js';
 export const SEQ_TIMEOUT_S = 10; // ftRRBseqTimeout
 export const MAX_QUEUE = 100; // ftRRBmaxQueueLen
 export const BACKLOG = 16; // FT_REMOTE_SEQ_BACKLOG
+/** A deferred frame shares an outstanding SEQ_REQ younger than this; an older one is asked again. */
+export const REASK_AFTER_S = 0.1;
 const WINDOW = 0x40000000;
 const TOO_OLD = 0xc0000000;
 
@@ -143,9 +145,10 @@ export class SeqReceiver<T> {
     this.expire(s);
     if (s.queue.length >= MAX_QUEUE) return null;
     const now = this.clock.nowS();
-    // A SEQ_REQ sent less than a second ago is still on its way: wait for its answer instead of
-    // asking again (an AP retransmitting its PULL would otherwise draw a SEQ_REQ per copy).
-    const recent = s.queue.find((p) => now - p.at < 1);
+    // A SEQ_REQ sent moments ago is still on its way: wait for its answer instead of asking
+    // again. Only moments: an AP answers within a round trip, so an older request was lost (one
+    // sent ahead while the AP was down) and a roam's PULL must not wait out its timeout.
+    const recent = s.queue.find((p) => now - p.at < REASK_AFTER_S);
     if (recent) {
       s.queue.push({ nonce: recent.nonce, at: recent.at, item });
       return { nonce: recent.nonce, ask: false };

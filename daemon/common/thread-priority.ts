@@ -22,6 +22,17 @@ export function threadIdForReport(): number | null {
   }
 }
 
+/**
+ * Lowers thread `tid`'s nice value by `by` (not below -20), i.e. raises its priority; returns the
+ * new value. Unprivileged, the kernel allows it only down to RLIMIT_NICE (systemd `LimitNICE=`)
+ * or with CAP_SYS_NICE; otherwise it throws (EACCES) and the thread keeps its priority.
+ */
+export function raiseThreadPriority(tid: number, by: number): number {
+  const nice = Math.max(-20, getPriority(tid) - by);
+  setPriority(tid, nice);
+  return getPriority(tid);
+}
+
 /** Raises thread `tid`'s nice value by `increment` (capped at 19); returns the new value. */
 export function lowerThreadPriority(tid: number, increment: number): number {
   const nice = Math.min(19, getPriority(tid) + increment);

@@ -91,6 +91,13 @@ export const distributionSchema = z
         interface: z.string().min(1).max(15),
         /** Source MAC of our frames (the `r0kh` MAC in AP configs); default the interface's. */
         mac: mac.optional(),
+        /**
+         * Nice levels the R0KH-R1KH thread runs above the service: a PULL is what a roaming
+         * station waits for, so it must not queue behind RADIUS bursts or other programs on a
+         * busy machine. Needs RLIMIT_NICE (the unit's `LimitNICE=`) or CAP_SYS_NICE; without
+         * them the thread keeps the service's priority and kmsd logs it. 0: do not try.
+         */
+        priorityBoost: z.number().int().min(0).max(20).default(10),
       })
       .strict(),
     /**

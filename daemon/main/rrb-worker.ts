@@ -3,17 +3,18 @@
 // middle of a roam (hostapd retransmits, with a fresh nonce, within about 100 ms, and the station
 // gives up soon after), and the main thread runs niced and does bulk work. Here nothing else
 // runs, at the service's priority, and the answer is read from the store directly.
+import { getPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, setLogLevel } from '../log/logger.js';
 import { answerPull } from '../distribution/pull.js';
 import { Topology } from '../distribution/topology.js';
-import { threadIdForReport } from '../common/thread-priority.js';
+import { currentThreadId, raiseThreadPriority, threadIdForReport } from '../common/thread-priority.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { RrbEndpoint, sessionOf } from '../../adapters/rrb/endpoint.js';
 import { buildMessage } from '../../adapters/rrb/messages.js';
 import { PacketType } from '../../adapters/rrb/frame.js';
 import { WARM_UP_R0KH_ID, WARM_UP_STA, warmUpStation } from '../distribution/warm-up.js';
-import type { FromRrbThread, RrbWorkerData, ToRrbThread } from '../threads/rrb-messages.js';
+import type { FromRrbThread, RrbThreadPriority, RrbWorkerData, ToRrbThread } from '../threads/rrb-messages.js';
 import { FrameCounts, RrbThreadService } from '../threads/rrb-service.js';
 
 const data = workerData as RrbWorkerData;
@@ -52,6 +53,21 @@ function warmRoamPath(stationFor: (sta: string) => unknown, topology: Topology):
       key,
       bss.bssid,
     );
+  }
+}
+
+/** Raises this thread's priority by distribution.rrb.priorityBoost; a refusal is reported, not fatal. */
+function raisePriority(by: number): RrbThreadPriority {
+  try {
+    const tid = currentThreadId();
+    if (by === 0) return { nice: getPriority(tid) };
+    return { nice: raiseThreadPriority(tid, by) };
+  } catch (e) {
+    let nice: number | null = null;
+    try {
+      nice = getPriority(currentThreadId());
+    } catch {}
+    return { nice, refused: (e as Error).message };
   }
 }
 
@@ -99,7 +115,7 @@ function main(): void {
   });
 
   const tid = threadIdForReport();
-  post({ type: 'ready', mac: endpoint.mac, tid });
+  post({ type: 'ready', mac: endpoint.mac, tid, priority: raisePriority(data.priorityBoost) });
 }
 
 try {

@@ -122,6 +122,7 @@ export async function startDistribution(
       aps: topology.aps,
       apKeys: d.aps.map((a) => [a.name, new Uint8Array(rrbKeys.get(a.name)!)]),
       policy: { keyLifetimeS: policy.keyLifetimeS, ssid: policy.ssid, mobilityDomain: policy.mobilityDomain },
+      priorityBoost: d.rrb.priorityBoost,
     },
     {
       spawn: (data) => spawnThread('rrb-worker.js', 'rrb', data),
@@ -133,7 +134,13 @@ export async function startDistribution(
       fatal: deps.fatal,
     },
   );
-  log.info({ interface: d.rrb.interface, mac: rrb.mac, rrbThread: rrb.tid }, 'R0KH-R1KH endpoint open');
+  log.info({ interface: d.rrb.interface, mac: rrb.mac, rrbThread: rrb.tid, nice: rrb.priority.nice }, 'R0KH-R1KH endpoint open');
+  if (rrb.priority.refused) {
+    log.warn(
+      { rrbThread: rrb.tid, nice: rrb.priority.nice, boost: d.rrb.priorityBoost, err: rrb.priority.refused },
+      'the R0KH-R1KH thread could not raise its CPU priority (give the service LimitNICE= or CAP_SYS_NICE, or set distribution.rrb.priorityBoost: 0): PULLs can wait behind other work on a busy machine',
+    );
+  }
   const rrbPeerFor = (bss: BssInfo) => {
     const key = rrbKeys.get(bss.ap);
     return key ? { mac: bss.bssid, r1khId: bss.r1khId, key } : null;

@@ -18,13 +18,21 @@ export interface RrbWorkerData {
   /** The 256-bit key of each AP's `r0kh` line for the KMS, by AP name. */
   apKeys: [ap: string, key: Uint8Array][];
   policy: PlanPolicy;
+  /** distribution.rrb.priorityBoost: nice levels the thread raises itself above the service. */
+  priorityBoost: number;
+}
+
+/** The thread's CPU priority once started: its nice value, and why it could not be raised. */
+export interface RrbThreadPriority {
+  nice: number | null;
+  refused?: string;
 }
 
 /** What a PULL was answered with; the main thread's distributor keeps the ledger (onPull). */
 export type { PullOutcome };
 
 export type FromRrbThread =
-  | { type: 'ready'; mac: string; tid: number | null }
+  | { type: 'ready'; mac: string; tid: number | null; priority: RrbThreadPriority }
   | { type: 'start-failed'; message: string }
   | { type: 'pushed'; id: number; outcome: PushOutcome }
   | { type: 'pull'; outcome: PullOutcome }

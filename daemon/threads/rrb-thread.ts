@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
 import type { PmkR1Entry, PmkR1Pusher, PushOutcome, RrbPeer, SequenceProber } from '../ports/pmk-r1-transport.js';
 import type { ApInfo } from '../distribution/topology.js';
-import type { FromRrbThread, PullOutcome, RrbWorkerData, ToRrbThread } from './rrb-messages.js';
+import type { FromRrbThread, PullOutcome, RrbThreadPriority, RrbWorkerData, ToRrbThread } from './rrb-messages.js';
 
 // The main thread's side of the R0KH-R1KH thread (daemon/main/rrb-worker.ts, which the composition
 // root spawns): hands it PUSHes and sequence probes, and passes on what it reports (PULL outcomes
@@ -13,6 +13,8 @@ export interface RrbThread extends PmkR1Pusher, SequenceProber {
   /** The source MAC of the KMS's frames. */
   mac: string;
   tid: number | null;
+  /** Its CPU priority (distribution.rrb.priorityBoost), for the start-up log line. */
+  priority: RrbThreadPriority;
   /** A reload's APs and keys (the thread answers PULLs and checks frames against them), and log level. */
   reload(aps: ApInfo[], apKeys: [ap: string, key: Uint8Array][], logLevel: string): void;
   stop(): Promise<void>;
@@ -46,6 +48,7 @@ export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promis
           return resolve({
             mac: m.mac,
             tid: m.tid,
+            priority: m.priority,
             push: (peer: RrbPeer, entry: PmkR1Entry) =>
               new Promise<PushOutcome>((done) => {
                 if (stopping) return done({ ok: false, reason: 'stopping' });

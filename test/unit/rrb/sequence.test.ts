@@ -39,17 +39,29 @@ describe('SeqReceiver', () => {
     return { clock, rx };
   }
 
-  it('frames deferred within a second share one SEQ_REQ; later ones ask again', () => {
+  it('frames deferred within 100 ms share one SEQ_REQ; later ones ask again', () => {
     const clock = new FakeClock();
     const rx = new SeqReceiver<string>(clock, nonces);
     const first = rx.defer(P, 'a')!;
     expect(first.ask).toBe(true);
     const second = rx.defer(P, 'b')!;
     expect(second).toEqual({ nonce: first.nonce, ask: false });
-    clock.t += 1.5;
+    clock.t += 0.15;
     const third = rx.defer(P, 'c')!;
     expect(third.ask).toBe(true);
     expect(third.nonce.equals(first.nonce)).toBe(false);
+  });
+
+  it('a PULL deferred after a request asked ahead went unanswered asks again at once', () => {
+    // The KMS asks every AP ahead at start; an AP that was down then never answers, and its
+    // first PULL must not wait for that request to time out.
+    const clock = new FakeClock();
+    const rx = new SeqReceiver<string>(clock, nonces);
+    const ahead = rx.prime(P)!;
+    clock.t += 0.3;
+    const pull = rx.defer(P, 'pull')!;
+    expect(pull.ask).toBe(true);
+    expect(pull.nonce.equals(ahead)).toBe(false);
   });
 
   it('asking ahead (prime) syncs a peer before its first frame needs deferring', () => {

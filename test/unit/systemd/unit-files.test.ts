@@ -96,6 +96,8 @@ describe.skipIf(!hasSystemd)('systemd unit kmsd.service', () => {
     // What the credential fallback outside systemd (daemon/config/load.ts) mirrors.
     expect(settings.get('LoadCredential')).toContain('secrets:/etc/hostapd-kms/credentials');
     expect(one('UMask')).toBe('0077');
+    // The R0KH-R1KH thread's distribution.rrb.priorityBoost (10) needs nice values down to -10.
+    expect(one('LimitNICE')).toBe('-10');
     // kmsd exits 78 (EX_CONFIG) on every configuration error, at --check and at start:
     // restarting cannot fix those (test/unit/main/startup-checks.test.ts).
     expect(one('Restart')).toBe('on-failure');
