@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { distributionSchema } from './distribution-schema.js';
-import { clusterSchema } from './cluster-schema.js';
 import { apDasSchema, dynamicAuthorizationSchema } from './das-schema.js';
 import { ipAddress, listenPort, name, port, secretRef, type SecretRef } from './primitives.js';
 import { canonicalNetwork, isPrefix, networkContains, networkProblem } from '../common/ip-prefix.js';
@@ -186,8 +185,6 @@ export const configSchema = z
       .default({ slowFtMs: 400, slowOtherMs: 2000, logSize: 10_000, sources: [] }),
     /** Key placement on neighbour APs; without it the KMS only proxies and keeps records. */
     distribution: distributionSchema.optional(),
-    /** Several kmsd instances on one etcd (daemon/config/cluster-schema.ts); absent: one kmsd on SQLite. */
-    cluster: clusterSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
