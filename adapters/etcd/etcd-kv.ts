@@ -1,0 +1,132 @@
+import { Etcd3, type IOptions } from 'etcd3';
+import type { ClusterKv, KvChange, KvEntry, KvLease, KvPut, KvWatch } from '../../daemon/ports/cluster-kv.js';
+
+// The cluster store on etcd (v3 API, 3.4 and later), through the `etcd3` client. Every call that
+// a login or a claim waits on carries its own bound: the client's default fault handling retries
+// on another member, which is what a dead member needs, but a cluster without quorum must cost a
+// caller `timeoutMs` and no more, so each call races its deadline too.
+
+export interface EtcdKvOptions {
+  endpoints: string[];
+  /** PEM contents: the CA of the members' certificates, and a client certificate and key if they ask for one. */
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+  auth?: { username: string; password: string };
+}
+
+/** The first key after every key that starts with `prefix` (etcd's range_end for a prefix). */
+export function prefixEnd(prefix: string | Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]!++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]); // every key
+}
+
+class TimedOut extends Error {
+  constructor(what: string, ms: number) {
+    super(`etcd did not answer ${what} within ${ms} ms`);
+  }
+}
+
+function bounded<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimedOut(what, ms)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const requestPut = (p: KvPut) => ({ request_put: { key: Buffer.from(p.key), value: p.value, ...(p.lease ? { lease: p.lease } : {}) } });
+
+export class EtcdKv implements ClusterKv {
+  private readonly client: Etcd3;
+
+  constructor(o: EtcdKvOptions) {
+    const options: IOptions = {
+      hosts: o.endpoints,
+      dialTimeout: 2000,
+      ...(o.tls ? { credentials: { rootCertificate: o.tls.ca, certChain: o.tls.cert, privateKey: o.tls.key } } : {}),
+      ...(o.auth ? { auth: o.auth } : {}),
+    };
+    this.client = new Etcd3(options);
+  }
+
+  async putAll(puts: KvPut[], timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    const r = await bounded('a transaction', timeoutMs, this.client.kv.txn({ compare: [], success: puts.map(requestPut) }, { deadline }));
+    return String(r.header.revision);
+  }
+
+  async createIfAbsent(put: KvPut, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const r = await bounded(
+      'a create',
+      timeoutMs,
+      this.client.kv.txn(
+        { compare: [{ key: Buffer.from(put.key), target: 'Create', result: 'Equal', create_revision: 0 }], success: [requestPut(put)] },
+        { deadline },
+      ),
+    );
+    return r.succeeded;
+  }
+
+  async list(prefix: string, timeoutMs: number): Promise<{ entries: KvEntry[]; revision: string }> {
+    const deadline = Date.now() + timeoutMs;
+    const r = await bounded(
+      'a read',
+      timeoutMs,
+      this.client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) }, { deadline }),
+    );
+    return {
+      entries: r.kvs.map((kv) => ({ key: kv.key.toString(), value: Buffer.from(kv.value), modRevision: String(kv.mod_revision) })),
+      revision: String(r.header.revision),
+    };
+  }
+
+  async watch(prefix: string, afterRevision: string, onChange: (changes: KvChange[]) => void): Promise<KvWatch> {
+    const watcher = await this.client
+      .watch()
+      .prefix(prefix)
+      .startRevision(String(BigInt(afterRevision) + 1n))
+      .create();
+    // One callback per watch response: the changes of one etcd revision range, in order.
+    watcher.on('data', (res) => {
+      const changes: KvChange[] = res.events.map((ev) =>
+        ev.type === 'Put'
+          ? { kind: 'put', key: ev.kv.key.toString(), value: Buffer.from(ev.kv.value), modRevision: String(ev.kv.mod_revision) }
+          : { kind: 'delete', key: ev.kv.key.toString(), modRevision: String(ev.kv.mod_revision) },
+      );
+      if (changes.length > 0) onChange(changes);
+    });
+    return { close: () => watcher.cancel() };
+  }
+
+  async lease(ttlS: number): Promise<KvLease> {
+    const lease = this.client.lease(ttlS, { autoKeepAlive: true });
+    const id = await lease.grant();
+    const handlers: ((reason: string) => void)[] = [];
+    let lost: string | null = null;
+    lease.on('lost', (err) => {
+      if (lost !== null) return;
+      lost = err.message;
+      for (const h of handlers) h(lost);
+    });
+    return {
+      id,
+      onLost: (h) => {
+        if (lost !== null) h(lost);
+        else handlers.push(h);
+      },
+      revoke: () => lease.revoke(),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}

@@ -1,0 +1,50 @@
+// Port: the cluster's shared key-value store (docs/cluster.md). adapters/etcd implements it on
+// etcd; only kmsd instances with a cluster use it. Values are opaque bytes: whatever the core
+// puts there is already sealed (station keys) or holds no secret.
+
+/** One write of a transaction; `lease` binds the key's life to a lease (it goes when the lease does). */
+export interface KvPut {
+  key: string;
+  value: Buffer;
+  lease?: string;
+}
+
+export interface KvEntry {
+  key: string;
+  value: Buffer;
+  /** The store's revision of this entry's last change: an order every member agrees on. */
+  modRevision: string;
+}
+
+export type KvChange = ({ kind: 'put' } & KvEntry) | { kind: 'delete'; key: string; modRevision: string };
+
+/** A lease kept alive while this member lives; it lapses `ttlS` after the member stops renewing it. */
+export interface KvLease {
+  readonly id: string;
+  /** Called once when the store says the lease is gone (expired while we were cut off, or revoked). */
+  onLost(handler: (reason: string) => void): void;
+  /** Ends it now: every key bound to it goes at once (a clean shutdown hands work over without waiting). */
+  revoke(): Promise<void>;
+}
+
+export interface KvWatch {
+  close(): Promise<void>;
+}
+
+export interface ClusterKv {
+  /**
+   * All of `puts` in one transaction, resolved once a majority of the store has it; rejected when
+   * that has not happened within `timeoutMs` (the writes may still land later: callers replay
+   * idempotently). Returns the transaction's revision.
+   */
+  putAll(puts: KvPut[], timeoutMs: number): Promise<string>;
+  /** Puts `key` only if it does not exist; true if this call created it. */
+  createIfAbsent(put: KvPut, timeoutMs: number): Promise<boolean>;
+  /** Every entry under `prefix`, and the revision the read was made at (for a watch to go on from). */
+  list(prefix: string, timeoutMs: number): Promise<{ entries: KvEntry[]; revision: string }>;
+  /** Changes under `prefix` after `afterRevision`, in revision order, until closed. */
+  watch(prefix: string, afterRevision: string, onChange: (changes: KvChange[]) => void): Promise<KvWatch>;
+  /** A new lease of `ttlS` seconds, renewed in the background. */
+  lease(ttlS: number): Promise<KvLease>;
+  close(): Promise<void>;
+}
