@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -38,8 +38,12 @@ distribution:
 
 function kmsctl(args: string[], text = config) {
   const dir = mkdtempSync(join(tmpdir(), 'kms-apcfg-'));
-  writeFileSync(join(dir, 'k.yaml'), text);
-  return spawnSync(process.execPath, [KMSCTL, '--config', join(dir, 'k.yaml'), ...args], { encoding: 'utf8' });
+  try {
+    writeFileSync(join(dir, 'k.yaml'), text);
+    return spawnSync(process.execPath, [KMSCTL, '--config', join(dir, 'k.yaml'), ...args], { encoding: 'utf8' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe('kmsctl ap-config', () => {

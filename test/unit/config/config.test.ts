@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { mkdtempSync, writeFileSync, chmodSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentialFallbackPath, parseConfig, resolveSecret, ConfigError } from '../../../daemon/config/load.js';
@@ -89,6 +89,7 @@ describe('configuration', () => {
 
   it('reads secrets from 0600 files and refuses readable ones', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kms-cfg-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const f = join(dir, 's');
     writeFileSync(f, 'hunter2\n');
     chmodSync(f, 0o600);
@@ -99,6 +100,7 @@ describe('configuration', () => {
 
   it('reads systemd credentials', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kms-cred-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'radius-ap2'), 'abc');
     expect(resolveSecret({ credential: 'radius-ap2' }, 'x', { CREDENTIALS_DIRECTORY: dir })).toBe('abc');
     expect(() => resolveSecret({ credential: 'nope' }, 'api.token', { CREDENTIALS_DIRECTORY: dir })).toThrow(
@@ -108,6 +110,7 @@ describe('configuration', () => {
 
   it('reads a credential from its file under the credentials directory outside systemd', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kms-cred-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const env = { KMS_CREDENTIALS_DIR: dir };
     // secrets_<file> is what the unit's LoadCredential=secrets:DIR names each file in DIR.
     expect(credentialFallbackPath('secrets_ap2-rrb', env)).toBe(join(dir, 'ap2-rrb'));

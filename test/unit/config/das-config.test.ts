@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -34,8 +34,12 @@ distribution:
 
 function kmsctl(args: string[], text: string) {
   const dir = mkdtempSync(join(tmpdir(), 'kms-dascfg-'));
-  writeFileSync(join(dir, 'k.yaml'), text);
-  return spawnSync(process.execPath, [KMSCTL, '--config', join(dir, 'k.yaml'), ...args], { encoding: 'utf8' });
+  try {
+    writeFileSync(join(dir, 'k.yaml'), text);
+    return spawnSync(process.execPath, [KMSCTL, '--config', join(dir, 'k.yaml'), ...args], { encoding: 'utf8' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe('dynamic authorization configuration', () => {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostapBinaryPaths, releaseLine } from '../../../hw/vlab/guest/hostap-bin.js';
@@ -10,6 +10,7 @@ import { hostapBinaryPaths, releaseLine } from '../../../hw/vlab/guest/hostap-bi
 describe('--hostap-bin', () => {
   it('names every missing binary', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hostap-bin-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'hostapd'), '');
     writeFileSync(join(dir, 'wpa_cli'), '');
     expect(() => hostapBinaryPaths(dir)).toThrow(new RegExp(`missing ${dir}/hostapd_cli, ${dir}/wpa_supplicant \\(`));
