@@ -44,6 +44,14 @@ export function ftFailureOf(after: WifiFrame[], sta: string): string | null {
   }
   if (refused) return `the AP refused the FT Reassociation with status ${refused.status}`;
   if (authRefused) return `the AP refused the FT Authentication with status ${authRefused.status}`;
+  // The slowest case: the station gave up before the AP's first answer, so nothing was refused.
+  const reassoc = after.find((f) => (f.kind === 'reassoc-req' || f.kind === 'assoc-req') && f.src === sta);
+  const firstReq = after.find((f) => f.kind === 'auth' && f.src === sta && f.authAlg === 2 && f.authSeq === 1);
+  if (!reassoc && firstReq && ftAuthRequests > 1) {
+    const answer = after.find((f) => f.kind === 'auth' && f.dst === sta && f.authAlg === 2 && f.authSeq === 2);
+    const late = answer ? `the AP's first answer came ${Math.round(answer.at - firstReq.at)} ms after the first` : 'the AP never answered';
+    return `FT Authentication given up by the station: it sent ${ftAuthRequests} requests and did not reassociate; ${late}`;
+  }
   return null;
 }
 

@@ -156,6 +156,8 @@ export async function runScenario(nameOrPath: string | Scenario, o: RunOptions =
     else failures.push('no capture.pcap came back from the guest');
     rows = analyseRoams(guest.roams, frames);
     if (guest.ok) failures.push(...checkExpectations(scenario.expect.roams, rows));
+    // A roam step that failed is in the table too: the frames say why (the FT ANonce race, a status).
+    else failures.push(...rows.filter((r) => r.ftFailure !== null).map((r) => `roam ${r.station} ${r.from} → ${r.to}: ${r.ftFailure}`));
   }
   const version = guest?.hostapdVersion ? `, ${guest.hostapdVersion}` : '';
   let table = formatRoamTable(`${scenario.name} (RADIUS delay ${scenario.radius.delayMs} ms each way${version})`, rows);

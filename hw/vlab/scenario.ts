@@ -130,6 +130,12 @@ const stepSchema = z.union([
       /** wpa_cli roam (station decides) or a BSS Transition Management request from the current AP. */
       via: z.enum(['wpa_cli', 'bss-tm']).default('wpa_cli'),
       timeoutMs,
+      /**
+       * count: a scenario that measures how often roams fail (kms-pull-race) records a failed roam
+       * and goes on; the target's refusal (an ASSOC-REJECT) ends the attempt at once. The
+       * scenario still fails, and its table shows every attempt with its cause.
+       */
+      onFailure: z.enum(['stop', 'count']).default('stop'),
     }),
   }),
   z.strictObject({

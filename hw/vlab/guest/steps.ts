@@ -127,6 +127,7 @@ export class StepRunner {
 
   /** Runs every step; returns false at the first failure (recorded with evidence). */
   async runAll(): Promise<boolean> {
+    let failedCounted = false;
     for (const [index, step] of this.s.steps.entries()) {
       const description = describeStep(step, index);
       const marks = this.w.logs.marks();
@@ -142,17 +143,27 @@ export class StepRunner {
         for (const n of names) evidence[n] = this.w.logs.evidence(n, marks[n] ?? 0);
         this.records.push({ index, description, ok: false, startedAt, endedAt: Date.now(), error: (e as Error).message, evidence });
         console.log(`vlab: ${description} FAILED: ${(e as Error).message}`);
-        return false;
+        if (!('roam' in step && step.roam.onFailure === 'count')) return false;
+        failedCounted = true;
+        this.previousMarks = marks;
+        continue;
       }
       this.previousMarks = marks;
     }
-    return true;
+    return !failedCounted;
   }
 
   private async runStep(step: Step, marks: Record<string, number>): Promise<void> {
     if ('join' in step) return this.join(step.join.station, step.join.ap, this.t(step.join.timeoutMs, DEFAULT_TIMEOUT_MS.join), marks);
     if ('roam' in step)
-      return this.roam(step.roam.station, step.roam.to, step.roam.via, this.t(step.roam.timeoutMs, DEFAULT_TIMEOUT_MS.roam), marks);
+      return this.roam(
+        step.roam.station,
+        step.roam.to,
+        step.roam.via,
+        this.t(step.roam.timeoutMs, DEFAULT_TIMEOUT_MS.roam),
+        marks,
+        step.roam.onFailure === 'count',
+      );
     if ('wait' in step) {
       const { node, event } = step.wait;
       const from = this.previousMarks[node] ?? 0;
@@ -512,6 +523,7 @@ export class StepRunner {
     via: 'wpa_cli' | 'bss-tm',
     timeoutMs: number,
     marks: Record<string, number>,
+    counting = false,
   ): Promise<void> {
     const sta = this.sta(station);
     const to = this.ap(toName);
@@ -540,16 +552,30 @@ export class StepRunner {
       );
       if (!reply.includes('OK')) throw new StepFailure(`bss_tm_req on ${fromName} answered: ${reply.trim()}`, explain);
     }
+    const record = { station, stationMac: sta.mac, from: fromName, fromBssid: from.bssid, to: toName, toBssid: to.bssid, via, requestedAt };
     const connected = await this.expectLine(
       station,
       mark,
       `CTRL-EVENT-CONNECTED to ${to.bssid}`,
-      (l) => (l.includes('CTRL-EVENT-CONNECTED') && l.includes(to.bssid)) || l.includes('CTRL-EVENT-EAP-FAILURE'),
+      (l) =>
+        (l.includes('CTRL-EVENT-CONNECTED') && l.includes(to.bssid)) ||
+        l.includes('CTRL-EVENT-EAP-FAILURE') ||
+        (counting && l.includes(`CTRL-EVENT-ASSOC-REJECT bssid=${to.bssid}`)),
       timeoutMs,
       explain,
-    );
-    if (connected.text.includes('CTRL-EVENT-EAP-FAILURE'))
+    ).catch((e: unknown) => {
+      // Kept without connectedAt: the host reads the attempt's frames and names why it failed.
+      const authStart = this.w.logs.find(station, mark, (l) => /Trying to authenticate with/.test(l) && l.includes(to.bssid));
+      this.roams.push({ ...record, authStartAt: authStart?.at });
+      throw e;
+    });
+    if (connected.text.includes('CTRL-EVENT-EAP-FAILURE') || connected.text.includes('CTRL-EVENT-ASSOC-REJECT')) {
+      const authStart = this.w.logs.find(station, mark, (l) => /Trying to authenticate with/.test(l) && l.includes(to.bssid));
+      this.roams.push({ ...record, authStartAt: authStart?.at });
+      if (connected.text.includes('CTRL-EVENT-ASSOC-REJECT'))
+        throw new StepFailure(`${toName} refused ${station}'s association: ${connected.text}`, explain);
       throw new StepFailure(`EAP failed for ${station} at ${toName}: ${connected.text}`, explain);
+    }
     await this.expectLine(
       toName,
       marks[toName]!,
@@ -559,18 +585,7 @@ export class StepRunner {
       explain,
     );
     const authStart = this.w.logs.find(station, mark, (l) => /Trying to authenticate with/.test(l) && l.includes(to.bssid));
-    this.roams.push({
-      station,
-      stationMac: sta.mac,
-      from: fromName,
-      fromBssid: from.bssid,
-      to: toName,
-      toBssid: to.bssid,
-      via,
-      requestedAt,
-      authStartAt: authStart?.at,
-      connectedAt: connected.at,
-    });
+    this.roams.push({ ...record, authStartAt: authStart?.at, connectedAt: connected.at });
     this.current.set(station, toName);
   }
 
