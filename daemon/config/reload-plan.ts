@@ -29,6 +29,7 @@ export const RELOAD_EFFECTS: Readonly<Record<string, ReloadEffect>> = {
   roams: 'restart',
   // Adding or removing the whole section starts or ends key distribution: a restart.
   distribution: 'restart',
+  cluster: 'restart',
   'distribution.aps': 'live',
   // Read by `kmsctl ap-config` only; kmsd itself never uses it.
   'distribution.kmsRadiusAddress': 'live',

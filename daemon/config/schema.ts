@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { distributionSchema } from './distribution-schema.js';
+import { clusterSchema } from './cluster-schema.js';
 import { apDasSchema, dynamicAuthorizationSchema } from './das-schema.js';
 import { ipAddress, listenPort, name, port, secretRef, type SecretRef } from './primitives.js';
 import { canonicalNetwork, isPrefix, networkContains, networkProblem } from '../common/ip-prefix.js';
@@ -185,6 +186,8 @@ export const configSchema = z
       .default({ slowFtMs: 400, slowOtherMs: 2000, logSize: 10_000, sources: [] }),
     /** Key placement on neighbour APs; without it the KMS only proxies and keeps records. */
     distribution: distributionSchema.optional(),
+    /** Several kmsd instances on one etcd (daemon/config/cluster-schema.ts); absent: one kmsd on SQLite. */
+    cluster: clusterSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -242,6 +245,15 @@ export const configSchema = z
         apAddresses.set(canonical, a.name);
       }
     });
+    // Every member speaks R0KH-R1KH from one KMS MAC (docs/cluster.md): an interface's own MAC
+    // differs per machine, so the shared one must be written down.
+    if (cfg.cluster && cfg.distribution && !cfg.distribution.rrb.mac) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['distribution', 'rrb', 'mac'],
+        message: "a cluster needs the KMS's one R0KH-R1KH MAC here, the same on every member (the APs' r0kh line names it)",
+      });
+    }
     if (!cfg.masterKey.file && !cfg.masterKey.credential) {
       ctx.addIssue({ code: 'custom', path: ['masterKey'], message: 'give a file or a systemd credential name' });
     }
