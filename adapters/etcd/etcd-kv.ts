@@ -75,6 +75,26 @@ export class EtcdKv implements ClusterKv {
     return r.succeeded;
   }
 
+  async get(key: string, timeoutMs: number): Promise<KvEntry | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    const r = await bounded('a read', timeoutMs, this.client.kv.range({ key: Buffer.from(key) }, { deadline }));
+    const kv = r.kvs[0];
+    return kv ? { key: kv.key.toString(), value: Buffer.from(kv.value), modRevision: String(kv.mod_revision) } : undefined;
+  }
+
+  async putIfUnchanged(put: KvPut, modRevision: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const r = await bounded(
+      'a compare-and-put',
+      timeoutMs,
+      this.client.kv.txn(
+        { compare: [{ key: Buffer.from(put.key), target: 'Mod', result: 'Equal', mod_revision: modRevision }], success: [requestPut(put)] },
+        { deadline },
+      ),
+    );
+    return r.succeeded;
+  }
+
   async list(prefix: string, timeoutMs: number): Promise<{ entries: KvEntry[]; revision: string }> {
     const deadline = Date.now() + timeoutMs;
     const r = await bounded(
@@ -88,7 +108,12 @@ export class EtcdKv implements ClusterKv {
     };
   }
 
-  async watch(prefix: string, afterRevision: string, onChange: (changes: KvChange[]) => void): Promise<KvWatch> {
+  async watch(
+    prefix: string,
+    afterRevision: string,
+    onChange: (changes: KvChange[]) => void,
+    onError?: (reason: string) => void,
+  ): Promise<KvWatch> {
     const watcher = await this.client
       .watch()
       .prefix(prefix)
@@ -103,6 +128,8 @@ export class EtcdKv implements ClusterKv {
       );
       if (changes.length > 0) onChange(changes);
     });
+    // The client re-creates a watch on a lost connection by itself; what reaches 'error' it gave up on.
+    watcher.on('error', (err: Error) => onError?.(err.message));
     return { close: () => watcher.cancel() };
   }
 
@@ -124,6 +151,12 @@ export class EtcdKv implements ClusterKv {
       },
       revoke: () => lease.revoke(),
     };
+  }
+
+  async expiringLease(ttlS: number, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    const r = await bounded('a lease grant', timeoutMs, this.client.leaseClient.leaseGrant({ TTL: ttlS }, { deadline }));
+    return String(r.ID);
   }
 
   async close(): Promise<void> {

@@ -65,6 +65,22 @@ const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'cluster outbox',
+    up(db) {
+      db.exec(`
+        -- Stations whose row has not reached the cluster store yet (docs/cluster.md): written in
+        -- the records' own transaction, removed once etcd acknowledged them. A single kmsd never
+        -- writes here.
+        CREATE TABLE cluster_outbox (
+          sta_mac          TEXT PRIMARY KEY,
+          authenticated_at INTEGER NOT NULL,
+          queued_at        INTEGER NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -22,6 +22,7 @@ import { decodeStationKeys, encodeStationKeys, SealedBox } from './sealed-box.js
 import { migrate } from './schema.js';
 import { SqlitePlacementTable } from './placement-table.js';
 import { SqliteNeighborTable } from './neighbor-table.js';
+import { SqliteClusterJournal } from './cluster-journal-table.js';
 import { BackgroundCheckpointer } from './background-checkpoint.js';
 
 export interface SqliteStoreOptions {
@@ -121,6 +122,8 @@ export class SqliteRecordStore implements RecordStore {
   readonly placements: SqlitePlacementTable;
   /** RF-neighbour graph edges, on the same database. */
   readonly neighbors: SqliteNeighborTable;
+  /** What a cluster member keeps about replication (unused by a single kmsd), on the same database. */
+  readonly cluster: SqliteClusterJournal;
 
   constructor(
     readonly path: string,
@@ -187,6 +190,7 @@ export class SqliteRecordStore implements RecordStore {
     else if (opts.checkpointsElsewhere) db.pragma('wal_autocheckpoint = 0');
     this.placements = new SqlitePlacementTable(db);
     this.neighbors = new SqliteNeighborTable(db);
+    this.cluster = new SqliteClusterJournal(db, (w) => this.write(w.record, w.keys, w.json ?? JSON.stringify(w.record)));
     this.importTx = db.transaction((items: Iterable<StationWrite>): number => {
       let n = 0;
       for (const { record, keys, json } of items) {
@@ -197,13 +201,16 @@ export class SqliteRecordStore implements RecordStore {
     });
   }
 
-  private write(record: StationRecord, keys: StationKeys | null, json: string): void {
+  /** Returns the sealed keys it stored (null for a write that keeps the stored ones). */
+  private write(record: StationRecord, keys: StationKeys | null, json: string): Buffer | null {
     const mac = parseMac(record.staMac, 'station MAC');
     if (keys === null) {
       this.stmt.upsertRecord.run(mac, json, record.expiresAt);
-    } else {
-      this.stmt.upsertWithKeys.run(mac, json, record.expiresAt, this.sealKeys(mac, keys));
+      return null;
     }
+    const sealed = this.sealKeys(mac, keys);
+    this.stmt.upsertWithKeys.run(mac, json, record.expiresAt, sealed);
+    return sealed;
   }
 
   /** Group commit of the proxy's saves, bulk imports, benchmarks: all or nothing, one commit. */
@@ -252,7 +259,11 @@ export class SqliteRecordStore implements RecordStore {
   purgeExpired(now: number): number {
     // "Expired before now" is expires_at <= now: the complement of loadStationRows' filter.
     return this.db.transaction(
-      () => this.stmt.purgeStations.run(now).changes + this.stmt.purgeMachineAuths.run(now).changes + this.placements.purgeExpired(now),
+      () =>
+        this.stmt.purgeStations.run(now).changes +
+        this.stmt.purgeMachineAuths.run(now).changes +
+        this.placements.purgeExpired(now) +
+        this.cluster.purgeOrphans(),
     )();
   }
 

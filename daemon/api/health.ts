@@ -9,6 +9,8 @@ export interface HealthSources {
   /** Placements queued per AP; absent without key distribution. */
   queued?: () => Record<string, number>;
   config: { health(): object };
+  /** A cluster member's state (daemon/cluster/cluster-status.ts); absent for a single kmsd. */
+  cluster?: () => object;
   now?: () => number;
 }
 
@@ -22,5 +24,6 @@ export function healthReport(s: HealthSources): () => object {
     radius: s.radius.status(),
     distribution: s.queued ? { queued: s.queued() } : null,
     config: s.config.health(),
+    ...(s.cluster ? { cluster: s.cluster() } : {}),
   });
 }

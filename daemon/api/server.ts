@@ -27,6 +27,8 @@ export interface ApiDeps {
   /** Brings counters kept on other threads up to date before /metrics is answered. */
   refreshMetrics?(): Promise<void>;
   health(): object;
+  /** GET /v1/cluster (kmsctl cluster); absent for a single kmsd. */
+  cluster?(): Promise<object>;
   /** Key placements of one station (absent when distribution is not configured). */
   placementsFor?(staMac: string): Placement[];
   roams?: RoamLog;
@@ -112,6 +114,10 @@ export class ApiServer {
       return;
     }
     if (path === '/v1/health') return send(res, 200, this.deps.health());
+    if (path === '/v1/cluster') {
+      if (!this.deps.cluster) return send(res, 404, { error: 'this kmsd is not a cluster member (no cluster section)' });
+      return send(res, 200, await this.deps.cluster());
+    }
     if (path === '/v1/aps') {
       if (!this.deps.aps) return send(res, 404, { error: 'key distribution is not configured (no distribution section)' });
       return send(res, 200, { aps: this.deps.aps() });

@@ -8,6 +8,7 @@ import type { Placement } from '../distribution/placement.js';
 import { registerApConfigCommand } from './ap-config-command.js';
 import { registerRoamsCommand } from './roams-command.js';
 import { registerNeighborsCommand } from './neighbors-command.js';
+import { registerClusterCommand } from './cluster-command.js';
 import { KMS_VERSION } from '../common/version.js';
 
 // kmsctl: the operator's view of a running kmsd, over its local HTTP API.
@@ -108,6 +109,7 @@ program
 registerApConfigCommand(program, () => program.opts<TargetOptions>().config ?? process.env.KMS_CONFIG ?? DEFAULT_CONFIG);
 registerRoamsCommand(program);
 registerNeighborsCommand(program, target);
+registerClusterCommand(program, target);
 
 // --json anywhere on the line: errors too are JSON, so a script never has to parse prose.
 const wantJson = process.argv.slice(2).includes('--json');

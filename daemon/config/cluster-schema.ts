@@ -28,11 +28,8 @@ export const clusterSchema = z
           .string()
           .regex(/^\/[A-Za-z0-9._/-]*\/$/, 'expected a key prefix such as /hostapd-kms/')
           .default('/hostapd-kms/'),
-        /** TLS to etcd: the CA that signed the members' certificates, and a client certificate if they ask for one. */
-        tls: z
-          .object({ ca: z.string().min(1), cert: z.string().min(1).optional(), key: z.string().min(1).optional() })
-          .strict()
-          .optional(),
+        /** TLS to etcd (PEM, inline or {file: PATH}): the CA of the members' certificates, and a client certificate and key if they ask for one. */
+        tls: z.object({ ca: secretRef, cert: secretRef.optional(), key: secretRef.optional() }).strict().optional(),
         /** etcd's own authentication (`etcdctl user add`), when enabled. */
         username: z.string().min(1).optional(),
         password: secretRef.optional(),

@@ -105,6 +105,9 @@ export class KeyDistributor {
     }
     // A revoked session seen at an AP: never a reason to place keys (stations/revocation.ts acts).
     if (e.type === 'revoked-seen') return Promise.resolve();
+    // Another cluster member relayed this Accept and places its keys: a PUSH sent twice to one BSS
+    // is not de-duplicated by hostapd (docs/cluster.md, exactly-once work).
+    if (e.type === 'learned' && e.relayedBy !== undefined) return Promise.resolve();
     return this.prime(e.record).catch((err: Error) => {
       (this.d.logger.error ?? this.d.logger.warn).call(this.d.logger, { err: err.message, what: e.type }, 'key distribution failed');
     });

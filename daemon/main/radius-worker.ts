@@ -12,6 +12,9 @@ import { RadiusProxy, type ReceiveBuffer } from '../../adapters/radius/proxy.js'
 import type { FromRadiusThread, RadiusWorkerData, ToRadiusThread } from '../threads/radius-messages.js';
 import { RadiusTally } from '../threads/radius-tally.js';
 import { threadIdForReport } from '../common/thread-priority.js';
+import { ClusterCommitter } from '../cluster/cluster-committer.js';
+import { ClusterLayout } from '../cluster/layout.js';
+import { openClusterKv } from './cluster-store.js';
 
 const data = workerData as RadiusWorkerData;
 const port = parentPort!;
@@ -26,7 +29,26 @@ async function main(): Promise<void> {
   // The main thread's connection runs the checkpoints; this one's commits never do.
   const store = new SqliteRecordStore(data.storePath, key, { logger: log, checkpointsElsewhere: true });
   key.fill(0);
-  const recorder = new StationRecorder(store, data.policy, (sta, message) => log.warn({ sta }, message));
+  // With a cluster, a group commit goes to etcd too before its Accepts are relayed.
+  const clusterKv = data.cluster ? openClusterKv(data.cluster) : null;
+  const committer =
+    data.cluster && clusterKv
+      ? new ClusterCommitter({
+          kv: clusterKv,
+          journal: store.cluster,
+          layout: new ClusterLayout(data.cluster.prefix),
+          member: data.cluster.member,
+          commitTimeoutMs: data.cluster.commitTimeoutMs,
+          log: log.child({ part: 'cluster' }),
+        })
+      : null;
+  const recorder = new StationRecorder(
+    store,
+    data.policy,
+    (sta, message) => log.warn({ sta }, message),
+    Date.now,
+    committer ? (w) => committer.commit(w) : undefined,
+  );
   recorder.load();
   const counts = new RadiusTally();
   const learner = new RadiusThreadLearner(recorder, post);
@@ -60,17 +82,23 @@ async function main(): Promise<void> {
     store.close();
     return;
   }
+  committer?.start();
   logReceiveBuffers(ports.recvBuffers);
 
   const report = (id: number | null) => {
     const s = proxy.status();
-    post({ type: 'report', id, counts: counts.take(), status: { inFlight: s.inFlight, upstreams: s.upstreams } });
+    post({
+      type: 'report',
+      id,
+      counts: counts.take(),
+      status: { inFlight: s.inFlight, upstreams: s.upstreams, ...(committer ? { cluster: committer.status() } : {}) },
+    });
   };
   // Metrics are also pulled on demand (each /metrics scrape asks first); this keeps them fresh,
   // and a report at least every second is the heartbeat the main thread's watchdog waits for.
   let lastReport = Date.now();
   const reporting = setInterval(() => {
-    if (!counts.pending && Date.now() - lastReport < 1000) return;
+    if (!counts.pending && !committer && Date.now() - lastReport < 1000) return;
     lastReport = Date.now();
     report(null);
   }, 250);
@@ -92,10 +120,12 @@ async function main(): Promise<void> {
       clearInterval(reporting);
       clearInterval(purging);
       void proxy.stop().then(async () => {
+        committer?.stop();
         recorder.flush();
         // The flushed records' continuations run first, so the main thread hears of them all.
         await new Promise((r) => setImmediate(r));
         learner.flush();
+        await clusterKv?.close();
         store.close();
         report(null);
         post({ type: 'stopped' });

@@ -31,6 +31,13 @@ export interface StartupSecrets {
   sshKeys: Map<string, string>;
   /** radius.dynamicAuthorization.upstreams[].secret by upstream name, radius.clients[].das.secret by client name. */
   dasSecrets?: { upstreams: Map<string, Buffer>; aps: Map<string, Buffer> };
+  /** cluster.etcd's TLS PEMs and password, when the config has a cluster. */
+  cluster?: ClusterSecrets;
+}
+
+export interface ClusterSecrets {
+  tls?: { ca: string; cert?: string; key?: string };
+  password?: string;
 }
 
 export interface CheckContext {
@@ -155,6 +162,27 @@ export const STARTUP_CHECKS: readonly StartupCheck[] = [
         for (const [sub, text] of problems) ctx.problem(`${field}.${sub}`, text);
         if (problems.length === 0) ctx.secrets.upstreamTls.set(u.name, { ca, cert, key });
       }
+    },
+  },
+  {
+    name: 'cluster store credentials',
+    run: (ctx) => {
+      const c = ctx.config.cluster;
+      if (!c) return;
+      const field = 'cluster.etcd';
+      const out: ClusterSecrets = {};
+      if (c.etcd.tls) {
+        const t = c.etcd.tls;
+        const ca = attempt(ctx, () => readPublicPem(t.ca, `${field}.tls.ca`, ctx.env));
+        const cert = t.cert === undefined ? undefined : attempt(ctx, () => readPublicPem(t.cert!, `${field}.tls.cert`, ctx.env));
+        const key = t.key === undefined ? undefined : secret(ctx, t.key, `${field}.tls.key`);
+        if (ca !== undefined) out.tls = { ca, ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}) };
+      }
+      if (c.etcd.password) {
+        const p = secret(ctx, c.etcd.password, `${field}.password`);
+        if (p !== undefined) out.password = p;
+      }
+      ctx.secrets.cluster = out;
     },
   },
   {

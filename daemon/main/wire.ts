@@ -25,6 +25,7 @@ import { DasMetrics } from '../metrics/das-metrics.js';
 import { Revocation } from '../stations/revocation.js';
 import { partLogger } from '../log/logger.js';
 import { RecordStationLocator } from '../records/station-locator.js';
+import { startCluster } from './wire-cluster.js';
 
 const VERSION = KMS_VERSION;
 
@@ -100,6 +101,19 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
 
   const roams = startRoams(config, { log, metrics, onRoam: (e) => void life.onRoam(e) });
 
+  // A cluster member replicates the others' records into this store (wire-cluster.ts); its RADIUS
+  // thread commits its own to etcd before relaying them.
+  let radiusRef: RadiusThread | null = null;
+  const cluster = await startCluster(config, {
+    secrets,
+    journal: store.cluster,
+    life,
+    log,
+    registry: metrics.registry,
+    commits: () => radiusRef?.status().cluster,
+    startedAt,
+  });
+
   for (const u of config.radius.upstreams) metrics.upstreamUp.set({ upstream: u.name }, 1);
   // RADIUS runs on its own thread (radius-worker.ts), which commits each new record with its
   // own connection and hands it to StationLife here.
@@ -114,7 +128,9 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
       masterKey,
       secrets,
       fatal: () => process.exit(1),
+      ...(cluster ? { cluster: { connection: cluster.connection, metrics: cluster.metrics } } : {}),
     });
+    radiusRef = radius;
   } finally {
     masterKey.fill(0);
   }
@@ -219,7 +235,9 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
       stations,
       config: reloads,
       ...(distribution ? { queued: () => distribution!.distributor.queued() } : {}),
+      ...(cluster ? { cluster: () => cluster.status.health() } : {}),
     }),
+    ...(cluster ? { cluster: () => cluster.status.report() } : {}),
   });
   const apiPort = await api.listen(config.api.address, config.api.port);
 
@@ -251,6 +269,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
       await das?.stop();
       await dasSender?.stop();
       await radius.stop();
+      await cluster?.stop();
       roams.stop();
       await distribution?.stop();
       await api.close();

@@ -40,11 +40,29 @@ export interface ClusterKv {
   putAll(puts: KvPut[], timeoutMs: number): Promise<string>;
   /** Puts `key` only if it does not exist; true if this call created it. */
   createIfAbsent(put: KvPut, timeoutMs: number): Promise<boolean>;
+  /** One entry, or undefined if the key does not exist. */
+  get(key: string, timeoutMs: number): Promise<KvEntry | undefined>;
+  /**
+   * Puts only while the key is as the caller last read it: its modRevision is still `modRevision`
+   * ('0': the key must not exist). True if the put happened. A late replay uses it so that it never
+   * overwrites what another member wrote meanwhile.
+   */
+  putIfUnchanged(put: KvPut, modRevision: string, timeoutMs: number): Promise<boolean>;
   /** Every entry under `prefix`, and the revision the read was made at (for a watch to go on from). */
   list(prefix: string, timeoutMs: number): Promise<{ entries: KvEntry[]; revision: string }>;
-  /** Changes under `prefix` after `afterRevision`, in revision order, until closed. */
-  watch(prefix: string, afterRevision: string, onChange: (changes: KvChange[]) => void): Promise<KvWatch>;
+  /**
+   * Changes under `prefix` after `afterRevision`, in revision order, until closed. `onError` hears
+   * of a watch the store ended (e.g. `afterRevision` was compacted away): the caller reads afresh.
+   */
+  watch(
+    prefix: string,
+    afterRevision: string,
+    onChange: (changes: KvChange[]) => void,
+    onError?: (reason: string) => void,
+  ): Promise<KvWatch>;
   /** A new lease of `ttlS` seconds, renewed in the background. */
   lease(ttlS: number): Promise<KvLease>;
+  /** A lease nobody renews: it and every key bound to it go `ttlS` seconds from now (how records expire). */
+  expiringLease(ttlS: number, timeoutMs: number): Promise<string>;
   close(): Promise<void>;
 }

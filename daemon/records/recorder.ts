@@ -2,7 +2,7 @@ import { buildStation, isMachineIdentity, type RecordPolicy } from './build.js';
 import type { AccessAcceptFacts } from './facts.js';
 import type { MachineAuthRecord, StationKeys, StationRecord } from './station.js';
 import type { RecordStore } from '../ports/record-store.js';
-import { WriteBatcher } from './write-batcher.js';
+import { WriteBatcher, type BatchCommit } from './write-batcher.js';
 import { stationNews, type StationNews } from './news.js';
 
 const NO_KEYS: StationKeys = { pmk: null, mpmk: null, pmkR0: null, pmkR0Name: null };
@@ -22,8 +22,10 @@ export class StationRecorder {
     private readonly policy: RecordPolicy,
     private readonly warning: (staMac: string, message: string) => void = () => {},
     private readonly now: () => number = Date.now,
+    /** Where a group commit goes; default the store alone (a cluster adds etcd: cluster-committer.ts). */
+    commit: BatchCommit = (w) => store.saveStations(w),
   ) {
-    this.writer = new WriteBatcher(store);
+    this.writer = new WriteBatcher(commit);
   }
 
   /** Machine authentications still inside their window, from the store. */

@@ -26,7 +26,7 @@ export class StationTable {
     private readonly events: StationTableEvents = {},
     private readonly now: () => number = Date.now,
   ) {
-    this.writer = new WriteBatcher(store);
+    this.writer = new WriteBatcher((w) => store.saveStations(w));
   }
 
   /** Returns how many stations the store holds. */

@@ -1,9 +1,13 @@
-import type { RecordStore, StationWrite } from '../ports/record-store.js';
+import type { StationWrite } from '../ports/record-store.js';
 
 // Group commit. Every Access-Accept must be on disk before it is relayed, and one SQLite commit
 // per station is the proxy's largest cost under load. Saves requested in the same turn of the
 // event loop go into one transaction; each caller's promise resolves once that commit returned.
-// At low rates a batch holds one save and adds no delay beyond a setImmediate.
+// At low rates a batch holds one save and adds no delay beyond a setImmediate. The commit is the
+// store's saveStations, or in a cluster the local commit followed by etcd's (cluster-committer.ts).
+
+/** Commits one batch, all or nothing; may resolve later (a cluster commit waits for etcd). */
+export type BatchCommit = (writes: StationWrite[]) => unknown;
 
 interface Pending {
   write: StationWrite;
@@ -16,7 +20,7 @@ export class WriteBatcher {
   private scheduled = false;
   private largestBatch = 0;
 
-  constructor(private readonly store: RecordStore) {}
+  constructor(private readonly commit: BatchCommit) {}
 
   save(write: StationWrite): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -35,13 +39,25 @@ export class WriteBatcher {
     this.queue = [];
     if (batch.length === 0) return;
     this.largestBatch = Math.max(this.largestBatch, batch.length);
+    let done: unknown;
     try {
-      this.store.saveStations(batch.map((p) => p.write));
+      done = this.commit(batch.map((p) => p.write));
     } catch (e) {
       for (const p of batch) p.reject(e as Error);
       return;
     }
-    for (const p of batch) p.resolve();
+    if (!(done instanceof Promise)) {
+      for (const p of batch) p.resolve();
+      return;
+    }
+    done.then(
+      () => {
+        for (const p of batch) p.resolve();
+      },
+      (e: Error) => {
+        for (const p of batch) p.reject(e);
+      },
+    );
   }
 
   get stats(): { queued: number; largestBatch: number } {

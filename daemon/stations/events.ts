@@ -17,7 +17,16 @@ export type StationLifeEvent =
    * An Access-Accept's record, committed: a new authentication with new keys. `news` says whether
    * it told anything new (records/news.ts); every Accept is one event, whatever its news.
    */
-  | { type: 'learned'; record: StationRecord; news: 'new' | 'changed' | 'same' }
+  | {
+      type: 'learned';
+      record: StationRecord;
+      news: 'new' | 'changed' | 'same';
+      /**
+       * In a cluster, the member that relayed the Accept when it was another one (the record came
+       * by replication, daemon/cluster/replicator.ts); absent when this kmsd relayed it.
+       */
+      relayedBy?: string;
+    }
   /**
    * The station is at another BSS than it was (`from`: the place it left, or where it
    * authenticated if it had been placed nowhere yet). Once per real move, whatever the source;

@@ -27,7 +27,7 @@ export interface StationLifeDeps {
   stations: LifeRecords;
   /** The configured APs' BSSes; without it only accounting places stations. */
   places: ApPlaces | null;
-  log: { info(o: object, m: string): void; isLevelEnabled?(level: string): boolean };
+  log: { info(o: object, m: string): void; debug?(o: object, m: string): void; isLevelEnabled?(level: string): boolean };
   /** Counts every Access-Accept, logged or not: which keys it brought. */
   observer?: { learned(keys: 'pmk-r0' | 'pmk' | 'none'): void; revoked?(trigger: RevocationTrigger): void };
   /**
@@ -89,6 +89,23 @@ export class StationLife {
       );
     }
     return this.emit({ type: 'learned', record, news });
+  }
+
+  /**
+   * A record another cluster member committed for an Access-Accept it relayed, now in this
+   * member's store (daemon/cluster/replicator.ts). The same event as adopt()'s, naming that member;
+   * logged at debug only: the member that relayed it wrote the `station learned` line.
+   */
+  adoptReplica(record: StationRecord, relayedBy: string): Promise<void> {
+    this.d.stations.adopt(record);
+    if (this.d.log.isLevelEnabled?.('debug')) {
+      (this.d.log.debug ?? this.d.log.info).call(
+        this.d.log,
+        { sta: record.staMac, relayedBy, pmkR0Name: record.pmkR0Name },
+        'station replicated',
+      );
+    }
+    return this.emit({ type: 'learned', record, news: 'new', relayedBy });
   }
 
   onAccounting(facts: AccountingFacts): Promise<void> {

@@ -1,6 +1,7 @@
 import type { RecordPolicy } from '../records/build.js';
 import type { AccountingFacts } from '../records/facts.js';
 import type { StationNews } from '../records/news.js';
+import type { ClusterCommitStatus } from '../cluster/cluster-committer.js';
 
 // What kmsd's main thread and its RADIUS thread say to each other (radius-thread.ts,
 // radius-worker.ts). Everything is structured-cloned within the process: secrets and the master
@@ -22,6 +23,17 @@ export interface RadiusWorkerData {
   maxInFlight: number;
   /** SO_RCVBUF of the auth and accounting sockets. */
   recvBufferBytes: number;
+  /** With a `cluster:` section: each record is committed in etcd too before its Accept is relayed. */
+  cluster?: ClusterConnection & { commitTimeoutMs: number };
+}
+
+/** How a thread reaches the cluster store (the secrets, resolved, cross within the process). */
+export interface ClusterConnection {
+  member: string;
+  endpoints: string[];
+  prefix: string;
+  tls?: { ca: string; cert?: string; key?: string };
+  auth?: { username: string; password: string };
 }
 
 export interface RadiusClientData {
@@ -71,6 +83,8 @@ export interface RadiusCounts {
 export interface RadiusStatus {
   inFlight: number;
   upstreams: { name: string; alive: boolean }[];
+  /** The cluster commit's state and running totals, with a cluster. */
+  cluster?: ClusterCommitStatus;
 }
 
 export type FromRadiusThread =

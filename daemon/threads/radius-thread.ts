@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { perLabels, type KmsMetrics } from '../metrics/metrics.js';
 import type { StationLife } from '../stations/station-life.js';
 import type { StationRecord } from '../records/station.js';
+import type { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import type {
   FromRadiusThread,
   RadiusCounts,
@@ -12,6 +13,7 @@ import type {
   RadiusStatus,
   RadiusWorkerData,
   ToRadiusThread,
+  ClusterConnection,
 } from './radius-messages.js';
 
 // The main thread's side of the RADIUS thread (daemon/main/radius-worker.ts, which the composition
@@ -55,6 +57,8 @@ export interface RadiusThreadDeps {
   secrets: RadiusSecrets;
   /** Called when the thread fails after start-up. */
   fatal(reason: string): void;
+  /** With a cluster: where the thread commits records too, and the metrics of that commit. */
+  cluster?: { connection: ClusterConnection; metrics: ClusterMetrics };
 }
 
 /** The tables a reload may change, with the secrets the start-up checks resolved. */
@@ -99,6 +103,7 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
     duplicateWindowMs: config.radius.duplicateWindowS * 1000,
     maxInFlight: config.radius.maxInFlight,
     recvBufferBytes: config.radius.recvBufferBytes,
+    ...(deps.cluster && config.cluster ? { cluster: { ...deps.cluster.connection, commitTimeoutMs: config.cluster.commitTimeoutMs } } : {}),
   };
   const worker = deps.spawn(data);
   data.masterKey.fill(0);
@@ -148,6 +153,7 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
           return metrics.upstreamUp.set({ upstream: m.name }, m.alive ? 1 : 0);
         case 'report':
           apply(m.counts);
+          if (m.status.cluster) deps.cluster?.metrics.applyCommits(m.status.cluster);
           status = m.status;
           if (m.id !== null) reports.get(m.id)?.();
           return;

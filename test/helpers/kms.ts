@@ -63,6 +63,10 @@ export interface KmsOptions {
   roams?: Record<string, unknown>;
   /** Extra environment for kmsd (e.g. PATH with stand-in tools). */
   env?: NodeJS.ProcessEnv;
+  /** The master key (64 hex digits): cluster members share one. Default a fresh random key. */
+  masterKeyHex?: string;
+  /** The `cluster:` section, as YAML would give it. */
+  cluster?: Record<string, unknown>;
 }
 
 export interface KmsHandle {
@@ -90,7 +94,7 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
   registerTempDir(dir);
   const token = randomBytes(16).toString('hex');
   const keyFile = join(dir, 'master-key');
-  writeFileSync(keyFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+  writeFileSync(keyFile, (opts.masterKeyHex ?? randomBytes(32).toString('hex')) + '\n', { mode: 0o600 });
   chmodSync(keyFile, 0o600);
   const address = opts.listenAddress ?? '127.0.0.1';
   // Ports are chosen here rather than with 0 so the test knows them whatever the log level.
@@ -117,6 +121,7 @@ export async function startKms(opts: KmsOptions): Promise<KmsHandle> {
     api: { address: '127.0.0.1', port: apiPort, token },
     ...(opts.distribution ? { distribution: opts.distribution } : {}),
     ...(opts.roams ? { roams: opts.roams } : {}),
+    ...(opts.cluster ? { cluster: opts.cluster } : {}),
   };
   const configPath = join(dir, 'kms.yaml');
   writeFileSync(configPath, stringify(config), { mode: 0o600 });

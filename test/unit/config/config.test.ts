@@ -126,3 +126,31 @@ describe('configuration', () => {
     expect(() => resolveSecret({ credential: '../etc/shadow' }, 'x', env)).toThrow(/not a credential name/);
   });
 });
+
+describe('cluster section', () => {
+  const cluster = `
+cluster:
+  member: a
+  members: [{ name: a, radiusAddress: 10.0.0.11 }, { name: b, radiusAddress: 10.0.0.12 }]
+  etcd: { endpoints: ['http://10.0.0.21:2379', 'http://10.0.0.22:2379', 'http://10.0.0.23:2379'] }
+`;
+  it('fills its defaults', () => {
+    const c = parseConfig(minimal + cluster).cluster!;
+    expect(c.commitTimeoutMs).toBe(500);
+    expect(c.leaseTtlS).toBe(3);
+    expect(c.etcd.prefix).toBe('/hostapd-kms/');
+  });
+
+  it('names what is wrong with it', () => {
+    expect(problems(minimal + cluster.replace('member: a', 'member: c'))).toEqual([
+      expect.stringMatching(/^cluster\.member: "c" is not one of cluster\.members \(a, b\)/),
+    ]);
+    expect(problems(minimal + cluster.replace('name: b', 'name: a'))).toEqual([expect.stringMatching(/used twice/)]);
+    expect(problems(minimal + cluster.replace("'http://10.0.0.21:2379'", "'10.0.0.21'"))).toEqual([
+      expect.stringMatching(/^cluster\.etcd\.endpoints\[0\]: expected an etcd client URL/),
+    ]);
+    expect(problems(minimal + cluster.replace('{ name: b, radiusAddress: 10.0.0.12 }', ''))).toEqual([
+      expect.stringMatching(/at least two members/),
+    ]);
+  });
+});

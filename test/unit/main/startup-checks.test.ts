@@ -174,6 +174,18 @@ interface Case {
   message: RegExp;
 }
 
+/** Makes the config a cluster member's, with these etcd settings. */
+function cluster(c: Record<string, any>, etcd: Record<string, unknown>): void {
+  c.cluster = {
+    member: 'a',
+    members: [
+      { name: 'a', radiusAddress: '127.0.0.1' },
+      { name: 'b', radiusAddress: '127.0.0.2' },
+    ],
+    etcd: { endpoints: ['http://127.0.0.1:2379'], ...etcd },
+  };
+}
+
 const cases: Case[] = [
   {
     check: 'master key',
@@ -312,6 +324,27 @@ const cases: Case[] = [
     what: 'key that is not a key',
     edit: (c) => radsec(c, { key: { file: secretFile('rs-bad.key', 'not a key\n') } }),
     message: /radius\.upstreams\[rs\]\.tls\.key: not a valid unencrypted PEM private key/,
+  },
+  {
+    check: 'cluster store credentials',
+    what: 'missing etcd CA file',
+    edit: (c) => cluster(c, { tls: { ca: { file: join(dir, 'no-etcd-ca.pem') } } }),
+    message: /cluster\.etcd\.tls\.ca: cannot read .*no-etcd-ca\.pem: ENOENT/,
+  },
+  {
+    check: 'cluster store credentials',
+    what: 'mode-644 etcd password file',
+    edit: (c) => cluster(c, { username: 'kms', password: { file: secretFile('etcd-pw', 'pw\n', 0o644) } }),
+    message: /cluster\.etcd\.password: secret file .*etcd-pw has mode 644/,
+  },
+  {
+    check: 'schema',
+    what: 'cluster without the shared R0KH-R1KH MAC',
+    edit: (c) => {
+      cluster(c, {});
+      delete c.distribution.rrb.mac;
+    },
+    message: /distribution\.rrb\.mac: a cluster needs the KMS's one R0KH-R1KH MAC here/,
   },
   {
     check: 'schema',

@@ -263,7 +263,7 @@ describe('SqliteRecordStore', () => {
     openStore().store.close();
     raw((db) => {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([2]);
+      expect(db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([3]);
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     });
   });

@@ -1,0 +1,195 @@
+import type { ClusterJournal, SealedStationRow } from '../ports/cluster-journal.js';
+import type { ClusterKv, KvPut } from '../ports/cluster-kv.js';
+import type { StationWrite } from '../ports/record-store.js';
+import type { Log } from '../log/log.js';
+import type { ClusterLayout } from './layout.js';
+import { decodeStationEntry, encodeStationEntry } from './station-entry.js';
+
+// The cluster half of "commit before relay" (docs/cluster.md), on the RADIUS thread. A group
+// commit's records go to the local store with an outbox note each (one SQLite transaction), then
+// to etcd in one transaction; the Accepts are relayed once a majority of etcd has them. A sick
+// cluster never fails a login: past `commitTimeoutMs`, or at once while the cluster is known to be
+// unreachable, the Accepts are relayed with their records still in the outbox, and the replay
+// loop sends them when etcd answers again. Replays compare-and-put, so a late one never overwrites
+// a newer login another member committed meanwhile.
+
+export type ClusterCommitState = 'up' | 'degraded';
+
+export interface ClusterCommitStatus {
+  state: ClusterCommitState;
+  /** Records waiting in the outbox. */
+  queued: number;
+  /** Records committed in etcd before their Accept was relayed. */
+  committed: number;
+  /** Records relayed before etcd had them (kept in the outbox). */
+  relayedUncommitted: number;
+  /** Records the replay loop brought to etcd, and those it found superseded there. */
+  replayed: number;
+  superseded: number;
+  /** Why the cluster is degraded, while it is. */
+  lastError: string | null;
+  /** Wall time of each live etcd commit since the last take (seconds), for the latency histogram. */
+  commitSeconds: number[];
+}
+
+export interface ClusterCommitterOptions {
+  kv: ClusterKv;
+  journal: ClusterJournal;
+  layout: ClusterLayout;
+  member: string;
+  commitTimeoutMs: number;
+  log: Log;
+  /** How often the outbox is retried while it holds anything. */
+  replayIntervalMs?: number;
+  /** Rows per replay round (each is a read and a compare-and-put). */
+  replayBatch?: number;
+  now?: () => number;
+}
+
+/** Expiry is by lease: one per minute of expiresAt, granted once and never renewed (docs/cluster.md). */
+const BUCKET_MS = 60_000;
+
+export class ClusterCommitter {
+  private state: ClusterCommitState = 'up';
+  private lastError: string | null = null;
+  private counts = { committed: 0, relayedUncommitted: 0, replayed: 0, superseded: 0 };
+  private commitSeconds: number[] = [];
+  private readonly leases = new Map<number, Promise<string>>();
+  private replayTimer: NodeJS.Timeout | null = null;
+  private replaying = false;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly o: ClusterCommitterOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Starts the replay loop: whatever an earlier run left in the outbox goes first. */
+  start(): void {
+    this.replayTimer = setInterval(() => void this.replay(), this.o.replayIntervalMs ?? 1000);
+    this.replayTimer.unref();
+    void this.replay();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.replayTimer) clearInterval(this.replayTimer);
+  }
+
+  /**
+   * The group commit's writer (records/write-batcher.ts): resolves once the Accepts may be relayed.
+   * It rejects only when the local store fails, as a single kmsd does.
+   */
+  async commit(writes: StationWrite[]): Promise<void> {
+    const rows = this.o.journal.saveStationsQueued(writes);
+    if (this.state === 'degraded') {
+      this.counts.relayedUncommitted += rows.length;
+      return;
+    }
+    const started = performance.now();
+    try {
+      const puts = await Promise.all(rows.map((r) => this.put(r)));
+      await this.o.kv.putAll(puts, this.o.commitTimeoutMs);
+    } catch (e) {
+      this.counts.relayedUncommitted += rows.length;
+      this.degrade((e as Error).message, rows.length);
+      return;
+    }
+    this.commitSeconds.push((performance.now() - started) / 1000);
+    this.counts.committed += rows.length;
+    try {
+      this.o.journal.dequeue(rows);
+    } catch (e) {
+      // Left queued: the replay finds them in etcd already and drops them.
+      this.o.log.warn({ err: (e as Error).message }, 'cluster outbox: cannot remove committed records');
+    }
+  }
+
+  status(): ClusterCommitStatus {
+    const s: ClusterCommitStatus = {
+      state: this.state,
+      queued: this.o.journal.queuedCount(),
+      ...this.counts,
+      lastError: this.lastError,
+      commitSeconds: this.commitSeconds,
+    };
+    this.commitSeconds = [];
+    return s;
+  }
+
+  private degrade(reason: string, records: number): void {
+    this.lastError = reason;
+    if (this.state === 'degraded') return;
+    this.state = 'degraded';
+    this.o.log.error(
+      { reason, records, commitTimeoutMs: this.o.commitTimeoutMs },
+      'cluster store not committing: Accepts are relayed with their records kept locally, and replayed to etcd when it answers again',
+    );
+  }
+
+  /** One round of the outbox: every row read back from etcd, then put unless etcd has it or newer. */
+  private async replay(): Promise<void> {
+    if (this.replaying || this.stopped) return;
+    this.replaying = true;
+    try {
+      const batch = this.o.replayBatch ?? 256;
+      // Rows of a live commit still waiting for etcd's answer are not the replay's.
+      const before = () => this.now() - this.o.commitTimeoutMs;
+      let rows = this.o.journal.queued(batch, before());
+      let replayed = 0;
+      while (rows.length > 0 && !this.stopped) {
+        const done = await Promise.all(rows.map((r) => this.replayOne(r)));
+        this.o.journal.dequeue(rows);
+        replayed += done.filter((d) => d === 'put').length;
+        this.counts.replayed += done.filter((d) => d === 'put').length;
+        this.counts.superseded += done.filter((d) => d === 'superseded').length;
+        if (rows.length < batch) break;
+        rows = this.o.journal.queued(batch, before());
+      }
+      if (this.state === 'degraded' && this.o.journal.queued(1, before()).length === 0) {
+        this.state = 'up';
+        this.lastError = null;
+        this.o.log.info({ replayed, queued: this.o.journal.queuedCount() }, 'cluster store committing again; the outbox is replayed');
+      }
+    } catch (e) {
+      this.degrade((e as Error).message, 0);
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  private async replayOne(row: SealedStationRow): Promise<'put' | 'superseded'> {
+    const key = this.o.layout.station(row.staMac);
+    const there = await this.o.kv.get(key, this.o.commitTimeoutMs);
+    if (there) {
+      const d = decodeStationEntry(there.value, row.staMac);
+      if (d.ok && d.entry.row.authenticatedAt >= row.authenticatedAt) return 'superseded';
+    }
+    const ok = await this.o.kv.putIfUnchanged(await this.put(row), there?.modRevision ?? '0', this.o.commitTimeoutMs);
+    // Lost the race to another member's write: that one is newer (it was made after our read).
+    return ok ? 'put' : 'superseded';
+  }
+
+  private async put(row: SealedStationRow): Promise<KvPut> {
+    return {
+      key: this.o.layout.station(row.staMac),
+      value: encodeStationEntry({ row, member: this.o.member, committedAt: this.now() }),
+      lease: await this.expiryLease(row.expiresAt),
+    };
+  }
+
+  private expiryLease(expiresAt: number): Promise<string> {
+    const bucket = Math.ceil(expiresAt / BUCKET_MS);
+    let lease = this.leases.get(bucket);
+    if (!lease) {
+      const ttlS = Math.max(60, Math.ceil((bucket * BUCKET_MS - this.now()) / 1000) + 60);
+      lease = this.o.kv.expiringLease(ttlS, this.o.commitTimeoutMs);
+      // A failed grant is not kept: the next commit asks again.
+      lease.catch(() => this.leases.delete(bucket));
+      this.leases.set(bucket, lease);
+      const past = Math.floor(this.now() / BUCKET_MS);
+      for (const b of this.leases.keys()) if (b < past) this.leases.delete(b);
+    }
+    return lease;
+  }
+}

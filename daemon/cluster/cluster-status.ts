@@ -1,0 +1,108 @@
+import type { ClusterCommitStatus } from './cluster-committer.js';
+import type { Membership, MemberSeen } from './membership.js';
+import type { ClusterReplicator, ReplicatorStatus } from './replicator.js';
+
+// What `kmsctl cluster`, GET /v1/cluster and /v1/health say about the cluster: the members
+// configured and those registered in etcd now, this member's commit state and outbox (from the
+// RADIUS thread), and replication from the others (lag over the last samples).
+
+export interface ClusterStatusSources {
+  member: string;
+  configured: readonly { name: string; radiusAddress: string }[];
+  endpoints: readonly string[];
+  commitTimeoutMs: number;
+  membership: Membership;
+  replicator: ClusterReplicator;
+  /** The RADIUS thread's last report of its cluster commit; undefined before the first. */
+  commits(): ClusterCommitStatus | undefined;
+  /** Every replication take goes here too (the metrics). */
+  onReplication?(s: ReplicatorStatus): void;
+  onMembers?(n: number): void;
+}
+
+const LAG_WINDOW = 1000;
+
+export class ClusterStatus {
+  private readonly lag: number[] = [];
+  private last: ReplicatorStatus | null = null;
+
+  constructor(private readonly s: ClusterStatusSources) {}
+
+  /** Takes the replicator's figures (call it every second or so, and before a report). */
+  tick(): void {
+    const r = this.s.replicator.status();
+    this.last = r;
+    this.lag.push(...r.lagMs);
+    if (this.lag.length > LAG_WINDOW) this.lag.splice(0, this.lag.length - LAG_WINDOW);
+    this.s.onReplication?.(r);
+  }
+
+  /** Short, synchronous: for /v1/health. */
+  health(): object {
+    const c = this.s.commits();
+    return {
+      member: this.s.member,
+      state: c?.state === 'degraded' ? 'degraded' : 'ok',
+      registered: this.s.membership.isRegistered,
+      queued: c?.queued ?? 0,
+      ...(c?.lastError ? { reason: c.lastError } : {}),
+      watching: this.last?.watching ?? false,
+    };
+  }
+
+  /** The whole picture, with a fresh read of the members from etcd. */
+  async report(): Promise<object> {
+    this.tick();
+    let seen: MemberSeen[] | null = null;
+    let etcdError: string | null = null;
+    const t0 = performance.now();
+    try {
+      seen = await this.s.membership.members();
+      this.s.onMembers?.(seen.length);
+    } catch (e) {
+      etcdError = (e as Error).message;
+    }
+    const readMs = Math.round((performance.now() - t0) * 100) / 100;
+    const c = this.s.commits();
+    const r = this.last!;
+    const sorted = [...this.lag].sort((a, b) => a - b);
+    const q = (p: number) => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
+    return {
+      member: this.s.member,
+      etcd: { endpoints: this.s.endpoints, reachable: etcdError === null, ...(etcdError ? { error: etcdError } : { readMs }) },
+      members: this.s.configured.map((m) => {
+        const there = seen?.find((x) => x.name === m.name);
+        return {
+          name: m.name,
+          radiusAddress: m.radiusAddress,
+          self: m.name === this.s.member,
+          // null: unknown (etcd unreachable).
+          registered: seen === null ? null : there !== undefined,
+          ...(there ? { version: there.version, startedAt: there.startedAt } : {}),
+        };
+      }),
+      commit: c
+        ? {
+            state: c.state,
+            commitTimeoutMs: this.s.commitTimeoutMs,
+            queued: c.queued,
+            committed: c.committed,
+            relayedUncommitted: c.relayedUncommitted,
+            replayed: c.replayed,
+            superseded: c.superseded,
+            ...(c.lastError ? { reason: c.lastError } : {}),
+          }
+        : null,
+      replication: {
+        revision: r.revision,
+        watching: r.watching,
+        imported: r.imported,
+        rejected: r.rejected,
+        ...(r.lastRejection ? { lastRejection: r.lastRejection } : {}),
+        lagMs: { samples: sorted.length, p50: q(0.5), p99: q(0.99), max: sorted.length ? sorted[sorted.length - 1] : null },
+      },
+      // Until the claims of docs/cluster.md land, the member that relayed an Accept places its keys.
+      exactlyOnceWork: 'by the member that relayed the Access-Accept',
+    };
+  }
+}

@@ -1,0 +1,27 @@
+// Where the KMS's keys live in the cluster store, under `cluster.etcd.prefix` (docs/cluster.md has
+// the table). One place, so a member's writer and another member's watcher cannot disagree.
+
+export class ClusterLayout {
+  constructor(readonly prefix: string) {}
+
+  get stations(): string {
+    return `${this.prefix}stations/`;
+  }
+
+  station(staMac: string): string {
+    return `${this.stations}${staMac}`;
+  }
+
+  /** The station MAC of a key under `stations`, or null for any other key. */
+  stationOf(key: string): string | null {
+    return key.startsWith(this.stations) ? key.slice(this.stations.length) : null;
+  }
+
+  get members(): string {
+    return `${this.prefix}members/`;
+  }
+
+  member(name: string): string {
+    return `${this.members}${name}`;
+  }
+}

@@ -1,0 +1,94 @@
+import type { Registry } from 'prom-client';
+import type { KmsConfig } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { partLogger } from '../log/logger.js';
+import { ClusterLayout } from '../cluster/layout.js';
+import { ClusterReplicator } from '../cluster/replicator.js';
+import { Membership } from '../cluster/membership.js';
+import { ClusterStatus } from '../cluster/cluster-status.js';
+import type { ClusterCommitStatus } from '../cluster/cluster-committer.js';
+import { ClusterMetrics } from '../metrics/cluster-metrics.js';
+import type { ClusterJournal } from '../ports/cluster-journal.js';
+import type { StationLife } from '../stations/station-life.js';
+import type { ClusterConnection } from '../threads/radius-messages.js';
+import { KMS_VERSION } from '../common/version.js';
+import { clusterConnection, openClusterKv } from './cluster-store.js';
+import type { StartupSecrets } from './startup-checks.js';
+
+// Construction of a cluster member's main-thread side (docs/cluster.md): its registration, the
+// replication of other members' records into this store and StationLife, and the status views.
+// The RADIUS thread commits to etcd on its own connection (radius-worker.ts).
+
+export interface RunningCluster {
+  connection: ClusterConnection;
+  metrics: ClusterMetrics;
+  status: ClusterStatus;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(
+  config: KmsConfig,
+  d: {
+    secrets: StartupSecrets;
+    journal: ClusterJournal;
+    life: StationLife;
+    log: Logger;
+    registry: Registry;
+    commits(): ClusterCommitStatus | undefined;
+    startedAt: number;
+  },
+): Promise<RunningCluster | null> {
+  const c = config.cluster;
+  const connection = clusterConnection(config, d.secrets.cluster);
+  if (!c || !connection) return null;
+  const log = partLogger(d.log, 'cluster');
+  const kv = openClusterKv(connection);
+  const layout = new ClusterLayout(c.etcd.prefix);
+  const metrics = new ClusterMetrics(d.registry);
+  const self = c.members.find((m) => m.name === c.member)!;
+  const membership = new Membership({
+    kv,
+    layout,
+    self: { name: c.member, radiusAddress: self.radiusAddress, version: KMS_VERSION, startedAt: d.startedAt },
+    leaseTtlS: c.leaseTtlS,
+    log,
+  });
+  const replicator = new ClusterReplicator({
+    kv,
+    journal: d.journal,
+    layout,
+    member: c.member,
+    log,
+    onImported: (imported) => {
+      for (const { record, relayedBy } of imported) void d.life.adoptReplica(record, relayedBy);
+    },
+  });
+  const status = new ClusterStatus({
+    member: c.member,
+    configured: c.members,
+    endpoints: c.etcd.endpoints,
+    commitTimeoutMs: c.commitTimeoutMs,
+    membership,
+    replicator,
+    commits: d.commits,
+    onReplication: (s) => metrics.applyReplication(s),
+    onMembers: (n) => metrics.members.set(n),
+  });
+  membership.start();
+  // Not awaited: a member starts and serves RADIUS whatever the state of etcd.
+  void replicator.start();
+  const ticking = setInterval(() => status.tick(), 1000);
+  ticking.unref();
+  log.info({ member: c.member, endpoints: c.etcd.endpoints, prefix: c.etcd.prefix, commitTimeoutMs: c.commitTimeoutMs }, 'cluster member');
+  return {
+    connection,
+    metrics,
+    status,
+    stop: async () => {
+      clearInterval(ticking);
+      await replicator.stop();
+      await membership.stop();
+      await kv.close();
+    },
+  };
+}
