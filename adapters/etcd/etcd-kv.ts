@@ -136,6 +136,10 @@ export class EtcdKv implements ClusterKv {
   async lease(ttlS: number): Promise<KvLease> {
     const lease = this.client.lease(ttlS, { autoKeepAlive: true });
     const id = await lease.grant();
+    let renewedAt = Date.now();
+    lease.on('keepaliveSucceeded', () => {
+      renewedAt = Date.now();
+    });
     const handlers: ((reason: string) => void)[] = [];
     let lost: string | null = null;
     lease.on('lost', (err) => {
@@ -149,6 +153,7 @@ export class EtcdKv implements ClusterKv {
         if (lost !== null) h(lost);
         else handlers.push(h);
       },
+      renewedAt: () => renewedAt,
       revoke: () => lease.revoke(),
     };
   }

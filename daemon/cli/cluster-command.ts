@@ -26,7 +26,7 @@ interface ClusterReport {
     lastRejection?: string;
     lagMs: { samples: number; p50: number | null; p99: number | null; max: number | null };
   };
-  exactlyOnceWork: string;
+  work: { holder: string | null; self: boolean; since?: number };
 }
 
 export function clusterText(r: ClusterReport): string {
@@ -64,7 +64,11 @@ export function clusterText(r: ClusterReport): string {
       (p.lastRejection ? ` (last: ${p.lastRejection})` : '') +
       `; ${lag}`,
   );
-  lines.push(`exactly-once work (PUSH, PMKSA_ADD, AP control): ${r.exactlyOnceWork}`);
+  const w = r.work;
+  lines.push(
+    `exactly-once work (R0KH-R1KH, PMKSA_ADD, re-pushes, retries): ${w.holder === null ? (e.reachable ? 'NOBODY holds it' : 'holder unknown') : `held by ${w.holder}`}` +
+      (w.self && w.since ? `, this member since ${new Date(w.since).toISOString()}` : ''),
+  );
   return `${lines.join('\n')}\n`;
 }
 

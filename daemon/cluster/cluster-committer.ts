@@ -4,6 +4,7 @@ import type { StationWrite } from '../ports/record-store.js';
 import type { Log } from '../log/log.js';
 import type { ClusterLayout } from './layout.js';
 import { decodeStationEntry, encodeStationEntry } from './station-entry.js';
+import { ExpiryLeases } from './expiry-leases.js';
 
 // The cluster half of "commit before relay" (docs/cluster.md), on the RADIUS thread. A group
 // commit's records go to the local store with an outbox note each (one SQLite transaction), then
@@ -46,15 +47,12 @@ export interface ClusterCommitterOptions {
   now?: () => number;
 }
 
-/** Expiry is by lease: one per minute of expiresAt, granted once and never renewed (docs/cluster.md). */
-const BUCKET_MS = 60_000;
-
 export class ClusterCommitter {
   private state: ClusterCommitState = 'up';
   private lastError: string | null = null;
   private counts = { committed: 0, relayedUncommitted: 0, replayed: 0, superseded: 0 };
   private commitSeconds: number[] = [];
-  private readonly leases = new Map<number, Promise<string>>();
+  private readonly leases: ExpiryLeases;
   private replayTimer: NodeJS.Timeout | null = null;
   private replaying = false;
   private stopped = false;
@@ -62,6 +60,7 @@ export class ClusterCommitter {
 
   constructor(private readonly o: ClusterCommitterOptions) {
     this.now = o.now ?? Date.now;
+    this.leases = new ExpiryLeases(o.kv, o.commitTimeoutMs, this.now);
   }
 
   /** Starts the replay loop: whatever an earlier run left in the outbox goes first. */
@@ -174,22 +173,7 @@ export class ClusterCommitter {
     return {
       key: this.o.layout.station(row.staMac),
       value: encodeStationEntry({ row, member: this.o.member, committedAt: this.now() }),
-      lease: await this.expiryLease(row.expiresAt),
+      lease: await this.leases.forExpiry(row.expiresAt),
     };
-  }
-
-  private expiryLease(expiresAt: number): Promise<string> {
-    const bucket = Math.ceil(expiresAt / BUCKET_MS);
-    let lease = this.leases.get(bucket);
-    if (!lease) {
-      const ttlS = Math.max(60, Math.ceil((bucket * BUCKET_MS - this.now()) / 1000) + 60);
-      lease = this.o.kv.expiringLease(ttlS, this.o.commitTimeoutMs);
-      // A failed grant is not kept: the next commit asks again.
-      lease.catch(() => this.leases.delete(bucket));
-      this.leases.set(bucket, lease);
-      const past = Math.floor(this.now() / BUCKET_MS);
-      for (const b of this.leases.keys()) if (b < past) this.leases.delete(b);
-    }
-    return lease;
   }
 }

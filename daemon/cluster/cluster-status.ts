@@ -1,6 +1,7 @@
 import type { ClusterCommitStatus } from './cluster-committer.js';
 import type { Membership, MemberSeen } from './membership.js';
 import type { ClusterReplicator, ReplicatorStatus } from './replicator.js';
+import type { WorkClaim } from './work-claim.js';
 
 // What `kmsctl cluster`, GET /v1/cluster and /v1/health say about the cluster: the members
 // configured and those registered in etcd now, this member's commit state and outbox (from the
@@ -13,6 +14,7 @@ export interface ClusterStatusSources {
   commitTimeoutMs: number;
   membership: Membership;
   replicator: ClusterReplicator;
+  claim: WorkClaim;
   /** The RADIUS thread's last report of its cluster commit; undefined before the first. */
   commits(): ClusterCommitStatus | undefined;
   /** Every replication take goes here too (the metrics). */
@@ -47,6 +49,7 @@ export class ClusterStatus {
       queued: c?.queued ?? 0,
       ...(c?.lastError ? { reason: c.lastError } : {}),
       watching: this.last?.watching ?? false,
+      holdsWork: this.s.claim.isHolding,
     };
   }
 
@@ -54,9 +57,11 @@ export class ClusterStatus {
   async report(): Promise<object> {
     this.tick();
     let seen: MemberSeen[] | null = null;
+    let holder: string | null = null;
     let etcdError: string | null = null;
     const t0 = performance.now();
     try {
+      holder = await this.s.claim.holder();
       seen = await this.s.membership.members();
       this.s.onMembers?.(seen.length);
     } catch (e) {
@@ -101,8 +106,12 @@ export class ClusterStatus {
         ...(r.lastRejection ? { lastRejection: r.lastRejection } : {}),
         lagMs: { samples: sorted.length, p50: q(0.5), p99: q(0.99), max: sorted.length ? sorted[sorted.length - 1] : null },
       },
-      // Until the claims of docs/cluster.md land, the member that relayed an Accept places its keys.
-      exactlyOnceWork: 'by the member that relayed the Access-Accept',
+      // R0KH-R1KH traffic, PMKSA_ADD, re-pushes and retries: one member at a time (work-claim.ts).
+      work: {
+        holder: etcdError === null ? holder : null,
+        self: this.s.claim.isHolding,
+        ...(this.s.claim.heldSince !== null ? { since: this.s.claim.heldSince } : {}),
+      },
     };
   }
 }

@@ -17,6 +17,20 @@ export class ClusterLayout {
     return key.startsWith(this.stations) ? key.slice(this.stations.length) : null;
   }
 
+  get placements(): string {
+    return `${this.prefix}placements/`;
+  }
+
+  /** One placement ledger entry: station, BSS, kind and key name, as placementKey() orders them. */
+  placement(p: { staMac: string; bssid: string; kind: string; keyName: string }): string {
+    return `${this.placements}${p.staMac}/${p.bssid}/${p.kind}/${p.keyName}`;
+  }
+
+  /** The member's claim on the exactly-once work (R0KH-R1KH traffic, PMKSA_ADD, re-pushes, retries). */
+  get workClaim(): string {
+    return `${this.prefix}claims/work`;
+  }
+
   get members(): string {
     return `${this.prefix}members/`;
   }

@@ -45,6 +45,11 @@ export class Membership {
     return this.registered;
   }
 
+  /** The member's lease while it is registered: claims are bound to it. */
+  get currentLease(): KvLease | null {
+    return this.registered ? this.lease : null;
+  }
+
   /** The members that are there now (their leases live), from the cluster store. */
   async members(): Promise<MemberSeen[]> {
     const { entries } = await this.o.kv.list(this.o.layout.members, this.o.timeoutMs ?? 1000);

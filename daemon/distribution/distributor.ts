@@ -39,7 +39,12 @@ export interface DistributorDeps {
   pusher: PmkR1Pusher | null;
   rrbPeerFor(bss: BssInfo): RrbPeer | null;
   controlFor(ap: string): ApDriver | null;
-  stations: { get(staMac: string): StationRecord | undefined; keysFor(staMac: string): StationKeys | null };
+  stations: {
+    get(staMac: string): StationRecord | undefined;
+    keysFor(staMac: string): StationKeys | null;
+    /** Every live record: a cluster member that takes the work over primes what is left (activate). */
+    list?(): StationRecord[];
+  };
   ledger: PlacementStore;
   policy: PlanPolicy & { repushMarginS: number; retry: RetryPolicy };
   logger: Log;
@@ -61,6 +66,8 @@ export class KeyDistributor {
   private readonly inFlight = new Set<string>();
   private readonly queues = new Map<string, RetryQueue<QueuedIntent>>();
   private readonly now: () => number;
+  /** False on a cluster member while another holds the exactly-once work (standby/activate). */
+  private active = true;
 
   constructor(private readonly d: DistributorDeps) {
     this.now = d.now ?? Date.now;
@@ -91,6 +98,42 @@ export class KeyDistributor {
     for (const q of this.queues.values()) q.stop();
   }
 
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /**
+   * Cluster: another member holds the exactly-once work (docs/cluster.md). Nothing is placed,
+   * re-placed or retried here until activate(); the ledger keeps arriving by replication.
+   */
+  standby(): void {
+    this.active = false;
+    this.stop();
+    this.queues.clear();
+  }
+
+  /**
+   * Cluster: this member takes the work over. The ledger is read afresh (it holds what the previous
+   * holder recorded, replicated), re-placements are scheduled from it, and every live station that
+   * has nothing placed yet or a placement still waiting is primed: keys already on an AP are not
+   * placed again. Resolves with how many stations were primed.
+   */
+  async activate(): Promise<number> {
+    this.active = true;
+    const now = this.now();
+    this.placements.clear();
+    // A retry the old holder had queued is this member's to make: forget it, so priming places it.
+    this.remember(this.d.ledger.loadPlacements(now).filter((p) => p.state !== 'queued'));
+    for (const sta of this.placements.keys()) this.scheduleRepush(sta);
+    const pending = (this.d.stations.list?.() ?? []).filter(
+      (r) => !r.revoked && r.session !== 'ended' && !this.placementsFor(r.staMac).some((p) => ON_AP.has(p.state) || p.state === 'failed'),
+    );
+    for (let i = 0; i < pending.length && this.active; i += 64) {
+      await Promise.all(pending.slice(i, i + 64).map((r) => this.onStationLife({ type: 'learned', record: r, news: 'same' })));
+    }
+    return pending.length;
+  }
+
   /**
    * What happens in a station's life (StationLife's events), the distributor's one way in:
    * learned or moved primes the neighbours of the place the station is now, ended or revoked
@@ -99,15 +142,13 @@ export class KeyDistributor {
    * logged here and never reach the caller.
    */
   onStationLife(e: StationLifeEvent): Promise<void> {
+    if (!this.active) return Promise.resolve();
     if (e.type === 'ended' || e.type === 'revoked') {
       this.end(e.record);
       return Promise.resolve();
     }
     // A revoked session seen at an AP: never a reason to place keys (stations/revocation.ts acts).
     if (e.type === 'revoked-seen') return Promise.resolve();
-    // Another cluster member relayed this Accept and places its keys: a PUSH sent twice to one BSS
-    // is not de-duplicated by hostapd (docs/cluster.md, exactly-once work).
-    if (e.type === 'learned' && e.relayedBy !== undefined) return Promise.resolve();
     return this.prime(e.record).catch((err: Error) => {
       (this.d.logger.error ?? this.d.logger.warn).call(this.d.logger, { err: err.message, what: e.type }, 'key distribution failed');
     });
@@ -115,7 +156,7 @@ export class KeyDistributor {
 
   /** The AP's control channel is (back) up: what was queued for it goes now. */
   onApEvent(apName: string, ev: ApEvent): void {
-    if (ev.type === 'transport' && ev.up) this.queues.get(apName)?.kick();
+    if (this.active && ev.type === 'transport' && ev.up) this.queues.get(apName)?.kick();
   }
 
   /**

@@ -81,9 +81,8 @@ function main(): void {
 
   warmRoamPath((sta) => service.stationFor(sta), topology);
 
-  let endpoint: RrbEndpoint;
-  try {
-    endpoint = RrbEndpoint.open({
+  const open = () =>
+    RrbEndpoint.open({
       ifname: data.ifname,
       mac: data.mac,
       keyFor: (_src, r1khId) => service.keyFor(r1khId),
@@ -91,12 +90,20 @@ function main(): void {
       observer: (event, reason) => frames.observe(event, reason),
       logger: log,
     });
+  let endpoint: RrbEndpoint | null;
+  try {
+    endpoint = open();
   } catch (e) {
     store.close();
     post({ type: 'start-failed', message: (e as Error).message });
     return;
   }
-
+  const mac = endpoint.mac;
+  // Opened once all the same: a wrong interface fails the start, not a takeover hours later.
+  if (data.silent) {
+    endpoint.close();
+    endpoint = null;
+  }
   service.attach(endpoint);
   port.on('message', (m: ToRrbThread) => {
     if (service.handle(m)) return;
@@ -105,8 +112,23 @@ function main(): void {
         service.reload(m.aps, m.apKeys);
         setLogLevel(rootLog, m.logLevel);
         return;
+      case 'silent':
+        if (m.on && endpoint) {
+          endpoint.close();
+          endpoint = null;
+          service.attach(null);
+        } else if (!m.on && !endpoint) {
+          // A fresh sequence state: the APs learn it through the SEQ exchanges the warm-up starts.
+          endpoint = open();
+          service.attach(endpoint);
+        }
+        log.info(
+          { silent: m.on },
+          m.on ? 'R0KH-R1KH endpoint closed: another cluster member holds the work' : 'R0KH-R1KH endpoint open: this member holds the work',
+        );
+        return;
       case 'stop':
-        endpoint.close();
+        endpoint?.close();
         store.close();
         frames.flush();
         post({ type: 'stopped' });
@@ -115,7 +137,7 @@ function main(): void {
   });
 
   const tid = threadIdForReport();
-  post({ type: 'ready', mac: endpoint.mac, tid, priority: raisePriority(data.priorityBoost) });
+  post({ type: 'ready', mac, tid, priority: raisePriority(data.priorityBoost) });
 }
 
 try {

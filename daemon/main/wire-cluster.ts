@@ -9,6 +9,9 @@ import { ClusterStatus } from '../cluster/cluster-status.js';
 import type { ClusterCommitStatus } from '../cluster/cluster-committer.js';
 import { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import type { ClusterJournal } from '../ports/cluster-journal.js';
+import type { PlacementStore } from '../ports/placement-store.js';
+import { ReplicatedLedger } from '../cluster/replicated-ledger.js';
+import { WorkClaim } from '../cluster/work-claim.js';
 import type { StationLife } from '../stations/station-life.js';
 import type { ClusterConnection } from '../threads/radius-messages.js';
 import { KMS_VERSION } from '../common/version.js';
@@ -23,6 +26,11 @@ export interface RunningCluster {
   connection: ClusterConnection;
   metrics: ClusterMetrics;
   status: ClusterStatus;
+  /** The placement ledger distribution uses: the local one, replicated through etcd. */
+  ledger: PlacementStore;
+  /** Starts claiming the exactly-once work; `onChange` hears each take-over and let-go. */
+  startClaim(onChange: (holding: boolean) => void): void;
+  readonly holdsWork: boolean;
   stop(): Promise<void>;
 }
 
@@ -31,6 +39,8 @@ export async function startCluster(
   d: {
     secrets: StartupSecrets;
     journal: ClusterJournal;
+    /** The local placement ledger (the store's). */
+    ledger: PlacementStore;
     life: StationLife;
     log: Logger;
     registry: Registry;
@@ -63,7 +73,19 @@ export async function startCluster(
       for (const { record, relayedBy } of imported) void d.life.adoptReplica(record, relayedBy);
     },
   });
+  const ledger = new ReplicatedLedger({ kv, local: d.ledger, layout, member: c.member, log, timeoutMs: c.commitTimeoutMs });
+  let onWork: (holding: boolean) => void = () => {};
+  const claim = new WorkClaim({
+    kv,
+    key: layout.workClaim,
+    member: c.member,
+    lease: () => membership.currentLease,
+    leaseTtlS: c.leaseTtlS,
+    log,
+    onChange: (holding) => onWork(holding),
+  });
   const status = new ClusterStatus({
+    claim,
     member: c.member,
     configured: c.members,
     endpoints: c.etcd.endpoints,
@@ -77,6 +99,7 @@ export async function startCluster(
   membership.start();
   // Not awaited: a member starts and serves RADIUS whatever the state of etcd.
   void replicator.start();
+  if (config.distribution) void ledger.start();
   const ticking = setInterval(() => status.tick(), 1000);
   ticking.unref();
   log.info({ member: c.member, endpoints: c.etcd.endpoints, prefix: c.etcd.prefix, commitTimeoutMs: c.commitTimeoutMs }, 'cluster member');
@@ -84,8 +107,18 @@ export async function startCluster(
     connection,
     metrics,
     status,
+    ledger,
+    startClaim: (fn) => {
+      onWork = fn;
+      claim.start();
+    },
+    get holdsWork() {
+      return claim.isHolding;
+    },
     stop: async () => {
       clearInterval(ticking);
+      claim.stop();
+      await ledger.stop();
       await replicator.stop();
       await membership.stop();
       await kv.close();

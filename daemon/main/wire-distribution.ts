@@ -45,6 +45,12 @@ export interface RunningDistribution {
   prepareReload(next: KmsConfig, secrets: Pick<StartupSecrets, 'rrbKeys' | 'sshKeys'>): () => Promise<ApsReloaded>;
   /** Each configured AP as GET /v1/aps shows it. */
   apStatus(): ApStatusView[];
+  /**
+   * Cluster (docs/cluster.md): this member takes the exactly-once work (its R0KH-R1KH endpoint
+   * opens, the APs' sequence state is learned again, what is left is placed), or lets it go.
+   */
+  activate(): Promise<void>;
+  standby(): void;
   stop(): Promise<void>;
 }
 
@@ -94,6 +100,8 @@ export async function startDistribution(
     storePath: string;
     masterKey: Buffer;
     fatal(reason: string): void;
+    /** A cluster member starts without the exactly-once work, until its claim says otherwise. */
+    standby?: boolean;
   },
 ): Promise<RunningDistribution> {
   const d = config.distribution!;
@@ -123,6 +131,7 @@ export async function startDistribution(
       apKeys: d.aps.map((a) => [a.name, new Uint8Array(rrbKeys.get(a.name)!)]),
       policy: { keyLifetimeS: policy.keyLifetimeS, ssid: policy.ssid, mobilityDomain: policy.mobilityDomain },
       priorityBoost: d.rrb.priorityBoost,
+      ...(deps.standby ? { silent: true } : {}),
     },
     {
       spawn: (data) => spawnThread('rrb-worker.js', 'rrb', data),
@@ -199,6 +208,7 @@ export async function startDistribution(
     },
   });
   distributor.start();
+  if (deps.standby) distributor.standby();
   warmup = new SequenceWarmup({
     topology,
     neighbors: neighbors?.graph ?? staticNeighbors,
@@ -268,6 +278,17 @@ export async function startDistribution(
         queued: distributor!.queued(),
         neighborsOf: (ap) => (neighbors?.graph ?? staticNeighbors).neighborsOf(ap),
       }),
+    activate: async () => {
+      rrb.silence(false);
+      // The previous holder's sequence state is not ours: every AP asks for this endpoint's anew.
+      warmup?.round('takeover');
+      const primed = await distributor!.activate();
+      log.info({ primed }, 'exactly-once work taken over: ledger read, re-placements scheduled, pending stations primed');
+    },
+    standby: () => {
+      distributor!.standby();
+      rrb.silence(true);
+    },
     stop: async () => {
       neighbors?.stop();
       warmup?.stop();

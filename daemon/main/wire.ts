@@ -80,6 +80,19 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     revokedRetentionMs: Math.max(config.stations.revokedRetentionS, config.distribution?.keyLifetimeS ?? 0) * 1000,
   });
   const loaded = stations.load();
+  // A cluster member replicates the others' records into this store (wire-cluster.ts); its RADIUS
+  // thread commits its own to etcd before relaying them. Its distribution waits for the work claim.
+  let radiusRef: RadiusThread | null = null;
+  const cluster = await startCluster(config, {
+    secrets,
+    journal: store.cluster,
+    ledger: store.placements,
+    life,
+    log,
+    registry: metrics.registry,
+    commits: () => radiusRef?.status().cluster,
+    startedAt,
+  });
   let distribution: RunningDistribution | null = null;
   if (config.distribution) {
     distribution = await startDistribution(config, {
@@ -87,32 +100,28 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
       stations,
       topology: topology!,
       life,
-      ledger: store.placements,
+      ledger: cluster?.ledger ?? store.placements,
       neighborStore: store.neighbors,
       log,
       metrics,
       storePath,
       masterKey,
       fatal: () => process.exit(1),
+      ...(cluster ? { standby: true } : {}),
+    });
+  }
+  if (cluster) {
+    const dist = distribution;
+    cluster.startClaim((holding) => {
+      if (!dist) return;
+      if (holding) void dist.activate().catch((e: Error) => log.error({ err: e.message }, 'taking over the exactly-once work failed'));
+      else dist.standby();
     });
   }
   metrics.stations.set(loaded);
   log.info({ stations: loaded, config: configFile, version: VERSION }, 'station records loaded');
 
   const roams = startRoams(config, { log, metrics, onRoam: (e) => void life.onRoam(e) });
-
-  // A cluster member replicates the others' records into this store (wire-cluster.ts); its RADIUS
-  // thread commits its own to etcd before relaying them.
-  let radiusRef: RadiusThread | null = null;
-  const cluster = await startCluster(config, {
-    secrets,
-    journal: store.cluster,
-    life,
-    log,
-    registry: metrics.registry,
-    commits: () => radiusRef?.status().cluster,
-    startedAt,
-  });
 
   for (const u of config.radius.upstreams) metrics.upstreamUp.set({ upstream: u.name }, 1);
   // RADIUS runs on its own thread (radius-worker.ts), which commits each new record with its

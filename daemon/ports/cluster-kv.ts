@@ -23,6 +23,11 @@ export interface KvLease {
   readonly id: string;
   /** Called once when the store says the lease is gone (expired while we were cut off, or revoked). */
   onLost(handler: (reason: string) => void): void;
+  /**
+   * When the store last confirmed the lease (granted or renewed), by this process's clock: a holder
+   * of exactly-once work stops it once this is too old, before the store can let another take it.
+   */
+  renewedAt(): number;
   /** Ends it now: every key bound to it goes at once (a clean shutdown hands work over without waiting). */
   revoke(): Promise<void>;
 }

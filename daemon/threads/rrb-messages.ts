@@ -20,6 +20,11 @@ export interface RrbWorkerData {
   policy: PlanPolicy;
   /** distribution.rrb.priorityBoost: nice levels the thread raises itself above the service. */
   priorityBoost: number;
+  /**
+   * A cluster member that does not hold the exactly-once work starts silent: its endpoint is
+   * closed after the start-up check, so it sends nothing on the segment, not even a NAK.
+   */
+  silent?: boolean;
 }
 
 /** The thread's CPU priority once started: its nice value, and why it could not be raised. */
@@ -45,4 +50,6 @@ export type ToRrbThread =
   | { type: 'probe'; pairs: { peer: RrbPeer; r0khId: string }[] }
   /** A reload's APs and their keys (they replace the thread's whole topology), and log level. */
   | { type: 'reload'; aps: ApInfo[]; apKeys: [ap: string, key: Uint8Array][]; logLevel: string }
+  /** Cluster: open the endpoint (this member now holds the exactly-once work) or close it (another does). */
+  | { type: 'silent'; on: boolean }
   | { type: 'stop' };

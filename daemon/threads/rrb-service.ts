@@ -73,9 +73,10 @@ export class RrbThreadService {
     return bss ? (this.apKeys.get(bss.ap) ?? null) : null;
   }
 
-  /** The endpoint, once open (it is opened with `answerPull` as its PULL handler). */
-  attach(transport: PmkR1Pusher & SequenceProber): void {
+  /** The endpoint, once open (it is opened with `answerPull` as its PULL handler); null: closed (silent). */
+  attach(transport: (PmkR1Pusher & SequenceProber) | null): void {
     this.transport = transport;
+    if (!transport) this.probes.length = 0;
   }
 
   /** The station's record and keys as stored now, or null if it has none or it expired. */
@@ -113,7 +114,17 @@ export class RrbThreadService {
   /** A PUSH or probe request from the main thread; false for any other message. */
   handle(m: ToRrbThread): boolean {
     const transport = this.transport;
-    if (!transport) return false;
+    if (!transport) {
+      // Silent (a cluster member without the exactly-once work): nothing goes out, and a PUSH
+      // asked for just before the switch is answered so that its caller does not wait forever.
+      if (m.type === 'push')
+        this.d.post({
+          type: 'pushed',
+          id: m.id,
+          outcome: { ok: false, reason: 'endpoint silent: another cluster member holds the R0KH-R1KH work' },
+        });
+      return m.type === 'push' || m.type === 'probe';
+    }
     if (m.type === 'push') {
       const entry: PmkR1Entry = {
         ...m.entry,

@@ -17,6 +17,8 @@ export interface RrbThread extends PmkR1Pusher, SequenceProber {
   priority: RrbThreadPriority;
   /** A reload's APs and keys (the thread answers PULLs and checks frames against them), and log level. */
   reload(aps: ApInfo[], apKeys: [ap: string, key: Uint8Array][], logLevel: string): void;
+  /** Cluster: close the endpoint (another member holds the work) or open it again. */
+  silence(on: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,9 @@ export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promis
               }),
             reload: (aps: ApInfo[], apKeys: [string, Uint8Array][], logLevel: string) => {
               if (!stopping) send({ type: 'reload', aps, apKeys, logLevel });
+            },
+            silence: (on: boolean) => {
+              if (!stopping) send({ type: 'silent', on });
             },
             probe: (peer: RrbPeer, r0khId: string) => {
               if (!stopping) send({ type: 'probe', pairs: [{ peer, r0khId }] });

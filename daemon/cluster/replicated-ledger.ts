@@ -1,0 +1,152 @@
+import { migratePlacementState, type Placement } from '../distribution/placement.js';
+import type { ClusterKv, KvWatch } from '../ports/cluster-kv.js';
+import type { PlacementStore } from '../ports/placement-store.js';
+import type { Log } from '../log/log.js';
+import type { ClusterLayout } from './layout.js';
+import { ExpiryLeases } from './expiry-leases.js';
+
+// The placement ledger across the cluster: the member holding the exactly-once work records each
+// placement locally (as a single kmsd does) and sends it to etcd; every member imports the others'
+// into its own ledger, so the member that takes the work over knows what is already on which AP and
+// never places it again (hostapd does not de-duplicate PUSHed PMK-R1s). The send is not waited
+// for: a placement in flight when its holder dies may be made once more by the next holder, which
+// is what docs/cluster.md promises and no more. Key names only: no key material is in a placement.
+
+const PLACEMENT_ENTRY_VERSION = 1;
+
+export interface ReplicatedLedgerOptions {
+  kv: ClusterKv;
+  local: PlacementStore;
+  layout: ClusterLayout;
+  member: string;
+  log: Log;
+  timeoutMs: number;
+  now?: () => number;
+}
+
+export class ReplicatedLedger implements PlacementStore {
+  private outgoing: Placement[] = [];
+  private watch: KvWatch | null = null;
+  private readonly leases: ExpiryLeases;
+  private counts = { sent: 0, failed: 0, imported: 0, rejected: 0 };
+  private lastFailure: string | null = null;
+  private stopped = false;
+
+  constructor(private readonly o: ReplicatedLedgerOptions) {
+    this.leases = new ExpiryLeases(o.kv, o.timeoutMs, o.now);
+  }
+
+  savePlacements(placements: Placement[]): void {
+    this.o.local.savePlacements(placements);
+    if (placements.length === 0) return;
+    if (this.outgoing.length === 0) setImmediate(() => void this.send());
+    this.outgoing.push(...placements);
+  }
+
+  loadPlacements(now: number): Placement[] {
+    return this.o.local.loadPlacements(now);
+  }
+
+  /** Reads the others' entries, then follows them; resolves once the watch is set up (never rejects). */
+  async start(): Promise<void> {
+    try {
+      const { entries, revision } = await this.o.kv.list(this.o.layout.placements, 30_000);
+      this.import(entries.map((e) => e.value));
+      this.watch = await this.o.kv.watch(
+        this.o.layout.placements,
+        revision,
+        (changes) => this.import(changes.flatMap((c) => (c.kind === 'put' ? [c.value] : []))),
+        (reason) => this.again(reason),
+      );
+      if (this.stopped) await this.stop();
+    } catch (e) {
+      this.again((e as Error).message);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.watch?.close().catch(() => {});
+    this.watch = null;
+  }
+
+  get stats(): { sent: number; failed: number; imported: number; rejected: number; lastFailure: string | null } {
+    return { ...this.counts, lastFailure: this.lastFailure };
+  }
+
+  private again(reason: string): void {
+    this.watch = null;
+    if (this.stopped) return;
+    this.o.log.warn({ reason }, 'cluster: placement ledger watch failed; reading again');
+    setTimeout(() => void this.start(), 1000).unref();
+  }
+
+  private async send(): Promise<void> {
+    const batch = this.outgoing;
+    this.outgoing = [];
+    try {
+      const puts = await Promise.all(
+        batch.map(async (p) => ({
+          key: this.o.layout.placement(p),
+          value: Buffer.from(JSON.stringify({ v: PLACEMENT_ENTRY_VERSION, member: this.o.member, placement: p })),
+          lease: await this.leases.forExpiry(p.expiresAt),
+        })),
+      );
+      await this.o.kv.putAll(puts, this.o.timeoutMs);
+      this.counts.sent += batch.length;
+    } catch (e) {
+      this.counts.failed += batch.length;
+      const reason = (e as Error).message;
+      if (this.lastFailure !== reason) this.o.log.warn({ reason, placements: batch.length }, 'cluster: placements not replicated');
+      this.lastFailure = reason;
+    }
+  }
+
+  private import(values: Buffer[]): void {
+    const mine: Placement[] = [];
+    for (const v of values) {
+      const p = parsePlacementEntry(v);
+      if (typeof p === 'string') {
+        this.counts.rejected++;
+        continue;
+      }
+      if (p.member === this.o.member) continue;
+      mine.push(p.placement);
+    }
+    if (mine.length === 0) return;
+    this.o.local.savePlacements(mine);
+    this.counts.imported += mine.length;
+  }
+}
+
+/** The entry's placement and its writer, or why it cannot be used. */
+export function parsePlacementEntry(value: Buffer): { member: string; placement: Placement } | string {
+  let o: { v?: unknown; member?: unknown; placement?: Partial<Placement> };
+  try {
+    o = JSON.parse(value.toString('utf8'));
+  } catch {
+    return 'not JSON';
+  }
+  if (o?.v !== PLACEMENT_ENTRY_VERSION) return `entry version ${String(o?.v)}`;
+  const p = o.placement;
+  if (typeof o.member !== 'string' || !p || typeof p !== 'object') return 'no member or placement';
+  const strings = ['staMac', 'ap', 'bssid', 'kind', 'keyName', 'state', 'via'] as const;
+  if (strings.some((f) => typeof p[f] !== 'string')) return 'placement field missing';
+  if (typeof p.expiresAt !== 'number' || typeof p.attempts !== 'number') return 'placement times missing';
+  return {
+    member: o.member,
+    placement: {
+      staMac: p.staMac!,
+      ap: p.ap!,
+      bssid: p.bssid!,
+      kind: p.kind!,
+      keyName: p.keyName!,
+      state: migratePlacementState(p.state!, p.kind!),
+      via: p.via!,
+      placedAt: typeof p.placedAt === 'number' ? p.placedAt : null,
+      expiresAt: p.expiresAt,
+      attempts: p.attempts,
+      lastError: typeof p.lastError === 'string' ? p.lastError : null,
+    },
+  };
+}
