@@ -1,5 +1,5 @@
 import { migratePlacementState, type Placement } from '../distribution/placement.js';
-import type { ClusterKv, KvWatch } from '../ports/cluster-kv.js';
+import type { ClusterKv, KvPut, KvWatch } from '../ports/cluster-kv.js';
 import type { PlacementStore } from '../ports/placement-store.js';
 import type { Log } from '../log/log.js';
 import type { ClusterLayout } from './layout.js';
@@ -41,6 +41,16 @@ export class ReplicatedLedger implements PlacementStore {
     if (placements.length === 0) return;
     if (this.outgoing.length === 0) setImmediate(() => void this.send());
     this.outgoing.push(...placements);
+  }
+
+  async announce(placements: Placement[]): Promise<void> {
+    if (placements.length === 0) return;
+    try {
+      await this.o.kv.putAll(await Promise.all(placements.map((p) => this.put(p))), this.o.timeoutMs);
+    } catch (e) {
+      // Not waited for longer: the claim's freshness check, not this write, keeps a cut-off member from pushing.
+      this.failed(placements.length, (e as Error).message);
+    }
   }
 
   loadPlacements(now: number): Placement[] {
@@ -85,21 +95,25 @@ export class ReplicatedLedger implements PlacementStore {
     const batch = this.outgoing;
     this.outgoing = [];
     try {
-      const puts = await Promise.all(
-        batch.map(async (p) => ({
-          key: this.o.layout.placement(p),
-          value: Buffer.from(JSON.stringify({ v: PLACEMENT_ENTRY_VERSION, member: this.o.member, placement: p })),
-          lease: await this.leases.forExpiry(p.expiresAt),
-        })),
-      );
-      await this.o.kv.putAll(puts, this.o.timeoutMs);
+      await this.o.kv.putAll(await Promise.all(batch.map((p) => this.put(p))), this.o.timeoutMs);
       this.counts.sent += batch.length;
     } catch (e) {
-      this.counts.failed += batch.length;
-      const reason = (e as Error).message;
-      if (this.lastFailure !== reason) this.o.log.warn({ reason, placements: batch.length }, 'cluster: placements not replicated');
-      this.lastFailure = reason;
+      this.failed(batch.length, (e as Error).message);
     }
+  }
+
+  private async put(p: Placement): Promise<KvPut> {
+    return {
+      key: this.o.layout.placement(p),
+      value: Buffer.from(JSON.stringify({ v: PLACEMENT_ENTRY_VERSION, member: this.o.member, placement: p })),
+      lease: await this.leases.forExpiry(p.expiresAt),
+    };
+  }
+
+  private failed(n: number, reason: string): void {
+    this.counts.failed += n;
+    if (this.lastFailure !== reason) this.o.log.warn({ reason, placements: n }, 'cluster: placements not replicated');
+    this.lastFailure = reason;
   }
 
   private import(values: Buffer[]): void {

@@ -243,11 +243,18 @@ export class KeyDistributor {
       const key = placementKey({ staMac: record.staMac, bssid: i.bss.bssid, kind: i.kind, keyName: i.keyName });
       if (this.inFlight.has(key)) return false;
       const p = this.placements.get(record.staMac)?.get(key);
-      return !(p && (ON_AP.has(p.state) || p.state === 'queued') && p.expiresAt - marginMs > now);
+      return !(p && (ON_AP.has(p.state) || p.state === 'queued' || p.state === 'sending') && p.expiresAt - marginMs > now);
     });
     const reserved = todo.map((i) => placementKey({ staMac: record.staMac, bssid: i.bss.bssid, kind: i.kind, keyName: i.keyName }));
     for (const k of reserved) this.inFlight.add(k);
     try {
+      // In a cluster the PUSHes are announced first: a member that takes over never repeats them.
+      const pushes = todo.filter((i) => i.kind === 'ft');
+      if (this.d.ledger.announce && pushes.length > 0) {
+        await this.d.ledger.announce(
+          pushes.map((i) => this.placement(record.staMac, i.bss.ap, i.bss.bssid, i.kind, i.keyName, 'push', 'sending', i.expiresAt, null)),
+        );
+      }
       const results = await Promise.all(
         todo.map(async (i) => {
           const p = await this.attempt(record.staMac, i, 1);
@@ -366,7 +373,7 @@ export class KeyDistributor {
 
   private scheduleRepush(staMac: string): void {
     clearTimeout(this.repush.get(staMac));
-    const mine = this.placementsFor(staMac).filter((p) => ON_AP.has(p.state));
+    const mine = this.placementsFor(staMac).filter((p) => ON_AP.has(p.state) || p.state === 'sending');
     if (mine.length === 0) return;
     const soonest = Math.min(...mine.map((p) => p.expiresAt));
     const delay = Math.max(1000, soonest - this.d.policy.repushMarginS * 1000 - this.now());

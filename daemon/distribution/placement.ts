@@ -11,9 +11,12 @@ export type PlacementKind = 'ft' | 'okc';
  *   (or the entry was not in it: lastError says which).
  * - `confirmed`: after PMKSA_ADD, the BSS's `PMKSA` listing shows the station with that PMKID.
  * - `queued`: not delivered yet, retried; `failed`: given up; `withdrawn`: the session ended.
+ * - `sending`: in a cluster, a PUSH the holder of the work announced and then did not report on
+ *   (it died): it may or may not have reached the AP. Never sent again, since hostapd keeps
+ *   duplicates; if it did not arrive, the AP PULLs the key at roam time, which any holder answers.
  * Ledgers written before these names said `placed`: see migratePlacementState.
  */
-export type PlacementState = 'sent' | 'added' | 'confirmed' | 'queued' | 'failed' | 'withdrawn';
+export type PlacementState = 'sent' | 'added' | 'confirmed' | 'queued' | 'failed' | 'withdrawn' | 'sending';
 
 /** States of a key that is (as far as the KMS knows) on the AP. */
 export const ON_AP: ReadonlySet<PlacementState> = new Set(['sent', 'added', 'confirmed']);

@@ -7,4 +7,10 @@ export interface PlacementStore {
   savePlacements(placements: Placement[]): void;
   /** Placements whose expiresAt is after `now` (ms since the epoch). */
   loadPlacements(now: number): Placement[];
+  /**
+   * Before these PUSHes go out (state `sending`): in a cluster, the others learn of them first, so a
+   * member that takes the work over never sends them again. Resolves when they know or the wait
+   * is over; never rejects. A single kmsd has nothing to tell.
+   */
+  announce?(placements: Placement[]): Promise<void>;
 }
