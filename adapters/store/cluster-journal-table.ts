@@ -9,13 +9,21 @@ import type { StationWrite } from '../../daemon/ports/record-store.js';
 
 const REVISION_NAME = 'cluster_revision';
 
+/** What the import compares of two rows of one station. */
+interface Versioned {
+  authenticatedAt: number;
+  updatedAt?: number;
+  revoked?: unknown;
+}
+
 export class SqliteClusterJournal implements ClusterJournal {
   private readonly enqueue: Database.Statement;
   private readonly selectQueued: Database.Statement;
   private readonly countQueued: Database.Statement;
   private readonly remove: Database.Statement;
   private readonly removeOrphans: Database.Statement;
-  private readonly storedAt: Database.Statement;
+  private readonly storedRow: Database.Statement;
+  private readonly updateRow: Database.Statement;
   private readonly importRow: Database.Statement;
   private readonly saveRevision: Database.Statement;
   private readonly loadRevision: Database.Statement;
@@ -43,11 +51,12 @@ export class SqliteClusterJournal implements ClusterJournal {
     // Only the row it names: a newer authentication queued meanwhile stays queued.
     this.remove = db.prepare('DELETE FROM cluster_outbox WHERE sta_mac = ? AND authenticated_at = ?');
     this.removeOrphans = db.prepare('DELETE FROM cluster_outbox WHERE sta_mac NOT IN (SELECT sta_mac FROM stations)');
-    this.storedAt = db.prepare("SELECT json_extract(record, '$.authenticatedAt') FROM stations WHERE sta_mac = ?").pluck();
+    this.storedRow = db.prepare('SELECT record FROM stations WHERE sta_mac = ?').pluck();
     this.importRow = db.prepare(
       `INSERT INTO stations (sta_mac, record, expires_at, keys) VALUES (?, ?, ?, ?)
        ON CONFLICT (sta_mac) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at, keys = excluded.keys`,
     );
+    this.updateRow = db.prepare('UPDATE stations SET record = ?, expires_at = ? WHERE sta_mac = ?');
     this.saveRevision = db.prepare(
       `INSERT INTO meta (name, value) VALUES ('${REVISION_NAME}', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
     );
@@ -65,6 +74,7 @@ export class SqliteClusterJournal implements ClusterJournal {
           expiresAt: w.record.expiresAt,
           authenticatedAt: w.record.authenticatedAt,
           sealedKeys,
+          ...(w.keys === null ? { keysKept: true } : {}),
         };
       });
     });
@@ -74,11 +84,23 @@ export class SqliteClusterJournal implements ClusterJournal {
     this.importTx = db.transaction((rows: readonly SealedStationRow[], revision: string) => {
       const stored: SealedStationRow[] = [];
       for (const r of rows) {
-        const mine = this.storedAt.get(r.staMac) as number | null | undefined;
-        if (typeof mine === 'number' && mine >= r.authenticatedAt) continue;
+        const local = this.storedRow.get(r.staMac) as string | undefined;
+        const mine = local === undefined ? null : (JSON.parse(local) as Versioned);
+        if (mine && mine.authenticatedAt > r.authenticatedAt) continue;
+        if (mine && mine.authenticatedAt === r.authenticatedAt) {
+          // The same authentication: a later update wins, but a revocation stays.
+          const theirs = JSON.parse(r.json) as Versioned;
+          if ((theirs.updatedAt ?? 0) <= (mine.updatedAt ?? 0)) continue;
+          const json = mine.revoked && !theirs.revoked ? JSON.stringify({ ...theirs, revoked: mine.revoked }) : r.json;
+          this.updateRow.run(json, r.expiresAt, r.staMac);
+          stored.push({ ...r, json });
+          continue;
+        }
+        // A newer authentication needs its keys: an update alone cannot stand for it.
+        if (r.keysKept) continue;
         this.importRow.run(r.staMac, r.json, r.expiresAt, r.sealedKeys);
         // A local row still queued for the cluster is older than this one: the cluster has newer.
-        this.remove.run(r.staMac, mine ?? -1);
+        if (mine) this.remove.run(r.staMac, mine.authenticatedAt);
         stored.push(r);
       }
       this.saveRevision.run(Buffer.from(revision));

@@ -1,5 +1,5 @@
 import type { ClusterJournal, SealedStationRow } from '../ports/cluster-journal.js';
-import type { ClusterKv, KvPut } from '../ports/cluster-kv.js';
+import type { ClusterKv, KvEntry, KvPut } from '../ports/cluster-kv.js';
 import type { StationWrite } from '../ports/record-store.js';
 import type { Log } from '../log/log.js';
 import type { ClusterLayout } from './layout.js';
@@ -44,6 +44,11 @@ export interface ClusterCommitterOptions {
   replayIntervalMs?: number;
   /** Rows per replay round (each is a read and a compare-and-put). */
   replayBatch?: number;
+  /**
+   * Send every batch even while degraded (the main thread's record updates: nobody waits on them,
+   * and the RADIUS thread's replay loop, which serves the same outbox, brings the rest).
+   */
+  alwaysTry?: boolean;
   now?: () => number;
 }
 
@@ -81,7 +86,7 @@ export class ClusterCommitter {
    */
   async commit(writes: StationWrite[]): Promise<void> {
     const rows = this.o.journal.saveStationsQueued(writes);
-    if (this.state === 'degraded') {
+    if (this.state === 'degraded' && !this.o.alwaysTry) {
       this.counts.relayedUncommitted += rows.length;
       return;
     }
@@ -95,6 +100,10 @@ export class ClusterCommitter {
       return;
     }
     this.commitSeconds.push((performance.now() - started) / 1000);
+    if (this.state === 'degraded' && this.o.alwaysTry) {
+      this.state = 'up';
+      this.lastError = null;
+    }
     this.counts.committed += rows.length;
     try {
       this.o.journal.dequeue(rows);
@@ -162,9 +171,13 @@ export class ClusterCommitter {
     const there = await this.o.kv.get(key, this.o.commitTimeoutMs);
     if (there) {
       const d = decodeStationEntry(there.value, row.staMac);
-      if (d.ok && d.entry.row.authenticatedAt >= row.authenticatedAt) return 'superseded';
+      if (d.ok && isNewer(d.entry.row, row)) return 'superseded';
     }
-    const ok = await this.o.kv.putIfUnchanged(await this.put(row), there?.modRevision ?? '0', this.o.commitTimeoutMs);
+    const ok = await this.o.kv.putIfUnchanged(
+      await this.put(keepRevocation(there, row)),
+      there?.modRevision ?? '0',
+      this.o.commitTimeoutMs,
+    );
     // Lost the race to another member's write: that one is newer (it was made after our read).
     return ok ? 'put' : 'superseded';
   }
@@ -176,4 +189,21 @@ export class ClusterCommitter {
       lease: await this.leases.forExpiry(row.expiresAt),
     };
   }
+}
+
+/** Whether etcd's row `there` is at least as new as ours: a later authentication, or the same one updated as late or later. */
+function isNewer(there: SealedStationRow, ours: SealedStationRow): boolean {
+  if (there.authenticatedAt !== ours.authenticatedAt) return there.authenticatedAt > ours.authenticatedAt;
+  const at = (json: string) => (JSON.parse(json) as { updatedAt?: number }).updatedAt ?? 0;
+  return at(there.json) >= at(ours.json);
+}
+
+/** Ours, but revoked if etcd's row of the same authentication is: a revocation is never undone. */
+function keepRevocation(there: KvEntry | undefined, ours: SealedStationRow): SealedStationRow {
+  if (!there) return ours;
+  const d = decodeStationEntry(there.value, ours.staMac);
+  if (!d.ok || d.entry.row.authenticatedAt !== ours.authenticatedAt) return ours;
+  const theirs = JSON.parse(d.entry.row.json) as { revoked?: unknown };
+  const mine = JSON.parse(ours.json) as { revoked?: unknown };
+  return theirs.revoked && !mine.revoked ? { ...ours, json: JSON.stringify({ ...mine, revoked: theirs.revoked }) } : ours;
 }

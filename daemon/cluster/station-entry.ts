@@ -27,6 +27,7 @@ export function encodeStationEntry(e: StationEntry): Buffer {
       expiresAt: r.expiresAt,
       record: r.json,
       keys: r.sealedKeys ? r.sealedKeys.toString('base64') : null,
+      ...(r.keysKept ? { keysKept: true } : {}),
     }),
   );
 }
@@ -78,6 +79,7 @@ export function decodeStationEntry(value: Buffer, expectedMac: string): DecodedS
         expiresAt: o.expiresAt as number,
         authenticatedAt: o.authenticatedAt as number,
         sealedKeys: o.keys === null ? null : Buffer.from(o.keys as string, 'base64'),
+        ...(o.keysKept === true ? { keysKept: true } : {}),
       },
     },
   };

@@ -10,6 +10,8 @@ import type { ClusterCommitStatus } from '../cluster/cluster-committer.js';
 import { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import type { ClusterJournal } from '../ports/cluster-journal.js';
 import type { PlacementStore } from '../ports/placement-store.js';
+import type { StationWrite } from '../ports/record-store.js';
+import { ClusterCommitter } from '../cluster/cluster-committer.js';
 import { ReplicatedLedger } from '../cluster/replicated-ledger.js';
 import { WorkClaim } from '../cluster/work-claim.js';
 import type { StationLife } from '../stations/station-life.js';
@@ -28,6 +30,8 @@ export interface RunningCluster {
   status: ClusterStatus;
   /** The placement ledger distribution uses: the local one, replicated through etcd. */
   ledger: PlacementStore;
+  /** The station table's record updates (place, session, revocation): committed locally, then sent to etcd. */
+  commitUpdates(writes: StationWrite[]): Promise<void>;
   /** Starts claiming the exactly-once work; `onChange` hears each take-over and let-go. */
   startClaim(onChange: (holding: boolean) => void): void;
   readonly holdsWork: boolean;
@@ -73,6 +77,16 @@ export async function startCluster(
       for (const { record, relayedBy } of imported) void d.life.adoptReplica(record, relayedBy);
     },
   });
+  // Updates go out from this thread; the RADIUS thread's replay loop serves the outbox they share.
+  const updates = new ClusterCommitter({
+    kv,
+    journal: d.journal,
+    layout,
+    member: c.member,
+    commitTimeoutMs: c.commitTimeoutMs,
+    log,
+    alwaysTry: true,
+  });
   const ledger = new ReplicatedLedger({ kv, local: d.ledger, layout, member: c.member, log, timeoutMs: c.commitTimeoutMs });
   let onWork: (holding: boolean) => void = () => {};
   const claim = new WorkClaim({
@@ -108,6 +122,7 @@ export async function startCluster(
     metrics,
     status,
     ledger,
+    commitUpdates: (w) => updates.commit(w),
     startClaim: (fn) => {
       onWork = fn;
       claim.start();

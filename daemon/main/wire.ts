@@ -26,6 +26,7 @@ import { Revocation } from '../stations/revocation.js';
 import { partLogger } from '../log/logger.js';
 import { RecordStationLocator } from '../records/station-locator.js';
 import { startCluster } from './wire-cluster.js';
+import type { StationWrite } from '../ports/record-store.js';
 
 const VERSION = KMS_VERSION;
 
@@ -63,7 +64,11 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     checkpointThreadNice: config.radius.otherThreadsNice,
   });
 
-  const stations = new StationTable(store, { warning: (sta, message) => log.warn({ sta }, message) });
+  // A cluster member sends record updates (place, session, revocation) to etcd too; bound once the cluster is up.
+  let commitUpdates: ((w: StationWrite[]) => Promise<void>) | null = null;
+  const stations = new StationTable(store, { warning: (sta, message) => log.warn({ sta }, message) }, Date.now, (w) =>
+    commitUpdates ? commitUpdates(w) : store.saveStations(w),
+  );
   const topology = config.distribution ? new Topology(apInfosOf(config)) : null;
   // The one owner of each station's life: RADIUS, accounting, AP events and captured roams feed it;
   // key distribution and RF neighbours subscribe to it (startDistribution connects them).
@@ -93,6 +98,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     commits: () => radiusRef?.status().cluster,
     startedAt,
   });
+  if (cluster) commitUpdates = (w) => cluster.commitUpdates(w);
   let distribution: RunningDistribution | null = null;
   if (config.distribution) {
     distribution = await startDistribution(config, {

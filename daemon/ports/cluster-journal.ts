@@ -11,8 +11,13 @@ export interface SealedStationRow {
   expiresAt: number;
   /** The record's authenticatedAt: which of two rows of one station is newer. */
   authenticatedAt: number;
-  /** The sealed keys exactly as stored (every member has the same master key); null: none. */
+  /**
+   * The sealed keys exactly as stored (every member has the same master key); null: none, or, for
+   * an update of the same authentication (`keysKept`), the keys the row already has.
+   */
   sealedKeys: Buffer | null;
+  /** An update of a session already stored (place, session state, revocation): keep its keys. */
+  keysKept?: boolean;
 }
 
 export interface ClusterJournal {
@@ -31,9 +36,10 @@ export interface ClusterJournal {
   /** These rows reached the cluster (or were superseded there): out of the outbox. */
   dequeue(rows: readonly { staMac: string; authenticatedAt: number }[]): void;
   /**
-   * Rows another member committed, seen at cluster revision `revision`: each is stored unless the
-   * local row of that station is as new or newer. Returns the rows stored. The revision is kept in
-   * the same transaction, so a restart resumes the watch where it left off.
+   * Rows another member committed, seen at cluster revision `revision`: each is stored if it is of a
+   * newer authentication than the local row, or of the same one and updated later (its record's
+   * updatedAt); a revocation is never undone by a row that lacks it. Returns the rows stored. The
+   * revision is kept in the same transaction, so a restart resumes the watch where it left off.
    */
   importReplicated(rows: readonly SealedStationRow[], revision: string): SealedStationRow[];
   /** The last cluster revision imported; null if this file never followed a cluster. */

@@ -1,6 +1,6 @@
 import type { StationKeys, StationRecord } from './station.js';
 import type { RecordStore } from '../ports/record-store.js';
-import { WriteBatcher } from './write-batcher.js';
+import { WriteBatcher, type BatchCommit } from './write-batcher.js';
 
 export interface StationTableEvents {
   warning?(staMac: string, message: string): void;
@@ -25,8 +25,10 @@ export class StationTable {
     private readonly store: RecordStore,
     private readonly events: StationTableEvents = {},
     private readonly now: () => number = Date.now,
+    /** Where updates are committed; default the store (a cluster member also sends them to etcd). */
+    commit: BatchCommit = (w) => store.saveStations(w),
   ) {
-    this.writer = new WriteBatcher((w) => store.saveStations(w));
+    this.writer = new WriteBatcher(commit);
   }
 
   /** Returns how many stations the store holds. */

@@ -184,6 +184,14 @@ describe('two kmsd members on one etcd', () => {
     expect(viewB.replication.imported).toBeGreaterThanOrEqual(1);
     const text = await b.kmsctl(['cluster']);
     expect(text.stdout).toMatch(/replication: watching/);
+
+    // A revocation through A reaches B's record too: no member would place or answer for it.
+    const revoke = await a.kmsctl(['revoke', station, '--reason', 'cluster test']);
+    expect(revoke.code, revoke.stderr).toBe(0);
+    await waitFor('the revocation at B', async () => {
+      const v = await b.kmsctlJson<StationView & { revoked?: { reason: string } }>(['station', station]);
+      return v.revoked ? v : undefined;
+    });
   });
 
   it('has every relayed Accept in etcd when A is killed with -9 in the middle of a burst', async () => {

@@ -95,4 +95,42 @@ describe('SqliteClusterJournal', () => {
     a.purgeExpired(NOW + 2 * HOUR);
     expect(a.cluster.queuedCount()).toBe(0);
   });
+
+  it('applies a later update of the same authentication, keeps the keys, and never undoes a revocation', () => {
+    const a = store('a');
+    const b = store('b');
+    const keys = makeKeys();
+    const rec = makeRecord(STA, NOW, { authenticatedAt: NOW, updatedAt: NOW });
+    const [auth] = a.cluster.saveStationsQueued([{ record: rec, keys }]);
+    b.cluster.importReplicated([auth!], '1');
+    // An update (keys null: the stored ones stay) made later on A reaches B.
+    const moved = {
+      ...rec,
+      currentAp: { bssid: '0a:00:00:00:00:02', nasIdentifier: 'ap2', clientAddress: '10.0.0.2', since: NOW + 5 },
+      updatedAt: NOW + 5,
+    };
+    const [update] = a.cluster.saveStationsQueued([{ record: moved as typeof rec, keys: null }]);
+    expect(update!.keysKept).toBe(true);
+    expect(b.cluster.importReplicated([update!], '2')).toHaveLength(1);
+    expect(JSON.parse(b.loadStationRow(STA)!.json).updatedAt).toBe(NOW + 5);
+    expect(b.loadKeys(STA)).toEqual(keys);
+    // The same update again, or an older one: nothing.
+    expect(b.cluster.importReplicated([update!, auth!], '3')).toHaveLength(0);
+    // B revokes; a later update from A without the revocation does not bring the session back.
+    const revoked = { ...JSON.parse(b.loadStationRow(STA)!.json), revoked: { at: NOW + 6, reason: 'test' }, updatedAt: NOW + 6 };
+    b.saveStations([{ record: revoked, keys: null }]);
+    const [later] = a.cluster.saveStationsQueued([{ record: { ...rec, updatedAt: NOW + 7 }, keys: null }]);
+    expect(b.cluster.importReplicated([later!], '4')).toHaveLength(1);
+    const after = JSON.parse(b.loadStationRow(STA)!.json);
+    expect(after.updatedAt).toBe(NOW + 7);
+    expect(after.revoked).toEqual({ at: NOW + 6, reason: 'test' });
+  });
+
+  it('does not take an update alone for a newer authentication (it has no keys)', () => {
+    const a = store('a');
+    const b = store('b');
+    const [update] = a.cluster.saveStationsQueued([{ record: makeRecord(STA, NOW), keys: null }]);
+    expect(b.cluster.importReplicated([update!], '1')).toHaveLength(0);
+    expect(b.loadStationRow(STA)).toBeUndefined();
+  });
 });
