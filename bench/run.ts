@@ -10,6 +10,7 @@ import { benchNeighbors } from './neighbors.js';
 import { benchPull } from './pull.js';
 import { benchBurstAfterRestart } from './burst-after-restart.js';
 import { benchRevoke } from './revoke.js';
+import { benchClusterFailover } from './cluster-failover.js';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -60,6 +61,11 @@ async function main(): Promise<void> {
   if (want('pull')) {
     console.log("\n## Roam-time PULL (kmsd's R0KH-R1KH thread; AP on a bridged veth segment)");
     for (const line of await benchPull()) console.log(line);
+  }
+
+  if (want('failover')) {
+    console.log('\n## Cluster failover: kill -9 of the member holding the exactly-once work → first PULL answered by the survivor');
+    for (const line of await benchClusterFailover()) console.log(line);
   }
 
   if (want('revoke')) {
