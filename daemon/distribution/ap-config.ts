@@ -2,6 +2,7 @@ import type { ApConfig, DistributionConfig, SecurityMode } from '../config/distr
 import { SECURITY_PROFILES, securityHostapdLines } from './security.js';
 import type { HostapdVersion } from '../keys/akm.js';
 import { macToBytes } from '../common/mac.js';
+import { type ApClusterInputs, type FallbackAaaInputs, radiusHostapdLines, radiusUciLines, rkhNegTimeout } from './ap-radius-servers.js';
 
 // What an AP needs to work with the KMS (docs/design.md, "The AP configuration the KMS expects"):
 // the KMS as RADIUS server, its own secret, nas_identifier = R0KH-ID, FT with the KMS as the one
@@ -25,6 +26,22 @@ export interface ApConfigInputs {
   rxkhFile?: string;
   /** Present when the KMS relays Disconnect/CoA to this AP (radius.clients[].das, radius.dynamicAuthorization). */
   das?: ApDasInputs;
+  /** Several kmsd instances (the cluster: section): the AP gets every member as a RADIUS server. */
+  cluster?: ApClusterInputs;
+  /** --fallback-aaa: the AAA server itself as the last RADIUS server. */
+  fallbackAaa?: FallbackAaaInputs;
+}
+
+function radiusInputs(i: ApConfigInputs) {
+  return {
+    apName: i.ap.name,
+    kmsRadiusAddress: i.distribution.kmsRadiusAddress,
+    authPort: i.authPort,
+    acctPort: i.acctPort,
+    radiusSecret: i.radiusSecret,
+    ...(i.cluster ? { cluster: i.cluster } : {}),
+    ...(i.fallbackAaa ? { fallbackAaa: i.fallbackAaa } : {}),
+  };
 }
 
 export interface ApDasInputs {
@@ -108,18 +125,13 @@ export function renderHostapd(i: ApConfigInputs): string {
   const security = securityHostapdLines(securityOf(i));
   const version = versionOf(i);
   if (i.das) checkDas(i.das, i.ap);
+  const radius = radiusHostapdLines(radiusInputs(i));
+  const negTimeout = rkhNegTimeout(i.cluster);
   const blocks = i.ap.bsses.map((b, index) =>
     [
       `# --- hostapd-kms: BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name} (hostapd ${version}${version === '2.11' ? ' or later' : ''}); merge into that BSS's section ---`,
       `ssid=${d.ssid}`,
-      "# RADIUS: the KMS is this AP's authentication and accounting server",
-      'ieee8021x=1',
-      `auth_server_addr=${d.kmsRadiusAddress}`,
-      `auth_server_port=${i.authPort}`,
-      `auth_server_shared_secret=${i.radiusSecret}`,
-      `acct_server_addr=${d.kmsRadiusAddress}`,
-      `acct_server_port=${i.acctPort}`,
-      `acct_server_shared_secret=${i.radiusSecret}`,
+      ...radius,
       `nas_identifier=${i.ap.nasIdentifier}`,
       ...(i.das ? dasHostapdLines(i.das, index) : []),
       ...security,
@@ -133,6 +145,7 @@ export function renderHostapd(i: ApConfigInputs): string {
       ...(i.rxkhFile
         ? [`# the r0kh line is in ${i.rxkhFile} (kmsctl ap-config ${i.ap.name} --format rxkh)`, `rxkh_file=${i.rxkhFile}`]
         : [`r0kh=${r0khLine(i)}`]),
+      ...(negTimeout ? [`# ${negTimeout.comment}`, negTimeout.line] : []),
       '# OKC for stations without 802.11r (keys placed by PMKSA_ADD; note: no VLAN travels with them)',
       'okc=1',
       'disable_pmksa_caching=0',
@@ -155,6 +168,8 @@ export function renderUci(i: ApConfigInputs): string {
   const p = SECURITY_PROFILES[mode];
   const q = (v: string | number) => `'${String(v).replace(/'/g, `'\\''`)}'`;
   if (i.das) checkDas(i.das, i.ap);
+  const radius = radiusUciLines(radiusInputs(i), q);
+  const negTimeout = rkhNegTimeout(i.cluster);
   const blocks = i.ap.bsses.map((b, index) =>
     [
       `# hostapd-kms: wifi-iface for BSS ${b.ifname} (${b.bssid}) of AP ${i.ap.name}; set 'device' to its radio`,
@@ -169,12 +184,7 @@ export function renderUci(i: ApConfigInputs): string {
       `\toption encryption ${q(p.uciEncryption)}`,
       `\toption ieee80211w ${q(p.pmf)}`,
       ...(p.groupMgmtCipher && p.groupMgmtCipher !== 'AES-128-CMAC' ? [`\toption ieee80211w_mgmt_cipher ${q(p.groupMgmtCipher)}`] : []),
-      `\toption auth_server ${q(d.kmsRadiusAddress)}`,
-      `\toption auth_port ${q(i.authPort)}`,
-      `\toption auth_secret ${q(i.radiusSecret)}`,
-      `\toption acct_server ${q(d.kmsRadiusAddress)}`,
-      `\toption acct_port ${q(i.acctPort)}`,
-      `\toption acct_secret ${q(i.radiusSecret)}`,
+      ...radius,
       `\toption nasid ${q(i.ap.nasIdentifier)}`,
       // OpenWrt's hostapd.sh writes radius_das_port and radius_das_client from these; it has no
       // option for the Message-Authenticator and Event-Timestamp requirements (the KMS sends both).
@@ -192,6 +202,8 @@ export function renderUci(i: ApConfigInputs): string {
       `\toption pmk_r1_push ${q(0)}`,
       ...(b.r1khId ? [`\toption r1_key_holder ${q(macToBytes(b.r1khId).toString('hex'))}`] : []),
       `\tlist r0kh ${q(r0khLine(i).replace(/ /g, ','))}`,
+      // OpenWrt has no option of its own for it: a raw hostapd line.
+      ...(negTimeout ? [`\t# ${negTimeout.comment}`, `\tlist hostapd_bss_options ${q(negTimeout.line)}`] : []),
       `\toption auth_cache ${q(1)}`,
       `\toption ieee80211k ${q(1)}`,
       `\toption bss_transition ${q(1)}`,
