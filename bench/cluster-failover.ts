@@ -18,7 +18,7 @@ import { Attr } from '../adapters/radius/codes.js';
 // TTL, the floor of any lease-based takeover (etcd frees a dead holder's claim only then).
 
 const TRIALS = Number(process.env.KMS_BENCH_FAILOVERS ?? 10);
-const LEASE_TTL_S = 3;
+const LEASE_TTL_S = Number(process.env.KMS_BENCH_LEASE_TTL_S ?? 2);
 const SECRET = 'bench-secret';
 const USER = { name: 'bench', password: 'bench-password' };
 const SSID = 'bench-ssid';

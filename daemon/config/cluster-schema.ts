@@ -45,7 +45,7 @@ export const clusterSchema = z
      * TTL of this instance's etcd lease: its claims on exactly-once work (an AP's control channel,
      * its PUSHes and retries) lapse this long after it dies, and a survivor takes them over.
      */
-    leaseTtlS: z.number().int().min(2).max(60).default(3),
+    leaseTtlS: z.number().int().min(2).max(60).default(2),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -74,7 +74,6 @@ describe.skipIf(!canUseNetns())('cluster: one member does the exactly-once work,
           { name: 'b', radiusAddress: '127.0.0.1' },
         ],
         etcd: { endpoints: relays[name].map((r) => r.url), prefix: '/failover-test/' },
-        leaseTtlS: 3,
       },
     });
   };

@@ -52,7 +52,6 @@ function member(name: string): Promise<KmsHandle> {
       ],
       etcd: { endpoints: etcd.endpoints(), prefix: PREFIX },
       commitTimeoutMs: 500,
-      leaseTtlS: 3,
     },
   });
 }

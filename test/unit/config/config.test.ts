@@ -137,7 +137,7 @@ cluster:
   it('fills its defaults', () => {
     const c = parseConfig(minimal + cluster).cluster!;
     expect(c.commitTimeoutMs).toBe(500);
-    expect(c.leaseTtlS).toBe(3);
+    expect(c.leaseTtlS).toBe(2);
     expect(c.etcd.prefix).toBe('/hostapd-kms/');
   });
 
