@@ -1,13 +1,19 @@
-import { randomBytes } from 'node:crypto';
-import { startEtcdCluster, type EtcdCluster } from '../test/helpers/etcd-cluster.js';
-import { startFreeRadius, type FreeRadiusHandle } from '../test/helpers/freeradius.js';
-import { startKms, type KmsHandle } from '../test/helpers/kms.js';
 import { exchange, papRequest } from '../test/helpers/radius-client.js';
-import { canUseNetns, createNetns, createVeth, runChecked, type Netns, type VethPair } from '../test/helpers/netns.js';
+import { canUseNetns } from '../test/helpers/netns.js';
 import { HostapdR1kh } from '../test/unit/rrb/hostapd-r1kh.js';
 import { openL2Socket, type L2Transport } from '../adapters/rrb/l2-socket.js';
 import { attrInteger, attrString } from '../adapters/radius/packet.js';
 import { Attr } from '../adapters/radius/codes.js';
+import {
+  BENCH_SECRET,
+  BENCH_SSID,
+  BENCH_USER,
+  clusterView,
+  KMS_MAC,
+  startBenchCluster,
+  until,
+  type BenchCluster,
+} from './cluster-setup.js';
 
 // Failover of the exactly-once work (docs/cluster.md): two kmsd members on a 3-member etcd share
 // the KMS's one R0KH-R1KH MAC on a bridged segment. An AP that is nobody's neighbour (the
@@ -18,119 +24,40 @@ import { Attr } from '../adapters/radius/codes.js';
 // TTL, the floor of any lease-based takeover (etcd frees a dead holder's claim only then).
 
 const TRIALS = Number(process.env.KMS_BENCH_FAILOVERS ?? 10);
-const LEASE_TTL_S = Number(process.env.KMS_BENCH_LEASE_TTL_S ?? 2);
-const SECRET = 'bench-secret';
-const USER = { name: 'bench', password: 'bench-password' };
-const SSID = 'bench-ssid';
+const LEASE_TTL_S = 2; // cluster.leaseTtlS's default
 const STA = '02:00:00:00:01:00';
-const MACS = { kms: '02:00:00:00:09:00', ap: '02:00:00:00:04:00' };
-const AP_KEY = Buffer.alloc(32, 0xa2);
-
-interface ClusterView {
-  members: { name: string; registered: boolean | null }[];
-  work: { holder: string | null };
-}
+const AP2 = { mac: '02:00:00:00:04:00', key: Buffer.alloc(32, 0xa2) };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`failover bench: timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 export async function benchClusterFailover(): Promise<string[]> {
   if (!canUseNetns()) return ['(skipped: the failover bench needs root for a network namespace and raw Ethernet)'];
-  let ns: Netns | null = null;
-  const links: VethPair[] = [];
   const sockets: L2Transport[] = [];
-  let etcd: EtcdCluster | null = null;
-  let aaa: FreeRadiusHandle | null = null;
-  const members: Record<string, KmsHandle> = {};
-  const master = randomBytes(32).toString('hex');
+  let cluster: BenchCluster | null = null;
   try {
-    ns = await createNetns('fob');
-    await ns.run('ip', ['link', 'add', 'br0', 'type', 'bridge']);
-    await ns.run('ip', ['link', 'set', 'br0', 'up']);
-    for (const mac of ['02:00:00:00:0a:0a', '02:00:00:00:0b:0b', MACS.ap]) {
-      const pair = await createVeth({ netns: ns }, { netns: null, mac });
-      await runChecked('ip', ['-n', ns.name, 'link', 'set', pair.a.ifname, 'master', 'br0']);
-      links.push(pair);
-    }
-    etcd = await startEtcdCluster({ size: 3 });
-    aaa = await startFreeRadius({
-      debug: false,
-      authLog: false,
-      secret: SECRET,
-      users: [
-        {
-          name: USER.name,
-          password: USER.password,
-          reply: [
-            { name: 'MS-MPPE-Recv-Key', value: `0x${Buffer.alloc(32, 0x11).toString('hex')}` },
-            { name: 'MS-MPPE-Send-Key', value: `0x${Buffer.alloc(32, 0x22).toString('hex')}` },
-          ],
-        },
+    cluster = await startBenchCluster({
+      names: ['a', 'b'],
+      prefix: '/failover-bench/',
+      aps: [
+        { name: 'ap1', nasIdentifier: 'ap1.example.com', bssid: '02:00:00:00:03:00', rrbKeyHex: 'a1'.repeat(32), neighbors: [] },
+        // Nobody's neighbour: every key it gets, it PULLs.
+        { name: 'ap2', nasIdentifier: 'ap2.example.com', bssid: AP2.mac, rrbKeyHex: AP2.key.toString('hex'), neighbors: [] },
       ],
     });
-    const start = (name: 'a' | 'b', link: VethPair) =>
-      startKms({
-        logLevel: 'warn',
-        masterKeyHex: master,
-        clients: [{ name: 'ap1', address: '127.0.0.1', secret: SECRET }],
-        upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa!.authPort, acctPort: aaa!.acctPort, secret: SECRET }],
-        distribution: {
-          ssid: SSID,
-          mobilityDomain: 'a1b2',
-          kmsRadiusAddress: '127.0.0.1',
-          rrb: { interface: link.b.ifname, mac: MACS.kms },
-          aps: [
-            {
-              name: 'ap1',
-              nasIdentifier: 'ap1.example.com',
-              radiusClient: 'ap1',
-              rrbKey: 'a1'.repeat(32),
-              bsses: [{ ifname: 'wlan0', bssid: '02:00:00:00:03:00' }],
-              neighbors: [],
-            },
-            {
-              name: 'ap2',
-              nasIdentifier: 'ap2.example.com',
-              radiusClient: 'ap1',
-              rrbKey: AP_KEY.toString('hex'),
-              bsses: [{ ifname: 'wlan0', bssid: MACS.ap }],
-              neighbors: [],
-            },
-          ],
-        },
-        cluster: {
-          member: name,
-          members: [
-            { name: 'a', radiusAddress: '127.0.0.1' },
-            { name: 'b', radiusAddress: '127.0.0.1' },
-          ],
-          etcd: { endpoints: etcd!.endpoints(), prefix: '/failover-bench/' },
-          leaseTtlS: LEASE_TTL_S,
-        },
-      });
-    const view = (k: KmsHandle) => k.kmsctlJson<ClusterView>(['cluster']);
-    members.a = await start('a', links[0]!);
-    await until('a to hold the work', async () => ((await view(members.a!)).work.holder === 'a' ? true : undefined));
-    members.b = await start('b', links[1]!);
+    const c = cluster;
+    const a = await c.start('a');
+    await until('a to hold the work', async () => ((await clusterView(a)).work.holder === 'a' ? true : undefined));
+    const b = await c.start('b');
 
     const [accept] = await exchange(
-      { address: '127.0.0.1', port: members.a.authPort },
+      { address: '127.0.0.1', port: a.authPort },
       papRequest({
-        secret: SECRET,
-        user: USER.name,
-        password: USER.password,
+        secret: BENCH_SECRET,
+        user: BENCH_USER.name,
+        password: BENCH_USER.password,
         station: STA,
         nasIdentifier: 'ap1.example.com',
-        calledStationId: `02-00-00-00-03-00:${SSID}`,
+        calledStationId: `02-00-00-00-03-00:${BENCH_SSID}`,
         extra: [
           attrInteger(Attr.MobilityDomainId, 0xa1b2),
           attrString(Attr.WlanAkmSuite, Buffer.from([0, 0x0f, 0xac, 3])),
@@ -141,15 +68,15 @@ export async function benchClusterFailover(): Promise<string[]> {
     if (accept?.[0] !== 2) throw new Error('the bench station was not accepted');
     const rec = await until('the station on both members', async () => {
       const [x, y] = await Promise.all([
-        members.a!.kmsctlJson<{ pmkR0Name: string | null }>(['station', STA]),
-        members.b!.kmsctlJson<{ pmkR0Name: string | null }>(['station', STA]),
+        a.kmsctlJson<{ pmkR0Name: string | null }>(['station', STA]),
+        b.kmsctlJson<{ pmkR0Name: string | null }>(['station', STA]),
       ]);
       return x.pmkR0Name && x.pmkR0Name === y.pmkR0Name ? x : undefined;
     });
     const pmkR0Name = Buffer.from(rec.pmkR0Name!, 'hex');
-    const apSock = openL2Socket(links[2]!.b.ifname);
+    const apSock = openL2Socket(c.apLink('ap2').b.ifname);
     sockets.push(apSock);
-    const ap = new HostapdR1kh(apSock, MACS.ap, { addr: MACS.kms, key: AP_KEY });
+    const ap = new HostapdR1kh(apSock, AP2.mac, { addr: KMS_MAC, key: AP2.key });
     const pullAnswered = async (deadlineMs: number): Promise<boolean> => {
       while (Date.now() < deadlineMs) {
         const sent = Date.now();
@@ -162,32 +89,27 @@ export async function benchClusterFailover(): Promise<string[]> {
 
     const takeoverMs: number[] = [];
     for (let i = 0; i < TRIALS; i++) {
-      const holder = (await view(members.a)).work.holder ?? (await view(members.b)).work.holder;
+      const holder = (await clusterView(c.members.a!)).work.holder ?? (await clusterView(c.members.b!)).work.holder;
       if (holder !== 'a' && holder !== 'b') throw new Error(`trial ${i + 1}: nobody holds the work`);
-      const victim = members[holder]!;
+      const victim = c.members[holder]!;
       const killedAt = Date.now();
       await victim.kill9();
       if (!(await pullAnswered(killedAt + 30_000))) throw new Error(`trial ${i + 1}: no PULL answered within 30 s of the kill`);
       takeoverMs.push(Date.now() - killedAt);
       await victim.restart();
       await until('both members registered again', async () =>
-        (await view(victim)).members.every((m) => m.registered) ? true : undefined,
+        (await clusterView(victim)).members.every((m) => m.registered) ? true : undefined,
       );
     }
     const sorted = [...takeoverMs].sort((x, y) => x - y);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
     return [
       `kill -9 of the member holding the work → first PULL answered by the survivor, ${TRIALS} trials: ` +
-        `min ${sorted[0]} ms, median ${median} ms, max ${sorted[sorted.length - 1]} ms`,
+        `min ${sorted[0]} ms, median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms`,
       `  peer: the lease TTL (cluster.leaseTtlS) ${LEASE_TTL_S * 1000} ms, the floor of a lease-based takeover; goal < 3000 ms`,
       `  each trial: ${takeoverMs.join(', ')} ms`,
     ];
   } finally {
-    for (const k of Object.values(members)) await k.stop().catch(() => {});
     for (const s of sockets) s.close();
-    await aaa?.stop();
-    await etcd?.stop();
-    for (const l of links) await l.destroy().catch(() => {});
-    await ns?.destroy();
+    await cluster?.stop();
   }
 }

@@ -11,6 +11,7 @@ import { benchPull } from './pull.js';
 import { benchBurstAfterRestart } from './burst-after-restart.js';
 import { benchRevoke } from './revoke.js';
 import { benchClusterFailover } from './cluster-failover.js';
+import { benchClusterThroughput } from './cluster-throughput.js';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -66,6 +67,11 @@ async function main(): Promise<void> {
   if (want('failover')) {
     console.log('\n## Cluster failover: kill -9 of the member holding the exactly-once work → first PULL answered by the survivor');
     for (const line of await benchClusterFailover()) console.log(line);
+  }
+
+  if (want('cluster-load')) {
+    console.log('\n## Cluster: sustained new stations through 2 members, 8 neighbours each (3-member etcd, FreeRADIUS, same machine)');
+    for (const line of await benchClusterThroughput()) console.log(line);
   }
 
   if (want('revoke')) {

@@ -1,11 +1,11 @@
 import type { ClusterCommitStatus } from './cluster-committer.js';
 import type { Membership, MemberSeen } from './membership.js';
-import type { ClusterReplicator, ReplicatorStatus } from './replicator.js';
+import type { ReplicatorStatus } from './replicator.js';
 import type { WorkClaim } from './work-claim.js';
 
 // What `kmsctl cluster`, GET /v1/cluster and /v1/health say about the cluster: the members
 // configured and those registered in etcd now, this member's commit state and outbox (from the
-// RADIUS thread), and replication from the others (lag over the last samples).
+// RADIUS thread, which also imports the others' records), and replication (lag over the last samples).
 
 export interface ClusterStatusSources {
   member: string;
@@ -13,12 +13,9 @@ export interface ClusterStatusSources {
   endpoints: readonly string[];
   commitTimeoutMs: number;
   membership: Membership;
-  replicator: ClusterReplicator;
   claim: WorkClaim;
   /** The RADIUS thread's last report of its cluster commit; undefined before the first. */
   commits(): ClusterCommitStatus | undefined;
-  /** Every replication take goes here too (the metrics). */
-  onReplication?(s: ReplicatorStatus): void;
   onMembers?(n: number): void;
 }
 
@@ -30,13 +27,11 @@ export class ClusterStatus {
 
   constructor(private readonly s: ClusterStatusSources) {}
 
-  /** Takes the replicator's figures (call it every second or so, and before a report). */
-  tick(): void {
-    const r = this.s.replicator.status();
+  /** Each of the RADIUS thread's replication reports (its lag samples are new since the last one). */
+  observe(r: ReplicatorStatus): void {
     this.last = r;
     this.lag.push(...r.lagMs);
     if (this.lag.length > LAG_WINDOW) this.lag.splice(0, this.lag.length - LAG_WINDOW);
-    this.s.onReplication?.(r);
   }
 
   /** Short, synchronous: for /v1/health. */
@@ -55,7 +50,6 @@ export class ClusterStatus {
 
   /** The whole picture, with a fresh read of the members from etcd. */
   async report(): Promise<object> {
-    this.tick();
     let seen: MemberSeen[] | null = null;
     let holder: string | null = null;
     let etcdError: string | null = null;
@@ -69,7 +63,7 @@ export class ClusterStatus {
     }
     const readMs = Math.round((performance.now() - t0) * 100) / 100;
     const c = this.s.commits();
-    const r = this.last!;
+    const r = this.last ?? { revision: null, watching: false, imported: 0, rejected: 0, lastRejection: null, lagMs: [] };
     const sorted = [...this.lag].sort((a, b) => a - b);
     const q = (p: number) => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
     return {

@@ -26,6 +26,7 @@ export interface ReplicatedLedgerOptions {
 
 export class ReplicatedLedger implements PlacementStore {
   private outgoing: Placement[] = [];
+  private announcing: { batch: Placement[]; sent: Promise<void> } | null = null;
   private watch: KvWatch | null = null;
   private readonly leases: ExpiryLeases;
   private counts = { sent: 0, failed: 0, imported: 0, rejected: 0 };
@@ -43,13 +44,32 @@ export class ReplicatedLedger implements PlacementStore {
     this.outgoing.push(...placements);
   }
 
-  async announce(placements: Placement[]): Promise<void> {
-    if (placements.length === 0) return;
+  /** Announcements of one turn of the event loop go out in one transaction (a burst of logins primes many stations at once). */
+  announce(placements: Placement[]): Promise<void> {
+    if (placements.length === 0) return Promise.resolve();
+    if (!this.announcing) {
+      const batch: Placement[] = [];
+      const sent = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          this.announcing = null;
+          void this.putBatch(batch).then(() => resolve());
+        }),
+      );
+      this.announcing = { batch, sent };
+    }
+    this.announcing.batch.push(...placements);
+    return this.announcing.sent;
+  }
+
+  /** True if etcd took the batch; a failure is counted and logged, never thrown. */
+  private async putBatch(batch: Placement[]): Promise<boolean> {
     try {
-      await this.o.kv.putAll(await Promise.all(placements.map((p) => this.put(p))), this.o.timeoutMs);
+      await this.o.kv.putAll(await Promise.all(batch.map((p) => this.put(p))), this.o.timeoutMs);
+      return true;
     } catch (e) {
       // Not waited for longer: the claim's freshness check, not this write, keeps a cut-off member from pushing.
-      this.failed(placements.length, (e as Error).message);
+      this.failed(batch.length, (e as Error).message);
+      return false;
     }
   }
 
@@ -94,12 +114,7 @@ export class ReplicatedLedger implements PlacementStore {
   private async send(): Promise<void> {
     const batch = this.outgoing;
     this.outgoing = [];
-    try {
-      await this.o.kv.putAll(await Promise.all(batch.map((p) => this.put(p))), this.o.timeoutMs);
-      this.counts.sent += batch.length;
-    } catch (e) {
-      this.failed(batch.length, (e as Error).message);
-    }
+    if (await this.putBatch(batch)) this.counts.sent += batch.length;
   }
 
   private async put(p: Placement): Promise<KvPut> {

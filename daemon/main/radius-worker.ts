@@ -14,6 +14,7 @@ import { RadiusTally } from '../threads/radius-tally.js';
 import { threadIdForReport } from '../common/thread-priority.js';
 import { ClusterCommitter } from '../cluster/cluster-committer.js';
 import { ClusterLayout } from '../cluster/layout.js';
+import { ClusterReplicator } from '../cluster/replicator.js';
 import { openClusterKv } from './cluster-store.js';
 
 const data = workerData as RadiusWorkerData;
@@ -40,6 +41,21 @@ async function main(): Promise<void> {
           member: data.cluster.member,
           commitTimeoutMs: data.cluster.commitTimeoutMs,
           log: log.child({ part: 'cluster' }),
+        })
+      : null;
+  // The other members' records are imported here too, so that every write of a station row is made
+  // at this thread's priority: an import on the niced main thread held the write lock while
+  // descheduled and stalled this thread's commits behind it.
+  const replicator =
+    data.cluster && clusterKv
+      ? new ClusterReplicator({
+          kv: clusterKv,
+          journal: store.cluster,
+          layout: new ClusterLayout(data.cluster.prefix),
+          member: data.cluster.member,
+          log: log.child({ part: 'cluster' }),
+          onImported: (imported) =>
+            post({ type: 'replicated', json: imported.map((i) => JSON.stringify(i.record)), relayedBy: imported.map((i) => i.relayedBy) }),
         })
       : null;
   const recorder = new StationRecorder(
@@ -83,6 +99,7 @@ async function main(): Promise<void> {
     return;
   }
   committer?.start();
+  void replicator?.start();
   logReceiveBuffers(ports.recvBuffers);
 
   const report = (id: number | null) => {
@@ -91,7 +108,12 @@ async function main(): Promise<void> {
       type: 'report',
       id,
       counts: counts.take(),
-      status: { inFlight: s.inFlight, upstreams: s.upstreams, ...(committer ? { cluster: committer.status() } : {}) },
+      status: {
+        inFlight: s.inFlight,
+        upstreams: s.upstreams,
+        ...(committer ? { cluster: committer.status() } : {}),
+        ...(replicator ? { replication: replicator.status() } : {}),
+      },
     });
   };
   // Metrics are also pulled on demand (each /metrics scrape asks first); this keeps them fresh,
@@ -121,6 +143,7 @@ async function main(): Promise<void> {
       clearInterval(purging);
       void proxy.stop().then(async () => {
         committer?.stop();
+        await replicator?.stop();
         recorder.flush();
         // The flushed records' continuations run first, so the main thread hears of them all.
         await new Promise((r) => setImmediate(r));

@@ -3,10 +3,10 @@ import type { KmsConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { partLogger } from '../log/logger.js';
 import { ClusterLayout } from '../cluster/layout.js';
-import { ClusterReplicator } from '../cluster/replicator.js';
 import { Membership } from '../cluster/membership.js';
 import { ClusterStatus } from '../cluster/cluster-status.js';
 import type { ClusterCommitStatus } from '../cluster/cluster-committer.js';
+import type { ReplicatorStatus } from '../cluster/replicator.js';
 import { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import type { ClusterJournal } from '../ports/cluster-journal.js';
 import type { PlacementStore } from '../ports/placement-store.js';
@@ -14,20 +14,22 @@ import type { StationWrite } from '../ports/record-store.js';
 import { ClusterCommitter } from '../cluster/cluster-committer.js';
 import { ReplicatedLedger } from '../cluster/replicated-ledger.js';
 import { WorkClaim } from '../cluster/work-claim.js';
-import type { StationLife } from '../stations/station-life.js';
 import type { ClusterConnection } from '../threads/radius-messages.js';
 import { KMS_VERSION } from '../common/version.js';
 import { clusterConnection, openClusterKv } from './cluster-store.js';
 import type { StartupSecrets } from './startup-checks.js';
 
 // Construction of a cluster member's main-thread side (docs/cluster.md): its registration, the
-// replication of other members' records into this store and StationLife, and the status views.
-// The RADIUS thread commits to etcd on its own connection (radius-worker.ts).
+// placement ledger across members, the claim on the exactly-once work, and the status views. The
+// RADIUS thread commits to etcd and imports the other members' records on its own connection
+// (radius-worker.ts).
 
 export interface RunningCluster {
   connection: ClusterConnection;
   metrics: ClusterMetrics;
   status: ClusterStatus;
+  /** The RADIUS thread's replication reports (it imports the other members' records). */
+  onReplication(s: ReplicatorStatus): void;
   /** The placement ledger distribution uses: the local one, replicated through etcd. */
   ledger: PlacementStore;
   /** The station table's record updates (place, session, revocation): committed locally, then sent to etcd. */
@@ -45,7 +47,6 @@ export async function startCluster(
     journal: ClusterJournal;
     /** The local placement ledger (the store's). */
     ledger: PlacementStore;
-    life: StationLife;
     log: Logger;
     registry: Registry;
     commits(): ClusterCommitStatus | undefined;
@@ -66,16 +67,6 @@ export async function startCluster(
     self: { name: c.member, radiusAddress: self.radiusAddress, version: KMS_VERSION, startedAt: d.startedAt },
     leaseTtlS: c.leaseTtlS,
     log,
-  });
-  const replicator = new ClusterReplicator({
-    kv,
-    journal: d.journal,
-    layout,
-    member: c.member,
-    log,
-    onImported: (imported) => {
-      for (const { record, relayedBy } of imported) void d.life.adoptReplica(record, relayedBy);
-    },
   });
   // Updates go out from this thread; the RADIUS thread's replay loop serves the outbox they share.
   const updates = new ClusterCommitter({
@@ -105,22 +96,20 @@ export async function startCluster(
     endpoints: c.etcd.endpoints,
     commitTimeoutMs: c.commitTimeoutMs,
     membership,
-    replicator,
     commits: d.commits,
-    onReplication: (s) => metrics.applyReplication(s),
     onMembers: (n) => metrics.members.set(n),
   });
   membership.start();
-  // Not awaited: a member starts and serves RADIUS whatever the state of etcd.
-  void replicator.start();
   if (config.distribution) void ledger.start();
-  const ticking = setInterval(() => status.tick(), 1000);
-  ticking.unref();
   log.info({ member: c.member, endpoints: c.etcd.endpoints, prefix: c.etcd.prefix, commitTimeoutMs: c.commitTimeoutMs }, 'cluster member');
   return {
     connection,
     metrics,
     status,
+    onReplication: (s) => {
+      status.observe(s);
+      metrics.applyReplication(s);
+    },
     ledger,
     commitUpdates: (w) => updates.commit(w),
     startClaim: (fn) => {
@@ -131,10 +120,8 @@ export async function startCluster(
       return claim.isHolding;
     },
     stop: async () => {
-      clearInterval(ticking);
       claim.stop();
       await ledger.stop();
-      await replicator.stop();
       await membership.stop();
       await kv.close();
     },

@@ -92,7 +92,6 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     secrets,
     journal: store.cluster,
     ledger: store.placements,
-    life,
     log,
     registry: metrics.registry,
     commits: () => radiusRef?.status().cluster,
@@ -143,7 +142,9 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
       masterKey,
       secrets,
       fatal: () => process.exit(1),
-      ...(cluster ? { cluster: { connection: cluster.connection, metrics: cluster.metrics } } : {}),
+      ...(cluster
+        ? { cluster: { connection: cluster.connection, metrics: cluster.metrics, onReplication: (s) => cluster.onReplication(s) } }
+        : {}),
     });
     radiusRef = radius;
   } finally {

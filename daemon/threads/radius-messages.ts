@@ -2,6 +2,7 @@ import type { RecordPolicy } from '../records/build.js';
 import type { AccountingFacts } from '../records/facts.js';
 import type { StationNews } from '../records/news.js';
 import type { ClusterCommitStatus } from '../cluster/cluster-committer.js';
+import type { ReplicatorStatus } from '../cluster/replicator.js';
 
 // What kmsd's main thread and its RADIUS thread say to each other (radius-thread.ts,
 // radius-worker.ts). Everything is structured-cloned within the process: secrets and the master
@@ -85,6 +86,8 @@ export interface RadiusStatus {
   upstreams: { name: string; alive: boolean }[];
   /** The cluster commit's state and running totals, with a cluster. */
   cluster?: ClusterCommitStatus;
+  /** Replication of the other members' records into this store, with a cluster. */
+  replication?: ReplicatorStatus;
 }
 
 export type FromRadiusThread =
@@ -97,6 +100,8 @@ export type FromRadiusThread =
    */
   | { type: 'learned'; json: string[]; news: StationNews[] }
   | { type: 'accounting'; facts: AccountingFacts }
+  /** Records other cluster members committed, imported into the store; `relayedBy[i]` names the member of `json[i]`. */
+  | { type: 'replicated'; json: string[]; relayedBy: string[] }
   | { type: 'upstream'; name: string; alive: boolean }
   /** `id` answers a 'report' request; periodic reports have none. */
   | { type: 'report'; id: number | null; counts: RadiusCounts; status: RadiusStatus }

@@ -5,6 +5,7 @@ import { perLabels, type KmsMetrics } from '../metrics/metrics.js';
 import type { StationLife } from '../stations/station-life.js';
 import type { StationRecord } from '../records/station.js';
 import type { ClusterMetrics } from '../metrics/cluster-metrics.js';
+import type { ReplicatorStatus } from '../cluster/replicator.js';
 import type {
   FromRadiusThread,
   RadiusCounts,
@@ -58,7 +59,7 @@ export interface RadiusThreadDeps {
   /** Called when the thread fails after start-up. */
   fatal(reason: string): void;
   /** With a cluster: where the thread commits records too, and the metrics of that commit. */
-  cluster?: { connection: ClusterConnection; metrics: ClusterMetrics };
+  cluster?: { connection: ClusterConnection; metrics: ClusterMetrics; onReplication(s: ReplicatorStatus): void };
 }
 
 /** The tables a reload may change, with the secrets the start-up checks resolved. */
@@ -149,11 +150,15 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
           return;
         case 'accounting':
           return void life.onAccounting(m.facts);
+        case 'replicated':
+          m.json.forEach((json, i) => void life.adoptReplica(JSON.parse(json) as StationRecord, m.relayedBy[i]!));
+          return;
         case 'upstream':
           return metrics.upstreamUp.set({ upstream: m.name }, m.alive ? 1 : 0);
         case 'report':
           apply(m.counts);
           if (m.status.cluster) deps.cluster?.metrics.applyCommits(m.status.cluster);
+          if (m.status.replication) deps.cluster?.onReplication(m.status.replication);
           status = m.status;
           if (m.id !== null) reports.get(m.id)?.();
           return;
