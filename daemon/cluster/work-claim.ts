@@ -18,8 +18,12 @@ export interface WorkClaimOptions {
   lease(): KvLease | null;
   leaseTtlS: number;
   log: Log;
-  /** Called on every change: true when this member takes the work, false when it lets go. */
-  onChange(holding: boolean, why: string): void;
+  /**
+   * Called on every change: true when this member takes the work, false when it lets go.
+   * `resumed`: it takes up again work it let go of while its lease (and so its claim) never lapsed,
+   * so no other member can have done any of it meanwhile.
+   */
+  onChange(holding: boolean, why: string, resumed: boolean): void;
   pollMs?: number;
   now?: () => number;
 }
@@ -90,7 +94,7 @@ export class WorkClaim {
       if (created) return this.set(true, 'claim created');
       const e = await this.o.kv.get(this.o.key, bound);
       // Our own claim from before a pause in renewals: the lease held, so the work is still ours.
-      if (e?.value.toString() === mine) this.set(true, 'claim still held after renewals resumed');
+      if (e?.value.toString() === mine) this.set(true, 'claim still held after renewals resumed', true);
     } catch {
       // etcd slow or unreachable: the freshness check above decides, on the next tick.
     } finally {
@@ -98,7 +102,7 @@ export class WorkClaim {
     }
   }
 
-  private set(holding: boolean, why: string): void {
+  private set(holding: boolean, why: string, resumed = false): void {
     if (this.holding === holding) return;
     this.holding = holding;
     this.since = holding ? this.now() : null;
@@ -106,6 +110,6 @@ export class WorkClaim {
       { member: this.o.member, holding, why },
       holding ? 'cluster: this member takes the exactly-once work' : 'cluster: this member stops the exactly-once work',
     );
-    this.o.onChange(holding, why);
+    this.o.onChange(holding, why, resumed);
   }
 }

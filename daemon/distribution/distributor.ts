@@ -109,7 +109,18 @@ export class KeyDistributor {
   standby(): void {
     this.active = false;
     this.stop();
-    this.queues.clear();
+  }
+
+  /**
+   * Cluster: the work comes back after a pause in which no other member could hold it (the claim's
+   * lease never lapsed): what this member knew is still all there is. Re-placements are scheduled
+   * again and the retry queues run; nothing is read or primed afresh, so a busy member that pauses
+   * now and then does not add a whole re-priming each time.
+   */
+  resume(): void {
+    this.active = true;
+    for (const sta of this.placements.keys()) this.scheduleRepush(sta);
+    for (const q of this.queues.values()) q.kick();
   }
 
   /**
@@ -122,6 +133,8 @@ export class KeyDistributor {
     this.active = true;
     const now = this.now();
     this.placements.clear();
+    // The previous holder's queues are in the ledger (as `queued`), and retried by priming below.
+    this.queues.clear();
     // A retry the old holder had queued is this member's to make: forget it, so priming places it.
     this.remember(this.d.ledger.loadPlacements(now).filter((p) => p.state !== 'queued'));
     for (const sta of this.placements.keys()) this.scheduleRepush(sta);

@@ -35,7 +35,7 @@ export interface RunningCluster {
   /** The station table's record updates (place, session, revocation): committed locally, then sent to etcd. */
   commitUpdates(writes: StationWrite[]): Promise<void>;
   /** Starts claiming the exactly-once work; `onChange` hears each take-over and let-go. */
-  startClaim(onChange: (holding: boolean) => void): void;
+  startClaim(onChange: (holding: boolean, resumed: boolean) => void): void;
   readonly holdsWork: boolean;
   stop(): Promise<void>;
 }
@@ -79,7 +79,7 @@ export async function startCluster(
     alwaysTry: true,
   });
   const ledger = new ReplicatedLedger({ kv, local: d.ledger, layout, member: c.member, log, timeoutMs: c.commitTimeoutMs });
-  let onWork: (holding: boolean) => void = () => {};
+  let onWork: (holding: boolean, resumed: boolean) => void = () => {};
   const claim = new WorkClaim({
     kv,
     key: layout.workClaim,
@@ -87,7 +87,7 @@ export async function startCluster(
     lease: () => membership.currentLease,
     leaseTtlS: c.leaseTtlS,
     log,
-    onChange: (holding) => onWork(holding),
+    onChange: (holding, _why, resumed) => onWork(holding, resumed),
   });
   const status = new ClusterStatus({
     claim,

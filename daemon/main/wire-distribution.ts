@@ -49,7 +49,7 @@ export interface RunningDistribution {
    * Cluster (docs/cluster.md): this member takes the exactly-once work (its R0KH-R1KH endpoint
    * opens, the APs' sequence state is learned again, what is left is placed), or lets it go.
    */
-  activate(): Promise<void>;
+  activate(resumed?: boolean): Promise<void>;
   standby(): void;
   stop(): Promise<void>;
 }
@@ -278,10 +278,15 @@ export async function startDistribution(
         queued: distributor!.queued(),
         neighborsOf: (ap) => (neighbors?.graph ?? staticNeighbors).neighborsOf(ap),
       }),
-    activate: async () => {
+    activate: async (resumed = false) => {
       rrb.silence(false);
-      // The previous holder's sequence state is not ours: every AP asks for this endpoint's anew.
-      warmup?.round('takeover');
+      // A reopened endpoint's sequence state is new: every AP asks for it anew.
+      warmup?.round(resumed ? 'resume' : 'takeover');
+      if (resumed) {
+        distributor!.resume();
+        log.info({}, 'exactly-once work resumed after a pause in lease renewals (nobody else held it)');
+        return;
+      }
       const primed = await distributor!.activate();
       log.info({ primed }, 'exactly-once work taken over: ledger read, re-placements scheduled, pending stations primed');
     },
