@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { KMSD_NODE_FLAGS } from '../daemon/main/node-flags.js';
 import { cpuTicks } from '../hw/vlab/guest/exec.js';
 import { startFreeRadius, type FreeRadiusHandle } from '../test/helpers/freeradius.js';
-import { startKms, type KmsHandle } from '../test/helpers/kms.js';
+import { startKms, type KmsHandle, type KmsOptions } from '../test/helpers/kms.js';
 import { closedLoop, openLoop, percentile, type LoadResult, type LoadTarget } from './radius-load.js';
 
 // Paths to the same upstream FreeRADIUS (AAA server answering PAP with an Accept that carries
@@ -26,15 +26,15 @@ import { closedLoop, openLoop, percentile, type LoadResult, type LoadTarget } fr
 //   is also a matter of CPU left over: each proxy's own CPU time per request (all its
 //   threads, from /proc) is printed, which the scheduler does not blur.
 
-const SECRET = 'bench-secret';
-const USER = { name: 'bench', password: 'bench-password' };
+export const SECRET = 'bench-secret';
+export const USER = { name: 'bench', password: 'bench-password' };
 const MSK_HALF = (b: number) => `0x${Buffer.alloc(32, b).toString('hex')}`;
 
-const RATE = Number(process.env.KMS_BENCH_RATE ?? 1000);
-const SECONDS = Number(process.env.KMS_BENCH_SECONDS ?? 5);
-const WARMUP_SECONDS = Number(process.env.KMS_BENCH_WARMUP_SECONDS ?? 3);
+export const RATE = Number(process.env.KMS_BENCH_RATE ?? 1000);
+export const SECONDS = Number(process.env.KMS_BENCH_SECONDS ?? 5);
+export const WARMUP_SECONDS = Number(process.env.KMS_BENCH_WARMUP_SECONDS ?? 3);
 const CONCURRENCY = Number(process.env.KMS_BENCH_CONCURRENCY ?? 64);
-const ROUNDS = Number(process.env.KMS_BENCH_ROUNDS ?? 3);
+export const ROUNDS = Number(process.env.KMS_BENCH_ROUNDS ?? 3);
 /** The KMS is filled this long at full speed before the latency rounds, so it holds a campus' worth of stations. */
 const FILL_SECONDS = Number(process.env.KMS_BENCH_FILL_SECONDS ?? 15);
 
@@ -49,14 +49,14 @@ interface Round {
 }
 
 /** utime + stime of a process and all its threads, in ms (clock ticks are 10 ms on Linux). */
-function cpuMs(pid: number): number {
+export function cpuMs(pid: number): number {
   const ticks = cpuTicks(pid);
   if (ticks === null) throw new Error(`process ${pid} is gone: no CPU time to read`);
   return ticks * 10;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const range = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const range = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
 /**
  * Waits (at most 10 s) until none of `pids` used more than 5% of a core over the last 500 ms.
@@ -64,7 +64,7 @@ const range = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digit
  * tens of thousands of records, every Node process collects its heap); without this wait that
  * aftermath landed in the next path's latency run and was blamed on the wrong proxy.
  */
-async function settle(pids: number[]): Promise<void> {
+export async function settle(pids: number[]): Promise<void> {
   const busy = () => pids.reduce((n, pid) => n + cpuMs(pid), 0);
   for (let waited = 0; waited < 10_000; waited += 500) {
     const before = busy();
@@ -73,11 +73,13 @@ async function settle(pids: number[]): Promise<void> {
   }
 }
 
-async function measureLatency(target: LoadTarget): Promise<Pick<Round, 'p50' | 'p99' | 'lost' | 'bad'>> {
+/** One open-loop run at RATE for SECONDS: request → answer at the client, ms. */
+export async function measureLatency(target: LoadTarget): Promise<Pick<Round, 'p50' | 'p99' | 'lost' | 'bad'> & { max: number }> {
   const open: LoadResult = await openLoop(target, USER, RATE, SECONDS * 1000);
   return {
     p50: percentile(open.latenciesMs, 50),
     p99: percentile(open.latenciesMs, 99),
+    max: Math.max(...open.latenciesMs),
     lost: open.sent - open.answered,
     bad: open.badAnswers,
   };
@@ -108,40 +110,50 @@ async function startRelayOnly(upstreamPort: number): Promise<{ child: ChildProce
   });
 }
 
+/** The AAA server every RADIUS bench path ends at: FreeRADIUS answering PAP with MS-MPPE keys. */
+export function startBenchUpstream(): Promise<FreeRadiusHandle> {
+  return startFreeRadius({
+    debug: false,
+    authLog: false,
+    secret: SECRET,
+    users: [
+      {
+        name: USER.name,
+        password: USER.password,
+        reply: [
+          { name: 'MS-MPPE-Recv-Key', value: MSK_HALF(0x11) },
+          { name: 'MS-MPPE-Send-Key', value: MSK_HALF(0x22) },
+        ],
+      },
+    ],
+  });
+}
+
+/** A kmsd in front of the bench upstream, as the benches run it. */
+export function benchKmsOptions(upstream: FreeRadiusHandle): KmsOptions {
+  return {
+    logLevel: 'warn',
+    clients: [{ name: 'bench', address: '127.0.0.1', secret: SECRET }],
+    upstreams: [
+      { name: 'fr', address: '127.0.0.1', authPort: upstream.authPort, acctPort: upstream.acctPort, secret: SECRET, timeoutMs: 3000 },
+    ],
+  };
+}
+
 export async function benchRadius(): Promise<string[]> {
   let upstream: FreeRadiusHandle | undefined;
   let frProxy: FreeRadiusHandle | undefined;
   let kms: KmsHandle | undefined;
   let relay: { child: ChildProcess; port: number } | undefined;
   try {
-    upstream = await startFreeRadius({
-      debug: false,
-      authLog: false,
-      secret: SECRET,
-      users: [
-        {
-          name: USER.name,
-          password: USER.password,
-          reply: [
-            { name: 'MS-MPPE-Recv-Key', value: MSK_HALF(0x11) },
-            { name: 'MS-MPPE-Send-Key', value: MSK_HALF(0x22) },
-          ],
-        },
-      ],
-    });
+    upstream = await startBenchUpstream();
     frProxy = await startFreeRadius({
       debug: false,
       authLog: false,
       secret: SECRET,
       proxyTo: { address: '127.0.0.1', authPort: upstream.authPort, acctPort: upstream.acctPort, secret: SECRET },
     });
-    kms = await startKms({
-      logLevel: 'warn',
-      clients: [{ name: 'bench', address: '127.0.0.1', secret: SECRET }],
-      upstreams: [
-        { name: 'fr', address: '127.0.0.1', authPort: upstream.authPort, acctPort: upstream.acctPort, secret: SECRET, timeoutMs: 3000 },
-      ],
-    });
+    kms = await startKms(benchKmsOptions(upstream));
     relay = await startRelayOnly(upstream.authPort);
     const kmsTarget: LoadTarget = { address: '127.0.0.1', port: kms.authPort, secret: SECRET };
     const paths: { name: string; target: LoadTarget; pid: number | null; rounds: Round[] }[] = [

@@ -12,6 +12,7 @@ import { benchBurstAfterRestart } from './burst-after-restart.js';
 import { benchRevoke } from './revoke.js';
 import { benchClusterFailover } from './cluster-failover.js';
 import { benchClusterThroughput } from './cluster-throughput.js';
+import { benchCluster } from './cluster.js';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -103,6 +104,11 @@ async function main(): Promise<void> {
   if (want('radsec')) {
     console.log('\n## RADIUS upstream transport: RadSec (TLS, RFC 6614) vs UDP, same FreeRADIUS, same load');
     for (const line of await benchRadsec()) console.log(line);
+  }
+
+  if (want('cluster')) {
+    console.log('\n## Cluster (docs/cluster.md): what committing to etcd adds to the Accept relay, and replication to the other member');
+    for (const line of await benchCluster()) console.log(line);
   }
 }
 
