@@ -105,12 +105,14 @@ export class ClusterCommitter {
       this.lastError = null;
     }
     this.counts.committed += rows.length;
-    try {
-      this.o.journal.dequeue(rows);
-    } catch (e) {
-      // Left queued: the replay finds them in etcd already and drops them.
-      this.o.log.warn({ err: (e as Error).message }, 'cluster outbox: cannot remove committed records');
-    }
+    // After the Accepts are on their way: a row left queued is harmless (the replay finds it in etcd).
+    setImmediate(() => {
+      try {
+        this.o.journal.dequeue(rows);
+      } catch (e) {
+        this.o.log.warn({ err: (e as Error).message }, 'cluster outbox: cannot remove committed records');
+      }
+    });
   }
 
   status(): ClusterCommitStatus {

@@ -17,7 +17,7 @@ export class ExpiryLeases {
   ) {}
 
   /** The lease of entries that expire at `expiresAt` (ms). Rejects if etcd does not grant it in time. */
-  forExpiry(expiresAt: number): Promise<string> {
+  forExpiry(expiresAt: number, ahead = true): Promise<string> {
     const bucket = Math.ceil(expiresAt / BUCKET_MS);
     let lease = this.leases.get(bucket);
     if (!lease) {
@@ -28,6 +28,8 @@ export class ExpiryLeases {
       this.leases.set(bucket, lease);
       const past = Math.floor(this.now() / BUCKET_MS);
       for (const b of this.leases.keys()) if (b < past) this.leases.delete(b);
+      // The next minute's lease ahead of its first entry: otherwise that entry's commit waits a grant.
+      if (ahead && !this.leases.has(bucket + 1)) void this.forExpiry((bucket + 1) * BUCKET_MS, false).catch(() => {});
     }
     return lease;
   }
