@@ -10,9 +10,13 @@ import { ExpiryLeases } from './expiry-leases.js';
 // into its own ledger, so the member that takes the work over knows what is already on which AP and
 // never places it again (hostapd does not de-duplicate PUSHed PMK-R1s). The send is not waited
 // for: a placement in flight when its holder dies may be made once more by the next holder, which
-// is what docs/cluster.md promises and no more. Key names only: no key material is in a placement.
+// is what docs/cluster.md promises and no more. A send etcd refused or did not answer in time is
+// tried again until it lands: dropped, its placements would be made again by every later holder.
+// Key names only: no key material is in a placement.
 
 const PLACEMENT_ENTRY_VERSION = 1;
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 30_000;
 
 export interface ReplicatedLedgerOptions {
   kv: ClusterKv;
@@ -25,7 +29,14 @@ export interface ReplicatedLedgerOptions {
 }
 
 export class ReplicatedLedger implements PlacementStore {
-  private outgoing: Placement[] = [];
+  /**
+   * Placements not yet in etcd, by entry key: the latest of each, since etcd refuses a key twice in
+   * one transaction and an older state must not overwrite a newer one. One send at a time.
+   */
+  private readonly outgoing = new Map<string, Placement>();
+  private sending = false;
+  private retry: NodeJS.Timeout | null = null;
+  private retryMs = RETRY_FIRST_MS;
   private announcing: { batch: Placement[]; sent: Promise<void> } | null = null;
   private watch: KvWatch | null = null;
   private readonly leases: ExpiryLeases;
@@ -39,9 +50,12 @@ export class ReplicatedLedger implements PlacementStore {
 
   savePlacements(placements: Placement[]): void {
     this.o.local.savePlacements(placements);
-    if (placements.length === 0) return;
-    if (this.outgoing.length === 0) setImmediate(() => void this.send());
-    this.outgoing.push(...placements);
+    for (const p of placements) {
+      const key = this.o.layout.placement(p);
+      this.outgoing.delete(key);
+      this.outgoing.set(key, p);
+    }
+    this.kick();
   }
 
   /** Announcements of one turn of the event loop go out in one transaction (a burst of logins primes many stations at once). */
@@ -64,7 +78,9 @@ export class ReplicatedLedger implements PlacementStore {
   /** True if etcd took the batch; a failure is counted and logged, never thrown. */
   private async putBatch(batch: Placement[]): Promise<boolean> {
     try {
-      await this.o.kv.putAll(await Promise.all(batch.map((p) => this.put(p))), this.o.timeoutMs);
+      // etcd refuses a key twice in one transaction: the latest announcement of each entry.
+      const latest = new Map(batch.map((p) => [this.o.layout.placement(p), p]));
+      await this.o.kv.putAll(await Promise.all([...latest.values()].map((p) => this.put(p))), this.o.timeoutMs);
       return true;
     } catch (e) {
       // Not waited for longer: the claim's freshness check, not this write, keeps a cut-off member from pushing.
@@ -96,6 +112,7 @@ export class ReplicatedLedger implements PlacementStore {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
     await this.watch?.close().catch(() => {});
     this.watch = null;
   }
@@ -111,10 +128,47 @@ export class ReplicatedLedger implements PlacementStore {
     setTimeout(() => void this.start(), 1000).unref();
   }
 
+  /** Starts a send of what is waiting, unless one is under way or a retry is due later. */
+  private kick(): void {
+    if (this.sending || this.retry || this.outgoing.size === 0 || this.stopped) return;
+    this.sending = true;
+    setImmediate(() => void this.send());
+  }
+
   private async send(): Promise<void> {
-    const batch = this.outgoing;
-    this.outgoing = [];
-    if (await this.putBatch(batch)) this.counts.sent += batch.length;
+    const batch = [...this.outgoing];
+    this.outgoing.clear();
+    try {
+      const puts = await Promise.all(
+        batch.map(async ([key, p]) => ({
+          key,
+          value: Buffer.from(JSON.stringify({ v: PLACEMENT_ENTRY_VERSION, member: this.o.member, placement: p })),
+          lease: await this.leases.forExpiry(p.expiresAt),
+        })),
+      );
+      await this.o.kv.putAll(puts, this.o.timeoutMs);
+      this.counts.sent += batch.length;
+      if (this.lastFailure !== null) this.o.log.info({ placements: batch.length }, 'cluster: placements replicated again');
+      this.lastFailure = null;
+      this.retryMs = RETRY_FIRST_MS;
+    } catch (e) {
+      this.counts.failed += batch.length;
+      const reason = (e as Error).message;
+      if (this.lastFailure !== reason)
+        this.o.log.warn({ reason, placements: batch.length, retryMs: this.retryMs }, 'cluster: placements not replicated; trying again');
+      this.lastFailure = reason;
+      // Kept for the next try, unless a newer state of the same entry has come meanwhile.
+      for (const [key, p] of batch) if (!this.outgoing.has(key)) this.outgoing.set(key, p);
+      this.retry = setTimeout(() => {
+        this.retry = null;
+        this.kick();
+      }, this.retryMs);
+      this.retry.unref();
+      this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+    } finally {
+      this.sending = false;
+      this.kick();
+    }
   }
 
   private async put(p: Placement): Promise<KvPut> {

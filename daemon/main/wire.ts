@@ -119,7 +119,8 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     const dist = distribution;
     cluster.startClaim((holding, resumed) => {
       if (!dist) return;
-      if (holding) void dist.activate(resumed).catch((e: Error) => log.error({ err: e.message }, 'taking over the exactly-once work failed'));
+      if (holding)
+        void dist.activate(resumed).catch((e: Error) => log.error({ err: e.message }, 'taking over the exactly-once work failed'));
       else dist.standby();
     });
   }
