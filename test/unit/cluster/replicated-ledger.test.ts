@@ -1,6 +1,8 @@
 // The placement ledger's sends to etcd: one that etcd refused or did not answer in time is tried
 // again (found in the lab's kms-ha run: a holder's placement that missed etcd once was never sent,
 // and the next holder PUSHed the same PMK-R1 again), and a batch never names an entry twice.
+// The store is a stand-in (a mock, on purpose): a real etcd cannot be made to refuse or delay one
+// chosen transaction on cue; what real etcd does with such a batch is in the integration tests.
 import { describe, it, expect, vi, afterEach } from 'vitest';
 import { ReplicatedLedger } from '../../../daemon/cluster/replicated-ledger.js';
 import { ClusterLayout } from '../../../daemon/cluster/layout.js';
