@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { startEtcdCluster, type EtcdCluster } from '../test/helpers/etcd-cluster.js';
-import { startFreeRadius, type FreeRadiusHandle } from '../test/helpers/freeradius.js';
+import type { FreeRadiusHandle } from '../test/helpers/freeradius.js';
+import { SECRET, USER, startBenchUpstream } from './radius.js';
 import { startKms, type KmsHandle } from '../test/helpers/kms.js';
 import { createNetns, createVeth, runChecked, type Netns, type VethPair } from '../test/helpers/netns.js';
 
-// What the cluster benches stand on: a 3-member etcd, FreeRADIUS answering one PAP user with MPPE
-// keys (so every Accept is an FT station with a PMK-R0), and kmsd members sharing a master key and
+// What the cluster benches stand on: a 3-member etcd, the RADIUS benches' FreeRADIUS (one PAP user
+// answered with MPPE keys, so every Accept is an FT station with a PMK-R0), and kmsd members sharing a master key and
 // the KMS's one R0KH-R1KH MAC, each on its own port of a bridged segment where the APs' ports are.
 
-export const BENCH_SECRET = 'bench-secret';
-export const BENCH_USER = { name: 'bench', password: 'bench-password' };
+export const BENCH_SECRET = SECRET;
+export const BENCH_USER = USER;
 export const BENCH_SSID = 'bench-ssid';
 export const KMS_MAC = '02:00:00:00:09:00';
 
@@ -61,21 +62,7 @@ export async function startBenchCluster(o: { names: string[]; aps: BenchAp[]; lo
       links.set(port, pair);
     }
     etcd = await startEtcdCluster({ size: 3 });
-    aaa = await startFreeRadius({
-      debug: false,
-      authLog: false,
-      secret: BENCH_SECRET,
-      users: [
-        {
-          name: BENCH_USER.name,
-          password: BENCH_USER.password,
-          reply: [
-            { name: 'MS-MPPE-Recv-Key', value: `0x${Buffer.alloc(32, 0x11).toString('hex')}` },
-            { name: 'MS-MPPE-Send-Key', value: `0x${Buffer.alloc(32, 0x22).toString('hex')}` },
-          ],
-        },
-      ],
-    });
+    aaa = await startBenchUpstream();
   } catch (e) {
     await stop();
     throw e;

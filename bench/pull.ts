@@ -1,7 +1,8 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { startFreeRadius, type FreeRadiusHandle } from '../test/helpers/freeradius.js';
+import type { FreeRadiusHandle } from '../test/helpers/freeradius.js';
+import { SECRET, USER, startBenchUpstream } from './radius.js';
 import { startKms, type KmsHandle } from '../test/helpers/kms.js';
 import { exchange, papRequest } from '../test/helpers/radius-client.js';
 import { canUseNetns, createNetns, createVeth, runChecked, type Netns, type VethPair } from '../test/helpers/netns.js';
@@ -28,8 +29,6 @@ const boostSelf = () => raiseThreadPriority(currentThreadId(), BOOST);
 // Authentication, with a fresh nonce, after about 100 ms: a PULL answered later is wasted.
 
 const PULLS = Number(process.env.KMS_BENCH_PULLS ?? 400);
-const SECRET = 'bench-secret';
-const USER = { name: 'bench', password: 'bench-password' };
 const SSID = 'bench-ssid';
 const STA = '02:00:00:00:01:00';
 const MACS = { kms: '02:00:00:00:09:00', ap: '02:00:00:00:04:00', echo: '02:00:00:00:09:01' };
@@ -118,21 +117,7 @@ export async function benchPull(): Promise<string[]> {
       await runChecked('ip', ['-n', ns.name, 'link', 'set', pair.a.ifname, 'master', 'br0']);
       links.push(pair);
     }
-    aaa = await startFreeRadius({
-      debug: false,
-      authLog: false,
-      secret: SECRET,
-      users: [
-        {
-          name: USER.name,
-          password: USER.password,
-          reply: [
-            { name: 'MS-MPPE-Recv-Key', value: `0x${Buffer.alloc(32, 0x11).toString('hex')}` },
-            { name: 'MS-MPPE-Send-Key', value: `0x${Buffer.alloc(32, 0x22).toString('hex')}` },
-          ],
-        },
-      ],
-    });
+    aaa = await startBenchUpstream();
     kms = await startKms({
       logLevel: 'warn',
       clients: [{ name: 'ap1', address: '127.0.0.1', secret: SECRET }],
