@@ -52,6 +52,17 @@ export interface ClusterCommitterOptions {
   now?: () => number;
 }
 
+/** A group commit waiting for its etcd transaction. */
+interface Waiting {
+  rows: SealedStationRow[];
+  resolve(): void;
+  arrivedAt: number;
+}
+
+/** Rows gathered into one etcd round at most (split into transactions of MAX_TXN_OPS). */
+const ROWS_PER_GATHER = 512;
+const MAX_TXN_OPS = 128;
+
 export class ClusterCommitter {
   private state: ClusterCommitState = 'up';
   private lastError: string | null = null;
@@ -62,6 +73,8 @@ export class ClusterCommitter {
   private replaying = false;
   private stopped = false;
   private readonly now: () => number;
+  private waiting: Waiting[] = [];
+  private sending = false;
 
   constructor(private readonly o: ClusterCommitterOptions) {
     this.now = o.now ?? Date.now;
@@ -84,18 +97,62 @@ export class ClusterCommitter {
    * The group commit's writer (records/write-batcher.ts): resolves once the Accepts may be relayed.
    * It rejects only when the local store fails, as a single kmsd does.
    */
-  async commit(writes: StationWrite[]): Promise<void> {
+  commit(writes: StationWrite[]): Promise<void> {
     const rows = this.o.journal.saveStationsQueued(writes);
     if (this.state === 'degraded' && !this.o.alwaysTry) {
       this.counts.relayedUncommitted += rows.length;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.waiting.push({ rows, resolve, arrivedAt: performance.now() });
+      this.sendWaiting();
+    });
+  }
+
+  /**
+   * One etcd transaction in flight at a time; the records that arrive meanwhile wait for it and go
+   * together in the next. etcd's cost is per transaction (a raft round and a WAL fsync), so under
+   * load a few large transactions keep its latency, where hundreds of small ones queue on its CPU.
+   * A record's wait counts against its own `commitTimeoutMs`, waiting included.
+   */
+  private sendWaiting(): void {
+    if (this.sending || this.waiting.length === 0) return;
+    if (this.state === 'degraded' && !this.o.alwaysTry) {
+      for (const w of this.waiting.splice(0)) this.release(w, false);
       return;
     }
+    const taken = this.takeWaiting();
+    const budgetMs = this.o.commitTimeoutMs - (performance.now() - taken[0]!.arrivedAt);
+    this.sending = true;
+    void this.send(taken, budgetMs).finally(() => {
+      this.sending = false;
+      this.sendWaiting();
+    });
+  }
+
+  /** The oldest waiting commits, up to ROWS_PER_GATHER rows (at least one commit, whatever its size). */
+  private takeWaiting(): Waiting[] {
+    let rows = 0;
+    let n = 0;
+    while (n < this.waiting.length && (n === 0 || rows + this.waiting[n]!.rows.length <= ROWS_PER_GATHER)) {
+      rows += this.waiting[n]!.rows.length;
+      n++;
+    }
+    return this.waiting.splice(0, n);
+  }
+
+  private async send(taken: Waiting[], budgetMs: number): Promise<void> {
+    const rows = latestPerStation(taken.flatMap((w) => w.rows));
     const started = performance.now();
     try {
+      if (budgetMs <= 0) throw new Error(`records waited ${this.o.commitTimeoutMs} ms for the transaction before theirs`);
       const puts = await Promise.all(rows.map((r) => this.put(r)));
-      await this.o.kv.putAll(puts, this.o.commitTimeoutMs);
+      // etcd refuses a transaction of more than 128 operations (its --max-txn-ops default).
+      const chunks: KvPut[][] = [];
+      for (let i = 0; i < puts.length; i += MAX_TXN_OPS) chunks.push(puts.slice(i, i + MAX_TXN_OPS));
+      await Promise.all(chunks.map((c) => this.o.kv.putAll(c, budgetMs)));
     } catch (e) {
-      this.counts.relayedUncommitted += rows.length;
+      for (const w of taken) this.release(w, false);
       this.degrade((e as Error).message, rows.length);
       return;
     }
@@ -104,15 +161,22 @@ export class ClusterCommitter {
       this.state = 'up';
       this.lastError = null;
     }
-    this.counts.committed += rows.length;
+    for (const w of taken) this.release(w, true);
     // After the Accepts are on their way: a row left queued is harmless (the replay finds it in etcd).
+    const all = taken.flatMap((w) => w.rows);
     setImmediate(() => {
       try {
-        this.o.journal.dequeue(rows);
+        this.o.journal.dequeue(all);
       } catch (e) {
         this.o.log.warn({ err: (e as Error).message }, 'cluster outbox: cannot remove committed records');
       }
     });
+  }
+
+  private release(w: Waiting, committed: boolean): void {
+    if (committed) this.counts.committed += w.rows.length;
+    else this.counts.relayedUncommitted += w.rows.length;
+    w.resolve();
   }
 
   status(): ClusterCommitStatus {
@@ -191,6 +255,16 @@ export class ClusterCommitter {
       lease: await this.leases.forExpiry(row.expiresAt),
     };
   }
+}
+
+/** One put per station (the last row wins): etcd refuses a transaction that names a key twice. */
+function latestPerStation(rows: SealedStationRow[]): SealedStationRow[] {
+  const last = new Map<string, SealedStationRow>();
+  for (const r of rows) {
+    last.delete(r.staMac);
+    last.set(r.staMac, r);
+  }
+  return [...last.values()];
 }
 
 /** Whether etcd's row `there` is at least as new as ours: a later authentication, or the same one updated as late or later. */
