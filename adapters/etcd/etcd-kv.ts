@@ -95,6 +95,42 @@ export class EtcdKv implements ClusterKv {
     return r.succeeded;
   }
 
+  async getAll(keys: string[], timeoutMs: number): Promise<(KvEntry | undefined)[]> {
+    if (keys.length === 0) return [];
+    const deadline = Date.now() + timeoutMs;
+    const r = await bounded(
+      'a read',
+      timeoutMs,
+      this.client.kv.txn({ compare: [], success: keys.map((k) => ({ request_range: { key: Buffer.from(k) } })) }, { deadline }),
+    );
+    return r.responses.map((op) => {
+      const kv = op.response_range?.kvs[0];
+      return kv ? { key: kv.key.toString(), value: Buffer.from(kv.value), modRevision: String(kv.mod_revision) } : undefined;
+    });
+  }
+
+  async putAllIfUnchanged(items: { put: KvPut; modRevision: string }[], timeoutMs: number): Promise<boolean> {
+    if (items.length === 0) return true;
+    const deadline = Date.now() + timeoutMs;
+    const r = await bounded(
+      'a compare-and-put',
+      timeoutMs,
+      this.client.kv.txn(
+        {
+          compare: items.map((i) => ({
+            key: Buffer.from(i.put.key),
+            target: 'Mod' as const,
+            result: 'Equal' as const,
+            mod_revision: i.modRevision,
+          })),
+          success: items.map((i) => requestPut(i.put)),
+        },
+        { deadline },
+      ),
+    );
+    return r.succeeded;
+  }
+
   async list(prefix: string, timeoutMs: number): Promise<{ entries: KvEntry[]; revision: string }> {
     const deadline = Date.now() + timeoutMs;
     const r = await bounded(

@@ -53,6 +53,13 @@ export interface ClusterKv {
    * overwrites what another member wrote meanwhile.
    */
   putIfUnchanged(put: KvPut, modRevision: string, timeoutMs: number): Promise<boolean>;
+  /** Several entries read in one transaction (one answer per key, in order; undefined where absent). */
+  getAll(keys: string[], timeoutMs: number): Promise<(KvEntry | undefined)[]>;
+  /**
+   * putIfUnchanged for several keys in one transaction, all or none: true if every key was as its
+   * caller read it and every put happened, false if none happened.
+   */
+  putAllIfUnchanged(items: { put: KvPut; modRevision: string }[], timeoutMs: number): Promise<boolean>;
   /** Every entry under `prefix`, and the revision the read was made at (for a watch to go on from). */
   list(prefix: string, timeoutMs: number): Promise<{ entries: KvEntry[]; revision: string }>;
   /**

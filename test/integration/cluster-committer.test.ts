@@ -135,4 +135,60 @@ describe('ClusterCommitter (real etcd, real SQLite)', () => {
       await dead.close();
     }
   });
+
+  it('replays an outbox in batched transactions, leaving a newer record another member put', async () => {
+    const dead = new EtcdKv({ endpoints: ['http://127.0.0.1:9'] });
+    try {
+      await committer(dead, 300).commit(writes(4000, 300));
+    } finally {
+      await dead.close();
+    }
+    expect(store.cluster.queuedCount()).toBe(300);
+    // Meanwhile another member committed a later login of one of these stations.
+    const otherTmp = tempDir();
+    const other = new SqliteRecordStore(join(otherTmp.dir, 'b.sqlite'), randomBytes(32), { logger: captureLogger() });
+    try {
+      const b = new ClusterCommitter({
+        kv: client,
+        journal: other.cluster,
+        layout: new ClusterLayout(prefix),
+        member: 'b',
+        commitTimeoutMs: 5000,
+        log: captureLogger(),
+      });
+      await b.commit([{ record: makeRecord(macOf(4000), NOW, { authenticatedAt: NOW + 5000 }), keys: makeKeys() }]);
+    } finally {
+      other.close();
+      otherTmp.cleanup();
+    }
+    let transactions = 0;
+    const kv = Object.create(client) as ClusterKv;
+    kv.putAllIfUnchanged = (items, timeoutMs) => {
+      transactions++;
+      return client.putAllIfUnchanged(items, timeoutMs);
+    };
+    // Its clock is ahead, so every queued row is old enough to be the replay's.
+    const a = new ClusterCommitter({
+      kv,
+      journal: store.cluster,
+      layout: new ClusterLayout(prefix),
+      member: 'a',
+      commitTimeoutMs: 5000,
+      log: captureLogger(),
+      replayIntervalMs: 50,
+      now: () => Date.now() + 60_000,
+    });
+    a.start();
+    try {
+      for (let d = 10; store.cluster.queuedCount() > 0; d = Math.min(200, d * 2)) await new Promise((r) => setTimeout(r, d));
+    } finally {
+      a.stop();
+    }
+    expect(a.status()).toMatchObject({ replayed: 299, superseded: 1 });
+    expect(transactions).toBe(3);
+    const { entries } = await client.list(`${prefix}stations/`, 5000);
+    expect(entries).toHaveLength(300);
+    const kept = decodeStationEntry(entries.find((e) => e.key.endsWith(macOf(4000)))!.value, macOf(4000));
+    expect(kept.ok && kept.entry.member).toBe('b');
+  });
 });
