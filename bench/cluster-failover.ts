@@ -1,9 +1,7 @@
-import { exchange, papRequest } from '../test/helpers/radius-client.js';
+import { exchange, ftStationRequest } from '../test/helpers/radius-client.js';
 import { canUseNetns } from '../test/helpers/netns.js';
 import { HostapdR1kh } from '../test/unit/rrb/hostapd-r1kh.js';
 import { openL2Socket, type L2Transport } from '../adapters/rrb/l2-socket.js';
-import { attrInteger, attrString } from '../adapters/radius/packet.js';
-import { Attr } from '../adapters/radius/codes.js';
 import {
   BENCH_SECRET,
   BENCH_SSID,
@@ -51,19 +49,7 @@ export async function benchClusterFailover(): Promise<string[]> {
 
     const [accept] = await exchange(
       { address: '127.0.0.1', port: a.authPort },
-      papRequest({
-        secret: BENCH_SECRET,
-        user: BENCH_USER.name,
-        password: BENCH_USER.password,
-        station: STA,
-        nasIdentifier: 'ap1.example.com',
-        calledStationId: `02-00-00-00-03-00:${BENCH_SSID}`,
-        extra: [
-          attrInteger(Attr.MobilityDomainId, 0xa1b2),
-          attrString(Attr.WlanAkmSuite, Buffer.from([0, 0x0f, 0xac, 3])),
-          attrString(Attr.WlanPairwiseCipher, Buffer.from([0, 0x0f, 0xac, 4])),
-        ],
-      }),
+      ftStationRequest({ secret: BENCH_SECRET, user: BENCH_USER, station: STA, ssid: BENCH_SSID }),
     );
     if (accept?.[0] !== 2) throw new Error('the bench station was not accepted');
     const rec = await until('the station on both members', async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { startEtcdCluster, type EtcdCluster } from '../test/helpers/etcd-cluster.js';
 import type { FreeRadiusHandle } from '../test/helpers/freeradius.js';
 import { SECRET, USER, startBenchUpstream } from './radius.js';
-import { startKms, type KmsHandle } from '../test/helpers/kms.js';
+import { clusterOptions, startKms, type KmsHandle } from '../test/helpers/kms.js';
 import { createNetns, createVeth, runChecked, type Netns, type VethPair } from '../test/helpers/netns.js';
 
 // What the cluster benches stand on: a 3-member etcd, the RADIUS benches' FreeRADIUS (one PAP user
@@ -93,11 +93,7 @@ export async function startBenchCluster(o: { names: string[]; aps: BenchAp[]; lo
             neighbors: a.neighbors,
           })),
         },
-        cluster: {
-          member: name,
-          members: o.names.map((n) => ({ name: n, radiusAddress: '127.0.0.1' })),
-          etcd: { endpoints: etcd!.endpoints(), prefix: o.prefix },
-        },
+        cluster: clusterOptions({ member: name, names: o.names, endpoints: etcd!.endpoints(), prefix: o.prefix }),
       });
       members[name] = k;
       return k;

@@ -4,7 +4,7 @@ import { Code } from '../adapters/radius/codes.js';
 import { until } from '../hw/vlab/guest/exec.js';
 import { startEtcdCluster, type EtcdCluster } from '../test/helpers/etcd-cluster.js';
 import type { FreeRadiusHandle } from '../test/helpers/freeradius.js';
-import { metricValue, startKms, type KmsHandle } from '../test/helpers/kms.js';
+import { clusterOptions, metricValue, startKms, type KmsHandle } from '../test/helpers/kms.js';
 import { papRequest } from '../test/helpers/radius-client.js';
 import { histogramDelta, histogramLine, histogramSum, readHistogram, type Histogram } from './prom-histogram.js';
 import { openLoop, percentile, type LoadTarget } from './radius-load.js';
@@ -71,16 +71,7 @@ function member(name: string, upstream: FreeRadiusHandle, etcd: EtcdCluster, mas
   return startKms({
     ...benchKmsOptions(upstream),
     masterKeyHex,
-    cluster: {
-      member: name,
-      members: [
-        { name: 'a', radiusAddress: '127.0.0.1' },
-        { name: 'b', radiusAddress: '127.0.0.1' },
-      ],
-      etcd: { endpoints: etcd.endpoints(), prefix: PREFIX },
-      commitTimeoutMs: 500,
-      leaseTtlS: 3,
-    },
+    cluster: clusterOptions({ member: name, endpoints: etcd.endpoints(), prefix: PREFIX, tuning: { commitTimeoutMs: 500, leaseTtlS: 3 } }),
   });
 }
 

@@ -4,12 +4,10 @@ import { fileURLToPath } from 'node:url';
 import type { FreeRadiusHandle } from '../test/helpers/freeradius.js';
 import { SECRET, USER, startBenchUpstream } from './radius.js';
 import { startKms, type KmsHandle } from '../test/helpers/kms.js';
-import { exchange, papRequest } from '../test/helpers/radius-client.js';
+import { exchange, ftStationRequest } from '../test/helpers/radius-client.js';
 import { canUseNetns, createNetns, createVeth, runChecked, type Netns, type VethPair } from '../test/helpers/netns.js';
 import { HostapdR1kh } from '../test/unit/rrb/hostapd-r1kh.js';
 import { openL2Socket, type L2Transport } from '../adapters/rrb/l2-socket.js';
-import { attrInteger, attrString } from '../adapters/radius/packet.js';
-import { Attr } from '../adapters/radius/codes.js';
 import { writeMac } from '../daemon/common/mac.js';
 import { percentile } from './radius-load.js';
 import { currentThreadId, raiseThreadPriority } from '../daemon/common/thread-priority.js';
@@ -151,19 +149,7 @@ export async function benchPull(): Promise<string[]> {
     // One FT station learned at ap1 (PAP stands in for EAP: the Accept carries MPPE keys).
     const [accept] = await exchange(
       { address: '127.0.0.1', port: kms.authPort },
-      papRequest({
-        secret: SECRET,
-        user: USER.name,
-        password: USER.password,
-        station: STA,
-        nasIdentifier: 'ap1.example.com',
-        calledStationId: `02-00-00-00-03-00:${SSID}`,
-        extra: [
-          attrInteger(Attr.MobilityDomainId, 0xa1b2),
-          attrString(Attr.WlanAkmSuite, Buffer.from([0, 0x0f, 0xac, 3])),
-          attrString(Attr.WlanPairwiseCipher, Buffer.from([0, 0x0f, 0xac, 4])),
-        ],
-      }),
+      ftStationRequest({ secret: SECRET, user: USER, station: STA, ssid: SSID }),
     );
     if (accept?.[0] !== 2) throw new Error('the bench station was not accepted');
     const rec = await kms.kmsctlJson<{ pmkR0Name: string | null }>(['station', STA]);

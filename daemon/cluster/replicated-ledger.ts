@@ -1,9 +1,10 @@
 import { migratePlacementState, type Placement } from '../distribution/placement.js';
-import type { ClusterKv, KvPut, KvWatch } from '../ports/cluster-kv.js';
+import type { ClusterKv, KvPut } from '../ports/cluster-kv.js';
 import type { PlacementStore } from '../ports/placement-store.js';
 import type { Log } from '../log/log.js';
 import type { ClusterLayout } from './layout.js';
 import { ExpiryLeases } from './expiry-leases.js';
+import { followPrefix, type PrefixFollow } from './follow-prefix.js';
 
 // The placement ledger across the cluster: the member holding the exactly-once work records each
 // placement locally (as a single kmsd does) and sends it to etcd; every member imports the others'
@@ -38,7 +39,7 @@ export class ReplicatedLedger implements PlacementStore {
   private retry: NodeJS.Timeout | null = null;
   private retryMs = RETRY_FIRST_MS;
   private announcing: { batch: Placement[]; sent: Promise<void> } | null = null;
-  private watch: KvWatch | null = null;
+  private follow: PrefixFollow | null = null;
   private readonly leases: ExpiryLeases;
   private counts = { sent: 0, failed: 0, imported: 0, rejected: 0 };
   private lastFailure: string | null = null;
@@ -95,37 +96,27 @@ export class ReplicatedLedger implements PlacementStore {
 
   /** Reads the others' entries, then follows them; resolves once the watch is set up (never rejects). */
   async start(): Promise<void> {
-    try {
-      const { entries, revision } = await this.o.kv.list(this.o.layout.placements, 30_000);
-      this.import(entries.map((e) => e.value));
-      this.watch = await this.o.kv.watch(
-        this.o.layout.placements,
-        revision,
-        (changes) => this.import(changes.flatMap((c) => (c.kind === 'put' ? [c.value] : []))),
-        (reason) => this.again(reason),
-      );
-      if (this.stopped) await this.stop();
-    } catch (e) {
-      this.again((e as Error).message);
-    }
+    if (this.stopped) return;
+    this.follow ??= followPrefix({
+      kv: this.o.kv,
+      prefix: this.o.layout.placements,
+      after: null,
+      listTimeoutMs: 30_000,
+      onSnapshot: (entries) => this.import(entries.map((e) => e.value)),
+      onChanges: (changes) => this.import(changes.flatMap((c) => (c.kind === 'put' ? [c.value] : []))),
+      onRetry: (reason) => this.o.log.warn({ reason }, 'cluster: placement ledger watch failed; reading again'),
+    });
+    await this.follow.started;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
-    await this.watch?.close().catch(() => {});
-    this.watch = null;
+    await this.follow?.close();
   }
 
   get stats(): { sent: number; failed: number; imported: number; rejected: number; lastFailure: string | null } {
     return { ...this.counts, lastFailure: this.lastFailure };
-  }
-
-  private again(reason: string): void {
-    this.watch = null;
-    if (this.stopped) return;
-    this.o.log.warn({ reason }, 'cluster: placement ledger watch failed; reading again');
-    setTimeout(() => void this.start(), 1000).unref();
   }
 
   /** Starts a send of what is waiting, unless one is under way or a retry is due later. */

@@ -1,9 +1,10 @@
 import type { ClusterJournal, SealedStationRow } from '../ports/cluster-journal.js';
-import type { ClusterKv, KvChange, KvWatch } from '../ports/cluster-kv.js';
+import type { ClusterKv, KvChange } from '../ports/cluster-kv.js';
 import type { Log } from '../log/log.js';
 import type { StationRecord } from '../records/station.js';
 import type { ClusterLayout } from './layout.js';
 import { decodeStationEntry } from './station-entry.js';
+import { followPrefix, type PrefixFollow } from './follow-prefix.js';
 
 // Replication: every member watches the stations prefix and writes the rows other members
 // committed into its own store, so its PULL answers, API and placement planning read them locally
@@ -39,78 +40,54 @@ export interface ReplicatorOptions {
 }
 
 export class ClusterReplicator {
-  private watch: KvWatch | null = null;
-  private revision: string | null;
+  private follow: PrefixFollow | null = null;
   private counts = { imported: 0, rejected: 0 };
   private lastRejection: string | null = null;
   private lagMs: number[] = [];
   private stopped = false;
-  private retry: NodeJS.Timeout | null = null;
   private readonly now: () => number;
 
   constructor(private readonly o: ReplicatorOptions) {
     this.now = o.now ?? Date.now;
-    this.revision = o.journal.appliedRevision();
   }
 
   /** Resolves once the watch is set up (after the first full read, if one was needed); never rejects. */
   async start(): Promise<void> {
-    try {
-      if (this.revision === null) await this.readAll();
-      await this.follow(this.revision!);
-    } catch (e) {
-      this.again((e as Error).message);
-    }
+    if (this.stopped) return;
+    this.follow ??= followPrefix({
+      kv: this.o.kv,
+      prefix: this.o.layout.stations,
+      after: this.o.journal.appliedRevision(),
+      listTimeoutMs: this.o.timeoutMs ?? 5000,
+      retryMs: this.o.retryMs,
+      onSnapshot: (entries, revision) => {
+        this.apply(
+          entries.map((e) => ({ kind: 'put' as const, ...e })),
+          revision,
+        );
+        this.o.log.info({ entries: entries.length, revision }, 'cluster: read every station record from the cluster store');
+      },
+      onChanges: (changes, revision) => this.apply(changes, revision),
+      onRetry: (reason, retryMs) => this.o.log.warn({ reason, retryMs }, 'cluster: replication watch failed; reading again'),
+    });
+    await this.follow.started;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.retry) clearTimeout(this.retry);
-    await this.watch?.close().catch(() => {});
-    this.watch = null;
+    await this.follow?.close();
   }
 
   status(): ReplicatorStatus {
     const s = {
-      revision: this.revision,
-      watching: this.watch !== null,
+      revision: this.follow ? this.follow.revision : this.o.journal.appliedRevision(),
+      watching: this.follow?.watching ?? false,
       ...this.counts,
       lastRejection: this.lastRejection,
       lagMs: this.lagMs,
     };
     this.lagMs = [];
     return s;
-  }
-
-  private async readAll(): Promise<void> {
-    const { entries, revision } = await this.o.kv.list(this.o.layout.stations, this.o.timeoutMs ?? 5000);
-    this.apply(
-      entries.map((e) => ({ kind: 'put' as const, ...e })),
-      revision,
-    );
-    this.o.log.info({ entries: entries.length, revision }, 'cluster: read every station record from the cluster store');
-  }
-
-  private async follow(from: string): Promise<void> {
-    this.watch = await this.o.kv.watch(
-      this.o.layout.stations,
-      from,
-      (changes) => this.apply(changes, changes[changes.length - 1]!.modRevision),
-      (reason) => {
-        this.watch = null;
-        // Most often a compacted revision: the prefix is read whole again.
-        this.revision = null;
-        this.again(reason);
-      },
-    );
-    if (this.stopped) await this.stop();
-  }
-
-  private again(reason: string): void {
-    if (this.stopped) return;
-    this.o.log.warn({ reason, retryMs: this.o.retryMs ?? 1000 }, 'cluster: replication watch failed; reading again');
-    this.retry = setTimeout(() => void this.start(), this.o.retryMs ?? 1000);
-    this.retry.unref();
   }
 
   private apply(changes: KvChange[], revision: string): void {
@@ -133,7 +110,6 @@ export class ClusterReplicator {
       from.set(sta, { committedAt: d.entry.committedAt, member: d.entry.member });
     }
     const stored = this.o.journal.importReplicated(rows, revision);
-    this.revision = revision;
     if (stored.length === 0) return;
     const at = this.now();
     for (const r of stored) this.lagMs.push(at - from.get(r.staMac)!.committedAt);

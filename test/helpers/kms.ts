@@ -69,6 +69,25 @@ export interface KmsOptions {
   cluster?: Record<string, unknown>;
 }
 
+/**
+ * The `cluster:` section of one member of a cluster whose members (default a and b) all take
+ * RADIUS on 127.0.0.1, on etcd at `endpoints` under `prefix`; `tuning` adds the section's other settings.
+ */
+export function clusterOptions(o: {
+  member: string;
+  endpoints: string[];
+  prefix: string;
+  names?: string[];
+  tuning?: { commitTimeoutMs?: number; leaseTtlS?: number };
+}): Record<string, unknown> {
+  return {
+    member: o.member,
+    members: (o.names ?? ['a', 'b']).map((name) => ({ name, radiusAddress: '127.0.0.1' })),
+    etcd: { endpoints: o.endpoints, prefix: o.prefix },
+    ...o.tuning,
+  };
+}
+
 export interface KmsHandle {
   readonly dir: string;
   readonly configPath: string;

@@ -95,6 +95,26 @@ export function papRequest(r: PapRequest): Buffer {
   );
 }
 
+/**
+ * An FT station's login at ap1 (BSSID 02:00:00:00:03:00) as hostapd sends it: mobility domain
+ * a1b2, AKM FT over 802.1X, CCMP. With MPPE keys in the Accept, kmsd derives the station's PMK-R0.
+ */
+export function ftStationRequest(r: { secret: string; user: { name: string; password: string }; station: string; ssid: string }): Buffer {
+  return papRequest({
+    secret: r.secret,
+    user: r.user.name,
+    password: r.user.password,
+    station: r.station,
+    nasIdentifier: 'ap1.example.com',
+    calledStationId: `02-00-00-00-03-00:${r.ssid}`,
+    extra: [
+      attrInteger(Attr.MobilityDomainId, 0xa1b2),
+      attrString(Attr.WlanAkmSuite, Buffer.from([0, 0x0f, 0xac, 3])),
+      attrString(Attr.WlanPairwiseCipher, Buffer.from([0, 0x0f, 0xac, 4])),
+    ],
+  });
+}
+
 export function accountingRequest(r: {
   secret: string;
   status: number;

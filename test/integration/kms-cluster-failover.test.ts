@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcdCluster, type EtcdCluster } from '../helpers/etcd-cluster.js';
 import { startFreeRadius, type FreeRadiusHandle } from '../helpers/freeradius.js';
 import { calledStationId, runEapolTest } from '../helpers/eapol-test.js';
-import { startKms, type KmsHandle } from '../helpers/kms.js';
+import { clusterOptions, startKms, type KmsHandle } from '../helpers/kms.js';
 import { canUseNetns, createNetns, createVeth, runChecked, type Netns, type VethPair } from '../helpers/netns.js';
 import { openL2Socket, type L2Transport } from '../../adapters/rrb/l2-socket.js';
 import { HostapdR1kh } from '../unit/rrb/hostapd-r1kh.js';
@@ -67,14 +67,7 @@ describe.skipIf(!canUseNetns())('cluster: one member does the exactly-once work,
           ap(4, [], MACS.ap4, KEYS.ap4),
         ],
       },
-      cluster: {
-        member: name,
-        members: [
-          { name: 'a', radiusAddress: '127.0.0.1' },
-          { name: 'b', radiusAddress: '127.0.0.1' },
-        ],
-        etcd: { endpoints: relays[name].map((r) => r.url), prefix: '/failover-test/' },
-      },
+      cluster: clusterOptions({ member: name, endpoints: relays[name].map((r) => r.url), prefix: '/failover-test/' }),
     });
   };
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcdCluster, type EtcdCluster } from '../helpers/etcd-cluster.js';
 import { startFreeRadius, type FreeRadiusHandle } from '../helpers/freeradius.js';
 import { calledStationId, runEapolTest } from '../helpers/eapol-test.js';
-import { metricValue, startKms, type KmsHandle } from '../helpers/kms.js';
+import { clusterOptions, metricValue, startKms, type KmsHandle } from '../helpers/kms.js';
 import { papRequest } from '../helpers/radius-client.js';
 import { Code } from '../../adapters/radius/codes.js';
 import { EtcdKv } from '../../adapters/etcd/etcd-kv.js';
@@ -44,15 +44,7 @@ function member(name: string): Promise<KmsHandle> {
     masterKeyHex: MASTER,
     clients: [{ name: 'ap1', address: '127.0.0.1', secret: AP }],
     upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: UP }],
-    cluster: {
-      member: name,
-      members: [
-        { name: 'a', radiusAddress: '127.0.0.1' },
-        { name: 'b', radiusAddress: '127.0.0.1' },
-      ],
-      etcd: { endpoints: etcd.endpoints(), prefix: PREFIX },
-      commitTimeoutMs: 500,
-    },
+    cluster: clusterOptions({ member: name, endpoints: etcd.endpoints(), prefix: PREFIX, tuning: { commitTimeoutMs: 500 } }),
   });
 }
 
