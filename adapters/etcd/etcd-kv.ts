@@ -165,7 +165,15 @@ export class EtcdKv implements ClusterKv {
       if (changes.length > 0) onChange(changes);
     });
     // The client re-creates a watch on a lost connection by itself; what reaches 'error' it gave up on.
-    watcher.on('error', (err: Error) => onError?.(err.message));
+    // etcd 3.4 ends a watch whose start revision was compacted away without saying why: the client's
+    // message is then only its prefix, and the log line would read as if nothing had happened.
+    watcher.on('error', (err: Error) =>
+      onError?.(
+        /^Watcher canceled:\s*$/.test(err.message)
+          ? `etcd cancelled the watch from revision ${afterRevision} (compacted away?)`
+          : err.message,
+      ),
+    );
     return { close: () => watcher.cancel() };
   }
 
