@@ -1,6 +1,13 @@
 // Boots the lab guest: QEMU under TCG (KVM is unusable on these machines), no network card, the host
 // root shared read-only over 9p and the results folder shared writable. The serial console is the
 // guest's stdout; it is kept in console.log and streamed to the caller line by line.
+//
+// The guest's clock counts instructions (docs/lab.md): every guest instruction takes the same
+// virtual time, whatever else the host is doing, so load on the host slows a run down but cannot
+// change its outcome. Under the host's clock a busy host left the guest's programs less CPU per
+// guest second, and a station's ~100 ms FT retransmission fired before kmsd had answered a PULL it
+// would answer in time on an idle host. Counting instructions needs single-threaded TCG, and a
+// second vCPU stalls the guest kernel's CPU bring-up then, so the guest has one.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +22,7 @@ export interface BootOptions {
   outDir: string;
   timeoutMs: number;
   memoryMb?: number;
+  clock?: GuestClock;
   onLine?: (line: string) => void;
 }
 
@@ -25,17 +33,38 @@ export interface BootResult {
   console: string;
 }
 
+/**
+ * The guest clock: `instructions` (default), a fixed 2 ns per guest instruction (a 500-MIPS CPU;
+ * `-icount shift=1`; idle time passes at the host's pace), or `host` (the wall clock, two vCPUs on
+ * two host threads: faster on an idle host, at the mercy of a busy one). Env LAB_CLOCK.
+ */
+export type GuestClock = 'instructions' | 'host';
+
+export function guestClock(): GuestClock {
+  const c = process.env.LAB_CLOCK ?? 'instructions';
+  if (c !== 'instructions' && c !== 'host') throw new Error(`LAB_CLOCK must be instructions or host, not ${JSON.stringify(c)}`);
+  return c;
+}
+
+/**
+ * How much longer than its guest time a run may take on the host: with the counted clock a busy
+ * guest second costs about three host seconds here, more beside other work. Only hang bounds use it.
+ */
+export const WALL_PER_GUEST = { instructions: 6, host: 1 } as const;
+
 /** The QEMU process's nice value when run as root (LAB_QEMU_NICE; 0 keeps the caller's). */
 const QEMU_NICE = Number(process.env.LAB_QEMU_NICE ?? -10);
 
 export function bootGuest(o: BootOptions): Promise<BootResult> {
+  const counted = (o.clock ?? 'instructions') === 'instructions';
   const args = [
     '-accel',
-    'tcg,thread=multi',
+    counted ? 'tcg,thread=single' : 'tcg,thread=multi',
+    ...(counted ? ['-icount', 'shift=1,sleep=on'] : []),
     '-cpu',
     'max',
     '-smp',
-    '2',
+    counted ? '1' : '2',
     '-m',
     String(o.memoryMb ?? 1024),
     '-M',

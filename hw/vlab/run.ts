@@ -9,7 +9,7 @@ import type { Scenario } from './scenario.js';
 import { loadScenario } from './scenario.js';
 import type { GuestResult, Job, StepRecord } from './job.js';
 import { ensureImage, repoRoot } from './image.js';
-import { bootGuest } from './qemu.js';
+import { WALL_PER_GUEST, bootGuest, guestClock } from './qemu.js';
 import { readPcap } from './pcap.js';
 import { analyseRoams, formatRoamTable, type RoamRow } from './roams.js';
 import { checkExpectations } from './expect.js';
@@ -124,11 +124,17 @@ export async function runScenario(nameOrPath: string | Scenario, o: RunOptions =
   if (hostapBin) hostapBinaryPaths(hostapBin); // fails here, on the host, rather than after the boot
   const job: Job = { scenario, imageDir: image.dir, timeScale, top: process.env.LAB_TOP === '1', ...(hostapBin ? { hostapBin } : {}) };
   writeFileSync(join(resultsDir, 'job.json'), JSON.stringify(job, null, 2));
+  const clock = guestClock();
+  const wallBoundMs = vmTimeoutMs(scenario, timeScale) * WALL_PER_GUEST[clock];
+  log(
+    `  vlab: guest clock: ${clock === 'instructions' ? 'instruction-counted (1 vCPU at 500 MIPS of guest time)' : "the host's (2 vCPUs)"}`,
+  );
   const boot = await bootGuest({
     image,
     script: join(repoRoot(), 'hw', 'vlab', 'guest', 'boot.sh'),
     outDir: resultsDir,
-    timeoutMs: vmTimeoutMs(scenario, timeScale),
+    timeoutMs: wallBoundMs,
+    clock,
     // kmsd and the kmsctl runs add a few hundred MB of node heaps to the guest.
     memoryMb: scenario.kms?.enabled ? 1536 : 1024,
     onLine: (l) => {
@@ -139,7 +145,7 @@ export async function runScenario(nameOrPath: string | Scenario, o: RunOptions =
   const failures: string[] = [];
   const resultPath = join(resultsDir, 'guest-result.json');
   const guest = existsSync(resultPath) ? (JSON.parse(readFileSync(resultPath, 'utf8')) as GuestResult) : undefined;
-  if (boot.timedOut) failures.push(`the guest did not finish within ${vmTimeoutMs(scenario, timeScale)} ms (console: ${boot.console})`);
+  if (boot.timedOut) failures.push(`the guest did not finish within ${wallBoundMs} ms (console: ${boot.console})`);
   if (!guest) {
     const tail = readFileSync(boot.console, 'utf8').split('\n').slice(-25).join('\n');
     failures.push(`the guest wrote no guest-result.json; last console lines:\n${tail}`);
