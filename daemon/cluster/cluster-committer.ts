@@ -5,6 +5,7 @@ import type { Log } from '../log/log.js';
 import type { ClusterLayout } from './layout.js';
 import { decodeStationEntry, encodeStationEntry } from './station-entry.js';
 import { ExpiryLeases } from './expiry-leases.js';
+import { MAX_TXN_OPS, putChunked } from './put-chunked.js';
 
 // The cluster half of "commit before relay" (docs/cluster.md), on the RADIUS thread. A group
 // commit's records go to the local store with an outbox note each (one SQLite transaction), then
@@ -59,9 +60,8 @@ interface Waiting {
   arrivedAt: number;
 }
 
-/** Rows gathered into one etcd round at most (split into transactions of MAX_TXN_OPS). */
+/** Rows gathered into one etcd round at most (in transactions of MAX_TXN_OPS). */
 const ROWS_PER_GATHER = 512;
-const MAX_TXN_OPS = 128;
 
 export class ClusterCommitter {
   private state: ClusterCommitState = 'up';
@@ -147,10 +147,7 @@ export class ClusterCommitter {
     try {
       if (budgetMs <= 0) throw new Error(`records waited ${this.o.commitTimeoutMs} ms for the transaction before theirs`);
       const puts = await Promise.all(rows.map((r) => this.put(r)));
-      // etcd refuses a transaction of more than 128 operations (its --max-txn-ops default).
-      const chunks: KvPut[][] = [];
-      for (let i = 0; i < puts.length; i += MAX_TXN_OPS) chunks.push(puts.slice(i, i + MAX_TXN_OPS));
-      await Promise.all(chunks.map((c) => this.o.kv.putAll(c, budgetMs)));
+      await putChunked(this.o.kv, puts, budgetMs);
     } catch (e) {
       for (const w of taken) this.release(w, false);
       this.degrade((e as Error).message, rows.length);

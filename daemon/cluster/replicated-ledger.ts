@@ -5,6 +5,7 @@ import type { Log } from '../log/log.js';
 import type { ClusterLayout } from './layout.js';
 import { ExpiryLeases } from './expiry-leases.js';
 import { followPrefix, type PrefixFollow } from './follow-prefix.js';
+import { putChunked } from './put-chunked.js';
 
 // The placement ledger across the cluster: the member holding the exactly-once work records each
 // placement locally (as a single kmsd does) and sends it to etcd; every member imports the others'
@@ -81,7 +82,7 @@ export class ReplicatedLedger implements PlacementStore {
     try {
       // etcd refuses a key twice in one transaction: the latest announcement of each entry.
       const latest = new Map(batch.map((p) => [this.o.layout.placement(p), p]));
-      await this.o.kv.putAll(await Promise.all([...latest.values()].map((p) => this.put(p))), this.o.timeoutMs);
+      await putChunked(this.o.kv, await Promise.all([...latest.values()].map((p) => this.put(p))), this.o.timeoutMs);
       return true;
     } catch (e) {
       // Not waited for longer: the claim's freshness check, not this write, keeps a cut-off member from pushing.
@@ -137,7 +138,7 @@ export class ReplicatedLedger implements PlacementStore {
           lease: await this.leases.forExpiry(p.expiresAt),
         })),
       );
-      await this.o.kv.putAll(puts, this.o.timeoutMs);
+      await putChunked(this.o.kv, puts, this.o.timeoutMs);
       this.counts.sent += batch.length;
       if (this.lastFailure !== null) this.o.log.info({ placements: batch.length }, 'cluster: placements replicated again');
       this.lastFailure = null;
