@@ -1,4 +1,5 @@
-import { Etcd3, type IOptions } from 'etcd3';
+import { ConsecutiveBreaker, circuitBreaker, handleType } from 'cockatiel';
+import { Etcd3, GRPCUnavailableError, type IOptions } from 'etcd3';
 import type { ClusterKv, KvChange, KvEntry, KvLease, KvPut, KvWatch } from '../../daemon/ports/cluster-kv.js';
 
 // The cluster store on etcd (v3 API, 3.4 and later), through the `etcd3` client. Every call that
@@ -50,6 +51,14 @@ export class EtcdKv implements ClusterKv {
     const options: IOptions = {
       hosts: o.endpoints,
       dialTimeout: 2000,
+      // The client's default breaker takes a member out for 5 s after 3 failures in a row, timeouts
+      // included. Our calls carry short deadlines, so on a busy machine three late answers took every
+      // member out at once: each call then failed at once for 5 s, lease renewals too, and the holder
+      // lost the work (found by the cluster-load bench). Only a member that cannot be reached is
+      // skipped now, and for 1 s; a slow answer is the caller's to bound and retry.
+      faultHandling: {
+        host: () => circuitBreaker(handleType(GRPCUnavailableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
+      },
       ...(o.tls ? { credentials: { rootCertificate: o.tls.ca, certChain: o.tls.cert, privateKey: o.tls.key } } : {}),
       ...(o.auth ? { auth: o.auth } : {}),
     };

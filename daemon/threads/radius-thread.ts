@@ -5,6 +5,7 @@ import { perLabels, type KmsMetrics } from '../metrics/metrics.js';
 import type { StationLife } from '../stations/station-life.js';
 import type { StationRecord } from '../records/station.js';
 import type { ClusterMetrics } from '../metrics/cluster-metrics.js';
+import { InSlices } from './in-slices.js';
 import type { ReplicatorStatus } from '../cluster/replicator.js';
 import type {
   FromRadiusThread,
@@ -133,6 +134,8 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
     silentLogged = true;
     return false;
   };
+  // Accounting stays in line behind the Accepts it follows: it goes through the same slices.
+  const adoptions = new InSlices();
   let nextReport = 1;
   const reports = new Map<number, () => void>();
   const reloads = new Map<number, (r: RadiusReloadResult) => void>();
@@ -146,12 +149,12 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
       silentLogged = false;
       switch (m.type) {
         case 'learned':
-          m.json.forEach((json, i) => void life.adopt(JSON.parse(json) as StationRecord, m.news[i] ?? 'new'));
+          m.json.forEach((json, i) => adoptions.run(() => void life.adopt(JSON.parse(json) as StationRecord, m.news[i] ?? 'new')));
           return;
         case 'accounting':
-          return void life.onAccounting(m.facts);
+          return adoptions.run(() => void life.onAccounting(m.facts));
         case 'replicated':
-          m.json.forEach((json, i) => void life.adoptReplica(JSON.parse(json) as StationRecord, m.relayedBy[i]!));
+          m.json.forEach((json, i) => adoptions.run(() => void life.adoptReplica(JSON.parse(json) as StationRecord, m.relayedBy[i]!)));
           return;
         case 'upstream':
           return metrics.upstreamUp.set({ upstream: m.name }, m.alive ? 1 : 0);
