@@ -27,9 +27,9 @@ export class SqliteClusterJournal implements ClusterJournal {
   private readonly importRow: Database.Statement;
   private readonly saveRevision: Database.Statement;
   private readonly loadRevision: Database.Statement;
-  private readonly saveQueuedTx: (items: StationWrite[]) => SealedStationRow[];
-  private readonly dequeueTx: (rows: readonly { staMac: string; authenticatedAt: number }[]) => void;
-  private readonly importTx: (rows: readonly SealedStationRow[], revision: string) => SealedStationRow[];
+  private readonly saveQueuedTx: Database.Transaction<(items: StationWrite[]) => SealedStationRow[]>;
+  private readonly dequeueTx: Database.Transaction<(rows: readonly { staMac: string; authenticatedAt: number }[]) => void>;
+  private readonly importTx: Database.Transaction<(rows: readonly SealedStationRow[], revision: string) => SealedStationRow[]>;
 
   constructor(
     db: Database.Database,
@@ -109,7 +109,8 @@ export class SqliteClusterJournal implements ClusterJournal {
   }
 
   saveStationsQueued(items: StationWrite[]): SealedStationRow[] {
-    return this.saveQueuedTx(items);
+    // IMMEDIATE for the same reason as importReplicated (a row is read before its outbox note is written).
+    return this.saveQueuedTx.immediate(items);
   }
 
   queued(limit: number, queuedBefore: number): SealedStationRow[] {
@@ -121,11 +122,14 @@ export class SqliteClusterJournal implements ClusterJournal {
   }
 
   dequeue(rows: readonly { staMac: string; authenticatedAt: number }[]): void {
-    if (rows.length > 0) this.dequeueTx(rows);
+    if (rows.length > 0) this.dequeueTx.immediate(rows);
   }
 
   importReplicated(rows: readonly SealedStationRow[], revision: string): SealedStationRow[] {
-    return this.importTx(rows, revision);
+    // IMMEDIATE: the import reads a row and then writes. Begun deferred, it is refused at once
+    // (SQLITE_BUSY, no busy wait) when the main thread's connection wrote in between, which a busy
+    // holder's placements made happen within seconds; the replication thread then died of it.
+    return this.importTx.immediate(rows, revision);
   }
 
   /** Outbox rows whose station was purged (expired): nothing left to send. Returns how many. */

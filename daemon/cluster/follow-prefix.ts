@@ -60,15 +60,29 @@ export function followPrefix(o: FollowPrefixOptions): PrefixFollow {
         o.onSnapshot(read.entries, read.revision);
         revision = read.revision;
       }
+      // A change the caller could not apply (its store refused it) ends this watch; the next one
+      // starts after the last revision applied, so those changes come again instead of being lost.
+      let failed = false;
       watch = await o.kv.watch(
         o.prefix,
         revision,
         (changes) => {
+          if (failed) return;
           const last = changes[changes.length - 1]!.modRevision;
-          o.onChanges(changes, last);
+          try {
+            o.onChanges(changes, last);
+          } catch (e) {
+            failed = true;
+            const ending = watch;
+            watch = null;
+            void ending?.close().catch(() => {});
+            again(`cannot apply changes: ${(e as Error).message ?? String(e)}`);
+            return;
+          }
           revision = last;
         },
         (reason) => {
+          if (failed) return;
           watch = null;
           revision = null;
           again(reason);

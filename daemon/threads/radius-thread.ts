@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import type { KmsConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -219,7 +220,14 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
       log.fatal({ reason }, 'RADIUS thread died; exiting so systemd restarts kmsd');
       deps.fatal(reason);
     };
-    worker.on('error', (e) => died(e.stack ?? e.message));
+    // A thread can die of something thrown that is not an Error: say what it was all the same.
+    worker.on('error', (e: unknown) =>
+      died(
+        e instanceof Error
+          ? (e.stack ?? e.message)
+          : `threw ${inspect(e, { depth: 3, breakLength: Number.POSITIVE_INFINITY }).slice(0, 2000)}`,
+      ),
+    );
     worker.on('exit', (code) => died(`exited with code ${code}`));
   });
 }

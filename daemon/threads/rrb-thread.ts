@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
 import type { PmkR1Entry, PmkR1Pusher, PushOutcome, RrbPeer, SequenceProber } from '../ports/pmk-r1-transport.js';
@@ -100,7 +101,13 @@ export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promis
       deps.log.fatal({ reason }, 'R0KH-R1KH thread died; exiting so systemd restarts kmsd');
       deps.fatal(reason);
     };
-    worker.on('error', (e) => died(e.stack ?? e.message));
+    worker.on('error', (e: unknown) =>
+      died(
+        e instanceof Error
+          ? (e.stack ?? e.message)
+          : `threw ${inspect(e, { depth: 3, breakLength: Number.POSITIVE_INFINITY }).slice(0, 2000)}`,
+      ),
+    );
     worker.on('exit', (code) => died(`exited with code ${code}`));
   });
 }

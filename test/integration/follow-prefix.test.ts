@@ -53,4 +53,38 @@ describe('followPrefix (real etcd)', () => {
     expect(events[1]).toBe(`snapshot /fp/k0,/fp/k1,/fp/k2 @${latest}`);
     expect(events[2]).toBe('changes /fp/k3');
   }, 60_000);
+
+  it('hears a change again when the caller could not apply it, and goes on from the last one applied', async () => {
+    const put = (k: string) => kv.putAll([{ key: `/fa/${k}`, value: Buffer.from(k) }], 5000);
+    const start = await put('k0');
+    const applied: string[] = [];
+    const retries: string[] = [];
+    let refuse = true;
+    const f = followPrefix({
+      kv,
+      prefix: '/fa/',
+      after: start,
+      listTimeoutMs: 5000,
+      retryMs: 100,
+      onSnapshot: () => applied.push('snapshot'),
+      onChanges: (changes) => {
+        // The first delivery fails as a busy store would (better-sqlite3 throws such an object).
+        if (refuse) {
+          refuse = false;
+          throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+        }
+        applied.push(...changes.map((c) => c.key));
+      },
+      onRetry: (reason) => retries.push(reason),
+    });
+    await f.started;
+    await expect.poll(() => f.watching, { timeout: 30_000, interval: 20 }).toBe(true);
+    await put('k1');
+    await expect.poll(() => applied, { timeout: 30_000, interval: 20 }).toEqual(['/fa/k1']);
+    const k2 = await put('k2');
+    await expect.poll(() => f.revision, { timeout: 30_000, interval: 20 }).toBe(k2);
+    await f.close();
+    expect(applied).toEqual(['/fa/k1', '/fa/k2']);
+    expect(retries).toEqual(['cannot apply changes: database is locked']);
+  }, 60_000);
 });
