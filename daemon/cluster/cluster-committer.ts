@@ -50,6 +50,8 @@ export interface ClusterCommitterOptions {
    * and the RADIUS thread's replay loop, which serves the same outbox, brings the rest).
    */
   alwaysTry?: boolean;
+  /** Live commit transactions in flight at once; default MAX_IN_FLIGHT. */
+  maxInFlight?: number;
   now?: () => number;
 }
 
@@ -62,6 +64,8 @@ interface Waiting {
 
 /** Rows gathered into one etcd round at most (in transactions of MAX_TXN_OPS). */
 const ROWS_PER_GATHER = 512;
+/** etcd transactions of live commits in flight at once (measured in bench/cluster.ts). */
+const MAX_IN_FLIGHT = 4;
 
 export class ClusterCommitter {
   private state: ClusterCommitState = 'up';
@@ -74,7 +78,7 @@ export class ClusterCommitter {
   private stopped = false;
   private readonly now: () => number;
   private waiting: Waiting[] = [];
-  private sending = false;
+  private sending = 0;
 
   constructor(private readonly o: ClusterCommitterOptions) {
     this.now = o.now ?? Date.now;
@@ -110,22 +114,23 @@ export class ClusterCommitter {
   }
 
   /**
-   * One etcd transaction in flight at a time; the records that arrive meanwhile wait for it and go
-   * together in the next. etcd's cost is per transaction (a raft round and a WAL fsync), so under
-   * load a few large transactions keep its latency, where hundreds of small ones queue on its CPU.
-   * A record's wait counts against its own `commitTimeoutMs`, waiting included.
+   * At most `maxInFlight` etcd transactions at a time; the records that arrive while all are out
+   * wait and go together in the next. etcd's cost is per transaction (a raft round, a WAL write,
+   * gRPC on every member), so under load fewer, larger transactions keep its CPU free, while a few
+   * in flight let etcd batch them into one raft round as it does by itself. A record's wait counts
+   * against its own `commitTimeoutMs`.
    */
   private sendWaiting(): void {
-    if (this.sending || this.waiting.length === 0) return;
+    if (this.sending >= (this.o.maxInFlight ?? MAX_IN_FLIGHT) || this.waiting.length === 0) return;
     if (this.state === 'degraded' && !this.o.alwaysTry) {
       for (const w of this.waiting.splice(0)) this.release(w, false);
       return;
     }
     const taken = this.takeWaiting();
     const budgetMs = this.o.commitTimeoutMs - (performance.now() - taken[0]!.arrivedAt);
-    this.sending = true;
+    this.sending++;
     void this.send(taken, budgetMs).finally(() => {
-      this.sending = false;
+      this.sending--;
       this.sendWaiting();
     });
   }

@@ -61,7 +61,7 @@ describe('ClusterCommitter (real etcd, real SQLite)', () => {
     tmp.cleanup();
   });
 
-  const committer = (kv: ClusterKv, commitTimeoutMs = 5000) =>
+  const committer = (kv: ClusterKv, commitTimeoutMs = 5000, maxInFlight?: number) =>
     new ClusterCommitter({
       kv,
       journal: store.cluster,
@@ -69,6 +69,7 @@ describe('ClusterCommitter (real etcd, real SQLite)', () => {
       member: 'a',
       commitTimeoutMs,
       log: captureLogger(),
+      ...(maxInFlight ? { maxInFlight } : {}),
     });
   const writes = (from: number, n: number, at = NOW) =>
     Array.from({ length: n }, (_, i) => ({ record: makeRecord(macOf(from + i), at, { authenticatedAt: at }), keys: makeKeys() }));
@@ -83,13 +84,13 @@ describe('ClusterCommitter (real etcd, real SQLite)', () => {
     expect(k.status()).toMatchObject({ state: 'up', committed: 300, relayedUncommitted: 0 });
   });
 
-  it('keeps one transaction in flight and gathers the commits that arrive meanwhile', async () => {
+  it('keeps at most maxInFlight transactions in flight and gathers the commits that arrive meanwhile', async () => {
     const c = counting(client);
-    const k = committer(c.kv);
+    const k = committer(c.kv, 5000, 2);
     // 100 group commits of one record each, all requested before the first transaction returns
     // (fewer than one transaction holds, so each gather is one transaction).
     await Promise.all(Array.from({ length: 100 }, (_, i) => k.commit(writes(1000 + i, 1))));
-    expect(c.maxInFlight()).toBe(1);
+    expect(c.maxInFlight()).toBe(2);
     expect(c.sizes.length).toBeLessThan(100);
     expect(c.sizes.reduce((a, b) => a + b, 0)).toBe(100);
     const { entries } = await client.list(`${prefix}stations/`, 5000);
