@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CtrlSocketDriver } from '../../adapters/hostapd/index.js';
 import { Topology } from '../../daemon/distribution/topology.js';
+import { silentLog } from '../../daemon/log/log.js';
 import { neighborsSchema } from '../../daemon/config/neighbors-schema.js';
 import { startNeighbors } from '../../daemon/main/wire-neighbors.js';
 import { BSSID_INFO, buildNeighborReport, decodeNeighborReport } from '../../daemon/neighbors/neighbor-report.js';
@@ -109,7 +110,7 @@ describe.skipIf(!canUseNetns())('RF-neighbour driver members against real hostap
         topology,
         controls: new Map([['ap1', control]]),
         store: new MemoryNeighborStore(),
-        log: { debug() {}, info() {}, warn() {} },
+        log: silentLog,
       },
     );
     try {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { ApiServer } from '../../../daemon/api/server.js';
 import { defaultWebRoot, loadAssets } from '../../../daemon/api/dashboard.js';
+import { silentLog } from '../../../daemon/log/log.js';
 import type { StationTable } from '../../../daemon/records/station-table.js';
 import type { ApStatusView } from '../../../daemon/api/views.js';
 
@@ -13,7 +14,6 @@ import type { ApStatusView } from '../../../daemon/api/views.js';
 
 const TOKEN = 'unit-test-token';
 const emptyTable = { list: () => [], get: () => undefined, keysFor: () => null } as unknown as StationTable;
-const logger = { warn: () => undefined, error: () => undefined };
 let dir: string;
 const servers: ApiServer[] = [];
 
@@ -23,7 +23,7 @@ async function start(extra: Partial<ConstructorParameters<typeof ApiServer>[0]> 
     stations: emptyTable,
     metrics: new Registry(),
     health: () => ({ status: 'ok' }),
-    logger,
+    logger: silentLog,
     webRoot: dir,
     ...extra,
   });

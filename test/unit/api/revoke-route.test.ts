@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { ApiServer } from '../../../daemon/api/server.js';
 import { defaultWebRoot } from '../../../daemon/api/dashboard.js';
+import { silentLog } from '../../../daemon/log/log.js';
 import type { StationTable } from '../../../daemon/records/station-table.js';
 
 // POST /v1/stations/<sta>/revoke, on a real listener: the token, the body's checks and the answers.
@@ -24,7 +25,7 @@ async function start(): Promise<string> {
     stations: table,
     metrics: new Registry(),
     health: () => ({}),
-    logger: { warn() {}, error() {} },
+    logger: silentLog,
     webRoot: defaultWebRoot(),
     revoke: async (mac, reason, trigger) => {
       asked.push({ mac, reason, trigger });

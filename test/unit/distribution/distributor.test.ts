@@ -11,6 +11,7 @@ import { Topology, StaticNeighbors, type ApInfo } from '../../../daemon/distribu
 import type { ApDriver } from '../../../daemon/ports/ap-driver.js';
 import type { PmkR1Entry, PmkR1Pusher, RrbPeer } from '../../../daemon/ports/pmk-r1-transport.js';
 import type { AccessAcceptFacts } from '../../../daemon/records/facts.js';
+import { silentLog, type Log } from '../../../daemon/log/log.js';
 import { AKM, derivePmkR0, derivePmkR1, derivePmkR1Name, derivePmkid } from '../../../daemon/keys/index.js';
 import { macToBytes } from '../../../daemon/common/mac.js';
 import { tempDir } from '../store/fixtures.js';
@@ -77,11 +78,8 @@ describe('KeyDistributor', () => {
   const topology = new Topology(aps);
   const key = randomBytes(32);
 
-  const quiet = { debug() {}, info() {}, warn() {} };
   /** A distributor subscribed to the station's life, as kmsd connects it. */
-  const make = (
-    logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void } = quiet,
-  ) => {
+  const make = (logger: Log = silentLog) => {
     const d = build(logger);
     core.life.subscribe(d);
     return d;
@@ -89,7 +87,7 @@ describe('KeyDistributor', () => {
   /** Priming again without a new Accept: what StationLife would announce. */
   const learned = (d: KeyDistributor, record: StationRecord) => d.onStationLife({ type: 'learned', record, news: 'same' });
   const accept = (f: AccessAcceptFacts) => core.accept(f);
-  const build = (logger: { debug(o: object, m: string): void; info(o: object, m: string): void; warn(o: object, m: string): void }) =>
+  const build = (logger: Log) =>
     new KeyDistributor({
       topology,
       neighbors: new StaticNeighbors(new Map(aps.map((a) => [a.name, a.neighbours]))),
@@ -178,7 +176,7 @@ describe('KeyDistributor', () => {
   it('never places the same key on the same BSS twice, also across a restart', async () => {
     make();
     await accept(facts());
-    const again = build(quiet);
+    const again = build(silentLog);
     again.start();
     await learned(again, table.get(STA)!);
     expect(pusher.pushes).toHaveLength(2);
@@ -249,7 +247,7 @@ describe('KeyDistributor', () => {
 
   it('answers a PULL for a known station, NAKs what it cannot vouch for, and the ledger keeps the answer', async () => {
     await accept(facts());
-    const d = build(quiet);
+    const d = build(silentLog);
     const rec = table.get(STA)!;
     const station = { record: rec, keys: table.keysFor(STA)! };
     const policy = { keyLifetimeS: 3600, ssid: 'hostapd-kms', mobilityDomain: 'a1b2' };
@@ -324,7 +322,7 @@ describe('KeyDistributor', () => {
 
   it('skips stations of another SSID and says why', async () => {
     const lines: string[] = [];
-    make({ ...quiet, info: (_o: object, m: string) => void lines.push(m) });
+    make({ ...silentLog, info: (_o: object, m: string) => void lines.push(m) });
     await accept(facts({ ssid: 'guest' }));
     expect(pusher.pushes).toHaveLength(0);
     expect(lines.join('\n')).toMatch(/SSID guest is not the mobility domain's/);
@@ -374,7 +372,7 @@ describe('KeyDistributor', () => {
 
   it('WPA-EAP-SUITE-B-192 without FT: no OKC (the PMKID needs the KCK), and the log says why', async () => {
     const lines: string[] = [];
-    const d = make({ ...quiet, info: (_o: object, m: string) => void lines.push(m) });
+    const d = make({ ...silentLog, info: (_o: object, m: string) => void lines.push(m) });
     await accept(facts({ akm: AKM.IEEE8021X_SUITE_B_192, pairwiseCipher: 0x000fac09, vlan: null }));
     expect([...controls.values()].every((c) => c.added.length === 0)).toBe(true);
     expect(d.placementsFor(STA)).toEqual([]);

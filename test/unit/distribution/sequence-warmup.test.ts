@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SequenceWarmup } from '../../../daemon/distribution/sequence-warmup.js';
 import { StaticNeighbors, Topology, type ApInfo } from '../../../daemon/distribution/topology.js';
+import { silentLog } from '../../../daemon/log/log.js';
 import type { RrbPeer } from '../../../daemon/ports/pmk-r1-transport.js';
 
 // Which (BSS, R0KH-ID) pairs the KMS runs hostapd's sequence exchanges for, ahead of any key.
@@ -27,7 +28,7 @@ function setup(lists: Record<string, string[]>, aps = [ap(1), ap(2, 2), ap(3), a
     rrbPeerFor: (bss) => (bss.ap === 'ap4' ? null : { mac: bss.bssid, r1khId: bss.r1khId, key: Buffer.alloc(32) }),
     refreshS: 3600,
     allPairsUpTo,
-    logger: { info: (o) => void logs.push(o) },
+    logger: { ...silentLog, info: (o) => void logs.push(o) },
   });
   return { warmup, probes, logs };
 }

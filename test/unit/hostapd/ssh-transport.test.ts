@@ -127,11 +127,12 @@ describe('SshTransport (against an in-process ssh2 server)', () => {
     await expect.poll(() => Date.now() - upAt > 1100, { timeout: 3000, interval: 100 }).toBe(true);
     // Only this transport's client: the other tests' transports lose their shells too, and
     // reopen them as usual.
-    const client = (t as unknown as { client: Client & { exec?: unknown } }).client;
+    const client = (t as unknown as { client: Client }).client;
     Object.defineProperty(client, 'exec', {
       configurable: true,
       value: () => {
-        delete client.exec;
+        // Drop the own property again, so the prototype's exec serves the next reopen.
+        Reflect.deleteProperty(client, 'exec');
         throw new Error('Not connected');
       },
     });

@@ -40,7 +40,7 @@ describe('the shipped example after the README set-up steps', () => {
 
     // As root a network namespace needs nothing more; otherwise a user namespace maps us to root.
     const unshare = process.getuid?.() === 0 ? ['-n'] : ['-r', '-n'];
-    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, KMS_CREDENTIALS_DIR: join(etc, 'credentials') };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, KMS_CREDENTIALS_DIR: join(etc, 'credentials') };
     delete env.CREDENTIALS_DIRECTORY;
     const r = spawnSync('unshare', [...unshare, 'sh', join(dir, 'steps.sh')], { encoding: 'utf8', env });
     expect(r.stderr).toBe('');

@@ -8,6 +8,7 @@ import { CtrlInterfaceDriver, UbusDriver, type SshTransport } from '../../../ada
 import { neighborsConfigIssues, neighborsSchema } from '../../../daemon/config/neighbors-schema.js';
 import type { ApEvent } from '../../../daemon/ports/ap-driver.js';
 import { Topology } from '../../../daemon/distribution/topology.js';
+import { silentLog } from '../../../daemon/log/log.js';
 import { startNeighbors, type RunningNeighbors } from '../../../daemon/main/wire-neighbors.js';
 import { decodeNeighborReport } from '../../../daemon/neighbors/neighbor-report.js';
 import { MemoryNeighborStore } from '../../../daemon/neighbors/persistence.js';
@@ -102,7 +103,7 @@ class FakeUbusShell extends EventEmitter {
   }
 }
 
-const report = (ap: number, dbm: number, b = bssid(ap)): ApEvent => ({
+const report = (ap: number, dbm: number, b = bssid(ap)): Extract<ApEvent, { type: 'beacon-report' }> => ({
   type: 'beacon-report',
   ifname: 'wlan0',
   staMac: STA,
@@ -127,7 +128,7 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
         topology,
         controls: new Map(aps.map((c, i) => [`ap${i + 1}`, c])),
         store: o.store ?? new MemoryNeighborStore(),
-        log: { debug() {}, info() {}, warn() {} },
+        log: silentLog,
         onListChanged: (ap, list) => changes.push([ap, list]),
         now: clock.now,
       },

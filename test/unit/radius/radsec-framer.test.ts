@@ -68,7 +68,8 @@ describe('RadsecFramer', () => {
         p.writeUInt16BE(p.length, 2);
         return p;
       });
-      let stream = Buffer.concat(packets);
+      // Any Buffer: the mutations below put random bytes and views of other buffers here.
+      let stream: Buffer = Buffer.concat(packets);
       const mutated = rng.chance(0.5);
       if (mutated) {
         stream = Buffer.from(stream);

@@ -156,7 +156,7 @@ describe('SeqReceiver', () => {
   it('a late SEQ_RESP (over 10 s) is refused even before a sweep', () => {
     const clock = new FakeClock();
     const rx = new SeqReceiver<number>(clock, nonces);
-    const nonce = rx.defer(P, 1)!;
+    const nonce = rx.defer(P, 1)!.nonce;
     clock.t += 10.5;
     expect(rx.onSeqResp(P, nonce, { dom: 1, seq: 1, ts: 1 })).toEqual({ ok: false, reason: 'seq-resp-bad-nonce' });
   });

@@ -9,6 +9,7 @@ import type { StationLifeEvent } from '../../../daemon/stations/events.js';
 import { KeyDistributor } from '../../../daemon/distribution/distributor.js';
 import { answerPull } from '../../../daemon/distribution/pull.js';
 import { Topology, StaticNeighbors, type ApInfo } from '../../../daemon/distribution/topology.js';
+import { silentLog } from '../../../daemon/log/log.js';
 import type { ApDriver } from '../../../daemon/ports/ap-driver.js';
 import type { DisconnectPlace, DisconnectResult, StationDisconnecter } from '../../../daemon/ports/station-disconnecter.js';
 import type { AccessAcceptFacts, AccountingFacts } from '../../../daemon/records/facts.js';
@@ -75,7 +76,6 @@ describe('revocation', () => {
   const masterKey = randomBytes(32);
   const aps = [ap(1, ['ap2', 'ap3']), ap(2, ['ap1']), ap(3, ['ap1']), ap(4)];
   const topology = new Topology(aps);
-  const quiet = { debug() {}, info() {}, warn() {} };
   const log = { info: (_o: object, m: string) => void lines.push(m), warn: (_o: object, m: string) => void lines.push(m) };
 
   const facts = (over: Partial<AccessAcceptFacts> = {}): AccessAcceptFacts => ({
@@ -136,7 +136,7 @@ describe('revocation', () => {
         mobilityDomain: 'a1b2',
         retry: { maxQueuedPerAp: 10, baseDelayMs: 10, maxDelayMs: 20 },
       },
-      logger: quiet,
+      logger: silentLog,
     });
     core.life.subscribe(distributor);
     core.life.subscribe(

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StationKeys, StationRecord } from '../../../daemon/records/station.js';
 import type { Log } from '../../../daemon/log/log.js';
-import type { RecordStore } from '../../../daemon/records/store.js';
+import type { RecordStore } from '../../../daemon/ports/record-store.js';
 
 export const HOUR = 3_600_000;
 
