@@ -3,20 +3,26 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { FreeRadiusHandle } from '../test/helpers/freeradius.js';
 import { SECRET, USER, startBenchUpstream } from './radius.js';
-import { startKms, type KmsHandle } from '../test/helpers/kms.js';
+import { startKms } from '../test/helpers/kms.js';
 import { exchange, ftStationRequest } from '../test/helpers/radius-client.js';
 import { canUseNetns, createNetns, createVeth, runChecked, type Netns, type VethPair } from '../test/helpers/netns.js';
 import { HostapdR1kh } from '../test/unit/rrb/hostapd-r1kh.js';
 import { openL2Socket, type L2Transport } from '../adapters/rrb/l2-socket.js';
 import { writeMac } from '../daemon/common/mac.js';
 import { percentile } from './radius-load.js';
-import { currentThreadId, raiseThreadPriority } from '../daemon/common/thread-priority.js';
+import { currentThreadId, raiseThreadPriority, runRealtime } from '../daemon/common/thread-priority.js';
 
 // The AP stands in for another machine, so the measuring process must not be what waits: it and
-// the echo peer run as far above the service as kmsd's R0KH-R1KH thread does (priorityBoost 10),
-// and the figures compare kmsd's answer with a bare round trip at the same priority.
+// the echo peer run at the priority of kmsd's R0KH-R1KH thread (priorityBoost 10 nice levels,
+// realtimePriority SCHED_RR 1), and the figures compare kmsd's answer with a bare round trip at
+// the same priority. Real-time is set with reset-on-fork, so kmsd, the load and the hog that the
+// measuring process starts begin at the normal scheduler and nice 0, as a service would.
 const BOOST = 10;
-const boostSelf = () => raiseThreadPriority(currentThreadId(), BOOST);
+const REALTIME = 1;
+const boostSelf = () => {
+  const tid = currentThreadId();
+  return { nice: raiseThreadPriority(tid, BOOST), realtime: runRealtime(tid, REALTIME) };
+};
 
 // A roam-time PULL, timed from the AP's side: an AP (the hostapd-like R1KH of the tests, on a
 // bridged veth segment with kmsd) sends PULL after PULL for a station kmsd learned, and each is
@@ -97,13 +103,66 @@ function cpuHog(): ChildProcess[] {
   return Array.from({ length: 2 }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
 }
 
+/** kmsd with its R0KH-R1KH thread at `realtimePriority` (0: nice only), a learned station, and an AP that has PULLed once. */
+async function startKmsd(links: VethPair[], aaa: FreeRadiusHandle, realtimePriority: number) {
+  const kms = await startKms({
+    logLevel: 'warn',
+    clients: [{ name: 'ap1', address: '127.0.0.1', secret: SECRET }],
+    upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: SECRET, timeoutMs: 3000 }],
+    distribution: {
+      ssid: SSID,
+      mobilityDomain: 'a1b2',
+      kmsRadiusAddress: '127.0.0.1',
+      rrb: { interface: links[0]!.b.ifname, realtimePriority },
+      aps: [
+        {
+          name: 'ap1',
+          nasIdentifier: 'ap1.example.com',
+          radiusClient: 'ap1',
+          rrbKey: 'a1'.repeat(32),
+          bsses: [{ ifname: 'wlan0', bssid: '02:00:00:00:03:00' }],
+          neighbors: [],
+        },
+        // Nobody's neighbour: every key it gets, it PULLs.
+        {
+          name: 'ap2',
+          nasIdentifier: 'ap2.example.com',
+          radiusClient: 'ap1',
+          rrbKey: AP_KEY.toString('hex'),
+          bsses: [{ ifname: 'wlan0', bssid: MACS.ap }],
+          neighbors: [],
+        },
+      ],
+    },
+  });
+  // One FT station learned at ap1 (PAP stands in for EAP: the Accept carries MPPE keys).
+  const [accept] = await exchange(
+    { address: '127.0.0.1', port: kms.authPort },
+    ftStationRequest({ secret: SECRET, user: USER, station: STA, ssid: SSID }),
+  );
+  if (accept?.[0] !== 2) throw new Error('the bench station was not accepted');
+  const rec = await kms.kmsctlJson<{ pmkR0Name: string | null }>(['station', STA]);
+  if (!rec.pmkR0Name) throw new Error('the bench station has no PMK-R0');
+  const pmkR0Name = Buffer.from(rec.pmkR0Name, 'hex');
+
+  const apSock = openL2Socket(links[1]!.b.ifname);
+  const ap = new HostapdR1kh(apSock, MACS.ap, { addr: MACS.kms, key: AP_KEY });
+  const first = await ap.pull(STA, 'ap1.example.com', pmkR0Name, 3000); // the sequence exchanges, once
+  if (!first.ok) {
+    apSock.close();
+    await kms.stop();
+    throw new Error(`the first PULL was not answered (${first.nak ? 'NAK' : 'no answer'}); kmsd's log ends:\n${kms.logs().slice(-2000)}`);
+  }
+  return { kms, ap, apSock, pmkR0Name };
+}
+
 export async function benchPull(): Promise<string[]> {
   if (!canUseNetns()) return ['(skipped: the PULL bench needs root for a network namespace and raw Ethernet)'];
-  const measuringNice = boostSelf();
+  const measuring = boostSelf();
   let ns: Netns | null = null;
   const links: VethPair[] = [];
   let aaa: FreeRadiusHandle | null = null;
-  let kms: KmsHandle | null = null;
+  let kmsd: Awaited<ReturnType<typeof startKmsd>> | null = null;
   const children: ChildProcess[] = [];
   const sockets: L2Transport[] = [];
   try {
@@ -116,52 +175,7 @@ export async function benchPull(): Promise<string[]> {
       links.push(pair);
     }
     aaa = await startBenchUpstream();
-    kms = await startKms({
-      logLevel: 'warn',
-      clients: [{ name: 'ap1', address: '127.0.0.1', secret: SECRET }],
-      upstreams: [{ name: 'fr', address: '127.0.0.1', authPort: aaa.authPort, acctPort: aaa.acctPort, secret: SECRET, timeoutMs: 3000 }],
-      distribution: {
-        ssid: SSID,
-        mobilityDomain: 'a1b2',
-        kmsRadiusAddress: '127.0.0.1',
-        rrb: { interface: links[0]!.b.ifname },
-        aps: [
-          {
-            name: 'ap1',
-            nasIdentifier: 'ap1.example.com',
-            radiusClient: 'ap1',
-            rrbKey: 'a1'.repeat(32),
-            bsses: [{ ifname: 'wlan0', bssid: '02:00:00:00:03:00' }],
-            neighbors: [],
-          },
-          // Nobody's neighbour: every key it gets, it PULLs.
-          {
-            name: 'ap2',
-            nasIdentifier: 'ap2.example.com',
-            radiusClient: 'ap1',
-            rrbKey: AP_KEY.toString('hex'),
-            bsses: [{ ifname: 'wlan0', bssid: MACS.ap }],
-            neighbors: [],
-          },
-        ],
-      },
-    });
-    // One FT station learned at ap1 (PAP stands in for EAP: the Accept carries MPPE keys).
-    const [accept] = await exchange(
-      { address: '127.0.0.1', port: kms.authPort },
-      ftStationRequest({ secret: SECRET, user: USER, station: STA, ssid: SSID }),
-    );
-    if (accept?.[0] !== 2) throw new Error('the bench station was not accepted');
-    const rec = await kms.kmsctlJson<{ pmkR0Name: string | null }>(['station', STA]);
-    if (!rec.pmkR0Name) throw new Error('the bench station has no PMK-R0');
-    const pmkR0Name = Buffer.from(rec.pmkR0Name, 'hex');
-
-    const apSock = openL2Socket(links[1]!.b.ifname);
-    sockets.push(apSock);
-    const ap = new HostapdR1kh(apSock, MACS.ap, { addr: MACS.kms, key: AP_KEY });
-    const first = await ap.pull(STA, 'ap1.example.com', pmkR0Name, 3000); // the sequence exchanges, once
-    if (!first.ok)
-      throw new Error(`the first PULL was not answered (${first.nak ? 'NAK' : 'no answer'}); kmsd's log ends:\n${kms.logs().slice(-2000)}`);
+    kmsd = await startKmsd(links, aaa, REALTIME);
     const echo = echoChild(links[2]!.b.ifname);
     children.push(echo);
     await once(echo.stdout!, 'data');
@@ -173,26 +187,38 @@ export async function benchPull(): Promise<string[]> {
       const load = during?.() ?? [];
       children.push(...load);
       if (load.length > 0) await new Promise((r) => setTimeout(r, 1000)); // let the load build up
-      const pull = await timePulls(ap, pmkR0Name, 'ap1.example.com');
+      const pull = await timePulls(kmsd!.ap, kmsd!.pmkR0Name, 'ap1.example.com');
       const floor = await timeEcho(probeSock);
       for (const c of load) c.kill('SIGKILL');
       rows.push([name, pull, floor]);
     };
     await measure('kmsd idle');
-    await measure('RADIUS path saturated', () => [radiusLoad(kms!.authPort, 600)]);
+    await measure('RADIUS path saturated', () => [radiusLoad(kmsd!.kms.authPort, 600)]);
     await measure('CPU hog (2 busy processes)', cpuHog);
-    await measure('both', () => [radiusLoad(kms!.authPort, 600), ...cpuHog()]);
+    await measure('both', () => [radiusLoad(kmsd!.kms.authPort, 600), ...cpuHog()]);
+    const rtRefused = kmsd.kms.logs().includes('could not run real-time');
+
+    // The same load on a kmsd whose R0KH-R1KH thread has only its nice boost
+    // (distribution.rrb.realtimePriority: 0): what real-time scheduling buys.
+    const rt = kmsd;
+    kmsd = null;
+    rt.apSock.close();
+    await rt.kms.stop();
+    kmsd = await startKmsd(links, aaa, 0);
+    await measure('CPU hog, realtimePriority 0', cpuHog);
+    await measure('both, realtimePriority 0', () => [radiusLoad(kmsd!.kms.authPort, 600), ...cpuHog()]);
 
     const f = (x: Figures) =>
       `p50 ${x.p50.toFixed(2)} ms, p99 ${x.p99.toFixed(2)} ms, max ${x.max.toFixed(1)} ms${x.lost ? `, ${x.lost} lost` : ''}`;
     return [
-      `PULL → RESP at the AP, ${PULLS} PULLs per row (goal p99 < 5 ms; hostapd retransmits after ~100 ms); AP and echo peer at nice ${measuringNice}, like kmsd's R0KH-R1KH thread`,
+      `PULL → RESP at the AP, ${PULLS} PULLs per row (goal p99 < 5 ms; hostapd retransmits after ~100 ms); AP and echo peer at nice ${measuring.nice}, SCHED_RR ${measuring.realtime}, like kmsd's R0KH-R1KH thread${rtRefused ? ' (kmsd was refused real-time: its thread ran at its nice boost only)' : ''}`,
       ...rows.map(([name, pull, floor]) => `${name.padEnd(28)} kmsd: ${f(pull)}   (peer, L2 echo process: ${f(floor)})`),
     ];
   } finally {
     for (const c of children) c.kill('SIGKILL');
     for (const s of sockets) s.close();
-    await kms?.stop();
+    kmsd?.apSock.close();
+    await kmsd?.kms.stop();
     await aaa?.stop();
     for (const l of links) await l.destroy();
     await ns?.destroy();

@@ -24,6 +24,7 @@ import { SqlitePlacementTable } from './placement-table.js';
 import { SqliteNeighborTable } from './neighbor-table.js';
 import { SqliteClusterJournal } from './cluster-journal-table.js';
 import { BackgroundCheckpointer } from './background-checkpoint.js';
+import { guardStatements, type StatementGuard } from './statement-guard.js';
 
 export interface SqliteStoreOptions {
   logger?: Log;
@@ -42,6 +43,8 @@ export interface SqliteStoreOptions {
   walRestartFrames?: number;
   /** Another connection checkpoints this database (kmsd's RADIUS thread): this one never does. */
   checkpointsElsewhere?: boolean;
+  /** Runs around every statement of this connection (kmsd's main thread: its priority ceiling). */
+  statementGuard?: StatementGuard;
 }
 
 export class MasterKeyMismatchError extends Error {
@@ -137,6 +140,7 @@ export class SqliteRecordStore implements RecordStore {
     if (path !== ':memory:' && !path.startsWith('file:')) closeSync(openSync(path, 'a', 0o600));
     try {
       this.db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
+      if (opts.statementGuard) guardStatements(this.db, opts.statementGuard);
     } catch (e) {
       this.box.destroy();
       throw new Error(`cannot open store ${path}: ${(e as Error).message}`, { cause: e });

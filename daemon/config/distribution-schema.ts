@@ -98,6 +98,16 @@ export const distributionSchema = z
          * them the thread keeps the service's priority and kmsd logs it. 0: do not try.
          */
         priorityBoost: z.number().int().min(0).max(20).default(10),
+        /**
+         * The real-time priority (SCHED_RR) of the R0KH-R1KH thread; 0: none, nice only. A nice
+         * value decides a thread's share of the CPU, not how soon it runs when a frame wakes it:
+         * beside busy programs a niced-up thread still waits for their time slices, often
+         * milliseconds. A real-time thread runs the moment it is woken. It is the lowest real-time
+         * priority, and the kernel caps what real-time threads take (95 % of each second by
+         * default). Needs RLIMIT_RTPRIO (the unit's `LimitRTPRIO=1`) or CAP_SYS_NICE; without them
+         * kmsd logs it and the thread keeps its nice boost.
+         */
+        realtimePriority: z.number().int().min(0).max(99).default(1),
       })
       .strict(),
     /**

@@ -11,7 +11,8 @@ import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { RadiusProxy, type ReceiveBuffer } from '../../adapters/radius/proxy.js';
 import type { FromRadiusThread, RadiusWorkerData, ToRadiusThread } from '../threads/radius-messages.js';
 import { RadiusTally } from '../threads/radius-tally.js';
-import { threadIdForReport } from '../common/thread-priority.js';
+import { currentThreadId, PriorityCeiling, threadIdForReport } from '../common/thread-priority.js';
+import { getPriority } from 'node:os';
 import { ClusterCommitter } from '../cluster/cluster-committer.js';
 import { ClusterLayout } from '../cluster/layout.js';
 import { ClusterReplicator } from '../cluster/replicator.js';
@@ -25,10 +26,34 @@ const bytes = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLengt
 const rootLog = createLogger(data.logLevel);
 const log = rootLog.child({ thread: 'radius' });
 
+/** This thread's store statements run `boost` nice levels above it (see RadiusWorkerData.storeStatementsBoost). */
+function storeCeiling(boost: number): PriorityCeiling | null {
+  if (boost === 0) return null;
+  try {
+    const tid = currentThreadId();
+    const rest = getPriority(tid);
+    const ceiling = new PriorityCeiling(tid, Math.max(-20, rest - boost), (err) =>
+      log.warn(
+        { err: err.message },
+        "the RADIUS thread's store statements cannot run above its own priority (give the service LimitNICE=): a PULL can wait for them behind other programs",
+      ),
+    );
+    ceiling.rest(rest);
+    return ceiling;
+  } catch {
+    return null;
+  }
+}
+
 async function main(): Promise<void> {
   const key = bytes(data.masterKey);
   // The main thread's connection runs the checkpoints; this one's commits never do.
-  const store = new SqliteRecordStore(data.storePath, key, { logger: log, checkpointsElsewhere: true });
+  const ceiling = storeCeiling(data.storeStatementsBoost);
+  const store = new SqliteRecordStore(data.storePath, key, {
+    logger: log,
+    checkpointsElsewhere: true,
+    ...(ceiling ? { statementGuard: ceiling } : {}),
+  });
   key.fill(0);
   // With a cluster, a group commit goes to etcd too before its Accepts are relayed.
   const clusterKv = data.cluster ? openClusterKv(data.cluster) : null;

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, setLogLevel } from '../log/logger.js';
 import { answerPull } from '../distribution/pull.js';
 import { Topology } from '../distribution/topology.js';
-import { currentThreadId, raiseThreadPriority, threadIdForReport } from '../common/thread-priority.js';
+import { currentThreadId, raiseThreadPriority, runRealtime, threadIdForReport } from '../common/thread-priority.js';
 import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { RrbEndpoint, sessionOf } from '../../adapters/rrb/endpoint.js';
 import { buildMessage } from '../../adapters/rrb/messages.js';
@@ -56,18 +56,28 @@ function warmRoamPath(stationFor: (sta: string) => unknown, topology: Topology):
   }
 }
 
-/** Raises this thread's priority by distribution.rrb.priorityBoost; a refusal is reported, not fatal. */
-function raisePriority(by: number): RrbThreadPriority {
+/**
+ * Raises this thread's priority by distribution.rrb.priorityBoost nice levels, then makes it
+ * real-time at distribution.rrb.realtimePriority. The nice boost stays as the fallback: it is what
+ * the thread has if real-time is refused (or taken away). A refusal is reported, not fatal.
+ */
+function raisePriority(by: number, realtime: number): RrbThreadPriority {
+  let nice: Pick<RrbThreadPriority, 'nice' | 'refused'>;
   try {
     const tid = currentThreadId();
-    if (by === 0) return { nice: getPriority(tid) };
-    return { nice: raiseThreadPriority(tid, by) };
+    nice = { nice: by === 0 ? getPriority(tid) : raiseThreadPriority(tid, by) };
   } catch (e) {
-    let nice: number | null = null;
+    let now: number | null = null;
     try {
-      nice = getPriority(currentThreadId());
+      now = getPriority(currentThreadId());
     } catch {}
-    return { nice, refused: (e as Error).message };
+    nice = { nice: now, refused: (e as Error).message };
+  }
+  if (realtime === 0) return { ...nice, realtime: null };
+  try {
+    return { ...nice, realtime: runRealtime(currentThreadId(), realtime) };
+  } catch (e) {
+    return { ...nice, realtime: null, realtimeRefused: (e as Error).message };
   }
 }
 
@@ -137,7 +147,7 @@ function main(): void {
   });
 
   const tid = threadIdForReport();
-  post({ type: 'ready', mac, tid, priority: raisePriority(data.priorityBoost) });
+  post({ type: 'ready', mac, tid, priority: raisePriority(data.priorityBoost, data.realtimePriority) });
 }
 
 try {

@@ -131,6 +131,7 @@ export async function startDistribution(
       apKeys: d.aps.map((a) => [a.name, new Uint8Array(rrbKeys.get(a.name)!)]),
       policy: { keyLifetimeS: policy.keyLifetimeS, ssid: policy.ssid, mobilityDomain: policy.mobilityDomain },
       priorityBoost: d.rrb.priorityBoost,
+      realtimePriority: d.rrb.realtimePriority,
       ...(deps.standby ? { silent: true } : {}),
     },
     {
@@ -143,7 +144,16 @@ export async function startDistribution(
       fatal: deps.fatal,
     },
   );
-  log.info({ interface: d.rrb.interface, mac: rrb.mac, rrbThread: rrb.tid, nice: rrb.priority.nice }, 'R0KH-R1KH endpoint open');
+  log.info(
+    { interface: d.rrb.interface, mac: rrb.mac, rrbThread: rrb.tid, nice: rrb.priority.nice, realtime: rrb.priority.realtime },
+    'R0KH-R1KH endpoint open',
+  );
+  if (rrb.priority.realtimeRefused) {
+    log.warn(
+      { rrbThread: rrb.tid, realtime: d.rrb.realtimePriority, err: rrb.priority.realtimeRefused },
+      'the R0KH-R1KH thread could not run real-time (give the service LimitRTPRIO= and RestrictRealtime=no, or set distribution.rrb.realtimePriority: 0): it keeps its nice boost, and a PULL can wait a few milliseconds behind other programs',
+    );
+  }
   if (rrb.priority.refused) {
     log.warn(
       { rrbThread: rrb.tid, nice: rrb.priority.nice, boost: d.rrb.priorityBoost, err: rrb.priority.refused },

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { KmsConfig } from '../config/schema.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { KmsMetrics } from '../metrics/metrics.js';
 import { StationTable } from '../records/station-table.js';
 import { ApiServer } from '../api/server.js';
@@ -14,7 +14,8 @@ import { topologyPlaces } from '../stations/places.js';
 import { StationPurge } from '../stations/purge.js';
 import { healthReport } from '../api/health.js';
 import { startRoams } from './wire-roams.js';
-import { currentThreadId, lowerThreadPriority } from '../common/thread-priority.js';
+import { currentThreadId, lowerThreadPriority, PriorityCeiling } from '../common/thread-priority.js';
+import { getPriority } from 'node:os';
 import { radiusTables, startRadiusThread, type RadiusThread } from '../threads/radius-thread.js';
 import { spawnThread } from './spawn-thread.js';
 import { Reloader } from './reload.js';
@@ -57,11 +58,16 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
   const masterKey = secrets.masterKey;
   const storePath = join(config.stateDir, 'kms.sqlite');
+  // The main thread runs nicer than the RADIUS and R0KH-R1KH threads (below), but its store
+  // statements run at the priority of the most urgent of them: all three share SQLite's mutex
+  // for the file (PriorityCeiling says why).
+  const ceiling = storeCeiling(config, log);
   // Checkpoints on a thread of their own: in-commit checkpoints were most of the proxy's p99.
   const store = new SqliteRecordStore(storePath, masterKey, {
     logger: log,
     backgroundCheckpointMs: 200,
     checkpointThreadNice: config.radius.otherThreadsNice,
+    ...(ceiling ? { statementGuard: ceiling } : {}),
   });
 
   // A cluster member sends record updates (place, session, revocation) to etcd too; bound once the cluster is up.
@@ -197,7 +203,11 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   if (config.radius.otherThreadsNice > 0) {
     try {
       const nice = lowerThreadPriority(currentThreadId(), config.radius.otherThreadsNice);
-      log.info({ nice }, 'main thread runs nicer than the RADIUS thread (radius.otherThreadsNice)');
+      ceiling?.rest(nice);
+      log.info(
+        { nice, storeStatementsAt: ceiling?.ceiling ?? nice },
+        'main thread runs nicer than the RADIUS thread (radius.otherThreadsNice)',
+      );
     } catch (e) {
       log.warn({ err: (e as Error).message }, "cannot lower the main thread's priority; RADIUS shares the CPU with it equally");
     }
@@ -301,4 +311,25 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     process.exit(1);
   });
   return { stop, ports: { auth: ports.authPort, acct: ports.acctPort, api: apiPort } };
+}
+
+/**
+ * The main thread's priority ceiling for store statements: the service's nice value, less the
+ * R0KH-R1KH thread's boost when that thread exists. None when the main thread is not niced.
+ */
+function storeCeiling(config: KmsConfig, log: Logger): PriorityCeiling | null {
+  if (config.radius.otherThreadsNice === 0) return null;
+  try {
+    const tid = currentThreadId();
+    const boost = config.distribution ? config.distribution.rrb.priorityBoost : 0;
+    const at = Math.max(-20, getPriority(tid) - boost);
+    return new PriorityCeiling(tid, at, (err) =>
+      log.warn(
+        { err: err.message, ceiling: at },
+        "the main thread's store statements cannot run above its own priority (give the service LimitNICE=): a PULL can wait for them behind other programs",
+      ),
+    );
+  } catch {
+    return null;
+  }
 }

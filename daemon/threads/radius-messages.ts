@@ -24,6 +24,12 @@ export interface RadiusWorkerData {
   maxInFlight: number;
   /** SO_RCVBUF of the auth and accounting sockets. */
   recvBufferBytes: number;
+  /**
+   * Nice levels this thread's store statements run above its own priority (its priority
+   * ceiling, daemon/common/thread-priority.ts): the R0KH-R1KH thread's boost, since both share
+   * SQLite's mutex for the file; 0 without key distribution.
+   */
+  storeStatementsBoost: number;
   /** With a `cluster:` section: each record is committed in etcd too before its Accept is relayed. */
   cluster?: ClusterConnection & { commitTimeoutMs: number };
 }

@@ -106,6 +106,7 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
     duplicateWindowMs: config.radius.duplicateWindowS * 1000,
     maxInFlight: config.radius.maxInFlight,
     recvBufferBytes: config.radius.recvBufferBytes,
+    storeStatementsBoost: config.distribution ? config.distribution.rrb.priorityBoost : 0,
     ...(deps.cluster && config.cluster ? { cluster: { ...deps.cluster.connection, commitTimeoutMs: config.cluster.commitTimeoutMs } } : {}),
   };
   const worker = deps.spawn(data);

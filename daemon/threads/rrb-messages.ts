@@ -20,6 +20,8 @@ export interface RrbWorkerData {
   policy: PlanPolicy;
   /** distribution.rrb.priorityBoost: nice levels the thread raises itself above the service. */
   priorityBoost: number;
+  /** distribution.rrb.realtimePriority: the SCHED_RR priority the thread asks for; 0: none. */
+  realtimePriority: number;
   /**
    * A cluster member that does not hold the exactly-once work starts silent: its endpoint is
    * closed after the start-up check, so it sends nothing on the segment, not even a NAK.
@@ -27,10 +29,13 @@ export interface RrbWorkerData {
   silent?: boolean;
 }
 
-/** The thread's CPU priority once started: its nice value, and why it could not be raised. */
+/** The thread's CPU priority once started: its nice value, its real-time priority, and why either could not be set. */
 export interface RrbThreadPriority {
   nice: number | null;
   refused?: string;
+  /** Its SCHED_RR priority, or null: it runs under the normal scheduler. */
+  realtime: number | null;
+  realtimeRefused?: string;
 }
 
 /** What a PULL was answered with; the main thread's distributor keeps the ledger (onPull). */

@@ -9,6 +9,7 @@ import { HostapdR1kh } from '../unit/rrb/hostapd-r1kh.js';
 import { AKM, derivePmkR0, derivePmkR1 } from '../../daemon/keys/index.js';
 import { macToBytes } from '../../daemon/common/mac.js';
 import type { Placement } from '../../daemon/distribution/placement.js';
+import { realtimePriorityOf } from '../../daemon/common/thread-priority.js';
 
 // kmsd end to end with key distribution: a station authenticates (eapol_test, PEAP, FT-EAP)
 // through kmsd to FreeRADIUS at "ap1"; kmsd PUSHes PMK-R1s over raw Ethernet to ap1's
@@ -92,7 +93,7 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
     }
   });
 
-  it('answers R0KH-R1KH frames on a thread raised above the service while the main thread runs nicer', () => {
+  it('answers R0KH-R1KH frames on a real-time thread raised above the service while the main thread runs nicer', () => {
     const open = kms
       .logs()
       .split('\n')
@@ -106,6 +107,16 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
     expect(tid).not.toBe(pid);
     expect(nice(tid)).toBe(-10); // distribution.rrb.priorityBoost's default (root may)
     expect(nice(pid)).toBe(10);
+    // distribution.rrb.realtimePriority's default: that thread alone runs SCHED_RR 1.
+    expect(JSON.parse(open).realtime).toBe(1);
+    expect(realtimePriorityOf(tid, pid)).toBe(1);
+    expect(realtimePriorityOf(pid, pid)).toBeNull();
+    // The main thread's store statements run at that thread's nice value (its priority ceiling).
+    const niced = kms
+      .logs()
+      .split('\n')
+      .find((l) => l.includes('"main thread runs nicer than the RADIUS thread'))!;
+    expect(JSON.parse(niced)).toMatchObject({ nice: 10, storeStatementsAt: -10 });
   });
 
   it('a join at ap1 puts the right PMK-R1 on ap2 and ap3 before any roam, with VLAN and identity', async () => {

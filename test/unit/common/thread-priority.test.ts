@@ -4,7 +4,14 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { currentThreadId, lowerThreadPriority, raiseThreadPriority } from '../../../daemon/common/thread-priority.js';
+import {
+  currentThreadId,
+  lowerThreadPriority,
+  PriorityCeiling,
+  raiseThreadPriority,
+  realtimePriorityOf,
+  runRealtime,
+} from '../../../daemon/common/thread-priority.js';
 
 const REPO = join(import.meta.dirname, '../../..');
 
@@ -82,6 +89,106 @@ describe('thread priority', () => {
       const r = spawnSync(cmd!, args, { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).err).toMatch(/EACCES|permission/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // The R0KH-R1KH thread's distribution.rrb.realtimePriority: root (CAP_SYS_NICE) gets it for
+  // that thread alone; nobody under the default RLIMIT_RTPRIO (0) is refused with chrt's reason.
+  // As with the nice limit, the unit's LimitRTPRIO=1 cannot be set here (no CAP_SYS_RESOURCE).
+  it('makes one thread real-time as root, and refuses an unprivileged one without RLIMIT_RTPRIO', async () => {
+    const worker = new Worker(
+      `
+      const { parentPort } = require('node:worker_threads');
+      const link = require('node:fs').readlinkSync('/proc/thread-self');
+      parentPort.postMessage(Number(link.slice(link.lastIndexOf('/') + 1)));
+      parentPort.once('message', () => process.exit(0));
+    `,
+      { eval: true },
+    );
+    try {
+      const tid = await new Promise<number>((r) => worker.once('message', r));
+      expect(realtimePriorityOf(tid)).toBeNull();
+      if (process.getuid?.() === 0) {
+        expect(runRealtime(tid, 1)).toBe(1);
+        expect(realtimePriorityOf(tid)).toBe(1);
+        expect(realtimePriorityOf(tid, process.pid)).toBe(1);
+        expect(realtimePriorityOf(currentThreadId())).toBeNull();
+      }
+    } finally {
+      worker.postMessage('done');
+      await new Promise((r) => worker.once('exit', r));
+    }
+
+    const dir = mkdtempSync(join(tmpdir(), 'kms-rt-'));
+    try {
+      chmodSync(dir, 0o755);
+      copyFileSync(join(REPO, 'dist/daemon/common/thread-priority.js'), join(dir, 'thread-priority.mjs'));
+      const script = `import { currentThreadId, realtimePriorityOf, runRealtime } from '${dir}/thread-priority.mjs';
+        try { console.log(JSON.stringify({ rt: runRealtime(currentThreadId(), 1) })); }
+        catch (e) { console.log(JSON.stringify({ err: e.message, now: realtimePriorityOf(currentThreadId()) })); }`;
+      const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+      const [cmd, ...args] = [...asNobody, 'prlimit', '--rtprio=0', process.execPath, '--input-type=module', '-e', script];
+      const r = spawnSync(cmd!, args, { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.err).toMatch(/chrt: failed to set pid \d+'s policy: Operation not permitted/);
+      expect(out.now).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // kmsd's main and RADIUS threads run their store statements at a ceiling (the R0KH-R1KH
+  // thread's nice value), because all of them share SQLite's mutex for the file.
+  it('a priority ceiling lifts a resting thread for the work it runs, once when nested, and drops it back', () => {
+    const tid = currentThreadId();
+    const start = niceOf(tid);
+    const refusals: string[] = [];
+    const ceiling = new PriorityCeiling(tid, start - 4, (e) => refusals.push(e.message));
+    // Not resting above the ceiling: nothing to lift.
+    expect(ceiling.run(() => niceOf(tid))).toBe(start);
+    const rest = lowerThreadPriority(tid, 6);
+    try {
+      ceiling.rest(rest);
+      if (process.getuid?.() === 0) {
+        expect(ceiling.run(() => [niceOf(tid), ceiling.run(() => niceOf(tid)), niceOf(tid)])).toEqual([start - 4, start - 4, start - 4]);
+        expect(niceOf(tid)).toBe(rest);
+        expect(() =>
+          ceiling.run(() => {
+            throw new Error('inside');
+          }),
+        ).toThrow('inside');
+        expect(niceOf(tid)).toBe(rest);
+        expect(refusals).toEqual([]);
+      }
+    } finally {
+      if (process.getuid?.() === 0) raiseThreadPriority(tid, 6);
+    }
+
+    // Unprivileged, without RLIMIT_NICE: refused once, the work still runs where the thread rests.
+    const dir = mkdtempSync(join(tmpdir(), 'kms-ceiling-'));
+    try {
+      chmodSync(dir, 0o755);
+      copyFileSync(join(REPO, 'dist/daemon/common/thread-priority.js'), join(dir, 'thread-priority.mjs'));
+      const script = `import { currentThreadId, lowerThreadPriority, PriorityCeiling } from '${dir}/thread-priority.mjs';
+        import { getPriority } from 'node:os';
+        const tid = currentThreadId();
+        const base = getPriority(tid);
+        const refused = [];
+        const c = new PriorityCeiling(tid, base, (e) => refused.push(e.message));
+        c.rest(lowerThreadPriority(tid, 5));
+        const inside = [c.run(() => getPriority(tid)), c.run(() => getPriority(tid))];
+        console.log(JSON.stringify({ base, inside, refused }));`;
+      const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+      const [cmd, ...args] = [...asNobody, 'prlimit', '--nice=0', process.execPath, '--input-type=module', '-e', script];
+      const r = spawnSync(cmd!, args, { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.inside).toEqual([out.base + 5, out.base + 5]);
+      expect(out.refused).toHaveLength(1);
+      expect(out.refused[0]).toMatch(/EACCES|permission/i);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -98,6 +98,9 @@ describe.skipIf(!hasSystemd)('systemd unit kmsd.service', () => {
     expect(one('UMask')).toBe('0077');
     // The R0KH-R1KH thread's distribution.rrb.priorityBoost (10) needs nice values down to -10.
     expect(one('LimitNICE')).toBe('-10');
+    // Its distribution.rrb.realtimePriority (1) needs RLIMIT_RTPRIO 1, and real-time allowed.
+    expect(one('LimitRTPRIO')).toBe('1');
+    expect(one('RestrictRealtime')).toBe('no');
     // kmsd exits 78 (EX_CONFIG) on every configuration error, at --check and at start:
     // restarting cannot fix those (test/unit/main/startup-checks.test.ts).
     expect(one('Restart')).toBe('on-failure');
