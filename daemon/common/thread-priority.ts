@@ -93,6 +93,17 @@ export class PriorityCeiling {
     private readonly refused: (err: Error) => void,
   ) {}
 
+  /** A ceiling for the calling thread, `boost` nice levels above its priority now (not above -20). */
+  static aboveThisThread(boost: number, refused: (err: Error) => void): PriorityCeiling {
+    const tid = currentThreadId();
+    return new PriorityCeiling(tid, Math.max(-20, getPriority(tid) - boost), refused);
+  }
+
+  /** The thread rests where it is now (it keeps its priority, and work run through the ceiling is lifted from there). */
+  restHere(): void {
+    this.rest(getPriority(this.tid));
+  }
+
   /** The thread now rests at nice `nice` (it lowered itself); work run through the ceiling is lifted from there. */
   rest(nice: number): void {
     this.resting = nice > this.ceiling ? nice : null;

@@ -11,8 +11,7 @@ import { SqliteRecordStore } from '../../adapters/store/sqlite-store.js';
 import { RadiusProxy, type ReceiveBuffer } from '../../adapters/radius/proxy.js';
 import type { FromRadiusThread, RadiusWorkerData, ToRadiusThread } from '../threads/radius-messages.js';
 import { RadiusTally } from '../threads/radius-tally.js';
-import { currentThreadId, PriorityCeiling, threadIdForReport } from '../common/thread-priority.js';
-import { getPriority } from 'node:os';
+import { PriorityCeiling, threadIdForReport } from '../common/thread-priority.js';
 import { ClusterCommitter } from '../cluster/cluster-committer.js';
 import { ClusterLayout } from '../cluster/layout.js';
 import { ClusterReplicator } from '../cluster/replicator.js';
@@ -30,15 +29,13 @@ const log = rootLog.child({ thread: 'radius' });
 function storeCeiling(boost: number): PriorityCeiling | null {
   if (boost === 0) return null;
   try {
-    const tid = currentThreadId();
-    const rest = getPriority(tid);
-    const ceiling = new PriorityCeiling(tid, Math.max(-20, rest - boost), (err) =>
+    const ceiling = PriorityCeiling.aboveThisThread(boost, (err) =>
       log.warn(
         { err: err.message },
         "the RADIUS thread's store statements cannot run above its own priority (give the service LimitNICE=): a PULL can wait for them behind other programs",
       ),
     );
-    ceiling.rest(rest);
+    ceiling.restHere();
     return ceiling;
   } catch {
     return null;

@@ -15,7 +15,6 @@ import { StationPurge } from '../stations/purge.js';
 import { healthReport } from '../api/health.js';
 import { startRoams } from './wire-roams.js';
 import { currentThreadId, lowerThreadPriority, PriorityCeiling } from '../common/thread-priority.js';
-import { getPriority } from 'node:os';
 import { radiusTables, startRadiusThread, type RadiusThread } from '../threads/radius-thread.js';
 import { spawnThread } from './spawn-thread.js';
 import { Reloader } from './reload.js';
@@ -320,12 +319,10 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
 function storeCeiling(config: KmsConfig, log: Logger): PriorityCeiling | null {
   if (config.radius.otherThreadsNice === 0) return null;
   try {
-    const tid = currentThreadId();
     const boost = config.distribution ? config.distribution.rrb.priorityBoost : 0;
-    const at = Math.max(-20, getPriority(tid) - boost);
-    return new PriorityCeiling(tid, at, (err) =>
+    return PriorityCeiling.aboveThisThread(boost, (err) =>
       log.warn(
-        { err: err.message, ceiling: at },
+        { err: err.message, boost },
         "the main thread's store statements cannot run above its own priority (give the service LimitNICE=): a PULL can wait for them behind other programs",
       ),
     );

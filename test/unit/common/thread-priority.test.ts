@@ -20,23 +20,56 @@ const niceOf = (tid: number) => {
   return Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[16]);
 };
 
+/** A thread of its own that reports its kernel id, then waits to be told to finish. */
+async function reportingThread(): Promise<{ tid: number; done(): Promise<void> }> {
+  const worker = new Worker(
+    `
+    const { parentPort } = require('node:worker_threads');
+    const link = require('node:fs').readlinkSync('/proc/thread-self');
+    parentPort.postMessage(Number(link.slice(link.lastIndexOf('/') + 1)));
+    parentPort.once('message', () => process.exit(0));
+  `,
+    { eval: true },
+  );
+  const tid = await new Promise<number>((r) => worker.once('message', r));
+  return {
+    tid,
+    done: async () => {
+      worker.postMessage('done');
+      await new Promise((r) => worker.once('exit', r));
+    },
+  };
+}
+
+/**
+ * Runs an ES module script as nobody (when we are root), under `wrapper` (e.g. prlimit), with the
+ * compiled module (npm run test:unit builds first) copied where nobody can read it; the script
+ * gets that copy's path. Returns its exit after checking it ran to the end.
+ */
+function runAsNobody(script: (module: string) => string, wrapper: string[] = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'kms-priority-'));
+  try {
+    chmodSync(dir, 0o755);
+    const module = join(dir, 'thread-priority.mjs');
+    copyFileSync(join(REPO, 'dist/daemon/common/thread-priority.js'), module);
+    const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    const [cmd, ...args] = [...asNobody, ...wrapper, process.execPath, '--input-type=module', '-e', script(module)];
+    const r = spawnSync(cmd!, args, { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return r;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('thread priority', () => {
   it('lowers one thread and leaves the others as they were', async () => {
     const self = currentThreadId();
     expect(readFileSync(`/proc/${process.pid}/task/${self}/stat`, 'utf8')).toMatch(new RegExp(`^${self} `));
     const before = niceOf(self);
-    // A thread of its own that reports its id, then waits to be told to finish.
-    const worker = new Worker(
-      `
-      const { parentPort } = require('node:worker_threads');
-      const link = require('node:fs').readlinkSync('/proc/thread-self');
-      parentPort.postMessage(Number(link.slice(link.lastIndexOf('/') + 1)));
-      parentPort.once('message', () => process.exit(0));
-    `,
-      { eval: true },
-    );
+    const worker = await reportingThread();
     try {
-      const tid = await new Promise<number>((r) => worker.once('message', r));
+      const tid = worker.tid;
       expect(tid).not.toBe(self);
       const start = niceOf(tid);
       expect(lowerThreadPriority(tid, 3)).toBe(Math.min(19, start + 3));
@@ -44,8 +77,7 @@ describe('thread priority', () => {
       expect(niceOf(self)).toBe(before);
       expect(lowerThreadPriority(tid, 50)).toBe(19);
     } finally {
-      worker.postMessage('done');
-      await new Promise((r) => worker.once('exit', r));
+      await worker.done();
     }
   });
 
@@ -54,17 +86,9 @@ describe('thread priority', () => {
   // The test machines withhold CAP_SYS_RESOURCE, so no test here can set that limit; what runs is
   // both ends: root (CAP_SYS_NICE) may raise, nobody with the default limit (0) is refused.
   it('raises a thread as root, and refuses an unprivileged one without RLIMIT_NICE', async () => {
-    const worker = new Worker(
-      `
-      const { parentPort } = require('node:worker_threads');
-      const link = require('node:fs').readlinkSync('/proc/thread-self');
-      parentPort.postMessage(Number(link.slice(link.lastIndexOf('/') + 1)));
-      parentPort.once('message', () => process.exit(0));
-    `,
-      { eval: true },
-    );
+    const worker = await reportingThread();
     try {
-      const tid = await new Promise<number>((r) => worker.once('message', r));
+      const tid = worker.tid;
       const start = niceOf(tid);
       if (process.getuid?.() === 0) {
         expect(raiseThreadPriority(tid, 4)).toBe(Math.max(-20, start - 4));
@@ -72,43 +96,24 @@ describe('thread priority', () => {
         expect(raiseThreadPriority(tid, 50)).toBe(-20);
       }
     } finally {
-      worker.postMessage('done');
-      await new Promise((r) => worker.once('exit', r));
+      await worker.done();
     }
 
-    const dir = mkdtempSync(join(tmpdir(), 'kms-nice-'));
-    try {
-      chmodSync(dir, 0o755);
-      // The compiled module (npm run test:unit builds first), where nobody can read it.
-      copyFileSync(join(REPO, 'dist/daemon/common/thread-priority.js'), join(dir, 'thread-priority.mjs'));
-      const script = `import { currentThreadId, raiseThreadPriority } from '${dir}/thread-priority.mjs';
+    const r = runAsNobody(
+      (module) => `import { currentThreadId, raiseThreadPriority } from '${module}';
         try { console.log(JSON.stringify({ nice: raiseThreadPriority(currentThreadId(), 10) })); }
-        catch (e) { console.log(JSON.stringify({ err: e.info?.code ?? e.message })); }`;
-      const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-      const [cmd, ...args] = [...asNobody, process.execPath, '--input-type=module', '-e', script];
-      const r = spawnSync(cmd!, args, { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout).err).toMatch(/EACCES|permission/i);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+        catch (e) { console.log(JSON.stringify({ err: e.info?.code ?? e.message })); }`,
+    );
+    expect(JSON.parse(r.stdout).err).toMatch(/EACCES|permission/i);
   });
 
   // The R0KH-R1KH thread's distribution.rrb.realtimePriority: root (CAP_SYS_NICE) gets it for
   // that thread alone; nobody under the default RLIMIT_RTPRIO (0) is refused with chrt's reason.
   // As with the nice limit, the unit's LimitRTPRIO=1 cannot be set here (no CAP_SYS_RESOURCE).
   it('makes one thread real-time as root, and refuses an unprivileged one without RLIMIT_RTPRIO', async () => {
-    const worker = new Worker(
-      `
-      const { parentPort } = require('node:worker_threads');
-      const link = require('node:fs').readlinkSync('/proc/thread-self');
-      parentPort.postMessage(Number(link.slice(link.lastIndexOf('/') + 1)));
-      parentPort.once('message', () => process.exit(0));
-    `,
-      { eval: true },
-    );
+    const worker = await reportingThread();
     try {
-      const tid = await new Promise<number>((r) => worker.once('message', r));
+      const tid = worker.tid;
       expect(realtimePriorityOf(tid)).toBeNull();
       if (process.getuid?.() === 0) {
         expect(runRealtime(tid, 1)).toBe(1);
@@ -117,27 +122,18 @@ describe('thread priority', () => {
         expect(realtimePriorityOf(currentThreadId())).toBeNull();
       }
     } finally {
-      worker.postMessage('done');
-      await new Promise((r) => worker.once('exit', r));
+      await worker.done();
     }
 
-    const dir = mkdtempSync(join(tmpdir(), 'kms-rt-'));
-    try {
-      chmodSync(dir, 0o755);
-      copyFileSync(join(REPO, 'dist/daemon/common/thread-priority.js'), join(dir, 'thread-priority.mjs'));
-      const script = `import { currentThreadId, realtimePriorityOf, runRealtime } from '${dir}/thread-priority.mjs';
+    const r = runAsNobody(
+      (module) => `import { currentThreadId, realtimePriorityOf, runRealtime } from '${module}';
         try { console.log(JSON.stringify({ rt: runRealtime(currentThreadId(), 1) })); }
-        catch (e) { console.log(JSON.stringify({ err: e.message, now: realtimePriorityOf(currentThreadId()) })); }`;
-      const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-      const [cmd, ...args] = [...asNobody, 'prlimit', '--rtprio=0', process.execPath, '--input-type=module', '-e', script];
-      const r = spawnSync(cmd!, args, { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      const out = JSON.parse(r.stdout);
-      expect(out.err).toMatch(/chrt: failed to set pid \d+'s policy: Operation not permitted/);
-      expect(out.now).toBeNull();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+        catch (e) { console.log(JSON.stringify({ err: e.message, now: realtimePriorityOf(currentThreadId()) })); }`,
+      ['prlimit', '--rtprio=0'],
+    );
+    const out = JSON.parse(r.stdout);
+    expect(out.err).toMatch(/chrt: failed to set pid \d+'s policy: Operation not permitted/);
+    expect(out.now).toBeNull();
   });
 
   // kmsd's main and RADIUS threads run their store statements at a ceiling (the R0KH-R1KH
@@ -168,11 +164,8 @@ describe('thread priority', () => {
     }
 
     // Unprivileged, without RLIMIT_NICE: refused once, the work still runs where the thread rests.
-    const dir = mkdtempSync(join(tmpdir(), 'kms-ceiling-'));
-    try {
-      chmodSync(dir, 0o755);
-      copyFileSync(join(REPO, 'dist/daemon/common/thread-priority.js'), join(dir, 'thread-priority.mjs'));
-      const script = `import { currentThreadId, lowerThreadPriority, PriorityCeiling } from '${dir}/thread-priority.mjs';
+    const r = runAsNobody(
+      (module) => `import { currentThreadId, lowerThreadPriority, PriorityCeiling } from '${module}';
         import { getPriority } from 'node:os';
         const tid = currentThreadId();
         const base = getPriority(tid);
@@ -180,17 +173,12 @@ describe('thread priority', () => {
         const c = new PriorityCeiling(tid, base, (e) => refused.push(e.message));
         c.rest(lowerThreadPriority(tid, 5));
         const inside = [c.run(() => getPriority(tid)), c.run(() => getPriority(tid))];
-        console.log(JSON.stringify({ base, inside, refused }));`;
-      const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-      const [cmd, ...args] = [...asNobody, 'prlimit', '--nice=0', process.execPath, '--input-type=module', '-e', script];
-      const r = spawnSync(cmd!, args, { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      const out = JSON.parse(r.stdout);
-      expect(out.inside).toEqual([out.base + 5, out.base + 5]);
-      expect(out.refused).toHaveLength(1);
-      expect(out.refused[0]).toMatch(/EACCES|permission/i);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+        console.log(JSON.stringify({ base, inside, refused }));`,
+      ['prlimit', '--nice=0'],
+    );
+    const out = JSON.parse(r.stdout);
+    expect(out.inside).toEqual([out.base + 5, out.base + 5]);
+    expect(out.refused).toHaveLength(1);
+    expect(out.refused[0]).toMatch(/EACCES|permission/i);
   });
 });
