@@ -3,6 +3,9 @@
 // how long until each neighbour AP had stored the pushed PMK-R1 (hostapd -d "FT: PMK-R1 push -
 // expires_in=…", i.e. after hostapd's SEQ_REQ/SEQ_RESP exchange with the KMS), and for each PULL how
 // long the AP waited for the KMS's answer. Plus the R0KH-R1KH frames on the DS by type.
+// The first-keys figure starts where the station's wait starts: the AP's receipt of the
+// Access-Accept (hostapd -d "decapsulated EAP packet (code=3 …) from RADIUS server"), which comes
+// before kmsd's 'station learned' line (kmsd commits, relays, and only then tells its main thread).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GuestResult } from './job.js';
@@ -36,10 +39,33 @@ export interface KmsTimings {
   /** ms from an AP's PULL request to its storing the answer, by AP. */
   pullMs: Record<string, number>;
   rrbFrames: Record<string, number>;
+  /**
+   * Per join whose PMK-R1 was pushed: ms from the AP's receipt of the Access-Accept to kmsd's
+   * 'station learned' line and to the last neighbour storing the key.
+   */
+  firstKeys: { station: string; acceptAp: string; learnedMs: number; lastStoredMs: number }[];
+}
+
+/** The latest Access-Accept (EAP Success from the RADIUS server) for `sta` at any AP, at or before `at`. */
+function acceptBefore(apLogs: Map<string, Stamped[]>, sta: string, at: number): { ap: string; at: number } | null {
+  let best: { ap: string; at: number } | null = null;
+  const needle = `STA ${sta} IEEE 802.1X: decapsulated EAP packet (code=3`;
+  for (const [ap, log] of apLogs) {
+    for (const line of log) {
+      if (line.at > at) break;
+      // 10 s: an Accept older than that belongs to an earlier join than this 'station learned'.
+      if (line.at >= at - 10_000 && line.text.includes(needle) && (!best || line.at > best.at)) best = { ap, at: line.at };
+    }
+  }
+  return best;
+}
+
+function percentile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
 export function kmsTimings(resultsDir: string, guest: GuestResult, apNames: string[], distribution = true): KmsTimings {
-  const out: KmsTimings = { lines: [], pushStoredMs: {}, pullMs: {}, rrbFrames: {} };
+  const out: KmsTimings = { lines: [], pushStoredMs: {}, pullMs: {}, rrbFrames: {}, firstKeys: [] };
   const kms = lines(resultsDir, guest.logs.kms);
   const macToName = new Map(Object.entries(guest.macs).map(([n, m]) => [m, n]));
   const apLogs = new Map(apNames.map((n) => [n, lines(resultsDir, guest.logs[n])]));
@@ -79,6 +105,15 @@ export function kmsTimings(resultsDir: string, guest: GuestResult, apNames: stri
       }
     }
     const parts = [...Object.entries(stored).map(([ap, ms]) => `${ap} +${ms.toFixed(1)} ms`)];
+    const accept = acceptBefore(apLogs, sta, l.at);
+    const fromAccept = accept ? ` (Access-Accept at ${accept.ap} ${(l.at - accept.at).toFixed(1)} ms before)` : '';
+    if (accept && parts.length > 0)
+      out.firstKeys.push({
+        station: key,
+        acceptAp: accept.ap,
+        learnedMs: l.at - accept.at,
+        lastStoredMs: l.at - accept.at + Math.max(...Object.values(stored)),
+      });
     if (!distribution) {
       out.lines.push(`${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)} (no distribution: section)`);
       continue;
@@ -89,12 +124,19 @@ export function kmsTimings(resultsDir: string, guest: GuestResult, apNames: stri
     );
     if (parts.length > 0 || (okcParts.length === 0 && distribution))
       out.lines.push(
-        `${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)}: pushed PMK-R1 stored by ${parts.length > 0 ? parts.join(', ') : 'no AP'}`,
+        `${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)}${fromAccept}: pushed PMK-R1 stored by ${parts.length > 0 ? parts.join(', ') : 'no AP'}`,
       );
     if (okcParts.length > 0)
       out.lines.push(
         `${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)}: PMKSA_ADD stored by ${okcParts.join(', ')}`,
       );
+  }
+  if (out.firstKeys.length > 0) {
+    const last = out.firstKeys.map((f) => f.lastStoredMs).sort((a, b) => a - b);
+    const learnedAfter = out.firstKeys.map((f) => f.learnedMs).sort((a, b) => a - b);
+    out.lines.push(
+      `Access-Accept at the AP → pushed PMK-R1 stored by the last neighbour: p50 ${percentile(last, 0.5).toFixed(1)} ms, max ${last.at(-1)!.toFixed(1)} ms over ${last.length} join(s) ('station learned' p50 ${percentile(learnedAfter, 0.5).toFixed(1)} ms after the Accept)`,
+    );
   }
   for (const up of kms.filter((x) => x.text.includes('"msg":"AP control channel up"'))) {
     const ap = /"ap":"([^"]+)"/.exec(up.text)?.[1];
