@@ -59,7 +59,8 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   const storePath = join(config.stateDir, 'kms.sqlite');
   // The main thread runs nicer than the RADIUS and R0KH-R1KH threads (below), but its store
   // statements run at the priority of the most urgent of them: all three share SQLite's mutex
-  // for the file (PriorityCeiling says why).
+  // for the file (PriorityCeiling says why). So does the adoption of a learned record, which
+  // ends in that station's first PUSHes.
   const ceiling = storeCeiling(config, log);
   // Checkpoints on a thread of their own: in-commit checkpoints were most of the proxy's p99.
   const store = new SqliteRecordStore(storePath, masterKey, {
@@ -142,6 +143,9 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     radius = await startRadiusThread(config, {
       spawn: (data) => spawnThread('radius-worker.js', 'radius', data),
       life,
+      // Only with keys to place: without a distribution: section adoption is bookkeeping, and at
+      // the ceiling it would take CPU from the RADIUS thread for nothing.
+      ...(ceiling && config.distribution ? { atRoamPriority: <T>(fn: () => T): T => ceiling.run(fn) } : {}),
       metrics,
       log,
       storePath,
@@ -204,7 +208,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
       const nice = lowerThreadPriority(currentThreadId(), config.radius.otherThreadsNice);
       ceiling?.rest(nice);
       log.info(
-        { nice, storeStatementsAt: ceiling?.ceiling ?? nice },
+        { nice, storeStatementsAt: ceiling?.ceiling ?? nice, adoptionsAt: ceiling && config.distribution ? ceiling.ceiling : nice },
         'main thread runs nicer than the RADIUS thread (radius.otherThreadsNice)',
       );
     } catch (e) {

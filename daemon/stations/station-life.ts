@@ -66,10 +66,12 @@ export class StationLife {
   adopt(record: StationRecord, news: StationNews = 'new'): Promise<void> {
     this.d.stations.adopt(record);
     this.d.observer?.learned(record.pmkR0Name ? 'pmk-r0' : record.hasPmk ? 'pmk' : 'none');
-    // Only news is logged: a burst of re-authentications would write a line per Accept. The line
-    // comes before the event: a primed neighbour stores its key within milliseconds, and the line's
-    // timestamp is what operators (and the lab's timings) measure from. Building it costs more than
-    // the rest, so it is skipped when nobody reads it.
+    // The event first: priming posts the station's PUSHes before it returns, and building the log
+    // line costs more than that (a slow machine's first keys waited for it). The line still comes
+    // before any 'key sent', which is written when the R0KH-R1KH thread reports back.
+    const subscribers = this.emit({ type: 'learned', record, news });
+    // Only news is logged: a burst of re-authentications would write a line per Accept. Skipped
+    // when nobody reads it.
     if (news !== 'same' && (this.d.log.isLevelEnabled?.('info') ?? true)) {
       const r = record;
       this.d.log.info(
@@ -88,7 +90,7 @@ export class StationLife {
         'station learned',
       );
     }
-    return this.emit({ type: 'learned', record, news });
+    return subscribers;
   }
 
   /**

@@ -52,6 +52,12 @@ export interface RadiusThreadDeps {
   spawn(data: RadiusWorkerData): Worker;
   /** Where the thread's records and accounting go. */
   life: StationLife;
+  /**
+   * Runs the adoption of a learned record, this member's or another's (StationLife, then key
+   * distribution as far as posting its PUSHes), at roam-time priority: the main thread is niced, and a station's first keys must not
+   * wait behind other programs. Absent: adoptions run at the main thread's own priority.
+   */
+  atRoamPriority?: <T>(fn: () => T) => T;
   metrics: KmsMetrics;
   log: Logger;
   storePath: string;
@@ -138,6 +144,7 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
   };
   // Accounting stays in line behind the Accepts it follows: it goes through the same slices.
   const adoptions = new InSlices();
+  const atRoamPriority = deps.atRoamPriority ?? (<T>(fn: () => T): T => fn());
   let nextReport = 1;
   const reports = new Map<number, () => void>();
   const reloads = new Map<number, (r: RadiusReloadResult) => void>();
@@ -151,12 +158,17 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
       silentLogged = false;
       switch (m.type) {
         case 'learned':
-          m.json.forEach((json, i) => adoptions.run(() => void life.adopt(JSON.parse(json) as StationRecord, m.news[i] ?? 'new')));
+          m.json.forEach((json, i) =>
+            adoptions.run(() => void atRoamPriority(() => life.adopt(JSON.parse(json) as StationRecord, m.news[i] ?? 'new'))),
+          );
           return;
         case 'accounting':
           return adoptions.run(() => void life.onAccounting(m.facts));
         case 'replicated':
-          m.json.forEach((json, i) => adoptions.run(() => void life.adoptReplica(JSON.parse(json) as StationRecord, m.relayedBy[i]!)));
+          // Another member's Accept: the holder of the work places its keys, as urgent as our own.
+          m.json.forEach((json, i) =>
+            adoptions.run(() => void atRoamPriority(() => life.adoptReplica(JSON.parse(json) as StationRecord, m.relayedBy[i]!))),
+          );
           return;
         case 'upstream':
           return metrics.upstreamUp.set({ upstream: m.name }, m.alive ? 1 : 0);

@@ -34,7 +34,10 @@ function lines(resultsDir: string, rel: string | undefined): Stamped[] {
 export interface KmsTimings {
   /** One line per fact, for the report. */
   lines: string[];
-  /** ms from kmsd's 'station learned' to each AP storing the pushed PMK-R1, by station then AP. */
+  /**
+   * ms from the join's Access-Accept at its AP (or kmsd's 'station learned' when the AP logs have
+   * none) to each AP storing the pushed PMK-R1, by station then AP.
+   */
   pushStoredMs: Record<string, Record<string, number>>;
   /** ms from an AP's PULL request to its storing the answer, by AP. */
   pullMs: Record<string, number>;
@@ -75,19 +78,29 @@ export function kmsTimings(resultsDir: string, guest: GuestResult, apNames: stri
     out.lines.push(`kmsd ready ${ready.length}x (starts: ${ready.map((r) => new Date(r.at).toISOString().slice(11, 23)).join(', ')})`);
 
   const learned = kms.filter((l) => l.text.includes('"msg":"station learned"'));
-  for (const [i, l] of learned.entries()) {
+  // Each join is timed from its Accept at the AP where there is one (kmsd may place keys before
+  // it writes 'station learned'), and runs until the next join's start.
+  const joins = learned.flatMap((l) => {
     const sta = /"sta":"([0-9a-f:]{17})"/.exec(l.text)?.[1];
-    if (!sta) continue;
+    if (!sta) return [];
+    const accept = acceptBefore(apLogs, sta, l.at);
+    return [{ l, sta, accept, from: accept?.at ?? l.at }];
+  });
+  for (const [i, { l, sta, accept, from }] of joins.entries()) {
     const staName = macToName.get(sta) ?? sta;
-    const until = learned[i + 1]?.at ?? Number.POSITIVE_INFINITY;
+    const until = joins[i + 1]?.from ?? Number.POSITIVE_INFINITY;
+    const learnedAt = new Date(l.at).toISOString().slice(11, 23);
+    const since = accept
+      ? `${(l.at - accept.at).toFixed(1)} ms after its Access-Accept at ${accept.ap}`
+      : "no Access-Accept in the AP logs: times from 'station learned'";
     const stored: Record<string, number> = {};
     for (const [ap, log] of apLogs) {
       // The S1KH-ID line precedes the stored line of the same PUSH.
       for (let k = 0; k < log.length; k++) {
         const line = log[k]!;
-        if (line.at < l.at || line.at >= until || !line.text.includes(`FT: S1KH-ID=${sta}`)) continue;
+        if (line.at < from || line.at >= until || !line.text.includes(`FT: S1KH-ID=${sta}`)) continue;
         const storedLine = log.slice(k, k + 40).find((x) => x.text.includes('FT: PMK-R1 push - expires_in='));
-        if (storedLine && stored[ap] === undefined) stored[ap] = storedLine.at - l.at;
+        if (storedLine && stored[ap] === undefined) stored[ap] = storedLine.at - from;
       }
     }
     const key = `${staName}#${i + 1}`;
@@ -97,39 +110,35 @@ export function kmsTimings(resultsDir: string, guest: GuestResult, apNames: stri
     for (const [ap, log] of apLogs) {
       for (let k = 0; k < log.length; k++) {
         const line = log[k]!;
-        if (line.at < l.at || line.at >= until || !line.text.includes('RX ctrl_iface')) continue;
+        if (line.at < from || line.at >= until || !line.text.includes('RX ctrl_iface')) continue;
         const next = log.slice(k + 1, k + 12);
         if (!next.some((x) => x.text.includes('PMKSA_ADD'))) continue;
         const added = next.find((x) => x.text.includes(`RSN: added PMKSA cache entry for ${sta}`));
-        if (added) (okc[ap] ??= []).push(added.at - l.at);
+        if (added) (okc[ap] ??= []).push(added.at - from);
       }
     }
     const parts = [...Object.entries(stored).map(([ap, ms]) => `${ap} +${ms.toFixed(1)} ms`)];
-    const accept = acceptBefore(apLogs, sta, l.at);
-    const fromAccept = accept ? ` (Access-Accept at ${accept.ap} ${(l.at - accept.at).toFixed(1)} ms before)` : '';
     if (accept && parts.length > 0)
       out.firstKeys.push({
         station: key,
         acceptAp: accept.ap,
         learnedMs: l.at - accept.at,
-        lastStoredMs: l.at - accept.at + Math.max(...Object.values(stored)),
+        lastStoredMs: Math.max(...Object.values(stored)),
       });
     if (!distribution) {
-      out.lines.push(`${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)} (no distribution: section)`);
+      out.lines.push(`${staName} learned by the KMS at ${learnedAt} (no distribution: section)`);
       continue;
     }
     const okcParts = Object.entries(okc).map(
       ([ap, ms]) =>
         `${ap} ${ms.map((m) => `+${m.toFixed(1)} ms`).join(' and ')}${ms.length > 1 ? ` (${ms.length} PMKSA_ADDs of the same key)` : ''}`,
     );
-    if (parts.length > 0 || (okcParts.length === 0 && distribution))
+    if (parts.length > 0 || okcParts.length === 0)
       out.lines.push(
-        `${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)}${fromAccept}: pushed PMK-R1 stored by ${parts.length > 0 ? parts.join(', ') : 'no AP'}`,
+        `${staName} learned by the KMS at ${learnedAt}, ${since}; pushed PMK-R1 stored by ${parts.length > 0 ? parts.join(', ') : 'no AP'}`,
       );
     if (okcParts.length > 0)
-      out.lines.push(
-        `${staName} learned by the KMS at ${new Date(l.at).toISOString().slice(11, 23)}: PMKSA_ADD stored by ${okcParts.join(', ')}`,
-      );
+      out.lines.push(`${staName} learned by the KMS at ${learnedAt}, ${since}; PMKSA_ADD stored by ${okcParts.join(', ')}`);
   }
   if (out.firstKeys.length > 0) {
     const last = out.firstKeys.map((f) => f.lastStoredMs).sort((a, b) => a - b);

@@ -111,12 +111,13 @@ describe.skipIf(!canUseNetns())('kmsd places keys on neighbour APs', () => {
     expect(JSON.parse(open).realtime).toBe(1);
     expect(realtimePriorityOf(tid, pid)).toBe(1);
     expect(realtimePriorityOf(pid, pid)).toBeNull();
-    // The main thread's store statements run at that thread's nice value (its priority ceiling).
+    // The main thread's store statements, and the adoption of each learned record (up to its
+    // first PUSHes), run at that thread's nice value (the main thread's priority ceiling).
     const niced = kms
       .logs()
       .split('\n')
       .find((l) => l.includes('"main thread runs nicer than the RADIUS thread'))!;
-    expect(JSON.parse(niced)).toMatchObject({ nice: 10, storeStatementsAt: -10 });
+    expect(JSON.parse(niced)).toMatchObject({ nice: 10, storeStatementsAt: -10, adoptionsAt: -10 });
   });
 
   it('a join at ap1 puts the right PMK-R1 on ap2 and ap3 before any roam, with VLAN and identity', async () => {

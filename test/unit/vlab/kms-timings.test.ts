@@ -43,12 +43,12 @@ describe('lab key-distribution timings', () => {
       ap2: pushStored(52),
       ap3: pushStored(54.5),
     });
-    expect(t.pushStoredMs['sta1#1']).toEqual({ ap2: expect.closeTo(20.2, 1), ap3: expect.closeTo(22.7, 1) });
+    expect(t.pushStoredMs['sta1#1']).toEqual({ ap2: expect.closeTo(51.7, 1), ap3: expect.closeTo(54.2, 1) });
     expect(t.firstKeys).toHaveLength(1);
     expect(t.firstKeys[0]).toMatchObject({ station: 'sta1#1', acceptAp: 'ap1' });
     expect(t.firstKeys[0]!.learnedMs).toBeCloseTo(31.5, 0);
     expect(t.firstKeys[0]!.lastStoredMs).toBeCloseTo(54.2, 0);
-    expect(t.lines.join('\n')).toMatch(/Access-Accept at ap1 31\.5 ms before/);
+    expect(t.lines.join('\n')).toMatch(/31\.5 ms after its Access-Accept at ap1; pushed PMK-R1 stored by ap2 \+51\.7 ms, ap3 \+54\.2 ms/);
     expect(t.lines.join('\n')).toMatch(/last neighbour: p50 54\.2 ms, max 54\.2 ms over 1 join\(s\)/);
   });
 
@@ -63,8 +63,18 @@ describe('lab key-distribution timings', () => {
     // The second join has no Accept in the logs within 10 s: its line says nothing of one.
     const joins = t.lines.filter((l) => l.startsWith('sta1 learned'));
     expect(joins).toHaveLength(2);
-    expect(joins[0]).toMatch(/Access-Accept at ap1 2\.0 ms before/);
-    expect(joins[1]).not.toMatch(/Access-Accept/);
+    expect(joins[0]).toMatch(/2\.0 ms after its Access-Accept at ap1; pushed PMK-R1 stored by ap2 \+40\.2 ms/);
+    expect(joins[1]).toMatch(/no Access-Accept in the AP logs: times from 'station learned'; pushed PMK-R1 stored by ap2 \+28\.2 ms/);
+  });
+
+  it('counts a key stored before kmsd wrote its line: the join starts at the Accept', () => {
+    const t = run({
+      kms: [kmsd(30, 'station learned', `{"sta":"${STA}"}`)],
+      ap1: [accept(0)],
+      ap2: pushStored(12),
+    });
+    expect(t.pushStoredMs['sta1#1']).toEqual({ ap2: expect.closeTo(12.2, 1) });
+    expect(t.firstKeys[0]!.lastStoredMs).toBeCloseTo(12.2, 0);
   });
 
   it('prints no first-keys figure when nothing was pushed', () => {
