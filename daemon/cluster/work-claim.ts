@@ -106,7 +106,9 @@ export class WorkClaim {
     if (this.holding === holding) return;
     this.holding = holding;
     this.since = holding ? this.now() : null;
-    this.o.log.info(
+    // Letting go is worth a warning: until the work is back, this member places no key.
+    (holding ? this.o.log.info : this.o.log.warn).call(
+      this.o.log,
       { member: this.o.member, holding, why },
       holding ? 'cluster: this member takes the exactly-once work' : 'cluster: this member stops the exactly-once work',
     );

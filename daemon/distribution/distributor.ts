@@ -52,6 +52,9 @@ export interface DistributorDeps {
   now?: () => number;
 }
 
+/** How far before a pause resume() looks for records: one committed just before it may have been adopted after. */
+const PAUSE_MARGIN_MS = 5000;
+
 interface QueuedIntent {
   staMac: string;
   intent: Intent;
@@ -68,6 +71,12 @@ export class KeyDistributor {
   private readonly now: () => number;
   /** False on a cluster member while another holds the exactly-once work (standby/activate). */
   private active = true;
+  /**
+   * When this member, active until then, stood by: resume() primes what it was told of since. (A
+   * member built standing by counts its start; it never resumes, since only a claim it created
+   * can come back to it.)
+   */
+  private pausedAt: number | null = null;
 
   constructor(private readonly d: DistributorDeps) {
     this.now = d.now ?? Date.now;
@@ -107,6 +116,7 @@ export class KeyDistributor {
    * re-placed or retried here until activate(); the ledger keeps arriving by replication.
    */
   standby(): void {
+    if (this.active) this.pausedAt = this.now();
     this.active = false;
     this.stop();
   }
@@ -114,13 +124,21 @@ export class KeyDistributor {
   /**
    * Cluster: the work comes back after a pause in which no other member could hold it (the claim's
    * lease never lapsed): what this member knew is still all there is. Re-placements are scheduled
-   * again and the retry queues run; nothing is read or primed afresh, so a busy member that pauses
-   * now and then does not add a whole re-priming each time.
+   * again and the retry queues run. The stations learned or moved during the pause were dropped
+   * here (nothing is placed while standing by), so those whose records changed since the pause
+   * and that have nothing on an AP are primed now; the others are not touched, so a busy member
+   * that pauses now and then does not add a whole re-priming each time. Resolves with how many
+   * stations were primed.
    */
-  resume(): void {
+  async resume(): Promise<number> {
     this.active = true;
+    const since = this.pausedAt;
+    this.pausedAt = null;
     for (const sta of this.placements.keys()) this.scheduleRepush(sta);
     for (const q of this.queues.values()) q.kick();
+    if (since === null) return 0;
+    // A record committed just before the pause may have reached this thread after it.
+    return this.primeWithout((r) => r.updatedAt >= since - PAUSE_MARGIN_MS);
   }
 
   /**
@@ -138,8 +156,18 @@ export class KeyDistributor {
     // A retry the old holder had queued is this member's to make: forget it, so priming places it.
     this.remember(this.d.ledger.loadPlacements(now).filter((p) => p.state !== 'queued'));
     for (const sta of this.placements.keys()) this.scheduleRepush(sta);
+    this.pausedAt = null;
+    return this.primeWithout(() => true);
+  }
+
+  /** Primes every live station that `which` picks and that has nothing placed yet (or only a wait), 64 at a time. */
+  private async primeWithout(which: (r: StationRecord) => boolean): Promise<number> {
     const pending = (this.d.stations.list?.() ?? []).filter(
-      (r) => !r.revoked && r.session !== 'ended' && !this.placementsFor(r.staMac).some((p) => ON_AP.has(p.state) || p.state === 'failed'),
+      (r) =>
+        which(r) &&
+        !r.revoked &&
+        r.session !== 'ended' &&
+        !this.placementsFor(r.staMac).some((p) => ON_AP.has(p.state) || p.state === 'failed'),
     );
     for (let i = 0; i < pending.length && this.active; i += 64) {
       await Promise.all(pending.slice(i, i + 64).map((r) => this.onStationLife({ type: 'learned', record: r, news: 'same' })));

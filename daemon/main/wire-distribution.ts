@@ -293,8 +293,11 @@ export async function startDistribution(
       // A reopened endpoint's sequence state is new: every AP asks for it anew.
       warmup?.round(resumed ? 'resume' : 'takeover');
       if (resumed) {
-        distributor!.resume();
-        log.info({}, 'exactly-once work resumed after a pause in lease renewals (nobody else held it)');
+        const primed = await distributor!.resume();
+        log.info(
+          { primed },
+          'exactly-once work resumed after a pause in lease renewals (nobody else held it): stations learned meanwhile primed',
+        );
         return;
       }
       const primed = await distributor!.activate();

@@ -182,6 +182,29 @@ describe('KeyDistributor', () => {
     expect(pusher.pushes).toHaveLength(2);
   });
 
+  it('cluster pause: a station learned while standing by is primed on resume, one placed before is not placed again', async () => {
+    const d = make();
+    await accept(facts());
+    expect(pusher.pushes).toHaveLength(2);
+    d.standby(); // lease renewals came late: the member let go of the work
+    const other = '02:00:00:00:01:0b';
+    await accept(facts({ staMac: other }));
+    expect(pusher.pushes).toHaveLength(2); // nothing placed while standing by
+    expect(await d.resume()).toBe(1); // the claim was still ours
+    expect(
+      pusher.pushes
+        .slice(2)
+        .map((p) => p.peer.mac)
+        .sort(),
+    ).toEqual(['02:00:00:00:02:00', '02:00:00:00:03:00']);
+    expect(d.placementsFor(other).map((p) => p.state)).toEqual(['sent', 'sent']);
+    expect(d.placementsFor(STA)).toHaveLength(2);
+    // A second pause with nothing learned in it primes nothing.
+    d.standby();
+    expect(await d.resume()).toBe(0);
+    expect(pusher.pushes).toHaveLength(4);
+  });
+
   it('overlapping primings of one station (Accept, then AP-STA-CONNECTED) place each key once', async () => {
     await accept(facts());
     const d = make();
