@@ -138,7 +138,7 @@ export class KeyDistributor {
     for (const q of this.queues.values()) q.kick();
     if (since === null) return 0;
     // A record committed just before the pause may have reached this thread after it.
-    return this.primeWithout((r) => r.updatedAt >= since - PAUSE_MARGIN_MS);
+    return this.primeUnplaced((r) => r.updatedAt >= since - PAUSE_MARGIN_MS);
   }
 
   /**
@@ -157,11 +157,11 @@ export class KeyDistributor {
     this.remember(this.d.ledger.loadPlacements(now).filter((p) => p.state !== 'queued'));
     for (const sta of this.placements.keys()) this.scheduleRepush(sta);
     this.pausedAt = null;
-    return this.primeWithout(() => true);
+    return this.primeUnplaced(() => true);
   }
 
   /** Primes every live station that `which` picks and that has nothing placed yet (or only a wait), 64 at a time. */
-  private async primeWithout(which: (r: StationRecord) => boolean): Promise<number> {
+  private async primeUnplaced(which: (r: StationRecord) => boolean): Promise<number> {
     const pending = (this.d.stations.list?.() ?? []).filter(
       (r) =>
         which(r) &&

@@ -62,6 +62,9 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
   // for the file (PriorityCeiling says why). So does the adoption of a learned record, which
   // ends in that station's first PUSHes.
   const ceiling = storeCeiling(config, log);
+  // Only with keys to place: without a distribution: section adoption is bookkeeping, and at the
+  // ceiling it would take CPU from the RADIUS thread for nothing.
+  const adoptionCeiling = config.distribution ? ceiling : null;
   // Checkpoints on a thread of their own: in-commit checkpoints were most of the proxy's p99.
   const store = new SqliteRecordStore(storePath, masterKey, {
     logger: log,
@@ -143,9 +146,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     radius = await startRadiusThread(config, {
       spawn: (data) => spawnThread('radius-worker.js', 'radius', data),
       life,
-      // Only with keys to place: without a distribution: section adoption is bookkeeping, and at
-      // the ceiling it would take CPU from the RADIUS thread for nothing.
-      ...(ceiling && config.distribution ? { atRoamPriority: <T>(fn: () => T): T => ceiling.run(fn) } : {}),
+      ...(adoptionCeiling ? { atRoamPriority: <T>(fn: () => T): T => adoptionCeiling.run(fn) } : {}),
       metrics,
       log,
       storePath,
@@ -208,7 +209,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
       const nice = lowerThreadPriority(currentThreadId(), config.radius.otherThreadsNice);
       ceiling?.rest(nice);
       log.info(
-        { nice, storeStatementsAt: ceiling?.ceiling ?? nice, adoptionsAt: ceiling && config.distribution ? ceiling.ceiling : nice },
+        { nice, storeStatementsAt: ceiling?.ceiling ?? nice, adoptionsAt: adoptionCeiling?.ceiling ?? nice },
         'main thread runs nicer than the RADIUS thread (radius.otherThreadsNice)',
       );
     } catch (e) {

@@ -54,8 +54,9 @@ export interface RadiusThreadDeps {
   life: StationLife;
   /**
    * Runs the adoption of a learned record, this member's or another's (StationLife, then key
-   * distribution as far as posting its PUSHes), at roam-time priority: the main thread is niced, and a station's first keys must not
-   * wait behind other programs. Absent: adoptions run at the main thread's own priority.
+   * distribution as far as posting its PUSHes), at roam-time priority: the main thread is niced,
+   * and a station's first keys must not wait behind other programs. Absent: adoptions run at the
+   * main thread's own priority.
    */
   atRoamPriority?: <T>(fn: () => T) => T;
   metrics: KmsMetrics;
