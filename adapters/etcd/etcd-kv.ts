@@ -1,5 +1,6 @@
 import { ConsecutiveBreaker, circuitBreaker, handleType } from 'cockatiel';
 import { Etcd3, GRPCUnavailableError, type IOptions } from 'etcd3';
+import { LeaseThread } from './lease-thread.js';
 import type { ClusterKv, KvChange, KvEntry, KvLease, KvPut, KvWatch } from '../../daemon/ports/cluster-kv.js';
 
 // The cluster store on etcd (v3 API, 3.4 and later), through the `etcd3` client. Every call that
@@ -12,6 +13,13 @@ export interface EtcdKvOptions {
   /** PEM contents: the CA of the members' certificates, and a client certificate and key if they ask for one. */
   tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
   auth?: { username: string; password: string };
+  /**
+   * Leases are kept alive on a thread of their own (lease-thread.ts), which gets this nice value:
+   * the service's, where the creating thread runs nicer. Unset: the creator's.
+   */
+  leaseThreadNice?: number;
+  /** Hears what is worth a warning and is not an error of any one call (a priority refused). */
+  warning?(message: string): void;
 }
 
 /** The first key after every key that starts with `prefix` (etcd's range_end for a prefix). */
@@ -46,6 +54,7 @@ const requestPut = (p: KvPut) => ({ request_put: { key: Buffer.from(p.key), valu
 
 export class EtcdKv implements ClusterKv {
   private readonly client: Etcd3;
+  private readonly leases: LeaseThread;
 
   constructor(o: EtcdKvOptions) {
     const options: IOptions = {
@@ -63,6 +72,13 @@ export class EtcdKv implements ClusterKv {
       ...(o.auth ? { auth: o.auth } : {}),
     };
     this.client = new Etcd3(options);
+    this.leases = new LeaseThread({
+      endpoints: o.endpoints,
+      ...(o.tls ? { tls: o.tls } : {}),
+      ...(o.auth ? { auth: o.auth } : {}),
+      ...(o.leaseThreadNice !== undefined ? { nice: o.leaseThreadNice } : {}),
+      ...(o.warning ? { warning: o.warning } : {}),
+    });
   }
 
   async putAll(puts: KvPut[], timeoutMs: number): Promise<string> {
@@ -186,29 +202,14 @@ export class EtcdKv implements ClusterKv {
     return { close: () => watcher.cancel() };
   }
 
+  /** Kept alive on the lease thread: a late event loop here does not make its renewals late. */
   async lease(ttlS: number): Promise<KvLease> {
-    const lease = this.client.lease(ttlS, { autoKeepAlive: true });
-    const id = await lease.grant();
-    let renewedAt = Date.now();
-    lease.on('keepaliveSucceeded', () => {
-      renewedAt = Date.now();
-    });
-    const handlers: ((reason: string) => void)[] = [];
-    let lost: string | null = null;
-    lease.on('lost', (err) => {
-      if (lost !== null) return;
-      lost = err.message;
-      for (const h of handlers) h(lost);
-    });
-    return {
-      id,
-      onLost: (h) => {
-        if (lost !== null) h(lost);
-        else handlers.push(h);
-      },
-      renewedAt: () => renewedAt,
-      revoke: () => lease.revoke(),
-    };
+    return this.leases.grant(ttlS);
+  }
+
+  /** The lease thread's nice value, once it runs (null before the first lease). */
+  get leaseThreadNice(): number | null {
+    return this.leases.nice;
   }
 
   async expiringLease(ttlS: number, timeoutMs: number): Promise<string> {
@@ -219,5 +220,6 @@ export class EtcdKv implements ClusterKv {
 
   async close(): Promise<void> {
     this.client.close();
+    await this.leases.close();
   }
 }

@@ -18,9 +18,14 @@ export function clusterConnection(config: KmsConfig, secrets: ClusterSecrets | u
   };
 }
 
-export function openClusterKv(c: ClusterConnection): EtcdKv {
+/**
+ * `leases`: for the thread that keeps this client's leases alive (only the main thread takes any):
+ * the nice value it runs at, and where a refusal to set it is reported.
+ */
+export function openClusterKv(c: ClusterConnection, leases?: { nice: number; warning(message: string): void }): EtcdKv {
   return new EtcdKv({
     endpoints: c.endpoints,
+    ...(leases ? { leaseThreadNice: leases.nice, warning: leases.warning } : {}),
     ...(c.tls
       ? {
           tls: {

@@ -1,3 +1,4 @@
+import { getPriority } from 'node:os';
 import type { Registry } from 'prom-client';
 import type { KmsConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -57,7 +58,16 @@ export async function startCluster(
   const connection = clusterConnection(config, d.secrets.cluster);
   if (!c || !connection) return null;
   const log = partLogger(d.log, 'cluster');
-  const kv = openClusterKv(connection);
+  // The member lease is kept alive at the service's priority (this thread's now, before it is
+  // niced): the claim on the exactly-once work depends on its renewals being on time.
+  const kv = openClusterKv(connection, {
+    nice: getPriority(),
+    warning: (message) =>
+      log.warn(
+        { err: message },
+        'cluster: the lease thread runs at a lower priority than the service; under load the holder may let go of the work',
+      ),
+  });
   const layout = new ClusterLayout(c.etcd.prefix);
   const metrics = new ClusterMetrics(d.registry);
   const self = c.members.find((m) => m.name === c.member)!;
