@@ -28,6 +28,7 @@ export interface LeaseThreadOptions {
 export interface ThreadLease {
   id: string;
   renewedAt(): number;
+  renewals: SharedArrayBuffer;
   onLost(handler: (reason: string) => void): void;
   revoke(): Promise<void>;
 }
@@ -68,6 +69,7 @@ export class LeaseThread {
     return {
       id,
       renewedAt: () => Number(Atomics.load(renewed, 0)),
+      renewals: shared,
       onLost: (h) => {
         if (state.reason !== null) h(state.reason);
         else state.handlers.push(h);

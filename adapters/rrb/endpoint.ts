@@ -34,10 +34,16 @@ export interface RrbEndpointOptions {
   clock?: Clock;
   /** First wait before an unanswered sequence probe is sent again; it doubles, up to a minute. */
   probeRetryMs?: number;
+  /**
+   * A cluster member's fence: asked before every frame goes out, false while this member may not
+   * send (its lease has not been renewed for too long, so another member may hold the work now).
+   * The frame is then dropped ('drop', 'fenced') and a PUSH fails with reason 'fenced'.
+   */
+  mayTransmit?: () => boolean;
 }
 
 const TYPE_NAME: Record<PacketTypeNumber, string> = { 1: 'PULL', 2: 'RESP', 3: 'PUSH', 4: 'SEQ_REQ', 5: 'SEQ_RESP' };
-const QUIET_DROPS = new Set(['own-frame', 'not-for-us', 'multicast-src', 'seq-resp-bad-nonce', 'seq-req-timeout']);
+const QUIET_DROPS = new Set(['fenced', 'own-frame', 'not-for-us', 'multicast-src', 'seq-resp-bad-nonce', 'seq-req-timeout']);
 
 /** The session TLVs of a PMK-R1 entry; throws RangeError on values the wire cannot carry. */
 export function sessionOf(e: PmkR1Entry): RrbSession {
@@ -69,6 +75,7 @@ export class RrbEndpoint implements PmkR1Pusher {
   /** Sequence probes not yet answered by their AP, by peer key. */
   private readonly probes = new Map<string, { tries: number; timer: NodeJS.Timeout }>();
   private readonly probeRetryMs: number;
+  private wasFenced = false;
   /** Peers that have asked for our sequence state (so they have it, unless they restart and ask again). */
   private readonly synced = new Set<string>();
   /** Counts by "event" or "event:reason", for tests and metrics. */
@@ -109,6 +116,7 @@ export class RrbEndpoint implements PmkR1Pusher {
 
   async push(peer: RrbPeer, entry: PmkR1Entry): Promise<PushOutcome> {
     try {
+      if (this.fenced()) return this.pushFailed('fenced');
       if (peer.key.length !== 32) return this.pushFailed('bad-key');
       const r1khId = parseMac(peer.r1khId, 'R1KH-ID');
       if (parseMac(entry.r1khId, 'entry R1KH-ID') !== r1khId) return this.pushFailed('r1kh-mismatch');
@@ -141,6 +149,11 @@ export class RrbEndpoint implements PmkR1Pusher {
       const dst = parseMac(peer.mac);
       const id = Buffer.from(r0khId, 'utf8');
       const key = peerKey(dst, r1khId, id);
+      if (this.fenced()) {
+        this.emit('drop', 'fenced');
+        this.retryProbe(key, peer, r0khId);
+        return false;
+      }
       const sent = this.send(dst, { type: PacketType.PUSH, seq: this.tx.next(key), r0khId: id, r1khId, probe: true }, peer.key);
       const nonce = this.rx.unknown(key) ? this.rx.prime(key) : null;
       if (nonce) this.send(dst, { type: PacketType.SEQ_REQ, nonce, r0khId: id, r1khId }, peer.key);
@@ -193,7 +206,21 @@ export class RrbEndpoint implements PmkR1Pusher {
     }
   }
 
+  /** True while the fence forbids sending; the first refusal of each spell is logged. */
+  private fenced(): boolean {
+    const fenced = this.opts.mayTransmit ? !this.opts.mayTransmit() : false;
+    if (fenced && !this.wasFenced)
+      this.log.warn({}, "RRB frames held back: this member's cluster lease has not been renewed for half its TTL");
+    else if (!fenced && this.wasFenced) this.log.info({}, 'RRB frames go out again: the cluster lease is renewed');
+    this.wasFenced = fenced;
+    return fenced;
+  }
+
   private send(dst: string, msg: RrbMessage, key: Buffer): boolean {
+    if (this.fenced()) {
+      this.emit('drop', 'fenced');
+      return false;
+    }
     try {
       const payload = buildMessage(msg, key, this.mac);
       this.transport.send(encodeFrame({ dst, src: this.mac, packetType: msg.type, payload }));
@@ -208,6 +235,9 @@ export class RrbEndpoint implements PmkR1Pusher {
 
   /** Entry point for every received frame (also for replays of deferred ones). Never throws. */
   receive(frame: Buffer, noDefer = false): void {
+    // Behind the fence a frame changes no state either: a SEQ_REQ whose answer could not go out
+    // would leave a deferred PULL waiting for a SEQ_RESP that never comes.
+    if (this.fenced()) return this.drop('fenced');
     try {
       this.handle(frame, noDefer);
     } catch (err) {

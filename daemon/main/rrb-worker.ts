@@ -14,7 +14,7 @@ import { RrbEndpoint, sessionOf } from '../../adapters/rrb/endpoint.js';
 import { buildMessage } from '../../adapters/rrb/messages.js';
 import { PacketType } from '../../adapters/rrb/frame.js';
 import { WARM_UP_R0KH_ID, WARM_UP_STA, warmUpStation } from '../distribution/warm-up.js';
-import type { FromRrbThread, RrbThreadPriority, RrbWorkerData, ToRrbThread } from '../threads/rrb-messages.js';
+import type { FromRrbThread, RrbThreadPriority, RrbWorkerData, SendFence, ToRrbThread } from '../threads/rrb-messages.js';
 import { FrameCounts, RrbThreadService } from '../threads/rrb-service.js';
 
 const data = workerData as RrbWorkerData;
@@ -81,6 +81,12 @@ function raisePriority(by: number, realtime: number): RrbThreadPriority {
   }
 }
 
+/** The fence as the endpoint asks it: has the lease been renewed recently enough, by the shared clock? */
+function fresh(fence: SendFence): () => boolean {
+  const renewed = new BigInt64Array(fence.renewals);
+  return () => Date.now() - Number(Atomics.load(renewed, 0)) < fence.staleAfterMs;
+}
+
 function main(): void {
   const key = bytes(data.masterKey);
   const store = new SqliteRecordStore(data.storePath, key, { logger: log, checkpointsElsewhere: true });
@@ -91,7 +97,7 @@ function main(): void {
 
   warmRoamPath((sta) => service.stationFor(sta), topology);
 
-  const open = () =>
+  const open = (fence?: SendFence) =>
     RrbEndpoint.open({
       ifname: data.ifname,
       mac: data.mac,
@@ -99,6 +105,7 @@ function main(): void {
       pullHandler: service.answerPull,
       observer: (event, reason) => frames.observe(event, reason),
       logger: log,
+      ...(fence ? { mayTransmit: fresh(fence) } : {}),
     });
   let endpoint: RrbEndpoint | null;
   try {
@@ -129,7 +136,7 @@ function main(): void {
           service.attach(null);
         } else if (!m.on && !endpoint) {
           // A fresh sequence state: the APs learn it through the SEQ exchanges the warm-up starts.
-          endpoint = open();
+          endpoint = open(m.fence);
           service.attach(endpoint);
         }
         log.info(

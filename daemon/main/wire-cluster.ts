@@ -16,6 +16,7 @@ import { ClusterCommitter } from '../cluster/cluster-committer.js';
 import { ReplicatedLedger } from '../cluster/replicated-ledger.js';
 import { WorkClaim } from '../cluster/work-claim.js';
 import type { ClusterConnection } from '../threads/radius-messages.js';
+import type { SendFence } from '../threads/rrb-messages.js';
 import { KMS_VERSION } from '../common/version.js';
 import { clusterConnection, openClusterKv } from './cluster-store.js';
 import type { StartupSecrets } from './startup-checks.js';
@@ -38,6 +39,8 @@ export interface RunningCluster {
   /** Starts claiming the exactly-once work; `onChange` hears each take-over and let-go. */
   startClaim(onChange: (holding: boolean, resumed: boolean) => void): void;
   readonly holdsWork: boolean;
+  /** The current member lease's renewal clock, as the R0KH-R1KH thread's fence (null without a lease). */
+  sendFence(): SendFence | null;
   stop(): Promise<void>;
 }
 
@@ -128,6 +131,11 @@ export async function startCluster(
     },
     get holdsWork() {
       return claim.isHolding;
+    },
+    sendFence: () => {
+      const renewals = membership.currentLease?.renewals;
+      // The claim's own limit (work-claim.ts): half the TTL.
+      return renewals ? { renewals, staleAfterMs: (c.leaseTtlS * 1000) / 2 } : null;
     },
     stop: async () => {
       claim.stop();

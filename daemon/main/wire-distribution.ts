@@ -16,6 +16,7 @@ import { RrbKeyTable, StaticNeighbors, type ApInfo, type BssInfo, type Topology 
 import { SequenceWarmup } from '../distribution/sequence-warmup.js';
 import { canonicalNetwork } from '../common/ip-prefix.js';
 import { startRrbThread } from '../threads/rrb-thread.js';
+import type { SendFence } from '../threads/rrb-messages.js';
 import { spawnThread } from './spawn-thread.js';
 import type { ApDriver, ApEvent } from '../ports/ap-driver.js';
 import { CtrlSocketDriver, HostapdCliDriver, SshTransport, UbusDriver } from '../../adapters/hostapd/index.js';
@@ -49,7 +50,8 @@ export interface RunningDistribution {
    * Cluster (docs/cluster.md): this member takes the exactly-once work (its R0KH-R1KH endpoint
    * opens, the APs' sequence state is learned again, what is left is placed), or lets it go.
    */
-  activate(resumed?: boolean): Promise<void>;
+  /** `fence`: the member lease's shared renewal clock, which the R0KH-R1KH thread checks before each frame. */
+  activate(resumed?: boolean, fence?: SendFence): Promise<void>;
   standby(): void;
   stop(): Promise<void>;
 }
@@ -288,8 +290,8 @@ export async function startDistribution(
         queued: distributor!.queued(),
         neighborsOf: (ap) => (neighbors?.graph ?? staticNeighbors).neighborsOf(ap),
       }),
-    activate: async (resumed = false) => {
-      rrb.silence(false);
+    activate: async (resumed = false, fence?: SendFence) => {
+      rrb.silence(false, fence);
       // A reopened endpoint's sequence state is new: every AP asks for it anew.
       warmup?.round(resumed ? 'resume' : 'takeover');
       if (resumed) {

@@ -129,7 +129,9 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
     cluster.startClaim((holding, resumed) => {
       if (!dist) return;
       if (holding)
-        void dist.activate(resumed).catch((e: Error) => log.error({ err: e.message }, 'taking over the exactly-once work failed'));
+        void dist
+          .activate(resumed, cluster.sendFence() ?? undefined)
+          .catch((e: Error) => log.error({ err: e.message }, 'taking over the exactly-once work failed'));
       else dist.standby();
     });
   }

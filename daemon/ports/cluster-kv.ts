@@ -28,6 +28,11 @@ export interface KvLease {
    * of exactly-once work stops it once this is too old, before the store can let another take it.
    */
   renewedAt(): number;
+  /**
+   * The same time in shared memory (a BigInt64 of ms since the epoch), where the adapter keeps it
+   * there: another thread that sends on the holder's behalf reads it and stops by itself.
+   */
+  readonly renewals?: SharedArrayBuffer;
   /** Ends it now: every key bound to it goes at once (a clean shutdown hands work over without waiting). */
   revoke(): Promise<void>;
 }

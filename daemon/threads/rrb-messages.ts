@@ -29,6 +29,16 @@ export interface RrbWorkerData {
   silent?: boolean;
 }
 
+/**
+ * A cluster holder's fence, checked by the thread before each frame: the member lease's renewal
+ * time in shared memory (a BigInt64 of ms since the epoch) and how old it may be. The main thread
+ * stops the work at the same age, but it runs niced and may be late to say so.
+ */
+export interface SendFence {
+  renewals: SharedArrayBuffer;
+  staleAfterMs: number;
+}
+
 /** The thread's CPU priority once started: its nice value, its real-time priority, and why either could not be set. */
 export interface RrbThreadPriority {
   nice: number | null;
@@ -56,5 +66,5 @@ export type ToRrbThread =
   /** A reload's APs and their keys (they replace the thread's whole topology), and log level. */
   | { type: 'reload'; aps: ApInfo[]; apKeys: [ap: string, key: Uint8Array][]; logLevel: string }
   /** Cluster: open the endpoint (this member now holds the exactly-once work) or close it (another does). */
-  | { type: 'silent'; on: boolean }
+  | { type: 'silent'; on: boolean; fence?: SendFence }
   | { type: 'stop' };

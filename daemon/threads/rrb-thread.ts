@@ -3,7 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
 import type { PmkR1Entry, PmkR1Pusher, PushOutcome, RrbPeer, SequenceProber } from '../ports/pmk-r1-transport.js';
 import type { ApInfo } from '../distribution/topology.js';
-import type { FromRrbThread, PullOutcome, RrbThreadPriority, RrbWorkerData, ToRrbThread } from './rrb-messages.js';
+import type { FromRrbThread, PullOutcome, RrbThreadPriority, RrbWorkerData, SendFence, ToRrbThread } from './rrb-messages.js';
 
 // The main thread's side of the R0KH-R1KH thread (daemon/main/rrb-worker.ts, which the composition
 // root spawns): hands it PUSHes and sequence probes, and passes on what it reports (PULL outcomes
@@ -18,8 +18,8 @@ export interface RrbThread extends PmkR1Pusher, SequenceProber {
   priority: RrbThreadPriority;
   /** A reload's APs and keys (the thread answers PULLs and checks frames against them), and log level. */
   reload(aps: ApInfo[], apKeys: [ap: string, key: Uint8Array][], logLevel: string): void;
-  /** Cluster: close the endpoint (another member holds the work) or open it again. */
-  silence(on: boolean): void;
+  /** Cluster: close the endpoint (another member holds the work) or open it again, behind `fence`. */
+  silence(on: boolean, fence?: SendFence): void;
   stop(): Promise<void>;
 }
 
@@ -62,8 +62,8 @@ export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promis
             reload: (aps: ApInfo[], apKeys: [string, Uint8Array][], logLevel: string) => {
               if (!stopping) send({ type: 'reload', aps, apKeys, logLevel });
             },
-            silence: (on: boolean) => {
-              if (!stopping) send({ type: 'silent', on });
+            silence: (on: boolean, fence?: SendFence) => {
+              if (!stopping) send({ type: 'silent', on, ...(fence ? { fence } : {}) });
             },
             probe: (peer: RrbPeer, r0khId: string) => {
               if (!stopping) send({ type: 'probe', pairs: [{ peer, r0khId }] });

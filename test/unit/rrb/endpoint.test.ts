@@ -33,7 +33,7 @@ function entryFor(r1khId: string, staMac = V.STA, r0khId = 'ap1.example.com'): P
   };
 }
 
-function setup(opts: { apKey?: Buffer; kmsKnows?: boolean; clock?: { nowS(): number } } = {}) {
+function setup(opts: { apKey?: Buffer; kmsKnows?: boolean; clock?: { nowS(): number }; mayTransmit?: () => boolean } = {}) {
   const seg = new MemorySegment();
   const events: string[] = [];
   const pulls: PullRequest[] = [];
@@ -45,6 +45,7 @@ function setup(opts: { apKey?: Buffer; kmsKnows?: boolean; clock?: { nowS(): num
     },
     observer: (e, r) => events.push(r ? `${e}:${r}` : e),
     clock: opts.clock,
+    ...(opts.mayTransmit ? { mayTransmit: opts.mayTransmit } : {}),
   });
   const ap = new HostapdR1kh(seg.attach(AP), AP, { addr: KMS, key: opts.apKey ?? V.KEY });
   const types = () => seg.sent.map((f) => `${decodeFrame(f).src === KMS ? 'kms' : 'ap'}:${decodeFrame(f).packetType}`);
@@ -158,6 +159,31 @@ describe('RrbEndpoint PUSH', () => {
       throw new Error('ENETDOWN');
     };
     expect(await kms.push(peer, entryFor(AP))).toEqual({ ok: false, reason: 'send-failed' });
+    kms.close();
+  });
+});
+
+describe('RrbEndpoint fence (a cluster holder whose lease is stale)', () => {
+  it('sends nothing while the fence says no, PUSH, probe, SEQ or PULL answer, and everything once it says yes', async () => {
+    let allowed = false;
+    const { kms, ap, events, seg } = setup({ mayTransmit: () => allowed });
+    const peer = { mac: AP, r1khId: AP, key: V.KEY };
+    expect(await kms.push(peer, entryFor(AP))).toEqual({ ok: false, reason: 'fenced' });
+    expect(kms.probe(peer, 'ap1.example.com')).toBe(false); // not sent; its retry stays scheduled
+    const pull = await ap.pull(V.STA, 'ap1.example.com', V.PMK_R0_NAME, 300);
+    await settle();
+    expect(pull).toEqual({ ok: false, nak: false });
+    expect(seg.sent.filter((f) => decodeFrame(f).src === KMS)).toHaveLength(0);
+    expect(events).toContain('push-failed:fenced');
+    expect(events).toContain('drop:fenced');
+    expect(ap.stored).toHaveLength(0);
+
+    allowed = true;
+    expect(await kms.push(peer, entryFor(AP))).toEqual({ ok: true });
+    await settle();
+    expect(ap.stored).toHaveLength(1);
+    const again = await ap.pull(V.STA, 'ap1.example.com', V.PMK_R0_NAME);
+    expect(again.ok && again.session.pmkR1).toEqual(V.PMK_R1);
     kms.close();
   });
 });
