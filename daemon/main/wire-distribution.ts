@@ -220,7 +220,10 @@ export async function startDistribution(
     },
   });
   distributor.start();
-  if (deps.standby) distributor.standby();
+  if (deps.standby) {
+    distributor.standby();
+    neighbors?.service.standby();
+  }
   warmup = new SequenceWarmup({
     topology,
     neighbors: neighbors?.graph ?? staticNeighbors,
@@ -292,6 +295,7 @@ export async function startDistribution(
       }),
     activate: async (resumed = false, fence?: SendFence) => {
       rrb.silence(false, fence);
+      neighbors?.service.activate();
       // A reopened endpoint's sequence state is new: every AP asks for it anew.
       warmup?.round(resumed ? 'resume' : 'takeover');
       if (resumed) {
@@ -307,6 +311,7 @@ export async function startDistribution(
     },
     standby: () => {
       distributor!.standby();
+      neighbors?.service.standby();
       rrb.silence(true);
     },
     stop: async () => {

@@ -56,6 +56,8 @@ export class NeighborService {
   private lastPersist = 0;
   private lastAge = 0;
   private persistBacklog = false;
+  /** False on a cluster member without the exactly-once work (standby). */
+  private active = true;
 
   constructor(
     private readonly o: NeighborServiceOptions,
@@ -88,6 +90,29 @@ export class NeighborService {
       this.d.graph.neighborsOf(ap.name); // every configured AP is a node, pinned lists included
       this.nr.markDirty(ap.name); // ticks read its database, then push its list
     }
+  }
+
+  /**
+   * Cluster: another member holds the exactly-once work, and with it what this service asks of
+   * the APs. Beacon requests and 802.11k list updates stop: from two members a station would be
+   * asked twice as often, and two graphs that differ by a report would take turns rewriting an
+   * AP's neighbour list. The graph goes on learning from what it hears: every member's control
+   * channel receives the beacon reports the holder asked for, and every member sees the stations
+   * move, so the member that takes over has a graph of its own that is not empty.
+   */
+  standby(): void {
+    this.active = false;
+  }
+
+  /** Takes the AP-facing work (up) again: every AP's 802.11k database is read afresh, then given its list. */
+  activate(): void {
+    if (this.active) return;
+    this.active = true;
+    for (const ap of this.d.topology.aps) this.nr.invalidate(ap.name);
+  }
+
+  get isActive(): boolean {
+    return this.active;
   }
 
   onApEvent(ap: string, ev: ApEvent): void {
@@ -146,9 +171,9 @@ export class NeighborService {
   async tick(): Promise<void> {
     const now = this.now();
     const sends: Promise<void>[] = [];
-    if (this.o.beaconRequest.enabled) for (const job of this.scheduler.due(now)) sends.push(this.ask(job, now));
+    if (this.active && this.o.beaconRequest.enabled) for (const job of this.scheduler.due(now)) sends.push(this.ask(job, now));
     this.d.graph.flush(now);
-    this.nr.tick(now);
+    if (this.active) this.nr.tick(now);
     if (now - this.lastAge >= this.o.ageIntervalS * 1000) {
       this.lastAge = now;
       this.d.graph.age(now);

@@ -181,6 +181,39 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
     ]);
   });
 
+  it('in cluster standby asks the APs nothing, yet learns from what it hears; taking over, it reads and pushes', async () => {
+    const {
+      clock,
+      aps: [ap1, ap2],
+      shell,
+      r,
+    } = setup();
+    r.service.standby();
+    r.onApEvent('ap1', { type: 'sta-connected', ifname: 'wlan0', staMac: STA });
+    for (let i = 0; i < 3; i++) {
+      clock.advance(60_000);
+      await r.tick();
+      await settle();
+    }
+    // The holder's beacon request was answered: every member's control channel hears the report.
+    for (let i = 0; i < 3; i++) for (const ev of [report(2, -60), report(3, -70)]) r.onApEvent('ap1', ev);
+    clock.advance(60_000);
+    await r.tick();
+    await settle();
+    expect(r.graph.neighborsOf('ap1')).toEqual(['ap2', 'ap3']);
+    expect([...ap1.log, ...ap2.log]).toEqual([]);
+    expect([shell.sets, shell.beaconReqs]).toEqual([[], []]);
+
+    r.service.activate();
+    await warm(r);
+    clock.advance(60_000);
+    await r.tick();
+    await settle();
+    expect(ap1.log).toContain('wlan0: SHOW_NEIGHBOR');
+    expect(ap1.log.some((l) => l.startsWith(`wlan0: SET_NEIGHBOR ${bssid(2)}`))).toBe(true);
+    expect(ap1.log.some((l) => l.startsWith(`wlan0: REQ_BEACON ${STA}`))).toBe(true);
+  });
+
   it('pushes at most once per minIntervalS per AP', async () => {
     const {
       clock,
