@@ -17,9 +17,18 @@ export function hostapBinaryPaths(dir: string): string[] {
   return paths;
 }
 
-/** Bind-mounts DIR's binaries over Debian's and returns what `hostapd -v` now says. */
+/**
+ * Where the guest finds a host folder. The guest mounts a fresh /tmp of its own (boot.sh), which
+ * hid a build under the host's /tmp: the runner then failed before its first step with nothing
+ * but "missing …". boot.sh keeps the host's /tmp at /mnt/host-tmp.
+ */
+export function guestPath(hostPath: string): string {
+  return hostPath === '/tmp' || hostPath.startsWith('/tmp/') ? `/mnt/host-tmp${hostPath.slice(4)}` : hostPath;
+}
+
+/** Bind-mounts DIR's binaries (a host path) over Debian's and returns what `hostapd -v` now says. */
 export async function useHostapBinaries(dir: string): Promise<string> {
-  for (const [i, src] of hostapBinaryPaths(dir).entries()) {
+  for (const [i, src] of hostapBinaryPaths(guestPath(dir)).entries()) {
     const dst = join('/usr/sbin', HOSTAP_BINARIES[i]!);
     const r = await run(['mount', '--bind', src, dst]);
     if (r.code !== 0) throw new Error(`mount --bind ${src} ${dst} failed: ${r.stderr.trim()}`);

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hostapBinaryPaths, releaseLine } from '../../../hw/vlab/guest/hostap-bin.js';
+import { guestPath, hostapBinaryPaths, releaseLine } from '../../../hw/vlab/guest/hostap-bin.js';
 
 // --hostap-bin: the folder check the runner makes before booting, and the KMS's hostapdVersion the
 // guest derives from `hostapd -v` of the build it runs.
@@ -17,6 +17,13 @@ describe('--hostap-bin', () => {
     writeFileSync(join(dir, 'hostapd_cli'), '');
     writeFileSync(join(dir, 'wpa_supplicant'), '');
     expect(hostapBinaryPaths(dir)).toEqual(['hostapd', 'hostapd_cli', 'wpa_supplicant', 'wpa_cli'].map((b) => join(dir, b)));
+  });
+
+  it("finds a build under the host's /tmp where the guest keeps it (the guest's own /tmp is empty)", () => {
+    expect(guestPath('/tmp/hb/2.11')).toBe('/mnt/host-tmp/hb/2.11');
+    expect(guestPath('/tmp')).toBe('/mnt/host-tmp');
+    expect(guestPath('/tmpfoo/x')).toBe('/tmpfoo/x');
+    expect(guestPath('/opt/hostap-2.11')).toBe('/opt/hostap-2.11');
   });
 
   it('release line from hostapd -v (what Debian 2.10, 2.11 and main print)', () => {
