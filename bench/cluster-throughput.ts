@@ -1,6 +1,7 @@
 import { canUseNetns } from '../test/helpers/netns.js';
 import { metricValue } from '../test/helpers/kms.js';
 import { closedLoop } from './radius-load.js';
+import { cpuBetween, threadCpu } from './thread-cpu.js';
 import { BENCH_SECRET, BENCH_USER, clusterView, startBenchCluster, until, type BenchCluster } from './cluster-setup.js';
 
 // Sustained new stations through a 2-member cluster: the load generator keeps requests outstanding
@@ -49,6 +50,7 @@ export async function benchClusterThroughput(): Promise<string[]> {
 
     const pushed = async () => metricValue(await a.metrics(), 'kms_keys_placed_total', { kind: 'ft', via: 'push' });
     const before = await pushed();
+    const cpuBefore = threadCpu(a.process.pid);
     const started = performance.now();
     const [ra, rb] = await Promise.all(
       [a, b].map((k) =>
@@ -72,6 +74,13 @@ export async function benchClusterThroughput(): Promise<string[]> {
     }
     const placedStations = (last - before) / NEIGHBORS;
     const placeS = (lastAt - started) / 1000;
+    // Where the holder's time went: its main thread (tid = pid) plans and bookkeeps every placement,
+    // the real-time thread sends the frames; the rest is the RADIUS path and Node's helpers.
+    const cpu = cpuBetween(cpuBefore, threadCpu(a.process.pid));
+    const mainCpu = cpu.find((t) => t.tid === a.process.pid)?.used ?? 0;
+    const rrbCpu = cpu.filter((t) => t.realtime).reduce((n, t) => n + t.used, 0);
+    const allCpu = cpu.reduce((n, t) => n + t.used, 0);
+    const perStation = (s: number) => (placedStations > 0 ? Math.round((s * 1e6) / placedStations) : 0);
     const m = await a.metrics();
     const missed = metricValue(m, 'kms_keys_missed_total', {});
     const reasons = [...m.matchAll(/^kms_keys_missed_total\{([^}]*)\} (\d+)/gm)].map(([, labels, n]) => `${labels} ${n}`).join('; ');
@@ -84,6 +93,7 @@ export async function benchClusterThroughput(): Promise<string[]> {
       `2 members, ${CONCURRENCY} requests outstanding at each for ${SECONDS} s, every Accept a new FT station with ${NEIGHBORS} neighbour BSSes:`,
       `  Accepts: ${accepts} (${Math.round(accepts / loadS)}/s; a ${Math.round(ra!.accepts / loadS)}/s, b ${Math.round(rb!.accepts / loadS)}/s)`,
       `  stations with all ${NEIGHBORS} keys pushed by the holder: ${Math.round(placedStations)} (${Math.round(placedStations / placeS)}/s over ${placeS.toFixed(1)} s until the last push); keys missed ${missed}${reasons ? ` (${reasons})` : ''}`,
+      `  holder CPU per station placed: main thread ${perStation(mainCpu)} µs (${Math.round((100 * mainCpu) / placeS)} % of a core over the run), R0KH-R1KH thread ${cpu.some((t) => t.realtime) ? `${perStation(rrbCpu)} µs` : '(not real-time here: not told apart)'}, whole process ${perStation(allCpu)} µs; one core for the main thread alone would place ${perStation(mainCpu) > 0 ? Math.round(1e6 / perStation(mainCpu)) : '?'} stations/s`,
       `  goal ≥ 2,000 new stations/s; peer: the Accept rate (placement keeps up when the two match)`,
     ];
   } finally {
