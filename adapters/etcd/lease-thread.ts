@@ -50,7 +50,7 @@ export class LeaseThread {
   private nextRequest = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly lost = new Map<string, { reason: string | null; handlers: ((reason: string) => void)[] }>();
-  private dead: string | null = null;
+  private closed = false;
   private priority: number | null = null;
 
   constructor(private readonly o: LeaseThreadOptions) {}
@@ -84,13 +84,13 @@ export class LeaseThread {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
-    this.dead = 'closed';
+    this.closed = true;
     if (w) await w.terminate();
   }
 
   private call(m: { kind: 'grant'; ttlS: number; renewedAt: SharedArrayBuffer } | { kind: 'revoke'; id: string }): Promise<string> {
+    if (this.closed) return Promise.reject(new Error('the etcd client is closed'));
     const w = this.thread();
-    if (this.dead !== null) return Promise.reject(new Error(`the lease thread is gone (${this.dead})`));
     const request = this.nextRequest++;
     return new Promise<string>((resolve, reject) => {
       this.pending.set(request, { resolve, reject });
@@ -99,7 +99,7 @@ export class LeaseThread {
   }
 
   private thread(): Worker {
-    if (this.worker || this.dead !== null) return this.worker!;
+    if (this.worker) return this.worker;
     const resolve = createRequire(import.meta.url).resolve;
     const etcd3 = resolve('etcd3');
     const cockatiel = resolve('cockatiel');
@@ -109,12 +109,11 @@ export class LeaseThread {
       // Source text run as CommonJS, whatever the process was started with (`node --input-type=module -e`).
       execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
       workerData: { etcd3, cockatiel, connection },
-      resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
     });
     w.unref();
     w.on('message', (m: FromThread) => this.heard(m));
-    w.on('error', (e) => this.fail(`the lease thread failed: ${e.message}`));
-    w.on('exit', (code) => this.fail(`the lease thread exited with code ${code}`));
+    w.on('error', (e) => this.fail(w, `the lease thread failed: ${e.message}`));
+    w.on('exit', (code) => this.fail(w, `the lease thread exited with code ${code}`));
     this.worker = w;
     return w;
   }
@@ -145,14 +144,17 @@ export class LeaseThread {
     }
   }
 
-  /** The thread is gone: every pending call fails, and every lease it kept is lost. */
-  private fail(reason: string): void {
-    if (this.dead !== null) return;
-    this.dead = reason;
+  /**
+   * The thread is gone: every pending call fails and every lease it kept is lost (their holders
+   * register again, as after a cut from etcd); the next grant starts a new thread.
+   */
+  private fail(w: Worker, reason: string): void {
+    if (this.worker !== w) return;
     this.worker = null;
     for (const p of this.pending.values()) p.reject(new Error(reason));
     this.pending.clear();
     for (const [id] of this.lost) this.heard({ kind: 'lost', id, reason });
+    this.lost.clear();
   }
 }
 
