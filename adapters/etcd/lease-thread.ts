@@ -106,8 +106,9 @@ export class LeaseThread {
     const { nice: _n, warning: _w, ...connection } = this.o;
     const w = new Worker(`(${leaseLoop.toString()})(require)`, {
       eval: true,
-      // Source text run as CommonJS, whatever the process was started with (`node --input-type=module -e`).
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+      // None of the process's flags: source text runs as CommonJS even under `node --input-type=module
+      // -e`, and kmsd's own --single-threaded-gc is one a worker refuses (ERR_WORKER_INVALID_EXEC_ARGV).
+      execArgv: [],
       workerData: { etcd3, cockatiel, connection },
     });
     w.unref();
