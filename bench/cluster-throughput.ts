@@ -96,6 +96,13 @@ export async function benchClusterThroughput(): Promise<string[]> {
       `  holder CPU per station placed: main thread ${perStation(mainCpu)} µs (${Math.round((100 * mainCpu) / placeS)} % of a core over the run), R0KH-R1KH thread ${cpu.some((t) => t.realtime) ? `${perStation(rrbCpu)} µs` : '(not real-time here: not told apart)'}, whole process ${perStation(allCpu)} µs; one core for the main thread alone would place ${perStation(mainCpu) > 0 ? Math.round(1e6 / perStation(mainCpu)) : '?'} stations/s`,
       `  goal ≥ 2,000 new stations/s; peer: the Accept rate (placement keeps up when the two match)`,
     ];
+  } catch (e) {
+    // Which member failed, and its last words: a bench that only says "fetch failed" helps nobody.
+    const words = Object.entries(cluster?.members ?? {}).map(
+      ([name, k]) =>
+        `member ${name} ${k.process.isRunning() ? 'running' : 'exited'}; its last log lines:\n${k.logs().trimEnd().split('\n').slice(-8).join('\n')}`,
+    );
+    throw new Error(`${(e as Error).message}\n${words.join('\n')}`);
   } finally {
     await cluster?.stop();
   }
