@@ -1,6 +1,6 @@
 import { ConsecutiveBreaker, circuitBreaker, handleType } from 'cockatiel';
 import { Etcd3, GRPCUnavailableError, type IOptions } from 'etcd3';
-import { LeaseThread } from './lease-thread.js';
+import { type EtcdConnection, LeaseThread } from './lease-thread.js';
 import type { ClusterKv, KvChange, KvEntry, KvLease, KvPut, KvWatch } from '../../daemon/ports/cluster-kv.js';
 
 // The cluster store on etcd (v3 API, 3.4 and later), through the `etcd3` client. Every call that
@@ -8,11 +8,7 @@ import type { ClusterKv, KvChange, KvEntry, KvLease, KvPut, KvWatch } from '../.
 // on another member, which is what a dead member needs, but a cluster without quorum must cost a
 // caller `timeoutMs` and no more, so each call races its deadline too.
 
-export interface EtcdKvOptions {
-  endpoints: string[];
-  /** PEM contents: the CA of the members' certificates, and a client certificate and key if they ask for one. */
-  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
-  auth?: { username: string; password: string };
+export interface EtcdKvOptions extends EtcdConnection {
   /**
    * Leases are kept alive on a thread of their own (lease-thread.ts), which gets this nice value:
    * the service's, where the creating thread runs nicer. Unset: the creator's.

@@ -14,11 +14,16 @@ import { Worker } from 'node:worker_threads';
 // The thread runs from source text (as background-checkpoint.ts does), so it works the same from
 // the compiled daemon and from the tests' TypeScript.
 
-export interface LeaseThreadOptions {
-  /** What the thread's own etcd client connects with (a gRPC channel does not cross threads). */
+/** How a client reaches etcd. */
+export interface EtcdConnection {
   endpoints: string[];
+  /** PEM contents: the CA of the members' certificates, and a client certificate and key if they ask for one. */
   tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
   auth?: { username: string; password: string };
+}
+
+/** The connection is the thread's own etcd client's (a gRPC channel does not cross threads). */
+export interface LeaseThreadOptions extends EtcdConnection {
   /** The nice value the thread gets (the service's); unset: the one it inherits from its creator. */
   nice?: number;
   /** Hears of a nice value that could not be set (the leases are kept anyway). */
