@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { threadStatFields } from '../daemon/common/thread-priority.js';
 
 // CPU time per thread of another process, from /proc/<pid>/task/<tid>/stat (utime and stime, in
 // clock ticks). A bench that asks where a process's time went reads it before and after a run.
@@ -10,7 +11,6 @@ export interface ThreadCpu {
   tid: number;
   /** CPU seconds used so far (user + system). */
   seconds: number;
-  nice: number;
   /** SCHED_RR or SCHED_FIFO. */
   realtime: boolean;
 }
@@ -19,14 +19,12 @@ export function threadCpu(pid: number): ThreadCpu[] {
   const out: ThreadCpu[] = [];
   for (const t of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      // After "(comm) ": state is field 3, so utime (14), stime (15), nice (19), policy (41) are 11, 12, 16, 38 places on.
-      const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      // utime (field 14), stime (15) and policy (41) of stat(5).
+      const f = threadStatFields(Number(t), pid);
       const policy = Number(f[38]);
       out.push({
         tid: Number(t),
         seconds: (Number(f[11]) + Number(f[12])) / TICKS_PER_S,
-        nice: Number(f[16]),
         realtime: policy === 1 || policy === 2,
       });
     } catch {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { getPriority, setPriority } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { KvLease } from '../../daemon/ports/cluster-kv.js';
 
 // etcd leases kept alive on a thread of their own. A member's lease says it is alive, and the
 // holder of the exactly-once work stops that work once it has not seen the lease renewed for half
@@ -30,13 +31,8 @@ export interface LeaseThreadOptions extends EtcdConnection {
   warning?(message: string): void;
 }
 
-export interface ThreadLease {
-  id: string;
-  renewedAt(): number;
-  renewals: SharedArrayBuffer;
-  onLost(handler: (reason: string) => void): void;
-  revoke(): Promise<void>;
-}
+/** A lease kept by the thread: its renewal time is always in shared memory. */
+export type ThreadLease = KvLease & { readonly renewals: SharedArrayBuffer };
 
 type FromThread =
   | { kind: 'thread'; tid: number }

@@ -43,6 +43,11 @@ export class WorkClaim {
     return this.holding;
   }
 
+  /** How old the lease's last renewal may be while this member does the work: half the TTL. */
+  get staleAfterMs(): number {
+    return (this.o.leaseTtlS * 1000) / 2;
+  }
+
   /** When this member took the work (ms), while it holds it. */
   get heldSince(): number | null {
     return this.since;
@@ -76,7 +81,7 @@ export class WorkClaim {
     this.busy = true;
     try {
       const lease = this.o.lease();
-      const fresh = lease !== null && this.now() - lease.renewedAt() < (this.o.leaseTtlS * 1000) / 2;
+      const fresh = lease !== null && this.now() - lease.renewedAt() < this.staleAfterMs;
       if (this.holding && !fresh) {
         this.set(false, lease ? `lease not renewed for ${this.now() - lease.renewedAt()} ms (half the TTL)` : 'lease lost');
         return;

@@ -65,11 +65,18 @@ export function runRealtime(tid: number, priority: number): number {
 
 /** Thread `tid`'s real-time priority, or null if it runs under the normal scheduler. */
 export function realtimePriorityOf(tid: number, pid: number | 'self' = 'self'): number | null {
-  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may contain anything: the state
-  // is field 3, so rt_priority (field 40) and policy (field 41) are 37 and 38 places on.
-  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  // rt_priority is field 40 and policy field 41 of stat(5).
+  const fields = threadStatFields(tid, pid);
   return Number(fields[38]) === SCHED_RR ? Number(fields[37]) : null;
+}
+
+/**
+ * Thread `tid`'s /proc stat fields after the command name (which is in parentheses and may
+ * contain anything): index 0 is the state, field 3 of stat(5), so field N is at index N - 3.
+ */
+export function threadStatFields(tid: number, pid: number | 'self' = 'self'): string[] {
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
 }
 
 /**

@@ -134,8 +134,7 @@ export async function startCluster(
     },
     sendFence: () => {
       const renewals = membership.currentLease?.renewals;
-      // The claim's own limit (work-claim.ts): half the TTL.
-      return renewals ? { renewals, staleAfterMs: (c.leaseTtlS * 1000) / 2 } : null;
+      return renewals ? { renewals, staleAfterMs: claim.staleAfterMs } : null;
     },
     stop: async () => {
       claim.stop();

@@ -111,10 +111,6 @@ export class NeighborService {
     for (const ap of this.d.topology.aps) this.nr.invalidate(ap.name);
   }
 
-  get isActive(): boolean {
-    return this.active;
-  }
-
   onApEvent(ap: string, ev: ApEvent): void {
     const now = this.now();
     switch (ev.type) {
