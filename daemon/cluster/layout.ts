@@ -21,9 +21,13 @@ export class ClusterLayout {
     return `${this.prefix}placements/`;
   }
 
-  /** One placement ledger entry: station, BSS, kind and key name, as placementKey() orders them. */
-  placement(p: { staMac: string; bssid: string; kind: string; keyName: string }): string {
-    return `${this.placements}${p.staMac}/${p.bssid}/${p.kind}/${p.keyName}`;
+  /**
+   * One station's placement ledger entry as written by `member` (each member writes only its own,
+   * so no two members ever write one key). Before version 2, entries were one per placement, at
+   * `<sta>/<bssid>/<kind>/<keyName>` under the same prefix.
+   */
+  placementEntry(staMac: string, member: string): string {
+    return `${this.placements}${staMac}/${member}`;
   }
 
   /** The member's claim on the exactly-once work (R0KH-R1KH traffic, PMKSA_ADD, re-pushes, retries). */

@@ -1,10 +1,11 @@
-import { migratePlacementState, type Placement } from '../distribution/placement.js';
+import { placementKey, type Placement } from '../distribution/placement.js';
 import type { ClusterKv, KvPut } from '../ports/cluster-kv.js';
 import type { PlacementStore } from '../ports/placement-store.js';
 import type { Log } from '../log/log.js';
 import type { ClusterLayout } from './layout.js';
 import { ExpiryLeases } from './expiry-leases.js';
 import { followPrefix, type PrefixFollow } from './follow-prefix.js';
+import { encodePlacementEntry, parsePlacementEntry } from './placement-entry.js';
 import { putChunked } from './put-chunked.js';
 
 // The placement ledger across the cluster: the member holding the exactly-once work records each
@@ -14,11 +15,14 @@ import { putChunked } from './put-chunked.js';
 // for: a placement in flight when its holder dies may be made once more by the next holder, which
 // is what docs/cluster.md promises and no more. A send etcd refused or did not answer in time is
 // tried again until it lands: dropped, its placements would be made again by every later holder.
-// Key names only: no key material is in a placement.
+// One entry per station and member (placement-entry.ts): a station placed on 8 BSSes is one put
+// when announced and one when its outcomes are in, and the entry always carries the newest state
+// of each of its placements, so a late send can never leave an older state behind a newer one.
 
-const PLACEMENT_ENTRY_VERSION = 1;
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 30_000;
+/** How often placements that expired without a later write are forgotten. */
+const SWEEP_MS = 60_000;
 
 export interface ReplicatedLedgerOptions {
   kv: ClusterKv;
@@ -31,32 +35,31 @@ export interface ReplicatedLedgerOptions {
 }
 
 export class ReplicatedLedger implements PlacementStore {
-  /**
-   * Placements not yet in etcd, by entry key: the latest of each, since etcd refuses a key twice in
-   * one transaction and an older state must not overwrite a newer one. One send at a time.
-   */
-  private readonly outgoing = new Map<string, Placement>();
+  /** This member's placements not yet expired, by station, then placementKey: what its entries hold. */
+  private readonly own = new Map<string, Map<string, Placement>>();
+  /** Stations whose entry changed since it was last sent. One send at a time. */
+  private readonly outgoing = new Set<string>();
   private sending = false;
   private retry: NodeJS.Timeout | null = null;
   private retryMs = RETRY_FIRST_MS;
-  private announcing: { batch: Placement[]; sent: Promise<void> } | null = null;
+  private announcing: { stations: Set<string>; sent: Promise<void> } | null = null;
   private follow: PrefixFollow | null = null;
   private readonly leases: ExpiryLeases;
+  private readonly now: () => number;
+  private sweptAt: number;
   private counts = { sent: 0, failed: 0, imported: 0, rejected: 0 };
   private lastFailure: string | null = null;
   private stopped = false;
 
   constructor(private readonly o: ReplicatedLedgerOptions) {
-    this.leases = new ExpiryLeases(o.kv, o.timeoutMs, o.now);
+    this.now = o.now ?? Date.now;
+    this.leases = new ExpiryLeases(o.kv, o.timeoutMs, this.now);
+    this.sweptAt = this.now();
   }
 
   savePlacements(placements: Placement[]): void {
     this.o.local.savePlacements(placements);
-    for (const p of placements) {
-      const key = this.o.layout.placement(p);
-      this.outgoing.delete(key);
-      this.outgoing.set(key, p);
-    }
+    for (const sta of this.keep(placements)) this.outgoing.add(sta);
     this.kick();
   }
 
@@ -64,31 +67,24 @@ export class ReplicatedLedger implements PlacementStore {
   announce(placements: Placement[]): Promise<void> {
     if (placements.length === 0) return Promise.resolve();
     if (!this.announcing) {
-      const batch: Placement[] = [];
+      const stations = new Set<string>();
       const sent = new Promise<void>((resolve) =>
         setImmediate(() => {
           this.announcing = null;
-          void this.putBatch(batch).then(() => resolve());
+          void this.putEntries([...stations]).then(
+            () => resolve(),
+            (e: Error) => {
+              // Not waited for longer: the claim's freshness check, not this write, keeps a cut-off member from pushing.
+              this.failed(stations.size, e.message);
+              resolve();
+            },
+          );
         }),
       );
-      this.announcing = { batch, sent };
+      this.announcing = { stations, sent };
     }
-    this.announcing.batch.push(...placements);
+    for (const sta of this.keep(placements)) this.announcing.stations.add(sta);
     return this.announcing.sent;
-  }
-
-  /** True if etcd took the batch; a failure is counted and logged, never thrown. */
-  private async putBatch(batch: Placement[]): Promise<boolean> {
-    try {
-      // etcd refuses a key twice in one transaction: the latest announcement of each entry.
-      const latest = new Map(batch.map((p) => [this.o.layout.placement(p), p]));
-      await putChunked(this.o.kv, await Promise.all([...latest.values()].map((p) => this.put(p))), this.o.timeoutMs);
-      return true;
-    } catch (e) {
-      // Not waited for longer: the claim's freshness check, not this write, keeps a cut-off member from pushing.
-      this.failed(batch.length, (e as Error).message);
-      return false;
-    }
   }
 
   loadPlacements(now: number): Placement[] {
@@ -116,8 +112,50 @@ export class ReplicatedLedger implements PlacementStore {
     await this.follow?.close();
   }
 
+  /** Counts of stations' entries sent, failed and imported, and of entries refused. */
   get stats(): { sent: number; failed: number; imported: number; rejected: number; lastFailure: string | null } {
     return { ...this.counts, lastFailure: this.lastFailure };
+  }
+
+  /** Takes the newest state of each placement into the station's entry; returns the stations touched. */
+  private keep(placements: Placement[]): Set<string> {
+    const touched = new Set<string>();
+    for (const p of placements) {
+      let mine = this.own.get(p.staMac);
+      if (!mine) this.own.set(p.staMac, (mine = new Map()));
+      mine.set(placementKey(p), p);
+      touched.add(p.staMac);
+    }
+    return touched;
+  }
+
+  /** The stations' entries as they are now, in as few transactions as etcd allows. */
+  private async putEntries(stations: string[]): Promise<void> {
+    const now = this.now();
+    const puts: Promise<KvPut>[] = [];
+    for (const sta of stations) {
+      const mine = this.own.get(sta);
+      if (!mine) continue;
+      for (const [k, p] of mine) if (p.expiresAt <= now) mine.delete(k);
+      if (mine.size === 0) {
+        // Nothing left to say: the entry's lease removes it from etcd.
+        this.own.delete(sta);
+        continue;
+      }
+      puts.push(this.put(sta, mine));
+    }
+    await putChunked(this.o.kv, await Promise.all(puts), this.o.timeoutMs);
+    this.counts.sent += puts.length;
+  }
+
+  private async put(sta: string, mine: Map<string, Placement>): Promise<KvPut> {
+    let expiresAt = 0;
+    for (const p of mine.values()) expiresAt = Math.max(expiresAt, p.expiresAt);
+    return {
+      key: this.o.layout.placementEntry(sta, this.o.member),
+      value: encodePlacementEntry(this.o.member, sta, mine.values()),
+      lease: await this.leases.forExpiry(expiresAt),
+    };
   }
 
   /** Starts a send of what is waiting, unless one is under way or a retry is due later. */
@@ -131,26 +169,18 @@ export class ReplicatedLedger implements PlacementStore {
     const batch = [...this.outgoing];
     this.outgoing.clear();
     try {
-      const puts = await Promise.all(
-        batch.map(async ([key, p]) => ({
-          key,
-          value: Buffer.from(JSON.stringify({ v: PLACEMENT_ENTRY_VERSION, member: this.o.member, placement: p })),
-          lease: await this.leases.forExpiry(p.expiresAt),
-        })),
-      );
-      await putChunked(this.o.kv, puts, this.o.timeoutMs);
-      this.counts.sent += batch.length;
-      if (this.lastFailure !== null) this.o.log.info({ placements: batch.length }, 'cluster: placements replicated again');
+      await this.putEntries(batch);
+      if (this.lastFailure !== null) this.o.log.info({ stations: batch.length }, 'cluster: placements replicated again');
       this.lastFailure = null;
       this.retryMs = RETRY_FIRST_MS;
     } catch (e) {
-      this.counts.failed += batch.length;
       const reason = (e as Error).message;
+      this.counts.failed += batch.length;
       if (this.lastFailure !== reason)
-        this.o.log.warn({ reason, placements: batch.length, retryMs: this.retryMs }, 'cluster: placements not replicated; trying again');
+        this.o.log.warn({ reason, stations: batch.length, retryMs: this.retryMs }, 'cluster: placements not replicated; trying again');
       this.lastFailure = reason;
-      // Kept for the next try, unless a newer state of the same entry has come meanwhile.
-      for (const [key, p] of batch) if (!this.outgoing.has(key)) this.outgoing.set(key, p);
+      // Sent again on the next try, with whatever newer state came meanwhile.
+      for (const sta of batch) this.outgoing.add(sta);
       this.retry = setTimeout(() => {
         this.retry = null;
         this.kick();
@@ -159,69 +189,41 @@ export class ReplicatedLedger implements PlacementStore {
       this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
     } finally {
       this.sending = false;
+      this.sweep();
       this.kick();
     }
   }
 
-  private async put(p: Placement): Promise<KvPut> {
-    return {
-      key: this.o.layout.placement(p),
-      value: Buffer.from(JSON.stringify({ v: PLACEMENT_ENTRY_VERSION, member: this.o.member, placement: p })),
-      lease: await this.leases.forExpiry(p.expiresAt),
-    };
+  /** Forgets the placements that expired with no later write of their station (their entries expire in etcd on their own). */
+  private sweep(): void {
+    const now = this.now();
+    if (now - this.sweptAt < SWEEP_MS) return;
+    this.sweptAt = now;
+    for (const [sta, mine] of this.own) {
+      if (this.outgoing.has(sta)) continue;
+      for (const [k, p] of mine) if (p.expiresAt <= now) mine.delete(k);
+      if (mine.size === 0) this.own.delete(sta);
+    }
   }
 
   private failed(n: number, reason: string): void {
     this.counts.failed += n;
-    if (this.lastFailure !== reason) this.o.log.warn({ reason, placements: n }, 'cluster: placements not replicated');
+    if (this.lastFailure !== reason) this.o.log.warn({ reason, stations: n }, 'cluster: placements not replicated');
     this.lastFailure = reason;
   }
 
   private import(values: Buffer[]): void {
-    const mine: Placement[] = [];
+    const theirs: Placement[] = [];
     for (const v of values) {
-      const p = parsePlacementEntry(v);
-      if (typeof p === 'string') {
+      const e = parsePlacementEntry(v);
+      if (typeof e === 'string') {
         this.counts.rejected++;
         continue;
       }
-      if (p.member === this.o.member) continue;
-      mine.push(p.placement);
+      if (e.member === this.o.member) continue;
+      theirs.push(...e.placements);
+      this.counts.imported++;
     }
-    if (mine.length === 0) return;
-    this.o.local.savePlacements(mine);
-    this.counts.imported += mine.length;
+    if (theirs.length > 0) this.o.local.savePlacements(theirs);
   }
-}
-
-/** The entry's placement and its writer, or why it cannot be used. */
-export function parsePlacementEntry(value: Buffer): { member: string; placement: Placement } | string {
-  let o: { v?: unknown; member?: unknown; placement?: Partial<Placement> };
-  try {
-    o = JSON.parse(value.toString('utf8'));
-  } catch {
-    return 'not JSON';
-  }
-  if (o?.v !== PLACEMENT_ENTRY_VERSION) return `entry version ${String(o?.v)}`;
-  const p = o.placement;
-  if (typeof o.member !== 'string' || !p || typeof p !== 'object') return 'no member or placement';
-  const strings = ['staMac', 'ap', 'bssid', 'kind', 'keyName', 'state', 'via'] as const;
-  if (strings.some((f) => typeof p[f] !== 'string')) return 'placement field missing';
-  if (typeof p.expiresAt !== 'number' || typeof p.attempts !== 'number') return 'placement times missing';
-  return {
-    member: o.member,
-    placement: {
-      staMac: p.staMac!,
-      ap: p.ap!,
-      bssid: p.bssid!,
-      kind: p.kind!,
-      keyName: p.keyName!,
-      state: migratePlacementState(p.state!, p.kind!),
-      via: p.via!,
-      placedAt: typeof p.placedAt === 'number' ? p.placedAt : null,
-      expiresAt: p.expiresAt,
-      attempts: p.attempts,
-      lastError: typeof p.lastError === 'string' ? p.lastError : null,
-    },
-  };
 }

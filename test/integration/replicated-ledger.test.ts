@@ -56,7 +56,10 @@ describe('ReplicatedLedger (real etcd)', () => {
       l.savePlacements(Array.from({ length: 300 }, (_, i) => placement(i, 'sent')));
       await expect
         .poll(
-          async () => (await kv.list(`${prefix}placements/`, 5000)).entries.map((e) => JSON.parse(e.value.toString()).placement.state),
+          async () =>
+            (await kv.list(`${prefix}placements/`, 5000)).entries.flatMap((e) =>
+              JSON.parse(e.value.toString()).placements.map((p: Placement) => p.state),
+            ),
           {
             timeout: 60_000,
           },

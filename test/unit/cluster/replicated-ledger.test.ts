@@ -5,6 +5,7 @@
 // chosen transaction on cue; what real etcd does with such a batch is in the integration tests.
 import { describe, it, expect, vi, afterEach } from 'vitest';
 import { ReplicatedLedger } from '../../../daemon/cluster/replicated-ledger.js';
+import { encodePlacementEntry, parsePlacementEntry } from '../../../daemon/cluster/placement-entry.js';
 import { ClusterLayout } from '../../../daemon/cluster/layout.js';
 import type { ClusterKv, KvPut } from '../../../daemon/ports/cluster-kv.js';
 import type { Placement } from '../../../daemon/distribution/placement.js';
@@ -54,8 +55,13 @@ function ledger(kv: ReturnType<typeof fakeKv>) {
   });
 }
 
-const states = (kv: ReturnType<typeof fakeKv>) =>
-  kv.txns.flat().map((p) => (JSON.parse(p.value.toString()) as { placement: Placement }).placement.state);
+const entries = (kv: ReturnType<typeof fakeKv>) =>
+  kv.txns.flat().map((p) => {
+    const e = parsePlacementEntry(p.value);
+    if (typeof e === 'string') throw new Error(e);
+    return e;
+  });
+const states = (kv: ReturnType<typeof fakeKv>) => entries(kv).flatMap((e) => e.placements.map((p) => p.state));
 
 afterEach(() => {
   vi.useRealTimers();
@@ -73,7 +79,7 @@ describe('the replicated placement ledger', () => {
     kv.failing = false;
     await vi.advanceTimersByTimeAsync(1100);
     expect(kv.txns).toHaveLength(1);
-    expect(kv.txns[0]!.map((p) => p.key)).toEqual([`/t/placements/02:00:00:00:03:00/02:00:00:00:01:00/ft/${'ab'.repeat(16)}`]);
+    expect(kv.txns[0]!.map((p) => p.key)).toEqual(['/t/placements/02:00:00:00:03:00/a']);
     expect(l.stats).toMatchObject({ sent: 1, failed: 2, lastFailure: null });
     await l.stop();
   });
@@ -89,6 +95,85 @@ describe('the replicated placement ledger', () => {
     kv.failing = false;
     await vi.advanceTimersByTimeAsync(600);
     expect(states(kv)).toEqual(['confirmed']);
+    await l.stop();
+  });
+
+  it("writes a station's placements on many BSSes as one entry: one put to announce them, one for their outcomes", async () => {
+    vi.useFakeTimers();
+    const kv = fakeKv();
+    kv.failing = false;
+    const l = ledger(kv);
+    const bssids = Array.from({ length: 8 }, (_, i) => `02:00:00:00:05:0${i}`);
+    const announced = l.announce(bssids.map((bssid) => placement({ bssid, state: 'sending' })));
+    await vi.advanceTimersByTimeAsync(0);
+    await announced;
+    l.savePlacements(bssids.map((bssid) => placement({ bssid, state: 'sent' })));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(kv.txns.map((t) => t.map((p) => p.key))).toEqual([['/t/placements/02:00:00:00:03:00/a'], ['/t/placements/02:00:00:00:03:00/a']]);
+    const [first, second] = entries(kv);
+    expect(first!.placements.map((p) => [p.bssid, p.state])).toEqual(bssids.map((b) => [b, 'sending']));
+    expect(second!.placements.map((p) => [p.bssid, p.state])).toEqual(bssids.map((b) => [b, 'sent']));
+    expect(second!.member).toBe('a');
+    await l.stop();
+  });
+
+  it("keeps the station's other placements in its entry when one of them changes, and leaves out the expired", async () => {
+    vi.useFakeTimers();
+    const kv = fakeKv();
+    kv.failing = false;
+    const l = ledger(kv);
+    l.savePlacements([
+      placement({ bssid: '02:00:00:00:05:01' }),
+      placement({ bssid: '02:00:00:00:05:02', expiresAt: Date.now() + 1000 }),
+      placement({ staMac: '02:00:00:00:03:99', bssid: '02:00:00:00:05:01' }),
+    ]);
+    await vi.advanceTimersByTimeAsync(2000);
+    l.savePlacements([placement({ bssid: '02:00:00:00:05:03', state: 'queued' })]);
+    await vi.advanceTimersByTimeAsync(0);
+    const last = kv.txns.at(-1)!;
+    expect(last.map((p) => p.key)).toEqual(['/t/placements/02:00:00:00:03:00/a']);
+    expect(
+      entries(kv)
+        .at(-1)!
+        .placements.map((p) => [p.bssid, p.state]),
+    ).toEqual([
+      ['02:00:00:00:05:01', 'sent'],
+      ['02:00:00:00:05:03', 'queued'],
+    ]);
+    await l.stop();
+  });
+
+  it("imports the other members' entries, of both versions, and refuses what it cannot read", async () => {
+    const saved: Placement[] = [];
+    const theirs = [
+      encodePlacementEntry('b', '02:00:00:00:03:01', [
+        placement({ staMac: '02:00:00:00:03:01' }),
+        placement({ staMac: '02:00:00:00:03:01', bssid: '02:00:00:00:01:02' }),
+      ]),
+      Buffer.from(JSON.stringify({ v: 1, member: 'b', placement: placement({ staMac: '02:00:00:00:03:02' }) })),
+      encodePlacementEntry('a', '02:00:00:00:03:03', [placement({ staMac: '02:00:00:00:03:03' })]),
+      Buffer.from('{"v":2,"member":"b"}'),
+    ];
+    const kv = {
+      ...fakeKv(),
+      list: async () => ({ revision: '5', entries: theirs.map((value, i) => ({ key: `k${i}`, value, modRevision: '5' })) }),
+      watch: async () => ({ close: async () => {} }),
+    };
+    const l = new ReplicatedLedger({
+      kv: kv as unknown as ClusterKv,
+      local: { savePlacements: (ps) => saved.push(...ps), loadPlacements: () => saved },
+      layout: new ClusterLayout('/t/'),
+      member: 'a',
+      log: silentLog,
+      timeoutMs: 500,
+    });
+    await l.start();
+    expect(saved.map((p) => [p.staMac, p.bssid])).toEqual([
+      ['02:00:00:00:03:01', '02:00:00:00:01:00'],
+      ['02:00:00:00:03:01', '02:00:00:00:01:02'],
+      ['02:00:00:00:03:02', '02:00:00:00:01:00'],
+    ]);
+    expect(l.stats).toMatchObject({ imported: 2, rejected: 1 });
     await l.stop();
   });
 
