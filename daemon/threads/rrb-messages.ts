@@ -51,17 +51,25 @@ export interface RrbThreadPriority {
 /** What a PULL was answered with; the main thread's distributor keeps the ledger (onPull). */
 export type { PullOutcome };
 
+export interface PushItem {
+  id: number;
+  peer: RrbPeer;
+  entry: PmkR1Entry;
+}
+
 export type FromRrbThread =
   | { type: 'ready'; mac: string; tid: number | null; priority: RrbThreadPriority }
   | { type: 'start-failed'; message: string }
-  | { type: 'pushed'; id: number; outcome: PushOutcome }
+  /** The outcomes of PUSHes, as many as were done since the last such message. */
+  | { type: 'pushed'; outcomes: { id: number; outcome: PushOutcome }[] }
   | { type: 'pull'; outcome: PullOutcome }
   /** Frame events since the last message, as counted by the endpoint's observer. */
   | { type: 'frames'; counts: [event: string, reason: string, n: number][] }
   | { type: 'stopped' };
 
 export type ToRrbThread =
-  | { type: 'push'; id: number; peer: RrbPeer; entry: PmkR1Entry }
+  /** PUSHes asked for in one turn of the main thread's loop: one message for all (a station has several neighbour BSSes, a burst many stations). */
+  | { type: 'push'; items: PushItem[] }
   | { type: 'probe'; pairs: { peer: RrbPeer; r0khId: string }[] }
   /** A reload's APs and their keys (they replace the thread's whole topology), and log level. */
   | { type: 'reload'; aps: ApInfo[]; apKeys: [ap: string, key: Uint8Array][]; logLevel: string }

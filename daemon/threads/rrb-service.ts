@@ -2,9 +2,9 @@ import { answerPull } from '../distribution/pull.js';
 import type { PlanPolicy } from '../distribution/planner.js';
 import type { ApInfo, Topology } from '../distribution/topology.js';
 import type { RecordStore } from '../ports/record-store.js';
-import type { PmkR1Entry, PmkR1Pusher, PullRequest, RrbPeer, SequenceProber } from '../ports/pmk-r1-transport.js';
+import type { PmkR1Entry, PmkR1Pusher, PullRequest, PushOutcome, RrbPeer, SequenceProber } from '../ports/pmk-r1-transport.js';
 import type { StationKeys, StationRecord } from '../records/station.js';
-import type { FromRrbThread, ToRrbThread } from './rrb-messages.js';
+import type { FromRrbThread, PushItem, ToRrbThread } from './rrb-messages.js';
 
 // What the R0KH-R1KH thread does (daemon/main/rrb-worker.ts builds it): answers PULLs from the
 // store, the moment they arrive, and carries out the PUSHes and sequence probes the main thread
@@ -53,6 +53,8 @@ export class RrbThreadService {
   private transport: (PmkR1Pusher & SequenceProber) | null = null;
   private readonly probes: { peer: RrbPeer; r0khId: string }[] = [];
   private apKeys: Map<string, Buffer>;
+  /** PUSH outcomes not yet told to the main thread: one message per turn carries them all. */
+  private outcomes: { id: number; outcome: PushOutcome }[] = [];
 
   constructor(
     private readonly d: RrbServiceDeps,
@@ -117,25 +119,14 @@ export class RrbThreadService {
     if (!transport) {
       // Silent (a cluster member without the exactly-once work): nothing goes out, and a PUSH
       // asked for just before the switch is answered so that its caller does not wait forever.
-      if (m.type === 'push')
-        this.d.post({
-          type: 'pushed',
-          id: m.id,
-          outcome: { ok: false, reason: 'endpoint silent: another cluster member holds the R0KH-R1KH work' },
-        });
+      if (m.type === 'push') {
+        const outcome = { ok: false, reason: 'endpoint silent: another cluster member holds the R0KH-R1KH work' } as const;
+        for (const { id } of m.items) this.told(id, outcome);
+      }
       return m.type === 'push' || m.type === 'probe';
     }
     if (m.type === 'push') {
-      const entry: PmkR1Entry = {
-        ...m.entry,
-        pmkR0Name: bytes(m.entry.pmkR0Name),
-        pmkR1: bytes(m.entry.pmkR1),
-        pmkR1Name: bytes(m.entry.pmkR1Name),
-      };
-      void transport.push(this.peerOf(m.peer), entry).then((outcome) => {
-        entry.pmkR1.fill(0);
-        this.d.post({ type: 'pushed', id: m.id, outcome });
-      });
+      for (const item of m.items) this.push(transport, item);
       return true;
     }
     if (m.type === 'probe') {
@@ -145,6 +136,25 @@ export class RrbThreadService {
     }
     return false;
   }
+
+  private push(transport: PmkR1Pusher, { id, peer, entry: e }: PushItem): void {
+    const entry: PmkR1Entry = { ...e, pmkR0Name: bytes(e.pmkR0Name), pmkR1: bytes(e.pmkR1), pmkR1Name: bytes(e.pmkR1Name) };
+    void transport.push(this.peerOf(peer), entry).then((outcome) => {
+      entry.pmkR1.fill(0);
+      this.told(id, outcome);
+    });
+  }
+
+  private told(id: number, outcome: PushOutcome): void {
+    if (this.outcomes.length === 0) setImmediate(this.tellOutcomes);
+    this.outcomes.push({ id, outcome });
+  }
+
+  private readonly tellOutcomes = (): void => {
+    const outcomes = this.outcomes;
+    this.outcomes = [];
+    this.d.post({ type: 'pushed', outcomes });
+  };
 
   /**
    * The peer with this thread's own key Buffer of its AP: AES-SIV keeps its per-key state on that

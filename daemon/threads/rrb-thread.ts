@@ -3,7 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
 import type { PmkR1Entry, PmkR1Pusher, PushOutcome, RrbPeer, SequenceProber } from '../ports/pmk-r1-transport.js';
 import type { ApInfo } from '../distribution/topology.js';
-import type { FromRrbThread, PullOutcome, RrbThreadPriority, RrbWorkerData, SendFence, ToRrbThread } from './rrb-messages.js';
+import type { FromRrbThread, PullOutcome, PushItem, RrbThreadPriority, RrbWorkerData, SendFence, ToRrbThread } from './rrb-messages.js';
 
 // The main thread's side of the R0KH-R1KH thread (daemon/main/rrb-worker.ts, which the composition
 // root spawns): hands it PUSHes and sequence probes, and passes on what it reports (PULL outcomes
@@ -41,6 +41,14 @@ export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promis
   let stopping = false;
   let onStopped: (() => void) | null = null;
   const send = (m: ToRrbThread) => worker.postMessage(m);
+  // PUSHes asked for in one turn go to the thread in one message: a message costs the main
+  // thread more than planning the PUSH it carries, and a burst asks for thousands.
+  let pushes: PushItem[] = [];
+  const sendPushes = () => {
+    const items = pushes;
+    pushes = [];
+    send({ type: 'push', items });
+  };
 
   return new Promise((resolve, reject) => {
     let started = false;
@@ -57,7 +65,8 @@ export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promis
                 if (stopping) return done({ ok: false, reason: 'stopping' });
                 const id = nextId++;
                 pending.set(id, done);
-                send({ type: 'push', id, peer, entry });
+                if (pushes.length === 0) setImmediate(sendPushes);
+                pushes.push({ id, peer, entry });
               }),
             reload: (aps: ApInfo[], apKeys: [string, Uint8Array][], logLevel: string) => {
               if (!stopping) send({ type: 'reload', aps, apKeys, logLevel });
@@ -79,11 +88,13 @@ export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promis
         case 'start-failed':
           void worker.terminate();
           return reject(new Error(m.message));
-        case 'pushed': {
-          const done = pending.get(m.id);
-          pending.delete(m.id);
-          return done?.(m.outcome);
-        }
+        case 'pushed':
+          for (const { id, outcome } of m.outcomes) {
+            const done = pending.get(id);
+            pending.delete(id);
+            done?.(outcome);
+          }
+          return;
         case 'pull':
           return deps.onPull(m.outcome);
         case 'frames':
