@@ -11,7 +11,11 @@ export class InSlices {
   private readonly jobs: (() => void)[] = [];
   private scheduled = false;
 
-  constructor(private readonly perTurn = PER_TURN) {}
+  /** `around` runs each slice (kmsd: at roam-time priority, two syscalls per slice rather than per job). */
+  constructor(
+    private readonly perTurn = PER_TURN,
+    private readonly around: (slice: () => void) => void = (slice) => slice(),
+  ) {}
 
   /** Runs `job` in order after those queued before it, in this turn's slice or a later one. */
   run(job: () => void): void {
@@ -27,7 +31,10 @@ export class InSlices {
   }
 
   private slice(): void {
-    for (const job of this.jobs.splice(0, this.perTurn)) job();
+    const jobs = this.jobs.splice(0, this.perTurn);
+    this.around(() => {
+      for (const job of jobs) job();
+    });
     this.scheduled = this.jobs.length > 0;
     if (this.scheduled) setImmediate(() => this.slice());
   }

@@ -53,8 +53,8 @@ export interface RadiusThreadDeps {
   /** Where the thread's records and accounting go. */
   life: StationLife;
   /**
-   * Runs the adoption of a learned record, this member's or another's (StationLife, then key
-   * distribution as far as posting its PUSHes), at roam-time priority: the main thread is niced,
+   * Runs a slice of adoptions of learned records, this member's or another's (StationLife, then
+   * key distribution as far as posting its PUSHes), at roam-time priority: the main thread is niced,
    * and a station's first keys must not wait behind other programs. Absent: adoptions run at the
    * main thread's own priority.
    */
@@ -143,9 +143,11 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
     silentLogged = true;
     return false;
   };
-  // Accounting stays in line behind the Accepts it follows: it goes through the same slices.
-  const adoptions = new InSlices();
-  const atRoamPriority = deps.atRoamPriority ?? (<T>(fn: () => T): T => fn());
+  // Accounting stays in line behind the Accepts it follows: it goes through the same slices, and
+  // so runs at roam-time priority too (it is cheap; raising the priority once per slice instead of
+  // once per Accept is not).
+  const atRoamPriority = deps.atRoamPriority;
+  const adoptions = new InSlices(undefined, atRoamPriority ? (slice) => atRoamPriority(slice) : undefined);
   let nextReport = 1;
   const reports = new Map<number, () => void>();
   const reloads = new Map<number, (r: RadiusReloadResult) => void>();
@@ -159,17 +161,13 @@ export function startRadiusThread(config: KmsConfig, deps: RadiusThreadDeps): Pr
       silentLogged = false;
       switch (m.type) {
         case 'learned':
-          m.json.forEach((json, i) =>
-            adoptions.run(() => void atRoamPriority(() => life.adopt(JSON.parse(json) as StationRecord, m.news[i] ?? 'new'))),
-          );
+          m.json.forEach((json, i) => adoptions.run(() => void life.adopt(JSON.parse(json) as StationRecord, m.news[i] ?? 'new')));
           return;
         case 'accounting':
           return adoptions.run(() => void life.onAccounting(m.facts));
         case 'replicated':
           // Another member's Accept: the holder of the work places its keys, as urgent as our own.
-          m.json.forEach((json, i) =>
-            adoptions.run(() => void atRoamPriority(() => life.adoptReplica(JSON.parse(json) as StationRecord, m.relayedBy[i]!))),
-          );
+          m.json.forEach((json, i) => adoptions.run(() => void life.adoptReplica(JSON.parse(json) as StationRecord, m.relayedBy[i]!)));
           return;
         case 'upstream':
           return metrics.upstreamUp.set({ upstream: m.name }, m.alive ? 1 : 0);
