@@ -33,6 +33,16 @@ export interface RrbThreadDeps {
   fatal(reason: string): void;
 }
 
+/**
+ * The bytes alone, in a buffer of their own. A small Buffer is a view on an 8 KiB pool shared
+ * with whatever else was allocated beside it, and a message copies the whole buffer under a
+ * view: several times the cost, and other data of this thread handed to the R0KH-R1KH thread.
+ */
+const exact = (b: Uint8Array): Buffer => {
+  const own = new Uint8Array(b);
+  return Buffer.from(own.buffer, 0, own.length);
+};
+
 export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promise<RrbThread> {
   const worker = deps.spawn(data);
   data.masterKey.fill(0);
@@ -66,7 +76,11 @@ export function startRrbThread(data: RrbWorkerData, deps: RrbThreadDeps): Promis
                 const id = nextId++;
                 pending.set(id, done);
                 if (pushes.length === 0) setImmediate(sendPushes);
-                pushes.push({ id, peer, entry });
+                pushes.push({
+                  id,
+                  peer: { ...peer, key: exact(peer.key) },
+                  entry: { ...entry, pmkR0Name: exact(entry.pmkR0Name), pmkR1: exact(entry.pmkR1), pmkR1Name: exact(entry.pmkR1Name) },
+                });
               }),
             reload: (aps: ApInfo[], apKeys: [string, Uint8Array][], logLevel: string) => {
               if (!stopping) send({ type: 'reload', aps, apKeys, logLevel });
