@@ -1,14 +1,19 @@
-import { createCipheriv, timingSafeEqual } from 'node:crypto';
+import { type Cipher, createCipheriv, timingSafeEqual } from 'node:crypto';
 
 // AES-SIV (RFC 5297) as hostapd's R0KH-R1KH protocol uses it (src/crypto/aes-siv.c): a 32-octet
 // key split into K1 (S2V/CMAC) and K2 (CTR), a vector of associated-data items, output V(16) || C.
-// node:crypto has neither SIV nor CMAC, so both are built here on its AES (AES-NI): CMAC from
-// AES-128-CBC with a zero IV, then AES-128-CTR. @noble/ciphers' audited pure-JS aessiv is the
-// test oracle (test/unit/rrb/siv-oracle.test.ts) and this one's peer in `npm run bench rrb`, which
-// times both at the burst the KMS is sized for on its one R0KH-R1KH thread: there noble needs most
-// of that thread's core or more, and this about half to two thirds. Per-key constants (CMAC
-// subkeys, CMAC of the zero block) are cached per key object, never under a string of the key:
-// the KMS holds one key Buffer per AP and passes that same object on every call.
+// node:crypto has neither SIV nor CMAC, so both are built here on its AES (AES-NI). @noble/ciphers'
+// audited pure-JS aessiv is the test oracle (test/unit/rrb/siv-oracle.test.ts) and this one's peer
+// in `npm run bench rrb`, which times both at the burst the KMS is sized for on its one R0KH-R1KH
+// thread.
+//
+// Making a cipher object costs more than the AES it then does on a frame, so each key keeps two
+// for good: an AES-128-CBC one under K1 for CMAC and an AES-128-ECB one under K2 for CTR. CBC
+// state runs on from one call to the next (the last ciphertext block is the next IV), so each
+// CBC-MAC folds that block into its first block: E(last ^ (m1 ^ last)) = E(m1), as with a zero IV.
+// CTR is ECB of the counter blocks, XORed onto the data. Per-key state is cached per key object,
+// never under a string of the key: the KMS holds one key Buffer per AP and passes that same object
+// on every call.
 
 export const SIV_TAG_LEN = 16;
 export const SIV_KEY_LEN = 32;
@@ -18,6 +23,11 @@ const ZERO = Buffer.alloc(16);
 interface KeyState {
   k1: Buffer;
   k2: Buffer;
+  /** AES-128-CBC under K1, no padding, never finalised; `last` is its running IV. */
+  cbc: Cipher;
+  last: Buffer;
+  /** AES-128-ECB under K2, no padding, never finalised: the CTR keystream. */
+  ecb: Cipher;
   sub1: Buffer;
   sub2: Buffer;
   d0: Buffer;
@@ -38,26 +48,24 @@ function dbl(b: Buffer): Buffer {
   return out;
 }
 
-function cbcMacLast(k: Buffer, data: Buffer): Buffer {
-  const c = createCipheriv('aes-128-cbc', k, ZERO).setAutoPadding(false);
-  const out = c.update(data);
-  c.final();
-  return out.subarray(out.length - 16);
+/** The CBC-MAC (zero IV) of `blocks`, a whole number of blocks that this call may overwrite. */
+function cbcMac(s: KeyState, blocks: Buffer): Buffer {
+  for (let i = 0; i < 16; i++) blocks[i]! ^= s.last[i]!;
+  const out = s.cbc.update(blocks);
+  s.last = Buffer.from(out.subarray(out.length - 16));
+  return Buffer.from(s.last);
 }
 
 function cmac(s: KeyState, m: Uint8Array): Buffer {
   const n = Math.max(1, Math.ceil(m.length / 16));
-  const last = Buffer.alloc(16);
+  const buf = Buffer.alloc(n * 16);
+  buf.set(m);
   const complete = m.length > 0 && m.length % 16 === 0;
-  const tail = m.subarray((n - 1) * 16);
-  last.set(tail);
-  if (!complete) last[tail.length] = 0x80;
+  if (!complete) buf[m.length] = 0x80;
   const sub = complete ? s.sub1 : s.sub2;
-  for (let i = 0; i < 16; i++) last[i]! ^= sub[i]!;
-  const buf = Buffer.allocUnsafe(n * 16);
-  buf.set(m.subarray(0, (n - 1) * 16));
-  last.copy(buf, (n - 1) * 16);
-  return cbcMacLast(s.k1, buf);
+  const off = (n - 1) * 16;
+  for (let i = 0; i < 16; i++) buf[off + i]! ^= sub[i]!;
+  return cbcMac(s, buf);
 }
 
 function state(key: Uint8Array): KeyState {
@@ -67,8 +75,18 @@ function state(key: Uint8Array): KeyState {
   if (kept?.k1.equals(key.subarray(0, 16)) && kept.k2.equals(key.subarray(16, 32))) return kept;
   const k1 = Buffer.from(key.subarray(0, 16));
   const k2 = Buffer.from(key.subarray(16, 32));
-  const sub1 = dbl(cbcMacLast(k1, ZERO));
-  const s: KeyState = { k1, k2, sub1, sub2: dbl(sub1), d0: ZERO };
+  const s: KeyState = {
+    k1,
+    k2,
+    cbc: createCipheriv('aes-128-cbc', k1, ZERO).setAutoPadding(false),
+    last: ZERO,
+    ecb: createCipheriv('aes-128-ecb', k2, null).setAutoPadding(false),
+    sub1: ZERO,
+    sub2: ZERO,
+    d0: ZERO,
+  };
+  s.sub1 = dbl(cbcMac(s, Buffer.alloc(16)));
+  s.sub2 = dbl(s.sub1);
   s.d0 = cmac(s, ZERO);
   cache.set(key, s);
   return s;
@@ -96,12 +114,21 @@ function s2v(s: KeyState, ad: readonly Uint8Array[], p: Uint8Array): Buffer {
   return cmac(s, t);
 }
 
+/** AES-CTR from V with bits 63 and 31 cleared (RFC 5297), the counter a 128-bit big-endian number. */
 function ctr(s: KeyState, v: Buffer, data: Uint8Array): Buffer {
+  const n = Math.ceil(data.length / 16);
+  const counters = Buffer.allocUnsafe(n * 16);
   const q = Buffer.from(v);
   q[8]! &= 0x7f;
   q[12]! &= 0x7f;
-  const c = createCipheriv('aes-128-ctr', s.k2, q);
-  return Buffer.concat([c.update(data), c.final()]);
+  for (let b = 0; b < n; b++) {
+    q.copy(counters, b * 16);
+    for (let i = 15; i >= 0 && ++q[i]! === 256; i--) q[i] = 0;
+  }
+  const stream = s.ecb.update(counters);
+  const out = Buffer.allocUnsafe(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i]! ^ stream[i]!;
+  return out;
 }
 
 /** Encrypt and authenticate: returns V(16) || ciphertext. */
