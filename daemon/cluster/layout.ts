@@ -22,12 +22,16 @@ export class ClusterLayout {
   }
 
   /**
-   * One station's placement ledger entry as written by `member` (each member writes only its own,
-   * so no two members ever write one key). Before version 2, entries were one per placement, at
-   * `<sta>/<bssid>/<kind>/<keyName>` under the same prefix.
+   * One station's placement ledger entry as written by `member`. Each member writes only under its
+   * own name, so no two members ever write one key, and each follows only the others' names:
+   * nobody is sent back what it wrote itself.
    */
   placementEntry(staMac: string, member: string): string {
-    return `${this.placements}${staMac}/${member}`;
+    return `${this.placementsOf(member)}${staMac}`;
+  }
+
+  placementsOf(member: string): string {
+    return `${this.placements}${member}/`;
   }
 
   /** The member's claim on the exactly-once work (R0KH-R1KH traffic, PMKSA_ADD, re-pushes, retries). */

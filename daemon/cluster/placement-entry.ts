@@ -3,8 +3,8 @@ import { migratePlacementState, type Placement } from '../distribution/placement
 // The placement ledger's entries in the cluster store (replicated-ledger.ts writes them, every
 // member reads them). Version 2: one entry per station and writing member, holding all of that
 // member's placements of the station, so placing a station on 8 BSSes costs one put, not 8.
-// Version 1 (one entry per placement) is still read, so a member of the previous release is
-// understood while a cluster is upgraded one machine at a time. Key names only: no key material.
+// Version 1 (one entry per placement, under the station's MAC) is not read: no release carried it.
+// Key names only: no key material.
 
 export const PLACEMENT_ENTRY_VERSION = 2;
 
@@ -16,18 +16,14 @@ export function encodePlacementEntry(member: string, staMac: string, placements:
 
 /** The entry's placements and its writer, or why it cannot be used. */
 export function parsePlacementEntry(value: Buffer): { member: string; placements: Placement[] } | string {
-  let o: { v?: unknown; member?: unknown; sta?: unknown; placement?: unknown; placements?: unknown };
+  let o: { v?: unknown; member?: unknown; sta?: unknown; placements?: unknown };
   try {
     o = JSON.parse(value.toString('utf8'));
   } catch {
     return 'not JSON';
   }
-  if (typeof o?.member !== 'string') return 'no member';
-  if (o.v === 1) {
-    const p = placementOf(o.placement, undefined);
-    return typeof p === 'string' ? p : { member: o.member, placements: [p] };
-  }
-  if (o.v !== PLACEMENT_ENTRY_VERSION) return `entry version ${String(o?.v)}`;
+  if (o?.v !== PLACEMENT_ENTRY_VERSION) return `entry version ${String(o?.v)}`;
+  if (typeof o.member !== 'string') return 'no member';
   if (typeof o.sta !== 'string' || !Array.isArray(o.placements)) return 'no station or placements';
   const placements: Placement[] = [];
   for (const item of o.placements) {
@@ -38,11 +34,10 @@ export function parsePlacementEntry(value: Buffer): { member: string; placements
   return { member: o.member, placements };
 }
 
-/** One placement from its JSON form; `staMac` comes from the entry (version 2) or the placement itself (version 1). */
-function placementOf(value: unknown, staMac: string | undefined): Placement | string {
+/** One placement from its JSON form, of station `staMac` (named once, by the entry). */
+function placementOf(value: unknown, staMac: string): Placement | string {
   if (!value || typeof value !== 'object') return 'no placement';
-  const p = { staMac, ...(value as Partial<Placement>) };
-  if (staMac !== undefined) p.staMac = staMac;
+  const p: Partial<Placement> = { ...(value as Partial<Placement>), staMac };
   const strings = ['staMac', 'ap', 'bssid', 'kind', 'keyName', 'state', 'via'] as const;
   if (strings.some((f) => typeof p[f] !== 'string')) return 'placement field missing';
   if (typeof p.expiresAt !== 'number' || typeof p.attempts !== 'number') return 'placement times missing';

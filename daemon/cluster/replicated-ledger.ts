@@ -29,6 +29,8 @@ export interface ReplicatedLedgerOptions {
   local: PlacementStore;
   layout: ClusterLayout;
   member: string;
+  /** The other members' names (cluster.members): whose entries are followed. */
+  others: string[];
   log: Log;
   timeoutMs: number;
   now?: () => number;
@@ -43,7 +45,7 @@ export class ReplicatedLedger implements PlacementStore {
   private retry: NodeJS.Timeout | null = null;
   private retryMs = RETRY_FIRST_MS;
   private announcing: { stations: Set<string>; sent: Promise<void> } | null = null;
-  private follow: PrefixFollow | null = null;
+  private follows: PrefixFollow[] | null = null;
   private readonly leases: ExpiryLeases;
   private readonly now: () => number;
   private sweptAt: number;
@@ -91,25 +93,35 @@ export class ReplicatedLedger implements PlacementStore {
     return this.o.local.loadPlacements(now);
   }
 
-  /** Reads the others' entries, then follows them; resolves once the watch is set up (never rejects). */
+  /** Reads the others' entries, then follows them; resolves once the watches are set up (never rejects). */
   async start(): Promise<void> {
     if (this.stopped) return;
-    this.follow ??= followPrefix({
-      kv: this.o.kv,
-      prefix: this.o.layout.placements,
-      after: null,
-      listTimeoutMs: 30_000,
-      onSnapshot: (entries) => this.import(entries.map((e) => e.value)),
-      onChanges: (changes) => this.import(changes.flatMap((c) => (c.kind === 'put' ? [c.value] : []))),
-      onRetry: (reason) => this.o.log.warn({ reason }, 'cluster: placement ledger watch failed; reading again'),
-    });
-    await this.follow.started;
+    this.follows ??= this.o.others.map((member) =>
+      followPrefix({
+        kv: this.o.kv,
+        prefix: this.o.layout.placementsOf(member),
+        after: null,
+        listTimeoutMs: 30_000,
+        onSnapshot: (entries) =>
+          this.import(
+            member,
+            entries.map((e) => e.value),
+          ),
+        onChanges: (changes) =>
+          this.import(
+            member,
+            changes.flatMap((c) => (c.kind === 'put' ? [c.value] : [])),
+          ),
+        onRetry: (reason) => this.o.log.warn({ reason, member }, 'cluster: placement ledger watch failed; reading again'),
+      }),
+    );
+    await Promise.all(this.follows.map((f) => f.started));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
-    await this.follow?.close();
+    await Promise.all((this.follows ?? []).map((f) => f.close()));
   }
 
   /** Counts of stations' entries sent, failed and imported, and of entries refused. */
@@ -212,15 +224,15 @@ export class ReplicatedLedger implements PlacementStore {
     this.lastFailure = reason;
   }
 
-  private import(values: Buffer[]): void {
+  /** Entries found under `member`'s name: one written there by anyone else is refused. */
+  private import(member: string, values: Buffer[]): void {
     const theirs: Placement[] = [];
     for (const v of values) {
       const e = parsePlacementEntry(v);
-      if (typeof e === 'string') {
+      if (typeof e === 'string' || e.member !== member) {
         this.counts.rejected++;
         continue;
       }
-      if (e.member === this.o.member) continue;
       theirs.push(...e.placements);
       this.counts.imported++;
     }

@@ -91,7 +91,15 @@ export async function startCluster(
     log,
     alwaysTry: true,
   });
-  const ledger = new ReplicatedLedger({ kv, local: d.ledger, layout, member: c.member, log, timeoutMs: c.commitTimeoutMs });
+  const ledger = new ReplicatedLedger({
+    kv,
+    local: d.ledger,
+    layout,
+    member: c.member,
+    others: c.members.map((m) => m.name).filter((n) => n !== c.member),
+    log,
+    timeoutMs: c.commitTimeoutMs,
+  });
   let onWork: (holding: boolean, resumed: boolean) => void = () => {};
   const claim = new WorkClaim({
     kv,

@@ -46,6 +46,7 @@ describe('ReplicatedLedger (real etcd)', () => {
       local: { savePlacements: (ps) => local.push(...ps), loadPlacements: () => local },
       layout: new ClusterLayout(prefix),
       member: 'a',
+      others: ['b'],
       log: silentLog,
       timeoutMs: 5000,
     });

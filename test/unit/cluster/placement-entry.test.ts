@@ -1,6 +1,5 @@
-// The placement ledger's cluster-store entries: what a member writes is read back the same, the
-// previous release's one-placement entries are still understood, and every malformed entry is
-// refused with its reason (an entry from a newer or broken writer must never become a placement).
+// The placement ledger's cluster-store entries: what a member writes is read back the same, and
+// every malformed entry is refused with its reason (an entry from a newer or broken writer must never become a placement).
 import { describe, expect, it } from 'vitest';
 import { encodePlacementEntry, parsePlacementEntry } from '../../../daemon/cluster/placement-entry.js';
 import type { Placement } from '../../../daemon/distribution/placement.js';
@@ -31,14 +30,6 @@ describe('placement ledger entries', () => {
     expect(parsePlacementEntry(value)).toEqual({ member: 'a', placements: written });
   });
 
-  it("reads the previous release's entry of one placement", () => {
-    const one = p('02:00:00:00:01:01');
-    expect(parsePlacementEntry(Buffer.from(JSON.stringify({ v: 1, member: 'b', placement: one })))).toEqual({
-      member: 'b',
-      placements: [one],
-    });
-  });
-
   it('refuses a malformed entry and says why', () => {
     const { staMac: _sta, ...noSta } = p('02:00:00:00:01:01');
     const cases: [string, unknown][] = [
@@ -49,7 +40,7 @@ describe('placement ledger entries', () => {
       ['no placement', { v: 2, member: 'a', sta: 's', placements: [null] }],
       ['placement field missing', { v: 2, member: 'a', sta: 's', placements: [{ ...noSta, bssid: 7 }] }],
       ['placement times missing', { v: 2, member: 'a', sta: 's', placements: [{ ...noSta, expiresAt: '1' }] }],
-      ['placement field missing', { v: 1, member: 'a', placement: noSta }],
+      ['entry version 1', { v: 1, member: 'a', placement: noSta }],
     ];
     for (const [why, entry] of cases) expect(parsePlacementEntry(Buffer.from(JSON.stringify(entry))), why).toBe(why);
     expect(parsePlacementEntry(Buffer.from('{"v":2,'))).toBe('not JSON');

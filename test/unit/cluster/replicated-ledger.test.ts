@@ -50,6 +50,7 @@ function ledger(kv: ReturnType<typeof fakeKv>) {
     local: { savePlacements: (ps) => local.push(...ps), loadPlacements: () => local },
     layout: new ClusterLayout('/t/'),
     member: 'a',
+    others: ['b'],
     log: silentLog,
     timeoutMs: 500,
   });
@@ -79,7 +80,7 @@ describe('the replicated placement ledger', () => {
     kv.failing = false;
     await vi.advanceTimersByTimeAsync(1100);
     expect(kv.txns).toHaveLength(1);
-    expect(kv.txns[0]!.map((p) => p.key)).toEqual(['/t/placements/02:00:00:00:03:00/a']);
+    expect(kv.txns[0]!.map((p) => p.key)).toEqual(['/t/placements/a/02:00:00:00:03:00']);
     expect(l.stats).toMatchObject({ sent: 1, failed: 2, lastFailure: null });
     await l.stop();
   });
@@ -109,7 +110,7 @@ describe('the replicated placement ledger', () => {
     await announced;
     l.savePlacements(bssids.map((bssid) => placement({ bssid, state: 'sent' })));
     await vi.advanceTimersByTimeAsync(0);
-    expect(kv.txns.map((t) => t.map((p) => p.key))).toEqual([['/t/placements/02:00:00:00:03:00/a'], ['/t/placements/02:00:00:00:03:00/a']]);
+    expect(kv.txns.map((t) => t.map((p) => p.key))).toEqual([['/t/placements/a/02:00:00:00:03:00'], ['/t/placements/a/02:00:00:00:03:00']]);
     const [first, second] = entries(kv);
     expect(first!.placements.map((p) => [p.bssid, p.state])).toEqual(bssids.map((b) => [b, 'sending']));
     expect(second!.placements.map((p) => [p.bssid, p.state])).toEqual(bssids.map((b) => [b, 'sent']));
@@ -131,7 +132,7 @@ describe('the replicated placement ledger', () => {
     l.savePlacements([placement({ bssid: '02:00:00:00:05:03', state: 'queued' })]);
     await vi.advanceTimersByTimeAsync(0);
     const last = kv.txns.at(-1)!;
-    expect(last.map((p) => p.key)).toEqual(['/t/placements/02:00:00:00:03:00/a']);
+    expect(last.map((p) => p.key)).toEqual(['/t/placements/a/02:00:00:00:03:00']);
     expect(
       entries(kv)
         .at(-1)!
@@ -143,20 +144,26 @@ describe('the replicated placement ledger', () => {
     await l.stop();
   });
 
-  it("imports the other members' entries, of both versions, and refuses what it cannot read", async () => {
+  it("imports the entries under the other members' names, and refuses what it cannot read or what names another writer", async () => {
     const saved: Placement[] = [];
-    const theirs = [
+    const underB = [
       encodePlacementEntry('b', '02:00:00:00:03:01', [
         placement({ staMac: '02:00:00:00:03:01' }),
         placement({ staMac: '02:00:00:00:03:01', bssid: '02:00:00:00:01:02' }),
       ]),
+      // The first cluster build's one-placement entry: no release carried it.
       Buffer.from(JSON.stringify({ v: 1, member: 'b', placement: placement({ staMac: '02:00:00:00:03:02' }) })),
       encodePlacementEntry('a', '02:00:00:00:03:03', [placement({ staMac: '02:00:00:00:03:03' })]),
       Buffer.from('{"v":2,"member":"b"}'),
     ];
+    const listed: string[] = [];
     const kv = {
       ...fakeKv(),
-      list: async () => ({ revision: '5', entries: theirs.map((value, i) => ({ key: `k${i}`, value, modRevision: '5' })) }),
+      list: async (prefix: string) => {
+        listed.push(prefix);
+        const entries = prefix === '/t/placements/b/' ? underB : [];
+        return { revision: '5', entries: entries.map((value, i) => ({ key: `${prefix}k${i}`, value, modRevision: '5' })) };
+      },
       watch: async () => ({ close: async () => {} }),
     };
     const l = new ReplicatedLedger({
@@ -164,16 +171,17 @@ describe('the replicated placement ledger', () => {
       local: { savePlacements: (ps) => saved.push(...ps), loadPlacements: () => saved },
       layout: new ClusterLayout('/t/'),
       member: 'a',
+      others: ['b', 'c'],
       log: silentLog,
       timeoutMs: 500,
     });
     await l.start();
+    expect(listed.sort()).toEqual(['/t/placements/b/', '/t/placements/c/']);
     expect(saved.map((p) => [p.staMac, p.bssid])).toEqual([
       ['02:00:00:00:03:01', '02:00:00:00:01:00'],
       ['02:00:00:00:03:01', '02:00:00:00:01:02'],
-      ['02:00:00:00:03:02', '02:00:00:00:01:00'],
     ]);
-    expect(l.stats).toMatchObject({ imported: 2, rejected: 1 });
+    expect(l.stats).toMatchObject({ imported: 1, rejected: 3 });
     await l.stop();
   });
 
