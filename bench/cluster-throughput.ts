@@ -16,6 +16,14 @@ const SECONDS = Number(process.env.KMS_BENCH_CLUSTER_SECONDS ?? 10);
 const CONCURRENCY = 32;
 const NEIGHBORS = 8;
 
+/** Keys etcd has written (each member applies every write, so one member's count is the cluster's). */
+async function etcdPuts(endpoint: string): Promise<number> {
+  const text = await (await fetch(`${endpoint}/metrics`)).text();
+  const m = /^etcd_mvcc_put_total (\S+)$/m.exec(text);
+  if (!m) throw new Error(`etcd at ${endpoint} has no etcd_mvcc_put_total in its /metrics`);
+  return Number(m[1]);
+}
+
 export async function benchClusterThroughput(): Promise<string[]> {
   if (!canUseNetns()) return ['(skipped: the cluster throughput bench needs root for a network namespace and raw Ethernet)'];
   let cluster: BenchCluster | null = null;
@@ -50,6 +58,7 @@ export async function benchClusterThroughput(): Promise<string[]> {
 
     const pushed = async () => metricValue(await a.metrics(), 'kms_keys_placed_total', { kind: 'ft', via: 'push' });
     const before = await pushed();
+    const etcdPutsBefore = await etcdPuts(c.etcd.endpoints()[0]!);
     const cpuBefore = threadCpu(a.process.pid);
     const started = performance.now();
     const [ra, rb] = await Promise.all(
@@ -81,6 +90,7 @@ export async function benchClusterThroughput(): Promise<string[]> {
     const rrbCpu = cpu.filter((t) => t.realtime).reduce((n, t) => n + t.used, 0);
     const allCpu = cpu.reduce((n, t) => n + t.used, 0);
     const perStation = (s: number) => (placedStations > 0 ? Math.round((s * 1e6) / placedStations) : 0);
+    const puts = (await etcdPuts(c.etcd.endpoints()[0]!)) - etcdPutsBefore;
     const m = await a.metrics();
     const missed = metricValue(m, 'kms_keys_missed_total', {});
     const reasons = [...m.matchAll(/^kms_keys_missed_total\{([^}]*)\} (\d+)/gm)].map(([, labels, n]) => `${labels} ${n}`).join('; ');
@@ -94,6 +104,7 @@ export async function benchClusterThroughput(): Promise<string[]> {
       `  Accepts: ${accepts} (${Math.round(accepts / loadS)}/s; a ${Math.round(ra!.accepts / loadS)}/s, b ${Math.round(rb!.accepts / loadS)}/s)`,
       `  stations with all ${NEIGHBORS} keys pushed by the holder: ${Math.round(placedStations)} (${Math.round(placedStations / placeS)}/s over ${placeS.toFixed(1)} s until the last push); keys missed ${missed}${reasons ? ` (${reasons})` : ''}`,
       `  holder CPU per station placed: main thread ${perStation(mainCpu)} µs (${Math.round((100 * mainCpu) / placeS)} % of a core over the run), R0KH-R1KH thread ${cpu.some((t) => t.realtime) ? `${perStation(rrbCpu)} µs` : '(not real-time here: not told apart)'}, whole process ${perStation(allCpu)} µs; one core for the main thread alone would place ${perStation(mainCpu) > 0 ? Math.round(1e6 / perStation(mainCpu)) : '?'} stations/s`,
+      `  etcd: ${placedStations > 0 ? (puts / placedStations).toFixed(1) : '?'} keys written per station placed (station records, placement ledger entries and all else; etcd_mvcc_put_total of one member)`,
       `  goal ≥ 2,000 new stations/s; peer: the Accept rate (placement keeps up when the two match)`,
     ];
   } catch (e) {
