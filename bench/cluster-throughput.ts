@@ -16,7 +16,7 @@ const SECONDS = Number(process.env.KMS_BENCH_CLUSTER_SECONDS ?? 10);
 const CONCURRENCY = 32;
 const NEIGHBORS = 8;
 
-/** Keys etcd has written (each member applies every write, so one member's count is the cluster's). */
+/** etcd's count of puts applied (each member applies every write, so one member's count is the cluster's). */
 async function etcdPuts(endpoint: string): Promise<number> {
   const text = await (await fetch(`${endpoint}/metrics`)).text();
   const m = /^etcd_mvcc_put_total (\S+)$/m.exec(text);
@@ -104,7 +104,7 @@ export async function benchClusterThroughput(): Promise<string[]> {
       `  Accepts: ${accepts} (${Math.round(accepts / loadS)}/s; a ${Math.round(ra!.accepts / loadS)}/s, b ${Math.round(rb!.accepts / loadS)}/s)`,
       `  stations with all ${NEIGHBORS} keys pushed by the holder: ${Math.round(placedStations)} (${Math.round(placedStations / placeS)}/s over ${placeS.toFixed(1)} s until the last push); keys missed ${missed}${reasons ? ` (${reasons})` : ''}`,
       `  holder CPU per station placed: main thread ${perStation(mainCpu)} µs (${Math.round((100 * mainCpu) / placeS)} % of a core over the run), R0KH-R1KH thread ${cpu.some((t) => t.realtime) ? `${perStation(rrbCpu)} µs` : '(not real-time here: not told apart)'}, whole process ${perStation(allCpu)} µs; one core for the main thread alone would place ${perStation(mainCpu) > 0 ? Math.round(1e6 / perStation(mainCpu)) : '?'} stations/s`,
-      `  etcd: ${placedStations > 0 ? (puts / placedStations).toFixed(1) : '?'} keys written per station placed (station records, placement ledger entries and all else; etcd_mvcc_put_total of one member)`,
+      `  etcd: ${placedStations > 0 ? (puts / placedStations).toFixed(1) : '?'} puts per station placed (the growth of etcd_mvcc_put_total at one member: records, ledger entries and all else)`,
       `  goal ≥ 2,000 new stations/s; peer: the Accept rate (placement keeps up when the two match)`,
     ];
   } catch (e) {
