@@ -7,12 +7,11 @@ here=$(dirname "$0")
 repo=$(cd "$here/../../.." && pwd)
 
 mount -t tmpfs -o mode=755 tmpfs /run
-# A checkout under /tmp (CI clones wherever it likes) must stay visible through the fresh /tmp.
-case "$repo/" in /tmp/*) mkdir -p /mnt/vlab-repo && mount --bind "$repo" /mnt/vlab-repo ;; esac
-# The host's /tmp stays readable under /mnt/host-tmp: a --hostap-bin build may live there.
+# The host's /tmp stays readable under /mnt/host-tmp: a --hostap-bin build may live there, and a
+# checkout under /tmp (CI clones wherever it likes) is bound back to its own path from there.
 mkdir -p /mnt/host-tmp && mount --bind /tmp /mnt/host-tmp
 mount -t tmpfs tmpfs /tmp
-case "$repo/" in /tmp/*) mkdir -p "$repo" && mount --bind /mnt/vlab-repo "$repo" ;; esac
+case "$repo/" in /tmp/*) mkdir -p "$repo" && mount --bind "/mnt/host-tmp${repo#/tmp}" "$repo" ;; esac
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
