@@ -34,6 +34,11 @@ export class ClusterLayout {
     return `${this.placements}${member}/`;
   }
 
+  /** RF evidence `member` saw (daemon/cluster/rf-evidence-relay.ts), one entry per batch. */
+  rfEvidenceOf(member: string): string {
+    return `${this.prefix}rf/${member}/`;
+  }
+
   /** The member's claim on the exactly-once work (R0KH-R1KH traffic, PMKSA_ADD, re-pushes, retries). */
   get workClaim(): string {
     return `${this.prefix}claims/work`;

@@ -14,6 +14,8 @@ import type { PlacementStore } from '../ports/placement-store.js';
 import type { StationWrite } from '../ports/record-store.js';
 import { ClusterCommitter } from '../cluster/cluster-committer.js';
 import { ReplicatedLedger } from '../cluster/replicated-ledger.js';
+import { RfEvidenceRelay } from '../cluster/rf-evidence-relay.js';
+import type { RfEvidenceChannel } from '../neighbors/evidence.js';
 import { WorkClaim } from '../cluster/work-claim.js';
 import type { ClusterConnection } from '../threads/radius-messages.js';
 import type { SendFence } from '../threads/rrb-messages.js';
@@ -34,6 +36,8 @@ export interface RunningCluster {
   onReplication(s: ReplicatorStatus): void;
   /** The placement ledger distribution uses: the local one, replicated through etcd. */
   ledger: PlacementStore;
+  /** RF evidence this member saw goes to the others through it, and theirs comes back (neighbour discovery). */
+  rfEvidence: RfEvidenceChannel;
   /** The station table's record updates (place, session, revocation): committed locally, then sent to etcd. */
   commitUpdates(writes: StationWrite[]): Promise<void>;
   /** Starts claiming the exactly-once work; `onChange` hears each take-over and let-go. */
@@ -100,6 +104,14 @@ export async function startCluster(
     log,
     timeoutMs: c.commitTimeoutMs,
   });
+  const rfEvidence = new RfEvidenceRelay({
+    kv,
+    layout,
+    member: c.member,
+    others: c.members.map((m) => m.name).filter((n) => n !== c.member),
+    log,
+    timeoutMs: c.commitTimeoutMs,
+  });
   let onWork: (holding: boolean, resumed: boolean) => void = () => {};
   const claim = new WorkClaim({
     kv,
@@ -122,6 +134,7 @@ export async function startCluster(
   });
   membership.start();
   if (config.distribution) void ledger.start();
+  if (config.distribution?.neighbors?.enabled) void rfEvidence.start();
   log.info({ member: c.member, endpoints: c.etcd.endpoints, prefix: c.etcd.prefix, commitTimeoutMs: c.commitTimeoutMs }, 'cluster member');
   return {
     connection,
@@ -132,6 +145,7 @@ export async function startCluster(
       metrics.applyReplication(s);
     },
     ledger,
+    rfEvidence,
     commitUpdates: (w) => updates.commit(w),
     startClaim: (fn) => {
       onWork = fn;
@@ -147,6 +161,7 @@ export async function startCluster(
     stop: async () => {
       claim.stop();
       await ledger.stop();
+      await rfEvidence.stop();
       await membership.stop();
       await kv.close();
     },

@@ -1,3 +1,4 @@
+import type { RfEvidenceChannel } from '../neighbors/evidence.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -92,6 +93,8 @@ export async function startDistribution(
     stations: StationTable;
     ledger: PlacementStore;
     neighborStore: NeighborStore;
+    /** Cluster: RF evidence to and from the other members. */
+    rfEvidence?: RfEvidenceChannel;
     log: Logger;
     metrics: KmsMetrics;
     /** Built from apInfosOf(config); replaced in place on a reload. */
@@ -198,7 +201,7 @@ export async function startDistribution(
   if (d.neighbors?.enabled) {
     neighbors = startNeighbors(
       { config: d.neighbors, pinned, ssid: d.ssid },
-      { topology, controls, store: deps.neighborStore, log: deps.log },
+      { topology, controls, store: deps.neighborStore, log: deps.log, ...(deps.rfEvidence ? { evidence: deps.rfEvidence } : {}) },
     );
   }
   distributor = new KeyDistributor({

@@ -1,3 +1,4 @@
+import type { RfEvidenceChannel } from '../neighbors/evidence.js';
 import type { NeighborsConfig } from '../config/neighbors-schema.js';
 import type { ApDriver, ApEvent } from '../ports/ap-driver.js';
 import type { Topology } from '../distribution/topology.js';
@@ -29,6 +30,8 @@ export interface NeighborsDeps {
   /** kmsd's root logger (a pino one): the neighbour service logs as its child, part "neighbors". */
   log: Log & { child?(bindings: object): Log };
   onListChanged?(ap: string, list: string[]): void;
+  /** Cluster: the other members' RF evidence, and where this member's goes. */
+  evidence?: RfEvidenceChannel;
   now?: () => number;
 }
 
@@ -81,7 +84,15 @@ export function startNeighbors(inputs: NeighborsInputs, deps: NeighborsDeps): Ru
       persistIntervalS: c.persistIntervalS,
       ageIntervalS: c.ageIntervalS,
     },
-    { graph, topology: deps.topology, driverFor: (ap) => controls.get(ap) ?? null, store: deps.store, log, now },
+    {
+      graph,
+      topology: deps.topology,
+      driverFor: (ap) => controls.get(ap) ?? null,
+      store: deps.store,
+      log,
+      now,
+      ...(deps.evidence ? { evidence: deps.evidence } : {}),
+    },
   );
   service.start();
 

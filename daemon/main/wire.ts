@@ -116,6 +116,7 @@ export async function startKms(config: KmsConfig, configFile: string, secrets: S
       life,
       ledger: cluster?.ledger ?? store.placements,
       neighborStore: store.neighbors,
+      ...(cluster ? { rfEvidence: cluster.rfEvidence } : {}),
       log,
       metrics,
       storePath,

@@ -11,6 +11,7 @@ import { opClassForFreq } from './neighbor-report.js';
 import { NeighborReportSync, type NrSyncOptions } from './nr-sync.js';
 import type { EdgeRecord, NeighborStore } from '../ports/neighbor-store.js';
 import type { RfGraph } from './rf-graph.js';
+import type { RfEvidence, RfEvidenceChannel } from './evidence.js';
 import { BeaconScheduler, type SchedulerOptions } from './scheduler.js';
 
 const STALE_STAY_MS = 86_400_000;
@@ -34,6 +35,8 @@ export interface NeighborServiceDeps {
   driverFor(ap: string): ApDriver | null;
   store: NeighborStore | null;
   log: Log;
+  /** Cluster: the other members' evidence comes in here, and this member's own goes out. */
+  evidence?: RfEvidenceChannel;
   now?: () => number;
 }
 
@@ -48,6 +51,8 @@ export class NeighborService {
     noSignal: 0,
     roams: 0,
     beacons: 0,
+    /** Evidence from other cluster members applied to the graph (a roam already counted here is not counted again). */
+    relayed: 0,
     requests: { sent: 0, rejected: 0, gone: 0, errors: 0 },
   };
   private readonly now: () => number;
@@ -72,6 +77,7 @@ export class NeighborService {
       log: d.log,
     });
     d.graph.on('listChanged', (ap: string) => this.nr.markDirty(ap));
+    d.evidence?.subscribe((e) => this.onEvidence(e));
   }
 
   /** Loads the persisted graph (edges of APs no longer configured are dropped) and queues every AP's 802.11k list. */
@@ -141,22 +147,45 @@ export class NeighborService {
     const to = this.d.topology.locate(e.to)?.name;
     if (!from || !to || from === to) return;
     const fresh = e.from.leftAt === undefined ? now - e.from.since <= STALE_STAY_MS : now - e.from.leftAt <= this.o.roamWindowS * 1000;
-    if (fresh) this.roam(e.record.staMac, from, to, now);
+    if (fresh && this.roam(e.record.staMac, from, to, now))
+      this.d.evidence?.publish({ kind: 'roam', sta: e.record.staMac, from, to, at: now });
+  }
+
+  /**
+   * Evidence another cluster member saw. A roam goes through the same once-per-window rule as this
+   * member's own, so one seen by both counts once; a beacon through the same sampling.
+   */
+  onEvidence(e: RfEvidence): void {
+    const now = this.now();
+    const at = Math.min(e.at, now);
+    if (e.kind === 'roam') {
+      if (!this.d.topology.ap(e.from) || !this.d.topology.ap(e.to) || e.from === e.to) return;
+      if (this.roam(e.sta, e.from, e.to, at)) this.stats.relayed++;
+      return;
+    }
+    if (!this.d.topology.ap(e.ap)) return;
+    if (this.heard(e.ap, e.bssid, e.dbm, at)) this.stats.relayed++;
   }
 
   /** A beacon heard by `ap`'s radio or a monitor placed at `ap` (radiotap signal). */
   onBeacon(ap: string, bssid: string, signalDbm: number | null, freqMhz?: number): void {
     const now = this.now();
-    const heard = this.d.topology.bss(bssid);
-    if (!heard) return void this.stats.foreign++;
-    const key = `${ap}/${bssid}`;
-    if (now - (this.radioSeen.get(key) ?? -Infinity) < this.o.radioSampleS * 1000) return;
-    this.radioSeen.set(key, now);
+    if (!this.d.topology.bss(bssid)) return void this.stats.foreign++;
     const opClass = freqMhz === undefined ? null : opClassForFreq(freqMhz);
     if (opClass !== null && freqMhz !== undefined) this.nr.learn(bssid, { opClass, channel: channelOf(freqMhz), phyType: 0 });
-    if (heard.ap === ap) return;
+    if (this.heard(ap, bssid, signalDbm, now)) this.d.evidence?.publish({ kind: 'beacon', ap, bssid, dbm: signalDbm, at: now });
+  }
+
+  /** A beacon sighting into the graph, at most one per (AP, BSSID) per radioSampleS; true if it counted. */
+  private heard(ap: string, bssid: string, signalDbm: number | null, at: number): boolean {
+    const heard = this.d.topology.bss(bssid);
+    if (!heard || heard.ap === ap) return false;
+    const key = `${ap}/${bssid}`;
+    if (at - (this.radioSeen.get(key) ?? -Infinity) < this.o.radioSampleS * 1000) return false;
+    this.radioSeen.set(key, at);
     this.stats.beacons++;
-    this.d.graph.observe(ap, heard.ap, signalDbm, this.o.radioWeight, now);
+    this.d.graph.observe(ap, heard.ap, signalDbm, this.o.radioWeight, at);
+    return true;
   }
 
   /**
@@ -213,13 +242,14 @@ export class NeighborService {
     this.d.graph.observe(ap, heard.ap, r.signalDbm, 1, now);
   }
 
-  private roam(sta: string, from: string, to: string, now: number): void {
-    // A station bouncing between two APs counts once per window and direction.
+  /** True if the roam counted (a station bouncing between two APs counts once per window and direction). */
+  private roam(sta: string, from: string, to: string, now: number): boolean {
     const key = `${sta}/${from}/${to}`;
-    if (now - (this.recentRoams.get(key) ?? -Infinity) < this.o.roamWindowS * 1000) return;
+    if (Math.abs(now - (this.recentRoams.get(key) ?? -Infinity)) < this.o.roamWindowS * 1000) return false;
     this.recentRoams.set(key, now);
     this.stats.roams++;
     this.d.graph.roam(from, to, now);
+    return true;
   }
 
   private async ask(job: { sta: string; ap: string; ifname: string }, now: number): Promise<void> {

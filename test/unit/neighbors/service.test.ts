@@ -14,6 +14,7 @@ import { decodeNeighborReport } from '../../../daemon/neighbors/neighbor-report.
 import { MemoryNeighborStore } from '../../../daemon/neighbors/persistence.js';
 import type { RoamEvent } from '../../../daemon/roams/roam-event.js';
 import { fakeClock, reportBody } from './helpers.js';
+import type { RfEvidence, RfEvidenceChannel } from '../../../daemon/neighbors/evidence.js';
 import { randomBytes } from 'node:crypto';
 import { topologyPlaces } from '../../../daemon/stations/places.js';
 import { kmsCore } from '../../helpers/kms-core.js';
@@ -116,7 +117,9 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
   let running: RunningNeighbors | null = null;
   afterEach(() => running?.stop());
 
-  const setup = (o: { store?: MemoryNeighborStore; config?: object; pinned?: Map<string, string[]> } = {}) => {
+  const setup = (
+    o: { store?: MemoryNeighborStore; config?: object; pinned?: Map<string, string[]>; evidence?: RfEvidenceChannel } = {},
+  ) => {
     const clock = fakeClock();
     const shell = new FakeUbusShell();
     const aps = [new FakeHostapd(1), new FakeHostapd(2), new UbusDriver({ transport: shell as unknown as SshTransport })] as const;
@@ -131,6 +134,7 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
         log: silentLog,
         onListChanged: (ap, list) => changes.push([ap, list]),
         now: clock.now,
+        ...(o.evidence ? { evidence: o.evidence } : {}),
       },
     );
     return { clock, aps, shell, changes, r: running };
@@ -331,6 +335,30 @@ describe('RF-neighbour service (wired to stand-in APs)', () => {
       core.close();
       tmp.cleanup();
     }
+  });
+
+  it("in a cluster, publishes the roams and beacons it saw and applies the other members', counting what both saw once", () => {
+    // The channel is a stand-in for the etcd relay (test/integration/rf-evidence-relay.test.ts runs that one).
+    const published: RfEvidence[] = [];
+    let fromOthers: (e: RfEvidence) => void = () => {};
+    const { clock, r } = setup({ evidence: { publish: (e) => published.push(e), subscribe: (apply) => void (fromOthers = apply) } });
+    r.onBeacon('ap2', bssid(3), -65, 2437);
+    r.onBeacon('ap2', bssid(3), -65, 2437); // inside radioSampleS: not counted, not published
+    expect(published).toEqual([{ kind: 'beacon', ap: 'ap2', bssid: bssid(3), dbm: -65, at: clock.now() }]);
+    // Another member's monitor at ap1 heard ap3; another member's capture saw a roam ap1 → ap2.
+    fromOthers({ kind: 'beacon', ap: 'ap1', bssid: bssid(3), dbm: -70, at: clock.now() - 1000 });
+    fromOthers({ kind: 'roam', sta: STA, from: 'ap1', to: 'ap2', at: clock.now() - 500 });
+    fromOthers({ kind: 'roam', sta: STA, from: 'ap1', to: 'ap2', at: clock.now() }); // the same roam told twice
+    fromOthers({ kind: 'roam', sta: STA, from: 'ap1', to: 'ap9', at: clock.now() }); // an AP this member does not know
+    expect(r.service.stats).toMatchObject({ relayed: 2, roams: 1, beacons: 2 });
+    expect(published).toHaveLength(1); // what came from the others is not sent back
+    expect(r.graph.neighborsOf('ap1')).toEqual(['ap2']);
+    expect(
+      r.graph
+        .edges(clock.now(), 'ap1')
+        .map((e) => e.to)
+        .sort(),
+    ).toEqual(['ap2', 'ap3']);
   });
 
   it('takes beacons heard by an AP radio at a sampled rate, with channel facts', () => {
