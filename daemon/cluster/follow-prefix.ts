@@ -105,3 +105,39 @@ export function followPrefix(o: FollowPrefixOptions): PrefixFollow {
     close,
   };
 }
+
+/**
+ * Follows one prefix per other member (entries each member writes under its own name): `onValues`
+ * hears the values of every entry read or put there, with the member whose name it was under.
+ */
+export function followMembers(o: {
+  kv: ClusterKv;
+  members: readonly string[];
+  prefixOf(member: string): string;
+  onValues(member: string, values: Buffer[]): void;
+  onRetry(member: string, reason: string): void;
+}): { started: Promise<void>; close(): Promise<void> } {
+  const follows = o.members.map((member) =>
+    followPrefix({
+      kv: o.kv,
+      prefix: o.prefixOf(member),
+      after: null,
+      listTimeoutMs: 30_000,
+      onSnapshot: (entries) =>
+        o.onValues(
+          member,
+          entries.map((e) => e.value),
+        ),
+      onChanges: (changes) =>
+        o.onValues(
+          member,
+          changes.flatMap((c) => (c.kind === 'put' ? [c.value] : [])),
+        ),
+      onRetry: (reason) => o.onRetry(member, reason),
+    }),
+  );
+  return {
+    started: Promise.all(follows.map((f) => f.started)).then(() => {}),
+    close: () => Promise.all(follows.map((f) => f.close())).then(() => {}),
+  };
+}

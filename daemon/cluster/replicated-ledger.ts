@@ -4,7 +4,7 @@ import type { PlacementStore } from '../ports/placement-store.js';
 import type { Log } from '../log/log.js';
 import type { ClusterLayout } from './layout.js';
 import { ExpiryLeases } from './expiry-leases.js';
-import { followPrefix, type PrefixFollow } from './follow-prefix.js';
+import { followMembers } from './follow-prefix.js';
 import { encodePlacementEntry, parsePlacementEntry } from './placement-entry.js';
 import { putChunked } from './put-chunked.js';
 
@@ -45,7 +45,7 @@ export class ReplicatedLedger implements PlacementStore {
   private retry: NodeJS.Timeout | null = null;
   private retryMs = RETRY_FIRST_MS;
   private announcing: { stations: Set<string>; sent: Promise<void> } | null = null;
-  private follows: PrefixFollow[] | null = null;
+  private follows: ReturnType<typeof followMembers> | null = null;
   private readonly leases: ExpiryLeases;
   private readonly now: () => number;
   private sweptAt: number;
@@ -96,32 +96,20 @@ export class ReplicatedLedger implements PlacementStore {
   /** Reads the others' entries, then follows them; resolves once the watches are set up (never rejects). */
   async start(): Promise<void> {
     if (this.stopped) return;
-    this.follows ??= this.o.others.map((member) =>
-      followPrefix({
-        kv: this.o.kv,
-        prefix: this.o.layout.placementsOf(member),
-        after: null,
-        listTimeoutMs: 30_000,
-        onSnapshot: (entries) =>
-          this.import(
-            member,
-            entries.map((e) => e.value),
-          ),
-        onChanges: (changes) =>
-          this.import(
-            member,
-            changes.flatMap((c) => (c.kind === 'put' ? [c.value] : [])),
-          ),
-        onRetry: (reason) => this.o.log.warn({ reason, member }, 'cluster: placement ledger watch failed; reading again'),
-      }),
-    );
-    await Promise.all(this.follows.map((f) => f.started));
+    this.follows ??= followMembers({
+      kv: this.o.kv,
+      members: this.o.others,
+      prefixOf: (member) => this.o.layout.placementsOf(member),
+      onValues: (member, values) => this.import(member, values),
+      onRetry: (member, reason) => this.o.log.warn({ reason, member }, 'cluster: placement ledger watch failed; reading again'),
+    });
+    await this.follows.started;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
-    await Promise.all((this.follows ?? []).map((f) => f.close()));
+    await this.follows?.close();
   }
 
   /** Counts of stations' entries sent, failed and imported, and of entries refused. */

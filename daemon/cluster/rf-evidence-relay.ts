@@ -3,7 +3,7 @@ import type { Log } from '../log/log.js';
 import type { RfEvidence, RfEvidenceChannel } from '../neighbors/evidence.js';
 import type { ClusterLayout } from './layout.js';
 import { ExpiryLeases } from './expiry-leases.js';
-import { followPrefix, type PrefixFollow } from './follow-prefix.js';
+import { followMembers } from './follow-prefix.js';
 
 // RF evidence across the cluster (daemon/neighbors/evidence.ts says which): each member writes what
 // it saw under its own name, a batch per entry, and follows the others' names. Evidence is worth
@@ -34,7 +34,7 @@ export class RfEvidenceRelay implements RfEvidenceChannel {
   private readonly pending: RfEvidence[] = [];
   private timer: NodeJS.Timeout | null = null;
   private readonly appliers: ((e: RfEvidence) => void)[] = [];
-  private follows: PrefixFollow[] | null = null;
+  private follows: ReturnType<typeof followMembers> | null = null;
   private readonly leases: ExpiryLeases;
   private readonly now: () => number;
   /** Entry names: this process's start time and a sequence, so a restarted member never reuses one. */
@@ -67,32 +67,20 @@ export class RfEvidenceRelay implements RfEvidenceChannel {
   /** Reads the others' recent evidence, then follows it; resolves once the watches are set up (never rejects). */
   async start(): Promise<void> {
     if (this.stopped) return;
-    this.follows ??= this.o.others.map((member) =>
-      followPrefix({
-        kv: this.o.kv,
-        prefix: this.o.layout.rfEvidenceOf(member),
-        after: null,
-        listTimeoutMs: 30_000,
-        onSnapshot: (entries) =>
-          this.apply(
-            member,
-            entries.map((e) => e.value),
-          ),
-        onChanges: (changes) =>
-          this.apply(
-            member,
-            changes.flatMap((c) => (c.kind === 'put' ? [c.value] : [])),
-          ),
-        onRetry: (reason) => this.o.log.warn({ reason, member }, 'cluster: RF evidence watch failed; reading again'),
-      }),
-    );
-    await Promise.all(this.follows.map((f) => f.started));
+    this.follows ??= followMembers({
+      kv: this.o.kv,
+      members: this.o.others,
+      prefixOf: (member) => this.o.layout.rfEvidenceOf(member),
+      onValues: (member, values) => this.apply(member, values),
+      onRetry: (member, reason) => this.o.log.warn({ reason, member }, 'cluster: RF evidence watch failed; reading again'),
+    });
+    await this.follows.started;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await Promise.all((this.follows ?? []).map((f) => f.close()));
+    await this.follows?.close();
   }
 
   get stats(): { sent: number; dropped: number; applied: number; rejected: number; lastFailure: string | null } {

@@ -8,21 +8,9 @@ import { RrbThreadService } from '../../../daemon/threads/rrb-service.js';
 import { Topology } from '../../../daemon/distribution/topology.js';
 import type { FromRrbThread, PushItem } from '../../../daemon/threads/rrb-messages.js';
 import type { PmkR1Entry, PushOutcome, RrbPeer } from '../../../daemon/ports/pmk-r1-transport.js';
+import { pushEntry } from './push-fixtures.js';
 
-const entry = (i: number): PmkR1Entry => ({
-  staMac: `02:00:00:00:03:0${i}`,
-  r0khId: 'ap1.example.com',
-  r1khId: '02:00:00:00:01:02',
-  pmkR0Name: Buffer.alloc(16, 1),
-  pmkR1: Buffer.alloc(32, 0xee),
-  pmkR1Name: Buffer.alloc(16, 2),
-  pairwise: 0x10,
-  expiresInS: 3600,
-  vlan: null,
-  identity: null,
-  cui: null,
-  sessionTimeoutS: 0,
-});
+const entry = (i: number): PmkR1Entry => pushEntry(`02:00:00:00:03:0${i}`);
 
 const item = (id: number): PushItem => ({
   id,

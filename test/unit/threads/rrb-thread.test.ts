@@ -9,25 +9,12 @@ import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { startRrbThread } from '../../../daemon/threads/rrb-thread.js';
 import type { RrbWorkerData, ToRrbThread } from '../../../daemon/threads/rrb-messages.js';
-import type { PmkR1Entry } from '../../../daemon/ports/pmk-r1-transport.js';
+import { pushEntry } from './push-fixtures.js';
 import { silentLog } from '../../../daemon/log/log.js';
 
 const turn = () => new Promise((r) => setImmediate(r));
 
-const entry = (sta: string): PmkR1Entry => ({
-  staMac: sta,
-  r0khId: 'ap1.example.com',
-  r1khId: '02:00:00:00:01:02',
-  pmkR0Name: Buffer.from('11'.repeat(16), 'hex'),
-  pmkR1: Buffer.from('ee'.repeat(32), 'hex'),
-  pmkR1Name: Buffer.from('22'.repeat(16), 'hex'),
-  pairwise: 0x10,
-  expiresInS: 3600,
-  vlan: null,
-  identity: null,
-  cui: null,
-  sessionTimeoutS: 0,
-});
+const entry = pushEntry;
 
 describe('the R0KH-R1KH thread, main side', () => {
   it("sends one turn's PUSHes in one message, each key in its own buffer, and settles each from the batched outcomes", async () => {
